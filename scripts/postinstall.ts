@@ -1,0 +1,32 @@
+// Runs after `npm install` / `npm ci` in this project:
+// 1. generates the Prisma clients for both providers (into src/db/generated, git-ignored);
+// 2. links node_modules/.bin/govauth to bin/govauth.js so `npx govauth …` runs this checkout's
+//    CLI (npm links the bins of dependencies, never the project's own).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const prisma = join(root, 'node_modules/.bin/prisma');
+
+for (const provider of ['sqlite', 'postgresql']) {
+  execFileSync(prisma, ['generate'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      PRISMA_PROVIDER: provider,
+      // generate reads no database, but Prisma 6 resolves env("DATABASE_URL") to pick its
+      // engine and otherwise tries to download a native one.
+      DATABASE_URL: provider === 'sqlite' ? 'file:./unused.db' : 'postgresql://localhost/unused',
+      PRISMA_HIDE_UPDATE_MESSAGE: '1',
+    },
+  });
+}
+
+const bin = join(root, 'node_modules/.bin');
+mkdirSync(bin, { recursive: true });
+rmSync(join(bin, 'govauth'), { force: true });
+symlinkSync('../../bin/govauth.js', join(bin, 'govauth'));
+console.log('govauth: generated Prisma clients; `npx govauth --help` lists the CLI commands');

@@ -1,0 +1,94 @@
+// createApp(deps): composes the HTTP application. No I/O at import time, no globals: every
+// dependency arrives in `deps` from the composition root (src/main.ts) or a test.
+import Koa from 'koa';
+import compose from 'koa-compose';
+import type Provider from 'oidc-provider';
+import type { Config } from './config/load-config.ts';
+import type { Database } from './db/database.ts';
+import type { SecretVerifier } from './governance/client-secrets.ts';
+import type { PolicyStore } from './governance/policy-store.ts';
+import { bodyLimit } from './http/body-limit.ts';
+import { errorBoundary } from './http/error-boundary.ts';
+import { healthRoutes } from './http/health-routes.ts';
+import { requestContext } from './http/request-context.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import type { Keyring } from './keys/keyring.ts';
+import type { MasterKey } from './keys/master-key.ts';
+import type { Logger } from './log/logger.ts';
+import { cookieKeys, createProvider } from './oidc/create-provider.ts';
+
+export interface AppDeps {
+  readonly config: Config;
+  /** The resolved issuer (config.issuer, or derived from the listening address). */
+  readonly issuer: string;
+  readonly log: Logger;
+  readonly db: Database;
+  readonly policy: PolicyStore;
+  readonly keyring: Keyring;
+  readonly master: MasterKey;
+  readonly verifier: SecretVerifier;
+  readonly now: () => number;
+}
+
+export interface GovauthApp {
+  readonly koa: Koa;
+  readonly provider: Provider;
+}
+
+async function databaseReachable(db: Database, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      db.prisma.$queryRawUnsafe('SELECT 1').then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createApp(deps: AppDeps): GovauthApp {
+  const { config, log } = deps;
+  const provider = createProvider(deps);
+
+  // oidc-provider runs on this app's ctx (it is composed in, not mounted as a separate app), so
+  // this app must sign cookies with the provider's keys and trust the same proxy headers.
+  const koa = new Koa({ proxy: config.trustProxy, keys: cookieKeys(deps.master) });
+  koa.on('error', (err: Error) => log.debug('connection error', { err: err.message }));
+
+  koa.use(requestContext({ log, trustProxy: config.trustProxy }));
+  koa.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
+  koa.use(errorBoundary(log));
+  koa.use(bodyLimit());
+  koa.use(
+    healthRoutes(async () => {
+      const database = await databaseReachable(deps.db, 1000);
+      const keys = Boolean(deps.keyring.signingKid());
+      return { ok: database && keys, checks: { database: database ? 'ok' : 'unreachable', signing_key: keys ? 'ok' : 'missing' } };
+    }),
+  );
+  // Every URL the provider generates (discovery, redirects) derives from the request's host;
+  // pin it to the issuer's so metadata always matches the issuer (RFC 8414 §3.3), however the
+  // request reached us (load balancer address, health-check IP, forged Host header).
+  const issuerHost = new URL(deps.issuer).host;
+  koa.use(async (ctx, next) => {
+    ctx.request.header.host = issuerHost;
+    delete ctx.request.header['x-forwarded-host'];
+    await next();
+  });
+  // RFC 8414 metadata is the same document as OpenID discovery (same issuer, same endpoints).
+  koa.use(async (ctx, next) => {
+    if (ctx.path === '/.well-known/oauth-authorization-server') ctx.path = '/.well-known/openid-configuration';
+    await next();
+  });
+  koa.use(compose(provider.middleware));
+  koa.use((ctx) => {
+    ctx.status = 404;
+    ctx.body = { error: 'not_found', error_description: `no route for ${ctx.method} ${ctx.path}` };
+  });
+  return { koa, provider };
+}

@@ -1,0 +1,155 @@
+// govauth scope|resource|role …: the governance catalogue.
+import {
+  createResource,
+  createRole,
+  createScope,
+  listResources,
+  listRoles,
+  listScopes,
+  updateResource,
+  updateRole,
+  updateScope,
+  type ResourceView,
+  type RoleView,
+  type ScopeView,
+} from '../../governance/catalog.ts';
+import { int, list, required, str, UsageError, type Command } from '../command.ts';
+import { table } from '../table.ts';
+
+const scopeLine = (s: ScopeView): string => `scope ${s.name} (${s.sensitivity}${s.max_ttl ? `, max TTL ${s.max_ttl}s` : ''}): ${s.description}`;
+const resourceLine = (r: ResourceView): string =>
+  `resource ${r.audience} "${r.name}" scopes: ${r.scopes.join(' ') || '(none)'}${r.token_ttl ? `, token TTL ${r.token_ttl}s` : ''}`;
+const roleLine = (r: RoleView): string => `role ${r.name}: ${r.scopes.join(' ') || '(no scopes)'}`;
+
+function ttlOption(values: Record<string, unknown>, name: string): number | null | undefined {
+  if (values[name] === 'none') return null;
+  return int(values as never, name);
+}
+
+export const catalogCommands: Command[] = [
+  {
+    name: 'scope create',
+    usage: 'govauth scope create <name> --description <text> [--sensitivity low|medium|high] [--max-ttl <seconds>]',
+    summary: 'define a scope',
+    options: { description: { type: 'string' }, sensitivity: { type: 'string' }, 'max-ttl': { type: 'string' } },
+    positionals: ['name'],
+    async run({ values, positionals }, ctx) {
+      const scope = await createScope(await ctx.db(), {
+        name: positionals[0] ?? '',
+        description: required(values, 'description'),
+        sensitivity: str(values, 'sensitivity'),
+        maxTtl: int(values, 'max-ttl'),
+      });
+      return { json: { scope }, text: `created ${scopeLine(scope)}` };
+    },
+  },
+  {
+    name: 'scope update',
+    usage: 'govauth scope update <name> [--description <text>] [--sensitivity low|medium|high] [--max-ttl <seconds>|none]',
+    summary: 'change a scope',
+    options: { description: { type: 'string' }, sensitivity: { type: 'string' }, 'max-ttl': { type: 'string' } },
+    positionals: ['name'],
+    async run({ values, positionals }, ctx) {
+      const scope = await updateScope(await ctx.db(), positionals[0] ?? '', {
+        description: str(values, 'description'),
+        sensitivity: str(values, 'sensitivity'),
+        maxTtl: ttlOption(values, 'max-ttl'),
+      });
+      return { json: { scope }, text: `updated ${scopeLine(scope)}` };
+    },
+  },
+  {
+    name: 'scope list',
+    usage: 'govauth scope list',
+    summary: 'list scopes',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const scopes = await listScopes(await ctx.db());
+      return {
+        json: { scopes },
+        text: table(['SCOPE', 'SENSITIVITY', 'MAX TTL', 'DESCRIPTION'], scopes.map((s) => [s.name, s.sensitivity, s.max_ttl ? `${s.max_ttl}s` : '-', s.description])),
+      };
+    },
+  },
+  {
+    name: 'resource create',
+    usage: 'govauth resource create <audience-uri> --name <text> --scopes <s1,s2> [--token-ttl <seconds>]',
+    summary: 'register a resource server (an audience)',
+    options: { name: { type: 'string' }, scopes: { type: 'string', multiple: true }, 'token-ttl': { type: 'string' } },
+    positionals: ['audience-uri'],
+    async run({ values, positionals }, ctx) {
+      const resource = await createResource(await ctx.db(), {
+        audience: positionals[0] ?? '',
+        name: required(values, 'name'),
+        scopes: list(values, 'scopes') ?? [],
+        tokenTtl: int(values, 'token-ttl'),
+      });
+      return { json: { resource }, text: `created ${resourceLine(resource)}` };
+    },
+  },
+  {
+    name: 'resource update',
+    usage: 'govauth resource update <audience-uri> [--name <text>] [--scopes <s1,s2>] [--token-ttl <seconds>|none]',
+    summary: 'change a resource server',
+    options: { name: { type: 'string' }, scopes: { type: 'string', multiple: true }, 'token-ttl': { type: 'string' } },
+    positionals: ['audience-uri'],
+    async run({ values, positionals }, ctx) {
+      const resource = await updateResource(await ctx.db(), positionals[0] ?? '', {
+        name: str(values, 'name'),
+        scopes: list(values, 'scopes'),
+        tokenTtl: ttlOption(values, 'token-ttl'),
+      });
+      return { json: { resource }, text: `updated ${resourceLine(resource)}` };
+    },
+  },
+  {
+    name: 'resource list',
+    usage: 'govauth resource list',
+    summary: 'list resource servers',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const resources = await listResources(await ctx.db());
+      return {
+        json: { resources },
+        text: table(['AUDIENCE', 'NAME', 'TOKEN TTL', 'SCOPES'], resources.map((r) => [r.audience, r.name, r.token_ttl ? `${r.token_ttl}s` : 'default', r.scopes.join(' ')])),
+      };
+    },
+  },
+  {
+    name: 'role create',
+    usage: 'govauth role create <name> --scopes <s1,s2> [--description <text>]',
+    summary: 'define a role (role → scopes)',
+    options: { scopes: { type: 'string', multiple: true }, description: { type: 'string' } },
+    positionals: ['name'],
+    async run({ values, positionals }, ctx) {
+      const scopes = list(values, 'scopes');
+      if (!scopes) throw new UsageError('--scopes is required (a comma-separated list)');
+      const role = await createRole(await ctx.db(), { name: positionals[0] ?? '', scopes, description: str(values, 'description') });
+      return { json: { role }, text: `created ${roleLine(role)}` };
+    },
+  },
+  {
+    name: 'role update',
+    usage: 'govauth role update <name> [--scopes <s1,s2>] [--description <text>]',
+    summary: 'change a role; tokens issued from now on follow it',
+    options: { scopes: { type: 'string', multiple: true }, description: { type: 'string' } },
+    positionals: ['name'],
+    async run({ values, positionals }, ctx) {
+      const role = await updateRole(await ctx.db(), positionals[0] ?? '', { scopes: list(values, 'scopes'), description: str(values, 'description') });
+      return { json: { role }, text: `updated ${roleLine(role)}` };
+    },
+  },
+  {
+    name: 'role list',
+    usage: 'govauth role list',
+    summary: 'list roles',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const roles = await listRoles(await ctx.db());
+      return { json: { roles }, text: table(['ROLE', 'SCOPES', 'DESCRIPTION'], roles.map((r) => [r.name, r.scopes.join(' '), r.description])) };
+    },
+  },
+];

@@ -1,0 +1,107 @@
+// The govauth CLI: `govauth <group> <action> [args] [--json]`. Output for people by default;
+// --json prints exactly one JSON object on stdout. Errors go to stderr with a non-zero exit:
+// 2 usage, 1 refused operation, 78 configuration, 70 internal.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { openDatabase, type Database } from '../db/database.ts';
+import { migrate, MigrationError } from '../db/migrate.ts';
+import { isAppError } from '../errors/app-error.ts';
+import { UsageError, type CliContext, type Command } from './command.ts';
+import { catalogCommands } from './commands/catalog-commands.ts';
+import { clientCommands } from './commands/client-commands.ts';
+import { initCommands } from './commands/init-command.ts';
+
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands];
+
+function helpText(prefix?: string): string {
+  const shown = COMMANDS.filter((c) => !prefix || c.name.split(' ')[0] === prefix);
+  return ['usage: govauth <command> [options] [--json]', '', ...shown.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');
+}
+
+function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(' ');
+    const command = COMMANDS.find((c) => c.name === name);
+    if (command) return { command, rest: argv.slice(words) };
+  }
+  return undefined;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (!argv.length || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') return { code: 0, stdout: `${helpText()}\n`, stderr: '' };
+  const found = findCommand(argv);
+  if (!found) {
+    const group = COMMANDS.some((c) => c.name.startsWith(`${argv[0]} `)) ? argv[0] : undefined;
+    const hint = group ? helpText(group) : helpText();
+    return { code: 2, stdout: '', stderr: `govauth: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${hint}\n` };
+  }
+  const { command, rest } = found;
+  if (rest.includes('--help') || rest.includes('-h')) return { code: 0, stdout: `usage: ${command.usage}\n  ${command.summary}\n`, stderr: '' };
+
+  let db: Database | undefined;
+  const ctx: CliContext = {
+    env,
+    stdin: readStdin,
+    async db() {
+      if (!db) {
+        const config = loadConfig(env);
+        await migrate(config.database);
+        // The CLI may wait longer than the server for a SQLite lock held by a running server.
+        db = await openDatabase(config.database, { busyTimeoutMs: 5000, poolSize: 2 });
+      }
+      return db;
+    },
+  };
+  try {
+    const parsed = parseArgs({
+      args: rest,
+      options: { ...command.options, json: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const json = parsed.values.json === true;
+    if (parsed.positionals.length !== command.positionals.length) {
+      throw new UsageError(
+        command.positionals.length
+          ? `expected ${command.positionals.map((p) => `<${p}>`).join(' ')}${parsed.positionals.length > command.positionals.length ? ', got extra arguments' : ''}`
+          : `unexpected argument ${JSON.stringify(parsed.positionals[0])}`,
+      );
+    }
+    const result = await command.run({ values: parsed.values, positionals: parsed.positionals }, ctx);
+    return { code: 0, stdout: json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`, stderr: '' };
+  } catch (err) {
+    return { ...failure(err, command), stdout: '' };
+  } finally {
+    await db?.close();
+  }
+}
+
+function failure(err: unknown, command: Command): { code: number; stderr: string } {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    return { code: 2, stderr: `govauth ${command.name}: ${(err as Error).message}\nusage: ${command.usage}\n` };
+  }
+  if (isAppError(err)) return { code: 1, stderr: `govauth ${command.name}: ${err.message}\n` };
+  if (err instanceof ConfigError) return { code: 78, stderr: `govauth: ${err.message}\n` };
+  if (err instanceof MigrationError) return { code: 1, stderr: `govauth: database migration failed: ${err.message}\n` };
+  const message = (err as Error).message ?? String(err);
+  if (/SQLITE_BUSY|database is locked/.test(message)) {
+    return { code: 1, stderr: `govauth ${command.name}: the database is busy (a server is writing); try again\n` };
+  }
+  if (/ECONNREFUSED|Can't reach database|connect/.test(message)) {
+    return { code: 1, stderr: `govauth ${command.name}: cannot reach the database (${message.split('\n')[0]})\n` };
+  }
+  return { code: 70, stderr: `govauth ${command.name}: internal error: ${message.split('\n')[0]}\n` };
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/govauth') || process.argv[1]?.endsWith('govauth.js')) {
+  const result = await runCli(process.argv.slice(2), process.env);
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  process.exitCode = result.code;
+}

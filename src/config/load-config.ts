@@ -1,0 +1,128 @@
+// Parses and validates the environment once, at start. Every invalid variable is reported
+// together with its fix (ConfigError), and the result is a frozen, typed Config passed down
+// explicitly: nothing else reads process.env (src/main.ts and src/cli are the only callers).
+import { resolve } from 'node:path';
+import type { LogLevel } from '../log/logger.ts';
+import { EnvValueError, parseBoolean, parseEnum, parseHttpUrl, parseInteger, parseKey32 } from './env-parsers.ts';
+
+export type DatabaseKind = 'sqlite' | 'postgresql';
+export type RunMode = 'development' | 'production' | 'test';
+
+export interface Config {
+  readonly mode: RunMode;
+  readonly dataDir: string;
+  readonly database: { readonly kind: DatabaseKind; readonly url: string; readonly isDefault: boolean };
+  /** Explicit issuer; when unset, http://localhost:<listening port> (development). */
+  readonly issuer: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  /** Explicit master key, or where the development key file lives when none is given. */
+  readonly masterKey: { readonly key: Buffer } | { readonly file: string };
+  readonly defaultResource: string | undefined;
+  readonly accessTokenTtl: number;
+  readonly policyPollMs: number;
+  readonly trustProxy: boolean;
+  readonly logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    try {
+      return parse(raw);
+    } catch (err) {
+      if (!(err instanceof EnvValueError)) throw err;
+      problems.push(`${name}=${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}: ${err.message}`);
+      return fallback;
+    }
+  };
+
+  const mode = read<RunMode>('NODE_ENV', 'development', (v) => parseEnum(v, ['development', 'production', 'test'] as const));
+  const dataDir = resolve(cwd, read('GOVAUTH_DATA_DIR', 'data', (v) => v.trim()));
+  const port = read('GOVAUTH_PORT', 3000, (v) => parseInteger(v, 0, 65535));
+  const host = read('GOVAUTH_HOST', '127.0.0.1', (v) => v.trim());
+  const issuer = read<string | undefined>('GOVAUTH_ISSUER', undefined, parseHttpUrl);
+  const database = read<Config['database']>('DATABASE_URL', { kind: 'sqlite', url: `file:${resolve(dataDir, 'govauth.db')}`, isDefault: true }, (v) =>
+    parseDatabaseUrl(v, cwd),
+  );
+  const masterKeyValue = read<Buffer | undefined>('GOVAUTH_MASTER_KEY', undefined, parseKey32);
+  const masterKeyFile = read('GOVAUTH_MASTER_KEY_FILE', undefined as string | undefined, (v) => resolve(cwd, v.trim()));
+  const defaultResource = read<string | undefined>('GOVAUTH_DEFAULT_RESOURCE', undefined, parseResourceUri);
+  const accessTokenTtl = read('GOVAUTH_ACCESS_TOKEN_TTL', 300, (v) => parseInteger(v, 1, 86_400));
+  const policyPollMs = read('GOVAUTH_POLICY_POLL_MS', 250, (v) => parseInteger(v, 20, 1000));
+  const trustProxy = read('GOVAUTH_TRUST_PROXY', false, parseBoolean);
+  const logLevel = read<LogLevel>('GOVAUTH_LOG_LEVEL', mode === 'test' ? 'warn' : 'info', (v) =>
+    parseEnum(v, ['debug', 'info', 'warn', 'error', 'silent'] as const),
+  );
+
+  if (issuer?.startsWith('https:') && !trustProxy) {
+    problems.push(
+      `GOVAUTH_ISSUER=${issuer}: govauth serves plain HTTP, so an https issuer needs a TLS-terminating proxy in front; set GOVAUTH_TRUST_PROXY=true so it honours X-Forwarded-Proto`,
+    );
+  }
+  if (issuer && new URL(issuer).pathname !== '/') problems.push(`GOVAUTH_ISSUER=${issuer}: must be an origin without a path (e.g. https://auth.example.com)`);
+  if (masterKeyValue && masterKeyFile) {
+    problems.push('GOVAUTH_MASTER_KEY and GOVAUTH_MASTER_KEY_FILE are both set: set only one');
+  }
+  if (mode === 'production') {
+    if (!masterKeyValue && !masterKeyFile) {
+      problems.push('GOVAUTH_MASTER_KEY (or GOVAUTH_MASTER_KEY_FILE) is required when NODE_ENV=production: it encrypts the signing keys at rest');
+    }
+    if (!issuer?.startsWith('https:')) {
+      problems.push(`GOVAUTH_ISSUER${issuer ? `=${issuer}` : ''}: an https issuer is required when NODE_ENV=production (tokens and cookies must not travel in clear text)`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return Object.freeze({
+    mode,
+    dataDir,
+    database: Object.freeze(database),
+    issuer,
+    host,
+    port,
+    masterKey: Object.freeze(masterKeyValue ? { key: masterKeyValue } : { file: masterKeyFile ?? resolve(dataDir, 'master.key') }),
+    defaultResource,
+    accessTokenTtl,
+    policyPollMs,
+    trustProxy,
+    logLevel,
+  });
+}
+
+function parseDatabaseUrl(raw: string, cwd: string): Config['database'] {
+  const v = raw.trim();
+  if (/^postgres(ql)?:\/\//.test(v)) {
+    try {
+      new URL(v);
+    } catch {
+      throw new EnvValueError('is not a valid PostgreSQL URL (postgresql://user:password@host:5432/database)');
+    }
+    return { kind: 'postgresql', url: v, isDefault: false };
+  }
+  if (v.startsWith('file:')) {
+    const path = v.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path || path.includes('?')) throw new EnvValueError('must be file:<path to the SQLite database file>');
+    return { kind: 'sqlite', url: `file:${resolve(cwd, path)}`, isDefault: false };
+  }
+  throw new EnvValueError('must start with file: (embedded SQLite) or postgresql:// (PostgreSQL)');
+}
+
+export function parseResourceUri(raw: string): string {
+  const url = URL.parse(raw.trim());
+  if (!url || url.hash) throw new EnvValueError('must be an absolute URI without a fragment (RFC 8707 §2)');
+  return raw.trim();
+}

@@ -1,0 +1,61 @@
+// Opens the Prisma client for the configured database. Both providers' generated clients
+// expose the same API (they are rendered from one model file, see prisma/models.prisma); the
+// PostgreSQL client's type is used as the common type. Only the selected client is imported.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DatabaseKind } from '../config/load-config.ts';
+import type { PrismaClient } from './generated/postgresql/client.ts';
+
+export type { PrismaClient };
+export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+export interface DatabaseTarget {
+  readonly kind: DatabaseKind;
+  readonly url: string;
+}
+
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly url: string;
+  readonly prisma: PrismaClient;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** How long a SQLite write waits for another process's lock (the CLI may wait longer than the server). */
+  readonly busyTimeoutMs?: number;
+  /** PostgreSQL pool size per process. */
+  readonly poolSize?: number;
+}
+
+export function sqlitePath(url: string): string {
+  return url.slice('file:'.length);
+}
+
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
+  let prisma: PrismaClient;
+  if (target.kind === 'sqlite') {
+    mkdirSync(dirname(sqlitePath(target.url)), { recursive: true });
+    const [{ PrismaClient: SqliteClient }, { GovauthLibSQL }] = await Promise.all([
+      import('./generated/sqlite/client.ts'),
+      import('./sqlite-client.ts'),
+    ]);
+    const adapter = new GovauthLibSQL({ url: target.url }, options.busyTimeoutMs ?? 250);
+    prisma = new SqliteClient({ adapter }) as unknown as PrismaClient;
+    // WAL lets readers proceed while one writer commits; it is persistent in the file.
+    await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  } else {
+    const [{ PrismaClient: PgClient }, { PrismaPg }] = await Promise.all([
+      import('./generated/postgresql/client.ts'),
+      import('@prisma/adapter-pg'),
+    ]);
+    const adapter = new PrismaPg({ connectionString: target.url, max: options.poolSize ?? 10 });
+    prisma = new PgClient({ adapter });
+  }
+  return {
+    kind: target.kind,
+    url: target.url,
+    prisma,
+    close: () => prisma.$disconnect(),
+  };
+}

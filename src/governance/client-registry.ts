@@ -1,0 +1,176 @@
+// OAuth clients: AI services and bots (client_credentials), resource servers that introspect,
+// and (later) web and native apps. The secret is returned once, at creation or rotation, and
+// stored only as an argon2id hash.
+import { writeWithChanges } from '../db/change-feed.ts';
+import type { Database } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import { parseStringArray } from './policy-loader.ts';
+import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
+import { mustExist, requireRoles } from './catalog.ts';
+import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
+
+export const CLIENT_GRANTS = ['client_credentials', 'authorization_code'] as const;
+export type ClientGrant = (typeof CLIENT_GRANTS)[number];
+
+export interface CreateClientInput {
+  readonly name: string;
+  readonly grants?: readonly string[];
+  readonly roles?: readonly string[];
+  /** Resource servers: the audience whose tokens this client may introspect. */
+  readonly introspectAudience?: string;
+  readonly redirectUris?: readonly string[];
+  readonly scopeCeiling?: readonly string[];
+  readonly isPublic?: boolean;
+}
+
+export interface ClientCredentialsView {
+  client_id: string;
+  client_secret: string | null;
+}
+
+export interface ClientView {
+  client_id: string;
+  name: string;
+  grant_types: string[];
+  roles: { role: string; expires_at: string | null }[];
+  redirect_uris: string[];
+  scope_ceiling: string[] | null;
+  introspect_audience: string | null;
+  public: boolean;
+  disabled: boolean;
+  created_at: string;
+}
+
+function checkGrants(grants: readonly string[]): ClientGrant[] {
+  const out = uniqueList(grants, (g) => {
+    if (!(CLIENT_GRANTS as readonly string[]).includes(g)) {
+      throw new AppError('invalid_request', `unsupported grant ${JSON.stringify(g)}: use ${CLIENT_GRANTS.join(' or ')}`);
+    }
+    return g;
+  }) as ClientGrant[];
+  return out;
+}
+
+export async function createClient(db: Database, input: CreateClientInput): Promise<ClientCredentialsView> {
+  const name = checkText(input.name, 'name', 200);
+  const grants = checkGrants(input.grants ?? []);
+  const roles = uniqueList(input.roles ?? [], checkRoleName);
+  const introspectAudience = input.introspectAudience === undefined ? null : checkAudience(input.introspectAudience);
+  const redirectUris = uniqueList(input.redirectUris ?? [], checkRedirectUri);
+  const ceiling = input.scopeCeiling === undefined ? null : uniqueList(input.scopeCeiling, checkScopeName);
+  const isPublic = input.isPublic === true;
+
+  if (!grants.length && !introspectAudience) {
+    throw new AppError('invalid_request', 'a client needs a grant (--grant client_credentials | authorization_code) or --resource <audience> --introspect');
+  }
+  if (grants.includes('authorization_code') && !redirectUris.length) {
+    throw new AppError('invalid_request', 'an authorization_code client needs at least one --redirect-uri');
+  }
+  if (!grants.includes('authorization_code') && redirectUris.length) {
+    throw new AppError('invalid_request', '--redirect-uri only applies to authorization_code clients');
+  }
+  if (isPublic && (grants.includes('client_credentials') || introspectAudience)) {
+    throw new AppError('invalid_request', 'a public client has no secret, so it cannot use client_credentials or introspection');
+  }
+  if (roles.length && !grants.includes('client_credentials')) {
+    throw new AppError('invalid_request', '--roles applies to client_credentials clients (people get scopes from their own roles)');
+  }
+  // Refresh tokens come with the code flow (RFC 6749 §6); they are still only issued for offline_access.
+  const grantTypes = grants.includes('authorization_code') ? [...grants, 'refresh_token'] : grants;
+
+  const clientId = newClientId();
+  const clientSecret = isPublic ? null : newClientSecret();
+  const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
+
+  await writeWithChanges(db, async (tx) => {
+    await requireRoles(tx, roles);
+    if (introspectAudience) await mustExist(tx.resource.findUnique({ where: { audience: introspectAudience } }), `no resource ${introspectAudience} (create it first with: govauth resource create)`);
+    if (ceiling?.length) {
+      const found = await tx.scope.findMany({ where: { name: { in: ceiling } }, select: { name: true } });
+      const missing = ceiling.filter((s) => !found.some((f) => f.name === s));
+      if (missing.length) throw new AppError('invalid_request', `unknown scope(s): ${missing.join(', ')}`);
+    }
+    await tx.client.create({
+      data: {
+        id: clientId,
+        name,
+        secretHash,
+        grantTypes: JSON.stringify(grantTypes),
+        redirectUris: JSON.stringify(redirectUris),
+        scopeCeiling: ceiling === null ? null : JSON.stringify(ceiling),
+        introspectAudience,
+        roles: { create: roles.map((roleName) => ({ roleName })) },
+      },
+    });
+    return { result: undefined, changes: [{ kind: 'client', key: clientId }] };
+  });
+  return { client_id: clientId, client_secret: clientSecret };
+}
+
+type ClientRow = NonNullable<Awaited<ReturnType<typeof findClientRow>>>;
+const findClientRow = (db: Database, id: string) =>
+  db.prisma.client.findUnique({ where: { id }, include: { roles: { orderBy: { roleName: 'asc' } } } });
+
+function clientView(c: ClientRow): ClientView {
+  return {
+    client_id: c.id,
+    name: c.name,
+    grant_types: parseStringArray(c.grantTypes, 'Client.grantTypes'),
+    roles: c.roles.map((r) => ({ role: r.roleName, expires_at: r.expiresAt?.toISOString() ?? null })),
+    redirect_uris: parseStringArray(c.redirectUris, 'Client.redirectUris'),
+    scope_ceiling: c.scopeCeiling === null ? null : parseStringArray(c.scopeCeiling, 'Client.scopeCeiling'),
+    introspect_audience: c.introspectAudience,
+    public: c.secretHash === null,
+    disabled: c.disabled,
+    created_at: c.createdAt.toISOString(),
+  };
+}
+
+export async function listClients(db: Database): Promise<ClientView[]> {
+  const rows = await db.prisma.client.findMany({ orderBy: { createdAt: 'asc' }, include: { roles: { orderBy: { roleName: 'asc' } } } });
+  return rows.map(clientView);
+}
+
+export async function getClient(db: Database, id: string): Promise<ClientView> {
+  return clientView(await mustExist(findClientRow(db, id), `no client ${id}`));
+}
+
+export async function rotateClientSecret(db: Database, id: string): Promise<ClientCredentialsView> {
+  const existing = await mustExist(findClientRow(db, id), `no client ${id}`);
+  if (existing.secretHash === null) throw new AppError('invalid_request', `client ${id} is public and has no secret`);
+  const clientSecret = newClientSecret();
+  const secretHash = await hashSecret(clientSecret);
+  await writeWithChanges(db, async (tx) => {
+    await tx.client.update({ where: { id }, data: { secretHash, secretRotatedAt: new Date() } });
+    return { result: undefined, changes: [{ kind: 'client', key: id }] };
+  });
+  return { client_id: id, client_secret: clientSecret };
+}
+
+export async function setClientDisabled(db: Database, id: string, disabled: boolean): Promise<ClientView> {
+  await mustExist(findClientRow(db, id), `no client ${id}`);
+  await writeWithChanges(db, async (tx) => {
+    await tx.client.update({ where: { id }, data: { disabled } });
+    return { result: undefined, changes: [{ kind: 'client', key: id }] };
+  });
+  return getClient(db, id);
+}
+
+export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[] }): Promise<ClientView> {
+  const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
+  const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
+  await writeWithChanges(db, async (tx) => {
+    const row = await mustExist(tx.client.findUnique({ where: { id } }), `no client ${id}`);
+    if (roles) {
+      if (!parseStringArray(row.grantTypes, 'Client.grantTypes').includes('client_credentials')) {
+        throw new AppError('invalid_request', 'roles apply to client_credentials clients only');
+      }
+      await requireRoles(tx, roles);
+      await tx.clientRole.deleteMany({ where: { clientId: id } });
+      await tx.clientRole.createMany({ data: roles.map((roleName) => ({ clientId: id, roleName })) });
+    }
+    if (name !== undefined) await tx.client.update({ where: { id }, data: { name } });
+    return { result: undefined, changes: [{ kind: 'client', key: id }] };
+  });
+  return getClient(db, id);
+}

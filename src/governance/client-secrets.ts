@@ -1,0 +1,74 @@
+// Client identifiers and secrets. Secrets are 256-bit random values shown once and stored only
+// as argon2id hashes. Verifying argon2 on every token request would cap throughput at a few
+// requests per second (measured: ~7 req/s with default parameters), so after one successful
+// argon2 verification we keep an HMAC of the secret under a per-process random key, bound to
+// the stored hash: later requests cost one HMAC and a constant-time compare. Rotation changes
+// the hash and so invalidates the entry; disabling removes the client altogether.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import argon2 from 'argon2';
+
+/** OWASP Password Storage Cheat Sheet minimum for argon2id (m=19 MiB, t=2, p=1). */
+export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+export const newClientId = (): string => `cl_${randomBytes(16).toString('base64url')}`;
+export const newClientSecret = (): string => randomBytes(32).toString('base64url');
+export const hashSecret = (secret: string): Promise<string> => argon2.hash(secret, ARGON2_OPTIONS);
+
+/** Runs at most `limit` tasks at once: argon2 is memory- and CPU-hard by design. */
+export class Semaphore {
+  #active = 0;
+  readonly #queue: (() => void)[] = [];
+  readonly #limit: number;
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.#limit) await new Promise<void>((resolve) => this.#queue.push(resolve));
+    this.#active++;
+    try {
+      return await task();
+    } finally {
+      this.#active--;
+      this.#queue.shift()?.();
+    }
+  }
+}
+
+export interface SecretVerifier {
+  verify(clientId: string, storedHash: string, presented: string): Promise<boolean>;
+  forget(clientId: string): void;
+}
+
+export function createSecretVerifier(options: { concurrency?: number } = {}): SecretVerifier {
+  const key = randomBytes(32);
+  const verified = new Map<string, { hash: string; digest: Buffer }>();
+  const pending = new Map<string, Promise<boolean>>();
+  const gate = new Semaphore(options.concurrency ?? 2);
+  const digestOf = (presented: string): Buffer => createHmac('sha256', key).update(presented, 'utf8').digest();
+
+  return {
+    async verify(clientId, storedHash, presented) {
+      const digest = digestOf(presented);
+      const known = verified.get(clientId);
+      // A client has exactly one valid secret, so once it is known any other value is wrong:
+      // no argon2 for wrong guesses either.
+      if (known?.hash === storedHash) return timingSafeEqual(known.digest, digest);
+      // Coalesce concurrent first verifications of the same (client, secret).
+      const slot = `${clientId}\0${digest.toString('base64')}`;
+      let result = pending.get(slot);
+      if (!result) {
+        result = gate
+          .run(() => argon2.verify(storedHash, presented))
+          .catch(() => false) // a malformed stored hash fails closed
+          .then((ok) => {
+            if (ok) verified.set(clientId, { hash: storedHash, digest });
+            return ok;
+          })
+          .finally(() => pending.delete(slot));
+        pending.set(slot, result);
+      }
+      return result;
+    },
+    forget: (clientId) => void verified.delete(clientId),
+  };
+}

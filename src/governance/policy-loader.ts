@@ -1,0 +1,55 @@
+// Reads the governance catalogue (scopes, resources, roles, clients) into the immutable
+// PolicySnapshot the hot path uses. JSON-in-text columns are validated here, at the edge.
+import type { ClientDef, PolicySnapshot, ResourceDef, RoleDef, ScopeDef, Sensitivity } from './policy-model.ts';
+import type { Database } from '../db/database.ts';
+
+export function parseStringArray(json: string | null, column: string): string[] {
+  if (json === null) return [];
+  const value: unknown = JSON.parse(json);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new TypeError(`${column} must hold a JSON array of strings`);
+  }
+  return value;
+}
+
+export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> {
+  const [scopes, resources, roles, clients] = await Promise.all([
+    db.prisma.scope.findMany(),
+    db.prisma.resource.findMany({ include: { scopes: { select: { scopeName: true } } } }),
+    db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } } } }),
+    db.prisma.client.findMany({ include: { roles: { select: { roleName: true, expiresAt: true } } } }),
+  ]);
+  return {
+    scopes: new Map(
+      scopes.map((s): [string, ScopeDef] => [
+        s.name,
+        { name: s.name, description: s.description, sensitivity: s.sensitivity as Sensitivity, maxTtl: s.maxTtl },
+      ]),
+    ),
+    resources: new Map(
+      resources.map((r): [string, ResourceDef] => [
+        r.audience,
+        { audience: r.audience, name: r.name, tokenTtl: r.tokenTtl, scopes: new Set(r.scopes.map((x) => x.scopeName)) },
+      ]),
+    ),
+    roles: new Map(
+      roles.map((r): [string, RoleDef] => [r.name, { name: r.name, description: r.description, scopes: new Set(r.scopes.map((x) => x.scopeName)) }]),
+    ),
+    clients: new Map(
+      clients.map((c): [string, ClientDef] => [
+        c.id,
+        {
+          id: c.id,
+          name: c.name,
+          secretHash: c.secretHash,
+          grantTypes: parseStringArray(c.grantTypes, 'Client.grantTypes'),
+          redirectUris: parseStringArray(c.redirectUris, 'Client.redirectUris'),
+          scopeCeiling: c.scopeCeiling === null ? null : new Set(parseStringArray(c.scopeCeiling, 'Client.scopeCeiling')),
+          introspectAudience: c.introspectAudience,
+          disabled: c.disabled,
+          roles: c.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
+        },
+      ]),
+    ),
+  };
+}

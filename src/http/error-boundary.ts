@@ -1,0 +1,32 @@
+// The one error boundary for govauth's own routes (oidc-provider renders its own protocol
+// errors). Known errors answer with their stable code; anything else is logged with the
+// request id and answered with an opaque 500: no stack trace or internal detail leaves.
+import type { Middleware } from 'koa';
+import { isAppError } from '../errors/app-error.ts';
+import type { Logger } from '../log/logger.ts';
+
+export function errorBoundary(log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (isAppError(err)) {
+        ctx.status = err.status;
+        ctx.body = { error: err.code, error_description: err.message };
+        if (err.status >= 500) log.error('request failed', { requestId: ctx.state.requestId, err, detail: err.detail });
+        return;
+      }
+      const status: unknown = (err as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        // koa/http-errors raised for malformed input (e.g. bad JSON): a client error.
+        ctx.status = status;
+        ctx.body = { error: 'invalid_request', error_description: (err as Error).message };
+        return;
+      }
+      const requestId = String(ctx.state.requestId);
+      log.error('unhandled error', { requestId, err });
+      ctx.status = 500;
+      ctx.body = { error: 'server_error', error_description: 'internal error', request_id: requestId };
+    }
+  };
+}

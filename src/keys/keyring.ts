@@ -1,0 +1,33 @@
+// The signing keys this process knows, and which one signs now. oidc-provider gets the private
+// JWKs (current key first: among keys with equal metadata it signs with the first match,
+// lib/helpers/keystore.js) and every token names its kid explicitly (resource-indicators.ts).
+import type { JWK } from 'jose';
+import { currentSigningKey, publishedKeys, type SigningKey } from './signing-keys.ts';
+
+export class Keyring {
+  readonly #keys: readonly SigningKey[];
+  readonly #now: () => number;
+
+  constructor(keys: readonly SigningKey[], now: () => number = Date.now) {
+    if (!currentSigningKey(keys, now())) throw new TypeError('a keyring needs an active signing key');
+    this.#keys = keys;
+    this.#now = now;
+  }
+
+  get keys(): readonly SigningKey[] {
+    return this.#keys;
+  }
+
+  signingKid(): string {
+    const key = currentSigningKey(this.#keys, this.#now()) ?? currentSigningKey(this.#keys, Number.MAX_SAFE_INTEGER);
+    if (!key) throw new TypeError('no signing key');
+    return key.kid;
+  }
+
+  /** Private JWKs of every published key, the signing key first. */
+  privateJwks(): JWK[] {
+    const kid = this.signingKid();
+    const published = publishedKeys(this.#keys, this.#now());
+    return [...published.filter((k) => k.kid === kid), ...published.filter((k) => k.kid !== kid)].map((k) => ({ ...k.privateJwk }));
+  }
+}

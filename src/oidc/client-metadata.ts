@@ -1,0 +1,20 @@
+// Maps a govauth client (from the in-memory policy snapshot) to oidc-provider client metadata.
+// Clients are served from memory: oidc-provider calls adapter('Client').find on every request
+// (docs § clients), which would otherwise be a database read per token.
+import type { ClientMetadata } from 'oidc-provider';
+import type { ClientDef } from '../governance/policy-model.ts';
+
+export function toClientMetadata(client: ClientDef): ClientMetadata | undefined {
+  if (client.disabled) return undefined; // a disabled client does not exist for the protocol: invalid_client
+  const codeFlow = client.grantTypes.includes('authorization_code');
+  return {
+    client_id: client.id,
+    client_name: client.name,
+    // The argon2id hash: compareClientSecret is overridden to verify against it (oidc/client-auth.ts).
+    ...(client.secretHash !== null && { client_secret: client.secretHash }),
+    token_endpoint_auth_method: client.secretHash === null ? 'none' : 'client_secret_basic',
+    grant_types: [...client.grantTypes],
+    response_types: codeFlow ? ['code'] : [],
+    redirect_uris: [...client.redirectUris],
+  };
+}

@@ -1,0 +1,97 @@
+// Starts a govauth server from a Config: migrations, database, keys, policy, HTTP. Used by
+// src/main.ts (the process entry) and by integration tests, which start real servers on
+// ephemeral ports with their own databases.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type GovauthApp } from './app.ts';
+import type { Config } from './config/load-config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { pruneChanges } from './db/change-feed.ts';
+import { createSecretVerifier } from './governance/client-secrets.ts';
+import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
+import { Keyring } from './keys/keyring.ts';
+import { loadMasterKey } from './keys/master-key.ts';
+import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
+import type { Logger } from './log/logger.ts';
+import { pruneExpiredOidcRows } from './oidc/oidc-adapter.ts';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly issuer: string;
+  readonly app: GovauthApp;
+  readonly db: Database;
+  readonly policy: PolicyStore;
+  readonly http: Server;
+  readonly migrationsApplied: readonly string[];
+  readonly createdKid: string | undefined;
+  close(): Promise<void>;
+}
+
+const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
+const CHANGE_RETENTION_MS = 24 * 3600_000;
+
+export async function startServer(config: Config, log: Logger, now: () => number = Date.now): Promise<RunningServer> {
+  const migrationsApplied = await migrate(config.database);
+  const db = await openDatabase(config.database);
+  let policy: PolicyStore | undefined;
+  try {
+    const master = loadMasterKey(config.masterKey, log, true);
+    await checkMasterKey(db, master);
+    const { keys, created } = await ensureSigningKeys(db, master, now());
+    const keyring = new Keyring(keys, now);
+    const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log });
+    policy = store;
+
+    // Listen first: without GOVAUTH_ISSUER the issuer is derived from the bound port (tests and
+    // development use port 0). Requests that arrive in the meantime get 503.
+    const http = createServer((_req, res) => {
+      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end('{"error":"temporarily_unavailable"}');
+    });
+    // Slowloris protection; keep-alive longer than typical load-balancer idle timeouts.
+    http.headersTimeout = 10_000;
+    http.requestTimeout = 30_000;
+    http.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = http.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const issuer = config.issuer ?? `http://localhost:${port}`;
+    const app = createApp({ config, issuer, log, db, policy: store, keyring, master, verifier: createSecretVerifier(), now });
+    http.removeAllListeners('request');
+    http.on('request', app.koa.callback());
+
+    const maintenance = setInterval(() => {
+      Promise.all([pruneExpiredOidcRows(db), pruneChanges(db, CHANGE_RETENTION_MS)]).catch((err: unknown) =>
+        log.warn('maintenance failed; will retry', { err }),
+      );
+    }, MAINTENANCE_INTERVAL_MS);
+    maintenance.unref();
+
+    return {
+      url: `http://${host}:${port}`,
+      issuer,
+      app,
+      db,
+      policy: store,
+      http,
+      migrationsApplied,
+      createdKid: created,
+      async close() {
+        clearInterval(maintenance);
+        store.close();
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeIdleConnections();
+        });
+        await db.close();
+      },
+    };
+  } catch (err) {
+    policy?.close();
+    await db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,72 @@
+// Starts a real govauth server (HTTP on an ephemeral port, real database) and runs the real
+// CLI against the same database, as an operator would.
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { runCli } from '../../src/cli/main.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { createTestDatabase, type TestDatabase } from './test-database.ts';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestServer {
+  readonly url: string;
+  readonly issuer: string;
+  readonly env: Record<string, string>;
+  readonly db: TestDatabase;
+  readonly server: RunningServer;
+  cli(...args: string[]): Promise<CliResult>;
+  /** Runs a CLI command that must succeed with --json and returns its object. */
+  cliJson<T = Record<string, unknown>>(...args: string[]): Promise<T>;
+  restart(): Promise<TestServer>;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  readonly env?: Record<string, string>;
+  readonly db?: TestDatabase;
+  readonly masterKey?: string;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const db = options.db ?? (await createTestDatabase());
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    GOVAUTH_DATA_DIR: db.dataDir,
+    GOVAUTH_PORT: '0',
+    GOVAUTH_MASTER_KEY: options.masterKey ?? randomBytes(32).toString('base64'),
+    GOVAUTH_POLICY_POLL_MS: '50',
+    GOVAUTH_LOG_LEVEL: process.env.GOVAUTH_TEST_LOG_LEVEL ?? 'error',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const server = await startServer(config, createLogger({ level: config.logLevel }));
+  const cli = (...args: string[]): Promise<CliResult> => runCli(args, env);
+  const self: TestServer = {
+    url: server.url,
+    issuer: server.issuer,
+    env,
+    db,
+    server,
+    cli,
+    async cliJson<T>(...args: string[]): Promise<T> {
+      const r = await cli(...args, '--json');
+      if (r.code !== 0) throw new Error(`govauth ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      return JSON.parse(r.stdout) as T;
+    },
+    async restart() {
+      await server.close();
+      return startTestServer({ ...options, db, masterKey: env.GOVAUTH_MASTER_KEY, env: { ...options.env } });
+    },
+    async stop() {
+      await server.close();
+      if (!options.db) await db.drop();
+    },
+  };
+  return self;
+}
