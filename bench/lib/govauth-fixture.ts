@@ -1,0 +1,71 @@
+// A govauth instance for benchmarks: a fresh database (SQLite temp file, or a new PostgreSQL
+// database when DATABASE_URL is set), the demo model, one bot, one resource-server client.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runCli } from '../../src/cli/main.ts';
+import { startChild, type Child } from './processes.ts';
+
+export interface Fixture {
+  readonly env: Record<string, string>;
+  readonly bot: { client_id: string; client_secret: string };
+  readonly rs: { client_id: string; client_secret: string };
+  start(extraEnv?: Record<string, string>): Promise<Child>;
+  drop(): Promise<void>;
+}
+
+const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+export async function createFixture(): Promise<Fixture> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'govauth-bench-'));
+  let url = `file:${join(dataDir, 'govauth.db')}`;
+  let dropDatabase = (): Promise<void> => Promise.resolve();
+  const base = process.env.DATABASE_URL;
+  if (base && /^postgres/.test(base)) {
+    const name = `govauth_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const u = new URL(base);
+    u.pathname = `/${name}`;
+    url = u.href;
+    dropDatabase = async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    DATABASE_URL: url,
+    GOVAUTH_DATA_DIR: dataDir,
+    GOVAUTH_MASTER_KEY: randomBytes(32).toString('base64'),
+    GOVAUTH_ISSUER: 'https://auth.bench.example',
+    GOVAUTH_TRUST_PROXY: 'true',
+    GOVAUTH_PORT: '0',
+    GOVAUTH_LOG_LEVEL: 'info',
+  };
+  const cli = async (...args: string[]): Promise<Record<string, string>> => {
+    const r = await runCli([...args, '--json'], env);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout) as Record<string, string>;
+  };
+  await cli('init', '--demo');
+  const bot = (await cli('client', 'create', '--name', 'bench-bot', '--grant', 'client_credentials', '--roles', 'data-scientist')) as Fixture['bot'];
+  const rs = (await cli('client', 'create', '--name', 'bench-rs', '--resource', 'https://models.example', '--introspect')) as Fixture['rs'];
+  return {
+    env,
+    bot,
+    rs,
+    start: (extraEnv = {}) => startChild(main, { ...env, ...extraEnv }, /"listening":"(http:\/\/[^"]+)"/),
+    async drop() {
+      await dropDatabase();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

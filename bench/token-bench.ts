@@ -1,0 +1,65 @@
+// client_credentials issuance: govauth (database, argon2id secrets, governance) against bare
+// oidc-provider (in-memory, static client, same token format), measured in the same run.
+// Usage: npm run bench:token   (DATABASE_URL=postgresql://… benches govauth on PostgreSQL)
+// Knobs: BENCH_ROUNDS (default 5), BENCH_DURATION (s per run, default 5), BENCH_CONNECTIONS (32).
+import { fileURLToPath } from 'node:url';
+import { createFixture } from './lib/govauth-fixture.ts';
+import { formatTable } from './lib/load.ts';
+import { startChild } from './lib/processes.ts';
+import { alternate, type RoundsResult } from './lib/rounds.ts';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const duration = Number(process.env.BENCH_DURATION ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+export async function tokenBench(): Promise<RoundsResult> {
+  const baseline = await startChild(fileURLToPath(new URL('./baseline-server.ts', import.meta.url)), {}, /ready (http:\/\/\S+)/);
+  const fixture = await createFixture();
+  const govauth = await fixture.start();
+  const kind = fixture.env.DATABASE_URL?.startsWith('file:') ? 'sqlite' : 'postgresql';
+  try {
+    const candidates = [
+      {
+        name: 'bare oidc-provider (memory, static client)',
+        options: { url: `${baseline.url}/token`, method: 'POST' as const, headers: { ...form, authorization: basic('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections },
+        rssMb: baseline.rssPeakMb,
+      },
+      {
+        name: `govauth (${kind}, argon2id secrets)`,
+        options: {
+          url: `${govauth.url}/token`,
+          method: 'POST' as const,
+          headers: { ...form, authorization: basic(fixture.bot.client_id, fixture.bot.client_secret) },
+          body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example',
+          connections,
+        },
+        rssMb: govauth.rssPeakMb,
+      },
+    ];
+    for (const c of candidates) {
+      const probe = await fetch(c.options.url, { method: 'POST', headers: c.options.headers, body: c.options.body });
+      if (probe.status !== 200) throw new Error(`${c.name}: probe failed ${probe.status} ${await probe.text()}`);
+    }
+    const outcome = await alternate(candidates, rounds, duration);
+    console.log(
+      formatTable(
+        candidates.map((c, i) => ({
+          ...outcome.results[c.name]!,
+          ratio: i === 0 ? 'baseline' : `${outcome.ratios[c.name]!.toFixed(2)}× baseline (median of ${rounds} rounds)`,
+        })),
+      ),
+    );
+    return outcome;
+  } finally {
+    await govauth.stop();
+    await baseline.stop();
+    await fixture.drop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(`client_credentials → RS256 at+jwt; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date().toISOString()}`);
+  await tokenBench();
+}

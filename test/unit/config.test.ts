@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
+
+describe('loadConfig', () => {
+  it('has working defaults for development: SQLite under ./data and a generated master key file', () => {
+    const c = loadConfig({}, '/srv/app');
+    expect(c.database).toEqual({ kind: 'sqlite', url: 'file:/srv/app/data/govauth.db', isDefault: true });
+    expect(c.masterKey).toEqual({ file: '/srv/app/data/master.key' });
+    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', accessTokenTtl: 300, issuer: undefined, trustProxy: false });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('recognises PostgreSQL and relative SQLite URLs', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/govauth' }).database.kind).toBe('postgresql');
+    expect(loadConfig({ DATABASE_URL: 'file:./x.db' }, '/srv').database.url).toBe('file:/srv/x.db');
+  });
+
+  it('reports every invalid variable at once', () => {
+    try {
+      loadConfig({ GOVAUTH_PORT: 'x', GOVAUTH_TRUST_PROXY: 'maybe', GOVAUTH_MASTER_KEY: 'short', GOVAUTH_ISSUER: 'https://a.example/path' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/GOVAUTH_PORT/);
+      expect(problems).toMatch(/GOVAUTH_TRUST_PROXY/);
+      expect(problems).toMatch(/GOVAUTH_MASTER_KEY=.*32 random bytes/);
+      expect(problems).toMatch(/GOVAUTH_ISSUER=.*without a path/);
+    }
+  });
+
+  it('requires a master key and an https issuer behind a proxy in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/GOVAUTH_MASTER_KEY .*required[\s\S]*https issuer is required/);
+    expect(() => loadConfig({ NODE_ENV: 'production', GOVAUTH_MASTER_KEY: 'a'.repeat(64), GOVAUTH_ISSUER: 'https://auth.example' })).toThrow(/GOVAUTH_TRUST_PROXY=true/);
+    const ok = loadConfig({ NODE_ENV: 'production', GOVAUTH_MASTER_KEY: 'a'.repeat(64), GOVAUTH_ISSUER: 'https://auth.example', GOVAUTH_TRUST_PROXY: 'true' });
+    expect(ok.issuer).toBe('https://auth.example');
+  });
+});

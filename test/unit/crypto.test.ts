@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
+import argon2 from 'argon2';
+import { createSecretVerifier, hashSecret, newClientSecret } from '../../src/governance/client-secrets.ts';
+import { seal, unseal } from '../../src/keys/sealed-box.ts';
+import { MasterKey } from '../../src/keys/master-key.ts';
+import { currentSigningKey, keyState, type SigningKey } from '../../src/keys/signing-keys.ts';
+
+describe('sealed box', () => {
+  it('round-trips and refuses another key or another row', () => {
+    const key = randomBytes(32);
+    const sealed = seal(key, 'secret', 'kid-1');
+    expect(unseal(key, sealed, 'kid-1')).toBe('secret');
+    expect(() => unseal(randomBytes(32), sealed, 'kid-1')).toThrow();
+    expect(() => unseal(key, sealed, 'kid-2')).toThrow();
+  });
+});
+
+describe('master key', () => {
+  it('derives distinct purpose-bound subkeys and a stable fingerprint', () => {
+    const m = new MasterKey(randomBytes(32));
+    expect(m.derive('a').equals(m.derive('b'))).toBe(false);
+    expect(m.fingerprint()).toBe(m.fingerprint());
+    expect(new MasterKey(randomBytes(32)).fingerprint()).not.toBe(m.fingerprint());
+  });
+});
+
+describe('secret verifier', () => {
+  it('pays argon2 once per secret, then rejects wrong values without argon2', async () => {
+    const secret = newClientSecret();
+    const hash = await hashSecret(secret);
+    const spy = vi.spyOn(argon2, 'verify');
+    const v = createSecretVerifier();
+    expect(await Promise.all([v.verify('c', hash, secret), v.verify('c', hash, secret)])).toEqual([true, true]);
+    expect(spy).toHaveBeenCalledTimes(1); // concurrent first checks are coalesced
+    expect(await v.verify('c', hash, secret)).toBe(true);
+    expect(await v.verify('c', hash, 'wrong')).toBe(false);
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+  });
+
+  it('forgets a verified secret when the stored hash changes (rotation)', async () => {
+    const old = newClientSecret();
+    const v = createSecretVerifier();
+    expect(await v.verify('c', await hashSecret(old), old)).toBe(true);
+    const fresh = newClientSecret();
+    const freshHash = await hashSecret(fresh);
+    expect(await v.verify('c', freshHash, old)).toBe(false);
+    expect(await v.verify('c', freshHash, fresh)).toBe(true);
+  });
+
+  it('fails closed on a malformed stored hash', async () => {
+    expect(await createSecretVerifier().verify('c', 'not-a-hash', 'x')).toBe(false);
+  });
+});
+
+describe('signing key states', () => {
+  const key = (kid: string, activateAt: number, retireAt: number | null = null, expireAt: number | null = null): SigningKey => ({
+    kid, alg: 'RS256', publicJwk: {}, privateJwk: {}, createdAt: 0, activateAt, retireAt, expireAt,
+  });
+  it('moves pending → active → retired → expired and signs with the newest active key', () => {
+    const k = key('a', 100, 200, 300);
+    expect([50, 150, 250, 350].map((t) => keyState(k, t))).toEqual(['pending', 'active', 'retired', 'expired']);
+    expect(currentSigningKey([key('old', 0), key('new', 100), key('next', 500)], 200)?.kid).toBe('new');
+  });
+});

@@ -1,0 +1,30 @@
+// README and .env.example must stay true: every variable the server reads is documented in both.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const read = (path: string): string => readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8');
+
+describe('documentation', () => {
+  const source = read('src/config/load-config.ts');
+  const variables = [...source.matchAll(/read(?:<[^>]+>)?\('([A-Z_]+)'/g)].map((m) => m[1]);
+
+  it('finds the configuration variables', () => {
+    expect(variables).toEqual(expect.arrayContaining(['DATABASE_URL', 'GOVAUTH_ISSUER', 'GOVAUTH_MASTER_KEY']));
+  });
+
+  it('documents every variable in .env.example and the README', () => {
+    const example = read('.env.example');
+    const readme = read('README.md');
+    for (const v of variables) {
+      expect(example, v).toMatch(new RegExp(`^${v}=`, 'm'));
+      expect(readme, v).toContain(`\`${v}\``);
+    }
+  });
+
+  it('shows exactly the quick-start and test commands', () => {
+    const readme = read('README.md');
+    expect(readme).toContain('```sh\nnpm install\nnpm start\n```');
+    expect(readme).toContain('```sh\nnpm test\n```');
+  });
+});
