@@ -6,6 +6,12 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config/load-config.ts';
 import type { Database } from './db/database.ts';
 import type { SecretVerifier } from './governance/client-secrets.ts';
+import { createLoginThrottle } from './governance/login-throttle.ts';
+import type { PasswordVerifier } from './governance/passwords.ts';
+import type { SecurityEventSink } from './governance/security-events.ts';
+import { createFormTokens } from './interactions/csrf.ts';
+import { interactionRoutes } from './interactions/interaction-routes.ts';
+import { createViews, type Views } from './interactions/views.ts';
 import type { PolicyStore } from './governance/policy-store.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { errorBoundary } from './http/error-boundary.ts';
@@ -27,12 +33,15 @@ export interface AppDeps {
   readonly keyring: Keyring;
   readonly master: MasterKey;
   readonly verifier: SecretVerifier;
+  readonly passwords: PasswordVerifier;
+  readonly events: SecurityEventSink;
   readonly now: () => number;
 }
 
 export interface GovauthApp {
   readonly koa: Koa;
   readonly provider: Provider;
+  readonly views: Views;
 }
 
 async function databaseReachable(db: Database, timeoutMs: number): Promise<boolean> {
@@ -53,7 +62,8 @@ async function databaseReachable(db: Database, timeoutMs: number): Promise<boole
 
 export function createApp(deps: AppDeps): GovauthApp {
   const { config, log } = deps;
-  const provider = createProvider(deps);
+  const views = createViews();
+  const provider = createProvider({ ...deps, views });
 
   // oidc-provider runs on this app's ctx (it is composed in, not mounted as a separate app), so
   // this app must sign cookies with the provider's keys and trust the same proxy headers.
@@ -85,10 +95,35 @@ export function createApp(deps: AppDeps): GovauthApp {
     if (ctx.path === '/.well-known/oauth-authorization-server') ctx.path = '/.well-known/openid-configuration';
     await next();
   });
+  koa.use(async (ctx, next) => {
+    if (ctx.path !== '/assets/govauth.css' || ctx.method !== 'GET') {
+      await next();
+      return;
+    }
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = views.stylesheet;
+  });
+  koa.use(
+    interactionRoutes({
+      provider,
+      config,
+      db: deps.db,
+      policy: deps.policy,
+      master: deps.master,
+      views,
+      forms: createFormTokens(deps.master.derive('interaction-form-tokens')),
+      passwords: deps.passwords,
+      throttle: createLoginThrottle(deps.db, { maxFailures: config.signIn.maxFailures, lockoutSeconds: config.signIn.lockoutSeconds }),
+      events: deps.events,
+      log,
+      now: deps.now,
+    }),
+  );
   koa.use(compose(provider.middleware));
   koa.use((ctx) => {
     ctx.status = 404;
     ctx.body = { error: 'not_found', error_description: `no route for ${ctx.method} ${ctx.path}` };
   });
-  return { koa, provider };
+  return { koa, provider, views };
 }

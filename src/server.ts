@@ -9,6 +9,9 @@ import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { pruneChanges } from './db/change-feed.ts';
 import { createSecretVerifier } from './governance/client-secrets.ts';
+import { pruneLoginThrottle } from './governance/login-throttle.ts';
+import { createPasswordVerifier } from './governance/passwords.ts';
+import { logSecurityEvents, type SecurityEventSink } from './governance/security-events.ts';
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
 import { Keyring } from './keys/keyring.ts';
 import { loadMasterKey } from './keys/master-key.ts';
@@ -31,7 +34,14 @@ export interface RunningServer {
 const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
 const CHANGE_RETENTION_MS = 24 * 3600_000;
 
-export async function startServer(config: Config, log: Logger, now: () => number = Date.now): Promise<RunningServer> {
+export interface ServerOptions {
+  readonly now?: () => number;
+  /** Where security events go; the log by default. */
+  readonly events?: SecurityEventSink;
+}
+
+export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const now = options.now ?? Date.now;
   const migrationsApplied = await migrate(config.database);
   const db = await openDatabase(config.database);
   let policy: PolicyStore | undefined;
@@ -59,12 +69,24 @@ export async function startServer(config: Config, log: Logger, now: () => number
     const { port } = http.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const issuer = config.issuer ?? `http://localhost:${port}`;
-    const app = createApp({ config, issuer, log, db, policy: store, keyring, master, verifier: createSecretVerifier(), now });
+    const app = createApp({
+      config,
+      issuer,
+      log,
+      db,
+      policy: store,
+      keyring,
+      master,
+      verifier: createSecretVerifier(),
+      passwords: await createPasswordVerifier(),
+      events: options.events ?? logSecurityEvents(log),
+      now,
+    });
     http.removeAllListeners('request');
     http.on('request', app.koa.callback());
 
     const maintenance = setInterval(() => {
-      Promise.all([pruneExpiredOidcRows(db), pruneChanges(db, CHANGE_RETENTION_MS)]).catch((err: unknown) =>
+      Promise.all([pruneExpiredOidcRows(db), pruneChanges(db, CHANGE_RETENTION_MS), pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000)]).catch((err: unknown) =>
         log.warn('maintenance failed; will retry', { err }),
       );
     }, MAINTENANCE_INTERVAL_MS);

@@ -1,12 +1,15 @@
 // What a CLI command is, and the helpers commands share for reading their arguments.
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Database } from '../db/database.ts';
+import type { MasterKey } from '../keys/master-key.ts';
 
 export class UsageError extends Error {}
 
 export interface CliContext {
   /** Opens (and migrates) the database on first use. */
   db(): Promise<Database>;
+  /** The master key, checked against the database (needed to seal TOTP secrets). */
+  master(): Promise<MasterKey>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdin: () => Promise<string>;
 }

@@ -6,12 +6,16 @@ import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrate, MigrationError } from '../db/migrate.ts';
 import { isAppError } from '../errors/app-error.ts';
+import { loadMasterKey, MasterKeyError, type MasterKey } from '../keys/master-key.ts';
+import { checkMasterKey, KeyStoreError } from '../keys/signing-keys.ts';
+import { createLogger } from '../log/logger.ts';
 import { UsageError, type CliContext, type Command } from './command.ts';
 import { catalogCommands } from './commands/catalog-commands.ts';
 import { clientCommands } from './commands/client-commands.ts';
 import { initCommands } from './commands/init-command.ts';
+import { userCommands } from './commands/user-commands.ts';
 
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands];
 
 function helpText(prefix?: string): string {
   const shown = COMMANDS.filter((c) => !prefix || c.name.split(' ')[0] === prefix);
@@ -19,7 +23,7 @@ function helpText(prefix?: string): string {
 }
 
 function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
-  for (const words of [2, 1]) {
+  for (const words of [3, 2, 1]) {
     const name = argv.slice(0, words).join(' ');
     const command = COMMANDS.find((c) => c.name === name);
     if (command) return { command, rest: argv.slice(words) };
@@ -33,7 +37,11 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: { stdin?: () => Promise<string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   if (!argv.length || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') return { code: 0, stdout: `${helpText()}\n`, stderr: '' };
   const found = findCommand(argv);
   if (!found) {
@@ -45,9 +53,19 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   if (rest.includes('--help') || rest.includes('-h')) return { code: 0, stdout: `usage: ${command.usage}\n  ${command.summary}\n`, stderr: '' };
 
   let db: Database | undefined;
+  let master: MasterKey | undefined;
   const ctx: CliContext = {
     env,
-    stdin: readStdin,
+    stdin: io.stdin ?? readStdin,
+    async master() {
+      if (!master) {
+        const config = loadConfig(env);
+        const key = loadMasterKey(config.masterKey, createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }), true);
+        await checkMasterKey(await ctx.db(), key);
+        master = key;
+      }
+      return master;
+    },
     async db() {
       if (!db) {
         const config = loadConfig(env);
@@ -88,6 +106,7 @@ function failure(err: unknown, command: Command): { code: number; stderr: string
   }
   if (isAppError(err)) return { code: 1, stderr: `govauth ${command.name}: ${err.message}\n` };
   if (err instanceof ConfigError) return { code: 78, stderr: `govauth: ${err.message}\n` };
+  if (err instanceof MasterKeyError || err instanceof KeyStoreError) return { code: 1, stderr: `govauth ${command.name}: ${err.message}\n` };
   if (err instanceof MigrationError) return { code: 1, stderr: `govauth: database migration failed: ${err.message}\n` };
   const message = (err as Error).message ?? String(err);
   if (/SQLITE_BUSY|database is locked/.test(message)) {

@@ -23,6 +23,16 @@ export interface Config {
   readonly policyPollMs: number;
   readonly trustProxy: boolean;
   readonly logLevel: LogLevel;
+  readonly signIn: {
+    /** Seconds a refresh token lives; each rotation issues a new one (idle timeout). */
+    readonly refreshTokenTtl: number;
+    /** Seconds a sign-in lasts at most: browser session, grant and refresh chain end then. */
+    readonly sessionMaxAge: number;
+    /** Seconds a TOTP verification counts as recent for high-sensitivity scopes. */
+    readonly mfaMaxAge: number;
+    readonly maxFailures: number;
+    readonly lockoutSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -68,6 +78,18 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     parseEnum(v, ['debug', 'info', 'warn', 'error', 'silent'] as const),
   );
 
+  const signIn = {
+    refreshTokenTtl: read('GOVAUTH_REFRESH_TOKEN_TTL', 86_400, (v) => parseInteger(v, 60, 90 * 86_400)),
+    sessionMaxAge: read('GOVAUTH_SESSION_MAX_AGE', 7 * 86_400, (v) => parseInteger(v, 300, 365 * 86_400)),
+    mfaMaxAge: read('GOVAUTH_MFA_MAX_AGE', 900, (v) => parseInteger(v, 30, 86_400)),
+    maxFailures: read('GOVAUTH_LOGIN_MAX_FAILURES', 5, (v) => parseInteger(v, 1, 100)),
+    lockoutSeconds: read('GOVAUTH_LOGIN_LOCKOUT', 900, (v) => parseInteger(v, 1, 86_400)),
+  };
+  if (signIn.refreshTokenTtl > signIn.sessionMaxAge) {
+    problems.push(
+      `GOVAUTH_REFRESH_TOKEN_TTL=${signIn.refreshTokenTtl} exceeds GOVAUTH_SESSION_MAX_AGE=${signIn.sessionMaxAge}: a refresh token cannot outlive the sign-in it belongs to`,
+    );
+  }
   if (issuer?.startsWith('https:') && !trustProxy) {
     problems.push(
       `GOVAUTH_ISSUER=${issuer}: govauth serves plain HTTP, so an https issuer needs a TLS-terminating proxy in front; set GOVAUTH_TRUST_PROXY=true so it honours X-Forwarded-Proto`,
@@ -100,6 +122,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     policyPollMs,
     trustProxy,
     logLevel,
+    signIn: Object.freeze(signIn),
   });
 }
 

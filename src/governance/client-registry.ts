@@ -19,6 +19,7 @@ export interface CreateClientInput {
   /** Resource servers: the audience whose tokens this client may introspect. */
   readonly introspectAudience?: string;
   readonly redirectUris?: readonly string[];
+  readonly postLogoutRedirectUris?: readonly string[];
   readonly scopeCeiling?: readonly string[];
   readonly isPublic?: boolean;
 }
@@ -34,6 +35,7 @@ export interface ClientView {
   grant_types: string[];
   roles: { role: string; expires_at: string | null }[];
   redirect_uris: string[];
+  post_logout_redirect_uris: string[];
   scope_ceiling: string[] | null;
   introspect_audience: string | null;
   public: boolean;
@@ -57,6 +59,7 @@ export async function createClient(db: Database, input: CreateClientInput): Prom
   const roles = uniqueList(input.roles ?? [], checkRoleName);
   const introspectAudience = input.introspectAudience === undefined ? null : checkAudience(input.introspectAudience);
   const redirectUris = uniqueList(input.redirectUris ?? [], checkRedirectUri);
+  const postLogoutRedirectUris = uniqueList(input.postLogoutRedirectUris ?? [], checkRedirectUri);
   const ceiling = input.scopeCeiling === undefined ? null : uniqueList(input.scopeCeiling, checkScopeName);
   const isPublic = input.isPublic === true;
 
@@ -66,8 +69,8 @@ export async function createClient(db: Database, input: CreateClientInput): Prom
   if (grants.includes('authorization_code') && !redirectUris.length) {
     throw new AppError('invalid_request', 'an authorization_code client needs at least one --redirect-uri');
   }
-  if (!grants.includes('authorization_code') && redirectUris.length) {
-    throw new AppError('invalid_request', '--redirect-uri only applies to authorization_code clients');
+  if (!grants.includes('authorization_code') && (redirectUris.length || postLogoutRedirectUris.length)) {
+    throw new AppError('invalid_request', '--redirect-uri and --post-logout-redirect-uri only apply to authorization_code clients');
   }
   if (isPublic && (grants.includes('client_credentials') || introspectAudience)) {
     throw new AppError('invalid_request', 'a public client has no secret, so it cannot use client_credentials or introspection');
@@ -97,6 +100,7 @@ export async function createClient(db: Database, input: CreateClientInput): Prom
         secretHash,
         grantTypes: JSON.stringify(grantTypes),
         redirectUris: JSON.stringify(redirectUris),
+        postLogoutRedirectUris: JSON.stringify(postLogoutRedirectUris),
         scopeCeiling: ceiling === null ? null : JSON.stringify(ceiling),
         introspectAudience,
         roles: { create: roles.map((roleName) => ({ roleName })) },
@@ -118,6 +122,7 @@ function clientView(c: ClientRow): ClientView {
     grant_types: parseStringArray(c.grantTypes, 'Client.grantTypes'),
     roles: c.roles.map((r) => ({ role: r.roleName, expires_at: r.expiresAt?.toISOString() ?? null })),
     redirect_uris: parseStringArray(c.redirectUris, 'Client.redirectUris'),
+    post_logout_redirect_uris: parseStringArray(c.postLogoutRedirectUris, 'Client.postLogoutRedirectUris'),
     scope_ceiling: c.scopeCeiling === null ? null : parseStringArray(c.scopeCeiling, 'Client.scopeCeiling'),
     introspect_audience: c.introspectAudience,
     public: c.secretHash === null,

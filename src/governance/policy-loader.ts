@@ -1,6 +1,6 @@
 // Reads the governance catalogue (scopes, resources, roles, clients) into the immutable
 // PolicySnapshot the hot path uses. JSON-in-text columns are validated here, at the edge.
-import type { ClientDef, PolicySnapshot, ResourceDef, RoleDef, ScopeDef, Sensitivity } from './policy-model.ts';
+import type { ClientDef, PolicySnapshot, ResourceDef, RoleDef, ScopeDef, Sensitivity, UserDef } from './policy-model.ts';
 import type { Database } from '../db/database.ts';
 
 export function parseStringArray(json: string | null, column: string): string[] {
@@ -44,6 +44,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           secretHash: c.secretHash,
           grantTypes: parseStringArray(c.grantTypes, 'Client.grantTypes'),
           redirectUris: parseStringArray(c.redirectUris, 'Client.redirectUris'),
+          postLogoutRedirectUris: parseStringArray(c.postLogoutRedirectUris, 'Client.postLogoutRedirectUris'),
           scopeCeiling: c.scopeCeiling === null ? null : new Set(parseStringArray(c.scopeCeiling, 'Client.scopeCeiling')),
           introspectAudience: c.introspectAudience,
           disabled: c.disabled,
@@ -52,4 +53,32 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
       ]),
     ),
   };
+}
+
+const userSelect = {
+  id: true,
+  email: true,
+  disabled: true,
+  mfaEnrolledAt: true,
+  roles: { select: { roleName: true, expiresAt: true } },
+} as const;
+
+function toUserDef(u: { id: string; email: string; disabled: boolean; mfaEnrolledAt: Date | null; roles: { roleName: string; expiresAt: Date | null }[] }): UserDef {
+  return {
+    id: u.id,
+    email: u.email,
+    disabled: u.disabled,
+    mfaEnrolled: u.mfaEnrolledAt !== null,
+    roles: u.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
+  };
+}
+
+export async function loadUsers(db: Database): Promise<Map<string, UserDef>> {
+  const rows = await db.prisma.user.findMany({ select: userSelect });
+  return new Map(rows.map((u) => [u.id, toUserDef(u)]));
+}
+
+export async function loadUser(db: Database, id: string): Promise<UserDef | undefined> {
+  const row = await db.prisma.user.findUnique({ where: { id }, select: userSelect });
+  return row ? toUserDef(row) : undefined;
 }

@@ -39,11 +39,21 @@ export interface ClientDef {
   readonly secretHash: string | null;
   readonly grantTypes: readonly string[];
   readonly redirectUris: readonly string[];
+  readonly postLogoutRedirectUris: readonly string[];
   /** The most this client may ever receive; null = whatever its roles (or its users) hold. */
   readonly scopeCeiling: ReadonlySet<string> | null;
   /** For resource servers: the audience whose tokens this client may introspect. */
   readonly introspectAudience: string | null;
   readonly disabled: boolean;
+  readonly roles: readonly RoleGrant[];
+}
+
+/** A person, as the hot path needs them: no password hash, no MFA secret. */
+export interface UserDef {
+  readonly id: string;
+  readonly email: string;
+  readonly disabled: boolean;
+  readonly mfaEnrolled: boolean;
   readonly roles: readonly RoleGrant[];
 }
 
@@ -157,6 +167,71 @@ export function decideClientCredentials(
     roles: [...roles].sort(),
     ttl: tokenLifetime(snapshot, resource, scopes, defaults, now, held),
   };
+}
+
+export type WithheldReason = 'not_in_roles' | 'not_allowed_for_app' | 'not_on_resource' | 'mfa_not_enrolled' | 'mfa_required' | 'unknown_scope';
+
+export interface ConsentDecision {
+  readonly audience: string;
+  /** Scopes the person may grant the app now (what the consent page lists). */
+  readonly grantable: readonly string[];
+  readonly withheld: readonly { scope: string; reason: WithheldReason }[];
+  /** Roles that contributed a grantable scope. */
+  readonly roles: readonly string[];
+}
+
+export const isHighSensitivity = (snapshot: PolicySnapshot, scope: string): boolean => snapshot.scopes.get(scope)?.sensitivity === 'high';
+
+/**
+ * What a person may consent to: requested ∩ the app's ceiling ∩ their role scopes ∩ the
+ * resource's scopes. High-sensitivity scopes additionally need a recent second factor.
+ */
+export function decideConsent(
+  snapshot: PolicySnapshot,
+  user: UserDef,
+  client: ClientDef,
+  audience: string,
+  requested: readonly string[],
+  mfaFresh: boolean,
+  now: number,
+): ConsentDecision {
+  const resource = snapshot.resources.get(audience);
+  if (!resource) throw new AppError('invalid_target', 'unknown resource');
+  const held = heldScopes(snapshot, user.roles, now);
+  const grantable: string[] = [];
+  const withheld: { scope: string; reason: WithheldReason }[] = [];
+  for (const scope of [...new Set(requested)].sort()) {
+    if (!snapshot.scopes.has(scope)) withheld.push({ scope, reason: 'unknown_scope' });
+    else if (!resource.scopes.has(scope)) withheld.push({ scope, reason: 'not_on_resource' });
+    else if (client.scopeCeiling !== null && !client.scopeCeiling.has(scope)) withheld.push({ scope, reason: 'not_allowed_for_app' });
+    else if (!held.has(scope)) withheld.push({ scope, reason: 'not_in_roles' });
+    else if (isHighSensitivity(snapshot, scope) && !mfaFresh) withheld.push({ scope, reason: user.mfaEnrolled ? 'mfa_required' : 'mfa_not_enrolled' });
+    else grantable.push(scope);
+  }
+  const roles = new Set<string>();
+  for (const s of grantable) for (const r of held.get(s)?.roles ?? []) roles.add(r);
+  return { audience, grantable, withheld, roles: [...roles].sort() };
+}
+
+/**
+ * At every token issued to a person (code exchange, refresh): the scopes they may still hold
+ * for this resource and app under current policy. A revoked role or a removed scope shrinks
+ * the next token; nothing left means the grant is no longer usable.
+ */
+export function currentUserScopes(snapshot: PolicySnapshot, user: UserDef, client: ClientDef, audience: string, now: number) {
+  const resource = snapshot.resources.get(audience);
+  const held = heldScopes(snapshot, user.roles, now);
+  const scopes = resource
+    ? [...resource.scopes].filter((s) => held.has(s) && (client.scopeCeiling === null || client.scopeCeiling.has(s))).sort()
+    : [];
+  return { resource, scopes, held };
+}
+
+/** Roles that contributed at least one of `scopes`. */
+export function contributingRoles(held: ReadonlyMap<string, { roles: string[] }>, scopes: Iterable<string>): string[] {
+  const roles = new Set<string>();
+  for (const s of scopes) for (const r of held.get(s)?.roles ?? []) roles.add(r);
+  return [...roles].sort();
 }
 
 export const emptySnapshot = (): PolicySnapshot => ({

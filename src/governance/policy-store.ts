@@ -6,8 +6,8 @@
 import { changesSince, latestChangeId } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
-import { loadPolicySnapshot } from './policy-loader.ts';
-import type { PolicySnapshot } from './policy-model.ts';
+import { loadPolicySnapshot, loadUser, loadUsers } from './policy-loader.ts';
+import type { PolicySnapshot, UserDef } from './policy-model.ts';
 
 /** Change kinds that alter the snapshot; other kinds are for other subscribers. */
 const POLICY_KINDS = new Set(['scope', 'resource', 'role', 'client']);
@@ -16,6 +16,8 @@ export type ChangeListener = (changes: readonly { kind: string; key: string }[])
 
 export interface PolicyStore {
   snapshot(): PolicySnapshot;
+  /** People are kept apart from the catalogue snapshot and updated one by one. */
+  user(id: string): UserDef | undefined;
   /** Highest change id applied. */
   cursor(): number;
   /** Polls the feed now (used after local writes, by NOTIFY, and by tests). */
@@ -29,6 +31,7 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
   const { db, log } = deps;
   let cursor = await latestChangeId(db);
   let current = await loadPolicySnapshot(db);
+  const users = await loadUsers(db);
   const listeners: ChangeListener[] = [];
   let inFlight: Promise<void> | undefined;
   let again = false;
@@ -42,6 +45,11 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
       // Read the catalogue after the cursor: anything committed later has a larger id and
       // triggers another reload, so no change can be missed.
       current = await loadPolicySnapshot(db);
+    }
+    for (const id of new Set(changes.filter((c) => c.kind === 'user').map((c) => c.key))) {
+      const user = await loadUser(db, id);
+      if (user) users.set(id, user);
+      else users.delete(id);
     }
     if (last) cursor = last.id;
     for (const listener of listeners) {
@@ -79,6 +87,7 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
 
   return {
     snapshot: () => current,
+    user: (id) => users.get(id),
     cursor: () => cursor,
     sync,
     onChange: (listener) => listeners.push(listener),

@@ -8,7 +8,10 @@ export function securityHeaders(options: { https: boolean }): Middleware {
     ctx.set('Referrer-Policy', 'no-referrer');
     // No page of an authorization server may be framed (clickjacking, RFC 6819 §4.4.1.9);
     // frame-ancestors supersedes X-Frame-Options in every current browser.
-    ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    // No form-action here: oidc-provider's form_post response page posts to the app; its
+    // auto-submit script is allowed by the hash it appends to script-src. Our own pages set a
+    // stricter policy (src/interactions/views.ts).
+    ctx.set('Content-Security-Policy', "default-src 'none'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'");
     if (options.https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     await next();
   };

@@ -16,5 +16,6 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     grant_types: [...client.grantTypes],
     response_types: codeFlow ? ['code'] : [],
     redirect_uris: [...client.redirectUris],
+    post_logout_redirect_uris: [...client.postLogoutRedirectUris],
   };
 }

@@ -1,16 +1,19 @@
 // Assembles the oidc-provider instance. Each non-default choice carries its reason; the
-// concerns live in their own files (adapter, resource indicators, client metadata, errors).
+// concerns live in their own files (adapter, resource indicators, lifetimes, claims, pages).
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
 import type { SecretVerifier } from '../governance/client-secrets.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
+import { ACR_MFA, ACR_PASSWORD, createInteractionPolicy } from '../interactions/step-up.ts';
+import { htmlHeaders, originsOf, type Views } from '../interactions/views.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import type { Logger } from '../log/logger.ts';
+import { createExtraTokenClaims, createFindAccount } from './accounts-and-claims.ts';
 import { createAdapterFactory } from './oidc-adapter.ts';
-import { renderPlainError } from './render-error.ts';
-import { createResourceIndicators, decisionFor } from './resource-indicators.ts';
+import { createResourceIndicators } from './resource-indicators.ts';
+import { createTtl } from './token-lifetimes.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -21,6 +24,7 @@ export interface ProviderDeps {
   readonly keyring: Keyring;
   readonly master: MasterKey;
   readonly verifier: SecretVerifier;
+  readonly views: Views;
   readonly now: () => number;
 }
 
@@ -29,8 +33,9 @@ export function cookieKeys(master: MasterKey): string[] {
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, log, keyring, policy } = deps;
+  const { config, log, keyring, policy, views } = deps;
   const defaults = { accessTokenTtl: config.accessTokenTtl, defaultResource: config.defaultResource };
+  const snapshotClient = (id: string | undefined) => (id ? policy.snapshot().clients.get(id) : undefined);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps),
@@ -41,33 +46,67 @@ export function createProvider(deps: ProviderDeps): Provider {
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     responseTypes: ['code'], // no implicit or hybrid flows (RFC 9700 §2.1.2)
     pkce: { required: () => true }, // S256 for every client, not only public ones (RFC 9700 §2.1.1)
-    clientBasedCORS: () => false,
-    cookies: { keys: cookieKeys(deps.master) },
+    // Browser apps may call the token endpoint from the origins of their redirect URIs only.
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.grantTypeAllowed('authorization_code') && originsOf(client.redirectUris ?? []).includes(origin),
+    cookies: {
+      keys: cookieKeys(deps.master),
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    scopes: ['openid', 'offline_access', 'email'],
+    // ID tokens always say how and when the person authenticated (acr, amr per RFC 8176,
+    // auth_time): claims listed under the openid scope are always included.
+    claims: { sid: null, iss: null, openid: ['sub', 'acr', 'amr', 'auth_time'], email: ['email'] },
+    acrValues: [ACR_PASSWORD, ACR_MFA],
+    // UserInfo is off (every access token is a JWT for a resource), so scope claims such as
+    // email go into the ID token.
+    conformIdTokenClaims: false,
+    rotateRefreshToken: true, // every use rotates; reuse of a used one revokes the grant (RFC 9700 §4.14.2)
     features: {
       devInteractions: { enabled: false }, // it accepts any username and password
       clientCredentials: { enabled: true },
-      resourceIndicators: createResourceIndicators({ policy, defaults, now: deps.now, signingKid: () => keyring.signingKid() }),
+      resourceIndicators: createResourceIndicators({
+        policy,
+        defaults,
+        now: deps.now,
+        signingKid: () => keyring.signingKid(),
+        mfaMaxAge: config.signIn.mfaMaxAge,
+      }),
       // govauth serves introspection and revocation itself: oidc-provider's endpoints reject JWT
       // access tokens (lib/shared/reject_structured_tokens.js).
       introspection: { enabled: false },
       revocation: { enabled: false },
       // Every access token is an RS256 JWT for a resource; UserInfo needs opaque, audience-less ones.
       userinfo: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx, form) {
+          const client = snapshotClient(ctx.oidc.client?.clientId);
+          htmlHeaders(ctx, originsOf(client?.postLogoutRedirectUris ?? []));
+          ctx.type = 'html';
+          ctx.body = views.html('logout', { form, appName: client?.name });
+        },
+        postLogoutSuccessSource(ctx) {
+          htmlHeaders(ctx);
+          ctx.type = 'html';
+          ctx.body = views.html('logged-out', { appName: snapshotClient(ctx.oidc.client?.clientId)?.name });
+        },
+      },
     },
-    extraTokenClaims(ctx, token) {
-      if (token.kind === 'ClientCredentials') {
-        const decision = decisionFor(ctx);
-        return decision ? { roles: [...decision.roles] } : undefined;
-      }
-      return undefined;
+    ttl: createTtl(deps),
+    extraTokenClaims: createExtraTokenClaims(deps),
+    findAccount: createFindAccount(deps),
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: createInteractionPolicy({ policy, mfaMaxAge: config.signIn.mfaMaxAge, now: deps.now }),
     },
-    ttl: {
-      // Decided by governance per request (resource TTL, scope max TTLs, role-grant expiry).
-      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
+    // oidc-provider's default error page inlines markup and loads Google Fonts.
+    renderError(ctx, out) {
+      htmlHeaders(ctx);
+      ctx.type = 'html';
+      ctx.body = views.html('error', { title: 'Sign-in could not continue', message: out.error_description ?? 'The request was refused.', code: out.error });
     },
-    findAccount: () => undefined,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    renderError: (ctx, out) => renderPlainError(ctx, out),
   };
 
   const provider = new Provider(deps.issuer, configuration);

@@ -8,9 +8,18 @@
 // parameter means everything the client holds for the resource, so we fill it in.
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import { AppError, isAppError } from '../errors/app-error.ts';
-import { decideClientCredentials, defaultAudienceFor, type PolicyDefaults, type TokenDecision } from '../governance/policy-model.ts';
+import {
+  contributingRoles,
+  currentUserScopes,
+  decideClientCredentials,
+  defaultAudienceFor,
+  isHighSensitivity,
+  type PolicyDefaults,
+  type TokenDecision,
+} from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
+import { mfaFresh } from '../interactions/step-up.ts';
 
 export interface ResourceIndicatorDeps {
   readonly policy: PolicyStore;
@@ -18,10 +27,13 @@ export interface ResourceIndicatorDeps {
   readonly now: () => number;
   /** kid of the key that signs now. */
   readonly signingKid: () => string;
+  /** Seconds a second factor counts as recent for high-sensitivity scopes. */
+  readonly mfaMaxAge: number;
 }
 
-const isClientCredentials = (ctx: KoaContextWithOIDC): boolean =>
-  ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';
+const grantType = (ctx: KoaContextWithOIDC): unknown => (ctx.oidc.route === 'token' ? ctx.oidc.params?.grant_type : undefined);
+const isClientCredentials = (ctx: KoaContextWithOIDC): boolean => grantType(ctx) === 'client_credentials';
+const isUserTokenRequest = (ctx: KoaContextWithOIDC): boolean => grantType(ctx) === 'authorization_code' || grantType(ctx) === 'refresh_token';
 
 /** Converts a governance refusal into the OAuth error oidc-provider renders (RFC 6749 §5.2). */
 export function toOidcError(err: unknown, scope = ''): unknown {
@@ -33,6 +45,12 @@ export function toOidcError(err: unknown, scope = ''): unknown {
 
 /** Decisions made for this request, for extraTokenClaims (same ctx, same request). */
 const decisions = new WeakMap<object, TokenDecision>();
+
+/** The code or refresh token an access token is being issued from, if any. */
+export function grantSource(ctx: KoaContextWithOIDC): { acr?: string; amr?: string[]; authTime?: number; accountId?: string; scopes?: Set<string> } | undefined {
+  const { entities } = ctx.oidc;
+  return entities.AuthorizationCode ?? entities.RefreshToken;
+}
 export const decisionFor = (ctx: object): TokenDecision | undefined => decisions.get(ctx);
 
 export function createResourceIndicators(deps: ResourceIndicatorDeps) {
@@ -48,6 +66,14 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
 
     defaultResource(ctx: KoaContextWithOIDC, client: { clientId: string }, oneOf?: readonly string[]) {
       if (oneOf?.length) return oneOf.length === 1 ? oneOf[0] : undefined;
+      if (ctx.oidc.route !== 'token') {
+        // An authorization request without `resource` is for the resource(s) offering the
+        // scopes it asks for; none means a sign-in only (ID token, no API access).
+        const scopeParam = ctx.oidc.params?.scope;
+        const requested = typeof scopeParam === 'string' ? scopeParam.split(' ') : [];
+        const matches = [...policy.snapshot().resources.values()].filter((r) => requested.some((s) => r.scopes.has(s))).map((r) => r.audience);
+        return matches.length === 1 ? matches[0] : matches.length ? matches : undefined;
+      }
       if (!isClientCredentials(ctx)) return undefined;
       const snapshot = policy.snapshot();
       const def = snapshot.clients.get(client.clientId);
@@ -78,8 +104,24 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
         return { scope: decision.scopes.join(' '), audience: resourceIndicator, accessTokenTTL: decision.ttl, ...jwtFormat() };
       }
 
-      // Interactive flows: the ceiling here is the resource (∩ the client's registered ceiling);
-      // the person's own roles are applied at consent and re-checked at every refresh.
+      if (isUserTokenRequest(ctx)) {
+        // Code exchange and refresh: what the person still holds now (roles can have been
+        // revoked, or the person disabled), high-sensitivity scopes only with a recent second
+        // factor recorded in the code or refresh token.
+        const source = grantSource(ctx);
+        const user = source?.accountId ? policy.user(source.accountId) : undefined;
+        if (!user || user.disabled) throw new errors.InvalidGrant('the account is disabled or no longer exists');
+        const { scopes, held } = currentUserScopes(snapshot, user, def, resourceIndicator, now());
+        const fresh = mfaFresh(source?.amr, source?.authTime, deps.mfaMaxAge, now());
+        const allowed = scopes.filter((s) => fresh || !isHighSensitivity(snapshot, s));
+        const granted = allowed.filter((s) => source?.scopes?.has(s) ?? true);
+        if (!granted.length) throw new errors.InvalidGrant('the account no longer holds any of the granted scopes for this resource');
+        decisions.set(ctx, { audience: resourceIndicator, scopes: granted, roles: contributingRoles(held, granted), ttl: resource.tokenTtl ?? defaults.accessTokenTtl });
+        return { scope: allowed.join(' '), audience: resourceIndicator, accessTokenTTL: resource.tokenTtl ?? defaults.accessTokenTtl, ...jwtFormat() };
+      }
+
+      // Authorization endpoint: the ceiling is the resource (∩ the client's registered
+      // ceiling); the person's own roles are applied at consent and at every token.
       const scopes = [...resource.scopes].filter((s) => def.scopeCeiling === null || def.scopeCeiling.has(s));
       if (!scopes.length) throw toOidcError(new AppError('invalid_scope', 'this client may request no scopes for this resource'));
       return { scope: scopes.join(' '), audience: resourceIndicator, accessTokenTTL: resource.tokenTtl ?? defaults.accessTokenTtl, ...jwtFormat() };

@@ -14,12 +14,16 @@ export interface CliResult {
 }
 
 export interface TestServer {
+  /** Moves govauth's clock (policy decisions: role expiry, MFA freshness) forward. */
+  advance(ms: number): void;
   readonly url: string;
   readonly issuer: string;
   readonly env: Record<string, string>;
   readonly db: TestDatabase;
   readonly server: RunningServer;
   cli(...args: string[]): Promise<CliResult>;
+  /** Runs a CLI command with `input` on stdin. */
+  cliWithStdin(input: string, ...args: string[]): Promise<CliResult>;
   /** Runs a CLI command that must succeed with --json and returns its object. */
   cliJson<T = Record<string, unknown>>(...args: string[]): Promise<T>;
   restart(): Promise<TestServer>;
@@ -45,15 +49,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   };
   const config = loadConfig(env);
-  const server = await startServer(config, createLogger({ level: config.logLevel }));
+  let offset = 0;
+  const server = await startServer(config, createLogger({ level: config.logLevel }), { now: () => Date.now() + offset });
   const cli = (...args: string[]): Promise<CliResult> => runCli(args, env);
   const self: TestServer = {
+    advance: (ms) => void (offset += ms),
     url: server.url,
     issuer: server.issuer,
     env,
     db,
     server,
     cli,
+    cliWithStdin: (input, ...args) => runCli(args, env, { stdin: () => Promise.resolve(input) }),
     async cliJson<T>(...args: string[]): Promise<T> {
       const r = await cli(...args, '--json');
       if (r.code !== 0) throw new Error(`govauth ${args.join(' ')} failed (${r.code}): ${r.stderr}`);

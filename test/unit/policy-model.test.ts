@@ -25,6 +25,7 @@ const client = (roles: ClientDef['roles'], ceiling: string[] | null = null): Cli
   secretHash: 'h',
   grantTypes: ['client_credentials'],
   redirectUris: [],
+  postLogoutRedirectUris: [],
   scopeCeiling: ceiling && new Set(ceiling),
   introspectAudience: null,
   disabled: false,

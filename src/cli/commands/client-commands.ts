@@ -31,7 +31,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect)',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect)',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -40,6 +40,7 @@ export const clientCommands: Command[] = [
       resource: { type: 'string' },
       introspect: { type: 'boolean' },
       'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
       scopes: { type: 'string', multiple: true },
       public: { type: 'boolean' },
     },
@@ -55,6 +56,7 @@ export const clientCommands: Command[] = [
         roles: list(values, 'roles'),
         introspectAudience: resource,
         redirectUris: list(values, 'redirect-uri'),
+        postLogoutRedirectUris: list(values, 'post-logout-redirect-uri'),
         scopeCeiling: list(values, 'scopes'),
         isPublic: flag(values, 'public'),
       });

@@ -1,0 +1,143 @@
+// govauth user …: people who sign in through the login and consent UI.
+import {
+  createUser,
+  enrollMfa,
+  getUser,
+  listUsers,
+  resetMfa,
+  setUserDisabled,
+  setUserPassword,
+  setUserRoles,
+  type UserView,
+} from '../../governance/user-registry.ts';
+import { flag, list, UsageError, type CliContext, type Command } from '../command.ts';
+import { table } from '../table.ts';
+
+/** One password from stdin: the trailing newline a shell pipe adds is not part of it. */
+async function passwordFromStdin(values: Record<string, unknown>, ctx: CliContext): Promise<string> {
+  if (!flag(values as never, 'password-stdin')) throw new UsageError('--password-stdin is required: pipe the password in, so it stays out of shell history and process lists');
+  const raw = await ctx.stdin();
+  return raw.replace(/\r?\n$/, '');
+}
+
+const describe = (u: UserView): string =>
+  [
+    `id:     ${u.id}`,
+    `email:  ${u.email}`,
+    `roles:  ${u.roles.map((r) => (r.expires_at ? `${r.role} (until ${r.expires_at})` : r.role)).join(' ') || '(none)'}`,
+    `mfa:    ${u.mfa_enrolled ? 'TOTP enrolled' : 'not enrolled'}`,
+    `status: ${u.disabled ? 'DISABLED' : 'active'}`,
+  ].join('\n');
+
+export const userCommands: Command[] = [
+  {
+    name: 'user create',
+    usage: 'govauth user create <email> --password-stdin [--roles r1,r2]',
+    summary: 'create a person who signs in with email and password',
+    options: { 'password-stdin': { type: 'boolean' }, roles: { type: 'string', multiple: true } },
+    positionals: ['email'],
+    async run({ values, positionals }, ctx) {
+      const user = await createUser(await ctx.db(), { email: positionals[0] ?? '', password: await passwordFromStdin(values, ctx), roles: list(values, 'roles') });
+      return { json: { id: user.id }, text: `created user ${user.email} (${user.id})` };
+    },
+  },
+  {
+    name: 'user list',
+    usage: 'govauth user list',
+    summary: 'list people',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const users = await listUsers(await ctx.db());
+      return {
+        json: { users },
+        text: table(
+          ['EMAIL', 'ID', 'ROLES', 'MFA', 'STATUS'],
+          users.map((u) => [u.email, u.id, u.roles.map((r) => r.role).join(' ') || '-', u.mfa_enrolled ? 'totp' : '-', u.disabled ? 'disabled' : 'active']),
+        ),
+      };
+    },
+  },
+  {
+    name: 'user show',
+    usage: 'govauth user show <email>',
+    summary: 'show one person',
+    options: {},
+    positionals: ['email'],
+    async run({ positionals }, ctx) {
+      const user = await getUser(await ctx.db(), positionals[0] ?? '');
+      return { json: { user }, text: describe(user) };
+    },
+  },
+  {
+    name: 'user update',
+    usage: 'govauth user update <email> --roles r1,r2',
+    summary: "replace a person's roles (their next token follows)",
+    options: { roles: { type: 'string', multiple: true } },
+    positionals: ['email'],
+    async run({ values, positionals }, ctx) {
+      const roles = list(values, 'roles');
+      if (!roles) throw new UsageError('--roles is required (a comma-separated list, or "" for none)');
+      const user = await setUserRoles(await ctx.db(), positionals[0] ?? '', roles);
+      return { json: { user }, text: describe(user) };
+    },
+  },
+  {
+    name: 'user disable',
+    usage: 'govauth user disable <email>',
+    summary: 'stop a person from signing in; their refresh tokens stop working',
+    options: {},
+    positionals: ['email'],
+    async run({ positionals }, ctx) {
+      const user = await setUserDisabled(await ctx.db(), positionals[0] ?? '', true);
+      return { json: { user }, text: `disabled user ${user.email}` };
+    },
+  },
+  {
+    name: 'user enable',
+    usage: 'govauth user enable <email>',
+    summary: 'let a disabled person sign in again',
+    options: {},
+    positionals: ['email'],
+    async run({ positionals }, ctx) {
+      const user = await setUserDisabled(await ctx.db(), positionals[0] ?? '', false);
+      return { json: { user }, text: `enabled user ${user.email}` };
+    },
+  },
+  {
+    name: 'user set-password',
+    usage: 'govauth user set-password <email> --password-stdin',
+    summary: "set a person's password",
+    options: { 'password-stdin': { type: 'boolean' } },
+    positionals: ['email'],
+    async run({ values, positionals }, ctx) {
+      const user = await setUserPassword(await ctx.db(), positionals[0] ?? '', await passwordFromStdin(values, ctx));
+      return { json: { id: user.id }, text: `password changed for ${user.email}` };
+    },
+  },
+  {
+    name: 'user mfa enroll',
+    usage: 'govauth user mfa enroll <email>',
+    summary: 'enrol TOTP (RFC 6238, 30 s, 6 digits); prints the secret and otpauth:// URL once',
+    options: {},
+    positionals: ['email'],
+    async run({ positionals }, ctx) {
+      const enrolled = await enrollMfa(await ctx.db(), await ctx.master(), positionals[0] ?? '');
+      return {
+        json: { ...enrolled },
+        text: `secret:      ${enrolled.secret}\notpauth_url: ${enrolled.otpauth_url}\n\nAdd it to an authenticator app now: it is not shown again.`,
+      };
+    },
+  },
+  {
+    name: 'user mfa reset',
+    usage: 'govauth user mfa reset <email>',
+    summary: "remove a person's TOTP enrolment (for example, a lost phone)",
+    options: {},
+    positionals: ['email'],
+    async run({ positionals }, ctx) {
+      const user = await resetMfa(await ctx.db(), positionals[0] ?? '');
+      return { json: { user }, text: `two-step verification removed for ${user.email}` };
+    },
+  },
+];

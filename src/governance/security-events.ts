@@ -1,0 +1,36 @@
+// Security decisions as structured events: sign-in success and failure, MFA, consent, token
+// refresh outcomes. The sink is injected, so the audit trail can record them durably; events
+// carry identifiers only, never passwords, codes or tokens.
+import type { Logger } from '../log/logger.ts';
+
+export type SecurityEventType =
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'login.throttled'
+  | 'mfa.succeeded'
+  | 'mfa.failed'
+  | 'consent.granted'
+  | 'consent.denied'
+  | 'logout';
+
+export interface SecurityEvent {
+  readonly type: SecurityEventType;
+  readonly actor?: string; // user id, or the email as typed for failures ("who tried")
+  readonly clientId?: string;
+  readonly ip?: string;
+  readonly requestId?: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+export interface SecurityEventSink {
+  record(event: SecurityEvent): Promise<void>;
+}
+
+export function logSecurityEvents(log: Logger): SecurityEventSink {
+  return {
+    record(event) {
+      log.info('security event', { event: event.type, actor: event.actor, client: event.clientId, ip: event.ip, requestId: event.requestId, ...event.detail });
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,149 @@
+// People: accounts, passwords, role assignments and TOTP enrolment. Shared by the CLI, the
+// sign-in UI and (later) the admin API. Every write appends a `user` change so running
+// servers refresh that person (policy-store.ts).
+import { randomBytes } from 'node:crypto';
+import { writeWithChanges } from '../db/change-feed.ts';
+import type { Database } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import type { MasterKey } from '../keys/master-key.ts';
+import { seal, unseal } from '../keys/sealed-box.ts';
+import { conflictAs, mustExist, requireRoles } from './catalog.ts';
+import { checkPassword, hashPassword } from './passwords.ts';
+import { newTotpSecret, otpauthUrl, verifyTotp } from './totp.ts';
+import { checkRoleName, uniqueList } from './validation.ts';
+
+export const newUserId = (): string => `usr_${randomBytes(16).toString('base64url')}`;
+
+/** Trimmed, NFC, lower-case; refuses what cannot be an address. */
+export function normalizeEmail(raw: string): string {
+  const email = raw.trim().normalize('NFC').toLowerCase();
+  if (email.length > 254 || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}.]+$/u.test(email)) {
+    throw new AppError('invalid_request', `${JSON.stringify(raw.slice(0, 80))} is not an email address`);
+  }
+  return email;
+}
+
+export interface UserView {
+  id: string;
+  email: string;
+  disabled: boolean;
+  mfa_enrolled: boolean;
+  roles: { role: string; expires_at: string | null }[];
+  created_at: string;
+}
+
+const userInclude = { roles: { orderBy: { roleName: 'asc' as const } } };
+type UserRow = { id: string; email: string; disabled: boolean; mfaEnrolledAt: Date | null; createdAt: Date; roles: { roleName: string; expiresAt: Date | null }[] };
+const userView = (u: UserRow): UserView => ({
+  id: u.id,
+  email: u.email,
+  disabled: u.disabled,
+  mfa_enrolled: u.mfaEnrolledAt !== null,
+  roles: u.roles.map((r) => ({ role: r.roleName, expires_at: r.expiresAt?.toISOString() ?? null })),
+  created_at: u.createdAt.toISOString(),
+});
+
+async function findByEmail(db: Database, email: string) {
+  return mustExist(db.prisma.user.findUnique({ where: { email: normalizeEmail(email) }, include: userInclude }), `no user ${normalizeEmail(email)}`);
+}
+
+export async function createUser(db: Database, input: { email: string; password: string; roles?: readonly string[] }): Promise<UserView> {
+  const email = normalizeEmail(input.email);
+  const passwordHash = await hashPassword(checkPassword(input.password));
+  const roles = uniqueList(input.roles ?? [], checkRoleName);
+  const id = newUserId();
+  return conflictAs(`user ${email} already exists`, () =>
+    writeWithChanges(db, async (tx) => {
+      await requireRoles(tx, roles);
+      const row = await tx.user.create({
+        data: { id, email, passwordHash, roles: { create: roles.map((roleName) => ({ roleName })) } },
+        include: userInclude,
+      });
+      return { result: userView(row), changes: [{ kind: 'user', key: id }] };
+    }),
+  );
+}
+
+export async function listUsers(db: Database): Promise<UserView[]> {
+  return (await db.prisma.user.findMany({ orderBy: { email: 'asc' }, include: userInclude })).map(userView);
+}
+
+export async function getUser(db: Database, email: string): Promise<UserView> {
+  return userView(await findByEmail(db, email));
+}
+
+async function updateUser(db: Database, email: string, data: Record<string, unknown>): Promise<UserView> {
+  const user = await findByEmail(db, email);
+  return writeWithChanges(db, async (tx) => {
+    const row = await tx.user.update({ where: { id: user.id }, data, include: userInclude });
+    return { result: userView(row), changes: [{ kind: 'user', key: user.id }] };
+  });
+}
+
+export const setUserDisabled = (db: Database, email: string, disabled: boolean): Promise<UserView> => updateUser(db, email, { disabled });
+
+export async function setUserPassword(db: Database, email: string, password: string): Promise<UserView> {
+  const passwordHash = await hashPassword(checkPassword(password));
+  return updateUser(db, email, { passwordHash, passwordChangedAt: new Date() });
+}
+
+export async function setUserRoles(db: Database, email: string, roles: readonly string[]): Promise<UserView> {
+  const names = uniqueList(roles, checkRoleName);
+  const user = await findByEmail(db, email);
+  return writeWithChanges(db, async (tx) => {
+    await requireRoles(tx, names);
+    await tx.userRole.deleteMany({ where: { userId: user.id } });
+    await tx.userRole.createMany({ data: names.map((roleName) => ({ userId: user.id, roleName })) });
+    const row = await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude });
+    return { result: userView(row), changes: [{ kind: 'user', key: user.id }] };
+  });
+}
+
+const totpSealKey = (master: MasterKey): Buffer => master.derive('totp-secret-seal');
+
+/** Enrols (or re-enrols) TOTP and returns the secret once, for the person's authenticator app. */
+export async function enrollMfa(db: Database, master: MasterKey, email: string, issuer = 'govauth'): Promise<{ secret: string; otpauth_url: string }> {
+  const user = await findByEmail(db, email);
+  const secret = newTotpSecret();
+  await updateUser(db, email, { mfaSecret: seal(totpSealKey(master), secret, user.id), mfaEnrolledAt: new Date(), mfaLastStep: null });
+  return { secret, otpauth_url: otpauthUrl(secret, user.email, issuer) };
+}
+
+export const resetMfa = (db: Database, email: string): Promise<UserView> => updateUser(db, email, { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null });
+
+/** For sign-in: the stored hash, read fresh from the database (never cached). */
+export async function findUserCredentials(db: Database, email: string): Promise<{ id: string; passwordHash: string; disabled: boolean } | undefined> {
+  let normalized: string;
+  try {
+    normalized = normalizeEmail(email);
+  } catch {
+    return undefined;
+  }
+  return (await db.prisma.user.findUnique({ where: { email: normalized }, select: { id: true, passwordHash: true, disabled: true } })) ?? undefined;
+}
+
+export async function replacePasswordHash(db: Database, id: string, passwordHash: string): Promise<void> {
+  await db.prisma.user.update({ where: { id }, data: { passwordHash } });
+}
+
+/**
+ * Checks a TOTP code and consumes its time step atomically: of two concurrent submissions of
+ * the same code, one wins.
+ */
+export async function consumeTotp(db: Database, master: MasterKey, userId: string, code: string, now = Date.now()): Promise<boolean> {
+  const user = await db.prisma.user.findUnique({ where: { id: userId }, select: { mfaSecret: true, mfaLastStep: true } });
+  if (!user?.mfaSecret) return false;
+  let secret: string;
+  try {
+    secret = unseal(totpSealKey(master), user.mfaSecret, userId);
+  } catch {
+    return false; // fail closed: a secret we cannot open proves nothing
+  }
+  const step = verifyTotp(secret, code, now, user.mfaLastStep);
+  if (step === undefined) return false;
+  const { count } = await db.prisma.user.updateMany({
+    where: { id: userId, OR: [{ mfaLastStep: null }, { mfaLastStep: { lt: step } }] },
+    data: { mfaLastStep: step },
+  });
+  return count === 1;
+}

@@ -1,0 +1,109 @@
+// What the consent page shows and what a consent grants, computed from current policy for the
+// signed-in person: requested ∩ app ceiling ∩ their role scopes ∩ resource scopes, and
+// high-sensitivity scopes only with a recent second factor.
+import type Provider from 'oidc-provider';
+import { decideConsent, type WithheldReason } from '../governance/policy-model.ts';
+import type { InteractionDeps } from './interaction-routes.ts';
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** OpenID Connect scopes govauth supports, and how the consent page describes them. */
+export const OIDC_SCOPES: Record<string, string> = {
+  openid: 'Your account identifier',
+  email: 'Your email address',
+  offline_access: 'Access while you are away (a refresh token, until you sign out or it expires)',
+};
+
+const NOTICE: Record<WithheldReason, (scopes: string) => string> = {
+  not_in_roles: (s) => `Not included because your roles do not grant it: ${s}.`,
+  not_allowed_for_app: (s) => `Not included because this app may not request it: ${s}.`,
+  not_on_resource: (s) => `Not included because this resource does not offer it: ${s}.`,
+  unknown_scope: (s) => `Not included because no such permission exists: ${s}.`,
+  mfa_not_enrolled: (s) =>
+    `Not included because it needs two-step verification, which is not set up for your account (ask an administrator to enrol you): ${s}.`,
+  mfa_required: (s) => `Not included because it needs a recent two-step verification: ${s}. Sign in again to use it.`,
+};
+
+export interface ConsentModel {
+  readonly requested: string[];
+  readonly oidcScopes: string[];
+  readonly grantable: Map<string, string[]>;
+  readonly withheld: Map<string, string[]>;
+  readonly view: Record<string, unknown>;
+}
+
+function resourcesOf(details: Details): string[] {
+  const fromParams = details.params.resource;
+  const listed = Array.isArray(fromParams) ? fromParams : typeof fromParams === 'string' ? [fromParams] : [];
+  const missing = (details.prompt.details as { missingResourceScopes?: Record<string, string[]> }).missingResourceScopes ?? {};
+  return [...new Set([...listed.map(String), ...Object.keys(missing)])];
+}
+
+export async function mfaFreshForInteraction(deps: Pick<InteractionDeps, 'provider' | 'config' | 'now'>, details: Details): Promise<boolean> {
+  const amr = details.session?.amr;
+  if (!amr?.includes('otp') || !details.session?.uid) return false;
+  const session = await deps.provider.Session.findByUid(details.session.uid);
+  const loginTs = session?.loginTs;
+  return typeof loginTs === 'number' && deps.now() / 1000 - loginTs <= deps.config.signIn.mfaMaxAge;
+}
+
+export function buildConsent(
+  deps: Pick<InteractionDeps, 'policy' | 'now'>,
+  details: Details,
+  client: { clientId: string; clientName?: string | undefined },
+  mfaFresh: boolean,
+): ConsentModel {
+  const snapshot = deps.policy.snapshot();
+  const accountId = details.session?.accountId ?? '';
+  const user = deps.policy.user(accountId);
+  const clientDef = snapshot.clients.get(client.clientId);
+  const scopeParam = details.params.scope;
+  const requested = typeof scopeParam === 'string' ? scopeParam.split(' ').filter(Boolean) : [];
+  const oidcScopes = requested.filter((s) => s in OIDC_SCOPES);
+  const apiRequested = requested.filter((s) => !(s in OIDC_SCOPES));
+
+  const grantable = new Map<string, string[]>();
+  const withheld = new Map<string, string[]>();
+  const byReason = new Map<WithheldReason, Set<string>>();
+  const scopes: { name: string; description: string; sensitivity: string }[] = [];
+  let resourceName: string | undefined;
+  let audience: string | undefined;
+
+  for (const resource of resourcesOf(details)) {
+    if (!user || !clientDef) break;
+    const decision = decideConsent(snapshot, user, clientDef, resource, apiRequested, mfaFresh, deps.now());
+    grantable.set(resource, [...decision.grantable]);
+    withheld.set(resource, decision.withheld.map((w) => w.scope));
+    for (const w of decision.withheld) {
+      if (!byReason.has(w.reason)) byReason.set(w.reason, new Set());
+      byReason.get(w.reason)?.add(w.scope);
+    }
+    for (const name of decision.grantable) {
+      const def = snapshot.scopes.get(name);
+      if (def) scopes.push({ name, description: def.description, sensitivity: def.sensitivity });
+    }
+    resourceName ??= snapshot.resources.get(resource)?.name;
+    audience ??= resource;
+  }
+  for (const [resource, list] of grantable) if (!list.length) grantable.delete(resource);
+
+  // Sign-in-only apps (no API scope asked for) can be allowed with their OpenID scopes alone.
+  if (!apiRequested.length && oidcScopes.includes('openid')) grantable.set('', []);
+
+  return {
+    requested,
+    oidcScopes,
+    grantable: new Map([...grantable].filter(([r]) => r !== '')),
+    withheld,
+    view: {
+      appName: client.clientName ?? client.clientId,
+      email: user?.email ?? '',
+      resourceName,
+      audience,
+      scopes,
+      identity: oidcScopes.map((s) => OIDC_SCOPES[s]).filter(Boolean),
+      notices: [...byReason].map(([reason, set]) => NOTICE[reason]([...set].join(', '))),
+      canAllow: grantable.size > 0,
+    },
+  };
+}

@@ -1,0 +1,258 @@
+// The login, two-step and consent pages behind oidc-provider's interactions, using only its
+// public API (interactionDetails, interactionFinished, Grant) as in example/routes/koa.js.
+// Every decision is made on the server from current policy; the forms carry nothing the
+// server trusts beyond the person's input.
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { errors, type default as Provider, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/load-config.ts';
+import type { Database } from '../db/database.ts';
+import { AppError, isAppError } from '../errors/app-error.ts';
+import type { LoginThrottle } from '../governance/login-throttle.ts';
+import type { PasswordVerifier } from '../governance/passwords.ts';
+import type { PolicyStore } from '../governance/policy-store.ts';
+import type { SecurityEventSink } from '../governance/security-events.ts';
+import { consumeTotp, findUserCredentials, replacePasswordHash } from '../governance/user-registry.ts';
+import type { MasterKey } from '../keys/master-key.ts';
+import type { Logger } from '../log/logger.ts';
+import { readForm } from '../http/form-body.ts';
+import { hashPassword } from '../governance/passwords.ts';
+import { buildConsent, mfaFreshForInteraction } from './consent-model.ts';
+import type { FormTokens } from './csrf.ts';
+import { ACR_MFA, ACR_PASSWORD, STEP_UP_REASON } from './step-up.ts';
+import { originsOf, type Views } from './views.ts';
+
+export interface InteractionDeps {
+  readonly provider: Provider;
+  readonly config: Config;
+  readonly db: Database;
+  readonly policy: PolicyStore;
+  readonly master: MasterKey;
+  readonly views: Views;
+  readonly forms: FormTokens;
+  readonly passwords: PasswordVerifier;
+  readonly throttle: LoginThrottle;
+  readonly events: SecurityEventSink;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const minutes = (ms: number): string => {
+  const m = Math.max(1, Math.ceil(ms / 60_000));
+  return `${m} minute${m === 1 ? '' : 's'}`;
+};
+
+export function interactionRoutes(deps: InteractionDeps): Middleware {
+  const { provider, views, forms, events, policy } = deps;
+  const router = new Router({ prefix: '/interaction' });
+
+  /** Loads the interaction for this browser; refuses a uid that is not the cookie's. */
+  type OidcClient = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
+  async function load(ctx: Context): Promise<{ details: Details; client: OidcClient }> {
+    let details: Details;
+    try {
+      details = await provider.interactionDetails(ctx.req, ctx.res);
+    } catch (err) {
+      if (err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest) {
+        throw new AppError('invalid_request', 'This sign-in request has expired or was already completed.', { detail: (err as Error).message });
+      }
+      throw err;
+    }
+    if (details.uid !== (ctx.params as Record<string, string>).uid) throw new AppError('invalid_request', 'This sign-in request does not belong to this browser.');
+    const client = await provider.Client.find(String(details.params.client_id));
+    if (!client) throw new AppError('invalid_request', 'The application is no longer registered.');
+    return { details, client };
+  }
+
+  const formTargets = (client: { redirectUris?: readonly string[] | undefined }): string[] => originsOf(client.redirectUris ?? []);
+  const audit = (ctx: Context, event: Omit<Parameters<SecurityEventSink['record']>[0], 'ip' | 'requestId'>): Promise<void> =>
+    events.record({ ...event, ip: ctx.ip, requestId: String(ctx.state.requestId) });
+
+  async function finish(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
+    // interactionFinished answers with a 303 to the provider's resume endpoint.
+    await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    ctx.respond = false;
+  }
+
+  function renderLogin(ctx: Context, details: Details, client: OidcClient, extra: { email?: string; error?: string; status?: number } = {}): void {
+    views.render(
+      ctx,
+      'login',
+      {
+        uid: details.uid,
+        csrf: forms.issue(details.uid),
+        appName: client.clientName,
+        email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+        error: extra.error,
+      },
+      { status: extra.status, formTargets: formTargets(client) },
+    );
+  }
+
+  function renderMfa(ctx: Context, details: Details, client: OidcClient, error?: string, status?: number): void {
+    const user = policy.user(details.session?.accountId ?? '');
+    views.render(
+      ctx,
+      'mfa',
+      {
+        uid: details.uid,
+        csrf: forms.issue(details.uid),
+        email: user?.email ?? '',
+        reason: 'This app asks for a high-sensitivity permission. Confirm it is you with your authenticator app.',
+        error,
+      },
+      { status, formTargets: formTargets(client) },
+    );
+  }
+
+  const isStepUp = (details: Details): boolean =>
+    details.prompt.name === 'login' && Boolean(details.session?.accountId) && details.prompt.reasons.includes(STEP_UP_REASON);
+
+  router.get('/:uid', async (ctx) => {
+    const { details, client } = await load(ctx);
+    if (details.prompt.name === 'login') {
+      if (isStepUp(details)) renderMfa(ctx, details, client);
+      else renderLogin(ctx, details, client);
+      return;
+    }
+    if (details.prompt.name === 'consent') {
+      const model = buildConsent(deps, details, client, await mfaFreshForInteraction(deps, details));
+      views.render(ctx, 'consent', { ...model.view, uid: details.uid, csrf: forms.issue(details.uid) }, { formTargets: formTargets(client) });
+      return;
+    }
+    throw new AppError('invalid_request', `unsupported interaction ${details.prompt.name}`);
+  });
+
+  router.post('/:uid/login', async (ctx) => {
+    const { details, client } = await load(ctx);
+    const form = await readForm(ctx);
+    forms.check(details.uid, form.csrf);
+    if (details.prompt.name !== 'login') throw new AppError('invalid_request', 'This step of the sign-in is already complete.');
+    const email = (form.email ?? '').trim();
+    const password = form.password ?? '';
+    const ip = ctx.ip;
+
+    const locked = await deps.throttle.lockedUntil(email, ip, deps.now());
+    if (locked) {
+      await audit(ctx, { type: 'login.throttled', actor: email, clientId: client.clientId });
+      ctx.set('Retry-After', String(Math.ceil((locked - deps.now()) / 1000)));
+      renderLogin(ctx, details, client, {
+        email,
+        status: 429,
+        error: `Too many failed sign-in attempts. For your security, sign-in is paused for ${minutes(locked - deps.now())}.`,
+      });
+      return;
+    }
+
+    const account = email && password ? await findUserCredentials(deps.db, email) : undefined;
+    // Always pay the same argon2 work, for known and unknown emails alike.
+    const { ok, rehash } = await deps.passwords.verify(account?.passwordHash, password);
+    if (!ok || !account || account.disabled) {
+      const { lockedUntil } = await deps.throttle.recordFailure(email, ip, deps.now());
+      await audit(ctx, { type: 'login.failed', actor: account?.id ?? email, clientId: client.clientId, detail: { reason: account?.disabled ? 'disabled' : 'bad_credentials' } });
+      if (lockedUntil) ctx.set('Retry-After', String(Math.ceil((lockedUntil - deps.now()) / 1000)));
+      renderLogin(ctx, details, client, {
+        email,
+        status: lockedUntil ? 429 : 401,
+        error: lockedUntil
+          ? `Too many failed sign-in attempts. For your security, sign-in is paused for ${minutes(lockedUntil - deps.now())}.`
+          : 'Incorrect email or password.',
+      });
+      return;
+    }
+    await deps.throttle.recordSuccess(email, ip);
+    if (rehash) await replacePasswordHash(deps.db, account.id, await hashPassword(password));
+    await audit(ctx, { type: 'login.succeeded', actor: account.id, clientId: client.clientId, detail: { amr: ['pwd'] } });
+    // Password only; if the request needs a second factor, the login prompt's step-up check
+    // asks for it in the next interaction.
+    await finish(ctx, { login: { accountId: account.id, amr: ['pwd'], acr: ACR_PASSWORD, remember: true } });
+  });
+
+  router.post('/:uid/mfa', async (ctx) => {
+    const { details, client } = await load(ctx);
+    const form = await readForm(ctx);
+    forms.check(details.uid, form.csrf);
+    const accountId = details.session?.accountId;
+    if (!isStepUp(details) || !accountId) throw new AppError('invalid_request', 'No authentication code is expected for this sign-in.');
+    const throttleId = `mfa:${accountId}`;
+    const locked = await deps.throttle.lockedUntil(throttleId, ctx.ip, deps.now());
+    if (locked) {
+      ctx.set('Retry-After', String(Math.ceil((locked - deps.now()) / 1000)));
+      renderMfa(ctx, details, client, `Too many wrong codes. Try again in ${minutes(locked - deps.now())}.`, 429);
+      return;
+    }
+    const code = (form.code ?? '').replace(/\s+/g, '');
+    if (!(await consumeTotp(deps.db, deps.master, accountId, code, deps.now()))) {
+      await deps.throttle.recordFailure(throttleId, ctx.ip, deps.now());
+      await audit(ctx, { type: 'mfa.failed', actor: accountId, clientId: client.clientId });
+      renderMfa(ctx, details, client, 'That code is not valid. Enter the current 6-digit code from your authenticator app.', 401);
+      return;
+    }
+    await deps.throttle.recordSuccess(throttleId, ctx.ip);
+    await audit(ctx, { type: 'mfa.succeeded', actor: accountId, clientId: client.clientId, detail: { amr: ['pwd', 'otp'] } });
+    await finish(ctx, { login: { accountId, amr: ['pwd', 'otp'], acr: ACR_MFA, remember: true } });
+  });
+
+  router.post('/:uid/consent', async (ctx) => {
+    const { details, client } = await load(ctx);
+    const form = await readForm(ctx);
+    forms.check(details.uid, form.csrf);
+    if (details.prompt.name !== 'consent') throw new AppError('invalid_request', 'This consent was already given or is no longer needed.');
+    const accountId = details.session?.accountId;
+    if (!accountId) throw new AppError('invalid_request', 'Sign in first.');
+    // Recomputed from current policy: nothing in the form widens what is granted.
+    const model = buildConsent(deps, details, client, await mfaFreshForInteraction(deps, details));
+    if (form.decision !== 'allow' || model.view.canAllow !== true) {
+      await audit(ctx, { type: 'consent.denied', actor: accountId, clientId: client.clientId, detail: { requested: model.requested } });
+      await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' });
+      return;
+    }
+    // A fresh Grant per consent, so an earlier refusal (say, before MFA enrolment) never sticks.
+    const grant = new provider.Grant({ accountId, clientId: client.clientId });
+    if (model.oidcScopes.length) grant.addOIDCScope(model.oidcScopes.join(' '));
+    for (const [resource, scopes] of model.grantable) grant.addResourceScope(resource, scopes.join(' '));
+    for (const [resource, scopes] of model.withheld) if (scopes.length) grant.rejectResourceScope(resource, scopes.join(' '));
+    const grantId = await grant.save();
+    await audit(ctx, {
+      type: 'consent.granted',
+      actor: accountId,
+      clientId: client.clientId,
+      detail: { grantId, scopes: [...model.grantable].map(([r, s]) => ({ resource: r, scopes: s })), withheld: [...model.withheld].map(([r, s]) => ({ resource: r, scopes: s })) },
+    });
+    await finish(ctx, { consent: { grantId } }, true);
+  });
+
+  router.post('/:uid/abort', async (ctx) => {
+    const { details, client } = await load(ctx);
+    const form = await readForm(ctx);
+    forms.check(details.uid, form.csrf);
+    await audit(ctx, { type: 'consent.denied', actor: details.session?.accountId, clientId: client.clientId, detail: { step: details.prompt.name, cancelled: true } });
+    await finish(ctx, { error: 'access_denied', error_description: 'the user cancelled the request' });
+  });
+
+  const routes = router.routes();
+  return async (ctx, next) => {
+    if (!ctx.path.startsWith('/interaction/')) {
+      await next();
+      return;
+    }
+    try {
+      await routes(ctx as never, next);
+    } catch (err) {
+      renderInteractionError(ctx, views, deps.log, err);
+    }
+  };
+}
+
+export function renderInteractionError(ctx: Context, views: Views, log: Logger, err: unknown): void {
+  if (isAppError(err) && err.status < 500) {
+    views.render(ctx, 'error', { title: 'Sign-in could not continue', message: err.message, code: err.code }, { status: err.status });
+    return;
+  }
+  log.error('interaction failed', { requestId: ctx.state.requestId, err });
+  views.render(ctx, 'error', { title: 'Something went wrong', message: 'The sign-in could not be completed. Try again in a moment.', code: 'server_error' }, { status: 500 });
+}
+
+export type { KoaContextWithOIDC };

@@ -1,0 +1,43 @@
+// Lifetimes of everything oidc-provider issues (docs § ttl). Access tokens follow governance:
+// the smallest of the resource's TTL and the carried scopes' max TTLs, never beyond the role
+// grants they depend on. A sign-in has an absolute end (GOVAUTH_SESSION_MAX_AGE): the browser
+// session, the grant and the refresh-token chain all stop there; each refresh token lives
+// GOVAUTH_REFRESH_TOKEN_TTL at most (an idle timeout, since every use rotates it).
+import type { Configuration } from 'oidc-provider';
+import type { Config } from '../config/load-config.ts';
+import { heldScopes, tokenLifetime } from '../governance/policy-model.ts';
+import type { PolicyStore } from '../governance/policy-store.ts';
+
+type Ttl = NonNullable<Configuration['ttl']>;
+
+export function createTtl(deps: { config: Config; policy: PolicyStore; now: () => number }): Ttl {
+  const { config, policy, now } = deps;
+  const { refreshTokenTtl, sessionMaxAge } = config.signIn;
+  const defaults = { accessTokenTtl: config.accessTokenTtl, defaultResource: config.defaultResource };
+  const nowSec = (): number => Math.floor(now() / 1000);
+  const atLeastOne = (n: number): number => Math.max(1, Math.floor(n));
+
+  return {
+    ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
+    AccessToken(_ctx, token) {
+      const snapshot = policy.snapshot();
+      const resource = token.resourceServer && snapshot.resources.get(token.resourceServer.audience ?? token.resourceServer.identifier());
+      if (!resource) return token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl;
+      const user = token.accountId ? policy.user(token.accountId) : undefined;
+      const held = user ? heldScopes(snapshot, user.roles, now()) : undefined;
+      return tokenLifetime(snapshot, resource, (token.scope ?? '').split(' ').filter(Boolean), defaults, now(), held);
+    },
+    RefreshToken(_ctx, token) {
+      const started = typeof token.iiat === 'number' ? token.iiat : nowSec();
+      return atLeastOne(Math.min(refreshTokenTtl, sessionMaxAge - (nowSec() - started)));
+    },
+    Grant: sessionMaxAge,
+    Session(_ctx, session) {
+      const started = typeof session.iat === 'number' ? session.iat : nowSec();
+      return atLeastOne(sessionMaxAge - (nowSec() - started));
+    },
+    AuthorizationCode: 60, // RFC 6749 §4.1.2 recommends at most ten minutes; a minute is plenty
+    IdToken: 600,
+    Interaction: 900, // time to finish signing in
+  };
+}
