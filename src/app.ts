@@ -12,6 +12,9 @@ import type { SecurityEventSink } from './governance/security-events.ts';
 import { createFormTokens } from './interactions/csrf.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
+import { createAccessTokenChecker } from './introspection/access-token-check.ts';
+import { INTROSPECTION_PATH, REVOCATION_PATH, tokenEndpoints } from './introspection/token-endpoints.ts';
+import { revokeGrant } from './governance/revocations.ts';
 import type { PolicyStore } from './governance/policy-store.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { errorBoundary } from './http/error-boundary.ts';
@@ -35,6 +38,8 @@ export interface AppDeps {
   readonly verifier: SecretVerifier;
   readonly passwords: PasswordVerifier;
   readonly events: SecurityEventSink;
+  /** A correctly signed JWT used to give invalid tokens the same verification work. */
+  readonly decoyToken: string;
   readonly now: () => number;
 }
 
@@ -63,7 +68,31 @@ async function databaseReachable(db: Database, timeoutMs: number): Promise<boole
 export function createApp(deps: AppDeps): GovauthApp {
   const { config, log } = deps;
   const views = createViews();
-  const provider = createProvider({ ...deps, views });
+  const provider = createProvider({
+    ...deps,
+    views,
+    // Record grant revocations made by the protocol (refresh-token reuse, code replay,
+    // sign-out) so access tokens from the grant turn inactive everywhere.
+    async onGrantRevoked(grantId, reason) {
+      await revokeGrant(deps.db, { grantId, actor: 'system', reason });
+      await deps.policy.sync();
+      log.info('grant revoked', { grantId, reason });
+    },
+  });
+  // Discovery advertises the endpoints that actually serve introspection and revocation.
+  provider.use(async (ctx, next) => {
+    await next();
+    const route = (ctx as unknown as { oidc?: { route?: string } }).oidc?.route;
+    if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
+      Object.assign(ctx.body, {
+        introspection_endpoint: `${deps.issuer}${INTROSPECTION_PATH}`,
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        introspection_signing_alg_values_supported: ['RS256'],
+        revocation_endpoint: `${deps.issuer}${REVOCATION_PATH}`,
+        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      });
+    }
+  });
 
   // oidc-provider runs on this app's ctx (it is composed in, not mounted as a separate app), so
   // this app must sign cookies with the provider's keys and trust the same proxy headers.
@@ -117,6 +146,19 @@ export function createApp(deps: AppDeps): GovauthApp {
       throttle: createLoginThrottle(deps.db, { maxFailures: config.signIn.maxFailures, lockoutSeconds: config.signIn.lockoutSeconds }),
       events: deps.events,
       log,
+      now: deps.now,
+    }),
+  );
+  koa.use(
+    tokenEndpoints({
+      provider,
+      db: deps.db,
+      policy: deps.policy,
+      verifier: deps.verifier,
+      checker: createAccessTokenChecker({ keyring: deps.keyring, issuer: deps.issuer, policy: deps.policy, now: deps.now, decoy: deps.decoyToken }),
+      keyring: deps.keyring,
+      issuer: deps.issuer,
+      events: deps.events,
       now: deps.now,
     }),
   );

@@ -14,6 +14,8 @@ import { createPasswordVerifier } from './governance/passwords.ts';
 import { logSecurityEvents, type SecurityEventSink } from './governance/security-events.ts';
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
 import { Keyring } from './keys/keyring.ts';
+import { createDecoyToken } from './introspection/token-endpoints.ts';
+import { pruneRevocations } from './governance/revocations.ts';
 import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
@@ -80,13 +82,20 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       verifier: createSecretVerifier(),
       passwords: await createPasswordVerifier(),
       events: options.events ?? logSecurityEvents(log),
+      decoyToken: await createDecoyToken(keyring, issuer),
       now,
     });
     http.removeAllListeners('request');
     http.on('request', app.koa.callback());
 
     const maintenance = setInterval(() => {
-      Promise.all([pruneExpiredOidcRows(db), pruneChanges(db, CHANGE_RETENTION_MS), pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000)]).catch((err: unknown) =>
+      Promise.all([
+        pruneExpiredOidcRows(db),
+        pruneChanges(db, CHANGE_RETENTION_MS),
+        pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000),
+        pruneRevocations(db),
+        Promise.resolve(store.revocations.prune(now())),
+      ]).catch((err: unknown) =>
         log.warn('maintenance failed; will retry', { err }),
       );
     }, MAINTENANCE_INTERVAL_MS);
@@ -103,7 +112,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       createdKid: created,
       async close() {
         clearInterval(maintenance);
-        store.close();
+        await store.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           http.closeIdleConnections();
@@ -112,7 +121,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       },
     };
   } catch (err) {
-    policy?.close();
+    await policy?.close();
     await db.close();
     throw err;
   }

@@ -58,6 +58,8 @@ export async function createFixture(): Promise<Fixture> {
   await cli('init', '--demo');
   const bot = (await cli('client', 'create', '--name', 'bench-bot', '--grant', 'client_credentials', '--roles', 'data-scientist')) as Fixture['bot'];
   const rs = (await cli('client', 'create', '--name', 'bench-rs', '--resource', 'https://models.example', '--introspect')) as Fixture['rs'];
+  // Tokens introspected during a benchmark must outlive it.
+  await cli('resource', 'update', 'https://models.example', '--token-ttl', '3600');
   return {
     env,
     bot,

@@ -14,8 +14,9 @@ import { catalogCommands } from './commands/catalog-commands.ts';
 import { clientCommands } from './commands/client-commands.ts';
 import { initCommands } from './commands/init-command.ts';
 import { userCommands } from './commands/user-commands.ts';
+import { revocationCommands } from './commands/revocation-commands.ts';
 
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands];
 
 function helpText(prefix?: string): string {
   const shown = COMMANDS.filter((c) => !prefix || c.name.split(' ')[0] === prefix);

@@ -4,34 +4,41 @@
 // time, well under the 1 s the product promises; on PostgreSQL a NOTIFY triggers the poll at
 // once (see wakeUp). Failed polls keep the last good snapshot and retry at the next tick.
 import { changesSince, latestChangeId } from '../db/change-feed.ts';
+import { listenForChanges } from '../db/change-listener.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
 import { loadPolicySnapshot, loadUser, loadUsers } from './policy-loader.ts';
 import type { PolicySnapshot, UserDef } from './policy-model.ts';
+import { RevocationState, REVOCATION_KINDS, type RevocationKind } from './revocation-state.ts';
+import { loadRevocation, loadRevocations } from './revocations.ts';
 
 /** Change kinds that alter the snapshot; other kinds are for other subscribers. */
 const POLICY_KINDS = new Set(['scope', 'resource', 'role', 'client']);
 
-export type ChangeListener = (changes: readonly { kind: string; key: string }[]) => void;
+export type ChangeListener = (changes: readonly { kind: string; key: string }[]) => void | Promise<void>;
 
 export interface PolicyStore {
   snapshot(): PolicySnapshot;
   /** People are kept apart from the catalogue snapshot and updated one by one. */
   user(id: string): UserDef | undefined;
+  /** What is revoked and still in force (updated in place, entry by entry). */
+  readonly revocations: RevocationState;
   /** Highest change id applied. */
   cursor(): number;
   /** Polls the feed now (used after local writes, by NOTIFY, and by tests). */
   sync(): Promise<void>;
   /** Subscribes to every change row (all kinds), after the snapshot has been updated. */
   onChange(listener: ChangeListener): void;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export async function createPolicyStore(deps: { db: Database; pollMs: number; log: Logger }): Promise<PolicyStore> {
+export async function createPolicyStore(deps: { db: Database; pollMs: number; log: Logger; listen?: boolean }): Promise<PolicyStore> {
   const { db, log } = deps;
   let cursor = await latestChangeId(db);
   let current = await loadPolicySnapshot(db);
   const users = await loadUsers(db);
+  const revocations = new RevocationState();
+  for (const entry of await loadRevocations(db)) revocations.set(entry);
   const listeners: ChangeListener[] = [];
   let inFlight: Promise<void> | undefined;
   let again = false;
@@ -51,10 +58,19 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
       if (user) users.set(id, user);
       else users.delete(id);
     }
+    for (const ref of new Set(changes.filter((c) => c.kind === 'revocation').map((c) => c.key))) {
+      const split = ref.indexOf(':');
+      const kind = ref.slice(0, split) as RevocationKind;
+      const key = ref.slice(split + 1);
+      if (!REVOCATION_KINDS.includes(kind)) continue;
+      const entry = await loadRevocation(db, kind, key);
+      if (entry) revocations.set(entry);
+      else revocations.delete(kind, key);
+    }
     if (last) cursor = last.id;
     for (const listener of listeners) {
       try {
-        listener(changes);
+        await listener(changes);
       } catch (err) {
         log.error('change listener failed', { err });
       }
@@ -80,20 +96,24 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
     return inFlight;
   };
 
-  const timer = setInterval(() => {
+  const refresh = (): void => {
     sync().catch((err: unknown) => log.warn('policy refresh failed; serving the last good snapshot', { err }));
-  }, deps.pollMs);
+  };
+  const timer = setInterval(refresh, deps.pollMs);
   timer.unref();
+  const listener = db.kind === 'postgresql' && deps.listen !== false ? listenForChanges(db.url, refresh, log) : undefined;
 
   return {
     snapshot: () => current,
     user: (id) => users.get(id),
+    revocations,
     cursor: () => cursor,
     sync,
     onChange: (listener) => listeners.push(listener),
-    close: () => {
+    async close() {
       closed = true;
       clearInterval(timer);
+      await listener?.close();
     },
   };
 }

@@ -11,7 +11,9 @@ export type SecurityEventType =
   | 'mfa.failed'
   | 'consent.granted'
   | 'consent.denied'
-  | 'logout';
+  | 'logout'
+  | 'token.introspected'
+  | 'token.revoked';
 
 export interface SecurityEvent {
   readonly type: SecurityEventType;

@@ -31,6 +31,9 @@ export function createExtraTokenClaims(deps: { policy: PolicyStore; now: () => n
     const source = grantSource(ctx);
     return {
       roles: contributingRoles(held, (token.scope ?? '').split(' ').filter(Boolean)),
+      // Lets introspection find every token of a grant once it is revoked (refresh-token reuse,
+      // RFC 7009 revocation of the refresh token, sign-out, `govauth revoke --grant`).
+      ...(token.grantId && { grant_id: token.grantId }),
       ...(source?.acr && { acr: source.acr }),
       ...(source?.amr && { amr: [...source.amr] }),
       ...(typeof source?.authTime === 'number' && { auth_time: source.authTime }),

@@ -11,7 +11,7 @@ import type { Keyring } from '../keys/keyring.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import type { Logger } from '../log/logger.ts';
 import { createExtraTokenClaims, createFindAccount } from './accounts-and-claims.ts';
-import { createAdapterFactory } from './oidc-adapter.ts';
+import { createAdapterFactory, type GrantRevokedHook } from './oidc-adapter.ts';
 import { createResourceIndicators } from './resource-indicators.ts';
 import { createTtl } from './token-lifetimes.ts';
 
@@ -25,6 +25,7 @@ export interface ProviderDeps {
   readonly master: MasterKey;
   readonly verifier: SecretVerifier;
   readonly views: Views;
+  readonly onGrantRevoked?: GrantRevokedHook;
   readonly now: () => number;
 }
 

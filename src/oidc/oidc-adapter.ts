@@ -3,23 +3,30 @@
 // snapshot instead (see client-metadata.ts). `consume` is compare-and-set: oidc-provider reads
 // then consumes without atomicity, so two concurrent redemptions of one code or refresh token
 // would both succeed; with CAS exactly one does and the other gets invalid_grant.
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/database.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { toClientMetadata } from './client-metadata.ts';
 
+/** Called when oidc-provider revokes a grant (refresh-token reuse, code replay, sign-out). */
+export type GrantRevokedHook = (grantId: string, reason: string) => Promise<void>;
+
 class PrismaModelAdapter implements Adapter {
   readonly #model: string;
   readonly #db: Database;
-  constructor(model: string, db: Database) {
+  readonly #onGrantRevoked: GrantRevokedHook | undefined;
+  constructor(model: string, db: Database, onGrantRevoked?: GrantRevokedHook) {
     this.#model = model;
     this.#db = db;
+    this.#onGrantRevoked = onGrantRevoked;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const data = {
       payload: JSON.stringify(payload),
       grantId: payload.grantId ?? null,
+      accountId: payload.accountId ?? null,
+      clientId: payload.clientId ?? null,
       uid: payload.uid ?? null,
       userCode: payload.userCode ?? null,
       expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
@@ -56,6 +63,12 @@ class PrismaModelAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
+    // oidc-provider revokes a grant through every token model, always including AccessToken
+    // (lib/helpers/revoke.js), and awaits it. JWT access tokens are not stored, so this is where
+    // the grant revocation is recorded, durably, before oidc-provider answers.
+    if (this.#model === 'AccessToken' && this.#onGrantRevoked) {
+      await this.#onGrantRevoked(grantId, revocationReason(Provider.ctx?.oidc?.route));
+    }
     await this.#db.prisma.oidcPayload.deleteMany({ where: { model: this.#model, grantId } });
   }
 
@@ -86,8 +99,14 @@ class SnapshotClientAdapter implements Adapter {
   revokeByGrantId = (): Promise<void> => Promise.resolve();
 }
 
-export function createAdapterFactory(deps: { db: Database; policy: PolicyStore }): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new PrismaModelAdapter(model, deps.db));
+function revocationReason(route: string | undefined): string {
+  if (route === 'token') return 'refresh token reuse or authorization code replay';
+  if (route?.startsWith('end_session')) return 'signed out';
+  return `revoked by the protocol (${route ?? 'unknown route'})`;
+}
+
+export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
+  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new PrismaModelAdapter(model, deps.db, deps.onGrantRevoked));
 }
 
 /** Deletes expired rows; oidc-provider already ignores them on read. */

@@ -20,6 +20,7 @@ import {
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import { mfaFresh } from '../interactions/step-up.ts';
+import { waitPastCutoff } from '../governance/revocation-state.ts';
 
 export interface ResourceIndicatorDeps {
   readonly policy: PolicyStore;
@@ -41,6 +42,15 @@ export function toOidcError(err: unknown, scope = ''): unknown {
   if (err.code === 'invalid_scope') return new errors.InvalidScope(err.message, scope);
   if (err.code === 'invalid_target') return new errors.InvalidTarget(err.message);
   return err;
+}
+
+/**
+ * Right after a principal revocation, hold issuance until the next second so the new token's
+ * iat (whole seconds) is after the cutoff's second and the revocation does not catch it.
+ */
+async function waitOutCutoff(policy: PolicyStore, principals: { userId?: string; clientId?: string; roles?: readonly string[] }, now: () => number): Promise<void> {
+  const ms = waitPastCutoff(policy.revocations.latestCutoff(principals), now());
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Decisions made for this request, for extraTokenClaims (same ctx, same request). */
@@ -83,7 +93,7 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
       return audience;
     },
 
-    getResourceServerInfo(ctx: KoaContextWithOIDC, resourceIndicator: string, client: { clientId: string }): ResourceServer {
+    async getResourceServerInfo(ctx: KoaContextWithOIDC, resourceIndicator: string, client: { clientId: string }): Promise<ResourceServer> {
       const snapshot = policy.snapshot();
       const resource = snapshot.resources.get(resourceIndicator);
       if (!resource) throw new errors.InvalidTarget('unknown resource');
@@ -101,6 +111,7 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
         }
         decisions.set(ctx, decision);
         if (requested === undefined && ctx.oidc.params) ctx.oidc.params.scope = decision.scopes.join(' ');
+        await waitOutCutoff(policy, { clientId: def.id, roles: decision.roles }, now);
         return { scope: decision.scopes.join(' '), audience: resourceIndicator, accessTokenTTL: decision.ttl, ...jwtFormat() };
       }
 
@@ -111,12 +122,21 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
         const source = grantSource(ctx);
         const user = source?.accountId ? policy.user(source.accountId) : undefined;
         if (!user || user.disabled) throw new errors.InvalidGrant('the account is disabled or no longer exists');
+        // The code or refresh token being used: revoked if it predates a revocation of a role its
+        // scopes come from ("its refresh tokens stop working"). User and client revocations
+        // delete that principal's codes, refresh tokens and grants outright (revocations.ts),
+        // so whatever still exists was created after them.
+        const presented = (ctx.oidc.entities.RotatedRefreshToken ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.AuthorizationCode) as { iat?: number } | undefined;
         const { scopes, held } = currentUserScopes(snapshot, user, def, resourceIndicator, now());
         const fresh = mfaFresh(source?.amr, source?.authTime, deps.mfaMaxAge, now());
         const allowed = scopes.filter((s) => fresh || !isHighSensitivity(snapshot, s));
         const granted = allowed.filter((s) => source?.scopes?.has(s) ?? true);
         if (!granted.length) throw new errors.InvalidGrant('the account no longer holds any of the granted scopes for this resource');
-        decisions.set(ctx, { audience: resourceIndicator, scopes: granted, roles: contributingRoles(held, granted), ttl: resource.tokenTtl ?? defaults.accessTokenTtl });
+        const roles = contributingRoles(held, granted);
+        const revokedBy = policy.revocations.check({ iat: presented?.iat ?? 0, roles });
+        if (revokedBy) throw new errors.InvalidGrant(`this grant was revoked (${revokedBy})`);
+        await waitOutCutoff(policy, { userId: user.id, clientId: def.id, roles }, now);
+        decisions.set(ctx, { audience: resourceIndicator, scopes: granted, roles, ttl: resource.tokenTtl ?? defaults.accessTokenTtl });
         return { scope: allowed.join(' '), audience: resourceIndicator, accessTokenTTL: resource.tokenTtl ?? defaults.accessTokenTtl, ...jwtFormat() };
       }
 

@@ -1,0 +1,51 @@
+// Introspection of a JWT access token by a resource server, against client_credentials
+// issuance, both on the same govauth instance and in the same run (alternating rounds).
+// Target: introspection ≥ 2× the issuance rate. Usage: npm run bench:introspection
+import { createFixture } from './lib/govauth-fixture.ts';
+import { formatTable } from './lib/load.ts';
+import { alternate, type RoundsResult } from './lib/rounds.ts';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const duration = Number(process.env.BENCH_DURATION ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+export async function introspectionBench(): Promise<RoundsResult> {
+  const fixture = await createFixture();
+  const govauth = await fixture.start();
+  try {
+    const tokenHeaders = { ...form, authorization: basic(fixture.bot.client_id, fixture.bot.client_secret) };
+    const issued = await fetch(`${govauth.url}/token`, { method: 'POST', headers: tokenHeaders, body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example' });
+    const { access_token: token } = (await issued.json()) as { access_token: string };
+    const introspectHeaders = { ...form, authorization: basic(fixture.rs.client_id, fixture.rs.client_secret) };
+    const introspectBody = `token=${token}&token_type_hint=access_token`;
+    const probe = (await (await fetch(`${govauth.url}/token/introspection`, { method: 'POST', headers: introspectHeaders, body: introspectBody })).json()) as { active: boolean };
+    if (!probe.active) throw new Error('introspection probe: token not active');
+
+    const kind = fixture.env.DATABASE_URL?.startsWith('file:') ? 'sqlite' : 'postgresql';
+    const candidates = [
+      { name: `client_credentials issuance (${kind})`, options: { url: `${govauth.url}/token`, method: 'POST' as const, headers: tokenHeaders, body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example', connections } },
+      { name: `introspection (${kind})`, options: { url: `${govauth.url}/token/introspection`, method: 'POST' as const, headers: introspectHeaders, body: introspectBody, connections } },
+    ];
+    const outcome = await alternate(candidates, rounds, duration);
+    console.log(
+      formatTable(
+        candidates.map((c, i) => ({
+          ...outcome.results[c.name]!,
+          rssMb: govauth.rssPeakMb(),
+          ratio: i === 0 ? 'reference' : `${outcome.ratios[c.name]!.toFixed(2)}× issuance (median of ${rounds} rounds)`,
+        })),
+      ),
+    );
+    return outcome;
+  } finally {
+    await govauth.stop();
+    await fixture.drop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(`introspection vs client_credentials; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date().toISOString()}`);
+  await introspectionBench();
+}

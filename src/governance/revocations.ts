@@ -1,0 +1,132 @@
+// Revoking: single tokens (RFC 7009), grants, and whole principals (user, client, role).
+// Each write appends a `revocation` change, so every instance updates its in-memory state
+// within the change-feed bound; the writer also applies it locally before answering.
+// Principal revocations also end the stored state that could mint new tokens without the
+// person: sessions, grants, codes and refresh tokens of that user or client.
+import { writeWithChanges } from '../db/change-feed.ts';
+import type { Database } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import { mustExist } from './catalog.ts';
+import type { RevocationEntry, RevocationKind } from './revocation-state.ts';
+import { normalizeEmail } from './user-registry.ts';
+import { checkText, MAX_TTL_SECONDS } from './validation.ts';
+
+export const revocationChangeKey = (kind: RevocationKind, key: string): string => `${kind}:${key}`;
+
+export interface RevocationView {
+  kind: RevocationKind;
+  key: string;
+  label: string;
+  cutoff: string;
+  expires_at: string;
+  reason: string | null;
+  actor: string | null;
+}
+
+type Row = { id: number; kind: string; key: string; cutoff: Date; expiresAt: Date; reason: string | null; actor: string | null };
+
+export function toEntry(r: Row): RevocationEntry {
+  return { id: r.id, kind: r.kind as RevocationKind, key: r.key, cutoff: r.cutoff.getTime(), expiresAt: r.expiresAt.getTime(), reason: r.reason, actor: r.actor };
+}
+
+async function record(
+  db: Database,
+  input: { kind: RevocationKind; key: string; cutoff: Date; expiresAt: Date; reason?: string | undefined; actor: string },
+  alsoDelete?: { accountId?: string; clientId?: string; grantId?: string },
+): Promise<RevocationEntry> {
+  const reason = input.reason === undefined ? null : checkText(input.reason, 'reason', 500);
+  return writeWithChanges(db, async (tx) => {
+    const existing = await tx.revocation.findUnique({ where: { kind_key: { kind: input.kind, key: input.key } } });
+    // A second revocation of the same thing moves the cutoff forward and never shortens the entry.
+    const expiresAt = existing && existing.expiresAt > input.expiresAt ? existing.expiresAt : input.expiresAt;
+    const row = await tx.revocation.upsert({
+      where: { kind_key: { kind: input.kind, key: input.key } },
+      create: { kind: input.kind, key: input.key, cutoff: input.cutoff, expiresAt, reason, actor: input.actor },
+      update: { cutoff: input.cutoff, expiresAt, reason, actor: input.actor },
+    });
+    if (alsoDelete?.grantId) await tx.oidcPayload.deleteMany({ where: { OR: [{ grantId: alsoDelete.grantId }, { model: 'Grant', id: alsoDelete.grantId }] } });
+    if (alsoDelete?.accountId) await tx.oidcPayload.deleteMany({ where: { accountId: alsoDelete.accountId } });
+    if (alsoDelete?.clientId) await tx.oidcPayload.deleteMany({ where: { clientId: alsoDelete.clientId, model: { not: 'Client' } } });
+    return { result: toEntry(row), changes: [{ kind: 'revocation', key: revocationChangeKey(input.kind, input.key) }] };
+  });
+}
+
+/** One access token, until its own expiry (RFC 7009). */
+export function revokeAccessToken(db: Database, input: { jti: string; expSec: number; actor: string; reason?: string }, now = Date.now()): Promise<RevocationEntry> {
+  return record(db, { kind: 'token', key: input.jti, cutoff: new Date(now), expiresAt: new Date(input.expSec * 1000), reason: input.reason, actor: input.actor });
+}
+
+/**
+ * A grant: its refresh tokens and codes are deleted, and every access token issued from it is
+ * inactive until the longest possible access-token lifetime has passed.
+ */
+export function revokeGrant(db: Database, input: { grantId: string; actor: string; reason?: string | undefined }, now = Date.now()): Promise<RevocationEntry> {
+  return record(
+    db,
+    { kind: 'grant', key: input.grantId, cutoff: new Date(now), expiresAt: new Date(now + MAX_TTL_SECONDS * 1000), reason: input.reason, actor: input.actor },
+    { grantId: input.grantId },
+  );
+}
+
+export interface PrincipalRevocation {
+  readonly user?: string; // email
+  readonly client?: string;
+  readonly role?: string;
+  readonly grant?: string;
+  readonly reason?: string | undefined;
+  readonly actor: string;
+  /** Seconds a token or refresh token issued before now can live: the entry's lifetime. */
+  readonly horizonSeconds: number;
+}
+
+export async function revokePrincipal(db: Database, input: PrincipalRevocation, now = Date.now()): Promise<{ entry: RevocationEntry; label: string }> {
+  const given = (['user', 'client', 'role', 'grant'] as const).filter((k) => input[k] !== undefined);
+  if (given.length !== 1) throw new AppError('invalid_request', 'name exactly one of --user, --client, --role, --grant');
+  const base = { cutoff: new Date(now), expiresAt: new Date(now + Math.max(input.horizonSeconds, MAX_TTL_SECONDS) * 1000), reason: input.reason, actor: input.actor };
+  if (input.user !== undefined) {
+    const email = normalizeEmail(input.user);
+    const user = await mustExist(db.prisma.user.findUnique({ where: { email } }), `no user ${email}`);
+    return { entry: await record(db, { ...base, kind: 'user', key: user.id }, { accountId: user.id }), label: email };
+  }
+  if (input.client !== undefined) {
+    await mustExist(db.prisma.client.findUnique({ where: { id: input.client } }), `no client ${input.client}`);
+    return { entry: await record(db, { ...base, kind: 'client', key: input.client }, { clientId: input.client }), label: input.client };
+  }
+  if (input.role !== undefined) {
+    await mustExist(db.prisma.role.findUnique({ where: { name: input.role } }), `no role named ${input.role}`);
+    return { entry: await record(db, { ...base, kind: 'role', key: input.role }), label: input.role };
+  }
+  const grantId = input.grant ?? '';
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(grantId)) throw new AppError('invalid_request', 'a grant id is the grant_id claim of a token');
+  return { entry: await revokeGrant(db, { grantId, actor: input.actor, reason: input.reason }, now), label: grantId };
+}
+
+export async function loadRevocations(db: Database, now = Date.now()): Promise<RevocationEntry[]> {
+  const rows = await db.prisma.revocation.findMany({ where: { expiresAt: { gt: new Date(now) } }, orderBy: { id: 'asc' } });
+  return rows.map(toEntry);
+}
+
+export async function loadRevocation(db: Database, kind: RevocationKind, key: string): Promise<RevocationEntry | undefined> {
+  const row = await db.prisma.revocation.findUnique({ where: { kind_key: { kind, key } } });
+  return row ? toEntry(row) : undefined;
+}
+
+export async function listRevocations(db: Database, now = Date.now()): Promise<RevocationView[]> {
+  const entries = await loadRevocations(db, now);
+  const userIds = entries.filter((e) => e.kind === 'user').map((e) => e.key);
+  const users = new Map((await db.prisma.user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } })).map((u) => [u.id, u.email]));
+  return entries.map((e) => ({
+    kind: e.kind,
+    key: e.key,
+    label: e.kind === 'user' ? (users.get(e.key) ?? e.key) : e.key,
+    cutoff: new Date(e.cutoff).toISOString(),
+    expires_at: new Date(e.expiresAt).toISOString(),
+    reason: e.reason,
+    actor: e.actor,
+  }));
+}
+
+export async function pruneRevocations(db: Database, now = Date.now()): Promise<number> {
+  const { count } = await db.prisma.revocation.deleteMany({ where: { expiresAt: { lte: new Date(now) } } });
+  return count;
+}

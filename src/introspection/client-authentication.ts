@@ -1,0 +1,62 @@
+// Client authentication for govauth's own endpoints (introspection, revocation), with the same
+// rules as the token endpoint: client_secret_basic or client_secret_post (RFC 6749 §2.3.1),
+// never both, secrets checked against their argon2id hashes through the verified-secret cache.
+import type { Context } from 'koa';
+import { AppError } from '../errors/app-error.ts';
+import type { SecretVerifier } from '../governance/client-secrets.ts';
+import type { ClientDef } from '../governance/policy-model.ts';
+import type { PolicyStore } from '../governance/policy-store.ts';
+
+export interface ClientAuthDeps {
+  readonly policy: PolicyStore;
+  readonly verifier: SecretVerifier;
+}
+
+function unauthorized(ctx: Context, message: string): AppError {
+  // RFC 6749 §5.2: a 401 for failed client authentication carries WWW-Authenticate.
+  ctx.set('WWW-Authenticate', 'Basic realm="govauth", error="invalid_client"');
+  return new AppError('invalid_client', message);
+}
+
+function parseBasic(header: string): { id: string; secret: string } | undefined {
+  const match = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(header.trim());
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1) return undefined;
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, '%20')), secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, '%20')) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The calling client. `allowPublic`: a public client may identify itself by client_id alone
+ * (RFC 7009 §2.1 lets public clients revoke their own tokens).
+ */
+export async function authenticateClient(ctx: Context, form: Record<string, string>, deps: ClientAuthDeps, options: { allowPublic: boolean }): Promise<ClientDef> {
+  const header = ctx.get('authorization');
+  const inBody = form.client_secret !== undefined;
+  if (header && inBody) throw new AppError('invalid_request', 'client authentication must only be provided using one mechanism');
+  let id: string | undefined;
+  let secret: string | undefined;
+  if (header) {
+    const basic = parseBasic(header);
+    if (!basic) throw unauthorized(ctx, 'malformed Authorization header (expected Basic client credentials)');
+    ({ id, secret } = basic);
+    if (form.client_id !== undefined && form.client_id !== id) throw new AppError('invalid_request', 'client_id mismatch');
+  } else {
+    id = form.client_id;
+    secret = form.client_secret;
+  }
+  if (!id) throw unauthorized(ctx, 'client authentication is required');
+  const client = deps.policy.snapshot().clients.get(id);
+  if (!client || client.disabled) throw unauthorized(ctx, 'client authentication failed');
+  if (client.secretHash === null) {
+    if (secret !== undefined || !options.allowPublic) throw unauthorized(ctx, 'client authentication failed');
+    return client;
+  }
+  if (!secret || !(await deps.verifier.verify(client.id, client.secretHash, secret))) throw unauthorized(ctx, 'client authentication failed');
+  return client;
+}

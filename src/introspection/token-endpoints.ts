@@ -1,0 +1,226 @@
+// govauth's own introspection (RFC 7662) and revocation (RFC 7009) endpoints, at the paths
+// oidc-provider would use. Its built-in ones reject JWT access tokens (400
+// unsupported_token_type), and every govauth access token is a JWT.
+import type { Context, Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import { importJWK, SignJWT } from 'jose';
+import { AppError } from '../errors/app-error.ts';
+import type { Database } from '../db/database.ts';
+import type { SecretVerifier } from '../governance/client-secrets.ts';
+import type { ClientDef } from '../governance/policy-model.ts';
+import type { PolicyStore } from '../governance/policy-store.ts';
+import { revokeAccessToken, revokeGrant } from '../governance/revocations.ts';
+import type { SecurityEventSink } from '../governance/security-events.ts';
+import type { Keyring } from '../keys/keyring.ts';
+import { SIGNING_ALG } from '../keys/signing-keys.ts';
+import { readForm } from '../http/form-body.ts';
+import type { AccessTokenChecker } from './access-token-check.ts';
+import { isUserSubject } from './access-token-check.ts';
+import { authenticateClient } from './client-authentication.ts';
+
+export const INTROSPECTION_PATH = '/token/introspection';
+export const REVOCATION_PATH = '/token/revocation';
+const JWT_RESPONSE = 'application/token-introspection+jwt'; // RFC 9701
+
+export interface TokenEndpointDeps {
+  readonly provider: Provider;
+  readonly db: Database;
+  readonly policy: PolicyStore;
+  readonly verifier: SecretVerifier;
+  readonly checker: AccessTokenChecker;
+  readonly keyring: Keyring;
+  readonly issuer: string;
+  readonly events: SecurityEventSink;
+  readonly now: () => number;
+}
+
+const looksLikeJws = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
+
+function requireToken(form: Record<string, string>): string {
+  const token = form.token;
+  if (!token) throw new AppError('invalid_request', "missing required parameter 'token'");
+  if (token.length > 8192) throw new AppError('invalid_request', 'token is too long');
+  return token;
+}
+
+type Introspection = { active: false } | ({ active: true } & Record<string, unknown>);
+
+export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
+  const { provider, policy } = deps;
+
+  async function introspectRefreshToken(token: string, caller: ClientDef): Promise<{ result: Introspection; reason: string; jti?: string }> {
+    const rt = await provider.RefreshToken.find(token).catch(() => undefined);
+    if (!rt || rt.isExpired || rt.consumed) return { result: { active: false }, reason: 'invalid' };
+    // Only the client a refresh token was issued to may introspect it.
+    if (rt.clientId !== caller.id) return { result: { active: false }, reason: 'not_owner', jti: rt.jti };
+    const user = rt.accountId ? policy.user(rt.accountId) : undefined;
+    if (!user || user.disabled) return { result: { active: false }, reason: 'user_disabled', jti: rt.jti };
+    const revoked = policy.revocations.check({ iat: rt.iat ?? 0, grantId: rt.grantId, userId: user.id, clientId: caller.id });
+    if (revoked) return { result: { active: false }, reason: `revoked_${revoked}`, jti: rt.jti };
+    const grant = rt.grantId ? await provider.Grant.find(rt.grantId) : undefined;
+    if (!grant) return { result: { active: false }, reason: 'revoked_grant', jti: rt.jti };
+    return {
+      result: {
+        active: true,
+        token_type: 'refresh_token',
+        scope: rt.scope,
+        client_id: rt.clientId,
+        sub: rt.accountId,
+        iss: deps.issuer,
+        iat: rt.iat,
+        exp: rt.exp,
+        grant_id: rt.grantId,
+        ...(rt.acr && { acr: rt.acr }),
+        ...(rt.amr && { amr: rt.amr }),
+      },
+      reason: 'active',
+      jti: rt.jti,
+    };
+  }
+
+  async function introspectAccessToken(token: string, caller: ClientDef): Promise<{ result: Introspection; reason: string; jti?: string }> {
+    const outcome = await deps.checker.check(token, caller.introspectAudience);
+    if (!outcome.active) return { result: { active: false }, reason: outcome.reason, jti: outcome.jti };
+    const c = outcome.claims;
+    const cnf = c.cnf as { jkt?: string } | undefined;
+    return {
+      result: {
+        active: true,
+        token_type: cnf?.jkt ? 'DPoP' : 'Bearer',
+        scope: c.scope,
+        client_id: c.client_id,
+        sub: c.sub,
+        aud: c.aud,
+        iss: c.iss,
+        exp: c.exp,
+        iat: c.iat,
+        jti: c.jti,
+        ...(c.roles !== undefined && { roles: c.roles }),
+        ...(c.acr !== undefined && { acr: c.acr }),
+        ...(c.amr !== undefined && { amr: c.amr }),
+        ...(c.auth_time !== undefined && { auth_time: c.auth_time }),
+        ...(c.grant_id !== undefined && { grant_id: c.grant_id }),
+        ...(cnf && { cnf }),
+      },
+      reason: 'active',
+      jti: String(c.jti),
+    };
+  }
+
+  let signingKey: { kid: string; key: Awaited<ReturnType<typeof importJWK>> } | undefined;
+  async function signedResponse(result: Introspection, caller: ClientDef): Promise<string> {
+    const kid = deps.keyring.signingKid();
+    if (signingKey?.kid !== kid) {
+      const jwk = deps.keyring.privateJwks().find((k) => k.kid === kid);
+      if (!jwk) throw new AppError('server_error', 'no signing key');
+      signingKey = { kid, key: await importJWK(jwk, SIGNING_ALG) };
+    }
+    return new SignJWT({ token_introspection: result })
+      .setProtectedHeader({ alg: SIGNING_ALG, typ: 'token-introspection+jwt', kid })
+      .setIssuer(deps.issuer)
+      .setAudience(caller.id)
+      .setIssuedAt(Math.floor(deps.now() / 1000))
+      .sign(signingKey.key);
+  }
+
+  async function introspect(ctx: Context): Promise<void> {
+    const form = await readForm(ctx);
+    const caller = await authenticateClient(ctx, form, deps, { allowPublic: false });
+    // Resource servers introspect access tokens for their audience; apps may introspect their
+    // own refresh tokens. Anyone else learns nothing.
+    const isResourceServer = caller.introspectAudience !== null;
+    if (!isResourceServer && !caller.grantTypes.includes('refresh_token')) {
+      ctx.set('WWW-Authenticate', 'Basic realm="govauth", error="invalid_client"');
+      throw new AppError('invalid_client', 'this client is not allowed to introspect tokens');
+    }
+    const token = requireToken(form);
+    const hint = form.token_type_hint;
+    const asRefresh = hint === 'refresh_token' || !looksLikeJws(token);
+    let outcome = asRefresh ? await introspectRefreshToken(token, caller) : await introspectAccessToken(token, caller);
+    if (!outcome.result.active && hint === 'refresh_token' && looksLikeJws(token)) outcome = await introspectAccessToken(token, caller);
+    const kind = asRefresh ? 'refresh_token' : 'access_token';
+
+    await deps.events.record({
+      type: 'token.introspected',
+      actor: caller.id,
+      clientId: caller.id,
+      ip: ctx.ip,
+      requestId: String(ctx.state.requestId),
+      detail: { jti: outcome.jti, token_kind: kind, active: outcome.result.active, reason: outcome.reason },
+    });
+
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+    if (ctx.accepts('application/json', JWT_RESPONSE) === JWT_RESPONSE && ctx.get('accept').includes(JWT_RESPONSE)) {
+      ctx.type = JWT_RESPONSE;
+      ctx.body = await signedResponse(outcome.result, caller);
+      return;
+    }
+    ctx.body = outcome.result;
+  }
+
+  async function revoke(ctx: Context): Promise<void> {
+    const form = await readForm(ctx);
+    const caller = await authenticateClient(ctx, form, deps, { allowPublic: true });
+    const token = requireToken(form);
+    ctx.set('Cache-Control', 'no-store');
+    const hint = form.token_type_hint;
+    const order = hint === 'refresh_token' || !looksLikeJws(token) ? (['refresh', 'access'] as const) : (['access', 'refresh'] as const);
+    let revoked: string | undefined;
+    for (const kind of order) {
+      if (kind === 'access' && looksLikeJws(token)) {
+        const claims = await deps.checker.verifySignature(token);
+        // RFC 7009 §2.1: only the client a token was issued to may revoke it; for anyone
+        // else (and for invalid tokens) the answer is the same 200 with no effect.
+        if (claims && claims.client_id === caller.id && typeof claims.jti === 'string' && Number(claims.exp) * 1000 > deps.now()) {
+          await revokeAccessToken(deps.db, { jti: claims.jti, expSec: Number(claims.exp), actor: caller.id, reason: 'revoked by its client (RFC 7009)' });
+          revoked = `access_token ${claims.jti}`;
+          break;
+        }
+      }
+      if (kind === 'refresh' && !looksLikeJws(token)) {
+        const rt = await provider.RefreshToken.find(token).catch(() => undefined);
+        if (rt?.grantId && rt.clientId === caller.id) {
+          // Revoking a refresh token revokes its grant: every refresh token and access token
+          // issued from it (RFC 7009 §2.1 "SHOULD also invalidate all access tokens").
+          await revokeGrant(deps.db, { grantId: rt.grantId, actor: caller.id, reason: 'refresh token revoked by its client (RFC 7009)' });
+          revoked = `grant ${rt.grantId}`;
+          break;
+        }
+      }
+    }
+    if (revoked) await policy.sync(); // visible here before we answer; elsewhere within the bound
+    await deps.events.record({
+      type: 'token.revoked',
+      actor: caller.id,
+      clientId: caller.id,
+      ip: ctx.ip,
+      requestId: String(ctx.state.requestId),
+      detail: { effect: revoked ?? 'none' },
+    });
+    ctx.status = 200;
+    ctx.body = '';
+  }
+
+  return async (ctx, next) => {
+    if (ctx.path === INTROSPECTION_PATH || ctx.path === REVOCATION_PATH) {
+      if (ctx.method !== 'POST') {
+        ctx.set('Allow', 'POST');
+        throw new AppError('invalid_request', `${ctx.path} only accepts POST`);
+      }
+      await (ctx.path === INTROSPECTION_PATH ? introspect(ctx) : revoke(ctx));
+      return;
+    }
+    await next();
+  };
+}
+
+/** A syntactically valid, correctly signed JWT used to equalise verification work. */
+export async function createDecoyToken(keyring: Keyring, issuer: string): Promise<string> {
+  const kid = keyring.signingKid();
+  const jwk = keyring.privateJwks().find((k) => k.kid === kid);
+  if (!jwk) throw new TypeError('no signing key');
+  return new SignJWT({ decoy: true }).setProtectedHeader({ alg: SIGNING_ALG, typ: 'decoy', kid }).setIssuer(issuer).sign(await importJWK(jwk, SIGNING_ALG));
+}
+
+export { isUserSubject };
