@@ -15,6 +15,8 @@ import { createViews, type Views } from './interactions/views.ts';
 import { createAccessTokenChecker } from './introspection/access-token-check.ts';
 import { INTROSPECTION_PATH, REVOCATION_PATH, tokenEndpoints } from './introspection/token-endpoints.ts';
 import { revokeGrant } from './governance/revocations.ts';
+import type { AuditWriter } from './audit/audit-writer.ts';
+import { tokenEndpointAudit } from './audit/request-audit.ts';
 import type { PolicyStore } from './governance/policy-store.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { errorBoundary } from './http/error-boundary.ts';
@@ -38,6 +40,7 @@ export interface AppDeps {
   readonly verifier: SecretVerifier;
   readonly passwords: PasswordVerifier;
   readonly events: SecurityEventSink;
+  readonly audit: AuditWriter;
   /** A correctly signed JWT used to give invalid tokens the same verification work. */
   readonly decoyToken: string;
   readonly now: () => number;
@@ -79,6 +82,8 @@ export function createApp(deps: AppDeps): GovauthApp {
       log.info('grant revoked', { grantId, reason });
     },
   });
+  // Token responses wait for their durable audit record (and become 503 without one).
+  provider.use(tokenEndpointAudit(deps.audit, log));
   // Discovery advertises the endpoints that actually serve introspection and revocation.
   provider.use(async (ctx, next) => {
     await next();

@@ -11,11 +11,16 @@ import { pruneChanges } from './db/change-feed.ts';
 import { createSecretVerifier } from './governance/client-secrets.ts';
 import { pruneLoginThrottle } from './governance/login-throttle.ts';
 import { createPasswordVerifier } from './governance/passwords.ts';
-import { logSecurityEvents, type SecurityEventSink } from './governance/security-events.ts';
+import type { SecurityEventSink } from './governance/security-events.ts';
+import { createAuditWriter, type AuditWriter } from './audit/audit-writer.ts';
+import { auditSecurityEvents, recordScopeUsage } from './audit/request-audit.ts';
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
 import { Keyring } from './keys/keyring.ts';
 import { createDecoyToken } from './introspection/token-endpoints.ts';
 import { pruneRevocations } from './governance/revocations.ts';
+import { expireRoleGrants } from './governance/role-grants.ts';
+import { ensureAdminModel } from './governance/admin-model.ts';
+import { pruneAuditTrail } from './audit/audit-chain.ts';
 import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
@@ -27,6 +32,7 @@ export interface RunningServer {
   readonly app: GovauthApp;
   readonly db: Database;
   readonly policy: PolicyStore;
+  readonly audit: AuditWriter;
   readonly http: Server;
   readonly migrationsApplied: readonly string[];
   readonly createdKid: string | undefined;
@@ -34,6 +40,9 @@ export interface RunningServer {
 }
 
 const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
+// Expired role grants are already ignored by policy at the exact instant; this sweep deletes
+// them and records each expiry in the audit trail.
+const EXPIRY_SWEEP_MS = 30_000;
 const CHANGE_RETENTION_MS = 24 * 3600_000;
 
 export interface ServerOptions {
@@ -50,10 +59,12 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   try {
     const master = loadMasterKey(config.masterKey, log, true);
     await checkMasterKey(db, master);
+    await ensureAdminModel(db);
     const { keys, created } = await ensureSigningKeys(db, master, now());
     const keyring = new Keyring(keys, now);
     const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log });
     policy = store;
+    const audit = createAuditWriter(db, log, { afterAppend: recordScopeUsage });
 
     // Listen first: without GOVAUTH_ISSUER the issuer is derived from the bound port (tests and
     // development use port 0). Requests that arrive in the meantime get 503.
@@ -81,7 +92,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       master,
       verifier: createSecretVerifier(),
       passwords: await createPasswordVerifier(),
-      events: options.events ?? logSecurityEvents(log),
+      events: options.events ?? auditSecurityEvents(audit, log),
+      audit,
       decoyToken: await createDecoyToken(keyring, issuer),
       now,
     });
@@ -100,6 +112,19 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       );
     }, MAINTENANCE_INTERVAL_MS);
     maintenance.unref();
+    const sweeper = setInterval(() => {
+      expireRoleGrants(db, new Date(now()))
+        .then(async (n) => {
+          if (n) await store.sync();
+        })
+        .catch((err: unknown) => log.warn('role-grant expiry sweep failed; will retry', { err }));
+      if (config.auditRetentionDays > 0) {
+        pruneAuditTrail(db, new Date(now() - config.auditRetentionDays * 86_400_000), { actorType: 'system', actor: 'retention' }).catch((err: unknown) =>
+          log.warn('audit retention pruning failed; will retry', { err }),
+        );
+      }
+    }, EXPIRY_SWEEP_MS);
+    sweeper.unref();
 
     return {
       url: `http://${host}:${port}`,
@@ -107,16 +132,19 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       app,
       db,
       policy: store,
+      audit,
       http,
       migrationsApplied,
       createdKid: created,
       async close() {
         clearInterval(maintenance);
-        await store.close();
+        clearInterval(sweeper);
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           http.closeIdleConnections();
         });
+        await audit.close(); // every acknowledged record is on disk before the database closes
+        await store.close();
         await db.close();
       },
     };

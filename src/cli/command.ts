@@ -1,6 +1,7 @@
 // What a CLI command is, and the helpers commands share for reading their arguments.
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Database } from '../db/database.ts';
+import type { Actor } from '../audit/audit-chain.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 
 export class UsageError extends Error {}
@@ -11,7 +12,11 @@ export interface CliContext {
   /** The master key, checked against the database (needed to seal TOTP secrets). */
   master(): Promise<MasterKey>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Who the audit trail records for changes made through this CLI run. */
+  readonly actor: Actor;
   readonly stdin: () => Promise<string>;
+  /** Streams output (commands with `streams: true`), e.g. JSON Lines exports. */
+  out(text: string): void;
 }
 
 export interface CommandResult {
@@ -29,6 +34,8 @@ export interface Command {
   readonly summary: string;
   readonly options: ParseArgsOptionsConfig;
   readonly positionals: readonly string[]; // names of required positionals
+  /** Writes its own output through ctx.out; --json prints nothing more. */
+  readonly streams?: boolean;
   run(input: { values: Values; positionals: string[] }, ctx: CliContext): Promise<CommandResult>;
 }
 

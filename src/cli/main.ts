@@ -1,6 +1,7 @@
 // The govauth CLI: `govauth <group> <action> [args] [--json]`. Output for people by default;
 // --json prints exactly one JSON object on stdout. Errors go to stderr with a non-zero exit:
 // 2 usage, 1 refused operation, 78 configuration, 70 internal.
+import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
@@ -15,8 +16,9 @@ import { clientCommands } from './commands/client-commands.ts';
 import { initCommands } from './commands/init-command.ts';
 import { userCommands } from './commands/user-commands.ts';
 import { revocationCommands } from './commands/revocation-commands.ts';
+import { ChainBroken, governanceCommands } from './commands/governance-commands.ts';
 
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands, ...governanceCommands];
 
 function helpText(prefix?: string): string {
   const shown = COMMANDS.filter((c) => !prefix || c.name.split(' ')[0] === prefix);
@@ -32,6 +34,17 @@ function findCommand(argv: readonly string[]): { command: Command; rest: string[
   return undefined;
 }
 
+/** The operator recorded in the audit trail: GOVAUTH_OPERATOR, else the OS account and host. */
+function cliOperator(env: Readonly<Record<string, string | undefined>>): string {
+  const named = env.GOVAUTH_OPERATOR?.trim();
+  if (named && /^[\w.@+-]{1,128}$/.test(named)) return named;
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `uid:${process.getuid?.() ?? 'unknown'}@${hostname()}`;
+  }
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -41,7 +54,7 @@ async function readStdin(): Promise<string> {
 export async function runCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-  io: { stdin?: () => Promise<string> } = {},
+  io: { stdin?: () => Promise<string>; stdout?: (text: string) => void } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   if (!argv.length || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') return { code: 0, stdout: `${helpText()}\n`, stderr: '' };
   const found = findCommand(argv);
@@ -55,9 +68,15 @@ export async function runCli(
 
   let db: Database | undefined;
   let master: MasterKey | undefined;
+  let streamed = '';
   const ctx: CliContext = {
     env,
+    actor: { actorType: 'cli', actor: cliOperator(env) },
     stdin: io.stdin ?? readStdin,
+    out: (text) => {
+      if (io.stdout) io.stdout(text);
+      else streamed += text;
+    },
     async master() {
       if (!master) {
         const config = loadConfig(env);
@@ -93,6 +112,7 @@ export async function runCli(
       );
     }
     const result = await command.run({ values: parsed.values, positionals: parsed.positionals }, ctx);
+    if (command.streams) return { code: 0, stdout: streamed, stderr: '' };
     return { code: 0, stdout: json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`, stderr: '' };
   } catch (err) {
     return { ...failure(err, command), stdout: '' };
@@ -106,6 +126,7 @@ function failure(err: unknown, command: Command): { code: number; stderr: string
     return { code: 2, stderr: `govauth ${command.name}: ${(err as Error).message}\nusage: ${command.usage}\n` };
   }
   if (isAppError(err)) return { code: 1, stderr: `govauth ${command.name}: ${err.message}\n` };
+  if (err instanceof ChainBroken) return { code: 3, stderr: `govauth ${command.name}: ${err.message}\n` };
   if (err instanceof ConfigError) return { code: 78, stderr: `govauth: ${err.message}\n` };
   if (err instanceof MasterKeyError || err instanceof KeyStoreError) return { code: 1, stderr: `govauth ${command.name}: ${err.message}\n` };
   if (err instanceof MigrationError) return { code: 1, stderr: `govauth: database migration failed: ${err.message}\n` };
@@ -120,7 +141,7 @@ function failure(err: unknown, command: Command): { code: number; stderr: string
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/govauth') || process.argv[1]?.endsWith('govauth.js')) {
-  const result = await runCli(process.argv.slice(2), process.env);
+  const result = await runCli(process.argv.slice(2), process.env, { stdout: (text) => void process.stdout.write(text) });
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
   process.exitCode = result.code;

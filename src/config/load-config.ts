@@ -33,6 +33,8 @@ export interface Config {
     readonly maxFailures: number;
     readonly lockoutSeconds: number;
   };
+  /** Days audit records are kept; 0 keeps them forever. */
+  readonly auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +87,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     maxFailures: read('GOVAUTH_LOGIN_MAX_FAILURES', 5, (v) => parseInteger(v, 1, 100)),
     lockoutSeconds: read('GOVAUTH_LOGIN_LOCKOUT', 900, (v) => parseInteger(v, 1, 86_400)),
   };
+  const auditRetentionDays = read('GOVAUTH_AUDIT_RETENTION_DAYS', 0, (v) => parseInteger(v, 0, 36_500));
   if (signIn.refreshTokenTtl > signIn.sessionMaxAge) {
     problems.push(
       `GOVAUTH_REFRESH_TOKEN_TTL=${signIn.refreshTokenTtl} exceeds GOVAUTH_SESSION_MAX_AGE=${signIn.sessionMaxAge}: a refresh token cannot outlive the sign-in it belongs to`,
@@ -123,6 +126,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     trustProxy,
     logLevel,
     signIn: Object.freeze(signIn),
+    auditRetentionDays,
   });
 }
 

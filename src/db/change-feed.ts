@@ -5,6 +5,7 @@
 // PostgreSQL a sequence value can commit after a larger one, so writers take one transaction-
 // scoped advisory lock first: change-producing transactions are administrative and rare, and
 // serializing them costs nothing that matters. SQLite has a single writer anyway.
+import { appendAuditEvents, type AuditInput } from '../audit/audit-chain.ts';
 import type { Database, Tx } from './database.ts';
 
 export interface ChangeRef {
@@ -19,16 +20,23 @@ export interface ChangeRow extends ChangeRef {
 const CHANGE_LOCK = 0x67617531; // "gau1": an arbitrary constant shared by every govauth process
 export const CHANGE_CHANNEL = 'govauth_change';
 
-/** Runs `work` in a transaction and appends the change rows it reports before committing. */
-export async function writeWithChanges<T>(db: Database, work: (tx: Tx) => Promise<{ result: T; changes: readonly ChangeRef[] }>): Promise<T> {
+/**
+ * Runs `work` in a transaction and, before committing, appends the change rows it reports and
+ * its audit records: a change and the record of who made it commit together or not at all.
+ */
+export async function writeWithChanges<T>(
+  db: Database,
+  work: (tx: Tx) => Promise<{ result: T; changes: readonly ChangeRef[]; audit?: readonly AuditInput[] }>,
+): Promise<T> {
   return db.prisma.$transaction(async (tx) => {
     if (db.kind === 'postgresql') await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', CHANGE_LOCK);
-    const { result, changes } = await work(tx);
+    const { result, changes, audit } = await work(tx);
     if (changes.length) {
       await tx.change.createMany({ data: changes.map((c) => ({ kind: c.kind, key: c.key })) });
       // Delivered at commit; lets other instances refresh at once instead of at the next poll.
       if (db.kind === 'postgresql') await tx.$executeRawUnsafe('SELECT pg_notify($1, $2)', CHANGE_CHANNEL, '');
     }
+    if (audit?.length) await appendAuditEvents(db, tx, audit);
     return result;
   });
 }

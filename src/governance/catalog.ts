@@ -1,6 +1,7 @@
 // The governance catalogue: scopes, resources (audiences) and roles (role → scopes). Shared by
 // the CLI and the admin API; every write appends to the change feed so running servers pick it
 // up (src/governance/policy-store.ts).
+import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges, type ChangeRef } from '../db/change-feed.ts';
 import type { Database, Tx } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -41,7 +42,7 @@ const scopeView = (s: { name: string; description: string; sensitivity: string; 
   max_ttl: s.maxTtl,
 });
 
-export async function createScope(db: Database, input: { name: string; description: string; sensitivity?: string; maxTtl?: number }): Promise<ScopeView> {
+export async function createScope(db: Database, input: { name: string; description: string; sensitivity?: string; maxTtl?: number }, by: Actor): Promise<ScopeView> {
   const data = {
     name: checkScopeName(input.name),
     description: checkText(input.description, 'description'),
@@ -49,19 +50,23 @@ export async function createScope(db: Database, input: { name: string; descripti
     maxTtl: input.maxTtl === undefined ? null : checkTtl(input.maxTtl, 'max TTL'),
   };
   return conflictAs(`scope ${data.name} already exists`, () =>
-    writeWithChanges(db, async (tx) => ({ result: scopeView(await tx.scope.create({ data })), changes: [{ kind: 'scope', key: data.name }] })),
+    writeWithChanges(db, async (tx) => {
+      const after = scopeView(await tx.scope.create({ data }));
+      return { result: after, changes: [{ kind: 'scope', key: data.name }], audit: [adminEvent(by, 'admin.scope.create', data.name, null, after)] };
+    }),
   );
 }
 
-export async function updateScope(db: Database, name: string, patch: { description?: string; sensitivity?: string; maxTtl?: number | null }): Promise<ScopeView> {
+export async function updateScope(db: Database, name: string, patch: { description?: string; sensitivity?: string; maxTtl?: number | null }, by: Actor): Promise<ScopeView> {
   const data = {
     ...(patch.description !== undefined && { description: checkText(patch.description, 'description') }),
     ...(patch.sensitivity !== undefined && { sensitivity: checkSensitivity(patch.sensitivity) }),
     ...(patch.maxTtl !== undefined && { maxTtl: patch.maxTtl === null ? null : checkTtl(patch.maxTtl, 'max TTL') }),
   };
   return writeWithChanges(db, async (tx) => {
-    await mustExist(tx.scope.findUnique({ where: { name } }), `no scope named ${name}`);
-    return { result: scopeView(await tx.scope.update({ where: { name }, data })), changes: [{ kind: 'scope', key: name }] };
+    const before = scopeView(await mustExist(tx.scope.findUnique({ where: { name } }), `no scope named ${name}`));
+    const after = scopeView(await tx.scope.update({ where: { name }, data }));
+    return { result: after, changes: [{ kind: 'scope', key: name }], audit: [adminEvent(by, 'admin.scope.update', name, before, after)] };
   });
 }
 
@@ -69,7 +74,7 @@ export async function listScopes(db: Database): Promise<ScopeView[]> {
   return (await db.prisma.scope.findMany({ orderBy: { name: 'asc' } })).map(scopeView);
 }
 
-export async function createResource(db: Database, input: { audience: string; name: string; scopes: readonly string[]; tokenTtl?: number }): Promise<ResourceView> {
+export async function createResource(db: Database, input: { audience: string; name: string; scopes: readonly string[]; tokenTtl?: number }, by: Actor): Promise<ResourceView> {
   const audience = checkAudience(input.audience);
   const name = checkText(input.name, 'name', 200);
   const scopes = uniqueList(input.scopes, checkScopeName);
@@ -78,7 +83,8 @@ export async function createResource(db: Database, input: { audience: string; na
     writeWithChanges(db, async (tx) => {
       await requireScopes(tx, scopes);
       await tx.resource.create({ data: { audience, name, tokenTtl, scopes: { create: scopes.map((scopeName) => ({ scopeName })) } } });
-      return { result: { audience, name, scopes: scopes.sort(), token_ttl: tokenTtl }, changes: [{ kind: 'resource', key: audience }] };
+      const after = { audience, name, scopes: scopes.sort(), token_ttl: tokenTtl };
+      return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [adminEvent(by, 'admin.resource.create', audience, null, after)] };
     }),
   );
 }
@@ -87,10 +93,13 @@ export async function updateResource(
   db: Database,
   audience: string,
   patch: { name?: string; scopes?: readonly string[]; tokenTtl?: number | null },
+  by: Actor,
 ): Promise<ResourceView> {
   const scopes = patch.scopes && uniqueList(patch.scopes, checkScopeName);
   return writeWithChanges(db, async (tx) => {
-    await mustExist(tx.resource.findUnique({ where: { audience } }), `no resource ${audience}`);
+    const before = resourceView(
+      await mustExist(tx.resource.findUnique({ where: { audience }, include: { scopes: { select: { scopeName: true } } } }), `no resource ${audience}`),
+    );
     if (scopes) {
       await requireScopes(tx, scopes);
       await tx.resourceScope.deleteMany({ where: { audience } });
@@ -104,7 +113,8 @@ export async function updateResource(
       },
       include: { scopes: { select: { scopeName: true } } },
     });
-    return { result: resourceView(row), changes: [{ kind: 'resource', key: audience }] };
+    const after = resourceView(row);
+    return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [adminEvent(by, 'admin.resource.update', audience, before, after)] };
   });
 }
 
@@ -120,7 +130,7 @@ export async function listResources(db: Database): Promise<ResourceView[]> {
   return rows.map(resourceView);
 }
 
-export async function createRole(db: Database, input: { name: string; description?: string; scopes: readonly string[] }): Promise<RoleView> {
+export async function createRole(db: Database, input: { name: string; description?: string; scopes: readonly string[] }, by: Actor): Promise<RoleView> {
   const name = checkRoleName(input.name);
   const description = input.description === undefined ? '' : checkText(input.description, 'description');
   const scopes = uniqueList(input.scopes, checkScopeName);
@@ -128,15 +138,16 @@ export async function createRole(db: Database, input: { name: string; descriptio
     writeWithChanges(db, async (tx) => {
       await requireScopes(tx, scopes);
       await tx.role.create({ data: { name, description, scopes: { create: scopes.map((scopeName) => ({ scopeName })) } } });
-      return { result: { name, description, scopes: scopes.sort() }, changes: [{ kind: 'role', key: name }] };
+      const after = { name, description, scopes: scopes.sort() };
+      return { result: after, changes: [{ kind: 'role', key: name }], audit: [adminEvent(by, 'admin.role.create', name, null, after)] };
     }),
   );
 }
 
-export async function updateRole(db: Database, name: string, patch: { description?: string; scopes?: readonly string[] }): Promise<RoleView> {
+export async function updateRole(db: Database, name: string, patch: { description?: string; scopes?: readonly string[] }, by: Actor): Promise<RoleView> {
   const scopes = patch.scopes && uniqueList(patch.scopes, checkScopeName);
   return writeWithChanges(db, async (tx) => {
-    await mustExist(tx.role.findUnique({ where: { name } }), `no role named ${name}`);
+    const before = roleView(await mustExist(tx.role.findUnique({ where: { name }, include: { scopes: { select: { scopeName: true } } } }), `no role named ${name}`));
     if (scopes) {
       await requireScopes(tx, scopes);
       await tx.roleScope.deleteMany({ where: { roleName: name } });
@@ -147,7 +158,8 @@ export async function updateRole(db: Database, name: string, patch: { descriptio
       data: { ...(patch.description !== undefined && { description: checkText(patch.description, 'description') }) },
       include: { scopes: { select: { scopeName: true } } },
     });
-    return { result: roleView(row), changes: [{ kind: 'role', key: name }] };
+    const after = roleView(row);
+    return { result: after, changes: [{ kind: 'role', key: name }], audit: [adminEvent(by, 'admin.role.update', name, before, after)] };
   });
 }
 

@@ -1,6 +1,7 @@
 // OAuth clients: AI services and bots (client_credentials), resource servers that introspect,
 // and (later) web and native apps. The secret is returned once, at creation or rotation, and
 // stored only as an argon2id hash.
+import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -53,7 +54,7 @@ function checkGrants(grants: readonly string[]): ClientGrant[] {
   return out;
 }
 
-export async function createClient(db: Database, input: CreateClientInput): Promise<ClientCredentialsView> {
+export async function createClient(db: Database, input: CreateClientInput, by: Actor): Promise<ClientCredentialsView> {
   const name = checkText(input.name, 'name', 200);
   const grants = checkGrants(input.grants ?? []);
   const roles = uniqueList(input.roles ?? [], checkRoleName);
@@ -106,7 +107,8 @@ export async function createClient(db: Database, input: CreateClientInput): Prom
         roles: { create: roles.map((roleName) => ({ roleName })) },
       },
     });
-    return { result: undefined, changes: [{ kind: 'client', key: clientId }] };
+    const after = clientView(await tx.client.findUniqueOrThrow({ where: { id: clientId }, include: { roles: { orderBy: { roleName: 'asc' } } } }));
+    return { result: undefined, changes: [{ kind: 'client', key: clientId }], audit: [adminEvent(by, 'admin.client.create', clientId, null, after)] };
   });
   return { client_id: clientId, client_secret: clientSecret };
 }
@@ -140,32 +142,38 @@ export async function getClient(db: Database, id: string): Promise<ClientView> {
   return clientView(await mustExist(findClientRow(db, id), `no client ${id}`));
 }
 
-export async function rotateClientSecret(db: Database, id: string): Promise<ClientCredentialsView> {
+export async function rotateClientSecret(db: Database, id: string, by: Actor): Promise<ClientCredentialsView> {
   const existing = await mustExist(findClientRow(db, id), `no client ${id}`);
   if (existing.secretHash === null) throw new AppError('invalid_request', `client ${id} is public and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
   await writeWithChanges(db, async (tx) => {
     await tx.client.update({ where: { id }, data: { secretHash, secretRotatedAt: new Date() } });
-    return { result: undefined, changes: [{ kind: 'client', key: id }] };
+    // The secret itself is never recorded, only that it changed.
+    return { result: undefined, changes: [{ kind: 'client', key: id }], audit: [adminEvent(by, 'admin.client.rotate_secret', id, null, null, { secret_rotated: true })] };
   });
   return { client_id: id, client_secret: clientSecret };
 }
 
-export async function setClientDisabled(db: Database, id: string, disabled: boolean): Promise<ClientView> {
-  await mustExist(findClientRow(db, id), `no client ${id}`);
+export async function setClientDisabled(db: Database, id: string, disabled: boolean, by: Actor): Promise<ClientView> {
+  const before = clientView(await mustExist(findClientRow(db, id), `no client ${id}`));
   await writeWithChanges(db, async (tx) => {
     await tx.client.update({ where: { id }, data: { disabled } });
-    return { result: undefined, changes: [{ kind: 'client', key: id }] };
+    return {
+      result: undefined,
+      changes: [{ kind: 'client', key: id }],
+      audit: [adminEvent(by, disabled ? 'admin.client.disable' : 'admin.client.enable', id, { disabled: before.disabled }, { disabled })],
+    };
   });
   return getClient(db, id);
 }
 
-export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[] }): Promise<ClientView> {
+export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[] }, by: Actor): Promise<ClientView> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
   await writeWithChanges(db, async (tx) => {
-    const row = await mustExist(tx.client.findUnique({ where: { id } }), `no client ${id}`);
+    const row = await mustExist(tx.client.findUnique({ where: { id }, include: { roles: { orderBy: { roleName: 'asc' } } } }), `no client ${id}`);
+    const before = clientView(row);
     if (roles) {
       if (!parseStringArray(row.grantTypes, 'Client.grantTypes').includes('client_credentials')) {
         throw new AppError('invalid_request', 'roles apply to client_credentials clients only');
@@ -175,7 +183,8 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
       await tx.clientRole.createMany({ data: roles.map((roleName) => ({ clientId: id, roleName })) });
     }
     if (name !== undefined) await tx.client.update({ where: { id }, data: { name } });
-    return { result: undefined, changes: [{ kind: 'client', key: id }] };
+    const after = clientView(await tx.client.findUniqueOrThrow({ where: { id }, include: { roles: { orderBy: { roleName: 'asc' } } } }));
+    return { result: undefined, changes: [{ kind: 'client', key: id }], audit: [adminEvent(by, 'admin.client.update', id, before, after)] };
   });
   return getClient(db, id);
 }

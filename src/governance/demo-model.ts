@@ -1,5 +1,6 @@
 // The example AI governance model (`govauth init --demo`): one model API and four roles with
 // least-privilege scope sets. Seeding is idempotent: what exists is left as it is.
+import type { Actor } from '../audit/audit-chain.ts';
 import type { Database } from '../db/database.ts';
 import { createResource, createRole, createScope, isUniqueViolation } from './catalog.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -43,12 +44,12 @@ async function ensure(report: SeedReport, label: string, work: () => Promise<unk
   }
 }
 
-export async function seedDemoModel(db: Database): Promise<SeedReport> {
+export async function seedDemoModel(db: Database, by: Actor): Promise<SeedReport> {
   const report: SeedReport = { created: [], existing: [] };
-  for (const s of DEMO_SCOPES) await ensure(report, `scope ${s.name}`, () => createScope(db, s));
+  for (const s of DEMO_SCOPES) await ensure(report, `scope ${s.name}`, () => createScope(db, s, by));
   await ensure(report, `resource ${DEMO_RESOURCE}`, () =>
-    createResource(db, { audience: DEMO_RESOURCE, name: 'Example model API', scopes: DEMO_SCOPES.map((s) => s.name) }),
+    createResource(db, { audience: DEMO_RESOURCE, name: 'Example model API', scopes: DEMO_SCOPES.map((s) => s.name) }, by),
   );
-  for (const r of DEMO_ROLES) await ensure(report, `role ${r.name}`, () => createRole(db, r));
+  for (const r of DEMO_ROLES) await ensure(report, `role ${r.name}`, () => createRole(db, r, by));
   return report;
 }

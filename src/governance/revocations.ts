@@ -3,6 +3,7 @@
 // within the change-feed bound; the writer also applies it locally before answering.
 // Principal revocations also end the stored state that could mint new tokens without the
 // person: sessions, grants, codes and refresh tokens of that user or client.
+import type { Actor, ActorType } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -10,6 +11,8 @@ import { mustExist } from './catalog.ts';
 import type { RevocationEntry, RevocationKind } from './revocation-state.ts';
 import { normalizeEmail } from './user-registry.ts';
 import { checkText, MAX_TTL_SECONDS } from './validation.ts';
+
+const actorTypeOf = (actor: string): ActorType => (actor === 'system' ? 'system' : actor === 'cli' ? 'cli' : actor.startsWith('usr_') ? 'user' : 'client');
 
 export const revocationChangeKey = (kind: RevocationKind, key: string): string => `${kind}:${key}`;
 
@@ -31,7 +34,7 @@ export function toEntry(r: Row): RevocationEntry {
 
 async function record(
   db: Database,
-  input: { kind: RevocationKind; key: string; cutoff: Date; expiresAt: Date; reason?: string | undefined; actor: string },
+  input: { kind: RevocationKind; key: string; cutoff: Date; expiresAt: Date; reason?: string | undefined; actor: string; by?: Actor | undefined },
   alsoDelete?: { accountId?: string; clientId?: string; grantId?: string },
 ): Promise<RevocationEntry> {
   const reason = input.reason === undefined ? null : checkText(input.reason, 'reason', 500);
@@ -47,7 +50,19 @@ async function record(
     if (alsoDelete?.grantId) await tx.oidcPayload.deleteMany({ where: { OR: [{ grantId: alsoDelete.grantId }, { model: 'Grant', id: alsoDelete.grantId }] } });
     if (alsoDelete?.accountId) await tx.oidcPayload.deleteMany({ where: { accountId: alsoDelete.accountId } });
     if (alsoDelete?.clientId) await tx.oidcPayload.deleteMany({ where: { clientId: alsoDelete.clientId, model: { not: 'Client' } } });
-    return { result: toEntry(row), changes: [{ kind: 'revocation', key: revocationChangeKey(input.kind, input.key) }] };
+    const by: Actor = input.by ?? { actorType: actorTypeOf(input.actor), actor: input.actor };
+    return {
+      result: toEntry(row),
+      changes: [{ kind: 'revocation', key: revocationChangeKey(input.kind, input.key) }],
+      audit: [
+        {
+          ...by,
+          action: `revocation.${input.kind}`,
+          subject: input.key,
+          detail: { kind: input.kind, cutoff: input.cutoff.toISOString(), in_force_until: expiresAt.toISOString(), reason },
+        },
+      ],
+    };
   });
 }
 
@@ -60,10 +75,10 @@ export function revokeAccessToken(db: Database, input: { jti: string; expSec: nu
  * A grant: its refresh tokens and codes are deleted, and every access token issued from it is
  * inactive until the longest possible access-token lifetime has passed.
  */
-export function revokeGrant(db: Database, input: { grantId: string; actor: string; reason?: string | undefined }, now = Date.now()): Promise<RevocationEntry> {
+export function revokeGrant(db: Database, input: { grantId: string; actor: string; reason?: string | undefined; by?: Actor | undefined }, now = Date.now()): Promise<RevocationEntry> {
   return record(
     db,
-    { kind: 'grant', key: input.grantId, cutoff: new Date(now), expiresAt: new Date(now + MAX_TTL_SECONDS * 1000), reason: input.reason, actor: input.actor },
+    { kind: 'grant', key: input.grantId, cutoff: new Date(now), expiresAt: new Date(now + MAX_TTL_SECONDS * 1000), reason: input.reason, actor: input.actor, by: input.by },
     { grantId: input.grantId },
   );
 }
@@ -75,6 +90,7 @@ export interface PrincipalRevocation {
   readonly grant?: string;
   readonly reason?: string | undefined;
   readonly actor: string;
+  readonly by?: Actor;
   /** Seconds a token or refresh token issued before now can live: the entry's lifetime. */
   readonly horizonSeconds: number;
 }
@@ -82,7 +98,7 @@ export interface PrincipalRevocation {
 export async function revokePrincipal(db: Database, input: PrincipalRevocation, now = Date.now()): Promise<{ entry: RevocationEntry; label: string }> {
   const given = (['user', 'client', 'role', 'grant'] as const).filter((k) => input[k] !== undefined);
   if (given.length !== 1) throw new AppError('invalid_request', 'name exactly one of --user, --client, --role, --grant');
-  const base = { cutoff: new Date(now), expiresAt: new Date(now + Math.max(input.horizonSeconds, MAX_TTL_SECONDS) * 1000), reason: input.reason, actor: input.actor };
+  const base = { cutoff: new Date(now), expiresAt: new Date(now + Math.max(input.horizonSeconds, MAX_TTL_SECONDS) * 1000), reason: input.reason, actor: input.actor, by: input.by };
   if (input.user !== undefined) {
     const email = normalizeEmail(input.user);
     const user = await mustExist(db.prisma.user.findUnique({ where: { email } }), `no user ${email}`);
@@ -98,7 +114,7 @@ export async function revokePrincipal(db: Database, input: PrincipalRevocation, 
   }
   const grantId = input.grant ?? '';
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(grantId)) throw new AppError('invalid_request', 'a grant id is the grant_id claim of a token');
-  return { entry: await revokeGrant(db, { grantId, actor: input.actor, reason: input.reason }, now), label: grantId };
+  return { entry: await revokeGrant(db, { grantId, actor: input.actor, reason: input.reason, by: input.by }, now), label: grantId };
 }
 
 export async function loadRevocations(db: Database, now = Date.now()): Promise<RevocationEntry[]> {

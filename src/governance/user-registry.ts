@@ -2,6 +2,7 @@
 // sign-in UI and (later) the admin API. Every write appends a `user` change so running
 // servers refresh that person (policy-store.ts).
 import { randomBytes } from 'node:crypto';
+import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -47,7 +48,7 @@ async function findByEmail(db: Database, email: string) {
   return mustExist(db.prisma.user.findUnique({ where: { email: normalizeEmail(email) }, include: userInclude }), `no user ${normalizeEmail(email)}`);
 }
 
-export async function createUser(db: Database, input: { email: string; password: string; roles?: readonly string[] }): Promise<UserView> {
+export async function createUser(db: Database, input: { email: string; password: string; roles?: readonly string[] }, by: Actor): Promise<UserView> {
   const email = normalizeEmail(input.email);
   const passwordHash = await hashPassword(checkPassword(input.password));
   const roles = uniqueList(input.roles ?? [], checkRoleName);
@@ -59,7 +60,8 @@ export async function createUser(db: Database, input: { email: string; password:
         data: { id, email, passwordHash, roles: { create: roles.map((roleName) => ({ roleName })) } },
         include: userInclude,
       });
-      return { result: userView(row), changes: [{ kind: 'user', key: id }] };
+      const after = userView(row);
+      return { result: after, changes: [{ kind: 'user', key: id }], audit: [adminEvent(by, 'admin.user.create', id, null, after)] };
     }),
   );
 }
@@ -72,44 +74,48 @@ export async function getUser(db: Database, email: string): Promise<UserView> {
   return userView(await findByEmail(db, email));
 }
 
-async function updateUser(db: Database, email: string, data: Record<string, unknown>): Promise<UserView> {
+async function updateUser(db: Database, email: string, data: Record<string, unknown>, by: Actor, action: string, extra: Record<string, unknown> = {}): Promise<UserView> {
   const user = await findByEmail(db, email);
+  const before = userView(user);
   return writeWithChanges(db, async (tx) => {
-    const row = await tx.user.update({ where: { id: user.id }, data, include: userInclude });
-    return { result: userView(row), changes: [{ kind: 'user', key: user.id }] };
+    const after = userView(await tx.user.update({ where: { id: user.id }, data, include: userInclude }));
+    return { result: after, changes: [{ kind: 'user', key: user.id }], audit: [adminEvent(by, action, user.id, before, after, extra)] };
   });
 }
 
-export const setUserDisabled = (db: Database, email: string, disabled: boolean): Promise<UserView> => updateUser(db, email, { disabled });
+export const setUserDisabled = (db: Database, email: string, disabled: boolean, by: Actor): Promise<UserView> =>
+  updateUser(db, email, { disabled }, by, disabled ? 'admin.user.disable' : 'admin.user.enable');
 
-export async function setUserPassword(db: Database, email: string, password: string): Promise<UserView> {
+export async function setUserPassword(db: Database, email: string, password: string, by: Actor): Promise<UserView> {
   const passwordHash = await hashPassword(checkPassword(password));
-  return updateUser(db, email, { passwordHash, passwordChangedAt: new Date() });
+  return updateUser(db, email, { passwordHash, passwordChangedAt: new Date() }, by, 'admin.user.set_password', { password_changed: true });
 }
 
-export async function setUserRoles(db: Database, email: string, roles: readonly string[]): Promise<UserView> {
+export async function setUserRoles(db: Database, email: string, roles: readonly string[], by: Actor): Promise<UserView> {
   const names = uniqueList(roles, checkRoleName);
   const user = await findByEmail(db, email);
+  const before = userView(user);
   return writeWithChanges(db, async (tx) => {
     await requireRoles(tx, names);
     await tx.userRole.deleteMany({ where: { userId: user.id } });
     await tx.userRole.createMany({ data: names.map((roleName) => ({ userId: user.id, roleName })) });
-    const row = await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude });
-    return { result: userView(row), changes: [{ kind: 'user', key: user.id }] };
+    const after = userView(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
+    return { result: after, changes: [{ kind: 'user', key: user.id }], audit: [adminEvent(by, 'admin.user.set_roles', user.id, before, after)] };
   });
 }
 
 const totpSealKey = (master: MasterKey): Buffer => master.derive('totp-secret-seal');
 
 /** Enrols (or re-enrols) TOTP and returns the secret once, for the person's authenticator app. */
-export async function enrollMfa(db: Database, master: MasterKey, email: string, issuer = 'govauth'): Promise<{ secret: string; otpauth_url: string }> {
+export async function enrollMfa(db: Database, master: MasterKey, email: string, by: Actor, issuer = 'govauth'): Promise<{ secret: string; otpauth_url: string }> {
   const user = await findByEmail(db, email);
   const secret = newTotpSecret();
-  await updateUser(db, email, { mfaSecret: seal(totpSealKey(master), secret, user.id), mfaEnrolledAt: new Date(), mfaLastStep: null });
+  await updateUser(db, email, { mfaSecret: seal(totpSealKey(master), secret, user.id), mfaEnrolledAt: new Date(), mfaLastStep: null }, by, 'admin.user.mfa_enroll');
   return { secret, otpauth_url: otpauthUrl(secret, user.email, issuer) };
 }
 
-export const resetMfa = (db: Database, email: string): Promise<UserView> => updateUser(db, email, { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null });
+export const resetMfa = (db: Database, email: string, by: Actor): Promise<UserView> =>
+  updateUser(db, email, { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null }, by, 'admin.user.mfa_reset');
 
 /** For sign-in: the stored hash, read fresh from the database (never cached). */
 export async function findUserCredentials(db: Database, email: string): Promise<{ id: string; passwordHash: string; disabled: boolean } | undefined> {

@@ -123,6 +123,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     log.error('oidc server error', { err, route: ctx.oidc?.route, requestId: ctx.state?.requestId });
   });
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
+    ctx.state.grantError = err; // for the audit record of the refusal (request-audit.ts)
     log.debug('token request refused', { error: err.message, detail: err.error_detail, client: ctx.oidc?.client?.clientId });
   });
   return provider;

@@ -43,6 +43,14 @@ const form = (creds: ClientCreds | undefined, body: Record<string, string>): Req
 const revoke = (creds: ClientCreds | undefined, body: Record<string, string>) => fetch(`${t.url}/token/revocation`, form(creds, body));
 const active = async (token: string, server: TestServer = t): Promise<boolean> =>
   ((await (await fetch(`${server.url}/token/introspection`, form(rs, { token }))).json()) as { active: boolean }).active;
+/** Why introspection answered as it did, from the audit trail (for assertion messages). */
+async function why(token: string): Promise<string> {
+  await t.server.audit.flush();
+  const jti = String(decodeJwt(token).payload.jti);
+  const rows = await t.server.db.prisma.auditEvent.findMany({ where: { action: 'token.introspected' }, orderBy: { seq: 'desc' }, take: 50 });
+  const hit = rows.find((r) => (JSON.parse(r.detail) as { jti?: string }).jti === jti);
+  return `jti ${jti}: ${hit?.detail ?? 'no introspection record'}`;
+}
 const newBot = (roles = 'data-scientist') => t.cliJson<ClientCreds>('client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', roles);
 async function botToken(creds: ClientCreds, server: TestServer = t): Promise<string> {
   const res = await tokenRequest(server.url, { grant_type: 'client_credentials', resource: API }, { basic: creds });
@@ -120,9 +128,10 @@ describe('govauth revoke', () => {
     const [a, b] = [await botToken(scientist), await botToken(user)];
     await t.cliJson('revoke', '--role', 'data-scientist');
     await t.server.policy.sync();
-    expect(await active(a)).toBe(false);
-    expect(await active(b)).toBe(true);
-    expect(await active(await botToken(scientist))).toBe(true);
+    expect(await active(a), await why(a)).toBe(false);
+    expect(await active(b), await why(b)).toBe(true);
+    const fresh = await botToken(scientist);
+    expect(await active(fresh), await why(fresh)).toBe(true);
   });
 
   it('--user: access tokens inactive, refresh tokens stop, signing in again works', async () => {

@@ -39,7 +39,7 @@ export const catalogCommands: Command[] = [
         description: required(values, 'description'),
         sensitivity: str(values, 'sensitivity'),
         maxTtl: int(values, 'max-ttl'),
-      });
+      }, ctx.actor);
       return { json: { scope }, text: `created ${scopeLine(scope)}` };
     },
   },
@@ -54,7 +54,7 @@ export const catalogCommands: Command[] = [
         description: str(values, 'description'),
         sensitivity: str(values, 'sensitivity'),
         maxTtl: ttlOption(values, 'max-ttl'),
-      });
+      }, ctx.actor);
       return { json: { scope }, text: `updated ${scopeLine(scope)}` };
     },
   },
@@ -84,7 +84,7 @@ export const catalogCommands: Command[] = [
         name: required(values, 'name'),
         scopes: list(values, 'scopes') ?? [],
         tokenTtl: int(values, 'token-ttl'),
-      });
+      }, ctx.actor);
       return { json: { resource }, text: `created ${resourceLine(resource)}` };
     },
   },
@@ -99,7 +99,7 @@ export const catalogCommands: Command[] = [
         name: str(values, 'name'),
         scopes: list(values, 'scopes'),
         tokenTtl: ttlOption(values, 'token-ttl'),
-      });
+      }, ctx.actor);
       return { json: { resource }, text: `updated ${resourceLine(resource)}` };
     },
   },
@@ -126,7 +126,7 @@ export const catalogCommands: Command[] = [
     async run({ values, positionals }, ctx) {
       const scopes = list(values, 'scopes');
       if (!scopes) throw new UsageError('--scopes is required (a comma-separated list)');
-      const role = await createRole(await ctx.db(), { name: positionals[0] ?? '', scopes, description: str(values, 'description') });
+      const role = await createRole(await ctx.db(), { name: positionals[0] ?? '', scopes, description: str(values, 'description') }, ctx.actor);
       return { json: { role }, text: `created ${roleLine(role)}` };
     },
   },
@@ -137,7 +137,7 @@ export const catalogCommands: Command[] = [
     options: { scopes: { type: 'string', multiple: true }, description: { type: 'string' } },
     positionals: ['name'],
     async run({ values, positionals }, ctx) {
-      const role = await updateRole(await ctx.db(), positionals[0] ?? '', { scopes: list(values, 'scopes'), description: str(values, 'description') });
+      const role = await updateRole(await ctx.db(), positionals[0] ?? '', { scopes: list(values, 'scopes'), description: str(values, 'description') }, ctx.actor);
       return { json: { role }, text: `updated ${roleLine(role)}` };
     },
   },

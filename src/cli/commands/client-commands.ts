@@ -59,7 +59,7 @@ export const clientCommands: Command[] = [
         postLogoutRedirectUris: list(values, 'post-logout-redirect-uri'),
         scopeCeiling: list(values, 'scopes'),
         isPublic: flag(values, 'public'),
-      });
+      }, ctx.actor);
       return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret) };
     },
   },
@@ -104,7 +104,7 @@ export const clientCommands: Command[] = [
     options: { name: { type: 'string' }, roles: { type: 'string', multiple: true } },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
-      const client = await updateClient(await ctx.db(), positionals[0] ?? '', { name: str(values, 'name'), roles: list(values, 'roles') });
+      const client = await updateClient(await ctx.db(), positionals[0] ?? '', { name: str(values, 'name'), roles: list(values, 'roles') }, ctx.actor);
       return { json: { client }, text: describe(client) };
     },
   },
@@ -115,7 +115,7 @@ export const clientCommands: Command[] = [
     options: {},
     positionals: ['client_id'],
     async run({ positionals }, ctx) {
-      const rotated = await rotateClientSecret(await ctx.db(), positionals[0] ?? '');
+      const rotated = await rotateClientSecret(await ctx.db(), positionals[0] ?? '', ctx.actor);
       return { json: { ...rotated }, text: secretNotice(rotated.client_id, rotated.client_secret) };
     },
   },
@@ -126,7 +126,7 @@ export const clientCommands: Command[] = [
     options: {},
     positionals: ['client_id'],
     async run({ positionals }, ctx) {
-      const client = await setClientDisabled(await ctx.db(), positionals[0] ?? '', true);
+      const client = await setClientDisabled(await ctx.db(), positionals[0] ?? '', true, ctx.actor);
       return { json: { client }, text: `disabled client ${client.client_id} (${client.name})` };
     },
   },
@@ -137,7 +137,7 @@ export const clientCommands: Command[] = [
     options: {},
     positionals: ['client_id'],
     async run({ positionals }, ctx) {
-      const client = await setClientDisabled(await ctx.db(), positionals[0] ?? '', false);
+      const client = await setClientDisabled(await ctx.db(), positionals[0] ?? '', false, ctx.actor);
       return { json: { client }, text: `enabled client ${client.client_id} (${client.name})` };
     },
   },

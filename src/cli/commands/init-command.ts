@@ -1,5 +1,6 @@
 // govauth init [--demo]: prepare the database (migrations) and optionally seed the example model.
 import { DEMO_RESOURCE, seedDemoModel } from '../../governance/demo-model.ts';
+import { ensureAdminModel } from '../../governance/admin-model.ts';
 import { flag, type Command } from '../command.ts';
 
 export const initCommands: Command[] = [
@@ -11,8 +12,9 @@ export const initCommands: Command[] = [
     positionals: [],
     async run({ values }, ctx) {
       const db = await ctx.db(); // migrates
+      await ensureAdminModel(db, ctx.actor);
       if (!flag(values, 'demo')) return { json: { initialized: true }, text: 'database ready' };
-      const report = await seedDemoModel(db);
+      const report = await seedDemoModel(db, ctx.actor);
       const lines = [
         ...report.created.map((x) => `created  ${x}`),
         ...report.existing.map((x) => `exists   ${x}`),

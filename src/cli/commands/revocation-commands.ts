@@ -20,6 +20,7 @@ export const revocationCommands: Command[] = [
         grant: str(values, 'grant'),
         reason: str(values, 'reason'),
         actor: 'cli',
+        by: ctx.actor,
         horizonSeconds: config.signIn.sessionMaxAge,
       });
       const cutoff = new Date(entry.cutoff).toISOString();

@@ -37,7 +37,7 @@ export const userCommands: Command[] = [
     options: { 'password-stdin': { type: 'boolean' }, roles: { type: 'string', multiple: true } },
     positionals: ['email'],
     async run({ values, positionals }, ctx) {
-      const user = await createUser(await ctx.db(), { email: positionals[0] ?? '', password: await passwordFromStdin(values, ctx), roles: list(values, 'roles') });
+      const user = await createUser(await ctx.db(), { email: positionals[0] ?? '', password: await passwordFromStdin(values, ctx), roles: list(values, 'roles') }, ctx.actor);
       return { json: { id: user.id }, text: `created user ${user.email} (${user.id})` };
     },
   },
@@ -78,7 +78,7 @@ export const userCommands: Command[] = [
     async run({ values, positionals }, ctx) {
       const roles = list(values, 'roles');
       if (!roles) throw new UsageError('--roles is required (a comma-separated list, or "" for none)');
-      const user = await setUserRoles(await ctx.db(), positionals[0] ?? '', roles);
+      const user = await setUserRoles(await ctx.db(), positionals[0] ?? '', roles, ctx.actor);
       return { json: { user }, text: describe(user) };
     },
   },
@@ -89,7 +89,7 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
-      const user = await setUserDisabled(await ctx.db(), positionals[0] ?? '', true);
+      const user = await setUserDisabled(await ctx.db(), positionals[0] ?? '', true, ctx.actor);
       return { json: { user }, text: `disabled user ${user.email}` };
     },
   },
@@ -100,7 +100,7 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
-      const user = await setUserDisabled(await ctx.db(), positionals[0] ?? '', false);
+      const user = await setUserDisabled(await ctx.db(), positionals[0] ?? '', false, ctx.actor);
       return { json: { user }, text: `enabled user ${user.email}` };
     },
   },
@@ -111,7 +111,7 @@ export const userCommands: Command[] = [
     options: { 'password-stdin': { type: 'boolean' } },
     positionals: ['email'],
     async run({ values, positionals }, ctx) {
-      const user = await setUserPassword(await ctx.db(), positionals[0] ?? '', await passwordFromStdin(values, ctx));
+      const user = await setUserPassword(await ctx.db(), positionals[0] ?? '', await passwordFromStdin(values, ctx), ctx.actor);
       return { json: { id: user.id }, text: `password changed for ${user.email}` };
     },
   },
@@ -122,7 +122,7 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
-      const enrolled = await enrollMfa(await ctx.db(), await ctx.master(), positionals[0] ?? '');
+      const enrolled = await enrollMfa(await ctx.db(), await ctx.master(), positionals[0] ?? '', ctx.actor);
       return {
         json: { ...enrolled },
         text: `secret:      ${enrolled.secret}\notpauth_url: ${enrolled.otpauth_url}\n\nAdd it to an authenticator app now: it is not shown again.`,
@@ -136,7 +136,7 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
-      const user = await resetMfa(await ctx.db(), positionals[0] ?? '');
+      const user = await resetMfa(await ctx.db(), positionals[0] ?? '', ctx.actor);
       return { json: { user }, text: `two-step verification removed for ${user.email}` };
     },
   },

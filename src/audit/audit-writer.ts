@@ -1,0 +1,80 @@
+// Durable audit records on the request path, with group commit: `record()` resolves only once
+// the record is committed, and records of concurrent requests share one transaction. While a
+// batch is being written, new records queue and go in the next batch, so throughput follows
+// the database's commit rate rather than one commit per request. A failed batch rejects every
+// waiting request (they answer 503): nothing is acknowledged that is not on disk.
+import type { Database, Tx } from '../db/database.ts';
+import type { Logger } from '../log/logger.ts';
+import { appendAuditEvents, type AuditInput, type AuditRecord } from './audit-chain.ts';
+
+export interface AuditWriter {
+  record(event: AuditInput): Promise<void>;
+  /** Resolves when everything queued so far is committed. */
+  flush(): Promise<void>;
+  readonly stats: { batches: number; records: number; largestBatch: number };
+  close(): Promise<void>;
+}
+
+export type AfterAppend = (tx: Tx, records: readonly AuditRecord[], inputs: readonly AuditInput[]) => Promise<void>;
+
+interface Pending {
+  readonly event: AuditInput;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export function createAuditWriter(db: Database, log: Logger, options: { maxBatch?: number; afterAppend?: AfterAppend } = {}): AuditWriter {
+  const maxBatch = options.maxBatch ?? 1000;
+  let queue: Pending[] = [];
+  let running: Promise<void> | undefined;
+  let closed = false;
+  const stats = { batches: 0, records: 0, largestBatch: 0 };
+
+  const writeBatch = async (batch: Pending[]): Promise<void> => {
+    const inputs = batch.map((p) => p.event);
+    try {
+      await db.prisma.$transaction(async (tx) => {
+        const records = await appendAuditEvents(db, tx, inputs);
+        await options.afterAppend?.(tx, records, inputs);
+      });
+      stats.batches++;
+      stats.records += batch.length;
+      stats.largestBatch = Math.max(stats.largestBatch, batch.length);
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      log.error('audit write failed; the requests waiting on it are refused', { err: (err as Error).message, records: batch.length });
+      for (const p of batch) p.reject(err);
+    }
+  };
+
+  const drain = (): Promise<void> => {
+    running ??= (async () => {
+      while (queue.length) {
+        const batch = queue.slice(0, maxBatch);
+        queue = queue.slice(batch.length);
+        await writeBatch(batch);
+      }
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  return {
+    stats,
+    record(event) {
+      if (closed) return Promise.reject(new Error('audit writer is closed'));
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ event, resolve, reject });
+        void drain();
+      });
+    },
+    async flush() {
+      while (running || queue.length) await drain();
+    },
+    async close() {
+      closed = true;
+      while (running || queue.length) await drain();
+    },
+  };
+}

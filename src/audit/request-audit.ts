@@ -1,0 +1,141 @@
+// Audit records for request-path decisions: tokens issued, refreshed and refused (awaited:
+// the token response waits for its durable record, and is replaced by a 503 if the record
+// cannot be written), and the security events of sign-in, consent, introspection and
+// revocation. Records carry identifiers only (a jti, never a token).
+import type { Middleware } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Tx } from '../db/database.ts';
+import type { SecurityEvent, SecurityEventSink } from '../governance/security-events.ts';
+import type { Logger } from '../log/logger.ts';
+import type { ActorType, AuditInput, AuditRecord } from './audit-chain.ts';
+import type { AuditWriter } from './audit-writer.ts';
+
+const decodePayload = (jwt: unknown): Record<string, unknown> | undefined => {
+  if (typeof jwt !== 'string') return undefined;
+  try {
+    return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+};
+
+const ACTOR_OF: Record<string, ActorType> = {
+  'login.succeeded': 'user',
+  'login.failed': 'user',
+  'login.throttled': 'user',
+  'mfa.succeeded': 'user',
+  'mfa.failed': 'user',
+  'consent.granted': 'user',
+  'consent.denied': 'user',
+  logout: 'user',
+  'token.introspected': 'client',
+  'token.revoked': 'client',
+};
+
+const FAILURES = new Set(['login.failed', 'login.throttled', 'mfa.failed', 'consent.denied']);
+
+/** Security events → audit records. Introspection is recorded without waiting (read-only). */
+export function auditSecurityEvents(writer: AuditWriter, log: Logger): SecurityEventSink {
+  return {
+    async record(event: SecurityEvent) {
+      const input: AuditInput = {
+        action: event.type,
+        actorType: ACTOR_OF[event.type] ?? 'system',
+        actor: event.actor,
+        subject: event.actor,
+        clientId: event.clientId,
+        ip: event.ip,
+        requestId: event.requestId,
+        outcome: FAILURES.has(event.type) ? 'failure' : event.type === 'token.introspected' && event.detail?.active === false ? 'denied' : 'success',
+        detail: event.detail,
+      };
+      if (event.type === 'token.introspected') {
+        writer.record(input).catch((err: unknown) => log.error('audit record for an introspection was lost', { err: (err as Error).message, requestId: event.requestId }));
+        return;
+      }
+      await writer.record(input);
+    },
+  };
+}
+
+/** Which principal a token was issued to, for the access review's scope usage. */
+export function principalOf(sub: unknown, clientId: unknown): { type: 'user' | 'client'; id: string } | undefined {
+  if (typeof sub === 'string' && sub.startsWith('usr_')) return { type: 'user', id: sub };
+  if (typeof clientId === 'string') return { type: 'client', id: clientId };
+  return undefined;
+}
+
+/** Keeps ScopeUsage current in the audit batch's transaction. */
+export async function recordScopeUsage(tx: Tx, records: readonly AuditRecord[], inputs: readonly AuditInput[]): Promise<void> {
+  const latest = new Map<string, { type: string; id: string; scope: string; at: Date }>();
+  inputs.forEach((input, i) => {
+    if (input.action !== 'token.issued' && input.action !== 'token.refreshed') return;
+    const d = input.detail ?? {};
+    const principal = principalOf(d.sub, d.client_id);
+    const at = records[i]?.at;
+    if (!principal || !at || !Array.isArray(d.scopes)) return;
+    for (const scope of d.scopes as string[]) latest.set(`${principal.type}\0${principal.id}\0${scope}`, { ...principal, scope, at });
+  });
+  for (const u of latest.values()) {
+    await tx.scopeUsage.upsert({
+      where: { principalType_principalId_scope: { principalType: u.type, principalId: u.id, scope: u.scope } },
+      create: { principalType: u.type, principalId: u.id, scope: u.scope, lastUsedAt: u.at },
+      update: { lastUsedAt: u.at },
+    });
+  }
+}
+
+/** A provider middleware: every token response waits for its audit record. */
+export function tokenEndpointAudit(writer: AuditWriter, log: Logger): Middleware {
+  return async (ctx, next) => {
+    await next();
+    const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
+    if (oidc?.route !== 'token') return;
+    const grantType = typeof oidc.params?.grant_type === 'string' ? oidc.params.grant_type : undefined;
+    const clientId = oidc.client?.clientId;
+    const common = { actorType: 'client' as const, actor: clientId, clientId, requestId: String(ctx.state.requestId), ip: ctx.ip };
+    let input: AuditInput;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (ctx.status === 200 && body?.access_token) {
+      const at = decodePayload(body.access_token) ?? {};
+      const scopes = typeof at.scope === 'string' ? at.scope.split(' ').filter(Boolean) : [];
+      input = {
+        ...common,
+        action: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
+        subject: typeof at.sub === 'string' ? at.sub : undefined,
+        detail: {
+          grant_type: grantType,
+          jti: at.jti,
+          sub: at.sub,
+          client_id: at.client_id,
+          aud: at.aud,
+          scopes,
+          roles: at.roles,
+          lifetime: typeof at.exp === 'number' && typeof at.iat === 'number' ? at.exp - at.iat : undefined,
+          grant_id: at.grant_id,
+          ...(body.refresh_token !== undefined && { refresh_token: grantType === 'refresh_token' ? 'rotated' : 'issued' }),
+          ...(body.id_token !== undefined && { id_token: true }),
+        },
+      };
+    } else if (ctx.status >= 400 && body?.error) {
+      const detail = (ctx.state.grantError as { error_detail?: string } | undefined)?.error_detail;
+      input = {
+        ...common,
+        action: detail === 'refresh token already used' ? 'refresh.reuse_detected' : 'token.refused',
+        outcome: ctx.status === 401 ? 'denied' : 'failure',
+        detail: { grant_type: grantType, error: body.error, reason: detail },
+      };
+    } else {
+      return;
+    }
+    try {
+      await writer.record(input);
+    } catch (err) {
+      log.error('token not delivered: its audit record could not be written', { err: (err as Error).message, requestId: ctx.state.requestId });
+      // Fail closed: no token leaves without its durable audit record.
+      ctx.status = 503;
+      ctx.set('Retry-After', '1');
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'the service cannot record this request right now; try again shortly' };
+    }
+  };
+}

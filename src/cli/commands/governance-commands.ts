@@ -1,0 +1,151 @@
+// govauth audit … / review / (user|client) grant-role|revoke-role|roles: proving who could do
+// what, and taking access away on time.
+import { pruneAuditTrail, verifyAuditChain } from '../../audit/audit-chain.ts';
+import { exportAuditEvents, tailAuditEvents } from '../../audit/audit-query.ts';
+import { reviewAccess } from '../../governance/access-review.ts';
+import { parseDuration, parseInstant } from '../../governance/durations.ts';
+import { grantRole, listRoleGrants, removeRoleGrant, type Principal, type RoleGrantView } from '../../governance/role-grants.ts';
+import { flag, int, required, str, UsageError, type Command } from '../command.ts';
+import { table } from '../table.ts';
+
+export class ChainBroken extends Error {}
+
+const grantsTable = (grants: RoleGrantView[]): string =>
+  table(['ROLE', 'EXPIRES', 'REASON', 'GRANTED'], grants.map((g) => [g.role, g.expires_at ?? 'never', g.reason ?? '', g.granted_at]));
+
+function roleGrantCommands(kind: 'user' | 'client'): Command[] {
+  const noun = kind === 'user' ? '<email>' : '<client_id>';
+  const principal = (key: string): Principal => (kind === 'user' ? { type: 'user', email: key } : { type: 'client', id: key });
+  return [
+    {
+      name: `${kind} grant-role`,
+      usage: `govauth ${kind} grant-role ${noun} <role> [--expires-in <90s|15m|8h|7d|2w>] [--reason <text>]`,
+      summary: 'grant a role, for a limited time with --expires-in (temporary access that expires by itself)',
+      options: { 'expires-in': { type: 'string' }, reason: { type: 'string' } },
+      positionals: [kind === 'user' ? 'email' : 'client_id', 'role'],
+      async run({ values, positionals }, ctx) {
+        const expiresIn = str(values, 'expires-in');
+        const grants = await grantRole(
+          await ctx.db(),
+          { principal: principal(positionals[0] ?? ''), role: positionals[1] ?? '', expiresAt: expiresIn === undefined ? null : new Date(Date.now() + parseDuration(expiresIn, '--expires-in')), reason: str(values, 'reason') },
+          ctx.actor,
+        );
+        return { json: { grants }, text: grantsTable(grants) };
+      },
+    },
+    {
+      name: `${kind} revoke-role`,
+      usage: `govauth ${kind} revoke-role ${noun} <role>`,
+      summary: 'remove a role grant now',
+      options: {},
+      positionals: [kind === 'user' ? 'email' : 'client_id', 'role'],
+      async run({ positionals }, ctx) {
+        const grants = await removeRoleGrant(await ctx.db(), { principal: principal(positionals[0] ?? ''), role: positionals[1] ?? '' }, ctx.actor);
+        return { json: { grants }, text: grantsTable(grants) };
+      },
+    },
+    {
+      name: `${kind} roles`,
+      usage: `govauth ${kind} roles ${noun}`,
+      summary: 'show role grants with their expiry',
+      options: {},
+      positionals: [kind === 'user' ? 'email' : 'client_id'],
+      async run({ positionals }, ctx) {
+        const { id, label, grants } = await listRoleGrants(await ctx.db(), principal(positionals[0] ?? ''));
+        return { json: { id, grants }, text: `${label} (${id})\n${grantsTable(grants)}` };
+      },
+    },
+  ];
+}
+
+export const governanceCommands: Command[] = [
+  ...roleGrantCommands('user'),
+  ...roleGrantCommands('client'),
+  {
+    name: 'audit verify',
+    usage: 'govauth audit verify',
+    summary: 'check the audit hash chain; exits non-zero naming the first broken record',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const result = await verifyAuditChain(await ctx.db());
+      if (!result.ok) throw new ChainBroken(`audit chain BROKEN at record ${result.brokenAt}: ${result.problem} (${result.records} records verified before it)`);
+      return {
+        json: { ok: true, records: result.records, first: result.first ?? null, last: result.last ?? null },
+        text: `audit chain intact: ${result.records} records${result.records ? ` (${result.first}–${result.last})` : ''}`,
+      };
+    },
+  },
+  {
+    name: 'audit export',
+    usage: 'govauth audit export [--since <time|7d>] [--until <time>] [--action <name|prefix*>] [--actor <id>]',
+    summary: 'write audit records as JSON Lines (one event per line) for a SIEM',
+    options: { since: { type: 'string' }, until: { type: 'string' }, action: { type: 'string' }, actor: { type: 'string' } },
+    positionals: [],
+    streams: true,
+    async run({ values }, ctx) {
+      const now = Date.now();
+      const since = str(values, 'since');
+      const until = str(values, 'until');
+      const count = await exportAuditEvents(
+        await ctx.db(),
+        { since: since ? parseInstant(since, now, '--since') : undefined, until: until ? parseInstant(until, now, '--until') : undefined, action: str(values, 'action'), actor: str(values, 'actor') },
+        (event) => ctx.out(`${JSON.stringify(event)}\n`),
+      );
+      return { json: { exported: count }, text: '' };
+    },
+  },
+  {
+    name: 'audit tail',
+    usage: 'govauth audit tail [--actor <id>] [--action <name|prefix*>] [--subject <id>] [--limit N]',
+    summary: 'show the most recent audit records',
+    options: { actor: { type: 'string' }, action: { type: 'string' }, subject: { type: 'string' }, limit: { type: 'string' } },
+    positionals: [],
+    async run({ values }, ctx) {
+      const limit = int(values, 'limit') ?? 20;
+      if (limit < 1 || limit > 10_000) throw new UsageError('--limit must be between 1 and 10000');
+      const events = await tailAuditEvents(await ctx.db(), { actor: str(values, 'actor'), action: str(values, 'action'), subject: str(values, 'subject') }, limit);
+      return {
+        json: { events },
+        text: table(
+          ['SEQ', 'AT', 'ACTION', 'OUTCOME', 'ACTOR', 'SUBJECT', 'DETAIL'],
+          events.map((e) => [String(e.seq), e.at, e.action, e.outcome, `${e.actor_type}:${e.actor ?? '-'}`, e.subject ?? '-', JSON.stringify(e.detail).slice(0, 80)]),
+        ),
+      };
+    },
+  },
+  {
+    name: 'audit prune',
+    usage: 'govauth audit prune --older-than <duration, e.g. 400d>',
+    summary: 'delete old audit records; the chain stays verifiable from a recorded anchor',
+    options: { 'older-than': { type: 'string' } },
+    positionals: [],
+    async run({ values }, ctx) {
+      const before = new Date(Date.now() - parseDuration(required(values, 'older-than'), '--older-than'));
+      const removed = await pruneAuditTrail(await ctx.db(), before, { actorType: 'cli', actor: ctx.actor.actor });
+      return { json: { removed, before: before.toISOString() }, text: `removed ${removed} audit records older than ${before.toISOString()}` };
+    },
+  },
+  {
+    name: 'review',
+    usage: 'govauth review [--unused-days N] [--json]',
+    summary: 'access review: roles, effective scopes, last use, expiring grants, least-privilege findings',
+    options: { 'unused-days': { type: 'string' }, 'findings-only': { type: 'boolean' } },
+    positionals: [],
+    async run({ values }, ctx) {
+      const unusedDays = int(values, 'unused-days') ?? 30;
+      if (unusedDays < 1 || unusedDays > 3650) throw new UsageError('--unused-days must be between 1 and 3650');
+      const review = await reviewAccess(await ctx.db(), { unusedDays });
+      const shown = flag(values, 'findings-only') ? review.principals.filter((p) => p.findings.length) : review.principals;
+      const lines = shown.flatMap((p) => [
+        `${p.type} ${p.name} (${p.id})${p.disabled ? ' DISABLED' : ''}${p.type === 'user' ? (p.mfa_enrolled ? ' · MFA' : ' · no MFA') : ''}`,
+        `  roles:  ${p.roles.map((r) => (r.expires_at ? `${r.role} (until ${r.expires_at})` : r.role)).join(', ') || '(none)'}`,
+        ...p.scopes.map((s) => `  scope   ${s.scope.padEnd(28)} ${s.sensitivity.padEnd(6)} last used ${s.last_used_at ?? 'never'}`),
+        ...p.findings.map((f) => `  FINDING ${f.kind}: ${f.message}`),
+        '',
+      ]);
+      lines.push(`${review.summary.principals} principals, ${review.summary.findings} findings (unused = not used in ${unusedDays} days)`);
+      return { json: { ...review }, text: lines.join('\n') };
+    },
+  },
+];

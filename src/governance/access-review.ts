@@ -1,0 +1,115 @@
+// The access review: for every person and client, what they hold, when each scope was last
+// used in an issued token, grants about to expire, and least-privilege findings: scopes held
+// but unused for N days (or never used), and high-sensitivity scopes held by people without
+// two-step verification.
+import type { Database } from '../db/database.ts';
+import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
+import { heldScopes, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
+
+export const EXPIRING_SOON_MS = 7 * 86_400_000;
+
+export type FindingKind = 'unused_scope' | 'never_used_scope' | 'high_sensitivity_without_mfa' | 'grant_expiring_soon';
+
+export interface ReviewEntry {
+  type: 'user' | 'client';
+  id: string;
+  name: string;
+  disabled: boolean;
+  mfa_enrolled: boolean | null;
+  roles: { role: string; expires_at: string | null }[];
+  scopes: { scope: string; sensitivity: string; via_roles: string[]; last_used_at: string | null }[];
+  expiring_soon: { role: string; expires_at: string }[];
+  findings: { kind: FindingKind; scope?: string; role?: string; message: string }[];
+}
+
+export interface AccessReview {
+  generated_at: string;
+  unused_days: number;
+  principals: ReviewEntry[];
+  summary: { principals: number; findings: number; by_kind: Record<string, number> };
+}
+
+function entryFor(
+  snapshot: PolicySnapshot,
+  base: { type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; roles: readonly RoleGrant[]; ceiling: ReadonlySet<string> | null; since: number },
+  usage: ReadonlyMap<string, Date>,
+  unusedMs: number,
+  now: number,
+): ReviewEntry {
+  const held = heldScopes(snapshot, base.roles, now);
+  const scopes = [...held.entries()]
+    .filter(([scope]) => base.ceiling === null || base.ceiling.has(scope))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([scope, h]) => ({
+      scope,
+      sensitivity: snapshot.scopes.get(scope)?.sensitivity ?? 'low',
+      via_roles: [...h.roles].sort(),
+      last_used_at: usage.get(scope)?.toISOString() ?? null,
+    }));
+  const findings: ReviewEntry['findings'] = [];
+  for (const s of scopes) {
+    if (s.last_used_at === null) {
+      // A principal younger than the window has not had the chance to use it yet.
+      if (now - base.since >= unusedMs) findings.push({ kind: 'never_used_scope', scope: s.scope, message: `holds ${s.scope} (via ${s.via_roles.join(', ')}) but has never used it` });
+    } else if (now - Date.parse(s.last_used_at) >= unusedMs) {
+      findings.push({ kind: 'unused_scope', scope: s.scope, message: `has not used ${s.scope} since ${s.last_used_at}` });
+    }
+    if (base.type === 'user' && s.sensitivity === 'high' && base.mfaEnrolled === false) {
+      findings.push({ kind: 'high_sensitivity_without_mfa', scope: s.scope, message: `holds high-sensitivity ${s.scope} without two-step verification (it cannot be granted until TOTP is enrolled)` });
+    }
+  }
+  const active = base.roles.filter((g) => g.expiresAt === null || g.expiresAt > now);
+  const expiring = active
+    .filter((g): g is RoleGrant & { expiresAt: number } => g.expiresAt !== null && g.expiresAt - now <= EXPIRING_SOON_MS)
+    .map((g) => ({ role: g.role, expires_at: new Date(g.expiresAt).toISOString() }));
+  for (const e of expiring) findings.push({ kind: 'grant_expiring_soon', role: e.role, message: `role ${e.role} expires at ${e.expires_at}` });
+  return {
+    type: base.type,
+    id: base.id,
+    name: base.name,
+    disabled: base.disabled,
+    mfa_enrolled: base.mfaEnrolled,
+    roles: active.map((g) => ({ role: g.role, expires_at: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
+    scopes,
+    expiring_soon: expiring,
+    findings,
+  };
+}
+
+export async function reviewAccess(db: Database, options: { unusedDays: number; now?: number }): Promise<AccessReview> {
+  const now = options.now ?? Date.now();
+  const unusedMs = options.unusedDays * 86_400_000;
+  const [snapshot, users, usageRows, userRows, clientRows] = await Promise.all([
+    loadPolicySnapshot(db),
+    loadUsers(db),
+    db.prisma.scopeUsage.findMany(),
+    db.prisma.user.findMany({ select: { id: true, createdAt: true } }),
+    db.prisma.client.findMany({ select: { id: true, createdAt: true } }),
+  ]);
+  const usage = new Map<string, Map<string, Date>>();
+  for (const u of usageRows) {
+    const key = `${u.principalType}\0${u.principalId}`;
+    if (!usage.has(key)) usage.set(key, new Map());
+    usage.get(key)?.set(u.scope, u.lastUsedAt);
+  }
+  const created = new Map([...userRows, ...clientRows].map((r) => [r.id, r.createdAt.getTime()]));
+  const entries: ReviewEntry[] = [];
+  for (const u of [...users.values()].sort((a, b) => (a.email < b.email ? -1 : 1))) {
+    entries.push(
+      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, roles: u.roles, ceiling: null, since: created.get(u.id) ?? now }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
+    );
+  }
+  for (const c of [...snapshot.clients.values()].filter((c) => c.grantTypes.includes('client_credentials'))) {
+    entries.push(
+      entryFor(snapshot, { type: 'client', id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, roles: c.roles, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),
+    );
+  }
+  const byKind: Record<string, number> = {};
+  for (const f of entries.flatMap((e) => e.findings)) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+  return {
+    generated_at: new Date(now).toISOString(),
+    unused_days: options.unusedDays,
+    principals: entries,
+    summary: { principals: entries.length, findings: Object.values(byKind).reduce((a, b) => a + b, 0), by_kind: byKind },
+  };
+}

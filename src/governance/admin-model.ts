@@ -1,0 +1,31 @@
+// The admin API's own governance: a resource (audience) for it, its two scopes, and roles that
+// carry them. The admin API is protected by govauth's own access tokens for this resource;
+// ensured at every start and by `govauth init`, never changing what an operator customised.
+import type { Actor } from '../audit/audit-chain.ts';
+import type { Database } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import { createResource, createRole, createScope, isUniqueViolation } from './catalog.ts';
+
+export const ADMIN_AUDIENCE = 'urn:govauth:admin';
+export const ADMIN_SCOPE = 'govauth.admin';
+export const AUDIT_READ_SCOPE = 'govauth.audit.read';
+export const ADMIN_ROLE = 'govauth-admin';
+export const AUDITOR_ROLE = 'govauth-auditor';
+
+async function ignoreExisting(work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    if (!((err instanceof AppError && err.code === 'conflict') || isUniqueViolation(err))) throw err;
+  }
+}
+
+export async function ensureAdminModel(db: Database, by: Actor = { actorType: 'system', actor: 'system' }): Promise<void> {
+  const exists = await db.prisma.resource.findUnique({ where: { audience: ADMIN_AUDIENCE }, select: { audience: true } });
+  if (exists) return;
+  await ignoreExisting(() => createScope(db, { name: ADMIN_SCOPE, description: 'Administer govauth: scopes, resources, roles, clients, people, revocations', sensitivity: 'high', maxTtl: 900 }, by));
+  await ignoreExisting(() => createScope(db, { name: AUDIT_READ_SCOPE, description: 'Read the audit trail and access reviews', sensitivity: 'medium' }, by));
+  await ignoreExisting(() => createResource(db, { audience: ADMIN_AUDIENCE, name: 'govauth admin API', scopes: [ADMIN_SCOPE, AUDIT_READ_SCOPE] }, by));
+  await ignoreExisting(() => createRole(db, { name: ADMIN_ROLE, description: 'Administers govauth', scopes: [ADMIN_SCOPE, AUDIT_READ_SCOPE] }, by));
+  await ignoreExisting(() => createRole(db, { name: AUDITOR_ROLE, description: 'Reads the audit trail and access reviews', scopes: [AUDIT_READ_SCOPE] }, by));
+}

@@ -1,0 +1,23 @@
+// Durations as people type them: 90s, 15m, 8h, 7d, 2w (one unit).
+import { AppError } from '../errors/app-error.ts';
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+export const MAX_DURATION_MS = 366 * 86_400_000;
+
+export function parseDuration(raw: string, what = 'duration'): number {
+  const match = /^(\d{1,6})\s*([smhdw])$/.exec(raw.trim());
+  const n = Number(match?.[1]);
+  const unit = UNIT_MS[match?.[2] ?? ''];
+  if (!match || !unit || n < 1) throw new AppError('invalid_request', `${what} must look like 90s, 15m, 8h, 7d or 2w (got ${JSON.stringify(raw)})`);
+  const ms = n * unit;
+  if (ms > MAX_DURATION_MS) throw new AppError('invalid_request', `${what} must be at most 366 days`);
+  return ms;
+}
+
+/** An ISO 8601 instant, or a duration before now ("7d" = seven days ago). */
+export function parseInstant(raw: string, now: number, what = 'time'): Date {
+  if (/^\d+\s*[smhdw]$/.test(raw.trim())) return new Date(now - parseDuration(raw, what));
+  const t = Date.parse(raw);
+  if (Number.isNaN(t)) throw new AppError('invalid_request', `${what} must be an ISO 8601 time (2026-11-23T10:00:00Z) or a duration ago (7d)`);
+  return new Date(t);
+}

@@ -1,0 +1,113 @@
+// Role grants to people and clients, optionally time-boxed: temporary access that expires by
+// itself. Policy already ignores an expired grant at the exact instant (heldScopes), so tokens
+// stop getting its scopes and introspection reports tokens carrying them inactive; the sweeper
+// then deletes expired rows and records each expiry in the audit trail.
+import { adminEvent, type Actor } from '../audit/audit-chain.ts';
+import { writeWithChanges } from '../db/change-feed.ts';
+import type { Database, Tx } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import { mustExist } from './catalog.ts';
+import { normalizeEmail } from './user-registry.ts';
+import { checkRoleName, checkText } from './validation.ts';
+
+export type Principal = { type: 'user'; email: string } | { type: 'client'; id: string };
+
+export interface RoleGrantView {
+  role: string;
+  expires_at: string | null;
+  reason: string | null;
+  granted_at: string;
+}
+
+const view = (g: { roleName: string; expiresAt: Date | null; reason: string | null; createdAt: Date }): RoleGrantView => ({
+  role: g.roleName,
+  expires_at: g.expiresAt?.toISOString() ?? null,
+  reason: g.reason,
+  granted_at: g.createdAt.toISOString(),
+});
+
+async function resolve(tx: Tx | Database['prisma'], p: Principal): Promise<{ kind: 'user' | 'client'; id: string; label: string }> {
+  if (p.type === 'user') {
+    const email = normalizeEmail(p.email);
+    const user = await mustExist(tx.user.findUnique({ where: { email }, select: { id: true } }), `no user ${email}`);
+    return { kind: 'user', id: user.id, label: email };
+  }
+  const client = await mustExist(tx.client.findUnique({ where: { id: p.id }, select: { id: true, grantTypes: true } }), `no client ${p.id}`);
+  if (!client.grantTypes.includes('client_credentials')) throw new AppError('invalid_request', 'roles apply to client_credentials clients only');
+  return { kind: 'client', id: client.id, label: client.id };
+}
+
+async function grantsOf(tx: Tx | Database['prisma'], kind: 'user' | 'client', id: string): Promise<RoleGrantView[]> {
+  const rows = kind === 'user'
+    ? await tx.userRole.findMany({ where: { userId: id }, orderBy: { roleName: 'asc' } })
+    : await tx.clientRole.findMany({ where: { clientId: id }, orderBy: { roleName: 'asc' } });
+  return rows.map(view);
+}
+
+export async function grantRole(
+  db: Database,
+  input: { principal: Principal; role: string; expiresAt?: Date | null; reason?: string },
+  by: Actor,
+  now = Date.now(),
+): Promise<RoleGrantView[]> {
+  const role = checkRoleName(input.role);
+  const expiresAt = input.expiresAt ?? null;
+  if (expiresAt && expiresAt.getTime() <= now) throw new AppError('invalid_request', 'the expiry must be in the future');
+  const reason = input.reason === undefined ? null : checkText(input.reason, 'reason', 500);
+  return writeWithChanges(db, async (tx) => {
+    const who = await resolve(tx, input.principal);
+    await mustExist(tx.role.findUnique({ where: { name: role } }), `no role named ${role}`);
+    const before = await grantsOf(tx, who.kind, who.id);
+    const data = { expiresAt, reason };
+    if (who.kind === 'user') {
+      await tx.userRole.upsert({ where: { userId_roleName: { userId: who.id, roleName: role } }, create: { userId: who.id, roleName: role, ...data }, update: data });
+    } else {
+      await tx.clientRole.upsert({ where: { clientId_roleName: { clientId: who.id, roleName: role } }, create: { clientId: who.id, roleName: role, ...data }, update: data });
+    }
+    const after = await grantsOf(tx, who.kind, who.id);
+    return {
+      result: after,
+      changes: [{ kind: who.kind, key: who.id }],
+      audit: [adminEvent(by, 'admin.role_grant.create', who.id, before, after, { role, expires_at: expiresAt?.toISOString() ?? null, reason })],
+    };
+  });
+}
+
+export async function removeRoleGrant(db: Database, input: { principal: Principal; role: string }, by: Actor): Promise<RoleGrantView[]> {
+  return writeWithChanges(db, async (tx) => {
+    const who = await resolve(tx, input.principal);
+    const before = await grantsOf(tx, who.kind, who.id);
+    if (!before.some((g) => g.role === input.role)) throw new AppError('not_found', `${who.label} does not hold role ${input.role}`);
+    if (who.kind === 'user') await tx.userRole.delete({ where: { userId_roleName: { userId: who.id, roleName: input.role } } });
+    else await tx.clientRole.delete({ where: { clientId_roleName: { clientId: who.id, roleName: input.role } } });
+    const after = await grantsOf(tx, who.kind, who.id);
+    return { result: after, changes: [{ kind: who.kind, key: who.id }], audit: [adminEvent(by, 'admin.role_grant.remove', who.id, before, after, { role: input.role })] };
+  });
+}
+
+export async function listRoleGrants(db: Database, principal: Principal): Promise<{ id: string; label: string; grants: RoleGrantView[] }> {
+  const who = await resolve(db.prisma, principal);
+  return { id: who.id, label: who.label, grants: await grantsOf(db.prisma, who.kind, who.id) };
+}
+
+/** Deletes expired grants and records each expiry. Safe to run on every instance at once. */
+export async function expireRoleGrants(db: Database, now = new Date()): Promise<number> {
+  return writeWithChanges(db, async (tx) => {
+    const users = await tx.userRole.findMany({ where: { expiresAt: { lte: now } } });
+    const clients = await tx.clientRole.findMany({ where: { expiresAt: { lte: now } } });
+    for (const g of users) await tx.userRole.delete({ where: { userId_roleName: { userId: g.userId, roleName: g.roleName } } });
+    for (const g of clients) await tx.clientRole.delete({ where: { clientId_roleName: { clientId: g.clientId, roleName: g.roleName } } });
+    const expired = [...users.map((g) => ({ kind: 'user' as const, id: g.userId, g })), ...clients.map((g) => ({ kind: 'client' as const, id: g.clientId, g }))];
+    return {
+      result: expired.length,
+      changes: expired.map((e) => ({ kind: e.kind, key: e.id })),
+      audit: expired.map((e) => ({
+        action: 'role_grant.expired',
+        actorType: 'system' as const,
+        actor: 'system',
+        subject: e.id,
+        detail: { principal_type: e.kind, role: e.g.roleName, expired_at: e.g.expiresAt?.toISOString(), reason: e.g.reason },
+      })),
+    };
+  });
+}
