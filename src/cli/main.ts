@@ -91,7 +91,7 @@ export async function runCli(
         const config = loadConfig(env);
         await migrate(config.database);
         // The CLI may wait longer than the server for a SQLite lock held by a running server.
-        db = await openDatabase(config.database, { busyTimeoutMs: 5000, poolSize: 2 });
+        db = await openDatabase(config.database, { lockWaitMs: 20_000, poolSize: 2 });
       }
       return db;
     },

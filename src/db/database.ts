@@ -22,8 +22,8 @@ export interface Database {
 }
 
 export interface OpenOptions {
-  /** How long a SQLite write waits for another process's lock (the CLI may wait longer than the server). */
-  readonly busyTimeoutMs?: number;
+  /** How long SQLite writes keep retrying for another process's lock before failing. */
+  readonly lockWaitMs?: number;
   /** PostgreSQL pool size per process. */
   readonly poolSize?: number;
 }
@@ -40,7 +40,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       import('./generated/sqlite/client.ts'),
       import('./sqlite-client.ts'),
     ]);
-    const adapter = new GovauthLibSQL({ url: target.url }, options.busyTimeoutMs ?? 250);
+    const adapter = new GovauthLibSQL({ url: target.url }, { busyTimeoutMs: 10, retryDeadlineMs: options.lockWaitMs ?? 5000 });
     prisma = new SqliteClient({ adapter }) as unknown as PrismaClient;
     // WAL lets readers proceed while one writer commits; it is persistent in the file.
     await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');

@@ -77,7 +77,7 @@ export async function migrate(target: DatabaseTarget, dir = migrationsDir(target
 
 async function migrateSqlite(url: string, all: Migration[]): Promise<string[]> {
   mkdirSync(dirname(sqlitePath(url)), { recursive: true });
-  const client = createSqliteClient({ url }, 5000);
+  const client = createSqliteClient({ url }, { busyTimeoutMs: 50, retryDeadlineMs: 30_000 });
   try {
     await client.execute('PRAGMA journal_mode = WAL');
     await client.execute(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (

@@ -8,53 +8,97 @@
 //    transaction that read before writing fails with SQLITE_BUSY_SNAPSHOT if another process
 //    committed meanwhile, and no timeout helps. We begin them IMMEDIATE (take the write lock up
 //    front), the usual advice for SQLite with concurrent writers.
+// 3. libsql runs statements synchronously, so busy_timeout blocks the whole event loop while it
+//    waits, and two processes writing continuously starve each other past any short timeout
+//    (measured: 148 of 160 audited token requests failed with two server processes). So the
+//    synchronous wait is kept short and a BUSY is retried asynchronously with jittered backoff
+//    until a deadline. Retrying is safe: BUSY is raised before a statement (or BEGIN
+//    IMMEDIATE) has done anything.
 import { createClient, type Client, type Config } from '@libsql/client';
 import { PrismaLibSQL } from '@prisma/adapter-libsql';
 
-export function createSqliteClient(config: Config, busyTimeoutMs: number): Client {
-  const inner = createClient(config);
+const isBusy = (err: unknown): boolean => /SQLITE_BUSY|database is locked/i.test(String((err as { message?: unknown })?.message ?? err));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function retryBusy<T>(op: () => Promise<T>, deadlineMs: number): Promise<T> {
+  const started = Date.now();
+  let delay = 2;
+  for (;;) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() - started >= deadlineMs) throw err;
+      await sleep(delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 50);
+    }
+  }
+}
+
+export interface SqliteLockOptions {
+  /** Synchronous wait for a lock per attempt (blocks the event loop): keep it short. */
+  readonly busyTimeoutMs: number;
+  /** How long to keep retrying asynchronously before giving up with SQLITE_BUSY. */
+  readonly retryDeadlineMs: number;
+}
+
+export function createSqliteClient(config: Config, lock: SqliteLockOptions): Client {
+  const { busyTimeoutMs, retryDeadlineMs } = lock;
+  // libsql leaves a statement that failed with BUSY un-reset on its connection; a later
+  // COMMIT on that connection then fails ("SQL statements in progress") and the transaction
+  // keeps the write lock. So after a BUSY the connection is discarded (closing it releases
+  // anything it held) and the retry runs on a fresh one.
+  let inner = createClient(config);
   let freshConnection = true;
   const prepare = async (): Promise<void> => {
     if (!freshConnection) return;
     freshConnection = false;
     await inner.execute(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
   };
-  const wrapped: Partial<Client> = {
-    async execute(...args: Parameters<Client['execute']>) {
-      await prepare();
-      return inner.execute(...args);
-    },
-    async batch(...args: Parameters<Client['batch']>) {
-      await prepare();
-      return inner.batch(...args);
-    },
-    async executeMultiple(sql: string) {
-      await prepare();
-      return inner.executeMultiple(sql);
-    },
-    async transaction() {
-      await prepare();
-      const tx = await inner.transaction('write');
-      freshConnection = true; // libsql opens a new connection on next use
-      return tx;
-    },
+  const attempt = <T>(op: () => Promise<T>): Promise<T> =>
+    retryBusy(async () => {
+      try {
+        await prepare();
+        return await op();
+      } catch (err) {
+        if (isBusy(err)) {
+          const broken = inner;
+          inner = createClient(config);
+          freshConnection = true;
+          broken.close();
+        }
+        throw err;
+      }
+    }, retryDeadlineMs);
+
+  const client: Partial<Client> = {
+    execute: (...args: Parameters<Client['execute']>) => attempt(() => inner.execute(...args)),
+    batch: (...args: Parameters<Client['batch']>) => attempt(() => inner.batch(...args)),
+    executeMultiple: (sql: string) => attempt(() => inner.executeMultiple(sql)),
+    transaction: () =>
+      attempt(async () => {
+        const tx = await inner.transaction('write');
+        freshConnection = true; // libsql opens a new connection on next use
+        return tx;
+      }),
+    close: () => inner.close(),
+    sync: () => inner.sync(),
   };
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (typeof prop === 'string' && prop in wrapped) return wrapped[prop as keyof Client];
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  return new Proxy(client as Client, {
+    get(target, prop) {
+      if (prop in target) return target[prop as keyof Client];
+      const value: unknown = Reflect.get(inner, prop);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;
     },
   });
 }
 
 export class GovauthLibSQL extends PrismaLibSQL {
-  readonly #busyTimeoutMs: number;
-  constructor(config: Config, busyTimeoutMs: number) {
+  readonly #lock: SqliteLockOptions;
+  constructor(config: Config, lock: SqliteLockOptions) {
     super(config);
-    this.#busyTimeoutMs = busyTimeoutMs;
+    this.#lock = lock;
   }
   override createClient(config: Config): Client {
-    return createSqliteClient(config, this.#busyTimeoutMs);
+    return createSqliteClient(config, this.#lock);
   }
 }
