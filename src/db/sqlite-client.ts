@@ -85,7 +85,7 @@ export function createSqliteClient(config: Config, lock: SqliteLockOptions): Cli
   };
   return new Proxy(client as Client, {
     get(target, prop) {
-      if (prop in target) return target[prop as keyof Client];
+      if (prop in target) return Reflect.get(target, prop) as unknown;
       const value: unknown = Reflect.get(inner, prop);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;
     },
