@@ -3,6 +3,7 @@
 import Koa from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
+import { adminApi } from './admin/admin-api.ts';
 import type { Config } from './config/load-config.ts';
 import type { Database } from './db/database.ts';
 import type { SecretVerifier } from './governance/client-secrets.ts';
@@ -154,6 +155,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       now: deps.now,
     }),
   );
+  koa.use(adminApi(deps));
   koa.use(
     tokenEndpoints({
       provider,

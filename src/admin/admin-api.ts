@@ -1,0 +1,92 @@
+// The admin API (/admin/v1): everything the CLI does, over HTTP, for govauth's own access
+// tokens. Per request: route → token (401) → scope (403) → input (400/413/415) → governance
+// function (which records before/after in the audit trail in the same transaction) → local
+// policy sync, so this instance serves the change before the caller hears it was made.
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import type { Actor } from '../audit/audit-chain.ts';
+import { AppError } from '../errors/app-error.ts';
+import { createAccessTokenChecker } from '../introspection/access-token-check.ts';
+import { actorOf, authenticate, insufficientScope, missingScope, type Refusal } from './admin-auth.ts';
+import { parseInput, singleValuedQuery } from './input.ts';
+import { hasBody, readJson } from './json-body.ts';
+import { ADMIN_PREFIX, type AdminDeps, type Route } from './route.ts';
+import { createRouter } from './router.ts';
+import { ADMIN_ROUTES } from './routes.ts';
+
+// Operations without a body accept none, or an empty JSON object (what many clients send);
+// operations without query parameters accept none.
+const NO_BODY = z.strictObject({}).optional();
+const NO_QUERY: z.ZodObject = z.strictObject({});
+
+function refuse(ctx: Context, outcome: Refusal): void {
+  ctx.status = outcome.status;
+  ctx.set('WWW-Authenticate', outcome.challenge);
+  ctx.body = outcome.body;
+}
+
+async function input(ctx: Context, route: Route): Promise<{ body: unknown; query: Record<string, unknown> }> {
+  const query = parseInput(route.query ?? NO_QUERY, singleValuedQuery(ctx.query), 'query');
+  const raw = hasBody(ctx) ? await readJson(ctx) : undefined;
+  const body = parseInput(route.body ?? NO_BODY, raw, 'body');
+  return { body, query };
+}
+
+export function adminApi(deps: AdminDeps): Middleware {
+  // Built exactly as the introspection endpoint's checker (src/app.ts).
+  const checker = createAccessTokenChecker({ keyring: deps.keyring, issuer: deps.issuer, policy: deps.policy, now: deps.now, decoy: deps.decoyToken });
+  const match = createRouter(ADMIN_ROUTES);
+
+  return async (ctx, next) => {
+    if (ctx.path !== ADMIN_PREFIX && !ctx.path.startsWith(`${ADMIN_PREFIX}/`)) {
+      await next();
+      return;
+    }
+    ctx.set('Cache-Control', 'no-store');
+    const found = match(ctx.method, ctx.path);
+    if (found.kind === 'none') throw new AppError('not_found', `no route for ${ctx.method} ${ctx.path}`);
+    if (found.kind === 'method_not_allowed') {
+      const allow = [...new Set(found.allow.includes('GET') ? [...found.allow, 'HEAD'] : found.allow)].join(', ');
+      ctx.set('Allow', allow);
+      if (ctx.method === 'OPTIONS') {
+        ctx.status = 204;
+        return;
+      }
+      ctx.status = 405;
+      ctx.body = { error: 'invalid_request', error_description: `${ctx.method} is not allowed here; use ${allow}` };
+      return;
+    }
+    const { route, params } = found;
+
+    let actor: Actor = { actorType: 'admin', requestId: String(ctx.state.requestId), ip: ctx.ip };
+    if (route.access !== 'public') {
+      const auth = await authenticate(ctx, checker);
+      if (!auth.ok) {
+        deps.log.info('admin API request refused', { requestId: ctx.state.requestId, path: ctx.path, status: auth.status, reason: auth.body.error_description });
+        refuse(ctx, auth);
+        return;
+      }
+      const missing = missingScope(auth.principal, route.access);
+      if (missing) {
+        // An authenticated principal reaching beyond its scopes is worth a durable record.
+        deps.audit
+          .record({ ...actorOf(auth.principal, ctx), action: 'admin_api.denied', outcome: 'denied', clientId: auth.principal.clientId, detail: { method: ctx.method, path: ctx.path, required_scope: missing } })
+          .catch((err: unknown) => deps.log.error('audit record for a refused admin request was lost', { err: (err as Error).message, requestId: ctx.state.requestId }));
+        refuse(ctx, insufficientScope(missing));
+        return;
+      }
+      actor = actorOf(auth.principal, ctx);
+    }
+
+    const { body, query } = await input(ctx, route);
+    const result = await route.handle({ params, body, query, actor, deps, ctx });
+    if (route.method !== 'GET') {
+      // The change is committed; if the local sync fails the poller applies it within its bound,
+      // and answering an error would invite a retry of a write that succeeded.
+      await deps.policy.sync().catch((err: unknown) => deps.log.warn('policy sync after an admin change failed; the poller will apply it', { err }));
+    }
+    if (route.cacheControl) ctx.set('Cache-Control', route.cacheControl);
+    ctx.status = route.status ?? 200;
+    ctx.body = result;
+  };
+}

@@ -1,0 +1,60 @@
+// /audit, /audit/verify, /review: proving who could do what and who did what (as `govauth
+// audit tail|verify` and `govauth review`). Read scope: auditors need no power to change.
+import { z } from 'zod';
+import { verifyAuditChain } from '../audit/audit-chain.ts';
+import { tailAuditEvents } from '../audit/audit-query.ts';
+import { reviewAccess } from '../governance/access-review.ts';
+import { parseInstant } from '../governance/durations.ts';
+import { route } from './route.ts';
+import { instant, queryBool, queryInt } from './schemas.ts';
+import { accessReview, auditEventView, chainVerification } from './views.ts';
+
+const auditQuery = z.strictObject({
+  since: instant.optional().describe('Records at or after this time (ISO 8601, or a duration ago such as 7d)'),
+  until: instant.optional().describe('Records before this time'),
+  action: z.string().min(1).max(100).optional().describe('An action, or a family ending in * (admin.*)'),
+  actor: z.string().min(1).max(256).optional().describe('Who acted: a client_id, a user id, cli, system'),
+  subject: z.string().min(1).max(512).optional().describe('What was acted on'),
+  limit: queryInt(1, 1000, 'How many of the most recent matching records').optional(),
+});
+
+const reviewQuery = z.strictObject({
+  unused_days: queryInt(1, 3650, 'A scope unused for this many days is a finding (default 30)').optional(),
+  findings_only: queryBool('Only principals with findings').optional(),
+});
+
+export const auditRoutes = [
+  route({
+    method: 'GET', path: '/audit', operationId: 'tailAudit', summary: 'The most recent matching audit records, oldest first', tag: 'audit', access: 'read',
+    query: auditQuery, response: z.strictObject({ events: z.array(auditEventView) }),
+    async handle({ deps, query }) {
+      const now = deps.now();
+      const filter = {
+        since: query.since === undefined ? undefined : parseInstant(query.since, now, 'since'),
+        until: query.until === undefined ? undefined : parseInstant(query.until, now, 'until'),
+        action: query.action,
+        actor: query.actor,
+        subject: query.subject,
+      };
+      return { events: await tailAuditEvents(deps.db, filter, query.limit ?? 100) };
+    },
+  }),
+  route({
+    method: 'GET', path: '/audit/verify', operationId: 'verifyAudit', summary: 'Check the audit hash chain; names the first broken record', tag: 'audit', access: 'read',
+    response: chainVerification,
+    async handle({ deps }) {
+      const r = await verifyAuditChain(deps.db);
+      return r.ok
+        ? { ok: true as const, records: r.records, first: r.first ?? null, last: r.last ?? null }
+        : { ok: false as const, records: r.records, broken_at: r.brokenAt, problem: r.problem };
+    },
+  }),
+  route({
+    method: 'GET', path: '/review', operationId: 'reviewAccess', summary: 'Access review: roles, effective scopes, last use, expiring grants, least-privilege findings', tag: 'review', access: 'read',
+    query: reviewQuery, response: accessReview,
+    async handle({ deps, query }) {
+      const review = await reviewAccess(deps.db, { unusedDays: query.unused_days ?? 30, now: deps.now() });
+      return query.findings_only ? { ...review, principals: review.principals.filter((p) => p.findings.length) } : review;
+    },
+  }),
+];

@@ -1,0 +1,93 @@
+// /clients: AI services, bots, resource servers and apps (as `govauth client …`). Secrets are
+// shown once, in the response that creates or rotates them, and never recorded.
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { CLIENT_GRANTS, createClient, getClient, listClients, rotateClientSecret, setClientDisabled, updateClient } from '../governance/client-registry.ts';
+import { ADMIN_PREFIX, route } from './route.ts';
+import { nonEmptyPatch } from './input.ts';
+import { audience, list, redirectUri, roleName, scopeName, text } from './schemas.ts';
+import { clientCredentials, clientView } from './views.ts';
+
+const name = text('name', 200, 'A name for people');
+
+// The combinations createClient accepts, said in this API's field names (it says them in the
+// CLI's flags); createClient still checks them.
+const createClientBody = z
+  .strictObject({
+    name,
+    grants: list(z.enum(CLIENT_GRANTS), 2).describe('client_credentials (bots, services), authorization_code (apps for people), or none for a resource server'),
+    roles: list(roleName).optional().describe('Roles of a client_credentials client'),
+    introspect_audience: audience.optional().describe('For a resource server: the audience whose tokens it may introspect'),
+    redirect_uris: list(redirectUri, 20).optional(),
+    post_logout_redirect_uris: list(redirectUri, 20).optional(),
+    scope_ceiling: list(scopeName).optional().describe('The most an app may ever request, whatever its users hold'),
+    public: z.boolean().optional().describe('An app without a secret (native or browser app; PKCE)'),
+  })
+  .superRefine((b, ctx) => {
+    const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [path], message });
+    const code = b.grants.includes('authorization_code');
+    if (!b.grants.length && !b.introspect_audience) problem('grants', 'name a grant, or give introspect_audience for a resource server');
+    if (code && !b.redirect_uris?.length) problem('redirect_uris', 'an authorization_code client needs at least one');
+    if (!code && (b.redirect_uris?.length || b.post_logout_redirect_uris?.length)) problem('redirect_uris', 'only apply to authorization_code clients');
+    if (b.public && (b.grants.includes('client_credentials') || b.introspect_audience)) problem('public', 'a public client has no secret, so it cannot use client_credentials or introspection');
+    if (b.roles?.length && !b.grants.includes('client_credentials')) problem('roles', 'apply to client_credentials clients (people get scopes from their own roles)');
+  });
+
+const updateClientBody = nonEmptyPatch(z.strictObject({ name: name.optional(), roles: list(roleName).optional().describe('Replaces the roles (client_credentials clients)') }));
+
+const located = (ctx: Context, id: string): void => ctx.set('Location', `${ADMIN_PREFIX}/clients/${encodeURIComponent(id)}`);
+
+export const clientRoutes = [
+  route({
+    method: 'GET', path: '/clients', operationId: 'listClients', summary: 'List clients', tag: 'clients', access: 'read',
+    response: z.strictObject({ clients: z.array(clientView) }),
+    handle: async ({ deps }) => ({ clients: await listClients(deps.db) }),
+  }),
+  route({
+    method: 'GET', path: '/clients/{id}', operationId: 'getClient', summary: 'Show one client', tag: 'clients', access: 'read', errors: [404],
+    response: z.strictObject({ client: clientView }),
+    handle: async ({ deps, params }) => ({ client: await getClient(deps.db, params.id) }),
+  }),
+  route({
+    method: 'POST', path: '/clients', operationId: 'createClient', summary: 'Register a client; its secret is in this response only', tag: 'clients', access: 'write', status: 201, errors: [404],
+    body: createClientBody, response: clientCredentials,
+    async handle({ deps, body, actor, ctx }) {
+      const created = await createClient(
+        deps.db,
+        {
+          name: body.name,
+          grants: body.grants,
+          roles: body.roles,
+          introspectAudience: body.introspect_audience,
+          redirectUris: body.redirect_uris,
+          postLogoutRedirectUris: body.post_logout_redirect_uris,
+          scopeCeiling: body.scope_ceiling,
+          isPublic: body.public,
+        },
+        actor,
+      );
+      located(ctx, created.client_id);
+      return created;
+    },
+  }),
+  route({
+    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client or replace its roles', tag: 'clients', access: 'write', errors: [404],
+    body: updateClientBody, response: z.strictObject({ client: clientView }),
+    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles }, actor) }),
+  }),
+  route({
+    method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops working at once', tag: 'clients', access: 'write', errors: [404],
+    response: clientCredentials,
+    handle: ({ deps, params, actor }) => rotateClientSecret(deps.db, params.id, actor),
+  }),
+  route({
+    method: 'POST', path: '/clients/{id}/disable', operationId: 'disableClient', summary: 'Stop a client from authenticating; its tokens turn inactive', tag: 'clients', access: 'write', errors: [404],
+    response: z.strictObject({ client: clientView }),
+    handle: async ({ deps, params, actor }) => ({ client: await setClientDisabled(deps.db, params.id, true, actor) }),
+  }),
+  route({
+    method: 'POST', path: '/clients/{id}/enable', operationId: 'enableClient', summary: 'Let a disabled client authenticate again', tag: 'clients', access: 'write', errors: [404],
+    response: z.strictObject({ client: clientView }),
+    handle: async ({ deps, params, actor }) => ({ client: await setClientDisabled(deps.db, params.id, false, actor) }),
+  }),
+];

@@ -1,0 +1,30 @@
+// The admin API's route table: every operation, in the order the OpenAPI document lists them.
+import { z } from 'zod';
+import { auditRoutes } from './audit-routes.ts';
+import { catalogRoutes } from './catalog-routes.ts';
+import { clientRoutes } from './client-routes.ts';
+import { roleGrantRoutes } from './grant-routes.ts';
+import { openApiDocument } from './openapi.ts';
+import { revocationRoutes } from './revocation-routes.ts';
+import { route, type Route } from './route.ts';
+import { userRoutes } from './user-routes.ts';
+
+// One document per issuer (a process has one); built on first request.
+let cached: { issuer: string; doc: Record<string, unknown> } | undefined;
+
+const openApiRoute = route({
+  method: 'GET',
+  path: '/openapi.json',
+  operationId: 'openApiDocument',
+  summary: 'This document (no authentication: it is documentation)',
+  tag: 'meta',
+  access: 'public',
+  cacheControl: 'public, max-age=300',
+  response: z.looseObject({ openapi: z.string() }),
+  handle({ deps }) {
+    if (cached?.issuer !== deps.issuer) cached = { issuer: deps.issuer, doc: openApiDocument(ADMIN_ROUTES, deps.issuer) };
+    return Promise.resolve(cached.doc as { openapi: string });
+  },
+});
+
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...revocationRoutes, ...auditRoutes, openApiRoute];

@@ -1,0 +1,66 @@
+// /users: people who sign in (as `govauth user …`). Passwords arrive in the body and go
+// straight to the argon2id hash; the TOTP secret is shown once, in the enrolment response.
+import { z } from 'zod';
+import { createUser, enrollMfa, getUser, listUsers, resetMfa, setUserDisabled, setUserPassword, setUserRoles } from '../governance/user-registry.ts';
+import { ADMIN_PREFIX, route } from './route.ts';
+import { email, list, password, roleName } from './schemas.ts';
+import { userView } from './views.ts';
+
+const createUserBody = z.strictObject({ email, password, roles: list(roleName).optional() });
+// Roles are the only thing to change here, so they are required rather than optional.
+const updateUserBody = z.strictObject({ roles: list(roleName).describe("Replaces the person's roles (time-boxed grants: /users/{email}/roles)") });
+const passwordBody = z.strictObject({ password });
+const userResponse = z.strictObject({ user: userView });
+const idResponse = z.strictObject({ id: z.string() });
+
+export const userRoutes = [
+  route({
+    method: 'GET', path: '/users', operationId: 'listUsers', summary: 'List people', tag: 'users', access: 'read',
+    response: z.strictObject({ users: z.array(userView) }),
+    handle: async ({ deps }) => ({ users: await listUsers(deps.db) }),
+  }),
+  route({
+    method: 'GET', path: '/users/{email}', operationId: 'getUser', summary: 'Show one person', tag: 'users', access: 'read', errors: [404],
+    response: userResponse,
+    handle: async ({ deps, params }) => ({ user: await getUser(deps.db, params.email) }),
+  }),
+  route({
+    method: 'POST', path: '/users', operationId: 'createUser', summary: 'Create a person who signs in with email and password', tag: 'users', access: 'write', status: 201, errors: [409],
+    body: createUserBody, response: idResponse,
+    async handle({ deps, body, actor, ctx }) {
+      const user = await createUser(deps.db, { email: body.email, password: body.password, roles: body.roles }, actor);
+      ctx.set('Location', `${ADMIN_PREFIX}/users/${encodeURIComponent(user.email)}`);
+      return { id: user.id };
+    },
+  }),
+  route({
+    method: 'PATCH', path: '/users/{email}', operationId: 'updateUser', summary: "Replace a person's roles", tag: 'users', access: 'write', errors: [404],
+    body: updateUserBody, response: userResponse,
+    handle: async ({ deps, params, body, actor }) => ({ user: await setUserRoles(deps.db, params.email, body.roles, actor) }),
+  }),
+  route({
+    method: 'POST', path: '/users/{email}/disable', operationId: 'disableUser', summary: 'Stop a person from signing in; their refresh tokens stop working', tag: 'users', access: 'write', errors: [404],
+    response: userResponse,
+    handle: async ({ deps, params, actor }) => ({ user: await setUserDisabled(deps.db, params.email, true, actor) }),
+  }),
+  route({
+    method: 'POST', path: '/users/{email}/enable', operationId: 'enableUser', summary: 'Let a disabled person sign in again', tag: 'users', access: 'write', errors: [404],
+    response: userResponse,
+    handle: async ({ deps, params, actor }) => ({ user: await setUserDisabled(deps.db, params.email, false, actor) }),
+  }),
+  route({
+    method: 'PUT', path: '/users/{email}/password', operationId: 'setUserPassword', summary: "Set a person's password", tag: 'users', access: 'write', errors: [404],
+    body: passwordBody, response: idResponse,
+    handle: async ({ deps, params, body, actor }) => ({ id: (await setUserPassword(deps.db, params.email, body.password, actor)).id }),
+  }),
+  route({
+    method: 'POST', path: '/users/{email}/mfa', operationId: 'enrollMfa', summary: 'Enrol TOTP (RFC 6238); the secret is in this response only', tag: 'users', access: 'write', errors: [404],
+    response: z.strictObject({ secret: z.string().describe('Base32 TOTP secret'), otpauth_url: z.string().describe('otpauth:// URL for an authenticator app') }),
+    handle: ({ deps, params, actor }) => enrollMfa(deps.db, deps.master, params.email, actor),
+  }),
+  route({
+    method: 'DELETE', path: '/users/{email}/mfa', operationId: 'resetMfa', summary: "Remove a person's TOTP enrolment (a lost phone)", tag: 'users', access: 'write', errors: [404],
+    response: userResponse,
+    handle: async ({ deps, params, actor }) => ({ user: await resetMfa(deps.db, params.email, actor) }),
+  }),
+];

@@ -1,0 +1,129 @@
+// Response schemas: what the admin API answers, for the OpenAPI document. Each is tied to the
+// type the governance function returns (`satisfies`), so a field that function gains or loses
+// without a change here fails type checking; the integration test also parses every successful
+// response with these (strict) schemas, which catches fields a schema has and the data lacks.
+import { z } from 'zod';
+import type { AuditEventView } from '../audit/audit-query.ts';
+import type { AccessReview } from '../governance/access-review.ts';
+import type { ResourceView, RoleView, ScopeView } from '../governance/catalog.ts';
+import type { ClientCredentialsView, ClientView } from '../governance/client-registry.ts';
+import type { RevocationView } from '../governance/revocations.ts';
+import type { RoleGrantView } from '../governance/role-grants.ts';
+import type { UserView } from '../governance/user-registry.ts';
+
+const isoTime = z.string().describe('ISO 8601 time (UTC)');
+const roleHeld = z.strictObject({ role: z.string(), expires_at: isoTime.nullable() });
+
+export const scopeView = z.strictObject({
+  name: z.string(),
+  description: z.string(),
+  sensitivity: z.enum(['low', 'medium', 'high']),
+  max_ttl: z.number().int().nullable(),
+}) satisfies z.ZodType<ScopeView>;
+
+export const resourceView = z.strictObject({
+  audience: z.string(),
+  name: z.string(),
+  scopes: z.array(z.string()),
+  token_ttl: z.number().int().nullable(),
+}) satisfies z.ZodType<ResourceView>;
+
+export const roleView = z.strictObject({ name: z.string(), description: z.string(), scopes: z.array(z.string()) }) satisfies z.ZodType<RoleView>;
+
+export const clientView = z.strictObject({
+  client_id: z.string(),
+  name: z.string(),
+  grant_types: z.array(z.string()),
+  roles: z.array(roleHeld),
+  redirect_uris: z.array(z.string()),
+  post_logout_redirect_uris: z.array(z.string()),
+  scope_ceiling: z.array(z.string()).nullable(),
+  introspect_audience: z.string().nullable(),
+  public: z.boolean(),
+  disabled: z.boolean(),
+  created_at: isoTime,
+}) satisfies z.ZodType<ClientView>;
+
+export const clientCredentials = z.strictObject({
+  client_id: z.string(),
+  client_secret: z.string().nullable().describe('Shown once: only its hash is kept. null for a public client'),
+}) satisfies z.ZodType<ClientCredentialsView>;
+
+export const userView = z.strictObject({
+  id: z.string(),
+  email: z.string(),
+  disabled: z.boolean(),
+  mfa_enrolled: z.boolean(),
+  roles: z.array(roleHeld),
+  created_at: isoTime,
+}) satisfies z.ZodType<UserView>;
+
+export const roleGrantView = z.strictObject({
+  role: z.string(),
+  expires_at: isoTime.nullable(),
+  reason: z.string().nullable(),
+  granted_at: isoTime,
+}) satisfies z.ZodType<RoleGrantView>;
+
+const revocationKind = z.enum(['token', 'grant', 'user', 'client', 'role']);
+
+export const revocationView = z.strictObject({
+  kind: revocationKind,
+  key: z.string(),
+  label: z.string(),
+  cutoff: isoTime,
+  expires_at: isoTime,
+  reason: z.string().nullable(),
+  actor: z.string().nullable(),
+}) satisfies z.ZodType<RevocationView>;
+
+export const revokedView = z.strictObject({ kind: revocationKind, key: z.string(), label: z.string(), cutoff: isoTime, expires_at: isoTime });
+
+export const auditEventView = z.strictObject({
+  seq: z.number().int(),
+  at: isoTime,
+  action: z.string(),
+  actor_type: z.string(),
+  actor: z.string().nullable(),
+  subject: z.string().nullable(),
+  client_id: z.string().nullable(),
+  request_id: z.string().nullable(),
+  ip: z.string().nullable(),
+  outcome: z.string(),
+  detail: z.unknown().describe('Action-specific; administrative changes carry `before` and `after`'),
+  prev_hash: z.string(),
+  hash: z.string(),
+}) satisfies z.ZodType<AuditEventView>;
+
+export const chainVerification = z.union([
+  z.strictObject({ ok: z.literal(true), records: z.number().int(), first: z.number().int().nullable(), last: z.number().int().nullable() }),
+  z.strictObject({ ok: z.literal(false), records: z.number().int(), broken_at: z.number().int(), problem: z.string() }),
+]);
+
+const findingKind = z.enum(['unused_scope', 'never_used_scope', 'high_sensitivity_without_mfa', 'grant_expiring_soon']);
+
+export const accessReview = z.strictObject({
+  generated_at: isoTime,
+  unused_days: z.number().int(),
+  principals: z.array(
+    z.strictObject({
+      type: z.enum(['user', 'client']),
+      id: z.string(),
+      name: z.string(),
+      disabled: z.boolean(),
+      mfa_enrolled: z.boolean().nullable(),
+      roles: z.array(roleHeld),
+      scopes: z.array(z.strictObject({ scope: z.string(), sensitivity: z.string(), via_roles: z.array(z.string()), last_used_at: isoTime.nullable() })),
+      expiring_soon: z.array(z.strictObject({ role: z.string(), expires_at: isoTime })),
+      findings: z.array(z.strictObject({ kind: findingKind, scope: z.string().optional(), role: z.string().optional(), message: z.string() })),
+    }),
+  ),
+  summary: z.strictObject({ principals: z.number().int(), findings: z.number().int(), by_kind: z.record(z.string(), z.number().int()) }),
+}) satisfies z.ZodType<AccessReview>;
+
+export const errorBody = z
+  .object({
+    error: z.string().describe('A stable code: invalid_request, invalid_token, insufficient_scope, not_found, conflict, payload_too_large, unsupported_media_type, server_error'),
+    error_description: z.string().describe('What is wrong, for a person'),
+  })
+  .describe('An error (RFC 6749 §5.2 / RFC 6750 §3 shape)');
