@@ -1,20 +1,33 @@
-// Process entry: the only module that reads process.env, listens and exits.
+// Process entry: the only module that reads process.env, listens and exits. With
+// GOVAUTH_WORKERS > 1 this process becomes the cluster primary and each worker runs the server.
+import cluster from 'node:cluster';
+import type { Config } from './config/load-config.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
-import { createLogger } from './log/logger.ts';
+import { runPrimary, type WorkerReady } from './cluster.ts';
+import { createLogger, type Logger } from './log/logger.ts';
 import { startServer } from './server.ts';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`govauth: ${err.message}\nSee .env.example for every setting.\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
+function banner(config: Config, log: Logger, ready: WorkerReady): void {
+  const where = config.database.kind === 'sqlite' ? config.database.url.slice('file:'.length) : new URL(config.database.url).host;
+  log.info('govauth ready', {
+    listening: ready.url,
+    issuer: ready.issuer,
+    database: `${config.database.kind} ${where}`,
+    workers: config.workers,
+    startup_ms: ready.startupMs,
+  });
+  if (config.mode !== 'production') {
+    process.stdout.write(
+      `\ngovauth is listening on ${ready.url} (issuer ${ready.issuer})\n` +
+        `  discovery: ${ready.issuer}/.well-known/openid-configuration\n` +
+        '  next:      npx govauth init --demo   # seed the example AI governance model\n' +
+        '             npx govauth client create --name my-bot --grant client_credentials --roles data-scientist\n\n',
+    );
   }
-  const log = createLogger({ level: config.logLevel });
+}
+
+/** Runs one server in this process (single-process mode, or a cluster worker). */
+async function serve(config: Config, log: Logger): Promise<void> {
   const started = performance.now();
   let server;
   try {
@@ -23,29 +36,20 @@ async function main(): Promise<void> {
     log.error('govauth could not start', { err: (err as Error).message });
     process.exit(1);
   }
-  for (const name of server.migrationsApplied) log.info('applied migration', { name });
-  if (server.createdKid) log.info('created signing key', { kid: server.createdKid });
-  const where = config.database.kind === 'sqlite' ? config.database.url.slice('file:'.length) : new URL(config.database.url).host;
-  log.info('govauth ready', {
-    listening: server.url,
-    issuer: server.issuer,
-    database: `${config.database.kind} ${where}`,
-    startup_ms: Math.round(performance.now() - started),
-  });
-  if (config.mode !== 'production') {
-    process.stdout.write(
-      `\ngovauth is listening on ${server.url} (issuer ${server.issuer})\n` +
-        `  discovery: ${server.issuer}/.well-known/openid-configuration\n` +
-        '  next:      npx govauth init --demo   # seed the example AI governance model\n' +
-        '             npx govauth client create --name my-bot --grant client_credentials --roles data-scientist\n\n',
-    );
+  const ready: WorkerReady = { type: 'govauth:ready', url: server.url, issuer: server.issuer, startupMs: Math.round(performance.now() - started) };
+  if (cluster.isWorker) {
+    process.send?.(ready);
+  } else {
+    for (const name of server.migrationsApplied) log.info('applied migration', { name });
+    if (server.createdKid) log.info('created signing key', { kid: server.createdKid });
+    banner(config, log, ready);
   }
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down: draining in-flight requests', { signal });
+    log.info('shutting down: draining in-flight requests', { signal, pid: process.pid });
     const force = setTimeout(() => {
       log.warn('drain timed out; exiting');
       process.exit(1);
@@ -61,6 +65,28 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`govauth: ${err.message}\nSee .env.example for every setting.\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.logLevel, base: cluster.isWorker ? { worker: cluster.worker?.id } : undefined });
+  if (config.workers > 1 && cluster.isPrimary) {
+    await runPrimary(config, log, (ready) => banner(config, log, ready)).catch((err: unknown) => {
+      log.error('govauth could not start', { err: (err as Error).message });
+      process.exit(1);
+    });
+    return;
+  }
+  await serve(config, log);
 }
 
 await main();

@@ -13,6 +13,7 @@ export interface Fixture {
   readonly env: Record<string, string>;
   readonly bot: { client_id: string; client_secret: string };
   readonly rs: { client_id: string; client_secret: string };
+  readonly app: { client_id: string; client_secret: string };
   start(extraEnv?: Record<string, string>): Promise<Child>;
   drop(): Promise<void>;
 }
@@ -40,15 +41,16 @@ export async function createFixture(): Promise<Fixture> {
       await c.end();
     };
   }
+  // The issuer follows the listening port (no GOVAUTH_ISSUER), so real clients can follow
+  // discovery; NODE_ENV=production would require an https issuer behind a proxy.
   const env: Record<string, string> = {
-    NODE_ENV: 'production',
+    NODE_ENV: 'development',
     DATABASE_URL: url,
     GOVAUTH_DATA_DIR: dataDir,
     GOVAUTH_MASTER_KEY: randomBytes(32).toString('base64'),
-    GOVAUTH_ISSUER: 'https://auth.bench.example',
-    GOVAUTH_TRUST_PROXY: 'true',
     GOVAUTH_PORT: '0',
     GOVAUTH_LOG_LEVEL: 'info',
+    GOVAUTH_WORKERS: '1',
   };
   const cli = async (...args: string[]): Promise<Record<string, string>> => {
     const r = await runCli([...args, '--json'], env);
@@ -56,6 +58,11 @@ export async function createFixture(): Promise<Fixture> {
     return JSON.parse(r.stdout) as Record<string, string>;
   };
   await cli('init', '--demo');
+  const user = await runCli(['user', 'create', 'bench@example.com', '--password-stdin', '--roles', 'data-scientist', '--json'], env, {
+    stdin: () => Promise.resolve('bench password 123\n'),
+  });
+  if (user.code !== 0) throw new Error(user.stderr);
+  const app = (await cli('client', 'create', '--name', 'bench-app', '--grant', 'authorization_code', '--redirect-uri', 'https://app.example/callback')) as Fixture['app'];
   const bot = (await cli('client', 'create', '--name', 'bench-bot', '--grant', 'client_credentials', '--roles', 'data-scientist')) as Fixture['bot'];
   const rs = (await cli('client', 'create', '--name', 'bench-rs', '--resource', 'https://models.example', '--introspect')) as Fixture['rs'];
   // Tokens introspected during a benchmark must outlive it.
@@ -64,6 +71,7 @@ export async function createFixture(): Promise<Fixture> {
     env,
     bot,
     rs,
+    app,
     start: (extraEnv = {}) => startChild(main, { ...env, ...extraEnv }, /"listening":"(http:\/\/[^"]+)"/),
     async drop() {
       await dropDatabase();

@@ -46,14 +46,15 @@ export async function startChild(script: string, env: Record<string, string>, re
   proc.once('exit', (code, signal) => {
     if (!stopping) console.error(`${script} exited unexpectedly (code ${code}, signal ${signal}):\n${output.slice(-4000)}`);
   });
+  // Peak RSS of the heaviest single process: the server itself, or its busiest cluster worker.
   let peak = 0;
   const sample = setInterval(() => {
-    peak = Math.max(peak, rssMb(proc.pid));
+    peak = Math.max(peak, rssMb(proc.pid), ...childPids(proc.pid).map(rssMb));
   }, 200);
   return {
     proc,
     url,
-    rssPeakMb: () => Math.max(peak, rssMb(proc.pid)),
+    rssPeakMb: () => Math.max(peak, rssMb(proc.pid), ...childPids(proc.pid).map(rssMb)),
     cpuMs: () => cpuMs(proc.pid),
     async stop() {
       stopping = true;
@@ -88,5 +89,14 @@ function cpuMs(pid: number | undefined): number {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
   } catch {
     return 0;
+  }
+}
+
+function childPids(pid: number | undefined): number[] {
+  if (!pid) return [];
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
 }

@@ -123,7 +123,7 @@ export const accessReview = z.strictObject({
 
 export const errorBody = z
   .object({
-    error: z.string().describe('A stable code: invalid_request, invalid_token, insufficient_scope, not_found, conflict, payload_too_large, unsupported_media_type, server_error'),
+    error: z.string().describe('A stable code: invalid_request, invalid_token, insufficient_scope, not_found, conflict, unsupported_media_type, server_error (an oversized body is invalid_request with status 413)'),
     error_description: z.string().describe('What is wrong, for a person'),
   })
   .describe('An error (RFC 6749 §5.2 / RFC 6750 §3 shape)');

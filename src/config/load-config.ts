@@ -1,6 +1,7 @@
 // Parses and validates the environment once, at start. Every invalid variable is reported
 // together with its fix (ConfigError), and the result is a frozen, typed Config passed down
 // explicitly: nothing else reads process.env (src/main.ts and src/cli are the only callers).
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { LogLevel } from '../log/logger.ts';
 import { EnvValueError, parseBoolean, parseEnum, parseHttpUrl, parseInteger, parseKey32 } from './env-parsers.ts';
@@ -35,6 +36,8 @@ export interface Config {
   };
   /** Days audit records are kept; 0 keeps them forever. */
   readonly auditRetentionDays: number;
+  /** Worker processes sharing the port (node:cluster); 1 runs in a single process. */
+  readonly workers: number;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +91,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     lockoutSeconds: read('GOVAUTH_LOGIN_LOCKOUT', 900, (v) => parseInteger(v, 1, 86_400)),
   };
   const auditRetentionDays = read('GOVAUTH_AUDIT_RETENTION_DAYS', 0, (v) => parseInteger(v, 0, 36_500));
+  const workers = read('GOVAUTH_WORKERS', mode === 'production' ? availableParallelism() : 1, (v) =>
+    v.trim() === 'auto' ? availableParallelism() : parseInteger(v, 1, 64),
+  );
   if (signIn.refreshTokenTtl > signIn.sessionMaxAge) {
     problems.push(
       `GOVAUTH_REFRESH_TOKEN_TTL=${signIn.refreshTokenTtl} exceeds GOVAUTH_SESSION_MAX_AGE=${signIn.sessionMaxAge}: a refresh token cannot outlive the sign-in it belongs to`,
@@ -127,6 +133,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel,
     signIn: Object.freeze(signIn),
     auditRetentionDays,
+    workers,
   });
 }
 

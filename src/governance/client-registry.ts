@@ -156,8 +156,8 @@ export async function rotateClientSecret(db: Database, id: string, by: Actor): P
 }
 
 export async function setClientDisabled(db: Database, id: string, disabled: boolean, by: Actor): Promise<ClientView> {
-  const before = clientView(await mustExist(findClientRow(db, id), `no client ${id}`));
   await writeWithChanges(db, async (tx) => {
+    const before = await mustExist(tx.client.findUnique({ where: { id }, select: { disabled: true } }), `no client ${id}`);
     await tx.client.update({ where: { id }, data: { disabled } });
     return {
       result: undefined,

@@ -7,6 +7,7 @@ import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database, Tx } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
+import { parseStringArray } from './policy-loader.ts';
 import { normalizeEmail } from './user-registry.ts';
 import { checkRoleName, checkText } from './validation.ts';
 
@@ -33,7 +34,7 @@ async function resolve(tx: Tx | Database['prisma'], p: Principal): Promise<{ kin
     return { kind: 'user', id: user.id, label: email };
   }
   const client = await mustExist(tx.client.findUnique({ where: { id: p.id }, select: { id: true, grantTypes: true } }), `no client ${p.id}`);
-  if (!client.grantTypes.includes('client_credentials')) throw new AppError('invalid_request', 'roles apply to client_credentials clients only');
+  if (!parseStringArray(client.grantTypes, 'Client.grantTypes').includes('client_credentials')) throw new AppError('invalid_request', 'roles apply to client_credentials clients only');
   return { kind: 'client', id: client.id, label: client.id };
 }
 

@@ -76,8 +76,9 @@ export async function getUser(db: Database, email: string): Promise<UserView> {
 
 async function updateUser(db: Database, email: string, data: Record<string, unknown>, by: Actor, action: string, extra: Record<string, unknown> = {}): Promise<UserView> {
   const user = await findByEmail(db, email);
-  const before = userView(user);
   return writeWithChanges(db, async (tx) => {
+    // "before" is read under the write lock, so concurrent changes cannot make it wrong.
+    const before = userView(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
     const after = userView(await tx.user.update({ where: { id: user.id }, data, include: userInclude }));
     return { result: after, changes: [{ kind: 'user', key: user.id }], audit: [adminEvent(by, action, user.id, before, after, extra)] };
   });
@@ -94,8 +95,8 @@ export async function setUserPassword(db: Database, email: string, password: str
 export async function setUserRoles(db: Database, email: string, roles: readonly string[], by: Actor): Promise<UserView> {
   const names = uniqueList(roles, checkRoleName);
   const user = await findByEmail(db, email);
-  const before = userView(user);
   return writeWithChanges(db, async (tx) => {
+    const before = userView(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
     await requireRoles(tx, names);
     await tx.userRole.deleteMany({ where: { userId: user.id } });
     await tx.userRole.createMany({ data: names.map((roleName) => ({ userId: user.id, roleName })) });

@@ -12,6 +12,7 @@ export function bodyLimit(maxBytes = MAX_BODY_BYTES): Middleware {
     if (declared && Number(declared) > maxBytes) {
       ctx.status = 413;
       ctx.set('Connection', 'close');
+      ctx.set('Cache-Control', 'no-store');
       ctx.body = { error: 'invalid_request', error_description: `request body exceeds ${maxBytes} bytes` };
       return;
     }

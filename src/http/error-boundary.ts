@@ -12,7 +12,9 @@ export function errorBoundary(log: Logger): Middleware {
     } catch (err) {
       if (isAppError(err)) {
         ctx.status = err.status;
-        ctx.body = { error: err.code, error_description: err.message };
+        // OAuth defines no error code for an oversized body: invalid_request with status 413, the
+        // same answer body-limit.ts gives when Content-Length announces it.
+        ctx.body = { error: err.code === 'payload_too_large' ? 'invalid_request' : err.code, error_description: err.message };
         if (err.status >= 500) log.error('request failed', { requestId: ctx.state.requestId, err, detail: err.detail });
         return;
       }

@@ -357,7 +357,7 @@ describe('input validation', () => {
     });
     const chunked = await fetch(`${t.url}/admin/v1/scopes`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: stream, duplex: 'half' });
     expect(chunked.status).toBe(413);
-    expect(((await chunked.json()) as { error: string }).error).toBe('payload_too_large');
+    expect(((await chunked.json()) as { error: string }).error).toBe('invalid_request');
     const form = await call(adminToken, 'POST', '/scopes', undefined, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, raw: 'name=form.scope&description=x' });
     expect(form.status).toBe(415);
     const latin1 = await call(adminToken, 'POST', '/scopes', undefined, { headers: { 'content-type': 'application/json; charset=iso-8859-1' }, raw: '{}' });
