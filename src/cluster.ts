@@ -11,6 +11,7 @@ import { ensureAdminModel } from './governance/admin-model.ts';
 import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
+import { SERVER_V8_FLAGS } from './runtime-flags.ts';
 
 export interface WorkerReady {
   readonly type: 'govauth:ready';
@@ -69,6 +70,9 @@ export async function runPrimary(config: Config, log: Logger, onAllReady: (ready
     setTimeout(fork, Math.min(5000, 100 * 2 ** Math.min(restarts.length, 6))).unref();
   });
 
+  // Workers get the server's V8 settings even if the primary was started without them.
+  const flags = SERVER_V8_FLAGS.filter((f) => !process.execArgv.some((a) => a.startsWith(f.split('=')[0] ?? f)));
+  cluster.setupPrimary({ execArgv: [...process.execArgv, ...flags] });
   for (let i = 0; i < config.workers; i++) fork();
 
   const stop = (signal: NodeJS.Signals): void => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runCli } from '../../src/cli/main.ts';
+import { SERVER_V8_FLAGS } from '../../src/runtime-flags.ts';
 import { startChild, type Child } from './processes.ts';
 
 export interface Fixture {
@@ -72,7 +73,9 @@ export async function createFixture(): Promise<Fixture> {
     bot,
     rs,
     app,
-    start: (extraEnv = {}) => startChild(main, { ...env, ...extraEnv }, /"listening":"(http:\/\/[^"]+)"/),
+    // The same V8 settings as `npm start`.
+    start: (extraEnv = {}) =>
+      startChild(main, { ...env, ...extraEnv, NODE_OPTIONS: `${SERVER_V8_FLAGS.join(' ')} ${extraEnv.NODE_OPTIONS ?? ''}`.trim() }, /"listening":"(http:\/\/[^"]+)"/),
     async drop() {
       await dropDatabase();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,5 +1,7 @@
-// Refresh-token load: every autocannon connection holds its own refresh token and replaces it
-// with the rotated one from each response, as a real app does (a used token is dead).
+// Refresh-token load with rotation, as a real app does (a used token is dead): a request takes
+// a token from the pool and its response puts the rotated one back, so every token is in
+// flight at most once. (autocannon resets per-connection context after every request when
+// there is one request template, so the pool is shared instead.)
 import autocannon from 'autocannon';
 import * as oidc from 'openid-client';
 import { headlessSignIn } from '../../test/helpers/headless-sign-in.ts';
@@ -16,29 +18,28 @@ export async function refreshTokenPool(issuer: string, app: { client_id: string;
   return pool;
 }
 
+/** Runs the load; `pool` is refilled with each connection's latest token for the next run. */
 export async function refreshLoad(name: string, url: string, app: { client_id: string; client_secret: string }, pool: string[], durationSec: number): Promise<LoadResult> {
   const authorization = `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`;
-  const tokens = [...pool];
+  const tokens = pool.splice(0, pool.length);
+  const connections = tokens.length;
   const result = await autocannon({
     url,
-    connections: pool.length,
+    connections,
     duration: durationSec,
     requests: [
       {
         method: 'POST',
         path: '/token',
         headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
-        setupRequest: (req, context: object) => {
-          const c = context as { rt?: string };
-          c.rt ??= tokens.pop() ?? '';
-          return { ...req, body: `grant_type=refresh_token&refresh_token=${c.rt}` };
-        },
-        onResponse: (status: number, body: string, context: object) => {
-          if (status === 200) (context as { rt?: string }).rt = (JSON.parse(body) as { refresh_token: string }).refresh_token;
+        setupRequest: (req) => ({ ...req, body: `grant_type=refresh_token&refresh_token=${tokens.shift() ?? 'pool-empty'}` }),
+        onResponse: (status: number, body: string) => {
+          if (status === 200) tokens.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
         },
       },
     ],
   });
+  pool.push(...tokens);
   return {
     name,
     rps: Math.round(result.requests.average),

@@ -6,6 +6,7 @@
 // verification resumes.
 import { createHash } from 'node:crypto';
 import type { Database, Tx } from '../db/database.ts';
+import type { RawTx } from '../db/raw-sql.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -83,13 +84,9 @@ async function chainTail(tx: Tx): Promise<{ seq: number; hash: string }> {
   return anchor ? (JSON.parse(anchor.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
 }
 
-/** Appends inside the caller's transaction (the lock is held until it commits). */
-export async function appendAuditEvents(db: Pick<Database, 'kind'>, tx: Tx, events: readonly AuditInput[], now = new Date()): Promise<AuditRecord[]> {
-  if (!events.length) return [];
-  await lockAuditChain(db, tx);
-  let { seq, hash } = await chainTail(tx);
-  const records: AuditRecord[] = [];
-  for (const e of events) {
+function buildRecords(tail: { seq: number; hash: string }, events: readonly AuditInput[], now: Date): AuditRecord[] {
+  let { seq, hash } = tail;
+  return events.map((e) => {
     seq += 1;
     const base = {
       seq,
@@ -106,8 +103,38 @@ export async function appendAuditEvents(db: Pick<Database, 'kind'>, tx: Tx, even
       prevHash: hash,
     };
     hash = hashRecord(base);
-    records.push({ ...base, hash });
+    return { ...base, hash };
+  });
+}
+
+const AUDIT_COLUMNS = ['seq', 'at', 'action', 'actorType', 'actor', 'subject', 'clientId', 'requestId', 'ip', 'outcome', 'detail', 'prevHash', 'hash'] as const;
+
+/**
+ * The request-path append, in plain SQL on the driver (src/db/raw-sql.ts): same lock, same
+ * tail, same chain as appendAuditEvents, at a fraction of the cost.
+ */
+export async function appendAuditEventsRaw(kind: Database['kind'], tx: RawTx, events: readonly AuditInput[], now = new Date()): Promise<AuditRecord[]> {
+  if (!events.length) return [];
+  if (kind === 'postgresql') await tx.query('SELECT pg_advisory_xact_lock(?::bigint)', [AUDIT_LOCK]);
+  const [last] = await tx.query<{ seq: number | bigint; hash: string }>('SELECT "seq", "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1');
+  let tail = last ? { seq: Number(last.seq), hash: last.hash } : undefined;
+  if (!tail) {
+    const [anchor] = await tx.query<{ value: string }>('SELECT "value" FROM "Meta" WHERE "key" = ?', [ANCHOR_META]);
+    tail = anchor ? (JSON.parse(anchor.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
   }
+  const records = buildRecords(tail, events, now);
+  const row = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
+  const columns = AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ');
+  const params = records.flatMap((r) => AUDIT_COLUMNS.map((c) => (c === 'at' ? tx.time(r.at) : r[c])));
+  await tx.query(`INSERT INTO "AuditEvent" (${columns}) VALUES ${records.map(() => row).join(', ')}`, params);
+  return records;
+}
+
+/** Appends inside the caller's transaction (the lock is held until it commits). */
+export async function appendAuditEvents(db: Pick<Database, 'kind'>, tx: Tx, events: readonly AuditInput[], now = new Date()): Promise<AuditRecord[]> {
+  if (!events.length) return [];
+  await lockAuditChain(db, tx);
+  const records = buildRecords(await chainTail(tx), events, now);
   await tx.auditEvent.createMany({ data: records });
   return records;
 }

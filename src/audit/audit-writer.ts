@@ -1,11 +1,14 @@
 // Durable audit records on the request path, with group commit: `record()` resolves only once
 // the record is committed, and records of concurrent requests share one transaction. While a
 // batch is being written, new records queue and go in the next batch, so throughput follows
-// the database's commit rate rather than one commit per request. A failed batch rejects every
-// waiting request (they answer 503): nothing is acknowledged that is not on disk.
-import type { Database, Tx } from '../db/database.ts';
+// the database's commit rate rather than one commit per request. Before each batch the writer
+// yields one event-loop turn, so requests already in flight can join it (SQLite's driver is
+// synchronous: without the yield nothing else runs between commits and batches hold one
+// record). A failed batch rejects every waiting request (they answer 503): nothing is
+// acknowledged that is not on disk.
+import type { RawSql, RawTx } from '../db/raw-sql.ts';
 import type { Logger } from '../log/logger.ts';
-import { appendAuditEvents, type AuditInput, type AuditRecord } from './audit-chain.ts';
+import { appendAuditEventsRaw, type AuditInput, type AuditRecord } from './audit-chain.ts';
 
 export interface AuditWriter {
   record(event: AuditInput): Promise<void>;
@@ -15,7 +18,7 @@ export interface AuditWriter {
   close(): Promise<void>;
 }
 
-export type AfterAppend = (tx: Tx, records: readonly AuditRecord[], inputs: readonly AuditInput[]) => Promise<void>;
+export type AfterAppend = (tx: RawTx, records: readonly AuditRecord[], inputs: readonly AuditInput[]) => Promise<void>;
 
 interface Pending {
   readonly event: AuditInput;
@@ -23,7 +26,7 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
-export function createAuditWriter(db: Database, log: Logger, options: { maxBatch?: number; afterAppend?: AfterAppend } = {}): AuditWriter {
+export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?: number; afterAppend?: AfterAppend } = {}): AuditWriter {
   const maxBatch = options.maxBatch ?? 1000;
   let queue: Pending[] = [];
   let running: Promise<void> | undefined;
@@ -33,8 +36,8 @@ export function createAuditWriter(db: Database, log: Logger, options: { maxBatch
   const writeBatch = async (batch: Pending[]): Promise<void> => {
     const inputs = batch.map((p) => p.event);
     try {
-      await db.prisma.$transaction(async (tx) => {
-        const records = await appendAuditEvents(db, tx, inputs);
+      await sql.transaction(async (tx) => {
+        const records = await appendAuditEventsRaw(sql.kind, tx, inputs);
         await options.afterAppend?.(tx, records, inputs);
       });
       stats.batches++;
@@ -50,6 +53,7 @@ export function createAuditWriter(db: Database, log: Logger, options: { maxBatch
   const drain = (): Promise<void> => {
     running ??= (async () => {
       while (queue.length) {
+        await new Promise((resolve) => setImmediate(resolve));
         const batch = queue.slice(0, maxBatch);
         queue = queue.slice(batch.length);
         await writeBatch(batch);

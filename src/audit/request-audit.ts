@@ -4,7 +4,7 @@
 // revocation. Records carry identifiers only (a jti, never a token).
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { Tx } from '../db/database.ts';
+import type { RawTx } from '../db/raw-sql.ts';
 import type { SecurityEvent, SecurityEventSink } from '../governance/security-events.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ActorType, AuditInput, AuditRecord } from './audit-chain.ts';
@@ -65,8 +65,8 @@ export function principalOf(sub: unknown, clientId: unknown): { type: 'user' | '
   return undefined;
 }
 
-/** Keeps ScopeUsage current in the audit batch's transaction. */
-export async function recordScopeUsage(tx: Tx, records: readonly AuditRecord[], inputs: readonly AuditInput[]): Promise<void> {
+/** Keeps ScopeUsage current in the audit batch's transaction (one statement per batch). */
+export async function recordScopeUsage(tx: RawTx, records: readonly AuditRecord[], inputs: readonly AuditInput[]): Promise<void> {
   const latest = new Map<string, { type: string; id: string; scope: string; at: Date }>();
   inputs.forEach((input, i) => {
     if (input.action !== 'token.issued' && input.action !== 'token.refreshed') return;
@@ -76,13 +76,13 @@ export async function recordScopeUsage(tx: Tx, records: readonly AuditRecord[], 
     if (!principal || !at || !Array.isArray(d.scopes)) return;
     for (const scope of d.scopes as string[]) latest.set(`${principal.type}\0${principal.id}\0${scope}`, { ...principal, scope, at });
   });
-  for (const u of latest.values()) {
-    await tx.scopeUsage.upsert({
-      where: { principalType_principalId_scope: { principalType: u.type, principalId: u.id, scope: u.scope } },
-      create: { principalType: u.type, principalId: u.id, scope: u.scope, lastUsedAt: u.at },
-      update: { lastUsedAt: u.at },
-    });
-  }
+  if (!latest.size) return;
+  const rows = [...latest.values()];
+  await tx.query(
+    `INSERT INTO "ScopeUsage" ("principalType", "principalId", "scope", "lastUsedAt") VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}
+     ON CONFLICT ("principalType", "principalId", "scope") DO UPDATE SET "lastUsedAt" = excluded."lastUsedAt"`,
+    rows.flatMap((u) => [u.type, u.id, u.scope, tx.time(u.at)]),
+  );
 }
 
 /** A provider middleware: every token response waits for its audit record. */

@@ -203,12 +203,15 @@ describe('group commit', () => {
   it('writes records that arrive during a commit in one batch, and resolves each only once durable', async () => {
     const { createAuditWriter } = await import('../../src/audit/audit-writer.ts');
     const { silentLogger } = await import('../../src/log/logger.ts');
-    const writer = createAuditWriter(t.server.db, silentLogger);
+    const { createRawSql } = await import('../../src/db/raw-sql.ts');
+    const sql = createRawSql({ kind: t.server.db.kind, url: t.server.db.url });
+    const writer = createAuditWriter(sql, silentLogger);
     await Promise.all(Array.from({ length: 50 }, (_, i) => writer.record({ action: 'test.batch', actorType: 'system', detail: { i } })));
     expect(writer.stats.records).toBe(50);
     expect(writer.stats.batches).toBeLessThanOrEqual(2); // the first alone, the other 49 together
     expect(await t.server.db.prisma.auditEvent.count({ where: { action: 'test.batch' } })).toBe(50);
     await writer.close();
+    await sql.close();
     expect(await verifyAuditChain(t.server.db)).toMatchObject({ ok: true });
   });
 });

@@ -22,6 +22,12 @@ describe('documentation', () => {
     }
   });
 
+  it('starts the server with the V8 settings the cluster gives its workers', async () => {
+    const { SERVER_V8_FLAGS } = await import('../../src/runtime-flags.ts');
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe(`node ${SERVER_V8_FLAGS.join(' ')} src/main.ts`);
+  });
+
   it('shows exactly the quick-start and test commands', () => {
     const readme = read('README.md');
     expect(readme).toContain('```sh\nnpm install\nnpm start\n```');
