@@ -13,7 +13,6 @@ import { pruneLoginThrottle } from './governance/login-throttle.ts';
 import { createPasswordVerifier } from './governance/passwords.ts';
 import type { SecurityEventSink } from './governance/security-events.ts';
 import { createAuditWriter, type AuditWriter } from './audit/audit-writer.ts';
-import { createRawSql } from './db/raw-sql.ts';
 import { auditSecurityEvents, recordScopeUsage } from './audit/request-audit.ts';
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
 import { Keyring } from './keys/keyring.ts';
@@ -65,8 +64,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const keyring = new Keyring(keys, now);
     const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log });
     policy = store;
-    const auditSql = createRawSql(config.database);
-    const audit = createAuditWriter(auditSql, log, { afterAppend: recordScopeUsage });
+    const audit = createAuditWriter(db.sql, log, { afterAppend: recordScopeUsage });
 
     // Listen first: without GOVAUTH_ISSUER the issuer is derived from the bound port (tests and
     // development use port 0). Requests that arrive in the meantime get 503.
@@ -146,7 +144,6 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
           http.closeIdleConnections();
         });
         await audit.close(); // every acknowledged record is on disk before the database closes
-        await auditSql.close();
         await store.close();
         await db.close();
       },

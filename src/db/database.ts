@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseKind } from '../config/load-config.ts';
+import { createRawSql, type RawSql } from './raw-sql.ts';
 import type { PrismaClient } from './generated/postgresql/client.ts';
 
 export type { PrismaClient };
@@ -18,6 +19,8 @@ export interface Database {
   readonly kind: DatabaseKind;
   readonly url: string;
   readonly prisma: PrismaClient;
+  /** Plain SQL on the driver, for the hot paths (raw-sql.ts); created on first use. */
+  readonly sql: RawSql;
   close(): Promise<void>;
 }
 
@@ -52,10 +55,18 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     const adapter = new PrismaPg({ connectionString: target.url, max: options.poolSize ?? 10 });
     prisma = new PgClient({ adapter });
   }
+  let sql: RawSql | undefined;
   return {
     kind: target.kind,
     url: target.url,
     prisma,
-    close: () => prisma.$disconnect(),
+    get sql() {
+      sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs });
+      return sql;
+    },
+    async close() {
+      await sql?.close();
+      await prisma.$disconnect();
+    },
   };
 }

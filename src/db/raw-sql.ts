@@ -1,8 +1,12 @@
-// Plain SQL on the database's own driver, for the one hot write path where Prisma's per-query
-// cost matters: audit appends (measured: a one-record audit batch with its scope-usage upserts
-// took 11 ms through Prisma, mostly main-thread CPU, against well under 1 ms of SQL). Statements
-// use `?` placeholders and double-quoted identifiers, valid on both databases; PostgreSQL gets
-// them renumbered. Timestamps are written the way Prisma writes them, so Prisma reads them back.
+// Plain SQL on the database's own driver, for the hot paths where Prisma's per-query cost
+// matters: audit appends and oidc-provider's storage (measured: a one-record audit batch with
+// its scope-usage upserts took 11 ms through Prisma, mostly main-thread CPU, against well under
+// 1 ms of SQL; Prisma's upsert also opens a transaction, and libsql a fresh connection, each
+// time). Statements use `?` placeholders and double-quoted identifiers, valid on both
+// databases; PostgreSQL gets them renumbered. Timestamps are written the way Prisma writes
+// them, so Prisma reads them back. One instance per process (Database.sql): on SQLite that is
+// one connection whose statements are queued, so this process never contends with itself for
+// the write lock.
 import pg from 'pg';
 import type { Client as LibsqlClient } from '@libsql/client';
 import type { DatabaseTarget } from './database.ts';
@@ -10,14 +14,24 @@ import { createSqliteClient } from './sqlite-client.ts';
 
 export interface RawTx {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a statement; returns the number of rows it changed. */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
   /** A timestamp as the database stores it (Prisma's encoding). */
   time(date: Date): unknown;
 }
 
-export interface RawSql {
+export interface RawSql extends RawTx {
   readonly kind: DatabaseTarget['kind'];
   transaction<T>(work: (tx: RawTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A timestamp column read back: SQLite holds ISO text, PostgreSQL returns a Date (read as UTC). */
+export function readTime(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.getTime();
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`);
 }
 
 const toPg = (sql: string): string => {
@@ -33,36 +47,55 @@ export function createRawSql(target: DatabaseTarget, options: { lockWaitMs?: num
     // ~0.6 ms per audit batch in connection setup and statement preparation. Transactions on
     // this client never overlap (its only user, the audit writer, runs one batch at a time).
     let busy: Promise<unknown> = Promise.resolve();
+    const serial = <T>(op: () => Promise<T>): Promise<T> => {
+      const next = busy.then(op, op);
+      busy = next.catch(() => undefined);
+      return next;
+    };
+    const time = (date: Date): string => date.toISOString().replace('Z', '+00:00');
+    const direct: RawTx = {
+      async query<T>(sql: string, params: readonly unknown[] = []) {
+        return (await client.execute({ sql, args: params as never })).rows as unknown as T[];
+      },
+      async execute(sql: string, params: readonly unknown[] = []) {
+        return (await client.execute({ sql, args: params as never })).rowsAffected;
+      },
+      time,
+    };
     return {
       kind: 'sqlite',
+      query: (sql, params) => serial(() => direct.query(sql, params)),
+      execute: (sql, params) => serial(() => direct.execute(sql, params)),
+      time,
       transaction(work) {
-        const run = async () => {
+        return serial(async () => {
           await client.execute('BEGIN IMMEDIATE'); // the write lock, up front (retried on BUSY)
           try {
-            const result = await work({
-              async query<T>(sql: string, params: readonly unknown[] = []) {
-                return (await client.execute({ sql, args: params as never })).rows as unknown as T[];
-              },
-              time: (date) => date.toISOString().replace('Z', '+00:00'),
-            });
+            const result = await work(direct);
             await client.execute('COMMIT');
             return result;
           } catch (err) {
             await client.execute('ROLLBACK').catch(() => undefined);
             throw err;
           }
-        };
-        const next = busy.then(run, run);
-        busy = next.catch(() => undefined);
-        return next;
+        });
       },
       close: () => Promise.resolve(client.close()),
     };
   }
-  const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 2 });
+  const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 8 });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+  // timestamp(3) without time zone holds UTC wall time, as Prisma writes it.
+  const time = (date: Date): string => date.toISOString().replace('Z', '');
   return {
     kind: 'postgresql',
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      return (await pool.query(toPg(sql), params as unknown[])).rows as T[];
+    },
+    async execute(sql: string, params: readonly unknown[] = []) {
+      return (await pool.query(toPg(sql), params as unknown[])).rowCount ?? 0;
+    },
+    time,
     async transaction(work) {
       const conn = await pool.connect();
       try {
@@ -71,8 +104,10 @@ export function createRawSql(target: DatabaseTarget, options: { lockWaitMs?: num
           async query<T>(sql: string, params: readonly unknown[] = []) {
             return (await conn.query(toPg(sql), params as unknown[])).rows as T[];
           },
-          // timestamp(3) without time zone holds UTC wall time, as Prisma writes it.
-          time: (date) => date.toISOString().replace('Z', ''),
+          async execute(sql: string, params: readonly unknown[] = []) {
+            return (await conn.query(toPg(sql), params as unknown[])).rowCount ?? 0;
+          },
+          time,
         });
         await conn.query('COMMIT');
         return result;

@@ -5,13 +5,14 @@
 // would both succeed; with CAS exactly one does and the other gets invalid_grant.
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/database.ts';
+import { readTime } from '../db/raw-sql.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { toClientMetadata } from './client-metadata.ts';
 
 /** Called when oidc-provider revokes a grant (refresh-token reuse, code replay, sign-out). */
 export type GrantRevokedHook = (grantId: string, reason: string) => Promise<void>;
 
-class PrismaModelAdapter implements Adapter {
+class SqlModelAdapter implements Adapter {
   readonly #model: string;
   readonly #db: Database;
   readonly #onGrantRevoked: GrantRevokedHook | undefined;
@@ -21,45 +22,46 @@ class PrismaModelAdapter implements Adapter {
     this.#onGrantRevoked = onGrantRevoked;
   }
 
+  // Plain SQL on the driver (src/db/raw-sql.ts): these run on every code exchange, refresh and
+  // sign-in step, where Prisma's per-query cost showed (one upsert opened a transaction, and on
+  // SQLite a new connection, each time).
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    const data = {
-      payload: JSON.stringify(payload),
-      grantId: payload.grantId ?? null,
-      accountId: payload.accountId ?? null,
-      clientId: payload.clientId ?? null,
-      uid: payload.uid ?? null,
-      userCode: payload.userCode ?? null,
-      expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-    };
-    await this.#db.prisma.oidcPayload.upsert({
-      where: { model_id: { model: this.#model, id } },
-      create: { model: this.#model, id, ...data },
-      update: data,
-    });
+    const { sql } = this.#db;
+    const expiresAt = expiresIn ? sql.time(new Date(Date.now() + expiresIn * 1000)) : null;
+    await sql.execute(
+      `INSERT INTO "OidcPayload" ("model", "id", "payload", "grantId", "accountId", "clientId", "uid", "userCode", "expiresAt")
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT ("model", "id") DO UPDATE SET "payload" = excluded."payload", "grantId" = excluded."grantId",
+         "accountId" = excluded."accountId", "clientId" = excluded."clientId", "uid" = excluded."uid",
+         "userCode" = excluded."userCode", "expiresAt" = excluded."expiresAt"`,
+      [this.#model, id, JSON.stringify(payload), payload.grantId ?? null, payload.accountId ?? null, payload.clientId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt],
+    );
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.#present(await this.#db.prisma.oidcPayload.findUnique({ where: { model_id: { model: this.#model, id } } }));
+    return this.#present(await this.#row('"id" = ?', id));
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return this.#present(await this.#db.prisma.oidcPayload.findFirst({ where: { model: this.#model, uid } }));
+    return this.#present(await this.#row('"uid" = ?', uid));
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return this.#present(await this.#db.prisma.oidcPayload.findFirst({ where: { model: this.#model, userCode } }));
+    return this.#present(await this.#row('"userCode" = ?', userCode));
   }
 
   async consume(id: string): Promise<void> {
-    const { count } = await this.#db.prisma.oidcPayload.updateMany({
-      where: { model: this.#model, id, consumedAt: null },
-      data: { consumedAt: new Date() },
-    });
-    if (count === 0) throw new errors.InvalidGrant('grant request is invalid');
+    const { sql } = this.#db;
+    const changed = await sql.execute('UPDATE "OidcPayload" SET "consumedAt" = ? WHERE "model" = ? AND "id" = ? AND "consumedAt" IS NULL', [
+      sql.time(new Date()),
+      this.#model,
+      id,
+    ]);
+    if (changed === 0) throw new errors.InvalidGrant('grant request is invalid');
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#db.prisma.oidcPayload.deleteMany({ where: { model: this.#model, id } });
+    await this.#db.sql.execute('DELETE FROM "OidcPayload" WHERE "model" = ? AND "id" = ?', [this.#model, id]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
@@ -69,13 +71,24 @@ class PrismaModelAdapter implements Adapter {
     if (this.#model === 'AccessToken' && this.#onGrantRevoked) {
       await this.#onGrantRevoked(grantId, revocationReason(Provider.ctx?.oidc?.route));
     }
-    await this.#db.prisma.oidcPayload.deleteMany({ where: { model: this.#model, grantId } });
+    await this.#db.sql.execute('DELETE FROM "OidcPayload" WHERE "model" = ? AND "grantId" = ?', [this.#model, grantId]);
   }
 
-  #present(row: { payload: string; expiresAt: Date | null; consumedAt: Date | null } | null): AdapterPayload | undefined {
-    if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
+  async #row(where: string, value: string): Promise<{ payload: string; expiresAt: unknown; consumedAt: unknown } | undefined> {
+    const rows = await this.#db.sql.query<{ payload: string; expiresAt: unknown; consumedAt: unknown }>(
+      `SELECT "payload", "expiresAt", "consumedAt" FROM "OidcPayload" WHERE "model" = ? AND ${where} LIMIT 1`,
+      [this.#model, value],
+    );
+    return rows[0];
+  }
+
+  #present(row: { payload: string; expiresAt: unknown; consumedAt: unknown } | undefined): AdapterPayload | undefined {
+    if (!row) return undefined;
+    const expiresAt = readTime(row.expiresAt);
+    if (expiresAt !== null && expiresAt <= Date.now()) return undefined;
     const payload = JSON.parse(row.payload) as AdapterPayload;
-    return row.consumedAt ? { ...payload, consumed: Math.floor(row.consumedAt.getTime() / 1000) } : payload;
+    const consumedAt = readTime(row.consumedAt);
+    return consumedAt !== null ? { ...payload, consumed: Math.floor(consumedAt / 1000) } : payload;
   }
 }
 
@@ -106,7 +119,7 @@ function revocationReason(route: string | undefined): string {
 }
 
 export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new PrismaModelAdapter(model, deps.db, deps.onGrantRevoked));
+  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new SqlModelAdapter(model, deps.db, deps.onGrantRevoked));
 }
 
 /** Deletes expired rows; oidc-provider already ignores them on read. */

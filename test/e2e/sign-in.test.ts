@@ -173,7 +173,6 @@ describe('logout', () => {
     await screenshot(page, 'logout');
     await page.getByRole('button', { name: 'Sign out' }).click();
     expect((await bye()).pathname).toBe('/bye');
-    await page.waitForURL('https://app.example/bye**');
 
     // The browser session is gone: a new authorization asks for the password again.
     const again = await authorizationRequest(config, 'openid ai.prediction.run');

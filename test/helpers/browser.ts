@@ -29,6 +29,9 @@ export async function captureRedirects(page: Page, prefix: string): Promise<() =
   return async () => {
     const url = await waiting;
     waiting = new Promise<URL>((r) => (resolve = r));
+    // The request is intercepted before the navigation ends: let it end, so the next goto is
+    // not interrupted by it.
+    await page.waitForURL((u) => u.href === url.href);
     return url;
   };
 }

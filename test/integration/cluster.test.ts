@@ -49,8 +49,10 @@ describe('GOVAUTH_WORKERS=2', () => {
   it('replaces a worker that dies, and keeps serving', async () => {
     const [victim] = workerPids();
     process.kill(victim ?? 0, 'SIGKILL');
-    await waitFor(async () => (workerPids().length === 2 && !workerPids().includes(victim ?? 0) ? true : undefined), 10_000, 50);
-    const results = await Promise.all(Array.from({ length: 20 }, token));
+    await waitFor(() => Promise.resolve(workerPids().length === 2 && !workerPids().includes(victim ?? 0) ? true : undefined), 10_000, 50);
+    // Keep-alive connections the dead worker held are gone with it; a client reconnects once.
+    const once = () => token().catch(() => token());
+    const results = await Promise.all(Array.from({ length: 20 }, once));
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(server.output()).toMatch(/worker exited unexpectedly; starting a new one/);
   });
