@@ -1,7 +1,6 @@
 // createApp(deps): composes the HTTP application. No I/O at import time, no globals: every
 // dependency arrives in `deps` from the composition root (src/main.ts) or a test.
 import Koa from 'koa';
-import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import { adminApi } from './admin/admin-api.ts';
 import type { Config } from './config/load-config.ts';
@@ -24,7 +23,8 @@ import { errorBoundary } from './http/error-boundary.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import type { Keyring } from './keys/keyring.ts';
+import type { KeyringStore } from './keys/keyring-store.ts';
+import { createProviderHost } from './oidc/provider-host.ts';
 import type { MasterKey } from './keys/master-key.ts';
 import type { Logger } from './log/logger.ts';
 import { cookieKeys, createProvider } from './oidc/create-provider.ts';
@@ -36,7 +36,8 @@ export interface AppDeps {
   readonly log: Logger;
   readonly db: Database;
   readonly policy: PolicyStore;
-  readonly keyring: Keyring;
+  /** The signing keys, kept current across rotations. */
+  readonly keys: KeyringStore;
   readonly master: MasterKey;
   readonly verifier: SecretVerifier;
   readonly passwords: PasswordVerifier;
@@ -72,33 +73,39 @@ async function databaseReachable(db: Database, timeoutMs: number): Promise<boole
 export function createApp(deps: AppDeps): GovauthApp {
   const { config, log } = deps;
   const views = createViews();
-  const provider = createProvider({
-    ...deps,
-    views,
-    // Record grant revocations made by the protocol (refresh-token reuse, code replay,
-    // sign-out) so access tokens from the grant turn inactive everywhere.
-    async onGrantRevoked(grantId, reason) {
-      await revokeGrant(deps.db, { grantId, actor: 'system', reason });
-      await deps.policy.sync();
-      log.info('grant revoked', { grantId, reason });
-    },
-  });
-  // Token responses wait for their durable audit record (and become 503 without one).
-  provider.use(tokenEndpointAudit(deps.audit, log));
-  // Discovery advertises the endpoints that actually serve introspection and revocation.
-  provider.use(async (ctx, next) => {
-    await next();
-    const route = (ctx as unknown as { oidc?: { route?: string } }).oidc?.route;
-    if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
-      Object.assign(ctx.body, {
-        introspection_endpoint: `${deps.issuer}${INTROSPECTION_PATH}`,
-        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-        introspection_signing_alg_values_supported: ['RS256'],
-        revocation_endpoint: `${deps.issuer}${REVOCATION_PATH}`,
-        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      });
-    }
-  });
+  // Built again whenever the signing keys change (provider-host.ts).
+  const buildProvider = (): Provider => {
+    const provider = createProvider({
+      ...deps,
+      keyring: deps.keys.current(),
+      views,
+      // Record grant revocations made by the protocol (refresh-token reuse, code replay,
+      // sign-out) so access tokens from the grant turn inactive everywhere.
+      async onGrantRevoked(grantId, reason) {
+        await revokeGrant(deps.db, { grantId, actor: 'system', reason });
+        await deps.policy.sync();
+        log.info('grant revoked', { grantId, reason });
+      },
+    });
+    // Token responses wait for their durable audit record (and become 503 without one).
+    provider.use(tokenEndpointAudit(deps.audit, log));
+    // Discovery advertises the endpoints that actually serve introspection and revocation.
+    provider.use(async (ctx, next) => {
+      await next();
+      const route = (ctx as unknown as { oidc?: { route?: string } }).oidc?.route;
+      if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
+        Object.assign(ctx.body, {
+          introspection_endpoint: `${deps.issuer}${INTROSPECTION_PATH}`,
+          introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+          introspection_signing_alg_values_supported: ['RS256'],
+          revocation_endpoint: `${deps.issuer}${REVOCATION_PATH}`,
+          revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+        });
+      }
+    });
+    return provider;
+  };
+  const host = createProviderHost(buildProvider, deps.keys, log);
 
   // oidc-provider runs on this app's ctx (it is composed in, not mounted as a separate app), so
   // this app must sign cookies with the provider's keys and trust the same proxy headers.
@@ -112,7 +119,7 @@ export function createApp(deps: AppDeps): GovauthApp {
   koa.use(
     healthRoutes(async () => {
       const database = await databaseReachable(deps.db, 1000);
-      const keys = Boolean(deps.keyring.signingKid());
+      const keys = Boolean(deps.keys.current().signingKid());
       return { ok: database && keys, checks: { database: database ? 'ok' : 'unreachable', signing_key: keys ? 'ok' : 'missing' } };
     }),
   );
@@ -141,7 +148,7 @@ export function createApp(deps: AppDeps): GovauthApp {
   });
   koa.use(
     interactionRoutes({
-      provider,
+      provider: host.current,
       config,
       db: deps.db,
       policy: deps.policy,
@@ -155,24 +162,30 @@ export function createApp(deps: AppDeps): GovauthApp {
       now: deps.now,
     }),
   );
-  koa.use(adminApi(deps));
+  koa.use(adminApi({ ...deps, keyring: deps.keys.current() }));
   koa.use(
     tokenEndpoints({
-      provider,
+      provider: host.current,
       db: deps.db,
       policy: deps.policy,
       verifier: deps.verifier,
-      checker: createAccessTokenChecker({ keyring: deps.keyring, issuer: deps.issuer, policy: deps.policy, now: deps.now, decoy: deps.decoyToken }),
-      keyring: deps.keyring,
+      checker: createAccessTokenChecker({ keyring: deps.keys.current(), issuer: deps.issuer, policy: deps.policy, now: deps.now, decoy: deps.decoyToken }),
+      keyring: deps.keys.current(),
       issuer: deps.issuer,
       events: deps.events,
       now: deps.now,
     }),
   );
-  koa.use(compose(provider.middleware));
+  koa.use(host.middleware);
   koa.use((ctx) => {
     ctx.status = 404;
     ctx.body = { error: 'not_found', error_description: `no route for ${ctx.method} ${ctx.path}` };
   });
-  return { koa, provider, views };
+  return {
+    koa,
+    get provider() {
+      return host.current();
+    },
+    views,
+  };
 }

@@ -67,7 +67,10 @@ export async function runPrimary(config: Config, log: Logger, onAllReady: (ready
       log.error('workers keep crashing; giving up', { restartsLastMinute: restarts.length });
       process.exit(1);
     }
-    setTimeout(fork, Math.min(5000, 100 * 2 ** Math.min(restarts.length, 6))).unref();
+    // A replacement due after shutdown began must not start: nothing would ever stop it.
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, Math.min(5000, 100 * 2 ** Math.min(restarts.length, 6))).unref();
   });
 
   // Workers get the server's V8 settings even if the primary was started without them.

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type GovauthApp } from './app.ts';
+import { gracefulDrain } from './http/graceful-drain.ts';
 import type { Config } from './config/load-config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
@@ -15,7 +16,8 @@ import type { SecurityEventSink } from './governance/security-events.ts';
 import { createAuditWriter, type AuditWriter } from './audit/audit-writer.ts';
 import { auditSecurityEvents, recordScopeUsage } from './audit/request-audit.ts';
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
-import { Keyring } from './keys/keyring.ts';
+import { createKeyringStore, type KeyringStore } from './keys/keyring-store.ts';
+import { rotateSigningKey } from './keys/key-rotation.ts';
 import { createDecoyToken } from './introspection/token-endpoints.ts';
 import { pruneRevocations } from './governance/revocations.ts';
 import { expireRoleGrants } from './governance/role-grants.ts';
@@ -43,6 +45,7 @@ const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
 // Expired role grants are already ignored by policy at the exact instant; this sweep deletes
 // them and records each expiry in the audit trail.
 const EXPIRY_SWEEP_MS = 30_000;
+const KEY_ROTATION_CHECK_MS = 15 * 60_000;
 const CHANGE_RETENTION_MS = 24 * 3600_000;
 
 export interface ServerOptions {
@@ -56,14 +59,16 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const migrationsApplied = await migrate(config.database);
   const db = await openDatabase(config.database);
   let policy: PolicyStore | undefined;
+  let keyStore: KeyringStore | undefined;
   try {
     const master = loadMasterKey(config.masterKey, log, true);
     await checkMasterKey(db, master);
     await ensureAdminModel(db);
-    const { keys, created } = await ensureSigningKeys(db, master, now());
-    const keyring = new Keyring(keys, now);
+    const { created } = await ensureSigningKeys(db, master, now());
     const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log });
     policy = store;
+    const keys = await createKeyringStore({ db, master, policy: store, now, log });
+    keyStore = keys;
     const audit = createAuditWriter(db.sql, log, { afterAppend: recordScopeUsage });
 
     // Listen first: without GOVAUTH_ISSUER the issuer is derived from the bound port (tests and
@@ -88,17 +93,18 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       log,
       db,
       policy: store,
-      keyring,
+      keys,
       master,
       verifier: createSecretVerifier(),
       passwords: await createPasswordVerifier(),
       events: options.events ?? auditSecurityEvents(audit, log),
       audit,
-      decoyToken: await createDecoyToken(keyring, issuer),
+      decoyToken: await createDecoyToken(keys.current(), issuer),
       now,
     });
+    const drain = gracefulDrain(http);
     http.removeAllListeners('request');
-    http.on('request', app.koa.callback());
+    http.on('request', drain.wrap(app.koa.callback()));
 
     const maintenance = setInterval(() => {
       Promise.all([
@@ -125,6 +131,18 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       }
     }, EXPIRY_SWEEP_MS);
     sweeper.unref();
+    // Scheduled key rotation: any instance may find it due; the change-feed lock lets one win.
+    const rotation = setInterval(() => {
+      if (!config.keys.rotationDays) return;
+      rotateSigningKey(db, master, { prepublishSeconds: config.keys.prepublishSeconds, onlyIfOlderThanMs: config.keys.rotationDays * 86_400_000, now: now() }, { actorType: 'system', actor: 'scheduled-rotation' })
+        .then(async (kid) => {
+          if (!kid) return;
+          log.info('scheduled key rotation', { kid, activatesInSeconds: config.keys.prepublishSeconds });
+          await store.sync();
+        })
+        .catch((err: unknown) => log.warn('scheduled key rotation failed; will retry', { err }));
+    }, KEY_ROTATION_CHECK_MS);
+    rotation.unref();
 
     return {
       url: `http://${host}:${port}`,
@@ -139,16 +157,16 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       async close() {
         clearInterval(maintenance);
         clearInterval(sweeper);
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeIdleConnections();
-        });
+        clearInterval(rotation);
+        await drain.close();
         await audit.close(); // every acknowledged record is on disk before the database closes
+        keys.close();
         await store.close();
         await db.close();
       },
     };
   } catch (err) {
+    keyStore?.close();
     await policy?.close();
     await db.close();
     throw err;

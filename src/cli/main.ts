@@ -17,8 +17,9 @@ import { initCommands } from './commands/init-command.ts';
 import { userCommands } from './commands/user-commands.ts';
 import { revocationCommands } from './commands/revocation-commands.ts';
 import { ChainBroken, governanceCommands } from './commands/governance-commands.ts';
+import { keyCommands } from './commands/key-commands.ts';
 
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands, ...governanceCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands, ...governanceCommands, ...keyCommands];
 
 function helpText(prefix?: string): string {
   const shown = COMMANDS.filter((c) => !prefix || c.name.split(' ')[0] === prefix);

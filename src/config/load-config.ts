@@ -38,6 +38,12 @@ export interface Config {
   readonly auditRetentionDays: number;
   /** Worker processes sharing the port (node:cluster); 1 runs in a single process. */
   readonly workers: number;
+  readonly keys: {
+    /** Seconds a new signing key is published before it signs. */
+    readonly prepublishSeconds: number;
+    /** Days between scheduled rotations; 0 rotates only on demand. */
+    readonly rotationDays: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -94,6 +100,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const workers = read('GOVAUTH_WORKERS', mode === 'production' ? availableParallelism() : 1, (v) =>
     v.trim() === 'auto' ? availableParallelism() : parseInteger(v, 1, 64),
   );
+  const keys = {
+    prepublishSeconds: read('GOVAUTH_KEY_PREPUBLISH', 3600, (v) => parseInteger(v, 0, 30 * 86_400)),
+    rotationDays: read('GOVAUTH_KEY_ROTATION_DAYS', 90, (v) => parseInteger(v, 0, 3650)),
+  };
   if (signIn.refreshTokenTtl > signIn.sessionMaxAge) {
     problems.push(
       `GOVAUTH_REFRESH_TOKEN_TTL=${signIn.refreshTokenTtl} exceeds GOVAUTH_SESSION_MAX_AGE=${signIn.sessionMaxAge}: a refresh token cannot outlive the sign-in it belongs to`,
@@ -134,6 +144,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     signIn: Object.freeze(signIn),
     auditRetentionDays,
     workers,
+    keys: Object.freeze(keys),
   });
 }
 

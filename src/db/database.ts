@@ -52,7 +52,9 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       import('./generated/postgresql/client.ts'),
       import('@prisma/adapter-pg'),
     ]);
-    const adapter = new PrismaPg({ connectionString: target.url, max: options.poolSize ?? 10 });
+    // Fail fast when the database is unreachable (pg waits forever by default): requests answer
+    // 503 and the pool reconnects by itself when it is back.
+    const adapter = new PrismaPg({ connectionString: target.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 3000, query_timeout: 15_000 });
     prisma = new PgClient({ adapter });
   }
   let sql: RawSql | undefined;

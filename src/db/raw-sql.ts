@@ -83,7 +83,7 @@ export function createRawSql(target: DatabaseTarget, options: { lockWaitMs?: num
       close: () => Promise.resolve(client.close()),
     };
   }
-  const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 8 });
+  const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 8, connectionTimeoutMillis: 3000, query_timeout: 15_000 });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
   // timestamp(3) without time zone holds UTC wall time, as Prisma writes it.
   const time = (date: Date): string => date.toISOString().replace('Z', '');

@@ -3,6 +3,7 @@
 // request id and answered with an opaque 500: no stack trace or internal detail leaves.
 import type { Middleware } from 'koa';
 import { isAppError } from '../errors/app-error.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { Logger } from '../log/logger.ts';
 
 export function errorBoundary(log: Logger): Middleware {
@@ -26,6 +27,13 @@ export function errorBoundary(log: Logger): Middleware {
         return;
       }
       const requestId = String(ctx.state.requestId);
+      if (isDatabaseUnavailable(err)) {
+        log.warn('database unavailable: answered 503', { requestId, err: (err as Error).message });
+        ctx.status = 503;
+        ctx.set('Retry-After', '2');
+        ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; retry shortly', request_id: requestId };
+        return;
+      }
       log.error('unhandled error', { requestId, err });
       ctx.status = 500;
       ctx.body = { error: 'server_error', error_description: 'internal error', request_id: requestId };

@@ -42,7 +42,7 @@ function resourcesOf(details: Details): string[] {
 export async function mfaFreshForInteraction(deps: Pick<InteractionDeps, 'provider' | 'config' | 'now'>, details: Details): Promise<boolean> {
   const amr = details.session?.amr;
   if (!amr?.includes('otp') || !details.session?.uid) return false;
-  const session = await deps.provider.Session.findByUid(details.session.uid);
+  const session = await deps.provider().Session.findByUid(details.session.uid);
   const loginTs = session?.loginTs;
   return typeof loginTs === 'number' && deps.now() / 1000 - loginTs <= deps.config.signIn.mfaMaxAge;
 }

@@ -16,6 +16,7 @@ import { consumeTotp, findUserCredentials, replacePasswordHash } from '../govern
 import type { MasterKey } from '../keys/master-key.ts';
 import type { Logger } from '../log/logger.ts';
 import { readForm } from '../http/form-body.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { hashPassword } from '../governance/passwords.ts';
 import { buildConsent, mfaFreshForInteraction } from './consent-model.ts';
 import type { FormTokens } from './csrf.ts';
@@ -23,7 +24,8 @@ import { ACR_MFA, ACR_PASSWORD, STEP_UP_REASON } from './step-up.ts';
 import { originsOf, type Views } from './views.ts';
 
 export interface InteractionDeps {
-  readonly provider: Provider;
+  /** The current provider (it is rebuilt when signing keys change). */
+  readonly provider: () => Provider;
   readonly config: Config;
   readonly db: Database;
   readonly policy: PolicyStore;
@@ -45,7 +47,8 @@ const minutes = (ms: number): string => {
 };
 
 export function interactionRoutes(deps: InteractionDeps): Middleware {
-  const { provider, views, forms, events, policy } = deps;
+  const { views, forms, events, policy } = deps;
+  const provider = (): Provider => deps.provider();
   const router = new Router({ prefix: '/interaction' });
 
   /** Loads the interaction for this browser; refuses a uid that is not the cookie's. */
@@ -53,7 +56,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
   async function load(ctx: Context): Promise<{ details: Details; client: OidcClient }> {
     let details: Details;
     try {
-      details = await provider.interactionDetails(ctx.req, ctx.res);
+      details = await provider().interactionDetails(ctx.req, ctx.res);
     } catch (err) {
       if (err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest) {
         throw new AppError('invalid_request', 'This sign-in request has expired or was already completed.', { detail: (err as Error).message });
@@ -61,7 +64,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
       throw err;
     }
     if (details.uid !== (ctx.params as Record<string, string>).uid) throw new AppError('invalid_request', 'This sign-in request does not belong to this browser.');
-    const client = await provider.Client.find(String(details.params.client_id));
+    const client = await provider().Client.find(String(details.params.client_id));
     if (!client) throw new AppError('invalid_request', 'The application is no longer registered.');
     return { details, client };
   }
@@ -72,7 +75,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
 
   async function finish(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
     // interactionFinished answers with a 303 to the provider's resume endpoint.
-    await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    await provider().interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
     ctx.respond = false;
   }
 
@@ -210,7 +213,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
       return;
     }
     // A fresh Grant per consent, so an earlier refusal (say, before MFA enrolment) never sticks.
-    const grant = new provider.Grant({ accountId, clientId: client.clientId });
+    const grant = new (provider().Grant)({ accountId, clientId: client.clientId });
     if (model.oidcScopes.length) grant.addOIDCScope(model.oidcScopes.join(' '));
     for (const [resource, scopes] of model.grantable) grant.addResourceScope(resource, scopes.join(' '));
     for (const [resource, scopes] of model.withheld) if (scopes.length) grant.rejectResourceScope(resource, scopes.join(' '));
@@ -249,6 +252,11 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
 export function renderInteractionError(ctx: Context, views: Views, log: Logger, err: unknown): void {
   if (isAppError(err) && err.status < 500) {
     views.render(ctx, 'error', { title: 'Sign-in could not continue', message: err.message, code: err.code }, { status: err.status });
+    return;
+  }
+  if (isDatabaseUnavailable(err)) {
+    ctx.set('Retry-After', '2');
+    views.render(ctx, 'error', { title: 'Temporarily unavailable', message: 'Sign-in is temporarily unavailable. Try again in a moment.', code: 'temporarily_unavailable' }, { status: 503 });
     return;
   }
   log.error('interaction failed', { requestId: ctx.state.requestId, err });

@@ -36,12 +36,12 @@ const audienceMatches = (aud: JWTPayload['aud'], expected: string): boolean => (
 
 export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: string; policy: PolicyStore; now: () => number; decoy: string }): AccessTokenChecker {
   let jwks: JWTVerifyGetKey | undefined;
-  let jwksFor: unknown;
+  let jwksFor = -1;
   const keys = (): JWTVerifyGetKey => {
     // Rebuilt when the keyring changes (key rotation swaps it).
-    if (jwksFor !== deps.keyring) {
+    if (jwksFor !== deps.keyring.version) {
       jwks = createLocalJWKSet({ keys: deps.keyring.keys.map((k) => ({ ...k.publicJwk })) });
-      jwksFor = deps.keyring;
+      jwksFor = deps.keyring.version;
     }
     return jwks as JWTVerifyGetKey;
   };

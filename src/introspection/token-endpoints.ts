@@ -23,7 +23,8 @@ export const REVOCATION_PATH = '/token/revocation';
 const JWT_RESPONSE = 'application/token-introspection+jwt'; // RFC 9701
 
 export interface TokenEndpointDeps {
-  readonly provider: Provider;
+  /** The current provider (it is rebuilt when signing keys change). */
+  readonly provider: () => Provider;
   readonly db: Database;
   readonly policy: PolicyStore;
   readonly verifier: SecretVerifier;
@@ -46,10 +47,11 @@ function requireToken(form: Record<string, string>): string {
 type Introspection = { active: false } | ({ active: true } & Record<string, unknown>);
 
 export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
-  const { provider, policy } = deps;
+  const { policy } = deps;
+  const provider = (): Provider => deps.provider();
 
   async function introspectRefreshToken(token: string, caller: ClientDef): Promise<{ result: Introspection; reason: string; jti?: string }> {
-    const rt = await provider.RefreshToken.find(token).catch(() => undefined);
+    const rt = await provider().RefreshToken.find(token).catch(() => undefined);
     if (!rt || rt.isExpired || rt.consumed) return { result: { active: false }, reason: 'invalid' };
     // Only the client a refresh token was issued to may introspect it.
     if (rt.clientId !== caller.id) return { result: { active: false }, reason: 'not_owner', jti: rt.jti };
@@ -57,7 +59,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
     if (!user || user.disabled) return { result: { active: false }, reason: 'user_disabled', jti: rt.jti };
     const revoked = policy.revocations.check({ iat: rt.iat ?? 0, grantId: rt.grantId, userId: user.id, clientId: caller.id });
     if (revoked) return { result: { active: false }, reason: `revoked_${revoked}`, jti: rt.jti };
-    const grant = rt.grantId ? await provider.Grant.find(rt.grantId) : undefined;
+    const grant = rt.grantId ? await provider().Grant.find(rt.grantId) : undefined;
     if (!grant) return { result: { active: false }, reason: 'revoked_grant', jti: rt.jti };
     return {
       result: {
@@ -179,7 +181,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
         }
       }
       if (kind === 'refresh' && !looksLikeJws(token)) {
-        const rt = await provider.RefreshToken.find(token).catch(() => undefined);
+        const rt = await provider().RefreshToken.find(token).catch(() => undefined);
         if (rt?.grantId && rt.clientId === caller.id) {
           // Revoking a refresh token revokes its grant: every refresh token and access token
           // issued from it (RFC 7009 §2.1 "SHOULD also invalidate all access tokens").

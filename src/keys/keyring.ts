@@ -5,13 +5,26 @@ import type { JWK } from 'jose';
 import { currentSigningKey, publishedKeys, type SigningKey } from './signing-keys.ts';
 
 export class Keyring {
-  readonly #keys: readonly SigningKey[];
+  #keys: readonly SigningKey[];
+  #version = 0;
   readonly #now: () => number;
 
   constructor(keys: readonly SigningKey[], now: () => number = Date.now) {
     if (!currentSigningKey(keys, now())) throw new TypeError('a keyring needs an active signing key');
     this.#keys = keys;
     this.#now = now;
+  }
+
+  /** Replaces the keys in place (rotation); holders of this keyring see the new ones. */
+  update(keys: readonly SigningKey[]): void {
+    if (!currentSigningKey(keys, this.#now()) && !currentSigningKey(keys, Number.MAX_SAFE_INTEGER)) throw new TypeError('a keyring needs a signing key');
+    this.#keys = keys;
+    this.#version++;
+  }
+
+  /** Changes whenever the keys do (for caches derived from them). */
+  get version(): number {
+    return this.#version;
   }
 
   get keys(): readonly SigningKey[] {
@@ -22,6 +35,10 @@ export class Keyring {
     const key = currentSigningKey(this.#keys, this.#now()) ?? currentSigningKey(this.#keys, Number.MAX_SAFE_INTEGER);
     if (!key) throw new TypeError('no signing key');
     return key.kid;
+  }
+
+  publishedKids(): string[] {
+    return publishedKeys(this.#keys, this.#now()).map((k) => k.kid);
   }
 
   /** Private JWKs of every published key, the signing key first. */

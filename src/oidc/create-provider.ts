@@ -14,6 +14,7 @@ import { createExtraTokenClaims, createFindAccount } from './accounts-and-claims
 import { createAdapterFactory, type GrantRevokedHook } from './oidc-adapter.ts';
 import { createResourceIndicators } from './resource-indicators.ts';
 import { createTtl } from './token-lifetimes.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -120,7 +121,19 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
-    log.error('oidc server error', { err, route: ctx.oidc?.route, requestId: ctx.state?.requestId });
+    ctx.state.serverError = err; // rewritten to 503 below when the database is the cause
+    if (isDatabaseUnavailable(err)) log.warn('database unavailable during a protocol request', { err: err.message, route: ctx.oidc?.route, requestId: ctx.state?.requestId });
+    else log.error('oidc server error', { err, route: ctx.oidc?.route, requestId: ctx.state?.requestId });
+  });
+  // oidc-provider renders any exception as 500 server_error; a database outage is a 503 the
+  // client should retry (RFC 6749 §5.2 has no code for it; temporarily_unavailable is §4.1.2.1).
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 500 && isDatabaseUnavailable(ctx.state.serverError)) {
+      ctx.status = 503;
+      ctx.set('Retry-After', '2');
+      if (ctx.body && typeof ctx.body === 'object') ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; retry shortly' };
+    }
   });
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
     ctx.state.grantError = err; // for the audit record of the refusal (request-audit.ts)

@@ -141,7 +141,7 @@ describe('govauth revoke', () => {
     expect(await active(tokens.access_token)).toBe(false);
     expect(await refreshFails(tokens.refresh_token!)).toBe('invalid_grant');
     const again = await headlessSignIn(config, 'pia@example.com', 'openid ai.training.read');
-    expect(await active(again.access_token)).toBe(true);
+    expect(await active(again.access_token), await why(again.access_token)).toBe(true);
   });
 
   it('--grant: the tokens of that grant only', async () => {

@@ -1,0 +1,55 @@
+// govauth keys …: signing keys and their rotation.
+import { loadConfig } from '../../config/load-config.ts';
+import { listKeys, rotateSigningKey, withdrawSigningKey } from '../../keys/key-rotation.ts';
+import { int, UsageError, type Command } from '../command.ts';
+import { table } from '../table.ts';
+
+export const keyCommands: Command[] = [
+  {
+    name: 'keys list',
+    usage: 'govauth keys list',
+    summary: 'signing keys and their state (pending, active, retired, expired)',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const keys = await listKeys(await ctx.db(), await ctx.master());
+      return {
+        json: { keys },
+        text: table(
+          ['KID', 'STATE', 'SIGNS FROM', 'RETIRES', 'LEAVES JWKS'],
+          keys.map((k) => [k.kid, k.state, k.activates_at, k.retires_at ?? '-', k.expires_at ?? '-']),
+        ),
+      };
+    },
+  },
+  {
+    name: 'keys rotate',
+    usage: 'govauth keys rotate [--prepublish <seconds>]',
+    summary: 'publish a new signing key now; it signs after the pre-publication delay (GOVAUTH_KEY_PREPUBLISH)',
+    options: { prepublish: { type: 'string' } },
+    positionals: [],
+    async run({ values }, ctx) {
+      const prepublishSeconds = int(values, 'prepublish') ?? loadConfig(ctx.env).keys.prepublishSeconds;
+      if (prepublishSeconds > 30 * 86_400) throw new UsageError('--prepublish must be at most 2592000 seconds (30 days)');
+      const kid = await rotateSigningKey(await ctx.db(), await ctx.master(), { prepublishSeconds }, ctx.actor);
+      const activates = new Date(Date.now() + prepublishSeconds * 1000).toISOString();
+      return {
+        json: { kid, activates_at: activates, prepublish_seconds: prepublishSeconds },
+        text:
+          `new signing key ${kid} is published now and signs from ${activates}.\n` +
+          'The current key stops signing then and stays published until the tokens it signed have expired.',
+      };
+    },
+  },
+  {
+    name: 'keys withdraw',
+    usage: 'govauth keys withdraw <kid>',
+    summary: 'emergency: remove a (compromised) key from JWKS now; tokens it signed stop verifying',
+    options: {},
+    positionals: ['kid'],
+    async run({ positionals }, ctx) {
+      await withdrawSigningKey(await ctx.db(), positionals[0] ?? '', ctx.actor);
+      return { json: { withdrawn: positionals[0] }, text: `key ${positionals[0]} withdrawn: it no longer signs and is no longer published` };
+    },
+  },
+];
