@@ -27,6 +27,7 @@ import type { KeyringStore } from './keys/keyring-store.ts';
 import { createProviderHost } from './oidc/provider-host.ts';
 import type { MasterKey } from './keys/master-key.ts';
 import type { Logger } from './log/logger.ts';
+import type { RateLimiter } from './ratelimit/rate-limiter.ts';
 import { cookieKeys, createProvider } from './oidc/create-provider.ts';
 
 export interface AppDeps {
@@ -40,6 +41,7 @@ export interface AppDeps {
   readonly keys: KeyringStore;
   readonly master: MasterKey;
   readonly verifier: SecretVerifier;
+  readonly limiter: RateLimiter;
   readonly passwords: PasswordVerifier;
   readonly events: SecurityEventSink;
   readonly audit: AuditWriter;
@@ -157,6 +159,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       forms: createFormTokens(deps.master.derive('interaction-form-tokens')),
       passwords: deps.passwords,
       throttle: createLoginThrottle(deps.db, { maxFailures: config.signIn.maxFailures, lockoutSeconds: config.signIn.lockoutSeconds }),
+      limiter: deps.limiter,
       events: deps.events,
       log,
       now: deps.now,

@@ -18,6 +18,7 @@ import { auditSecurityEvents, recordScopeUsage } from './audit/request-audit.ts'
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
 import { createKeyringStore, type KeyringStore } from './keys/keyring-store.ts';
 import { rotateSigningKey } from './keys/key-rotation.ts';
+import { createRateLimiter, pruneRateLimitCounters, type RateLimiter } from './ratelimit/rate-limiter.ts';
 import { createDecoyToken } from './introspection/token-endpoints.ts';
 import { pruneRevocations } from './governance/revocations.ts';
 import { expireRoleGrants } from './governance/role-grants.ts';
@@ -35,6 +36,7 @@ export interface RunningServer {
   readonly db: Database;
   readonly policy: PolicyStore;
   readonly audit: AuditWriter;
+  readonly limiter: RateLimiter;
   readonly http: Server;
   readonly migrationsApplied: readonly string[];
   readonly createdKid: string | undefined;
@@ -60,6 +62,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const db = await openDatabase(config.database);
   let policy: PolicyStore | undefined;
   let keyStore: KeyringStore | undefined;
+  let limiter: RateLimiter | undefined;
   try {
     const master = loadMasterKey(config.masterKey, log, true);
     await checkMasterKey(db, master);
@@ -70,6 +73,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const keys = await createKeyringStore({ db, master, policy: store, now, log });
     keyStore = keys;
     const audit = createAuditWriter(db.sql, log, { afterAppend: recordScopeUsage });
+    const limits = createRateLimiter({ sql: db.sql, log, now });
+    limiter = limits;
 
     // Listen first: without GOVAUTH_ISSUER the issuer is derived from the bound port (tests and
     // development use port 0). Requests that arrive in the meantime get 503.
@@ -96,6 +101,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       keys,
       master,
       verifier: createSecretVerifier(),
+      limiter: limits,
       passwords: await createPasswordVerifier(),
       events: options.events ?? auditSecurityEvents(audit, log),
       audit,
@@ -112,6 +118,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         pruneChanges(db, CHANGE_RETENTION_MS),
         pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000),
         pruneRevocations(db),
+        pruneRateLimitCounters(db.sql, now()),
         Promise.resolve(store.revocations.prune(now())),
       ]).catch((err: unknown) =>
         log.warn('maintenance failed; will retry', { err }),
@@ -151,6 +158,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       db,
       policy: store,
       audit,
+      limiter: limits,
       http,
       migrationsApplied,
       createdKid: created,
@@ -159,6 +167,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         clearInterval(sweeper);
         clearInterval(rotation);
         await drain.close();
+        await limits.close();
         await audit.close(); // every acknowledged record is on disk before the database closes
         keys.close();
         await store.close();
@@ -167,6 +176,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     };
   } catch (err) {
     keyStore?.close();
+    await limiter?.close();
     await policy?.close();
     await db.close();
     throw err;

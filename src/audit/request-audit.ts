@@ -117,6 +117,8 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger): Middleware
           ...(body.id_token !== undefined && { id_token: true }),
         },
       };
+    } else if ((ctx.state.rateLimited as { first: boolean } | undefined)?.first === false) {
+      return; // the first refusal of this client in this window is recorded; a flood is not
     } else if (ctx.status >= 400 && body?.error) {
       const detail = (ctx.state.grantError as { error_detail?: string } | undefined)?.error_detail;
       input = {

@@ -38,6 +38,15 @@ export interface Config {
   readonly auditRetentionDays: number;
   /** Worker processes sharing the port (node:cluster); 1 runs in a single process. */
   readonly workers: number;
+  /** Requests per minute; 0 turns a limit off. */
+  readonly rateLimits: {
+    /** Token requests per authenticated client. */
+    readonly tokenPerClient: number;
+    /** Password sign-in attempts per account (from any address). */
+    readonly signInPerAccount: number;
+    /** Password sign-in attempts per source address (for any account). */
+    readonly signInPerAddress: number;
+  };
   readonly keys: {
     /** Seconds a new signing key is published before it signs. */
     readonly prepublishSeconds: number;
@@ -100,6 +109,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const workers = read('GOVAUTH_WORKERS', mode === 'production' ? availableParallelism() : 1, (v) =>
     v.trim() === 'auto' ? availableParallelism() : parseInteger(v, 1, 64),
   );
+  const perMinute = (v: string): number => parseInteger(v, 0, 1_000_000_000);
+  const rateLimits = {
+    tokenPerClient: read('GOVAUTH_RATE_LIMIT_TOKEN', 1200, perMinute),
+    signInPerAccount: read('GOVAUTH_RATE_LIMIT_SIGNIN_ACCOUNT', 20, perMinute),
+    signInPerAddress: read('GOVAUTH_RATE_LIMIT_SIGNIN_ADDRESS', 120, perMinute),
+  };
   const keys = {
     prepublishSeconds: read('GOVAUTH_KEY_PREPUBLISH', 3600, (v) => parseInteger(v, 0, 30 * 86_400)),
     rotationDays: read('GOVAUTH_KEY_ROTATION_DAYS', 90, (v) => parseInteger(v, 0, 3650)),
@@ -144,6 +159,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     signIn: Object.freeze(signIn),
     auditRetentionDays,
     workers,
+    rateLimits: Object.freeze(rateLimits),
     keys: Object.freeze(keys),
   });
 }

@@ -9,6 +9,7 @@ import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
 import { AppError, isAppError } from '../errors/app-error.ts';
 import type { LoginThrottle } from '../governance/login-throttle.ts';
+import type { RateLimiter, RateRule } from '../ratelimit/rate-limiter.ts';
 import type { PasswordVerifier } from '../governance/passwords.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { SecurityEventSink } from '../governance/security-events.ts';
@@ -34,6 +35,7 @@ export interface InteractionDeps {
   readonly forms: FormTokens;
   readonly passwords: PasswordVerifier;
   readonly throttle: LoginThrottle;
+  readonly limiter: RateLimiter;
   readonly events: SecurityEventSink;
   readonly log: Logger;
   readonly now: () => number;
@@ -50,6 +52,21 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
   const { views, forms, events, policy } = deps;
   const provider = (): Provider => deps.provider();
   const router = new Router({ prefix: '/interaction' });
+  // Attempts, successful or not, per source address (credential stuffing across accounts) and
+  // per account (guessing one account from many addresses). The failure lockout per account +
+  // address (login-throttle.ts) applies on top.
+  const perAddress: RateRule = { name: 'signin-address', limit: deps.config.rateLimits.signInPerAddress, windowSeconds: 60 };
+  const perAccount: RateRule = { name: 'signin-account', limit: deps.config.rateLimits.signInPerAccount, windowSeconds: 60 };
+
+  /** Spends one sign-in attempt from both budgets, or says how long to wait. */
+  async function attemptAllowed(email: string, ip: string): Promise<{ retryAfter: number; first: boolean; limit: string } | undefined> {
+    const byAddress = await deps.limiter.take(perAddress, ip);
+    if (!byAddress.allowed) return { retryAfter: byAddress.retryAfterSeconds, first: byAddress.first, limit: 'address' };
+    const byAccount = await deps.limiter.take(perAccount, email.toLowerCase());
+    if (byAccount.allowed) return undefined;
+    byAddress.refund(); // a refused attempt is not an attempt
+    return { retryAfter: byAccount.retryAfterSeconds, first: byAccount.first, limit: 'account' };
+  }
 
   /** Loads the interaction for this browser; refuses a uid that is not the cookie's. */
   type OidcClient = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -137,9 +154,22 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     const password = form.password ?? '';
     const ip = ctx.ip;
 
+    const limited = await attemptAllowed(email, ip);
+    if (limited) {
+      // Recorded once per key and window: a flood must not become a flood of audit writes.
+      if (limited.first) await audit(ctx, { type: 'login.throttled', actor: email, clientId: client.clientId, detail: { reason: 'rate_limit', limit: limited.limit } });
+      ctx.set('Retry-After', String(limited.retryAfter));
+      renderLogin(ctx, details, client, {
+        email,
+        status: 429,
+        error: `Too many sign-in attempts. Try again in ${limited.retryAfter} second${limited.retryAfter === 1 ? '' : 's'}.`,
+      });
+      return;
+    }
+
     const locked = await deps.throttle.lockedUntil(email, ip, deps.now());
     if (locked) {
-      await audit(ctx, { type: 'login.throttled', actor: email, clientId: client.clientId });
+      await audit(ctx, { type: 'login.throttled', actor: email, clientId: client.clientId, detail: { reason: 'lockout' } });
       ctx.set('Retry-After', String(Math.ceil((locked - deps.now()) / 1000)));
       renderLogin(ctx, details, client, {
         email,

@@ -15,6 +15,8 @@ import { createAdapterFactory, type GrantRevokedHook } from './oidc-adapter.ts';
 import { createResourceIndicators } from './resource-indicators.ts';
 import { createTtl } from './token-lifetimes.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import { tokenRateLimit } from './token-rate-limit.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -25,6 +27,7 @@ export interface ProviderDeps {
   readonly keyring: Keyring;
   readonly master: MasterKey;
   readonly verifier: SecretVerifier;
+  readonly limiter: RateLimiter;
   readonly views: Views;
   readonly onGrantRevoked?: GrantRevokedHook;
   readonly now: () => number;
@@ -114,10 +117,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = config.trustProxy;
 
-  // Verify against the stored argon2id hash, paying argon2 once per secret (client-secrets.ts).
-  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientId: string; clientSecret?: string }, presented: string) {
-    if (!this.clientSecret) return Promise.resolve(false);
-    return deps.verifier.verify(this.clientId, this.clientSecret, presented);
+  // Verify against the stored argon2id hash, paying argon2 once per secret (client-secrets.ts);
+  // an authenticated client then spends from its token rate limit (token-rate-limit.ts).
+  const limitToken = tokenRateLimit(deps.limiter, config.rateLimits.tokenPerClient, log);
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string; clientSecret?: string }, presented: string) {
+    if (!this.clientSecret || !(await deps.verifier.verify(this.clientId, this.clientSecret, presented))) return false;
+    await limitToken(this.clientId);
+    return true;
   };
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {

@@ -49,8 +49,13 @@ export function toOidcError(err: unknown, scope = ''): unknown {
  * iat (whole seconds) is after the cutoff's second and the revocation does not catch it.
  */
 async function waitOutCutoff(policy: PolicyStore, principals: { userId?: string; clientId?: string; roles?: readonly string[] }, now: () => number): Promise<void> {
-  const ms = waitPastCutoff(policy.revocations.latestCutoff(principals), now());
-  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  const cutoff = policy.revocations.latestCutoff(principals);
+  // Re-checked after each sleep: a timer measures from the event loop's cached clock, which
+  // lags wall time when the loop is busy, so it can fire before the wall-clock second turns
+  // (seen under load: a fresh token came out inside the cutoff second and was born revoked).
+  for (let ms = waitPastCutoff(cutoff, now()); ms > 0; ms = waitPastCutoff(cutoff, now())) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  }
 }
 
 /** Decisions made for this request, for extraTokenClaims (same ctx, same request). */

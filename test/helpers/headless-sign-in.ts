@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { totpCode } from '../../src/governance/totp.ts';
 import { PASSWORD, REDIRECT, authorizationRequest } from './people.ts';
 
-class CookieJar {
+export class CookieJar {
   readonly #cookies = new Map<string, string>();
   store(res: Response): void {
     for (const c of res.headers.getSetCookie()) {
@@ -19,7 +19,7 @@ class CookieJar {
   }
 }
 
-const field = (html: string, name: string): string | undefined => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
+export const field = (html: string, name: string): string | undefined => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
 
 export interface HeadlessOptions {
   readonly password?: string;

@@ -119,7 +119,7 @@ describe('govauth revoke', () => {
     await t.server.policy.sync();
     expect(await active(before)).toBe(false);
     const after = await botToken(bot);
-    expect(await active(after)).toBe(true);
+    expect(await active(after), await why(after)).toBe(true);
   });
 
   it('--role: tokens carrying the role are inactive, others are not', async () => {

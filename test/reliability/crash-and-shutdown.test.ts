@@ -30,7 +30,7 @@ beforeAll(async () => {
   tdb = await createTestDatabase();
   const port = await freePort();
   // A fixed port and issuer, so the restarted server is the same issuer to its clients.
-  env = { NODE_ENV: 'test', DATABASE_URL: tdb.url, GOVAUTH_DATA_DIR: tdb.dataDir, GOVAUTH_MASTER_KEY: randomBytes(32).toString('base64'), GOVAUTH_PORT: String(port), GOVAUTH_ISSUER: `http://localhost:${port}` };
+  env = { NODE_ENV: 'test', DATABASE_URL: tdb.url, GOVAUTH_DATA_DIR: tdb.dataDir, GOVAUTH_MASTER_KEY: randomBytes(32).toString('base64'), GOVAUTH_PORT: String(port), GOVAUTH_ISSUER: `http://localhost:${port}`, GOVAUTH_RATE_LIMIT_TOKEN: '0' };
   expect((await cliProcess(env, 'init', '--demo')).code).toBe(0);
   bot = JSON.parse((await cliProcess(env, 'client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'data-scientist', '--json')).stdout) as ClientCreds;
   app = JSON.parse((await cliProcess(env, 'client', 'create', '--name', 'app', '--grant', 'authorization_code', '--redirect-uri', 'https://app.example/callback', '--json')).stdout) as typeof app;

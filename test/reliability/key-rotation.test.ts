@@ -11,7 +11,8 @@ let t: TestServer;
 let bot: ClientCreds;
 
 beforeAll(async () => {
-  t = await startTestServer();
+  // Continuous load from one bot is far over the default per-client token budget.
+  t = await startTestServer({ env: { GOVAUTH_RATE_LIMIT_TOKEN: '0' } });
   await t.cliJson('init', '--demo');
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
   await t.server.policy.sync();

@@ -7,6 +7,8 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'sqlite', url: 'file:/srv/app/data/govauth.db', isDefault: true });
     expect(c.masterKey).toEqual({ file: '/srv/app/data/master.key' });
     expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', accessTokenTtl: 300, issuer: undefined, trustProxy: false });
+    expect(c.rateLimits).toEqual({ tokenPerClient: 1200, signInPerAccount: 20, signInPerAddress: 120 });
+    expect(c.keys).toEqual({ prepublishSeconds: 3600, rotationDays: 90 });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -17,7 +19,7 @@ describe('loadConfig', () => {
 
   it('reports every invalid variable at once', () => {
     try {
-      loadConfig({ GOVAUTH_PORT: 'x', GOVAUTH_TRUST_PROXY: 'maybe', GOVAUTH_MASTER_KEY: 'short', GOVAUTH_ISSUER: 'https://a.example/path' });
+      loadConfig({ GOVAUTH_PORT: 'x', GOVAUTH_TRUST_PROXY: 'maybe', GOVAUTH_MASTER_KEY: 'short', GOVAUTH_ISSUER: 'https://a.example/path', GOVAUTH_RATE_LIMIT_TOKEN: '-1', GOVAUTH_KEY_PREPUBLISH: 'soon' });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -26,6 +28,8 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/GOVAUTH_TRUST_PROXY/);
       expect(problems).toMatch(/GOVAUTH_MASTER_KEY=.*32 random bytes/);
       expect(problems).toMatch(/GOVAUTH_ISSUER=.*without a path/);
+      expect(problems).toMatch(/GOVAUTH_RATE_LIMIT_TOKEN="-1": must be a whole number between 0 and/);
+      expect(problems).toMatch(/GOVAUTH_KEY_PREPUBLISH="soon": must be a whole number/);
     }
   });
 
