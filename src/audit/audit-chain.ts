@@ -139,16 +139,33 @@ export async function appendAuditEvents(db: Pick<Database, 'kind'>, tx: Tx, even
   return records;
 }
 
-export type VerifyResult = { ok: true; records: number; first: number | undefined; last: number | undefined } | { ok: false; records: number; brokenAt: number; problem: string };
+export type VerifyResult =
+  | { ok: true; records: number; first: number | undefined; last: number | undefined; lastHash: string | undefined }
+  | { ok: false; records: number; brokenAt: number; problem: string };
+
+/**
+ * A (seq, hash) pair kept outside the database, e.g. the head printed by an earlier
+ * `govauth audit verify`. The chain alone cannot show that someone with write access to the
+ * database rewrote it from some record on and recomputed every hash after it; a checkpoint can.
+ */
+export interface Checkpoint {
+  readonly seq: number;
+  readonly hash: string;
+}
 
 /** Walks the chain from its anchor; names the first record that does not fit. */
-export async function verifyAuditChain(db: Database, batch = 2000): Promise<VerifyResult> {
+export async function verifyAuditChain(db: Database, batch = 2000, checkpoint?: Checkpoint): Promise<VerifyResult> {
   const anchorRow = await db.prisma.meta.findUnique({ where: { key: ANCHOR_META } });
   const anchor = anchorRow ? (JSON.parse(anchorRow.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
   let expectedSeq = anchor.seq + 1;
   let prevHash = anchor.hash;
   let records = 0;
   let first: number | undefined;
+  let checkpointSeen = checkpoint === undefined;
+  if (checkpoint && checkpoint.seq === anchor.seq) {
+    if (checkpoint.hash !== anchor.hash) return { ok: false, records, brokenAt: anchor.seq, problem: `record ${anchor.seq} does not match the checkpoint (the chain was rewritten)` };
+    checkpointSeen = true;
+  }
   for (;;) {
     const rows = await db.prisma.auditEvent.findMany({ where: { seq: { gte: expectedSeq } }, orderBy: { seq: 'asc' }, take: batch });
     if (!rows.length) break;
@@ -157,6 +174,10 @@ export async function verifyAuditChain(db: Database, batch = 2000): Promise<Veri
       if (r.seq !== expectedSeq) return { ok: false, records, brokenAt: expectedSeq, problem: `record ${expectedSeq} is missing (next is ${r.seq})` };
       if (r.prevHash !== prevHash) return { ok: false, records, brokenAt: r.seq, problem: `record ${r.seq} does not follow record ${r.seq - 1} (deleted, reordered or edited)` };
       if (hashRecord(r) !== r.hash) return { ok: false, records, brokenAt: r.seq, problem: `record ${r.seq} was altered (its hash does not match its content)` };
+      if (checkpoint?.seq === r.seq) {
+        if (checkpoint.hash !== r.hash) return { ok: false, records, brokenAt: r.seq, problem: `record ${r.seq} does not match the checkpoint (the chain was rewritten)` };
+        checkpointSeen = true;
+      }
       prevHash = r.hash;
       expectedSeq = r.seq + 1;
       records++;
@@ -165,7 +186,11 @@ export async function verifyAuditChain(db: Database, batch = 2000): Promise<Veri
   // Records below the anchor cannot exist unless someone re-inserted pruned ones.
   const stray = await db.prisma.auditEvent.findFirst({ where: { seq: { lte: anchor.seq } }, select: { seq: true } });
   if (stray) return { ok: false, records, brokenAt: stray.seq, problem: `record ${stray.seq} lies before the retention anchor (${anchor.seq})` };
-  return { ok: true, records, first, last: records ? expectedSeq - 1 : undefined };
+  if (!checkpointSeen && checkpoint) {
+    const problem = checkpoint.seq < anchor.seq ? `record ${checkpoint.seq} was pruned (retention anchor ${anchor.seq}); use a newer checkpoint` : `record ${checkpoint.seq} of the checkpoint is missing (the chain ends at ${expectedSeq - 1})`;
+    return { ok: false, records, brokenAt: checkpoint.seq, problem };
+  }
+  return { ok: true, records, first, last: records ? expectedSeq - 1 : undefined, lastHash: records ? prevHash : undefined };
 }
 
 /**

@@ -5,7 +5,7 @@
 import type * as oidc from 'openid-client';
 import * as openid from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain, type AuditRecord } from '../../src/audit/audit-chain.ts';
+import { hashRecord, verifyAuditChain, type AuditRecord } from '../../src/audit/audit-chain.ts';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
 import { API, PASSWORD, createUser, createWebApp, discover } from '../helpers/people.ts';
@@ -152,6 +152,39 @@ describe('tamper evidence', () => {
     expect(r.stderr).toMatch(new RegExp(`record ${target} is missing`));
     await t.server.db.prisma.auditEvent.create({ data: original });
     expect((await t.cli('audit', 'verify')).code).toBe(0);
+  });
+});
+
+describe('checkpoints kept outside the database', () => {
+  it('detects a chain rewritten with recomputed hashes, which the chain alone cannot', async () => {
+    await t.server.audit.flush();
+    const head = (await t.cliJson<{ head: string }>('audit', 'verify')).head;
+    expect(head).toMatch(/^\d+:[0-9a-f]{64}$/);
+    const [seq] = head.split(':').map(Number);
+    expect((await t.cli('audit', 'verify', '--checkpoint', head)).code).toBe(0);
+
+    // Someone with write access edits a record and recomputes every hash from there on.
+    const rows = await t.server.db.prisma.auditEvent.findMany({ where: { seq: { gte: (seq ?? 0) - 3 } }, orderBy: { seq: 'asc' } });
+    const originals = rows.map((r) => ({ ...r }));
+    let prev = rows[0]?.prevHash ?? '';
+    for (const [i, r] of rows.entries()) {
+      const edited = { ...r, prevHash: prev, outcome: i === 0 ? 'failure' : r.outcome };
+      edited.hash = hashRecord(edited);
+      prev = edited.hash;
+      await t.server.db.prisma.auditEvent.update({ where: { seq: r.seq }, data: { outcome: edited.outcome, prevHash: edited.prevHash, hash: edited.hash } });
+    }
+    expect((await t.cli('audit', 'verify')).code).toBe(0); // the rewrite is self-consistent
+    const r = await t.cli('audit', 'verify', '--checkpoint', head);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`BROKEN at record ${seq}: record ${seq} does not match the checkpoint \\(the chain was rewritten\\)`));
+    for (const o of originals) await t.server.db.prisma.auditEvent.update({ where: { seq: o.seq }, data: { outcome: o.outcome, prevHash: o.prevHash, hash: o.hash } });
+    expect((await t.cli('audit', 'verify', '--checkpoint', head)).code).toBe(0);
+  });
+
+  it('refuses a malformed checkpoint with a usage message', async () => {
+    const r = await t.cli('audit', 'verify', '--checkpoint', 'latest');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--checkpoint must be <seq>:<hash>/);
   });
 });
 

@@ -1,6 +1,6 @@
 // govauth audit … / review / (user|client) grant-role|revoke-role|roles: proving who could do
 // what, and taking access away on time.
-import { pruneAuditTrail, verifyAuditChain } from '../../audit/audit-chain.ts';
+import { pruneAuditTrail, verifyAuditChain, type Checkpoint } from '../../audit/audit-chain.ts';
 import { exportAuditEvents, tailAuditEvents } from '../../audit/audit-query.ts';
 import { reviewAccess } from '../../governance/access-review.ts';
 import { parseDuration, parseInstant } from '../../governance/durations.ts';
@@ -63,16 +63,27 @@ export const governanceCommands: Command[] = [
   ...roleGrantCommands('client'),
   {
     name: 'audit verify',
-    usage: 'govauth audit verify',
-    summary: 'check the audit hash chain; exits non-zero naming the first broken record',
-    options: {},
+    usage: 'govauth audit verify [--checkpoint <seq>:<hash>]',
+    summary: 'check the audit hash chain; exits non-zero naming the first broken record. Keep the printed head outside the database and pass it back as --checkpoint to detect a rewritten chain',
+    options: { checkpoint: { type: 'string' } },
     positionals: [],
-    async run(_input, ctx) {
-      const result = await verifyAuditChain(await ctx.db());
+    async run({ values }, ctx) {
+      const raw = str(values, 'checkpoint');
+      let checkpoint: Checkpoint | undefined;
+      if (raw !== undefined) {
+        const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(raw.trim());
+        if (!m) throw new UsageError('--checkpoint must be <seq>:<hash> as printed by `govauth audit verify` (e.g. 1042:9f86d0…, 64 hex digits)');
+        checkpoint = { seq: Number(m[1]), hash: m[2] ?? '' };
+      }
+      const result = await verifyAuditChain(await ctx.db(), undefined, checkpoint);
       if (!result.ok) throw new ChainBroken(`audit chain BROKEN at record ${result.brokenAt}: ${result.problem} (${result.records} records verified before it)`);
+      const head = result.last !== undefined ? `${result.last}:${result.lastHash ?? ''}` : null;
       return {
-        json: { ok: true, records: result.records, first: result.first ?? null, last: result.last ?? null },
-        text: `audit chain intact: ${result.records} records${result.records ? ` (${result.first}–${result.last})` : ''}`,
+        json: { ok: true, records: result.records, first: result.first ?? null, last: result.last ?? null, head, checkpoint: checkpoint ? 'matches' : null },
+        text:
+          `audit chain intact: ${result.records} records${result.records ? ` (${result.first}–${result.last})` : ''}` +
+          (checkpoint ? `; checkpoint ${checkpoint.seq} matches` : '') +
+          (head ? `\nhead (keep it outside the database; pass it back with --checkpoint): ${head}` : ''),
       };
     },
   },
