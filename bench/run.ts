@@ -80,6 +80,25 @@ async function main(): Promise<void> {
     rows.push({ ...one!, ratio: `${issuance.ratios[names[1]!]!.toFixed(2)}× baseline; ${((one!.rps / signRate) * 100).toFixed(0)}% of raw signing` });
     rows.push({ ...two!, ratio: `${issuance.ratios[names[2]!]!.toFixed(2)}× baseline; ${((two!.rps / signRate) * 100).toFixed(0)}% of raw signing` });
 
+    // What the audit trail costs: one process with it, one whose writer discards records.
+    const noAudit = await fixture.startWithoutAudit();
+    try {
+      const audit = await alternate(
+        [
+          { name: `issuance: govauth 1 worker, audit discarded`, options: { url: `${noAudit.url}/token`, method: 'POST', headers: { ...form, authorization: botAuth }, body: tokenBody, connections }, rssMb: noAudit.rssPeakMb },
+          { name: `issuance: govauth 1 worker, audit on (reference)`, options: { url: `${single.url}/token`, method: 'POST', headers: { ...form, authorization: botAuth }, body: tokenBody, connections }, rssMb: single.rssPeakMb },
+        ],
+        rounds,
+        duration,
+      );
+      const aNames = Object.keys(audit.results);
+      rows.push({ ...audit.results[aNames[0]!]!, ratio: 'audit-off reference' });
+      rows.push({ ...audit.results[aNames[1]!]!, ratio: `${audit.ratios[aNames[1]!]!.toFixed(2)}× audit off` });
+      out.audit = audit;
+    } finally {
+      await noAudit.stop();
+    }
+
     // Introspection against issuance on the 2-worker instance, same run.
     const issued = (await (await fetch(`${dual.url}/token`, { method: 'POST', headers: { ...form, authorization: botAuth }, body: tokenBody })).json()) as { access_token: string };
     const introspection = await alternate(

@@ -54,6 +54,11 @@ export interface ServerOptions {
   readonly now?: () => number;
   /** Where security events go; the log by default. */
   readonly events?: SecurityEventSink;
+  /**
+   * Replaces the audit writer. Only for the benchmark that measures what the audit trail costs
+   * (bench/lib/server-without-audit.ts); there is deliberately no setting that turns it off.
+   */
+  readonly audit?: AuditWriter;
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
@@ -72,7 +77,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     policy = store;
     const keys = await createKeyringStore({ db, master, policy: store, now, log });
     keyStore = keys;
-    const audit = createAuditWriter(db.sql, log, { afterAppend: recordScopeUsage });
+    const audit = options.audit ?? createAuditWriter(db.sql, log, { afterAppend: recordScopeUsage });
     const limits = createRateLimiter({ sql: db.sql, log, now });
     limiter = limits;
 

@@ -16,10 +16,12 @@ export interface Fixture {
   readonly rs: { client_id: string; client_secret: string };
   readonly app: { client_id: string; client_secret: string };
   start(extraEnv?: Record<string, string>): Promise<Child>;
+  startWithoutAudit(): Promise<Child>;
   drop(): Promise<void>;
 }
 
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const withoutAudit = fileURLToPath(new URL('./server-without-audit.ts', import.meta.url));
 
 export async function createFixture(): Promise<Fixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'govauth-bench-'));
@@ -79,6 +81,9 @@ export async function createFixture(): Promise<Fixture> {
     // The same V8 settings as `npm start`.
     start: (extraEnv = {}) =>
       startChild(main, { ...env, ...extraEnv, NODE_OPTIONS: `${SERVER_V8_FLAGS.join(' ')} ${extraEnv.NODE_OPTIONS ?? ''}`.trim() }, /"listening":"(http:\/\/[^"]+)"/),
+    // One process whose audit writer discards records: the "audit off" side of the comparison.
+    startWithoutAudit: () =>
+      startChild(withoutAudit, { ...env, GOVAUTH_WORKERS: '1', NODE_OPTIONS: SERVER_V8_FLAGS.join(' ') }, /"listening":"(http:\/\/[^"]+)"/),
     async drop() {
       await dropDatabase();
       rmSync(dataDir, { recursive: true, force: true });
