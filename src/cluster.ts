@@ -11,7 +11,7 @@ import { ensureAdminModel } from './governance/admin-model.ts';
 import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
-import { SERVER_V8_FLAGS } from './runtime-flags.ts';
+import { SERVER_ENV, SERVER_V8_FLAGS } from './runtime-flags.ts';
 
 export interface WorkerReady {
   readonly type: 'govauth:ready';
@@ -48,7 +48,7 @@ export async function runPrimary(config: Config, log: Logger, onAllReady: (ready
   const restarts: number[] = [];
 
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(SERVER_ENV);
     worker.on('message', (m: unknown) => {
       if (!isWorkerReady(m)) return;
       readyCount++;

@@ -53,6 +53,8 @@ export async function headlessSignIn(config: oidc.Configuration, email: string, 
       continue;
     }
     const html = await res.text();
+    // A throttled sign-in shows the login form again: posting it again would only loop.
+    if (res.status === 429) throw new Error(`sign-in throttled (429): ${html.slice(0, 300)}`);
     const csrf = field(html, 'csrf');
     const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
     if (!csrf || !action) throw new Error(`unexpected page (${res.status}): ${html.slice(0, 300)}`);

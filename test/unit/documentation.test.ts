@@ -22,10 +22,11 @@ describe('documentation', () => {
     }
   });
 
-  it('starts the server with the V8 settings the cluster gives its workers', async () => {
-    const { SERVER_V8_FLAGS } = await import('../../src/runtime-flags.ts');
+  it('starts the server with the V8 settings and environment the cluster gives its workers', async () => {
+    const { SERVER_ENV, SERVER_V8_FLAGS } = await import('../../src/runtime-flags.ts');
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toBe(`node ${SERVER_V8_FLAGS.join(' ')} src/main.ts`);
+    const env = Object.entries(SERVER_ENV).map(([k, v]) => `${k}=${v} `).join('');
+    expect(pkg.scripts.start).toBe(`${env}node ${SERVER_V8_FLAGS.join(' ')} src/main.ts`);
   });
 
   it('shows exactly the quick-start and test commands', () => {
