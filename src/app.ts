@@ -16,7 +16,7 @@ import { createAccessTokenChecker } from './introspection/access-token-check.ts'
 import { INTROSPECTION_PATH, REVOCATION_PATH, tokenEndpoints } from './introspection/token-endpoints.ts';
 import { revokeGrant } from './governance/revocations.ts';
 import type { AuditWriter } from './audit/audit-writer.ts';
-import { tokenEndpointAudit } from './audit/request-audit.ts';
+import { endSessionAudit, tokenEndpointAudit } from './audit/request-audit.ts';
 import type { PolicyStore } from './governance/policy-store.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { errorBoundary } from './http/error-boundary.ts';
@@ -45,8 +45,6 @@ export interface AppDeps {
   readonly passwords: PasswordVerifier;
   readonly events: SecurityEventSink;
   readonly audit: AuditWriter;
-  /** A correctly signed JWT used to give invalid tokens the same verification work. */
-  readonly decoyToken: string;
   readonly now: () => number;
 }
 
@@ -91,6 +89,7 @@ export function createApp(deps: AppDeps): GovauthApp {
     });
     // Token responses wait for their durable audit record (and become 503 without one).
     provider.use(tokenEndpointAudit(deps.audit, log));
+    provider.use(endSessionAudit(deps.events, log)); // sign-out is audited like sign-in
     // Discovery advertises the endpoints that actually serve introspection and revocation.
     provider.use(async (ctx, next) => {
       await next();
@@ -172,7 +171,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       db: deps.db,
       policy: deps.policy,
       verifier: deps.verifier,
-      checker: createAccessTokenChecker({ keyring: deps.keys.current(), issuer: deps.issuer, policy: deps.policy, now: deps.now, decoy: deps.decoyToken }),
+      checker: createAccessTokenChecker({ keyring: deps.keys.current(), issuer: deps.issuer, policy: deps.policy, now: deps.now }),
       keyring: deps.keys.current(),
       issuer: deps.issuer,
       events: deps.events,

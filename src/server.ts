@@ -19,7 +19,6 @@ import { createPolicyStore, type PolicyStore } from './governance/policy-store.t
 import { createKeyringStore, type KeyringStore } from './keys/keyring-store.ts';
 import { rotateSigningKey } from './keys/key-rotation.ts';
 import { createRateLimiter, pruneRateLimitCounters, type RateLimiter } from './ratelimit/rate-limiter.ts';
-import { createDecoyToken } from './introspection/token-endpoints.ts';
 import { pruneRevocations } from './governance/revocations.ts';
 import { expireRoleGrants } from './governance/role-grants.ts';
 import { ensureAdminModel } from './governance/admin-model.ts';
@@ -110,7 +109,6 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       passwords: await createPasswordVerifier(),
       events: options.events ?? auditSecurityEvents(audit, log),
       audit,
-      decoyToken: await createDecoyToken(keys.current(), issuer),
       now,
     });
     const drain = gracefulDrain(http);

@@ -34,7 +34,7 @@ async function input(ctx: Context, route: Route): Promise<{ body: unknown; query
 
 export function adminApi(deps: AdminDeps): Middleware {
   // Built exactly as the introspection endpoint's checker (src/app.ts).
-  const checker = createAccessTokenChecker({ keyring: deps.keyring, issuer: deps.issuer, policy: deps.policy, now: deps.now, decoy: deps.decoyToken });
+  const checker = createAccessTokenChecker({ keyring: deps.keyring, issuer: deps.issuer, policy: deps.policy, now: deps.now });
   const match = createRouter(ADMIN_ROUTES);
 
   return async (ctx, next) => {

@@ -32,6 +32,7 @@ const MAX_TOKEN_LENGTH = 8192;
 
 const WHY: Partial<Record<InactiveReason, string>> = {
   expired: 'the access token has expired',
+  not_yet_valid: 'the access token was issued in the future (its iat is ahead of the server clock)',
   wrong_audience: `the access token is not for ${ADMIN_AUDIENCE} (request one with resource=${ADMIN_AUDIENCE})`,
   invalid: 'the access token is invalid',
 };

@@ -29,9 +29,35 @@ export async function readJson(ctx: Context, maxBytes = MAX_BODY_BYTES): Promise
   } catch {
     throw new AppError('invalid_request', 'body: not valid UTF-8');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new AppError('invalid_request', `body: malformed JSON (${(err as Error).message})`);
+  }
+  refuseLoneSurrogates(value);
+  return value;
+}
+
+/**
+ * JSON escapes can spell a lone surrogate ("\ud83e") that valid UTF-8 cannot: Prisma's engine
+ * refuses such a string in any query (a 500, found by test/security/hostile-input.test.ts), and
+ * it has no faithful UTF-8 form to store. Refused here, naming the field, before any handler
+ * sees it. Iterative: the body limit allows nesting deeper than a recursive walk should go.
+ */
+function refuseLoneSurrogates(root: unknown): void {
+  const pending: [unknown, string][] = [[root, '']];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const [value, path] = item;
+    const here = path || 'body';
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) throw new AppError('invalid_request', `${here}: must be well-formed Unicode (it contains a lone surrogate)`);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value)) {
+        const at = path ? `${path}.${key}` : key;
+        if (!key.isWellFormed()) throw new AppError('invalid_request', `${here}: field names must be well-formed Unicode`);
+        pending.push([child, at]);
+      }
+    }
   }
 }

@@ -24,7 +24,6 @@ export interface AdminDeps {
   readonly keyring: Keyring;
   readonly master: MasterKey;
   readonly audit: AuditWriter;
-  readonly decoyToken: string;
   readonly now: () => number;
 }
 

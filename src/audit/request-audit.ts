@@ -58,6 +58,36 @@ export function auditSecurityEvents(writer: AuditWriter, log: Logger): SecurityE
   };
 }
 
+/**
+ * A provider middleware for RP-initiated logout (end_session_confirm): oidc-provider signs the
+ * person out inside its own route and offers only a fire-and-forget event, so the `logout`
+ * security event is recorded here, before the redirect leaves. Without this, sign-out was the
+ * one sign-in decision missing from the trail (test/integration/audit-events.test.ts).
+ */
+export function endSessionAudit(events: SecurityEventSink, log: Logger): Middleware {
+  return async (ctx, next) => {
+    await next();
+    const oidc = (ctx as unknown as Partial<KoaContextWithOIDC>).oidc;
+    // 303 is the confirmed sign-out; the session object keeps its accountId after destroy().
+    const accountId = oidc?.route === 'end_session_confirm' && ctx.status === 303 ? oidc.session?.accountId : undefined;
+    if (!accountId) return; // nobody was signed in: nothing ended
+    try {
+      await events.record({
+        type: 'logout',
+        actor: accountId,
+        clientId: oidc?.client?.clientId,
+        ip: ctx.ip,
+        requestId: String(ctx.state.requestId),
+        // logout=yes ends the govauth session too; without it only this app's part of it ends.
+        detail: { everywhere: Boolean(oidc?.params?.logout) },
+      });
+    } catch (err) {
+      // The person is signed out already; a failed record must not tell them otherwise.
+      log.error('audit record for a sign-out was lost', { err: (err as Error).message, requestId: ctx.state.requestId });
+    }
+  };
+}
+
 /** Which principal a token was issued to, for the access review's scope usage. */
 export function principalOf(sub: unknown, clientId: unknown): { type: 'user' | 'client'; id: string } | undefined {
   if (typeof sub === 'string' && sub.startsWith('usr_')) return { type: 'user', id: sub };

@@ -62,7 +62,7 @@ export async function runCli(
   if (!found) {
     const group = COMMANDS.some((c) => c.name.startsWith(`${argv[0]} `)) ? argv[0] : undefined;
     const hint = group ? helpText(group) : helpText();
-    return { code: 2, stdout: '', stderr: `govauth: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${hint}\n` };
+    return { code: 2, stdout: '', stderr: `govauth: unknown command "${printable(argv.slice(0, 2).join(' '))}"\n\n${hint}\n` };
   }
   const { command, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) return { code: 0, stdout: `usage: ${command.usage}\n  ${command.summary}\n`, stderr: '' };
@@ -122,11 +122,22 @@ export async function runCli(
   }
 }
 
+/**
+ * Messages quote what was typed, and land on a terminal: control characters are written as
+ * \u escapes (an argument carrying ESC sequences, C1 controls or a newline must not act on the
+ * operator's terminal or forge a line), and a quoted 100 kB argument is cut short. Found by
+ * test/security/cli-input.test.ts. `lines`: keep the newlines of a multi-line usage message.
+ */
+function printable(message: string, lines = false): string {
+  const shown = message.replace(lines ? /[^\P{Cc}\n]/gu : /\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return shown.length > 500 ? `${shown.slice(0, 500)}…` : shown;
+}
+
 function failure(err: unknown, command: Command): { code: number; stderr: string } {
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    return { code: 2, stderr: `govauth ${command.name}: ${(err as Error).message}\nusage: ${command.usage}\n` };
+    return { code: 2, stderr: `govauth ${command.name}: ${printable((err as Error).message, true)}\nusage: ${command.usage}\n` };
   }
-  if (isAppError(err)) return { code: 1, stderr: `govauth ${command.name}: ${err.message}\n` };
+  if (isAppError(err)) return { code: 1, stderr: `govauth ${command.name}: ${printable(err.message)}\n` };
   if (err instanceof ChainBroken) return { code: 3, stderr: `govauth ${command.name}: ${err.message}\n` };
   if (err instanceof ConfigError) return { code: 78, stderr: `govauth: ${err.message}\n` };
   if (err instanceof MasterKeyError || err instanceof KeyStoreError) return { code: 1, stderr: `govauth ${command.name}: ${err.message}\n` };
@@ -138,10 +149,16 @@ function failure(err: unknown, command: Command): { code: number; stderr: string
   if (/ECONNREFUSED|Can't reach database|connect/.test(message)) {
     return { code: 1, stderr: `govauth ${command.name}: cannot reach the database (${message.split('\n')[0]})\n` };
   }
-  return { code: 70, stderr: `govauth ${command.name}: internal error: ${message.split('\n')[0]}\n` };
+  // Prisma's messages start with a newline: show their first non-empty line.
+  return { code: 70, stderr: `govauth ${command.name}: internal error: ${printable(message.trim().split('\n')[0] ?? '')}\n` };
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/govauth') || process.argv[1]?.endsWith('govauth.js')) {
+  // `govauth audit export | head`: the reader has what it wanted; stop quietly, as Unix tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const result = await runCli(process.argv.slice(2), process.env, { stdout: (text) => void process.stdout.write(text) });
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);

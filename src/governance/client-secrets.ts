@@ -36,6 +36,11 @@ export class Semaphore {
 
 export interface SecretVerifier {
   verify(clientId: string, storedHash: string, presented: string): Promise<boolean>;
+  /**
+   * A secret presented for an unknown or disabled client: answers false as late as a wrong
+   * secret would, counting from `startedAt` (performance.now() when the request came in).
+   */
+  reject(startedAt?: number): Promise<false>;
   forget(clientId: string): void;
 }
 
@@ -48,19 +53,42 @@ export function createSecretVerifier(options: { concurrency?: number } = {}): Se
   const gate = new Semaphore(options.concurrency ?? 2);
   const digestOf = (presented: string): Buffer => createHmac('sha256', key).update(presented, 'utf8').digest();
 
+  // Every failed authentication takes as long as an argon2 verification, whatever the cause: an
+  // unknown or disabled client (reject), a wrong secret for a client in the cache (one HMAC) or
+  // for one never verified (argon2). Otherwise response time tells which client_ids exist and
+  // which are in use (test/security/client-authentication.test.ts measured 5 ms against 42 ms).
+  // The cheap failures wait on a timer instead of running a dummy argon2, so wrong guesses
+  // still cost no CPU. The target is a moving average of real verifications, gate wait included.
+  let argonMs: number | undefined;
+  const timedArgon2 = async (hash: string, presented: string): Promise<boolean> => {
+    const started = performance.now();
+    const ok = await gate.run(() => argon2.verify(hash, presented));
+    const ms = performance.now() - started; // not reached when a malformed hash throws at once
+    argonMs = argonMs === undefined ? ms : argonMs * 0.8 + ms * 0.2;
+    return ok;
+  };
+  let calibration: Promise<unknown> | undefined;
+  const failAfter = async (startedAt: number): Promise<false> => {
+    // Nothing measured yet (a fresh process): time one verification of a throwaway hash.
+    if (argonMs === undefined) await (calibration ??= hashSecret(newClientSecret()).then((h) => timedArgon2(h, 'calibration')).catch(() => undefined));
+    const left = (argonMs ?? 0) - (performance.now() - startedAt);
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+    return false;
+  };
+
   return {
     async verify(clientId, storedHash, presented) {
+      const startedAt = performance.now();
       const digest = digestOf(presented);
       const known = verified.get(clientId);
       // A client has exactly one valid secret, so once it is known any other value is wrong:
-      // no argon2 for wrong guesses either.
-      if (known?.hash === storedHash) return timingSafeEqual(known.digest, digest);
+      // no argon2 for wrong guesses either (only the wait above).
+      if (known?.hash === storedHash) return timingSafeEqual(known.digest, digest) || failAfter(startedAt);
       // Coalesce concurrent first verifications of the same (client, secret).
       const slot = `${clientId}\0${digest.toString('base64')}`;
       let result = pending.get(slot);
       if (!result) {
-        result = gate
-          .run(() => argon2.verify(storedHash, presented))
+        result = timedArgon2(storedHash, presented)
           .catch(() => false) // a malformed stored hash fails closed
           .then((ok) => {
             if (ok) verified.set(clientId, { hash: storedHash, digest });
@@ -69,8 +97,9 @@ export function createSecretVerifier(options: { concurrency?: number } = {}): Se
           .finally(() => pending.delete(slot));
         pending.set(slot, result);
       }
-      return result;
+      return (await result) || failAfter(startedAt);
     },
+    reject: (startedAt = performance.now()) => failAfter(startedAt),
     forget: (clientId) => void verified.delete(clientId),
   };
 }

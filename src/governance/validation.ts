@@ -61,6 +61,12 @@ export function checkAudience(value: string): string {
 export function checkRedirectUri(value: string): string {
   const url = URL.parse(value);
   if (!url || url.hash || value.includes('#')) throw invalid(`redirect URI ${JSON.stringify(value)} must be an absolute URI without a fragment`);
+  // The URL parser percent-encodes control characters and spaces, so they passed the check above
+  // and were stored raw (NUL, ESC included), found by test/security/cli-input.test.ts. A
+  // redirect URI is compared byte for byte (RFC 6749 §3.1.2.3): refuse what no client can send.
+  if (value.length > 2048 || /[\s\p{Cc}]/u.test(value) || !value.isWellFormed()) {
+    throw invalid('redirect URI must be at most 2048 characters, without spaces or control characters');
+  }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol === 'http:' && !loopback) throw invalid(`redirect URI ${value} must use https (http is only allowed on loopback)`);
   if (url.protocol === 'javascript:' || url.protocol === 'data:') throw invalid(`redirect URI ${value} uses a forbidden scheme`);

@@ -1,8 +1,10 @@
-// Is this JWT access token good, right now? Local signature verification (RS256 only, our keys
-// only, typ at+jwt, our issuer, not expired; jose never fetches jku/x5u), then the revocation
-// state and live policy, all from memory. Every token costs one RSA verification: a token that
-// fails to parse is checked against a decoy, so an unknown token and a revoked one take the
-// same work.
+// Is this JWT access token good, right now? Local signature verification (RS256 only, the keys
+// published in our JWKS only, typ at+jwt, our issuer, not expired, not issued in the future;
+// jose never fetches jku/x5u), then the revocation state and live policy, all from memory.
+// Every token costs exactly one RSA verification: one refused before its signature was checked
+// (unparseable, unknown kid, wrong alg) pays for a decoy's, so an unknown token and a revoked
+// one take the same work.
+import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { currentUserScopes, heldScopes } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
@@ -12,6 +14,7 @@ import { SIGNING_ALG } from '../keys/signing-keys.ts';
 export type InactiveReason =
   | 'invalid'
   | 'expired'
+  | 'not_yet_valid'
   | 'wrong_audience'
   | 'revoked_token'
   | 'revoked_grant'
@@ -30,23 +33,63 @@ export interface AccessTokenChecker {
   verifySignature(token: string): Promise<JWTPayload | undefined>;
 }
 
+// jose checks `iat` only together with maxTokenAge, so a token stamped ahead of our clock
+// passed. Principal revocations match `iat ≤ cutoff` (revocation-state.ts), so such a token (an
+// instance whose clock runs fast, or a stolen key) would outlive every `govauth revoke`. RFC 7519
+// §4.1.6 leaves rejecting it to us; the leeway covers NTP-level skew between instances and
+// iat's whole seconds (RFC 7519 §4.1.5 "some small leeway").
+const IAT_LEEWAY_SEC = 5;
+
 export const isUserSubject = (sub: unknown): sub is string => typeof sub === 'string' && sub.startsWith('usr_');
 
 const audienceMatches = (aud: JWTPayload['aud'], expected: string): boolean => (Array.isArray(aud) ? aud.includes(expected) : aud === expected);
 
-export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: string; policy: PolicyStore; now: () => number; decoy: string }): AccessTokenChecker {
+const b64url = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+interface Decoy {
+  readonly token: string;
+  /** Length of a base64url signature of the key's size: only those cost a full RSA operation. */
+  readonly signatureChars: number;
+}
+
+/**
+ * A token under `kid` with a random signature of the key's size, below the modulus (leading
+ * 0x01 byte), so OpenSSL does the whole modular exponentiation before refusing it.
+ */
+function decoyFor(kid: string, modulus: string | undefined): Decoy {
+  const signature = randomBytes(Buffer.from(modulus ?? '', 'base64url').length || 256);
+  signature[0] = 1;
+  const encoded = signature.toString('base64url');
+  return { token: `${b64url({ alg: SIGNING_ALG, typ: 'at+jwt', kid })}.${b64url({ decoy: true })}.${encoded}`, signatureChars: encoded.length };
+}
+
+/** Whether jose got as far as a full RSA verification before it refused `token`. */
+function paidForSignature(code: string, token: string, decoy: Decoy): boolean {
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' || code === 'ERR_JWT_EXPIRED') return true; // signature was good
+  // A signature of the wrong size is refused before any exponentiation.
+  return code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' && token.length - token.lastIndexOf('.') - 1 === decoy.signatureChars;
+}
+
+export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: string; policy: PolicyStore; now: () => number }): AccessTokenChecker {
   let jwks: JWTVerifyGetKey | undefined;
+  let decoy: Decoy = { token: '', signatureChars: 0 };
   let jwksFor = -1;
   const keys = (): JWTVerifyGetKey => {
-    // Rebuilt when the keyring changes (key rotation swaps it).
+    // Only what JWKS publishes: a withdrawn (emergency) or expired key must stop verifying here
+    // exactly as at a resource server. Rebuilt when the keyring changes; it is reloaded at every
+    // key transition (keyring-store.ts).
     if (jwksFor !== deps.keyring.version) {
-      jwks = createLocalJWKSet({ keys: deps.keyring.keys.map((k) => ({ ...k.publicJwk })) });
+      const published = new Set(deps.keyring.publishedKids());
+      const usable = deps.keyring.keys.filter((k) => published.has(k.kid));
+      jwks = createLocalJWKSet({ keys: usable.map((k) => ({ ...k.publicJwk })) });
+      const signing = usable.find((k) => k.kid === deps.keyring.signingKid()) ?? usable[0];
+      decoy = signing ? decoyFor(signing.kid, (signing.publicJwk as { n?: string }).n) : decoy;
       jwksFor = deps.keyring.version;
     }
     return jwks as JWTVerifyGetKey;
   };
 
-  const verify = async (token: string, checkExpiry: boolean): Promise<{ payload: JWTPayload } | { error: 'invalid' | 'expired' }> => {
+  const verify = async (token: string, checkExpiry: boolean): Promise<{ payload: JWTPayload } | { error: 'invalid' | 'expired' | 'not_yet_valid' }> => {
     try {
       const { payload } = await jwtVerify(token, keys(), {
         issuer: deps.issuer,
@@ -55,11 +98,13 @@ export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: strin
         requiredClaims: ['jti', 'iat', 'exp', 'client_id', 'sub', 'aud'],
         currentDate: new Date(checkExpiry ? deps.now() : 0),
       });
+      if (checkExpiry && Number(payload.iat) > deps.now() / 1000 + IAT_LEEWAY_SEC) return { error: 'not_yet_valid' };
       return { payload };
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_JWT_EXPIRED') return { error: 'expired' };
-      // Same RSA work as for a well-formed token: verify the decoy (result ignored).
-      await jwtVerify(deps.decoy, keys(), { currentDate: new Date(0) }).catch(() => undefined);
+      const code = (err as { code?: string }).code ?? '';
+      if (code === 'ERR_JWT_EXPIRED') return { error: 'expired' };
+      // Refused before any RSA work: do the one verification a well-formed token costs.
+      if (!paidForSignature(code, token, decoy)) await jwtVerify(decoy.token, keys(), { algorithms: [SIGNING_ALG] }).catch(() => undefined);
       return { error: 'invalid' };
     }
   };

@@ -52,7 +52,11 @@ export async function authenticateClient(ctx: Context, form: Record<string, stri
   }
   if (!id) throw unauthorized(ctx, 'client authentication is required');
   const client = deps.policy.snapshot().clients.get(id);
-  if (!client || client.disabled) throw unauthorized(ctx, 'client authentication failed');
+  if (!client || client.disabled) {
+    // As slow as a wrong secret, so timing does not tell which client_ids exist.
+    if (secret) await deps.verifier.reject();
+    throw unauthorized(ctx, 'client authentication failed');
+  }
   if (client.secretHash === null) {
     if (secret !== undefined || !options.allowPublic) throw unauthorized(ctx, 'client authentication failed');
     return client;

@@ -217,12 +217,4 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
   };
 }
 
-/** A syntactically valid, correctly signed JWT used to equalise verification work. */
-export async function createDecoyToken(keyring: Keyring, issuer: string): Promise<string> {
-  const kid = keyring.signingKid();
-  const jwk = keyring.privateJwks().find((k) => k.kid === kid);
-  if (!jwk) throw new TypeError('no signing key');
-  return new SignJWT({ decoy: true }).setProtectedHeader({ alg: SIGNING_ALG, typ: 'decoy', kid }).setIssuer(issuer).sign(await importJWK(jwk, SIGNING_ALG));
-}
-
 export { isUserSubject };

@@ -12,11 +12,13 @@ import type { MasterKey } from '../keys/master-key.ts';
 import type { Logger } from '../log/logger.ts';
 import { createExtraTokenClaims, createFindAccount } from './accounts-and-claims.ts';
 import { createAdapterFactory, type GrantRevokedHook } from './oidc-adapter.ts';
-import { createResourceIndicators } from './resource-indicators.ts';
+import { createResourceIndicators, createRotateRefreshToken } from './resource-indicators.ts';
 import { createTtl } from './token-lifetimes.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { tokenRateLimit } from './token-rate-limit.ts';
+import { formPostPage } from './form-post-page.ts';
+import { tokenErrorCodes } from './token-error-codes.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -41,6 +43,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { config, log, keyring, policy, views } = deps;
   const defaults = { accessTokenTtl: config.accessTokenTtl, defaultResource: config.defaultResource };
   const snapshotClient = (id: string | undefined) => (id ? policy.snapshot().clients.get(id) : undefined);
+  const indicators = { policy, defaults, now: deps.now, signingKid: () => keyring.signingKid(), mfaMaxAge: config.signIn.mfaMaxAge };
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps),
@@ -67,17 +70,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     // UserInfo is off (every access token is a JWT for a resource), so scope claims such as
     // email go into the ID token.
     conformIdTokenClaims: false,
-    rotateRefreshToken: true, // every use rotates; reuse of a used one revokes the grant (RFC 9700 §4.14.2)
+    // Every use rotates; reuse of a used one revokes the grant (RFC 9700 §4.14.2). A refresh
+    // whose scope would leave the access token empty is refused first (resource-indicators.ts).
+    rotateRefreshToken: createRotateRefreshToken(indicators),
     features: {
       devInteractions: { enabled: false }, // it accepts any username and password
       clientCredentials: { enabled: true },
-      resourceIndicators: createResourceIndicators({
-        policy,
-        defaults,
-        now: deps.now,
-        signingKid: () => keyring.signingKid(),
-        mfaMaxAge: config.signIn.mfaMaxAge,
-      }),
+      resourceIndicators: createResourceIndicators(indicators),
       // govauth serves introspection and revocation itself: oidc-provider's endpoints reject JWT
       // access tokens (lib/shared/reject_structured_tokens.js).
       introspection: { enabled: false },
@@ -108,6 +107,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     // oidc-provider's default error page inlines markup and loads Google Fonts.
     renderError(ctx, out) {
+      // RFC 6749 §5.2: token endpoint errors are JSON. oidc-provider renders this page instead
+      // for a client whose Accept header prefers HTML (found by test/security/fuzz.test.ts).
+      if (ctx.oidc?.route === 'token') {
+        ctx.body = out;
+        return;
+      }
       htmlHeaders(ctx);
       ctx.type = 'html';
       ctx.body = views.html('error', { title: 'Sign-in could not continue', message: out.error_description ?? 'The request was refused.', code: out.error });
@@ -125,6 +130,23 @@ export function createProvider(deps: ProviderDeps): Provider {
     await limitToken(this.clientId);
     return true;
   };
+
+  // An unknown or disabled client_id fails before compareClientSecret ("client not found"):
+  // answer as late as a wrong secret does, so timing does not tell which client_ids exist
+  // (client-secrets.ts). Only when a secret was presented: without one, no argon2 runs anyway.
+  provider.use(async (ctx, next) => {
+    const startedAt = performance.now();
+    await next();
+    const { oidc } = ctx as Partial<KoaContextWithOIDC>; // absent when no protocol route matched
+    const secretSent = Boolean(oidc?.params?.client_secret) || /^basic /i.test(ctx.get('authorization'));
+    if (ctx.status === 401 && secretSent && oidc && !oidc.client && (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_client') {
+      await deps.verifier.reject(startedAt);
+    }
+  });
+
+  // Inside the timing padding above, which then sees the 401 invalid_client it produces.
+  provider.use(tokenErrorCodes()); // RFC 6749 §5.2 codes where oidc-provider differs
+  provider.use(formPostPage(views, deps.issuer)); // no provider page with inline script (form-post-page.ts)
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     ctx.state.serverError = err; // rewritten to 503 below when the database is the cause

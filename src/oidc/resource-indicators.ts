@@ -14,8 +14,10 @@ import {
   decideClientCredentials,
   defaultAudienceFor,
   isHighSensitivity,
+  type ClientDef,
   type PolicyDefaults,
   type TokenDecision,
+  type UserDef,
 } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
@@ -67,6 +69,50 @@ export function grantSource(ctx: KoaContextWithOIDC): { acr?: string; amr?: stri
   return entities.AuthorizationCode ?? entities.RefreshToken;
 }
 export const decisionFor = (ctx: object): TokenDecision | undefined => decisions.get(ctx);
+
+/** What the person may get for `audience` now: their role scopes, high-sensitivity ones only with a recent second factor. */
+function allowedUserScopes(deps: ResourceIndicatorDeps, user: UserDef, def: ClientDef, audience: string, source: ReturnType<typeof grantSource>) {
+  const snapshot = deps.policy.snapshot();
+  const { scopes, held } = currentUserScopes(snapshot, user, def, audience, deps.now());
+  const fresh = mfaFresh(source?.amr, source?.authTime, deps.mfaMaxAge, deps.now());
+  return { allowed: scopes.filter((s) => fresh || !isHighSensitivity(snapshot, s)), held };
+}
+
+/**
+ * oidc-provider's `rotateRefreshToken`: always rotate, but first refuse a refresh whose `scope`
+ * would leave the access token empty. oidc-provider only checks requested ⊆ granted, so
+ * `scope=openid`, or a scope whose role was removed since consent, got a 200 with an API access
+ * token carrying no scope at all. That is invalid_scope (RFC 6749 §5.2, §6: the requested scope
+ * exceeds what the resource owner grants now), as for client_credentials. It is checked here
+ * because this hook runs after reuse detection and before the refresh token is consumed
+ * (lib/actions/grants/refresh_token.js); refusing later, in getResourceServerInfo, would use
+ * up the refresh token and make the client's next attempt look like reuse (RFC 9700 §4.14.2).
+ */
+export function createRotateRefreshToken(deps: ResourceIndicatorDeps) {
+  return (ctx: KoaContextWithOIDC): true => {
+    const raw = ctx.oidc.params?.scope;
+    const rt = ctx.oidc.entities.RefreshToken;
+    const param = ctx.oidc.params?.resource;
+    // A resource outside the grant is refused here too, for the same reason: oidc-provider would
+    // answer invalid_target only after consuming the refresh token (RFC 8707 §2.2).
+    if (rt && typeof param === 'string' && !rt.resourceIndicators.has(param)) {
+      throw new errors.InvalidTarget('the resource is not part of this grant');
+    }
+    if (typeof raw !== 'string' || !rt?.accountId) return true;
+    const granted = [rt.resource ?? []].flat();
+    const audience = typeof param === 'string' ? param : granted.length === 1 ? granted[0] : undefined;
+    const user = deps.policy.user(rt.accountId);
+    const def = deps.policy.snapshot().clients.get(ctx.oidc.client?.clientId ?? '');
+    // Anything else wrong (no single granted resource, a disabled person) is refused further on.
+    if (!audience || !rt.resourceIndicators.has(audience) || !user || user.disabled || !def) return true;
+    const requested = raw.split(' ');
+    const { allowed } = allowedUserScopes(deps, user, def, audience, rt);
+    if (!allowed.some((s) => requested.includes(s) && rt.scopes.has(s))) {
+      throw new errors.InvalidScope('none of the requested scopes is granted to this account for the resource', raw);
+    }
+    return true;
+  };
+}
 
 export function createResourceIndicators(deps: ResourceIndicatorDeps) {
   const { policy, defaults, now } = deps;
@@ -132,9 +178,7 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
         // delete that principal's codes, refresh tokens and grants outright (revocations.ts),
         // so whatever still exists was created after them.
         const presented = (ctx.oidc.entities.RotatedRefreshToken ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.AuthorizationCode) as { iat?: number } | undefined;
-        const { scopes, held } = currentUserScopes(snapshot, user, def, resourceIndicator, now());
-        const fresh = mfaFresh(source?.amr, source?.authTime, deps.mfaMaxAge, now());
-        const allowed = scopes.filter((s) => fresh || !isHighSensitivity(snapshot, s));
+        const { allowed, held } = allowedUserScopes(deps, user, def, resourceIndicator, source);
         const granted = allowed.filter((s) => source?.scopes?.has(s) ?? true);
         if (!granted.length) throw new errors.InvalidGrant('the account no longer holds any of the granted scopes for this resource');
         const roles = contributingRoles(held, granted);

@@ -110,9 +110,10 @@ describe('client authentication', () => {
     const unknown = await tokenRequest(t.url, { grant_type: 'client_credentials' }, { basic: { client_id: 'cl_unknown', client_secret: 'x' } });
     expect(unknown.status).toBe(401);
     expect(unknown.body.error).toBe('invalid_client');
+    // RFC 6749 §5.2: "no client authentication included" is invalid_client too.
     const none = await tokenRequest(t.url, { grant_type: 'client_credentials' });
-    expect(none.status).toBe(400);
-    expect(none.body.error).toBe('invalid_request');
+    expect(none.status).toBe(401);
+    expect(none.body.error).toBe('invalid_client');
   });
 
   it('stops the old secret at once after rotation and accepts the new one', async () => {
@@ -142,7 +143,7 @@ describe('client authentication', () => {
     await t.server.policy.sync();
     const res = await tokenRequest(t.url, { grant_type: 'client_credentials' }, { basic: rs });
     expect(res.status).toBe(400);
-    expect(['unauthorized_client', 'invalid_request']).toContain(res.body.error);
+    expect(res.body.error).toBe('unauthorized_client');
   });
 });
 
