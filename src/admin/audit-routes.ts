@@ -1,13 +1,16 @@
 // /audit, /audit/verify, /review: proving who could do what and who did what (as `govauth
 // audit tail|verify` and `govauth review`). Read scope: auditors need no power to change.
+// /audit/prune is retention (as `govauth audit prune`): govauth.admin only, and recorded in
+// the chain it shortens.
 import { z } from 'zod';
-import { verifyAuditChain } from '../audit/audit-chain.ts';
+import { pruneAuditTrail, verifyAuditChain } from '../audit/audit-chain.ts';
 import { tailAuditEvents } from '../audit/audit-query.ts';
 import { reviewAccess } from '../governance/access-review.ts';
-import { parseInstant } from '../governance/durations.ts';
+import { parseInstant, retentionCutoff } from '../governance/durations.ts';
+import { governed } from './input.ts';
 import { route } from './route.ts';
 import { instant, queryBool, queryInt } from './schemas.ts';
-import { accessReview, auditEventView, chainVerification } from './views.ts';
+import { accessReview, auditEventView, auditPruned, chainVerification } from './views.ts';
 
 const auditQuery = z.strictObject({
   since: instant.optional().describe('Records at or after this time (ISO 8601, or a duration ago such as 7d)'),
@@ -16,6 +19,14 @@ const auditQuery = z.strictObject({
   actor: z.string().min(1).max(256).optional().describe('Who acted: a client_id, a user id, cli, system'),
   subject: z.string().min(1).max(512).optional().describe('What was acted on'),
   limit: queryInt(1, 1000, 'How many of the most recent matching records').optional(),
+});
+
+const pruneBody = z.strictObject({
+  older_than: z
+    .string()
+    .max(16)
+    .superRefine(governed((v) => retentionCutoff(v, 0, 'older_than'), 'older_than'))
+    .describe('Delete the records older than this: a duration such as 400d or 52w (at most 36500 days)'),
 });
 
 const reviewQuery = z.strictObject({
@@ -47,6 +58,14 @@ export const auditRoutes = [
       return r.ok
         ? { ok: true as const, records: r.records, first: r.first ?? null, last: r.last ?? null }
         : { ok: false as const, records: r.records, broken_at: r.brokenAt, problem: r.problem };
+    },
+  }),
+  route({
+    method: 'POST', path: '/audit/prune', operationId: 'pruneAudit', summary: 'Retention: delete audit records older than a duration; the chain stays verifiable from the anchor the pruning records', tag: 'audit', access: 'write',
+    body: pruneBody, response: auditPruned,
+    async handle({ deps, body, actor }) {
+      const before = retentionCutoff(body.older_than, deps.now(), 'older_than');
+      return { removed: await pruneAuditTrail(deps.db, before, actor), before: before.toISOString() };
     },
   }),
   route({

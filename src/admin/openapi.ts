@@ -21,6 +21,7 @@ const PARAMS: Record<string, string> = {
   id: 'The client_id',
   email: 'The email address (URL-encoded)',
   role: 'The role name',
+  kid: 'The key id (kid), as GET /keys lists it',
 };
 
 const ERRORS: Record<number, [string, string]> = {
@@ -28,7 +29,7 @@ const ERRORS: Record<number, [string, string]> = {
   401: ['Unauthorized', 'No access token, or one that is invalid, expired, revoked or not for the admin API'],
   403: ['Forbidden', 'The token lacks the scope this operation needs'],
   404: ['NotFound', 'No such object'],
-  409: ['Conflict', 'It already exists'],
+  409: ['Conflict', 'It already exists, or the current state does not allow the change (withdrawing the only signing key)'],
   413: ['PayloadTooLarge', `The body exceeds ${MAX_BODY_BYTES} bytes`],
   415: ['UnsupportedMediaType', 'The body is not application/json'],
 };
@@ -59,7 +60,8 @@ function operation(route: Route): Json {
     summary: route.summary,
     tags: [route.tag],
     ...(parameters.length && { parameters }),
-    ...(route.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }),
+    // A body that may be left out (POST /keys/rotate) is an optional request body.
+    ...(route.body && { requestBody: { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }),
     responses: {
       [String(route.status ?? 200)]: { description: route.summary, content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
       ...Object.fromEntries(statuses.map((s) => [String(s), ref(s)])),
@@ -70,7 +72,7 @@ function operation(route: Route): Json {
 }
 
 const SCOPE_DOCS = {
-  [ADMIN_SCOPE]: 'Every operation: change scopes, resources, roles, clients, people, role grants and revocations; read everything',
+  [ADMIN_SCOPE]: 'Every operation: change scopes, resources, roles, clients, people, role grants, revocations, signing keys and audit retention; read everything',
   [AUDIT_READ_SCOPE]: 'Read-only operations: lists, the audit trail and its verification, the access review',
 };
 

@@ -4,6 +4,7 @@ import { auditRoutes } from './audit-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { clientRoutes } from './client-routes.ts';
 import { roleGrantRoutes } from './grant-routes.ts';
+import { keyRoutes } from './key-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { revocationRoutes } from './revocation-routes.ts';
 import { route, type Route } from './route.ts';
@@ -27,4 +28,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...revocationRoutes, ...auditRoutes, openApiRoute];
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...revocationRoutes, ...keyRoutes, ...auditRoutes, openApiRoute];

@@ -10,6 +10,7 @@ import type { ClientCredentialsView, ClientView } from '../governance/client-reg
 import type { RevocationView } from '../governance/revocations.ts';
 import type { RoleGrantView } from '../governance/role-grants.ts';
 import type { UserView } from '../governance/user-registry.ts';
+import type { KeyView } from '../keys/key-rotation.ts';
 
 const isoTime = z.string().describe('ISO 8601 time (UTC)');
 const roleHeld = z.strictObject({ role: z.string(), expires_at: isoTime.nullable() });
@@ -99,6 +100,21 @@ export const chainVerification = z.union([
   z.strictObject({ ok: z.literal(true), records: z.number().int(), first: z.number().int().nullable(), last: z.number().int().nullable() }),
   z.strictObject({ ok: z.literal(false), records: z.number().int(), broken_at: z.number().int(), problem: z.string() }),
 ]);
+
+export const auditPruned = z.strictObject({
+  removed: z.number().int().describe('How many records were deleted (0: none was that old, and nothing is recorded)'),
+  before: isoTime.describe('The cut-off: records before it were deleted'),
+});
+
+export const keyView = z.strictObject({
+  kid: z.string().describe('The key id (RFC 7638 thumbprint), the kid of the tokens it signs'),
+  alg: z.string(),
+  state: z.enum(['pending', 'active', 'retired', 'expired']).describe('pending: published, not signing yet; active: signing; retired: published for the tokens it signed; expired: out of JWKS'),
+  created_at: isoTime,
+  activates_at: isoTime.describe('Signs from this time'),
+  retires_at: isoTime.nullable().describe('Stops signing at this time'),
+  expires_at: isoTime.nullable().describe('Leaves JWKS at this time'),
+}) satisfies z.ZodType<KeyView>;
 
 const findingKind = z.enum(['unused_scope', 'never_used_scope', 'high_sensitivity_without_mfa', 'grant_expiring_soon']);
 

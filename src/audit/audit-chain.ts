@@ -197,7 +197,7 @@ export async function verifyAuditChain(db: Database, batch = 2000, checkpoint?: 
  * Deletes records older than `before` and moves the anchor to the last deleted one; the
  * pruning itself is recorded in the chain. Verification keeps working from the anchor.
  */
-export async function pruneAuditTrail(db: Database, before: Date, by: { actorType: ActorType; actor?: string }): Promise<number> {
+export async function pruneAuditTrail(db: Database, before: Date, by: Actor): Promise<number> {
   return db.prisma.$transaction(async (tx) => {
     await lockAuditChain(db, tx);
     const last = await tx.auditEvent.findFirst({ where: { at: { lt: before } }, orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });

@@ -3,16 +3,21 @@ import { AppError } from '../errors/app-error.ts';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 export const MAX_DURATION_MS = 366 * 86_400_000;
+/** Audit retention runs to years: the 100 years GOVAUTH_AUDIT_RETENTION_DAYS allows. */
+export const MAX_RETENTION_MS = 36_500 * 86_400_000;
 
-export function parseDuration(raw: string, what = 'duration'): number {
+export function parseDuration(raw: string, what = 'duration', maxMs = MAX_DURATION_MS): number {
   const match = /^(\d{1,6})\s*([smhdw])$/.exec(raw.trim());
   const n = Number(match?.[1]);
   const unit = UNIT_MS[match?.[2] ?? ''];
   if (!match || !unit || n < 1) throw new AppError('invalid_request', `${what} must look like 90s, 15m, 8h, 7d or 2w (got ${JSON.stringify(raw)})`);
   const ms = n * unit;
-  if (ms > MAX_DURATION_MS) throw new AppError('invalid_request', `${what} must be at most 366 days`);
+  if (ms > maxMs) throw new AppError('invalid_request', `${what} must be at most ${maxMs / 86_400_000} days`);
   return ms;
 }
+
+/** The cut-off of an audit prune (CLI and admin API): records older than `olderThan` go. */
+export const retentionCutoff = (olderThan: string, now: number, what: string): Date => new Date(now - parseDuration(olderThan, what, MAX_RETENTION_MS));
 
 /** An ISO 8601 instant, or a duration before now ("7d" = seven days ago). */
 export function parseInstant(raw: string, now: number, what = 'time'): Date {

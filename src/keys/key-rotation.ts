@@ -41,6 +41,9 @@ export async function listKeys(db: Database, master: MasterKey, now = Date.now()
   }));
 }
 
+/** Longest pre-publication delay (GOVAUTH_KEY_PREPUBLISH, --prepublish, the admin API). */
+export const MAX_PREPUBLISH_SECONDS = 30 * 86_400;
+
 export interface RotateOptions {
   readonly prepublishSeconds: number;
   readonly now?: number;
@@ -50,7 +53,9 @@ export interface RotateOptions {
 
 /** Rotates; returns the new kid, or undefined when a scheduled rotation was not due. */
 export async function rotateSigningKey(db: Database, master: MasterKey, options: RotateOptions, by: Actor): Promise<string | undefined> {
-  if (!Number.isSafeInteger(options.prepublishSeconds) || options.prepublishSeconds < 0) throw new AppError('invalid_request', 'the pre-publication delay must be a whole number of seconds ≥ 0');
+  if (!Number.isSafeInteger(options.prepublishSeconds) || options.prepublishSeconds < 0 || options.prepublishSeconds > MAX_PREPUBLISH_SECONDS) {
+    throw new AppError('invalid_request', `the pre-publication delay must be a whole number of seconds from 0 to ${MAX_PREPUBLISH_SECONDS}`);
+  }
   const now = options.now ?? Date.now();
   const material = await newSigningKeyMaterial();
   const activateAt = new Date(now + options.prepublishSeconds * 1000);
@@ -98,7 +103,9 @@ export async function withdrawSigningKey(db: Database, kid: string, by: Actor, n
     const key = keys.find((k) => k.kid === kid);
     if (!key) throw new AppError('not_found', `no signing key ${kid}`);
     const others = keys.filter((k) => k.kid !== kid && k.activateAt.getTime() <= now && (k.retireAt === null || k.retireAt.getTime() > now));
-    if (!others.length) throw new AppError('conflict', `key ${kid} is the only one signing: run govauth keys rotate --prepublish 0 first`);
+    if (!others.length) {
+      throw new AppError('conflict', `key ${kid} is the only one signing: run govauth keys rotate --prepublish 0 first (admin API: POST /admin/v1/keys/rotate with {"prepublish":0})`);
+    }
     await tx.signingKey.update({ where: { kid }, data: { retireAt: new Date(now), expireAt: new Date(now) } });
     return { result: undefined, changes: [{ kind: 'key', key: kid }], audit: [adminEvent(by, 'key.withdraw', kid, { state: 'published' }, { state: 'expired' })] };
   });

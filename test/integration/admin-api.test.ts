@@ -5,8 +5,6 @@
 // what is actually served.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRouter } from '../../src/admin/router.ts';
-import { ADMIN_ROUTES } from '../../src/admin/routes.ts';
 import type { AuditEventView } from '../../src/audit/audit-query.ts';
 import type { ReviewEntry } from '../../src/governance/access-review.ts';
 import type { ResourceView, RoleView, ScopeView } from '../../src/governance/catalog.ts';
@@ -16,10 +14,9 @@ import type { RoleGrantView } from '../../src/governance/role-grants.ts';
 import type { UserView } from '../../src/governance/user-registry.ts';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { ADMIN, callAdmin, createAdminBots, tokenFor as tokenAt, type Answer, type CallOptions } from '../helpers/admin-http.ts';
 
-const ADMIN = 'urn:govauth:admin';
 const MODELS = 'https://models.example';
-const match = createRouter(ADMIN_ROUTES);
 
 let t: TestServer;
 let adminBot: ClientCreds;
@@ -36,34 +33,9 @@ type Body = Partial<{
   ok: boolean; first: number; principals: ReviewEntry[]; unused_days: number; error: string; error_description: string;
 }>;
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Body;
-}
-
-async function call(token: string | undefined, method: string, path: string, body?: unknown, init: { headers?: Record<string, string>; raw?: RequestInit['body'] } = {}): Promise<Answer> {
-  const res = await fetch(`${t.url}/admin/v1${path}`, {
-    method,
-    headers: { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }), ...init.headers },
-    body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-  });
-  const text = await res.text();
-  const json = (text ? JSON.parse(text) : {}) as Body;
-  if (res.ok && method !== 'HEAD') {
-    const m = match(method, new URL(res.url).pathname);
-    if (m.kind !== 'route') throw new Error(`no route matched ${method} ${path}`);
-    m.route.response.parse(json); // throws on any field the schema does not declare, or lacks
-  }
-  return { status: res.status, headers: res.headers, body: json };
-}
-const admin = (method: string, path: string, body?: unknown): Promise<Answer> => call(adminToken, method, path, body);
-
-async function tokenFor(creds: ClientCreds, resource = ADMIN): Promise<string> {
-  const res = await tokenRequest(t.url, { grant_type: 'client_credentials', resource }, { basic: creds });
-  if (res.status !== 200) throw new Error(`token request failed: ${JSON.stringify(res.body)}`);
-  return String(res.body.access_token);
-}
+const call = (token: string | undefined, method: string, path: string, body?: unknown, init?: CallOptions): Promise<Answer<Body>> => callAdmin<Body>(t.url, token, method, path, body, init);
+const admin = (method: string, path: string, body?: unknown): Promise<Answer<Body>> => call(adminToken, method, path, body);
+const tokenFor = (creds: ClientCreds, resource = ADMIN): Promise<string> => tokenAt(t.url, creds, resource);
 
 async function introspect(token: string, rs: ClientCreds): Promise<Record<string, unknown>> {
   const res = await fetch(`${t.url}/token/introspection`, {
@@ -79,9 +51,7 @@ const u = encodeURIComponent;
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
-  adminBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'ops-bot', '--grant', 'client_credentials', '--roles', 'govauth-admin');
-  auditorBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'audit-bot', '--grant', 'client_credentials', '--roles', 'govauth-auditor');
-  await t.server.policy.sync();
+  ({ adminBot, auditorBot } = await createAdminBots(t));
   adminToken = await tokenFor(adminBot);
   auditorToken = await tokenFor(auditorBot);
 });
@@ -459,7 +429,8 @@ describe('OpenAPI document', () => {
     'GET /users/{email}/roles', 'POST /users/{email}/roles', 'DELETE /users/{email}/roles/{role}',
     'GET /clients/{id}/roles', 'POST /clients/{id}/roles', 'DELETE /clients/{id}/roles/{role}',
     'GET /revocations', 'POST /revocations',
-    'GET /audit', 'GET /audit/verify', 'GET /review',
+    'GET /keys', 'POST /keys/rotate', 'POST /keys/{kid}/withdraw',
+    'GET /audit', 'GET /audit/verify', 'POST /audit/prune', 'GET /review',
     'GET /openapi.json',
   ];
 

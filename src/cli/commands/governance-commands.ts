@@ -3,7 +3,7 @@
 import { pruneAuditTrail, verifyAuditChain, type Checkpoint } from '../../audit/audit-chain.ts';
 import { exportAuditEvents, tailAuditEvents } from '../../audit/audit-query.ts';
 import { reviewAccess } from '../../governance/access-review.ts';
-import { parseDuration, parseInstant } from '../../governance/durations.ts';
+import { parseDuration, parseInstant, retentionCutoff } from '../../governance/durations.ts';
 import { grantRole, listRoleGrants, removeRoleGrant, type Principal, type RoleGrantView } from '../../governance/role-grants.ts';
 import { flag, int, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
@@ -132,8 +132,8 @@ export const governanceCommands: Command[] = [
     options: { 'older-than': { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
-      const before = new Date(Date.now() - parseDuration(required(values, 'older-than'), '--older-than'));
-      const removed = await pruneAuditTrail(await ctx.db(), before, { actorType: 'cli', actor: ctx.actor.actor });
+      const before = retentionCutoff(required(values, 'older-than'), Date.now(), '--older-than');
+      const removed = await pruneAuditTrail(await ctx.db(), before, ctx.actor);
       return { json: { removed, before: before.toISOString() }, text: `removed ${removed} audit records older than ${before.toISOString()}` };
     },
   },

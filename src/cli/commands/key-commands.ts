@@ -1,6 +1,6 @@
 // govauth keys …: signing keys and their rotation.
 import { loadConfig } from '../../config/load-config.ts';
-import { listKeys, rotateSigningKey, withdrawSigningKey } from '../../keys/key-rotation.ts';
+import { listKeys, MAX_PREPUBLISH_SECONDS, rotateSigningKey, withdrawSigningKey } from '../../keys/key-rotation.ts';
 import { int, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
 
@@ -30,7 +30,7 @@ export const keyCommands: Command[] = [
     positionals: [],
     async run({ values }, ctx) {
       const prepublishSeconds = int(values, 'prepublish') ?? loadConfig(ctx.env).keys.prepublishSeconds;
-      if (prepublishSeconds > 30 * 86_400) throw new UsageError('--prepublish must be at most 2592000 seconds (30 days)');
+      if (prepublishSeconds > MAX_PREPUBLISH_SECONDS) throw new UsageError(`--prepublish must be at most ${MAX_PREPUBLISH_SECONDS} seconds (30 days)`);
       const kid = await rotateSigningKey(await ctx.db(), await ctx.master(), { prepublishSeconds }, ctx.actor);
       const activates = new Date(Date.now() + prepublishSeconds * 1000).toISOString();
       return {
