@@ -28,7 +28,11 @@ export function createTtl(deps: { config: Config; policy: PolicyStore; now: () =
       return tokenLifetime(snapshot, resource, (token.scope ?? '').split(' ').filter(Boolean), defaults, now(), held);
     },
     RefreshToken(_ctx, token) {
-      const started = typeof token.iiat === 'number' ? token.iiat : nowSec();
+      // The chain ends with the sign-in (auth_time), not max-age after this authorization:
+      // iiat alone let an app that re-authorized late in a session (consent only, no
+      // password) hold a chain up to twice the max age (test/integration/token-lifetimes.test.ts).
+      const issued = typeof token.iiat === 'number' ? token.iiat : nowSec();
+      const started = typeof token.authTime === 'number' ? Math.min(issued, token.authTime) : issued;
       return atLeastOne(Math.min(refreshTokenTtl, sessionMaxAge - (nowSec() - started)));
     },
     Grant: sessionMaxAge,
