@@ -66,6 +66,25 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * How a bad value is quoted back: never a secret (the master key; a database password), since
+ * start-up errors land in logs that many people read.
+ */
+function shownValue(name: string, raw: string): string {
+  if (name === 'GOVAUTH_MASTER_KEY') return `(hidden, ${raw.length} characters)`;
+  let shown = raw;
+  if (name === 'DATABASE_URL') {
+    const url = URL.parse(raw);
+    if (url?.password) {
+      url.password = '***';
+      shown = url.href;
+    } else if (!url && raw.includes('@')) {
+      return '(hidden: not a URL, and it may hold a password)';
+    }
+  }
+  return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown);
+}
+
 export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const problems: string[] = [];
   const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => {
@@ -75,7 +94,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       return parse(raw);
     } catch (err) {
       if (!(err instanceof EnvValueError)) throw err;
-      problems.push(`${name}=${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}: ${err.message}`);
+      problems.push(`${name}=${shownValue(name, raw)}: ${err.message}`);
       return fallback;
     }
   };

@@ -163,7 +163,12 @@ describe('govauth revoke', () => {
     expect(revocations.map((r) => r.kind)).toEqual(expect.arrayContaining(['token', 'grant', 'client', 'role', 'user']));
     expect((await t.cli('revoke', '--user', 'ghost@example.com')).stderr).toMatch(/no user ghost@example.com/);
     expect((await t.cli('revoke', '--role', 'ghost')).stderr).toMatch(/no role named ghost/);
-    expect((await t.cli('revoke')).stderr).toMatch(/exactly one of --user, --client, --role, --grant/);
+    const none = await t.cli('revoke');
+    expect(none.code).toBe(2); // a usage mistake, as documented
+    expect(none.stderr).toMatch(/exactly one of --user, --client, --role, --grant/);
+    const two = await t.cli('revoke', '--user', 'a@example.com', '--role', 'admin');
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/exactly one of .*\(got --user, --role\)/);
   });
 
   it('keeps every revocation across a restart', async () => {

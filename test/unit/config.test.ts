@@ -39,4 +39,21 @@ describe('loadConfig', () => {
     const ok = loadConfig({ NODE_ENV: 'production', GOVAUTH_MASTER_KEY: 'a'.repeat(64), GOVAUTH_ISSUER: 'https://auth.example', GOVAUTH_TRUST_PROXY: 'true' });
     expect(ok.issuer).toBe('https://auth.example');
   });
+
+  it('never quotes a secret back: the master key is hidden, a database password masked', () => {
+    const problems = (env: Record<string, string>): string => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as ConfigError).problems.join('\n');
+      }
+      throw new Error('expected a ConfigError');
+    };
+    const key = problems({ GOVAUTH_MASTER_KEY: 'hunter2-not-32-bytes' });
+    expect(key).toMatch(/GOVAUTH_MASTER_KEY=\(hidden, 20 characters\): .*32 random bytes/);
+    expect(key).not.toContain('hunter2');
+    const db = problems({ DATABASE_URL: 'mysql://admin:s3cret@db.example/govauth' });
+    expect(db).toMatch(/DATABASE_URL="mysql:\/\/admin:\*\*\*@db\.example\/govauth"/);
+    expect(db).not.toContain('s3cret');
+  });
 });

@@ -1,7 +1,7 @@
 // govauth revoke … / govauth revocations list: instant governance revocation.
 import { loadConfig } from '../../config/load-config.ts';
 import { listRevocations, revokePrincipal } from '../../governance/revocations.ts';
-import { str, type Command } from '../command.ts';
+import { str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
 
 export const revocationCommands: Command[] = [
@@ -12,6 +12,9 @@ export const revocationCommands: Command[] = [
     options: { user: { type: 'string' }, client: { type: 'string' }, role: { type: 'string' }, grant: { type: 'string' }, reason: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
+      // Naming no principal, or two, is a usage mistake (exit 2), not a refusal.
+      const named = ['user', 'client', 'role', 'grant'].filter((k) => str(values, k) !== undefined);
+      if (named.length !== 1) throw new UsageError(`name exactly one of --user, --client, --role, --grant${named.length ? ` (got --${named.join(', --')})` : ''}`);
       const config = loadConfig(ctx.env);
       const { entry, label } = await revokePrincipal(await ctx.db(), {
         user: str(values, 'user'),
