@@ -193,6 +193,13 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
       // ceiling); the person's own roles are applied at consent and at every token.
       const scopes = [...resource.scopes].filter((s) => def.scopeCeiling === null || def.scopeCeiling.has(s));
       if (!scopes.length) throw toOidcError(new AppError('invalid_scope', 'this client may request no scopes for this resource'));
+      // A resource named without any of its scopes would end in a code that cannot be exchanged
+      // (no API token carries an empty scope): refuse it now, at the authorization request.
+      const raw = ctx.oidc.params?.scope;
+      const requested = typeof raw === 'string' ? raw.split(' ') : [];
+      if (!requested.some((s) => resource.scopes.has(s))) {
+        throw new errors.InvalidScope(`no scope of the resource ${resourceIndicator} was requested (leave out resource for a sign-in only)`, typeof raw === 'string' ? raw : '');
+      }
       return { scope: scopes.join(' '), audience: resourceIndicator, accessTokenTTL: resource.tokenTtl ?? defaults.accessTokenTtl, ...jwtFormat() };
     },
 

@@ -175,6 +175,22 @@ describe('open redirects', () => {
   });
 });
 
+describe('scope and resource', () => {
+  it('refuses a resource named without any of its scopes with invalid_scope, before sign-in, never a code that cannot be exchanged', async () => {
+    const res = await get(authUrl(web.client_id, { scope: 'openid' }));
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
+    expect(location.searchParams.get('error')).toBe('invalid_scope');
+    expect(location.searchParams.get('error_description')).toContain(API);
+    expect(location.searchParams.has('code')).toBe(false);
+    // A sign-in only (no resource) is fine: it goes on to the login page.
+    const signInOnly = await get(authUrl(web.client_id, { scope: 'openid', resource: null }));
+    expect(signInOnly.status).toBe(303);
+    expect(signInOnly.headers.get('location')).toMatch(/^\/interaction\//);
+  });
+});
+
 describe.each([
   ['confidential', () => ({ app: web, config: webConfig })],
   ['public', () => ({ app: spa, config: spaConfig })],
