@@ -1,7 +1,8 @@
 // V8 settings for server processes. Without them a worker's RSS grew to ~340 MB under load
 // (the young generation's semi-spaces grow to 16 MB each, and the heap limit follows the
-// machine's 24 GiB); with 4 MB semi-spaces the peak stayed under 200 MB (2 MB cost ~20% throughput,
-// 8 MB reached ~200 MB; bench/README.md).
+// machine's 24 GiB); with 4 MB semi-spaces the peak stays under 200 MB. Measured again with the
+// allocator setting below (bench/README.md): 8 MB gave +2–5 % (noise), 16 MB +14–21 % on one
+// worker but 205 MB after a burst of sign-ins; 2 MB cost ~20 %.
 // Live heap is ~30 MB; most of the RSS is code (Node, oidc-provider, Prisma's WASM compiler).
 // Applied by `npm start` (package.json) and by the cluster primary to its workers.
 export const SERVER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--max-old-space-size=192'];
