@@ -42,29 +42,52 @@ export interface AuditFilter {
   readonly subject?: string;
 }
 
-const where = (f: AuditFilter) => ({
-  ...((f.since || f.until) && { at: { ...(f.since && { gte: f.since }), ...(f.until && { lt: f.until }) } }),
-  ...(f.actor && { actor: f.actor }),
-  // An action filter ending in "." (or a bare prefix with "*") matches a family: "admin.*".
-  ...(f.action && (f.action.endsWith('*') ? { action: { startsWith: f.action.slice(0, -1) } } : { action: f.action })),
-  ...(f.subject && { subject: f.subject }),
-});
+// An action filter ending in "*" matches a family: "admin.*". Prisma's startsWith is SQL LIKE
+// without escaping, so "%" and "_" in the prefix acted as wildcards ("%*" matched everything,
+// found by test/security/hostile-input.test.ts): the query may over-match, and `matches`
+// keeps exactly the records whose action starts with the prefix.
+const actionPrefix = (f: AuditFilter): string | undefined => (f.action?.endsWith('*') ? f.action.slice(0, -1) : undefined);
+const matches = (f: AuditFilter) => {
+  const prefix = actionPrefix(f);
+  return (r: AuditRecord): boolean => prefix === undefined || r.action.startsWith(prefix);
+};
+
+const where = (f: AuditFilter) => {
+  const prefix = actionPrefix(f);
+  return {
+    ...((f.since || f.until) && { at: { ...(f.since && { gte: f.since }), ...(f.until && { lt: f.until }) } }),
+    ...(f.actor && { actor: f.actor }),
+    ...(f.action && (prefix !== undefined ? { action: { startsWith: prefix } } : { action: f.action })),
+    ...(f.subject && { subject: f.subject }),
+  };
+};
 
 /** Streams matching records in chain order, in batches. */
 export async function exportAuditEvents(db: Database, filter: AuditFilter, onEvent: (e: AuditEventView) => void, batch = 1000): Promise<number> {
+  const keep = matches(filter);
   let after = 0;
   let count = 0;
   for (;;) {
     const rows = await db.prisma.auditEvent.findMany({ where: { ...where(filter), seq: { gt: after } }, orderBy: { seq: 'asc' }, take: batch });
     if (!rows.length) return count;
-    for (const r of rows) onEvent(eventView(r));
-    count += rows.length;
+    for (const r of rows.filter(keep)) {
+      onEvent(eventView(r));
+      count++;
+    }
     after = rows[rows.length - 1]?.seq ?? after;
   }
 }
 
 /** The most recent matching records, newest last. */
 export async function tailAuditEvents(db: Database, filter: AuditFilter, limit: number): Promise<AuditEventView[]> {
-  const rows = await db.prisma.auditEvent.findMany({ where: where(filter), orderBy: { seq: 'desc' }, take: limit });
-  return rows.reverse().map(eventView);
+  const keep = matches(filter);
+  const found: AuditRecord[] = [];
+  let before: number | undefined;
+  while (found.length < limit) {
+    const rows = await db.prisma.auditEvent.findMany({ where: { ...where(filter), ...(before !== undefined && { seq: { lt: before } }) }, orderBy: { seq: 'desc' }, take: limit });
+    if (!rows.length) break;
+    found.push(...rows.filter(keep));
+    before = rows[rows.length - 1]?.seq;
+  }
+  return found.slice(0, limit).reverse().map(eventView);
 }

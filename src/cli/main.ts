@@ -98,6 +98,10 @@ export async function runCli(
     },
   };
   try {
+    // A process's argv is always well-formed; the in-process runner (tests, tools) need not be.
+    // A lone surrogate has no UTF-8 form and the database driver refuses it (exit 70 before).
+    const malformed = rest.find((a) => !a.isWellFormed());
+    if (malformed !== undefined) throw new UsageError(`argument ${JSON.stringify(malformed.slice(0, 40))} is not well-formed Unicode`);
     const parsed = parseArgs({
       args: rest,
       options: { ...command.options, json: { type: 'boolean' } },

@@ -18,7 +18,7 @@ export const newUserId = (): string => `usr_${randomBytes(16).toString('base64ur
 /** Trimmed, NFC, lower-case; refuses what cannot be an address. */
 export function normalizeEmail(raw: string): string {
   const email = raw.trim().normalize('NFC').toLowerCase();
-  if (email.length > 254 || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}.]+$/u.test(email)) {
+  if (email.length > 254 || !email.isWellFormed() || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}.]+$/u.test(email)) {
     throw new AppError('invalid_request', `${JSON.stringify(raw.slice(0, 80))} is not an email address`);
   }
   return email;

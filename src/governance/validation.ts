@@ -34,6 +34,8 @@ export function checkText(value: string, what: string, max = 500): string {
   if (v.length > max) throw invalid(`${what} must be at most ${max} characters`);
   // Control characters (including NUL) corrupt logs and terminals.
   if (/\p{Cc}/u.test(v)) throw invalid(`${what} must not contain control characters`);
+  // A lone surrogate has no UTF-8 form: the database driver refuses it (an internal error).
+  if (!v.isWellFormed()) throw invalid(`${what} must be well-formed Unicode`);
   return v;
 }
 

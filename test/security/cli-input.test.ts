@@ -169,6 +169,19 @@ describe('leading dashes and garbage options', () => {
       expectRefusal(await t.cli('audit', 'export', `--since=${since}`), 1, /--since must /);
     },
   );
+  it('refuses a lone surrogate in any argument (no real argv can carry one): exit 2, never an internal error', async () => {
+    expectRefusal(await t.cli('scope', 'create', 'lone.\ud83e', '--description', 'x'), 2, /not well-formed Unicode/);
+    expectRefusal(await t.cli('revoke', '--client', 'cl_\udc00'), 2, /not well-formed Unicode/);
+    expectRefusal(await t.cli('role', 'create', 'r', '--scopes', 'ai.training.read', '--description', 'bad \ud800 text'), 2, /not well-formed Unicode/);
+  });
+  it('audit export treats % and _ in an --action prefix literally, not as SQL wildcards', async () => {
+    const family = (await t.cli('audit', 'export', '--action', 'admin.*')).stdout.trim().split('\n').filter(Boolean);
+    expect(family.length).toBeGreaterThan(0);
+    for (const line of family) expect((JSON.parse(line) as { action: string }).action.startsWith('admin.')).toBe(true);
+    for (const pattern of ['%*', '_dmin.*', 'admin%*']) expect(await t.cli('audit', 'export', '--action', pattern), pattern).toEqual({ code: 0, stdout: '', stderr: '' });
+    const tail = await t.cliJson<{ events: { action: string }[] }>('audit', 'tail', '--action', '%*');
+    expect(tail.events).toEqual([]);
+  });
   it('audit export matches an SQL-looking --actor literally: exit 0, no records', async () => {
     const r = await t.cli('audit', 'export', '--actor', `' OR 1=1 --`);
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
