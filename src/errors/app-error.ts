@@ -20,6 +20,9 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** RFC 6749 §5.2: a 401 for failed client authentication carries this challenge. */
+export const CLIENT_AUTH_CHALLENGE = 'Basic realm="govauth", error="invalid_client"';
+
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;

@@ -2,7 +2,7 @@
 // rules as the token endpoint: client_secret_basic or client_secret_post (RFC 6749 §2.3.1),
 // never both, secrets checked against their argon2id hashes through the verified-secret cache.
 import type { Context } from 'koa';
-import { AppError } from '../errors/app-error.ts';
+import { AppError, CLIENT_AUTH_CHALLENGE } from '../errors/app-error.ts';
 import type { SecretVerifier } from '../governance/client-secrets.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
@@ -12,9 +12,9 @@ export interface ClientAuthDeps {
   readonly verifier: SecretVerifier;
 }
 
-function unauthorized(ctx: Context, message: string): AppError {
-  // RFC 6749 §5.2: a 401 for failed client authentication carries WWW-Authenticate.
-  ctx.set('WWW-Authenticate', 'Basic realm="govauth", error="invalid_client"');
+/** invalid_client with its challenge (RFC 6749 §5.2), for the caller to throw. */
+export function unauthorized(ctx: Context, message: string): AppError {
+  ctx.set('WWW-Authenticate', CLIENT_AUTH_CHALLENGE);
   return new AppError('invalid_client', message);
 }
 

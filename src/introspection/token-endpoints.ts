@@ -16,7 +16,7 @@ import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import { readForm } from '../http/form-body.ts';
 import type { AccessTokenChecker } from './access-token-check.ts';
 import { isUserSubject } from './access-token-check.ts';
-import { authenticateClient } from './client-authentication.ts';
+import { authenticateClient, unauthorized } from './client-authentication.ts';
 
 export const INTROSPECTION_PATH = '/token/introspection';
 export const REVOCATION_PATH = '/token/revocation';
@@ -132,8 +132,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
     // own refresh tokens. Anyone else learns nothing.
     const isResourceServer = caller.introspectAudience !== null;
     if (!isResourceServer && !caller.grantTypes.includes('refresh_token')) {
-      ctx.set('WWW-Authenticate', 'Basic realm="govauth", error="invalid_client"');
-      throw new AppError('invalid_client', 'this client is not allowed to introspect tokens');
+      throw unauthorized(ctx, 'this client is not allowed to introspect tokens');
     }
     const token = requireToken(form);
     const hint = form.token_type_hint;

@@ -9,6 +9,7 @@
 // Everything else oidc-provider answers is left as it is.
 import type { Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { CLIENT_AUTH_CHALLENGE } from '../errors/app-error.ts';
 
 const UNAUTHENTICATED = new Set([
   'no client authentication mechanism provided',
@@ -31,7 +32,7 @@ export function tokenErrorCodes() {
     if (body.error !== 'invalid_request' || typeof body.error_description !== 'string') return;
     if (UNAUTHENTICATED.has(body.error_description)) {
       ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Basic realm="govauth", error="invalid_client"'); // as our own endpoints say it
+      ctx.set('WWW-Authenticate', CLIENT_AUTH_CHALLENGE); // as govauth's own endpoints say it
       ctx.body = { error: 'invalid_client', error_description: 'client authentication is required (client_secret_basic, client_secret_post, or client_id for a public client)' };
     } else if (body.error_description === GRANT_NOT_ALLOWED) {
       ctx.body = { error: 'unauthorized_client', error_description: 'this client may not use this grant type' };
