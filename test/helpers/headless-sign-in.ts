@@ -1,25 +1,10 @@
-// The sign-in flow over plain HTTP (no browser): the same login and consent forms a person
-// submits, driven with fetch and a cookie jar. For tests and benchmarks that need user tokens
-// in bulk; the browser tests cover what a person sees.
-import * as oidc from 'openid-client';
+// The sign-in flow over plain HTTP (no browser): the same login, TOTP and consent forms a person
+// submits, walked by SignInSteps (sign-in-steps.ts), then the code exchange. For tests and
+// benchmarks that need user tokens in bulk; the browser tests cover what a person sees.
+import type * as oidc from 'openid-client';
 import { totpCode } from '../../src/governance/totp.ts';
-import { PASSWORD, REDIRECT, authorizationRequest } from './people.ts';
-
-export class CookieJar {
-  readonly #cookies = new Map<string, string>();
-  store(res: Response): void {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const eq = pair?.indexOf('=') ?? -1;
-      if (pair && eq > 0) this.#cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-  }
-  header(): string {
-    return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
-
-export const field = (html: string, name: string): string | undefined => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
+import { PASSWORD } from './people.ts';
+import { SignInSteps, authorize, exchange, type Answer } from './sign-in-steps.ts';
 
 export interface HeadlessOptions {
   readonly password?: string;
@@ -29,40 +14,17 @@ export interface HeadlessOptions {
 
 /** Runs login (+ TOTP) and consent; returns the tokens the app gets. */
 export async function headlessSignIn(config: oidc.Configuration, email: string, scope: string, options: HeadlessOptions = {}): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers> {
-  const req = await authorizationRequest(config, scope, options.extra);
-  const jar = new CookieJar();
-  const origin = req.url.origin;
-  let url = req.url.href;
-  let body: URLSearchParams | undefined;
-  for (let hop = 0; hop < 20; hop++) {
-    const res = await fetch(url, {
-      method: body ? 'POST' : 'GET',
-      redirect: 'manual',
-      headers: { cookie: jar.header(), ...(body && { 'content-type': 'application/x-www-form-urlencoded' }) },
-      body,
-    });
-    jar.store(res);
-    body = undefined;
-    const location = res.headers.get('location');
-    if (location) {
-      const next = new URL(location, origin);
-      if (next.href.startsWith(REDIRECT)) {
-        return oidc.authorizationCodeGrant(config, next, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
-      }
-      url = next.href;
-      continue;
-    }
-    const html = await res.text();
+  const answer: Answer = (page) => {
+    const refused = `${page.kind} page again (${page.status}): ${page.html.slice(0, 300)}`;
     // A throttled sign-in shows the login form again: posting it again would only loop.
-    if (res.status === 429) throw new Error(`sign-in throttled (429): ${html.slice(0, 300)}`);
-    const csrf = field(html, 'csrf');
-    const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
-    if (!csrf || !action) throw new Error(`unexpected page (${res.status}): ${html.slice(0, 300)}`);
-    url = new URL(action, origin).href;
-    if (html.includes('name="password"')) body = new URLSearchParams({ csrf, email, password: options.password ?? PASSWORD });
-    else if (html.includes('name="code"')) body = new URLSearchParams({ csrf, code: totpCode(options.totpSecret ?? '', Date.now()) });
-    else if (html.includes('value="allow"')) body = new URLSearchParams({ csrf, decision: 'allow' });
-    else throw new Error(`page without an expected form (${res.status}): ${html.slice(0, 300)}`);
-  }
-  throw new Error('too many redirects');
+    if (page.status === 429) throw new Error(`sign-in throttled (429): ${page.html.slice(0, 300)}`);
+    if (page.seen > 0) throw new Error(`the answer was refused: ${refused}`);
+    if (page.kind === 'login') return { email, password: options.password ?? PASSWORD };
+    if (page.kind === 'mfa') return { code: totpCode(options.totpSecret ?? '', Date.now()) };
+    if (page.kind === 'consent' && page.html.includes('value="allow"')) return { decision: 'allow' };
+    throw new Error(`page without an expected form (${page.status}): ${page.html.slice(0, 300)}`);
+  };
+  // No claimed X-Forwarded-For: callers that trust a proxy choose their own address.
+  const { req, callback } = await authorize(config, scope, answer, { steps: new SignInSteps({ forwardedFor: null }), extra: options.extra });
+  return exchange(config, callback, req);
 }

@@ -1,9 +1,9 @@
-// The sign-in pages driven over plain HTTP one step at a time, for tests that must answer a
-// page differently from test/helpers/headless-sign-in.ts: a wrong password or TOTP code once,
-// "Deny" on the consent page, the sign-out form. Each form post is kept with the status and
+// The sign-in pages driven over plain HTTP one step at a time: each page is answered by the
+// caller (headless-sign-in.ts answers like a person who gets everything right; other tests send
+// a wrong password or TOTP code once, "Deny" on the consent page, the sign-out form). Each form post is kept with the status and
 // X-Request-Id of its response, so tests can match audit records to the request that made them.
 import * as oidc from 'openid-client';
-import { CookieJar, field } from './headless-sign-in.ts';
+import { CookieJar, field } from './cookie-jar.ts';
 import { REDIRECT, authorizationRequest, type AuthRequest } from './people.ts';
 
 export type PageKind = 'login' | 'mfa' | 'consent' | 'logout';
@@ -49,6 +49,12 @@ function kindOf(html: string): PageKind | undefined {
 export class SignInSteps {
   readonly jar = new CookieJar();
   readonly posts: Post[] = [];
+  readonly #forwardedFor: string | null;
+
+  /** `forwardedFor`: the X-Forwarded-For every request claims (null: none). */
+  constructor(options: { forwardedFor?: string | null } = {}) {
+    this.#forwardedFor = options.forwardedFor === undefined ? CLAIMED_ADDRESS : options.forwardedFor;
+  }
 
   /** Follows redirects and answers pages until a redirect to `endsAt`, which it returns. */
   async walk(start: string, endsAt: string, answer: Answer): Promise<URL> {
@@ -60,7 +66,7 @@ export class SignInSteps {
       const res = await fetch(url, {
         method: post ? 'POST' : 'GET',
         redirect: 'manual',
-        headers: { cookie: this.jar.header(), 'x-forwarded-for': CLAIMED_ADDRESS, ...(post && { 'content-type': 'application/x-www-form-urlencoded' }) },
+        headers: { cookie: this.jar.header(), ...(this.#forwardedFor !== null && { 'x-forwarded-for': this.#forwardedFor }), ...(post && { 'content-type': 'application/x-www-form-urlencoded' }) },
         body: post?.body,
       });
       this.jar.store(res);

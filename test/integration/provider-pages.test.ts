@@ -3,7 +3,7 @@
 // form, posted by a button, completes the protocol step.
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CookieJar, field } from '../helpers/headless-sign-in.ts';
+import { CookieJar, field } from '../helpers/cookie-jar.ts';
 import { PASSWORD, REDIRECT, authorizationRequest, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 

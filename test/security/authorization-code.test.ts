@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientCreds } from '../helpers/oauth.ts';
 import { API, REDIRECT, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { field } from '../helpers/headless-sign-in.ts';
+import { field } from '../helpers/cookie-jar.ts';
 import { Agent, NAVIGATE, isActive, oauthError, postToken, redeem, signInForCode, type SignedIn } from './helpers/flows.ts';
 
 type App = { client_id: string; client_secret: string | null };

@@ -1,10 +1,11 @@
-// Step-by-step headless sign-in for the adversarial suite: unlike test/helpers/headless-sign-in.ts
-// (which always exchanges the code), each step is exposed so a test can stop at the consent page,
-// tamper with a form, or take the code from the callback and redeem it however it likes.
-import * as oidc from 'openid-client';
-import { CookieJar, field } from '../../helpers/headless-sign-in.ts';
+// Step-by-step headless sign-in for the adversarial suite: unlike test/helpers/sign-in-steps.ts
+// (which walks a whole sign-in, answering each page), each step is exposed so a test can stop
+// at the consent page, tamper with a form, or take the code from the callback and redeem it.
+import type * as oidc from 'openid-client';
+import { CookieJar, field } from '../../helpers/cookie-jar.ts';
 import { basic, type ClientCreds } from '../../helpers/oauth.ts';
 import { PASSWORD, REDIRECT, authorizationRequest, type AuthRequest } from '../../helpers/people.ts';
+import { exchange } from '../../helpers/sign-in-steps.ts';
 
 export interface Page {
   readonly url: string;
@@ -109,8 +110,7 @@ export async function signInForCode(config: oidc.Configuration, email: string, s
   return { req, callback, code };
 }
 
-export const redeem = (config: oidc.Configuration, s: SignedIn) =>
-  oidc.authorizationCodeGrant(config, s.callback, { pkceCodeVerifier: s.req.verifier, expectedState: s.req.state, expectedNonce: s.req.nonce });
+export const redeem = (config: oidc.Configuration, s: SignedIn) => exchange(config, s.callback, s.req);
 
 /** The OAuth error code of a rejected openid-client call, or 'success'. */
 export const oauthError = (p: Promise<unknown>): Promise<string> =>
