@@ -5,12 +5,11 @@
 // time). Statements use `?` placeholders and double-quoted identifiers, valid on both
 // databases; PostgreSQL gets them renumbered. Timestamps are written the way Prisma writes
 // them, so Prisma reads them back. One instance per process (Database.sql): on SQLite that is
-// one connection whose statements are queued, so this process never contends with itself for
-// the write lock.
+// one libsql connection with prepared statements (sqlite-raw.ts) whose statements are queued,
+// so this process never contends with itself for the write lock.
 import pg from 'pg';
-import type { Client as LibsqlClient } from '@libsql/client';
 import type { DatabaseTarget } from './database.ts';
-import { createSqliteClient } from './sqlite-client.ts';
+import { createSqliteRawSql } from './sqlite-raw.ts';
 
 export interface RawTx {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
@@ -44,51 +43,11 @@ export function createRawSql(target: DatabaseTarget, options: { lockWaitMs?: num
     // A short synchronous lock wait on the request path: libsql blocks the event loop for it,
     // stalling every request of this process while another process commits. 2 ms covers a
     // typical commit by the other worker; beyond it a BUSY is retried asynchronously
-    // (sqlite-client.ts) while audit records keep queueing into the next group commit.
+    // (sqlite-raw.ts) while audit records keep queueing into the next group commit.
     // Measured, 2 workers on one file, alternating rounds (busy_timeout 10 / 2 / 0 ms):
     // introspection 2686 / 2920 / 3399 req/s; rotating refresh 385 / 443 / 461 req/s with p99
     // 159 / 145 / 542 ms: without any wait, a process backing off loses the lock again and again.
-    const client: LibsqlClient = createSqliteClient({ url: target.url }, { busyTimeoutMs: 2, retryDeadlineMs: options.lockWaitMs ?? 5000 });
-    // One long-lived connection driving BEGIN IMMEDIATE … COMMIT itself: libsql's
-    // transaction() hands its connection away and opens a fresh one afterwards, which cost
-    // ~0.6 ms per audit batch in connection setup and statement preparation. Transactions on
-    // this client never overlap (its only user, the audit writer, runs one batch at a time).
-    let busy: Promise<unknown> = Promise.resolve();
-    const serial = <T>(op: () => Promise<T>): Promise<T> => {
-      const next = busy.then(op, op);
-      busy = next.catch(() => undefined);
-      return next;
-    };
-    const time = (date: Date): string => date.toISOString().replace('Z', '+00:00');
-    const direct: RawTx = {
-      async query<T>(sql: string, params: readonly unknown[] = []) {
-        return (await client.execute({ sql, args: params as never })).rows as unknown as T[];
-      },
-      async execute(sql: string, params: readonly unknown[] = []) {
-        return (await client.execute({ sql, args: params as never })).rowsAffected;
-      },
-      time,
-    };
-    return {
-      kind: 'sqlite',
-      query: (sql, params) => serial(() => direct.query(sql, params)),
-      execute: (sql, params) => serial(() => direct.execute(sql, params)),
-      time,
-      transaction(work) {
-        return serial(async () => {
-          await client.execute('BEGIN IMMEDIATE'); // the write lock, up front (retried on BUSY)
-          try {
-            const result = await work(direct);
-            await client.execute('COMMIT');
-            return result;
-          } catch (err) {
-            await client.execute('ROLLBACK').catch(() => undefined);
-            throw err;
-          }
-        });
-      },
-      close: () => Promise.resolve(client.close()),
-    };
+    return createSqliteRawSql(target.url.slice('file:'.length), { busyTimeoutMs: 2, retryDeadlineMs: options.lockWaitMs ?? 5000 });
   }
   const pool = new pg.Pool({ connectionString: target.url, max: options.poolSize ?? 8, connectionTimeoutMillis: 3000, query_timeout: 15_000 });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
