@@ -89,4 +89,5 @@ async function main(): Promise<void> {
   await serve(config, log);
 }
 
-await main();
+// Imported without running by the compile-cache warm-up (scripts/postinstall.ts).
+if (import.meta.main) await main();
