@@ -14,7 +14,7 @@ import { pruneLoginThrottle } from './governance/login-throttle.ts';
 import { createPasswordVerifier } from './governance/passwords.ts';
 import type { SecurityEventSink } from './governance/security-events.ts';
 import { createAuditWriter, type AuditWriter } from './audit/audit-writer.ts';
-import { auditSecurityEvents, recordScopeUsage } from './audit/request-audit.ts';
+import { auditSecurityEvents, scopeUsageAlongside } from './audit/request-audit.ts';
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
 import { createKeyringStore, type KeyringStore } from './keys/keyring-store.ts';
 import { rotateSigningKey } from './keys/key-rotation.ts';
@@ -76,7 +76,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     policy = store;
     const keys = await createKeyringStore({ db, master, policy: store, now, log });
     keyStore = keys;
-    const audit = options.audit ?? createAuditWriter(db.sql, log, { afterAppend: recordScopeUsage });
+    const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside });
     const limits = createRateLimiter({ sql: db.sql, log, now });
     limiter = limits;
 

@@ -6,7 +6,7 @@
 // verification resumes.
 import { createHash } from 'node:crypto';
 import type { Database, Tx } from '../db/database.ts';
-import type { RawTx } from '../db/raw-sql.ts';
+import type { RawSql } from '../db/raw-sql.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -109,25 +109,51 @@ function buildRecords(tail: { seq: number; hash: string }, events: readonly Audi
 
 const AUDIT_COLUMNS = ['seq', 'at', 'action', 'actorType', 'actor', 'subject', 'clientId', 'requestId', 'ip', 'outcome', 'detail', 'prevHash', 'hash'] as const;
 
+export interface SqlStatement {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/** Rows derived from a batch (scope usage), written in the batch's transaction, or nothing. */
+export type Alongside = (records: readonly AuditRecord[], inputs: readonly AuditInput[], time: (date: Date) => unknown) => SqlStatement | undefined;
+
 /**
  * The request-path append, in plain SQL on the driver (src/db/raw-sql.ts): same lock, same
- * tail, same chain as appendAuditEvents, at a fraction of the cost.
+ * tail, same chain as appendAuditEvents, at a fraction of the cost. One transaction per batch;
+ * on PostgreSQL it begins with the advisory lock in the same round trip, and the records and
+ * the derived rows go in one statement, because every round trip inside the lock adds to the
+ * wait of every request in the next batch (closed-loop clients: measured in bench/README.md).
  */
-export async function appendAuditEventsRaw(kind: Database['kind'], tx: RawTx, events: readonly AuditInput[], now = new Date()): Promise<AuditRecord[]> {
+export async function appendAuditBatch(sql: RawSql, events: readonly AuditInput[], alongside?: Alongside, now = new Date()): Promise<AuditRecord[]> {
   if (!events.length) return [];
-  if (kind === 'postgresql') await tx.query('SELECT pg_advisory_xact_lock(?::bigint)', [AUDIT_LOCK]);
-  const [last] = await tx.query<{ seq: number | bigint; hash: string }>('SELECT "seq", "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1');
-  let tail = last ? { seq: Number(last.seq), hash: last.hash } : undefined;
-  if (!tail) {
-    const [anchor] = await tx.query<{ value: string }>('SELECT "value" FROM "Meta" WHERE "key" = ?', [ANCHOR_META]);
-    tail = anchor ? (JSON.parse(anchor.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
-  }
-  const records = buildRecords(tail, events, now);
-  const row = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
-  const columns = AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ');
-  const params = records.flatMap((r) => AUDIT_COLUMNS.map((c) => (c === 'at' ? tx.time(r.at) : r[c])));
-  await tx.query(`INSERT INTO "AuditEvent" (${columns}) VALUES ${records.map(() => row).join(', ')}`, params);
-  return records;
+  return sql.transaction(
+    async (tx) => {
+      // Read after the lock is granted, in a statement of its own: under READ COMMITTED each
+      // statement sees what was committed before it started, so this sees every earlier append.
+      const [last] = await tx.query<{ seq: number | bigint; hash: string }>('SELECT "seq", "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1');
+      let tail = last ? { seq: Number(last.seq), hash: last.hash } : undefined;
+      if (!tail) {
+        const [anchor] = await tx.query<{ value: string }>('SELECT "value" FROM "Meta" WHERE "key" = ?', [ANCHOR_META]);
+        tail = anchor ? (JSON.parse(anchor.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
+      }
+      const records = buildRecords(tail, events, now);
+      const row = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
+      const columns = AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ');
+      const insert = `INSERT INTO "AuditEvent" (${columns}) VALUES ${records.map(() => row).join(', ')}`;
+      const params = records.flatMap((r) => AUDIT_COLUMNS.map((c) => (c === 'at' ? tx.time(r.at) : r[c])));
+      const derived = alongside?.(records, events, (date) => tx.time(date));
+      if (derived && sql.kind === 'postgresql') {
+        // A data-modifying WITH runs exactly once, whether or not it is referenced (PostgreSQL
+        // manual, 7.8.4); placeholders are numbered in order, the records' first.
+        await tx.query(`WITH "appended" AS (${insert}) ${derived.sql}`, [...params, ...derived.params]);
+      } else {
+        await tx.query(insert, params);
+        if (derived) await tx.query(derived.sql, derived.params);
+      }
+      return records;
+    },
+    { advisoryLock: AUDIT_LOCK },
+  );
 }
 
 /** Appends inside the caller's transaction (the lock is held until it commits). */

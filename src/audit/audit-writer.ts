@@ -6,9 +6,9 @@
 // synchronous: without the yield nothing else runs between commits and batches hold one
 // record). A failed batch rejects every waiting request (they answer 503): nothing is
 // acknowledged that is not on disk.
-import type { RawSql, RawTx } from '../db/raw-sql.ts';
+import type { RawSql } from '../db/raw-sql.ts';
 import type { Logger } from '../log/logger.ts';
-import { appendAuditEventsRaw, type AuditInput, type AuditRecord } from './audit-chain.ts';
+import { appendAuditBatch, type Alongside, type AuditInput } from './audit-chain.ts';
 
 export interface AuditWriter {
   record(event: AuditInput): Promise<void>;
@@ -18,15 +18,13 @@ export interface AuditWriter {
   close(): Promise<void>;
 }
 
-export type AfterAppend = (tx: RawTx, records: readonly AuditRecord[], inputs: readonly AuditInput[]) => Promise<void>;
-
 interface Pending {
   readonly event: AuditInput;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
 
-export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?: number; afterAppend?: AfterAppend } = {}): AuditWriter {
+export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?: number; alongside?: Alongside } = {}): AuditWriter {
   const maxBatch = options.maxBatch ?? 1000;
   let queue: Pending[] = [];
   let running: Promise<void> | undefined;
@@ -36,10 +34,7 @@ export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?
   const writeBatch = async (batch: Pending[]): Promise<void> => {
     const inputs = batch.map((p) => p.event);
     try {
-      await sql.transaction(async (tx) => {
-        const records = await appendAuditEventsRaw(sql.kind, tx, inputs);
-        await options.afterAppend?.(tx, records, inputs);
-      });
+      await appendAuditBatch(sql, inputs, options.alongside);
       stats.batches++;
       stats.records += batch.length;
       stats.largestBatch = Math.max(stats.largestBatch, batch.length);

@@ -4,10 +4,9 @@
 // revocation. Records carry identifiers only (a jti, never a token).
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { RawTx } from '../db/raw-sql.ts';
 import type { SecurityEvent, SecurityEventSink } from '../governance/security-events.ts';
 import type { Logger } from '../log/logger.ts';
-import type { ActorType, AuditInput, AuditRecord } from './audit-chain.ts';
+import type { ActorType, Alongside, AuditInput } from './audit-chain.ts';
 import type { AuditWriter } from './audit-writer.ts';
 
 const decodePayload = (jwt: unknown): Record<string, unknown> | undefined => {
@@ -95,8 +94,8 @@ export function principalOf(sub: unknown, clientId: unknown): { type: 'user' | '
   return undefined;
 }
 
-/** Keeps ScopeUsage current in the audit batch's transaction (one statement per batch). */
-export async function recordScopeUsage(tx: RawTx, records: readonly AuditRecord[], inputs: readonly AuditInput[]): Promise<void> {
+/** Keeps ScopeUsage current: one upsert in each audit batch's transaction (audit-chain.ts). */
+export const scopeUsageAlongside: Alongside = (records, inputs, time) => {
   const latest = new Map<string, { type: string; id: string; scope: string; at: Date }>();
   inputs.forEach((input, i) => {
     if (input.action !== 'token.issued' && input.action !== 'token.refreshed') return;
@@ -106,14 +105,14 @@ export async function recordScopeUsage(tx: RawTx, records: readonly AuditRecord[
     if (!principal || !at || !Array.isArray(d.scopes)) return;
     for (const scope of d.scopes as string[]) latest.set(`${principal.type}\0${principal.id}\0${scope}`, { ...principal, scope, at });
   });
-  if (!latest.size) return;
+  if (!latest.size) return undefined;
   const rows = [...latest.values()];
-  await tx.query(
-    `INSERT INTO "ScopeUsage" ("principalType", "principalId", "scope", "lastUsedAt") VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}
+  return {
+    sql: `INSERT INTO "ScopeUsage" ("principalType", "principalId", "scope", "lastUsedAt") VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}
      ON CONFLICT ("principalType", "principalId", "scope") DO UPDATE SET "lastUsedAt" = excluded."lastUsedAt"`,
-    rows.flatMap((u) => [u.type, u.id, u.scope, tx.time(u.at)]),
-  );
-}
+    params: rows.flatMap((u) => [u.type, u.id, u.scope, time(u.at)]),
+  };
+};
 
 /** A provider middleware: every token response waits for its audit record. */
 export function tokenEndpointAudit(writer: AuditWriter, log: Logger): Middleware {

@@ -21,7 +21,12 @@ export interface RawTx {
 
 export interface RawSql extends RawTx {
   readonly kind: DatabaseTarget['kind'];
-  transaction<T>(work: (tx: RawTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction. `advisoryLock` serializes it with every other transaction
+   * naming the same key, in any process: on PostgreSQL a transaction-scoped advisory lock taken
+   * with BEGIN (one round trip), on SQLite the database write lock BEGIN IMMEDIATE takes anyway.
+   */
+  transaction<T>(work: (tx: RawTx) => Promise<T>, options?: { advisoryLock?: number }): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -62,10 +67,14 @@ export function createRawSql(target: DatabaseTarget, options: { lockWaitMs?: num
       return (await pool.query(toPg(sql), params as unknown[])).rowCount ?? 0;
     },
     time,
-    async transaction(work) {
+    async transaction(work, options = {}) {
+      const { advisoryLock } = options;
+      if (advisoryLock !== undefined && !Number.isSafeInteger(advisoryLock)) throw new TypeError('advisoryLock must be an integer');
       const conn = await pool.connect();
       try {
-        await conn.query('BEGIN');
+        // Without parameters node-postgres uses the simple query protocol, which takes both
+        // statements in one message; the key is an integer, checked above.
+        await conn.query(advisoryLock === undefined ? 'BEGIN' : `BEGIN; SELECT pg_advisory_xact_lock(${advisoryLock}::bigint)`);
         const result = await work({
           async query<T>(sql: string, params: readonly unknown[] = []) {
             return (await conn.query(toPg(sql), params as unknown[])).rows as T[];
