@@ -8,8 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVER_ENV } from '../src/runtime-flags.ts';
 import { fileURLToPath } from 'node:url';
+import { SERVER_ENV } from '../src/runtime-flags.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const prisma = join(root, 'node_modules/.bin/prisma');
