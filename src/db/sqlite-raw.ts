@@ -23,8 +23,9 @@ const isBusy = (err: unknown): boolean => {
   return (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) || (typeof message === 'string' && /database is locked/i.test(message));
 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-// Statements are few and fixed (the SQL texts of the hot paths); the bound only guards
-// against a caller building SQL with varying text.
+// Most statements are fixed texts; the audit batch's multi-row INSERTs vary with the batch size
+// (one text per size seen), so the cache is bounded and the oldest statement goes first. Those
+// run inside a transaction, never with BUSY, so an evicted statement is never left active.
 const MAX_STATEMENTS = 64;
 
 type Statement = ReturnType<InstanceType<typeof Database>['prepare']>;
