@@ -57,7 +57,17 @@ class SqlModelAdapter implements Adapter {
       this.#model,
       id,
     ]);
-    if (changed === 0) throw new errors.InvalidGrant('grant request is invalid');
+    if (changed === 0) {
+      // Another redemption of this code consumed it between oidc-provider's read and this write.
+      // A code used more than once is refused, and the tokens issued from it SHOULD be revoked
+      // (RFC 6749 §4.1.2, RFC 9700 §4.5): oidc-provider does so for a replay it sees, not for
+      // this race, so the winner's grant is revoked here before the loser hears invalid_grant.
+      if (this.#model === 'AuthorizationCode' && this.#onGrantRevoked) {
+        const [row] = await sql.query<{ grantId: string | null }>('SELECT "grantId" FROM "OidcPayload" WHERE "model" = ? AND "id" = ?', [this.#model, id]);
+        if (row?.grantId) await this.#onGrantRevoked(row.grantId, 'authorization code redeemed twice at once');
+      }
+      throw new errors.InvalidGrant('grant request is invalid');
+    }
   }
 
   async destroy(id: string): Promise<void> {
