@@ -35,8 +35,49 @@ export async function readJson(ctx: Context, maxBytes = MAX_BODY_BYTES): Promise
   } catch (err) {
     throw new AppError('invalid_request', `body: malformed JSON (${(err as Error).message})`);
   }
+  const duplicate = duplicateField(text);
+  if (duplicate !== undefined) throw new AppError('invalid_request', `body: field ${JSON.stringify(duplicate).slice(0, 80)} appears twice in one object`);
   refuseLoneSurrogates(value);
   return value;
+}
+
+/**
+ * The first name that occurs twice in one object of a JSON text JSON.parse accepted, or
+ * undefined. RFC 8259 §4 leaves duplicate names to the implementation (JSON.parse keeps the
+ * last); for an administrative change the request would mean two things at once, and another
+ * reader of the same body (a proxy, an audit tool) may pick the first. Names are compared
+ * decoded, so "a" and "\u0061" are the same name. Iterative, like refuseLoneSurrogates.
+ */
+export function duplicateField(text: string): string | undefined {
+  const objects: (Set<string> | null)[] = []; // a Set per open object, null per open array
+  let expectName = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const names = objects.at(-1);
+      if (names && expectName) {
+        const name = JSON.parse(text.slice(i, end + 1)) as string;
+        if (names.has(name)) return name;
+        names.add(name);
+        expectName = false;
+      }
+      i = end;
+    } else if (c === '{') {
+      objects.push(new Set());
+      expectName = true;
+    } else if (c === '[') {
+      objects.push(null);
+      expectName = false;
+    } else if (c === '}' || c === ']') {
+      objects.pop();
+      expectName = false;
+    } else if (c === ',') {
+      expectName = objects.at(-1) instanceof Set;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -110,6 +110,17 @@ describe('malformed requests', () => {
   it('refuses malformed JSON at /admin/v1: 400 invalid_request naming the body', async () => {
     expectError(await admin('POST', '/scopes', '{"name": "x",'), 400, 'invalid_request', /^body: malformed JSON/);
   });
+  it('refuses a field given twice in one JSON object at /admin/v1 (two meanings at once): 400, nothing stored', async () => {
+    // JSON.parse would keep the last value; a reviewer or proxy reading the body may take the first.
+    expectError(await admin('POST', '/roles', '{"name":"dup-role","scopes":["ai.training.read"],"scopes":["ai.deploy.manage"]}'), 400, 'invalid_request', /^body: field "scopes" appears twice/);
+    expectError(await admin('PATCH', `/clients/${bot.client_id}`, '{"roles":["auditor"],"\\u0072oles":["admin"]}'), 400, 'invalid_request', /^body: field "roles" appears twice/);
+    const roles = (await admin('GET', '/roles')).json?.roles as { name: string }[];
+    expect(roles.map((r) => r.name)).not.toContain('dup-role');
+    const clients = (await admin('GET', '/clients')).json?.clients as { client_id: string; roles: unknown }[];
+    const held = JSON.stringify(clients.find((c) => c.client_id === bot.client_id)?.roles);
+    expect(held).toContain('data-scientist');
+    expect(held).not.toMatch(/auditor|admin/);
+  });
   it('refuses JSON that is not UTF-8 at /admin/v1: 400 invalid_request', async () => {
     const raw = await send('/admin/v1/scopes', { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]) });
     expectError(raw, 400, 'invalid_request', /^body: not valid UTF-8$/);
