@@ -16,23 +16,7 @@
 //    IMMEDIATE) has done anything.
 import { createClient, type Client, type Config } from '@libsql/client';
 import { PrismaLibSQL } from '@prisma/adapter-libsql';
-
-const isBusy = (err: unknown): boolean => /SQLITE_BUSY|database is locked/i.test(String((err as { message?: unknown })?.message ?? err));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function retryBusy<T>(op: () => Promise<T>, deadlineMs: number): Promise<T> {
-  const started = Date.now();
-  let delay = 2;
-  for (;;) {
-    try {
-      return await op();
-    } catch (err) {
-      if (!isBusy(err) || Date.now() - started >= deadlineMs) throw err;
-      await sleep(delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 50);
-    }
-  }
-}
+import { isBusy, retryBusy } from './sqlite-busy.ts';
 
 export interface SqliteLockOptions {
   /** Synchronous wait for a lock per attempt (blocks the event loop): keep it short. */

@@ -6,8 +6,8 @@
 // through @libsql/client, ~380 µs with cached statements (bench/README.md).
 //
 // One connection per process, statements run one at a time (serial below), so a transaction
-// never sees another caller's statement. The lock handling follows sqlite-client.ts: a short
-// synchronous busy_timeout (libsql blocks the event loop while it waits), then asynchronous
+// never sees another caller's statement. The lock handling is sqlite-client.ts's (sqlite-busy.ts):
+// a short synchronous busy_timeout (libsql blocks the event loop while it waits), then asynchronous
 // retries with jittered backoff until a deadline. Every statement, BEGIN and COMMIT included,
 // comes from the cache, and that matters: a statement that failed with SQLITE_BUSY stays active
 // until it runs again, and an active statement makes a later COMMIT on the connection fail
@@ -17,12 +17,9 @@
 // own connection, and a connection is dropped only when it holds no transaction.
 import Database from 'libsql';
 import type { RawSql, RawTx } from './raw-sql.ts';
+import { isBusy, retryBusy } from './sqlite-busy.ts';
 
-const isBusy = (err: unknown): boolean => {
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  return (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) || (typeof message === 'string' && /database is locked/i.test(message));
-};
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 // Most statements are fixed texts; the audit batch's multi-row INSERTs vary with the batch size
 // (one text per size seen), so the cache is bounded and the oldest statement goes first. Those
 // run inside a transaction, never with BUSY, so an evicted statement is never left active.
@@ -78,20 +75,12 @@ export function createSqliteRawSql(path: string, lock: { busyTimeoutMs: number; 
   // A BUSY outside a transaction is retried until the deadline; inside one it cannot happen
   // (BEGIN IMMEDIATE took the write lock), and any error goes to the caller, who rolls back.
   const runRetrying = async (sql: string, params: readonly unknown[]): Promise<{ rows: unknown[]; changes: number }> => {
-    const started = Date.now();
-    let delay = 2;
-    for (;;) {
-      try {
-        return run(sql, params);
-      } catch (err) {
-        if (inTransaction || !isBusy(err)) throw err;
-        if (Date.now() - started >= lock.retryDeadlineMs) {
-          discard(); // its BUSY statement stays active; the next caller gets a fresh connection
-          throw err;
-        }
-        await sleep(delay + Math.random() * delay);
-        delay = Math.min(delay * 2, 50);
-      }
+    const retrying = !inTransaction;
+    try {
+      return await retryBusy(() => run(sql, params), retrying ? lock.retryDeadlineMs : 0);
+    } catch (err) {
+      if (retrying && isBusy(err)) discard(); // its BUSY statement stays active; the next caller gets a fresh connection
+      throw err;
     }
   };
 
