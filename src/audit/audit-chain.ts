@@ -108,6 +108,8 @@ function buildRecords(tail: { seq: number; hash: string }, events: readonly Audi
 }
 
 const AUDIT_COLUMNS = ['seq', 'at', 'action', 'actorType', 'actor', 'subject', 'clientId', 'requestId', 'ip', 'outcome', 'detail', 'prevHash', 'hash'] as const;
+const AUDIT_INSERT = `INSERT INTO "AuditEvent" (${AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES `;
+const AUDIT_ROW = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 
 export interface SqlStatement {
   readonly sql: string;
@@ -137,9 +139,7 @@ export async function appendAuditBatch(sql: RawSql, events: readonly AuditInput[
         tail = anchor ? (JSON.parse(anchor.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
       }
       const records = buildRecords(tail, events, now);
-      const row = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
-      const columns = AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ');
-      const insert = `INSERT INTO "AuditEvent" (${columns}) VALUES ${records.map(() => row).join(', ')}`;
+      const insert = AUDIT_INSERT + records.map(() => AUDIT_ROW).join(', ');
       const params = records.flatMap((r) => AUDIT_COLUMNS.map((c) => (c === 'at' ? tx.time(r.at) : r[c])));
       const derived = alongside?.(records, events, (date) => tx.time(date));
       if (derived && sql.kind === 'postgresql') {

@@ -29,6 +29,9 @@ describe('documentation', () => {
     const asStarted = { ...SERVER_ENV, NODE_COMPILE_CACHE: COMPILE_CACHE_DIR };
     const env = Object.entries(asStarted).map(([k, v]) => `${k}=${v} `).join('');
     expect(pkg.scripts.start).toBe(`${env}node ${SERVER_V8_FLAGS.join(' ')} src/main.ts`);
+    // The CLI entry is plain JavaScript (importing runtime-flags.ts would load the type stripper
+    // the cache avoids), so it spells the directory out: it must be the same one.
+    expect(read('bin/govauth.js')).toContain(`'../${COMPILE_CACHE_DIR}'`);
   });
 
   it('shows exactly the quick-start and test commands', () => {
