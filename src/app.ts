@@ -28,7 +28,9 @@ import { createProviderHost } from './oidc/provider-host.ts';
 import type { MasterKey } from './keys/master-key.ts';
 import type { Logger } from './log/logger.ts';
 import type { RateLimiter } from './ratelimit/rate-limiter.ts';
+import type { ClientAuthFailureBudget } from './ratelimit/client-auth-failures.ts';
 import { cookieKeys, createProvider } from './oidc/create-provider.ts';
+import { unknownClientFailures } from './oidc/token-rate-limit.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -42,6 +44,8 @@ export interface AppDeps {
   readonly master: MasterKey;
   readonly verifier: SecretVerifier;
   readonly limiter: RateLimiter;
+  /** Failed client authentications per source address; also inside `verifier`. */
+  readonly clientAuthFailures: ClientAuthFailureBudget;
   readonly passwords: PasswordVerifier;
   readonly events: SecurityEventSink;
   readonly audit: AuditWriter;
@@ -89,6 +93,7 @@ export function createApp(deps: AppDeps): GovauthApp {
     });
     // Token responses wait for their durable audit record (and become 503 without one).
     provider.use(tokenEndpointAudit(deps.audit, log));
+    provider.use(unknownClientFailures(deps.clientAuthFailures)); // inside the audit: a flood is recorded once
     provider.use(endSessionAudit(deps.events, log)); // sign-out is audited like sign-in
     // Discovery advertises the endpoints that actually serve introspection and revocation.
     provider.use(async (ctx, next) => {

@@ -19,6 +19,7 @@ import { createPolicyStore, type PolicyStore } from './governance/policy-store.t
 import { createKeyringStore, type KeyringStore } from './keys/keyring-store.ts';
 import { rotateSigningKey } from './keys/key-rotation.ts';
 import { createRateLimiter, pruneRateLimitCounters, type RateLimiter } from './ratelimit/rate-limiter.ts';
+import { clientAuthFailureBudget } from './ratelimit/client-auth-failures.ts';
 import { pruneRevocations } from './governance/revocations.ts';
 import { expireRoleGrants } from './governance/role-grants.ts';
 import { ensureAdminModel } from './governance/admin-model.ts';
@@ -79,6 +80,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside });
     const limits = createRateLimiter({ sql: db.sql, log, now });
     limiter = limits;
+    const clientAuthFailures = clientAuthFailureBudget(limits, config.rateLimits.clientAuthFailuresPerAddress, log);
 
     // Listen first: without GOVAUTH_ISSUER the issuer is derived from the bound port (tests and
     // development use port 0). Requests that arrive in the meantime get 503.
@@ -104,8 +106,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       policy: store,
       keys,
       master,
-      verifier: createSecretVerifier(),
+      verifier: createSecretVerifier({ failures: clientAuthFailures }),
       limiter: limits,
+      clientAuthFailures,
       passwords: await createPasswordVerifier(),
       events: options.events ?? auditSecurityEvents(audit, log),
       audit,

@@ -46,6 +46,8 @@ export interface Config {
     readonly signInPerAccount: number;
     /** Password sign-in attempts per source address (for any account). */
     readonly signInPerAddress: number;
+    /** Failed client authentications per minute per source address (client-auth-failures.ts). */
+    readonly clientAuthFailuresPerAddress: number;
   };
   readonly keys: {
     /** Seconds a new signing key is published before it signs. */
@@ -133,6 +135,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     tokenPerClient: read('GOVAUTH_RATE_LIMIT_TOKEN', 1200, perMinute),
     signInPerAccount: read('GOVAUTH_RATE_LIMIT_SIGNIN_ACCOUNT', 20, perMinute),
     signInPerAddress: read('GOVAUTH_RATE_LIMIT_SIGNIN_ADDRESS', 120, perMinute),
+    clientAuthFailuresPerAddress: read('GOVAUTH_RATE_LIMIT_CLIENT_AUTH_FAILURES', 60, perMinute),
   };
   const keys = {
     prepublishSeconds: read('GOVAUTH_KEY_PREPUBLISH', 3600, (v) => parseInteger(v, 0, 30 * 86_400)),

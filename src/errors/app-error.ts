@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_requests: 429,
+  slow_down: 429, // the registered OAuth error for "slow down" (RFC 8628 §3.5), as at the token endpoint
   server_error: 500,
   temporarily_unavailable: 503,
 } as const;

@@ -6,6 +6,7 @@
 // the hash and so invalidates the entry; disabling removes the client altogether.
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import argon2 from 'argon2';
+import { unlimitedClientAuth, type ClientAuthFailureBudget } from '../ratelimit/client-auth-failures.ts';
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id (m=19 MiB, t=2, p=1). */
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -35,16 +36,23 @@ export class Semaphore {
 }
 
 export interface SecretVerifier {
-  verify(clientId: string, storedHash: string, presented: string): Promise<boolean>;
+  /**
+   * Whether `presented` is the client's secret. Anything but an already-verified match first
+   * spends from `address`'s failure budget, and throws ClientAuthThrottled when it is spent
+   * (client-auth-failures.ts).
+   */
+  verify(clientId: string, storedHash: string, presented: string, address?: string): Promise<boolean>;
   /**
    * A secret presented for an unknown or disabled client: answers false as late as a wrong
-   * secret would, counting from `startedAt` (performance.now() when the request came in).
+   * secret would, counting from `startedAt` (performance.now() when the request came in). With
+   * `address`, it spends from that address's failure budget first, as verify() does.
    */
-  reject(startedAt?: number): Promise<false>;
+  reject(startedAt?: number, address?: string): Promise<false>;
   forget(clientId: string): void;
 }
 
-export function createSecretVerifier(options: { concurrency?: number } = {}): SecretVerifier {
+export function createSecretVerifier(options: { concurrency?: number; failures?: ClientAuthFailureBudget } = {}): SecretVerifier {
+  const failures = options.failures ?? unlimitedClientAuth;
   // A KeyObject, not a Buffer: on Node 24 createHmac re-imports a Buffer key on every call
   // (measured 22.8 µs vs 4.5 µs per HMAC), which was the largest govauth-specific cost per token.
   const key = createSecretKey(randomBytes(32));
@@ -77,13 +85,17 @@ export function createSecretVerifier(options: { concurrency?: number } = {}): Se
   };
 
   return {
-    async verify(clientId, storedHash, presented) {
+    async verify(clientId, storedHash, presented, address) {
       const startedAt = performance.now();
       const digest = digestOf(presented);
       const known = verified.get(clientId);
+      const isKnown = known?.hash === storedHash;
+      if (isKnown && timingSafeEqual(known.digest, digest)) return true;
+      // Before any argon2: a failure, or a secret not verified yet, spends from the budget.
+      const spent = await failures.spend(address);
       // A client has exactly one valid secret, so once it is known any other value is wrong:
       // no argon2 for wrong guesses either (only the wait above).
-      if (known?.hash === storedHash) return timingSafeEqual(known.digest, digest) || failAfter(startedAt);
+      if (isKnown) return failAfter(startedAt);
       // Coalesce concurrent first verifications of the same (client, secret).
       const slot = `${clientId}\0${digest.toString('base64')}`;
       let result = pending.get(slot);
@@ -97,9 +109,16 @@ export function createSecretVerifier(options: { concurrency?: number } = {}): Se
           .finally(() => pending.delete(slot));
         pending.set(slot, result);
       }
-      return (await result) || failAfter(startedAt);
+      if (await result) {
+        spent.succeeded();
+        return true;
+      }
+      return failAfter(startedAt);
     },
-    reject: (startedAt = performance.now()) => failAfter(startedAt),
+    async reject(startedAt = performance.now(), address) {
+      await failures.spend(address);
+      return failAfter(startedAt);
+    },
     forget: (clientId) => void verified.delete(clientId),
   };
 }

@@ -1,11 +1,13 @@
 // Client authentication for govauth's own endpoints (introspection, revocation), with the same
 // rules as the token endpoint: client_secret_basic or client_secret_post (RFC 6749 §2.3.1),
-// never both, secrets checked against their argon2id hashes through the verified-secret cache.
+// never both, secrets checked against their argon2id hashes through the verified-secret cache,
+// failures limited per source address (client-auth-failures.ts).
 import type { Context } from 'koa';
 import { AppError, CLIENT_AUTH_CHALLENGE } from '../errors/app-error.ts';
 import type { SecretVerifier } from '../governance/client-secrets.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
+import { ClientAuthThrottled } from '../ratelimit/client-auth-failures.ts';
 
 export interface ClientAuthDeps {
   readonly policy: PolicyStore;
@@ -36,6 +38,16 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
  * (RFC 7009 §2.1 lets public clients revoke their own tokens).
  */
 export async function authenticateClient(ctx: Context, form: Record<string, string>, deps: ClientAuthDeps, options: { allowPublic: boolean }): Promise<ClientDef> {
+  try {
+    return await authenticate(ctx, form, deps, options);
+  } catch (err) {
+    if (!(err instanceof ClientAuthThrottled)) throw err;
+    ctx.set('Retry-After', String(err.retryAfterSeconds));
+    throw new AppError('slow_down', err.message);
+  }
+}
+
+async function authenticate(ctx: Context, form: Record<string, string>, deps: ClientAuthDeps, options: { allowPublic: boolean }): Promise<ClientDef> {
   const header = ctx.get('authorization');
   const inBody = form.client_secret !== undefined;
   if (header && inBody) throw new AppError('invalid_request', 'client authentication must only be provided using one mechanism');
@@ -54,13 +66,13 @@ export async function authenticateClient(ctx: Context, form: Record<string, stri
   const client = deps.policy.snapshot().clients.get(id);
   if (!client || client.disabled) {
     // As slow as a wrong secret, so timing does not tell which client_ids exist.
-    if (secret) await deps.verifier.reject();
+    if (secret) await deps.verifier.reject(undefined, ctx.ip);
     throw unauthorized(ctx, 'client authentication failed');
   }
   if (client.secretHash === null) {
     if (secret !== undefined || !options.allowPublic) throw unauthorized(ctx, 'client authentication failed');
     return client;
   }
-  if (!secret || !(await deps.verifier.verify(client.id, client.secretHash, secret))) throw unauthorized(ctx, 'client authentication failed');
+  if (!secret || !(await deps.verifier.verify(client.id, client.secretHash, secret, ctx.ip))) throw unauthorized(ctx, 'client authentication failed');
   return client;
 }

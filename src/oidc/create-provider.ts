@@ -15,8 +15,9 @@ import { createAdapterFactory, type GrantRevokedHook } from './oidc-adapter.ts';
 import { createResourceIndicators, createRotateRefreshToken } from './resource-indicators.ts';
 import { createTtl } from './token-lifetimes.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { ClientAuthThrottled } from '../ratelimit/client-auth-failures.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
-import { tokenRateLimit } from './token-rate-limit.ts';
+import { slowDownFor, tokenRateLimit } from './token-rate-limit.ts';
 import { formPostPage } from './form-post-page.ts';
 import { tokenErrorCodes } from './token-error-codes.ts';
 
@@ -125,8 +126,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Verify against the stored argon2id hash, paying argon2 once per secret (client-secrets.ts);
   // an authenticated client then spends from its token rate limit (token-rate-limit.ts).
   const limitToken = tokenRateLimit(deps.limiter, config.rateLimits.tokenPerClient, log);
+  // Failures spend from the source address's budget first (client-auth-failures.ts).
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string; clientSecret?: string }, presented: string) {
-    if (!this.clientSecret || !(await deps.verifier.verify(this.clientId, this.clientSecret, presented))) return false;
+    if (!this.clientSecret) return false;
+    const ctx = Provider.ctx;
+    try {
+      if (!(await deps.verifier.verify(this.clientId, this.clientSecret, presented, ctx?.ip))) return false;
+    } catch (err) {
+      if (err instanceof ClientAuthThrottled && ctx) throw slowDownFor(ctx, err);
+      throw err;
+    }
     await limitToken(this.clientId);
     return true;
   };

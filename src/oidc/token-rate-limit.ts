@@ -7,7 +7,9 @@
 // Public clients (token_endpoint_auth_method none) are not limited per client: anyone can
 // present their client_id, and every token request they make spends one person's one-time
 // code or rotating refresh token, so a per-client budget would only let one user starve all.
-import Provider, { errors } from 'oidc-provider';
+import type { Context, Middleware } from 'koa';
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { ClientAuthThrottled, type ClientAuthFailureBudget } from '../ratelimit/client-auth-failures.ts';
 import type { RateLimiter, RateRule } from '../ratelimit/rate-limiter.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -37,5 +39,36 @@ export function tokenRateLimit(limiter: RateLimiter, perMinute: number, log: Log
     ctx.state.rateLimited = { first: verdict.first };
     if (verdict.first) log.warn('token rate limit reached', { client: clientId, limitPerMinute: rule.limit });
     throw new SlowDown(`too many token requests from this client (limit ${rule.limit} per minute); retry after ${verdict.retryAfterSeconds} s`);
+  };
+}
+
+/** A client authentication refused for its address's failure budget (client-auth-failures.ts). */
+export function slowDownFor(ctx: Context, err: ClientAuthThrottled): SlowDown {
+  ctx.set('Retry-After', String(err.retryAfterSeconds));
+  ctx.state.rateLimited = { first: err.first }; // audited once per address and window
+  return new SlowDown(err.message);
+}
+
+/**
+ * oidc-provider refuses an unknown or disabled client_id before compareClientSecret runs, so
+ * that refusal spends from the address's failure budget here, and over it becomes the same 429
+ * a known client's would (the answer must not tell which client_ids exist). Registered inside
+ * the token endpoint's audit middleware, which then records a flood of these once.
+ */
+export function unknownClientFailures(budget: ClientAuthFailureBudget): Middleware {
+  return async (ctx, next) => {
+    await next();
+    const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+    if (oidc?.route !== 'token' || ctx.status !== 401 || oidc.client || (ctx.body as { error?: unknown } | undefined)?.error !== 'invalid_client') return;
+    if (!oidc.params?.client_secret && !/^basic /i.test(ctx.get('authorization'))) return; // no secret, no argon2 to protect
+    try {
+      await budget.spend(ctx.ip);
+    } catch (err) {
+      if (!(err instanceof ClientAuthThrottled)) throw err;
+      const refusal = slowDownFor(ctx, err);
+      ctx.remove('WWW-Authenticate');
+      ctx.status = refusal.statusCode;
+      ctx.body = { error: refusal.error, error_description: refusal.error_description };
+    }
   };
 }

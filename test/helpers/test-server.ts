@@ -46,6 +46,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     GOVAUTH_MASTER_KEY: options.masterKey ?? randomBytes(32).toString('base64'),
     GOVAUTH_POLICY_POLL_MS: '50',
     GOVAUTH_LOG_LEVEL: process.env.GOVAUTH_TEST_LOG_LEVEL ?? 'error',
+    // Suites send many wrong secrets from 127.0.0.1 on purpose; the per-address failure budget
+    // has its own suite (test/security/client-auth-flood.test.ts), which sets it low.
+    GOVAUTH_RATE_LIMIT_CLIENT_AUTH_FAILURES: '1000000',
     ...options.env,
   };
   const config = loadConfig(env);

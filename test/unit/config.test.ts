@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'sqlite', url: 'file:/srv/app/data/govauth.db', isDefault: true });
     expect(c.masterKey).toEqual({ file: '/srv/app/data/master.key' });
     expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', accessTokenTtl: 300, issuer: undefined, trustProxy: false });
-    expect(c.rateLimits).toEqual({ tokenPerClient: 1200, signInPerAccount: 20, signInPerAddress: 120 });
+    expect(c.rateLimits).toEqual({ tokenPerClient: 1200, signInPerAccount: 20, signInPerAddress: 120, clientAuthFailuresPerAddress: 60 });
     expect(c.keys).toEqual({ prepublishSeconds: 3600, rotationDays: 90 });
     expect(Object.isFrozen(c)).toBe(true);
   });
