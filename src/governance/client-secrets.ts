@@ -89,30 +89,40 @@ export function createSecretVerifier(options: { concurrency?: number; failures?:
       const startedAt = performance.now();
       const digest = digestOf(presented);
       const known = verified.get(clientId);
-      const isKnown = known?.hash === storedHash;
-      if (isKnown && timingSafeEqual(known.digest, digest)) return true;
-      // Before any argon2: a failure, or a secret not verified yet, spends from the budget.
-      const spent = await failures.spend(address);
-      // A client has exactly one valid secret, so once it is known any other value is wrong:
-      // no argon2 for wrong guesses either (only the wait above).
-      if (isKnown) return failAfter(startedAt);
-      // Coalesce concurrent first verifications of the same (client, secret).
+      if (known?.hash === storedHash) {
+        if (timingSafeEqual(known.digest, digest)) return true;
+        // A client has exactly one valid secret, so once it is known any other value is wrong:
+        // no argon2 for wrong guesses either (only the wait above). The failure still counts.
+        await failures.spend(address);
+        return failAfter(startedAt);
+      }
+      // Concurrent first verifications of the same (client, secret) share one argon2 run. The
+      // request that starts it spends from its address's budget first, so no argon2 runs for
+      // an address over it, and gets the unit back on success; those that join spend only if
+      // it fails (a burst of right secrets after a restart is one unit, not one each).
       const slot = `${clientId}\0${digest.toString('base64')}`;
       let result = pending.get(slot);
+      const joined = result !== undefined;
       if (!result) {
-        result = timedArgon2(storedHash, presented)
-          .catch(() => false) // a malformed stored hash fails closed
-          .then((ok) => {
-            if (ok) verified.set(clientId, { hash: storedHash, digest });
-            return ok;
-          })
-          .finally(() => pending.delete(slot));
-        pending.set(slot, result);
+        const spent = await failures.spend(address);
+        result = pending.get(slot); // started by another request while this one was counted
+        if (result) spent.succeeded();
+        else {
+          result = timedArgon2(storedHash, presented)
+            .catch(() => false) // a malformed stored hash fails closed
+            .then((ok) => {
+              if (ok) {
+                verified.set(clientId, { hash: storedHash, digest });
+                spent.succeeded();
+              }
+              return ok;
+            })
+            .finally(() => pending.delete(slot));
+          pending.set(slot, result);
+        }
       }
-      if (await result) {
-        spent.succeeded();
-        return true;
-      }
+      if (await result) return true;
+      if (joined) await failures.spend(address);
       return failAfter(startedAt);
     },
     async reject(startedAt = performance.now(), address) {

@@ -98,6 +98,29 @@ describe('failed client authentication, per source address', () => {
     expect((await post('/token/introspection', from, unknown)).status).toBe(429);
   });
 
+  it('counts a burst of first verifications as one argon2 run: right secrets all pass, a wrong one counts every failure', async () => {
+    const from = '203.0.113.4';
+    const [fresh, other] = [await newBot(), await newBot()];
+    // The real argon2, held open long enough that all ten requests arrive while it runs.
+    const real = argon2.verify.bind(argon2);
+    const argon = vi.spyOn(argon2, 'verify').mockImplementation(async (...args: Parameters<typeof argon2.verify>) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return real(...args);
+    });
+    // Ten at once, more than the budget, before this process has verified the secret (as after
+    // a restart, a fleet behind one NAT): one argon2 run, one unit spent and given back.
+    const burst = await Promise.all(Array.from({ length: 10 }, () => post('/token', from, fresh)));
+    expect(burst.map((r) => r.status)).toEqual(Array<number>(10).fill(200));
+    expect(argon).toHaveBeenCalledTimes(1);
+    // The same wrong secret ten times at once: still one argon2 run, but ten failures.
+    argon.mockClear(); // the calls, not the implementation
+    const guesses = await Promise.all(Array.from({ length: 10 }, () => post('/token', from, wrong(other))));
+    expect(argon).toHaveBeenCalledTimes(1);
+    const statuses = guesses.map((r) => r.status).sort();
+    expect(statuses).toEqual([...Array<number>(LIMIT).fill(401), ...Array<number>(10 - LIMIT).fill(429)]);
+    expect((await post('/token', from, wrong(other))).status).toBe(429);
+  });
+
   it('records the first refusal of a flood in the audit trail, not every one', async () => {
     const bot = await newBot();
     const from = '203.0.113.3';
