@@ -1,6 +1,7 @@
 // The request path's plain-SQL client on SQLite (src/db/sqlite-raw.ts): failed statements must
 // not leave a transaction or a lock behind, and another process's write lock is waited out
-// (asynchronously) up to the deadline, then reported.
+// (asynchronously) up to the deadline, then reported. Writes outside a transaction share one
+// commit (group commit) yet each caller keeps its own outcome.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,5 +83,62 @@ describe('plain SQL on SQLite', () => {
     for (let i = 0; i < 100; i++) await sql.execute(`INSERT INTO "T" ("id", "v") VALUES (?, ?) -- ${i}`, [100 + i, `v${i}`]);
     expect(await sql.query('SELECT count(*) AS "n" FROM "T"')).toEqual([{ n: 100 }]);
     await sql.close();
+  });
+
+  describe('writes outside a transaction (group commit)', () => {
+    const insert = 'INSERT INTO "T" ("id", "v") VALUES (?, ?)';
+
+    it('gives each caller its own row count and its own error, and keeps the others', async () => {
+      const sql = createSqliteRawSql(path, { busyTimeoutMs: 2, retryDeadlineMs: 1000 });
+      await sql.execute(insert, [1, 'one']);
+      const consume = 'UPDATE "T" SET "v" = \'used\' WHERE "id" = ? AND "v" <> \'used\''; // compare-and-set, as the adapter's consume
+      const outcomes = await Promise.allSettled([
+        sql.execute(insert, [2, 'two']),
+        sql.execute(consume, [1]),
+        sql.execute(insert, [1, 'duplicate']), // primary key: this caller alone is refused
+        sql.execute(consume, [1]), // the second consume of the same row changes nothing
+        sql.execute(insert, [3, undefined]), // refused before it runs
+        sql.execute(insert, [4, 'four']),
+      ]);
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'refused'))).toEqual([1, 1, 'refused', 0, 'refused', 1]);
+      expect(String((outcomes[2] as PromiseRejectedResult).reason)).toMatch(/UNIQUE|constraint/i);
+      await sql.close();
+      // What was acknowledged is on disk, seen from another connection.
+      const other = new Database(path);
+      expect(other.prepare('SELECT "id", "v" FROM "T" ORDER BY "id"').all()).toEqual([
+        { id: 1, v: 'used' },
+        { id: 2, v: 'two' },
+        { id: 4, v: 'four' },
+      ]);
+      other.close();
+    });
+
+    it('shares one transaction: a statement that ends it fails every write in it, and none is kept', async () => {
+      const setup = new Database(path);
+      setup.exec('CREATE TRIGGER "abort" BEFORE INSERT ON "T" WHEN NEW."v" = \'abort\' BEGIN SELECT RAISE(ROLLBACK, \'aborted by trigger\'); END');
+      setup.close();
+      const sql = createSqliteRawSql(path, { busyTimeoutMs: 2, retryDeadlineMs: 1000 });
+      const outcomes = await Promise.allSettled([sql.execute(insert, [1, 'one']), sql.execute(insert, [2, 'abort']), sql.execute(insert, [3, 'three'])]);
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect(await sql.query('SELECT count(*) AS "n" FROM "T"')).toEqual([{ n: 0 }]);
+      // The connection is clean afterwards: the next writes commit.
+      await expect(Promise.all([sql.execute(insert, [5, 'five']), sql.execute(insert, [6, 'six'])])).resolves.toEqual([1, 1]);
+      expect(await sql.query('SELECT count(*) AS "n" FROM "T"')).toEqual([{ n: 2 }]);
+      await sql.close();
+    });
+
+    it("waits out another process's write lock as one batch, and lands what was issued before close", async () => {
+      const holder = new Database(path);
+      holder.prepare('BEGIN IMMEDIATE').run();
+      const sql = createSqliteRawSql(path, { busyTimeoutMs: 2, retryDeadlineMs: 5000 });
+      const pending = [1, 2, 3].map((id) => sql.execute(insert, [id, `v${id}`]));
+      setTimeout(() => holder.prepare('COMMIT').run(), 100);
+      await expect(Promise.all(pending)).resolves.toEqual([1, 1, 1]);
+      const late = sql.execute(insert, [4, 'issued, then closed']);
+      await sql.close();
+      await expect(late).resolves.toBe(1);
+      expect(holder.prepare('SELECT count(*) AS "n" FROM "T"').get()).toEqual({ n: 4 });
+      holder.close();
+    });
   });
 });
