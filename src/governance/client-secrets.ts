@@ -6,7 +6,7 @@
 // the hash and so invalidates the entry; disabling removes the client altogether.
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import argon2 from 'argon2';
-import { unlimitedClientAuth, type ClientAuthFailureBudget } from '../ratelimit/client-auth-failures.ts';
+import { ClientAuthThrottled, unlimitedClientAuth, type ClientAuthFailureBudget } from '../ratelimit/client-auth-failures.ts';
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id (m=19 MiB, t=2, p=1). */
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -84,6 +84,16 @@ export function createSecretVerifier(options: { concurrency?: number; failures?:
     return false;
   };
 
+  const firstVerification = async (clientId: string, storedHash: string, presented: string, digest: Buffer, address: string | undefined): Promise<boolean> => {
+    const spent = await failures.spend(address);
+    const ok = await timedArgon2(storedHash, presented).catch(() => false); // a malformed stored hash fails closed
+    if (ok) {
+      verified.set(clientId, { hash: storedHash, digest });
+      spent.succeeded();
+    }
+    return ok;
+  };
+
   return {
     async verify(clientId, storedHash, presented, address) {
       const startedAt = performance.now();
@@ -99,31 +109,27 @@ export function createSecretVerifier(options: { concurrency?: number; failures?:
       // Concurrent first verifications of the same (client, secret) share one argon2 run. The
       // request that starts it spends from its address's budget first, so no argon2 runs for
       // an address over it, and gets the unit back on success; those that join spend only if
-      // it fails (a burst of right secrets after a restart is one unit, not one each).
+      // it fails (a burst of right secrets after a restart is one unit, not one each). The run
+      // is shared from the start, before the budget is read (an await): otherwise a burst
+      // would each spend while the first waited.
       const slot = `${clientId}\0${digest.toString('base64')}`;
-      let result = pending.get(slot);
-      const joined = result !== undefined;
-      if (!result) {
-        const spent = await failures.spend(address);
-        result = pending.get(slot); // started by another request while this one was counted
-        if (result) spent.succeeded();
-        else {
-          result = timedArgon2(storedHash, presented)
-            .catch(() => false) // a malformed stored hash fails closed
-            .then((ok) => {
-              if (ok) {
-                verified.set(clientId, { hash: storedHash, digest });
-                spent.succeeded();
-              }
-              return ok;
-            })
-            .finally(() => pending.delete(slot));
+      for (;;) {
+        let result = pending.get(slot);
+        const joined = result !== undefined;
+        if (!result) {
+          result = firstVerification(clientId, storedHash, presented, digest, address).finally(() => pending.delete(slot));
           pending.set(slot, result);
         }
+        try {
+          if (await result) return true;
+        } catch (err) {
+          // The starter's address was over its budget, which says nothing about this one's.
+          if (joined && err instanceof ClientAuthThrottled) continue;
+          throw err;
+        }
+        if (joined) await failures.spend(address);
+        return failAfter(startedAt);
       }
-      if (await result) return true;
-      if (joined) await failures.spend(address);
-      return failAfter(startedAt);
     },
     async reject(startedAt = performance.now(), address) {
       await failures.spend(address);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import argon2 from 'argon2';
 import { createSecretVerifier, hashSecret, newClientSecret } from '../../src/governance/client-secrets.ts';
+import { ClientAuthThrottled, type ClientAuthFailureBudget } from '../../src/ratelimit/client-auth-failures.ts';
 import { seal, unseal } from '../../src/keys/sealed-box.ts';
 import { MasterKey } from '../../src/keys/master-key.ts';
 import { currentSigningKey, keyState, type SigningKey } from '../../src/keys/signing-keys.ts';
@@ -47,6 +48,39 @@ describe('secret verifier', () => {
     const freshHash = await hashSecret(fresh);
     expect(await v.verify('c', freshHash, old)).toBe(false);
     expect(await v.verify('c', freshHash, fresh)).toBe(true);
+  });
+
+  it('spends one unit of the failure budget for a burst of first verifications, even while reading the budget takes time', async () => {
+    // A budget of `limit` whose reads wait, as the shared counters' database read does.
+    const budget = (limit: number) => {
+      const spent: string[] = [];
+      let outstanding = 0;
+      const b: ClientAuthFailureBudget = {
+        async spend(address) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (outstanding >= limit) throw new ClientAuthThrottled(60, true, limit);
+          outstanding++;
+          spent.push(address ?? '');
+          return { succeeded: () => void outstanding-- };
+        },
+      };
+      return { b, spent, outstanding: () => outstanding };
+    };
+    const secret = newClientSecret();
+    const hash = await hashSecret(secret);
+    const right = budget(2);
+    const v = createSecretVerifier({ failures: right.b });
+    const burst = await Promise.all(Array.from({ length: 8 }, () => v.verify('c', hash, secret, '198.51.100.1')));
+    expect(burst).toEqual(Array<boolean>(8).fill(true));
+    expect(right.spent).toHaveLength(1); // one argon2 run, one unit, given back
+    expect(right.outstanding()).toBe(0);
+
+    // Wrong: one shared argon2 run; the starter and every joiner count as failures.
+    const wrong = budget(3);
+    const w = createSecretVerifier({ failures: wrong.b });
+    const guesses = await Promise.allSettled(Array.from({ length: 5 }, () => w.verify('c', hash, 'wrong', '198.51.100.2')));
+    expect(guesses.map((g) => (g.status === 'fulfilled' ? g.value : (g.reason as Error).name)).sort()).toEqual(['ClientAuthThrottled', 'ClientAuthThrottled', false, false, false].sort());
+    expect(wrong.outstanding()).toBe(3);
   });
 
   it('fails closed on a malformed stored hash', async () => {
