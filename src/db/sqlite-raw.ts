@@ -20,7 +20,6 @@ import Database from 'libsql';
 import type { RawSql, RawTx } from './raw-sql.ts';
 import { isBusy, retryBusy } from './sqlite-busy.ts';
 
-
 // Most statements are fixed texts; the audit batch's multi-row INSERTs vary with the batch size
 // (one text per size seen), so the cache is bounded and the oldest statement goes first. Those
 // run inside a transaction, never with BUSY, so an evicted statement is never left active.
@@ -92,6 +91,26 @@ export function createSqliteRawSql(path: string, lock: { busyTimeoutMs: number; 
     return next;
   };
 
+  // BEGIN IMMEDIATE … COMMIT around `work`, rolled back on any error; callers hold `serial`.
+  const atomically = async <T>(work: () => Promise<T> | T): Promise<T> => {
+    await runRetrying('BEGIN IMMEDIATE', []); // the write lock, up front (retried on BUSY)
+    inTransaction = true;
+    try {
+      const result = await work();
+      run('COMMIT', []);
+      return result;
+    } catch (err) {
+      try {
+        if (db?.inTransaction) run('ROLLBACK', []);
+      } catch {
+        discard(); // cannot happen short of a broken connection; never reuse one mid-transaction
+      }
+      throw err;
+    } finally {
+      inTransaction = false;
+    }
+  };
+
   // Group commit for statements outside a transaction (oidc-provider's storage writes: a code
   // exchange, a refresh rotation, each sign-in step). With synchronous=FULL every commit waits
   // for an fsync on the event loop (~0.6 ms here), and a refresh makes two, so refresh
@@ -121,27 +140,19 @@ export function createSqliteRawSql(path: string, lock: { busyTimeoutMs: number; 
       }
       const outcomes: ({ changes: number } | { err: unknown })[] = [];
       try {
-        await runRetrying('BEGIN IMMEDIATE', []);
-        inTransaction = true;
-        for (const w of batch) {
-          try {
-            outcomes.push({ changes: run(w.sql, w.params).changes });
-          } catch (err) {
-            if (!db?.inTransaction) throw err; // SQLite ended the transaction: nothing in it stands
-            outcomes.push({ err });
+        await atomically(() => {
+          for (const w of batch) {
+            try {
+              outcomes.push({ changes: run(w.sql, w.params).changes });
+            } catch (err) {
+              if (!db?.inTransaction) throw err; // SQLite ended the transaction: nothing in it stands
+              outcomes.push({ err });
+            }
           }
-        }
-        run('COMMIT', []);
+        });
       } catch (err) {
-        try {
-          if (db?.inTransaction) run('ROLLBACK', []);
-        } catch {
-          discard();
-        }
         for (const w of batch) w.reject(err);
         return;
-      } finally {
-        inTransaction = false;
       }
       batch.forEach((w, i) => {
         const o = outcomes[i];
@@ -172,26 +183,7 @@ export function createSqliteRawSql(path: string, lock: { busyTimeoutMs: number; 
     query: (sql, params) => serial(() => direct.query(sql, params)),
     execute: (sql, params = []) => groupedExecute(sql, params),
     time,
-    transaction(work) {
-      return serial(async () => {
-        await runRetrying('BEGIN IMMEDIATE', []); // the write lock, up front (retried on BUSY)
-        inTransaction = true;
-        try {
-          const result = await work(direct);
-          run('COMMIT', []);
-          return result;
-        } catch (err) {
-          try {
-            if (db?.inTransaction) run('ROLLBACK', []);
-          } catch {
-            discard(); // cannot happen short of a broken connection; never reuse one mid-transaction
-          }
-          throw err;
-        } finally {
-          inTransaction = false;
-        }
-      });
-    },
+    transaction: (work) => serial(() => atomically(() => work(direct))),
     async close() {
       await commitWrites(); // writes already issued still land (and their callers hear)
       discard();
