@@ -1,7 +1,7 @@
 // How far bare oidc-provider itself scales from one process to N cluster workers on this
 // machine: the ceiling for any "N workers against the single-process baseline" target, since
 // govauth does the baseline's work plus its own. Alternating rounds, as the other benchmarks.
-// Usage: npx node bench/baseline-scaling.ts   Knobs: BENCH_ROUNDS (3), BENCH_DURATION (6 s), WORKERS (2).
+// Usage: npm run bench:scaling   Knobs: BENCH_ROUNDS (3), BENCH_DURATION (6 s), WORKERS (2).
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { load } from './lib/load.ts';

@@ -2,7 +2,7 @@
 // (event loop, V8's GC helper threads, libuv's pool where RSA signing runs) and how much the
 // load generator itself takes. Sampled profiles over-charge the signing call on a busy 2-core
 // machine (bench/README.md), so this reads the kernel's per-thread CPU accounting instead.
-// Usage: npx node bench/cpu-per-request.ts [bare]   (DATABASE_URL=postgresql://… for PostgreSQL;
+// Usage: npm run bench:cpu [-- bare]   (DATABASE_URL=postgresql://… for PostgreSQL;
 // then the PostgreSQL server processes' CPU is reported too). Knob: BENCH_DURATION (s, 8).
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
