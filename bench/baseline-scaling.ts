@@ -43,11 +43,14 @@ if (process.argv[2] === '--cluster') {
         body: 'grant_type=client_credentials',
         connections: 32,
       };
-      await load('warm-up', { ...options, durationSec: 2 });
-      const r = await load('run', { ...options, durationSec });
-      if (r.non2xx || r.errors) throw new Error(`${r.non2xx} non-2xx, ${r.errors} errors`);
-      rps.push(r.rps);
-      await server.stop();
+      try {
+        await load('warm-up', { ...options, durationSec: 2 });
+        const r = await load('run', { ...options, durationSec });
+        if (r.non2xx || r.errors) throw new Error(`${r.non2xx} non-2xx, ${r.errors} errors`);
+        rps.push(r.rps);
+      } finally {
+        await server.stop();
+      }
     }
     ratios.push(rps[1]! / rps[0]!);
     console.log(`round ${round + 1}: 1 process ${rps[0]} req/s, ${workers} workers ${rps[1]} req/s (${ratios.at(-1)!.toFixed(2)}×)`);
