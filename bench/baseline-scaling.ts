@@ -1,11 +1,12 @@
 // How far bare oidc-provider itself scales from one process to N cluster workers on this
 // machine: the ceiling for any "N workers against the single-process baseline" target, since
-// govauth does the baseline's work plus its own. Alternating rounds, as the other benchmarks.
-// Usage: npm run bench:scaling   Knobs: BENCH_ROUNDS (3), BENCH_DURATION (6 s), WORKERS (2).
+// govauth does the baseline's work plus its own. Alternating rounds (lib/rounds.ts), as the others.
+// Usage: npm run bench:scaling   Knobs: BENCH_ROUNDS (4), BENCH_DURATION (6 s), WORKERS (2).
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { load } from './lib/load.ts';
+import { basicAuth, FORM, formatTable } from './lib/load.ts';
 import { startChild } from './lib/processes.ts';
+import { alternate } from './lib/rounds.ts';
 
 const baseline = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 const workers = Number(process.env.WORKERS ?? 2);
@@ -27,34 +28,23 @@ if (process.argv[2] === '--cluster') {
     process.exit(0);
   });
 } else {
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
   const durationSec = Number(process.env.BENCH_DURATION ?? 6);
-  const me = fileURLToPath(import.meta.url);
-  const ratios: number[] = [];
-  console.log(`bare oidc-provider, 1 process against ${workers} workers; autocannon -c 32, ${rounds} rounds of ${durationSec} s; ${new Date().toISOString()}`);
-  for (let round = 0; round < rounds; round++) {
-    const rps: number[] = [];
-    for (const args of [[], ['--cluster']]) {
-      const server = await startChild(args.length ? me : baseline, { WORKERS: String(workers) }, /ready (http:\/\/\S+)/, args);
-      const options = {
-        url: `${server.url}/token`,
-        method: 'POST' as const,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}` },
-        body: 'grant_type=client_credentials',
-        connections: 32,
-      };
-      try {
-        await load('warm-up', { ...options, durationSec: 2 });
-        const r = await load('run', { ...options, durationSec });
-        if (r.non2xx || r.errors) throw new Error(`${r.non2xx} non-2xx, ${r.errors} errors`);
-        rps.push(r.rps);
-      } finally {
-        await server.stop();
-      }
-    }
-    ratios.push(rps[1]! / rps[0]!);
-    console.log(`round ${round + 1}: 1 process ${rps[0]} req/s, ${workers} workers ${rps[1]} req/s (${ratios.at(-1)!.toFixed(2)}×)`);
+  console.log(`bare oidc-provider, 1 process against ${workers} workers; autocannon -c 32, ${rounds} alternating rounds of ${durationSec} s; ${new Date().toISOString()}`);
+  const single = await startChild(baseline, {}, /ready (http:\/\/\S+)/);
+  const multi = await startChild(fileURLToPath(import.meta.url), { WORKERS: String(workers) }, /ready (http:\/\/\S+)/, ['--cluster']);
+  try {
+    const request = { method: 'POST' as const, headers: { ...FORM, authorization: basicAuth('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections: 32 };
+    const candidates = [
+      { name: 'bare oidc-provider, 1 process', options: { ...request, url: `${single.url}/token` }, rssMb: single.rssPeakMb },
+      { name: `bare oidc-provider, ${workers} workers`, options: { ...request, url: `${multi.url}/token` }, rssMb: multi.rssPeakMb },
+    ];
+    const outcome = await alternate(candidates, rounds, durationSec);
+    console.log(
+      formatTable(candidates.map((c, i) => ({ ...outcome.results[c.name]!, ratio: i === 0 ? 'reference' : `${outcome.ratios[c.name]!.toFixed(2)}× one process (median of ${rounds} rounds)` }))),
+    );
+  } finally {
+    await multi.stop();
+    await single.stop();
   }
-  const sorted = [...ratios].sort((a, b) => a - b);
-  console.log(`median: ${workers} workers = ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}× one process`);
 }

@@ -4,30 +4,20 @@
 // machine (bench/README.md), so this reads the kernel's per-thread CPU accounting instead.
 // Usage: npm run bench:cpu [-- bare]   (DATABASE_URL=postgresql://… for PostgreSQL;
 // then the PostgreSQL server processes' CPU is reported too). Knob: BENCH_DURATION (s, 8).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
-import { load } from './lib/load.ts';
-import { startChild, type Child } from './lib/processes.ts';
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-function stat(path: string): { name: string; ms: number } | undefined {
-  try {
-    const s = readFileSync(path, 'utf8');
-    const fields = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { name: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
-  } catch {
-    return undefined; // the thread or process ended meanwhile
-  }
-}
+import { basicAuth, FORM, load } from './lib/load.ts';
+import { readProcStat, startChild, type Child } from './lib/processes.ts';
 
 /** CPU ms by thread name (digits stripped: "libuv-worker"), over a process's threads. */
 function threads(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const t = stat(`/proc/${pid}/task/${tid}/stat`);
-    if (t) out.set(t.name.replace(/\d+$/, ''), (out.get(t.name.replace(/\d+$/, '')) ?? 0) + t.ms);
+    const t = readProcStat(`/proc/${pid}/task/${tid}/stat`);
+    if (!t) continue; // the thread ended meanwhile
+    const kind = t.name.replace(/\d+$/, '');
+    out.set(kind, (out.get(kind) ?? 0) + t.cpuMs);
   }
   return out;
 }
@@ -35,15 +25,14 @@ function threads(pid: number): Map<string, number> {
 function postgresMs(): number {
   let ms = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    const p = stat(`/proc/${pid}/stat`);
-    if (p?.name.startsWith('postgres')) ms += p.ms;
+    const p = readProcStat(`/proc/${pid}/stat`);
+    if (p?.name.startsWith('postgres')) ms += p.cpuMs;
   }
   return ms;
 }
 
 const bare = process.argv[2] === 'bare';
 const durationSec = Number(process.env.BENCH_DURATION ?? 8);
-const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const fixture = bare ? undefined : await createFixture();
 const server: Child = fixture
   ? await fixture.start()
@@ -52,10 +41,7 @@ try {
   const options = {
     url: `${server.url}/token`,
     method: 'POST' as const,
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: fixture ? basic(fixture.bot.client_id, fixture.bot.client_secret) : basic('bench', 'bench-secret'),
-    },
+    headers: { ...FORM, authorization: fixture ? basicAuth(fixture.bot.client_id, fixture.bot.client_secret) : basicAuth('bench', 'bench-secret') },
     body: fixture ? 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example' : 'grant_type=client_credentials',
     connections: 32,
   };

@@ -2,23 +2,21 @@
 // issuance, both on the same govauth instance and in the same run (alternating rounds).
 // Target: introspection ≥ 2× the issuance rate. Usage: npm run bench:introspection
 import { createFixture } from './lib/govauth-fixture.ts';
-import { formatTable } from './lib/load.ts';
+import { basicAuth, FORM, formatTable } from './lib/load.ts';
 import { alternate, type RoundsResult } from './lib/rounds.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
 export async function introspectionBench(): Promise<RoundsResult> {
   const fixture = await createFixture();
   const govauth = await fixture.start();
   try {
-    const tokenHeaders = { ...form, authorization: basic(fixture.bot.client_id, fixture.bot.client_secret) };
+    const tokenHeaders = { ...FORM, authorization: basicAuth(fixture.bot.client_id, fixture.bot.client_secret) };
     const issued = await fetch(`${govauth.url}/token`, { method: 'POST', headers: tokenHeaders, body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example' });
     const { access_token: token } = (await issued.json()) as { access_token: string };
-    const introspectHeaders = { ...form, authorization: basic(fixture.rs.client_id, fixture.rs.client_secret) };
+    const introspectHeaders = { ...FORM, authorization: basicAuth(fixture.rs.client_id, fixture.rs.client_secret) };
     const introspectBody = `token=${token}&token_type_hint=access_token`;
     const probe = (await (await fetch(`${govauth.url}/token/introspection`, { method: 'POST', headers: introspectHeaders, body: introspectBody })).json()) as { active: boolean };
     if (!probe.active) throw new Error('introspection probe: token not active');

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
-import { formatTable, type LoadResult } from './lib/load.ts';
+import { basicAuth, FORM, formatTable, type LoadResult } from './lib/load.ts';
 import { startChild } from './lib/processes.ts';
 import { rawRs256SignRate } from './lib/raw-signing.ts';
 import { refreshLoad, refreshTokenPool } from './lib/refresh-load.ts';
@@ -16,8 +16,6 @@ import { alternate, median } from './lib/rounds.ts';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
 interface Row extends LoadResult {
@@ -64,12 +62,12 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = { date: new Date().toISOString(), database: kind, cores: availableParallelism(), cpu, node: process.version, signRate };
   try {
     const tokenBody = 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example';
-    const botAuth = basic(fixture.bot.client_id, fixture.bot.client_secret);
+    const botAuth = basicAuth(fixture.bot.client_id, fixture.bot.client_secret);
     const issuance = await alternate(
       [
-        { name: 'issuance: bare oidc-provider, 1 process', options: { url: `${baseline.url}/token`, method: 'POST', headers: { ...form, authorization: basic('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections }, rssMb: baseline.rssPeakMb },
-        { name: `issuance: govauth 1 worker (${kind}, argon2id, audit)`, options: { url: `${single.url}/token`, method: 'POST', headers: { ...form, authorization: botAuth }, body: tokenBody, connections }, rssMb: single.rssPeakMb },
-        { name: `issuance: govauth 2 workers (${kind}, argon2id, audit)`, options: { url: `${dual.url}/token`, method: 'POST', headers: { ...form, authorization: botAuth }, body: tokenBody, connections }, rssMb: dual.rssPeakMb },
+        { name: 'issuance: bare oidc-provider, 1 process', options: { url: `${baseline.url}/token`, method: 'POST', headers: { ...FORM, authorization: basicAuth('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections }, rssMb: baseline.rssPeakMb },
+        { name: `issuance: govauth 1 worker (${kind}, argon2id, audit)`, options: { url: `${single.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: single.rssPeakMb },
+        { name: `issuance: govauth 2 workers (${kind}, argon2id, audit)`, options: { url: `${dual.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: dual.rssPeakMb },
       ],
       rounds,
       duration,
@@ -85,8 +83,8 @@ async function main(): Promise<void> {
     try {
       const audit = await alternate(
         [
-          { name: `issuance: govauth 1 worker, audit discarded`, options: { url: `${noAudit.url}/token`, method: 'POST', headers: { ...form, authorization: botAuth }, body: tokenBody, connections }, rssMb: noAudit.rssPeakMb },
-          { name: `issuance: govauth 1 worker, audit on (reference)`, options: { url: `${single.url}/token`, method: 'POST', headers: { ...form, authorization: botAuth }, body: tokenBody, connections }, rssMb: single.rssPeakMb },
+          { name: `issuance: govauth 1 worker, audit discarded`, options: { url: `${noAudit.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: noAudit.rssPeakMb },
+          { name: `issuance: govauth 1 worker, audit on (reference)`, options: { url: `${single.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: single.rssPeakMb },
         ],
         rounds,
         duration,
@@ -100,13 +98,13 @@ async function main(): Promise<void> {
     }
 
     // Introspection against issuance on the 2-worker instance, same run.
-    const issued = (await (await fetch(`${dual.url}/token`, { method: 'POST', headers: { ...form, authorization: botAuth }, body: tokenBody })).json()) as { access_token: string };
+    const issued = (await (await fetch(`${dual.url}/token`, { method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody })).json()) as { access_token: string };
     const introspection = await alternate(
       [
-        { name: 'issuance (reference), 2 workers', options: { url: `${dual.url}/token`, method: 'POST', headers: { ...form, authorization: botAuth }, body: tokenBody, connections }, rssMb: dual.rssPeakMb },
+        { name: 'issuance (reference), 2 workers', options: { url: `${dual.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: dual.rssPeakMb },
         {
           name: 'introspection, 2 workers',
-          options: { url: `${dual.url}/token/introspection`, method: 'POST', headers: { ...form, authorization: basic(fixture.rs.client_id, fixture.rs.client_secret) }, body: `token=${issued.access_token}&token_type_hint=access_token`, connections },
+          options: { url: `${dual.url}/token/introspection`, method: 'POST', headers: { ...FORM, authorization: basicAuth(fixture.rs.client_id, fixture.rs.client_secret) }, body: `token=${issued.access_token}&token_type_hint=access_token`, connections },
           rssMb: dual.rssPeakMb,
         },
       ],

@@ -4,15 +4,13 @@
 // Knobs: BENCH_ROUNDS (default 5), BENCH_DURATION (s per run, default 5), BENCH_CONNECTIONS (32).
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
-import { formatTable } from './lib/load.ts';
+import { basicAuth, FORM, formatTable } from './lib/load.ts';
 import { startChild } from './lib/processes.ts';
 import { alternate, type RoundsResult } from './lib/rounds.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
 export async function tokenBench(): Promise<RoundsResult> {
   const baseline = await startChild(fileURLToPath(new URL('./baseline-server.ts', import.meta.url)), {}, /ready (http:\/\/\S+)/);
@@ -23,7 +21,7 @@ export async function tokenBench(): Promise<RoundsResult> {
     const candidates = [
       {
         name: 'bare oidc-provider (memory, static client)',
-        options: { url: `${baseline.url}/token`, method: 'POST' as const, headers: { ...form, authorization: basic('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections },
+        options: { url: `${baseline.url}/token`, method: 'POST' as const, headers: { ...FORM, authorization: basicAuth('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections },
         rssMb: baseline.rssPeakMb,
       },
       {
@@ -31,7 +29,7 @@ export async function tokenBench(): Promise<RoundsResult> {
         options: {
           url: `${govauth.url}/token`,
           method: 'POST' as const,
-          headers: { ...form, authorization: basic(fixture.bot.client_id, fixture.bot.client_secret) },
+          headers: { ...FORM, authorization: basicAuth(fixture.bot.client_id, fixture.bot.client_secret) },
           body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example',
           connections,
         },

@@ -1,6 +1,10 @@
 // One autocannon run, summarised: throughput, latency percentiles and every non-2xx.
 import autocannon from 'autocannon';
 
+/** HTTP Basic client authentication (RFC 6749 §2.3.1; the bench credentials need no form-encoding). */
+export const basicAuth = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+export const FORM = { 'content-type': 'application/x-www-form-urlencoded' } as const;
+
 export interface LoadResult {
   readonly name: string;
   readonly rps: number;

@@ -80,16 +80,24 @@ function rssMb(pid: number | undefined): number {
 }
 
 const CLOCK_TICKS_PER_SEC = 100; // Linux USER_HZ
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return 0;
+
+/**
+ * A process's or thread's name and CPU time (user + system, ms) from a /proc `stat` file
+ * (`/proc/<pid>/stat`, `/proc/<pid>/task/<tid>/stat`); undefined once it has ended.
+ */
+export function readProcStat(path: string): { name: string; cpuMs: number } | undefined {
   try {
     // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC };
   } catch {
-    return 0;
+    return undefined;
   }
+}
+
+function cpuMs(pid: number | undefined): number {
+  return pid ? (readProcStat(`/proc/${pid}/stat`)?.cpuMs ?? 0) : 0;
 }
 
 function childPids(pid: number | undefined): number[] {
