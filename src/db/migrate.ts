@@ -116,6 +116,9 @@ async function migrateSqlite(url: string, all: Migration[]): Promise<string[]> {
 
 async function migratePostgres(url: string, all: Migration[]): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
+  // A connection lost mid-migration rejects the query in flight (reported below as a failed
+  // migration); the 'error' event node-postgres also emits would otherwise be uncaught.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
@@ -136,7 +139,7 @@ async function migratePostgres(url: string, all: Migration[]): Promise<string[]>
         );
         await client.query('COMMIT');
       } catch (err) {
-        await client.query('ROLLBACK');
+        await client.query('ROLLBACK').catch(() => undefined); // a lost connection rolls back by itself
         throw new MigrationError(`migration ${m.name} failed and was rolled back: ${(err as Error).message}`);
       }
       applied.push(m.name);

@@ -71,6 +71,13 @@ export function createRawSql(target: DatabaseTarget, options: { lockWaitMs?: num
       const { advisoryLock } = options;
       if (advisoryLock !== undefined && !Number.isSafeInteger(advisoryLock)) throw new TypeError('advisoryLock must be an integer');
       const conn = await pool.connect();
+      // node-postgres emits 'error' on a checked-out client whose socket ends (the database
+      // restarts, a proxy cuts it), even with a query in flight; unheard, that event is an
+      // uncaught exception that takes the whole process down. The queries of `work` reject
+      // on their own; the event only marks the connection as one never to reuse.
+      let broken: Error | undefined;
+      const onError = (err: Error): void => void (broken ??= err);
+      conn.on('error', onError);
       try {
         // Without parameters node-postgres uses the simple query protocol, which takes both
         // statements in one message; the key is an integer, checked above.
@@ -87,10 +94,12 @@ export function createRawSql(target: DatabaseTarget, options: { lockWaitMs?: num
         await conn.query('COMMIT');
         return result;
       } catch (err) {
-        await conn.query('ROLLBACK').catch(() => undefined);
+        // A connection whose ROLLBACK failed may still be inside the transaction: destroy it.
+        if (!broken) await conn.query('ROLLBACK').catch((rollbackErr: Error) => onError(rollbackErr));
         throw err;
       } finally {
-        conn.release();
+        conn.off('error', onError);
+        conn.release(broken); // an Error here makes the pool discard the connection
       }
     },
     close: () => pool.end(),
