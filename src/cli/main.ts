@@ -1,6 +1,7 @@
 // The govauth CLI: `govauth <group> <action> [args] [--json]`. Output for people by default;
 // --json prints exactly one JSON object on stdout. Errors go to stderr with a non-zero exit:
 // 2 usage, 1 refused operation, 78 configuration, 70 internal.
+import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
@@ -102,12 +103,10 @@ export async function runCli(
     // A lone surrogate has no UTF-8 form and the database driver refuses it (exit 70 before).
     const malformed = rest.find((a) => !a.isWellFormed());
     if (malformed !== undefined) throw new UsageError(`argument ${JSON.stringify(malformed.slice(0, 40))} is not well-formed Unicode`);
-    const parsed = parseArgs({
-      args: rest,
-      options: { ...command.options, json: { type: 'boolean' } },
-      allowPositionals: true,
-      strict: true,
-    });
+    const options = { ...command.options, json: { type: 'boolean' as const } };
+    const shielded = shieldDashLedPositionals(rest, options, command.positionals.length > 0);
+    const parsed = parseArgs({ args: shielded.args, options, allowPositionals: true, strict: true });
+    parsed.positionals = parsed.positionals.map(shielded.restore);
     const json = parsed.values.json === true;
     if (parsed.positionals.length !== command.positionals.length) {
       throw new UsageError(
@@ -124,6 +123,35 @@ export async function runCli(
   } finally {
     await db?.close();
   }
+}
+
+/**
+ * A key's kid is its RFC 7638 thumbprint in base64url, so one in 64 starts with '-', and
+ * `govauth keys withdraw -5Xz…` must work as printed by `keys list`. govauth has no short
+ * options, so a single-dash argument can only be a positional; parseArgs would refuse it as
+ * an unknown option. Such arguments (not the value of a string option, which parseArgs still
+ * refuses as ambiguous, and not after `--`) are hidden from it behind a placeholder that no
+ * argument can forge, then put back. Commands without positionals keep "Unknown option".
+ */
+function shieldDashLedPositionals(args: readonly string[], options: Command['options'], takesPositionals: boolean): { args: string[]; restore: (positional: string) => string } {
+  if (!takesPositionals) return { args: [...args], restore: (p) => p };
+  const tag = `\u0000${randomUUID()}:`;
+  const hidden: string[] = [];
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const previous = args[i - 1];
+    const isOptionValue = previous?.startsWith('--') && !previous.includes('=') && options[previous.slice(2)]?.type === 'string';
+    if (/^-[^-]/.test(arg) && !isOptionValue) {
+      out.push(`${tag}${hidden.length}`);
+      hidden.push(arg);
+    } else out.push(arg);
+  }
+  return { args: out, restore: (p) => (p.startsWith(tag) ? (hidden[Number(p.slice(tag.length))] ?? p) : p) };
 }
 
 /**

@@ -145,6 +145,16 @@ describe('leading dashes and garbage options', () => {
   it('refuses a positional that looks like an option: exit 2, Unknown option', async () => {
     expectRefusal(await t.cli('scope', 'create', '--evil', '--description', 'x'), 2, /Unknown option '--evil'/);
   });
+  it('takes a dash-led identifier as the positional it is: a kid is base64url, one in 64 starts with "-"', async () => {
+    const { keys } = await t.cliJson<{ keys: { kid: string }[] }>('keys', 'list');
+    const kid = keys[0]?.kid ?? '';
+    expectRefusal(await t.cli('keys', 'withdraw', `-${kid.slice(1)}`), 1, /no signing key -/);
+    expectRefusal(await t.cli('client', 'disable', '-5Xz_client'), 1, /no client/);
+    expectRefusal(await t.cli('role', 'update', '-x', '--description', 'y'), 1, /no role/);
+    // Still refused as options: one without positionals, and the value of a string option.
+    expectRefusal(await t.cli('client', 'list', '-x'), 2, /Unknown option '-x'/);
+    expectRefusal(await t.cli('client', 'update', 'cl_x', '--name', '-x'), 2, /argument is ambiguous/);
+  });
   it('treats a dash-led name after -- as a name: refused as an invalid scope name, exit 1', async () => {
     expectRefusal(await t.cli('scope', 'create', '--description', 'x', '--json', '--', '-evil'), 1, /invalid scope name "-evil"/);
   });
