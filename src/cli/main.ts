@@ -104,7 +104,7 @@ export async function runCli(
     const malformed = rest.find((a) => !a.isWellFormed());
     if (malformed !== undefined) throw new UsageError(`argument ${JSON.stringify(malformed.slice(0, 40))} is not well-formed Unicode`);
     const options = { ...command.options, json: { type: 'boolean' as const } };
-    const shielded = shieldDashLedPositionals(rest, options, command.positionals.length > 0);
+    const shielded = acceptDashLedArguments(rest, options, command.positionals.length > 0);
     const parsed = parseArgs({ args: shielded.args, options, allowPositionals: true, strict: true });
     parsed.positionals = parsed.positionals.map(shielded.restore);
     const json = parsed.values.json === true;
@@ -126,15 +126,17 @@ export async function runCli(
 }
 
 /**
- * A key's kid is its RFC 7638 thumbprint in base64url, so one in 64 starts with '-', and
- * `govauth keys withdraw -5Xz…` must work as printed by `keys list`. govauth has no short
- * options, so a single-dash argument can only be a positional; parseArgs would refuse it as
- * an unknown option. Such arguments (not the value of a string option, which parseArgs still
- * refuses as ambiguous, and not after `--`) are hidden from it behind a placeholder that no
- * argument can forge, then put back. Commands without positionals keep "Unknown option".
+ * Identifiers govauth prints are base64url (a kid is its key's RFC 7638 thumbprint, a grant id
+ * comes from oidc-provider), so one in 64 starts with '-', and `govauth keys withdraw -5Xz…` or
+ * `govauth revoke --grant -Qa…` must work as printed. govauth has no short options, so a
+ * single-dash argument is never an option; parseArgs would still refuse it (an unknown option,
+ * or an "ambiguous" option value). So: after a string option it becomes that option's inline
+ * value (`--grant=-Qa…`, which parseArgs accepts); elsewhere, for a command that takes
+ * positionals, it is hidden behind a placeholder no argument can forge and put back after
+ * parsing. Nothing changes after `--`, and a command without positionals still answers
+ * "Unknown option". A double-dash value (`--description --json`) is still ambiguous.
  */
-function shieldDashLedPositionals(args: readonly string[], options: Command['options'], takesPositionals: boolean): { args: string[]; restore: (positional: string) => string } {
-  if (!takesPositionals) return { args: [...args], restore: (p) => p };
+function acceptDashLedArguments(args: readonly string[], options: Command['options'], takesPositionals: boolean): { args: string[]; restore: (positional: string) => string } {
   const tag = `\u0000${randomUUID()}:`;
   const hidden: string[] = [];
   const out: string[] = [];
@@ -144,9 +146,14 @@ function shieldDashLedPositionals(args: readonly string[], options: Command['opt
       out.push(...args.slice(i));
       break;
     }
-    const previous = args[i - 1];
-    const isOptionValue = previous?.startsWith('--') && !previous.includes('=') && options[previous.slice(2)]?.type === 'string';
-    if (/^-[^-]/.test(arg) && !isOptionValue) {
+    if (!/^-[^-]/.test(arg)) {
+      out.push(arg);
+      continue;
+    }
+    const previous = out.at(-1);
+    if (previous?.startsWith('--') && !previous.includes('=') && options[previous.slice(2)]?.type === 'string') {
+      out[out.length - 1] = `${previous}=${arg}`;
+    } else if (takesPositionals) {
       out.push(`${tag}${hidden.length}`);
       hidden.push(arg);
     } else out.push(arg);
