@@ -15,8 +15,9 @@ export interface Fixture {
   readonly bot: { client_id: string; client_secret: string };
   readonly rs: { client_id: string; client_secret: string };
   readonly app: { client_id: string; client_secret: string };
-  start(extraEnv?: Record<string, string>): Promise<Child>;
-  startWithoutAudit(): Promise<Child>;
+  /** `v8Flags` defaults to the shipped server settings (src/runtime-flags.ts). */
+  start(extraEnv?: Record<string, string>, v8Flags?: readonly string[]): Promise<Child>;
+  startWithoutAudit(v8Flags?: readonly string[]): Promise<Child>;
   drop(): Promise<void>;
 }
 
@@ -83,11 +84,11 @@ export async function createFixture(): Promise<Fixture> {
     rs,
     app,
     // The same V8 settings and environment as `npm start`.
-    start: (extraEnv = {}) =>
-      startChild(main, { ...env, ...SERVER_ENV, ...extraEnv, NODE_OPTIONS: `${SERVER_V8_FLAGS.join(' ')} ${extraEnv.NODE_OPTIONS ?? ''}`.trim() }, /"listening":"(http:\/\/[^"]+)"/),
+    start: (extraEnv = {}, v8Flags = SERVER_V8_FLAGS) =>
+      startChild(main, { ...env, ...SERVER_ENV, ...extraEnv, NODE_OPTIONS: `${v8Flags.join(' ')} ${extraEnv.NODE_OPTIONS ?? ''}`.trim() }, /"listening":"(http:\/\/[^"]+)"/),
     // One process whose audit writer discards records: the "audit off" side of the comparison.
-    startWithoutAudit: () =>
-      startChild(withoutAudit, { ...env, ...SERVER_ENV, GOVAUTH_WORKERS: '1', NODE_OPTIONS: SERVER_V8_FLAGS.join(' ') }, /"listening":"(http:\/\/[^"]+)"/),
+    startWithoutAudit: (v8Flags = SERVER_V8_FLAGS) =>
+      startChild(withoutAudit, { ...env, ...SERVER_ENV, GOVAUTH_WORKERS: '1', NODE_OPTIONS: v8Flags.join(' ') }, /"listening":"(http:\/\/[^"]+)"/),
     async drop() {
       await dropDatabase();
       rmSync(dataDir, { recursive: true, force: true });
