@@ -11,9 +11,9 @@
 // for PostgreSQL). Knobs: BENCH_ROUNDS (default 6), BENCH_DURATION (s per run, default 5).
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
-import { basicAuth, FORM, formatTable } from './lib/load.ts';
+import { basicAuth, FORM } from './lib/load.ts';
 import { startChild, type Child } from './lib/processes.ts';
-import { alternate, type Candidate } from './lib/rounds.ts';
+import { compareWithBaseline, type Candidate } from './lib/rounds.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
@@ -42,20 +42,8 @@ try {
     },
     ...variants.map(([name, child]) => ({ name, options: { url: `${child.url}/token`, ...govauthRequest }, rssMb: child.rssPeakMb })),
   ];
-  for (const c of candidates) {
-    const probe = await fetch(c.options.url, { method: 'POST', headers: c.options.headers, body: c.options.body });
-    if (probe.status !== 200) throw new Error(`${c.name}: probe failed ${probe.status} ${await probe.text()}`);
-  }
   console.log(`client_credentials issuance, 1 process each; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date().toISOString()}`);
-  const outcome = await alternate(candidates, rounds, duration);
-  console.log(
-    formatTable(
-      candidates.map((c, i) => ({
-        ...outcome.results[c.name]!,
-        ratio: i === 0 ? 'baseline' : `${outcome.ratios[c.name]!.toFixed(2)}× baseline (median of ${rounds} rounds)`,
-      })),
-    ),
-  );
+  await compareWithBaseline(candidates, rounds, duration);
 } finally {
   await Promise.all(servers.map((s) => s.stop()));
   await fixture.drop();

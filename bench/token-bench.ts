@@ -4,9 +4,9 @@
 // Knobs: BENCH_ROUNDS (default 5), BENCH_DURATION (s per run, default 5), BENCH_CONNECTIONS (32).
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
-import { basicAuth, FORM, formatTable } from './lib/load.ts';
+import { basicAuth, FORM } from './lib/load.ts';
 import { startChild } from './lib/processes.ts';
-import { alternate, type RoundsResult } from './lib/rounds.ts';
+import { compareWithBaseline, type RoundsResult } from './lib/rounds.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
@@ -36,20 +36,7 @@ export async function tokenBench(): Promise<RoundsResult> {
         rssMb: govauth.rssPeakMb,
       },
     ];
-    for (const c of candidates) {
-      const probe = await fetch(c.options.url, { method: 'POST', headers: c.options.headers, body: c.options.body });
-      if (probe.status !== 200) throw new Error(`${c.name}: probe failed ${probe.status} ${await probe.text()}`);
-    }
-    const outcome = await alternate(candidates, rounds, duration);
-    console.log(
-      formatTable(
-        candidates.map((c, i) => ({
-          ...outcome.results[c.name]!,
-          ratio: i === 0 ? 'baseline' : `${outcome.ratios[c.name]!.toFixed(2)}× baseline (median of ${rounds} rounds)`,
-        })),
-      ),
-    );
-    return outcome;
+    return await compareWithBaseline(candidates, rounds, duration);
   } finally {
     await govauth.stop();
     await baseline.stop();

@@ -2,7 +2,7 @@
 // shared cores), so a ratio from one run of each server says little. We alternate short runs
 // of the candidates, A B B A A B …, and report medians: each candidate sees the same spread of
 // conditions, and the median ratio of adjacent runs is stable to a few percent.
-import { load, type LoadOptions, type LoadResult } from './load.ts';
+import { formatTable, load, type LoadOptions, type LoadResult } from './load.ts';
 
 export interface Candidate {
   readonly name: string;
@@ -54,4 +54,25 @@ export async function alternate(candidates: readonly Candidate[], rounds: number
     ratios[c.name] = median(perRoundRatio.get(c.name) ?? []);
   }
   return { results, ratios };
+}
+
+/**
+ * Checks that every candidate answers 200, runs the alternating rounds and prints the table,
+ * each candidate's ratio against the first one (the baseline).
+ */
+export async function compareWithBaseline(candidates: readonly Candidate[], rounds: number, durationSec: number): Promise<RoundsResult> {
+  for (const c of candidates) {
+    const probe = await fetch(c.options.url, { method: c.options.method ?? 'POST', headers: c.options.headers, body: c.options.body });
+    if (probe.status !== 200) throw new Error(`${c.name}: probe failed ${probe.status} ${await probe.text()}`);
+  }
+  const outcome = await alternate(candidates, rounds, durationSec);
+  console.log(
+    formatTable(
+      candidates.map((c, i) => ({
+        ...outcome.results[c.name]!,
+        ratio: i === 0 ? 'baseline' : `${outcome.ratios[c.name]!.toFixed(2)}× baseline (median of ${rounds} rounds)`,
+      })),
+    ),
+  );
+  return outcome;
 }
