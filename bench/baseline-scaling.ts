@@ -4,9 +4,9 @@
 // Usage: npm run bench:scaling   Knobs: BENCH_ROUNDS (4), BENCH_DURATION (6 s), WORKERS (2).
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { basicAuth, FORM, formatTable } from './lib/load.ts';
+import { basicAuth, FORM } from './lib/load.ts';
 import { startChild } from './lib/processes.ts';
-import { alternate } from './lib/rounds.ts';
+import { alternate, ratioTable } from './lib/rounds.ts';
 
 const baseline = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 const workers = Number(process.env.WORKERS ?? 2);
@@ -40,9 +40,7 @@ if (process.argv[2] === '--cluster') {
       { name: `bare oidc-provider, ${workers} workers`, options: { ...request, url: `${multi.url}/token` }, rssMb: multi.rssPeakMb },
     ];
     const outcome = await alternate(candidates, rounds, durationSec);
-    console.log(
-      formatTable(candidates.map((c, i) => ({ ...outcome.results[c.name]!, ratio: i === 0 ? 'reference' : `${outcome.ratios[c.name]!.toFixed(2)}× one process (median of ${rounds} rounds)` }))),
-    );
+    console.log(ratioTable(candidates, outcome, rounds, { reference: 'reference', versus: 'one process' }));
   } finally {
     await multi.stop();
     await single.stop();

@@ -2,8 +2,8 @@
 // issuance, both on the same govauth instance and in the same run (alternating rounds).
 // Target: introspection ≥ 2× the issuance rate. Usage: npm run bench:introspection
 import { createFixture } from './lib/govauth-fixture.ts';
-import { basicAuth, FORM, formatTable } from './lib/load.ts';
-import { alternate, type RoundsResult } from './lib/rounds.ts';
+import { basicAuth, FORM } from './lib/load.ts';
+import { alternate, ratioTable, type RoundsResult } from './lib/rounds.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
@@ -23,19 +23,11 @@ export async function introspectionBench(): Promise<RoundsResult> {
 
     const kind = fixture.env.DATABASE_URL?.startsWith('file:') ? 'sqlite' : 'postgresql';
     const candidates = [
-      { name: `client_credentials issuance (${kind})`, options: { url: `${govauth.url}/token`, method: 'POST' as const, headers: tokenHeaders, body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example', connections } },
-      { name: `introspection (${kind})`, options: { url: `${govauth.url}/token/introspection`, method: 'POST' as const, headers: introspectHeaders, body: introspectBody, connections } },
+      { name: `client_credentials issuance (${kind})`, options: { url: `${govauth.url}/token`, method: 'POST' as const, headers: tokenHeaders, body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example', connections }, rssMb: govauth.rssPeakMb },
+      { name: `introspection (${kind})`, options: { url: `${govauth.url}/token/introspection`, method: 'POST' as const, headers: introspectHeaders, body: introspectBody, connections }, rssMb: govauth.rssPeakMb },
     ];
     const outcome = await alternate(candidates, rounds, duration);
-    console.log(
-      formatTable(
-        candidates.map((c, i) => ({
-          ...outcome.results[c.name]!,
-          rssMb: govauth.rssPeakMb(),
-          ratio: i === 0 ? 'reference' : `${outcome.ratios[c.name]!.toFixed(2)}× issuance (median of ${rounds} rounds)`,
-        })),
-      ),
-    );
+    console.log(ratioTable(candidates, outcome, rounds, { reference: 'reference', versus: 'issuance' }));
     return outcome;
   } finally {
     await govauth.stop();

@@ -57,6 +57,19 @@ export async function alternate(candidates: readonly Candidate[], rounds: number
 }
 
 /**
+ * The results as a table, each candidate's median ratio against the first one: "1.23× <versus>
+ * (median of N rounds)", and `reference` on the first row.
+ */
+export function ratioTable(candidates: readonly Candidate[], outcome: RoundsResult, rounds: number, labels = { reference: 'baseline', versus: 'baseline' }): string {
+  return formatTable(
+    candidates.map((c, i) => ({
+      ...outcome.results[c.name]!,
+      ratio: i === 0 ? labels.reference : `${outcome.ratios[c.name]!.toFixed(2)}× ${labels.versus} (median of ${rounds} rounds)`,
+    })),
+  );
+}
+
+/**
  * Checks that every candidate answers 200, runs the alternating rounds and prints the table,
  * each candidate's ratio against the first one (the baseline).
  */
@@ -66,13 +79,6 @@ export async function compareWithBaseline(candidates: readonly Candidate[], roun
     if (probe.status !== 200) throw new Error(`${c.name}: probe failed ${probe.status} ${await probe.text()}`);
   }
   const outcome = await alternate(candidates, rounds, durationSec);
-  console.log(
-    formatTable(
-      candidates.map((c, i) => ({
-        ...outcome.results[c.name]!,
-        ratio: i === 0 ? 'baseline' : `${outcome.ratios[c.name]!.toFixed(2)}× baseline (median of ${rounds} rounds)`,
-      })),
-    ),
-  );
+  console.log(ratioTable(candidates, outcome, rounds));
   return outcome;
 }
