@@ -21,7 +21,7 @@ import type { PolicyStore } from './governance/policy-store.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { errorBoundary } from './http/error-boundary.ts';
 import { healthRoutes } from './http/health-routes.ts';
-import { requestContext } from './http/request-context.ts';
+import { requestContext, trustProxyHeaders } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { KeyringStore } from './keys/keyring-store.ts';
 import { createProviderHost } from './oidc/provider-host.ts';
@@ -91,6 +91,7 @@ export function createApp(deps: AppDeps): GovauthApp {
         log.info('grant revoked', { grantId, reason });
       },
     });
+    trustProxyHeaders(provider, config); // the same client address as this app's (ctx.ip)
     // Token responses wait for their durable audit record (and become 503 without one).
     provider.use(tokenEndpointAudit(deps.audit, log));
     provider.use(unknownClientFailures(deps.clientAuthFailures)); // inside the audit: a flood is recorded once
@@ -115,7 +116,8 @@ export function createApp(deps: AppDeps): GovauthApp {
 
   // oidc-provider runs on this app's ctx (it is composed in, not mounted as a separate app), so
   // this app must sign cookies with the provider's keys and trust the same proxy headers.
-  const koa = new Koa({ proxy: config.trustProxy, keys: cookieKeys(deps.master) });
+  const koa = new Koa({ keys: cookieKeys(deps.master) });
+  trustProxyHeaders(koa, config); // the one place that decides ctx.ip
   koa.on('error', (err: Error) => log.debug('connection error', { err: err.message }));
 
   koa.use(requestContext({ log, trustProxy: config.trustProxy }));

@@ -121,7 +121,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(deps.issuer, configuration);
-  provider.proxy = config.trustProxy;
 
   // Verify against the stored argon2id hash, paying argon2 once per secret (client-secrets.ts);
   // an authenticated client then spends from its token rate limit (token-rate-limit.ts).
