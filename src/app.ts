@@ -83,6 +83,8 @@ export function createApp(deps: AppDeps): GovauthApp {
       ...deps,
       keyring: deps.keys.current(),
       views,
+      // Token responses wait for their durable audit record (and become 503 without one).
+      responseAudit: tokenEndpointAudit(deps.audit, log),
       // Record grant revocations made by the protocol (refresh-token reuse, code replay,
       // sign-out) so access tokens from the grant turn inactive everywhere.
       async onGrantRevoked(grantId, reason) {
@@ -92,8 +94,6 @@ export function createApp(deps: AppDeps): GovauthApp {
       },
     });
     trustProxyHeaders(provider, config); // the same client address as this app's (ctx.ip)
-    // Token responses wait for their durable audit record (and become 503 without one).
-    provider.use(tokenEndpointAudit(deps.audit, log));
     provider.use(unknownClientFailures(deps.clientAuthFailures)); // inside the audit: a flood is recorded once
     provider.use(endSessionAudit(deps.events, log)); // sign-out is audited like sign-in
     // Discovery advertises the endpoints that actually serve introspection and revocation.
