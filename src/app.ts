@@ -17,6 +17,7 @@ import { INTROSPECTION_PATH, REVOCATION_PATH, tokenEndpoints } from './introspec
 import { revokeGrant } from './governance/revocations.ts';
 import type { AuditWriter } from './audit/audit-writer.ts';
 import { endSessionAudit, tokenEndpointAudit } from './audit/request-audit.ts';
+import type { RefusalSummary } from './audit/refusal-summary.ts';
 import type { PolicyStore } from './governance/policy-store.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { errorBoundary } from './http/error-boundary.ts';
@@ -49,6 +50,8 @@ export interface AppDeps {
   readonly passwords: PasswordVerifier;
   readonly events: SecurityEventSink;
   readonly audit: AuditWriter;
+  /** Summarises floods of unauthenticated token refusals per address (refusal-summary.ts). */
+  readonly refusals: RefusalSummary;
   readonly now: () => number;
 }
 
@@ -84,7 +87,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       keyring: deps.keys.current(),
       views,
       // Token responses wait for their durable audit record (and become 503 without one).
-      responseAudit: tokenEndpointAudit(deps.audit, log),
+      responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals),
       // Record grant revocations made by the protocol (refresh-token reuse, code replay,
       // sign-out) so access tokens from the grant turn inactive everywhere.
       async onGrantRevoked(grantId, reason) {
