@@ -17,11 +17,12 @@ import { INTROSPECTION_PATH, REVOCATION_PATH, tokenEndpoints } from './introspec
 import { revokeGrant } from './governance/revocations.ts';
 import type { AuditWriter } from './audit/audit-writer.ts';
 import { endSessionAudit, tokenEndpointAudit } from './audit/request-audit.ts';
+import type { RefusalSummary } from './audit/refusal-summary.ts';
 import type { PolicyStore } from './governance/policy-store.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { errorBoundary } from './http/error-boundary.ts';
 import { healthRoutes } from './http/health-routes.ts';
-import { requestContext } from './http/request-context.ts';
+import { requestContext, trustProxyHeaders } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { KeyringStore } from './keys/keyring-store.ts';
 import { createProviderHost } from './oidc/provider-host.ts';
@@ -49,6 +50,8 @@ export interface AppDeps {
   readonly passwords: PasswordVerifier;
   readonly events: SecurityEventSink;
   readonly audit: AuditWriter;
+  /** Summarises floods of unauthenticated token refusals per address (refusal-summary.ts). */
+  readonly refusals: RefusalSummary;
   readonly now: () => number;
 }
 
@@ -83,6 +86,8 @@ export function createApp(deps: AppDeps): GovauthApp {
       ...deps,
       keyring: deps.keys.current(),
       views,
+      // Token responses wait for their durable audit record (and become 503 without one).
+      responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals),
       // Record grant revocations made by the protocol (refresh-token reuse, code replay,
       // sign-out) so access tokens from the grant turn inactive everywhere.
       async onGrantRevoked(grantId, reason) {
@@ -91,8 +96,7 @@ export function createApp(deps: AppDeps): GovauthApp {
         log.info('grant revoked', { grantId, reason });
       },
     });
-    // Token responses wait for their durable audit record (and become 503 without one).
-    provider.use(tokenEndpointAudit(deps.audit, log));
+    trustProxyHeaders(provider, config); // the same client address as this app's (ctx.ip)
     provider.use(unknownClientFailures(deps.clientAuthFailures)); // inside the audit: a flood is recorded once
     provider.use(endSessionAudit(deps.events, log)); // sign-out is audited like sign-in
     // Discovery advertises the endpoints that actually serve introspection and revocation.
@@ -115,7 +119,8 @@ export function createApp(deps: AppDeps): GovauthApp {
 
   // oidc-provider runs on this app's ctx (it is composed in, not mounted as a separate app), so
   // this app must sign cookies with the provider's keys and trust the same proxy headers.
-  const koa = new Koa({ proxy: config.trustProxy, keys: cookieKeys(deps.master) });
+  const koa = new Koa({ keys: cookieKeys(deps.master) });
+  trustProxyHeaders(koa, config); // the one place that decides ctx.ip
   koa.on('error', (err: Error) => log.debug('connection error', { err: err.message }));
 
   koa.use(requestContext({ log, trustProxy: config.trustProxy }));

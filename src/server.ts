@@ -15,6 +15,7 @@ import { createPasswordVerifier } from './governance/passwords.ts';
 import type { SecurityEventSink } from './governance/security-events.ts';
 import { createAuditWriter, type AuditWriter } from './audit/audit-writer.ts';
 import { auditSecurityEvents, scopeUsageAlongside } from './audit/request-audit.ts';
+import { createRefusalSummary, type RefusalSummary } from './audit/refusal-summary.ts';
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
 import { createKeyringStore, type KeyringStore } from './keys/keyring-store.ts';
 import { rotateSigningKey } from './keys/key-rotation.ts';
@@ -36,6 +37,7 @@ export interface RunningServer {
   readonly db: Database;
   readonly policy: PolicyStore;
   readonly audit: AuditWriter;
+  readonly refusals: RefusalSummary;
   readonly limiter: RateLimiter;
   readonly http: Server;
   readonly migrationsApplied: readonly string[];
@@ -78,6 +80,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const keys = await createKeyringStore({ db, master, policy: store, now, log });
     keyStore = keys;
     const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside });
+    const refusals = createRefusalSummary({ writer: audit, log, now });
     const limits = createRateLimiter({ sql: db.sql, log, now });
     limiter = limits;
     const clientAuthFailures = clientAuthFailureBudget(limits, config.rateLimits.clientAuthFailuresPerAddress, log);
@@ -112,6 +115,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       passwords: await createPasswordVerifier(),
       events: options.events ?? auditSecurityEvents(audit, log),
       audit,
+      refusals,
       now,
     });
     const drain = gracefulDrain(http);
@@ -164,6 +168,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       db,
       policy: store,
       audit,
+      refusals,
       limiter: limits,
       http,
       migrationsApplied,
@@ -174,6 +179,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         clearInterval(rotation);
         await drain.close();
         await limits.close();
+        await refusals.close(); // its summaries go through the audit writer
         await audit.close(); // every acknowledged record is on disk before the database closes
         keys.close();
         await store.close();

@@ -8,6 +8,14 @@ import type { SecurityEvent, SecurityEventSink } from '../governance/security-ev
 import type { Logger } from '../log/logger.ts';
 import type { ActorType, Alongside, AuditInput } from './audit-chain.ts';
 import type { AuditWriter } from './audit-writer.ts';
+import type { RefusalSummary } from './refusal-summary.ts';
+
+/**
+ * Refusals that revoke a grant (RFC 9700 §4.14.2 refresh token reuse; oidc-provider revokes the
+ * grant of a replayed authorization code, RFC 6749 §4.1.2): each is a security event of its
+ * own, so it is recorded in full even when its client did not authenticate.
+ */
+const REVOKES_GRANT = new Set(['refresh token already used', 'authorization code already consumed']);
 
 const decodePayload = (jwt: unknown): Record<string, unknown> | undefined => {
   if (typeof jwt !== 'string') return undefined;
@@ -114,8 +122,12 @@ export const scopeUsageAlongside: Alongside = (records, inputs, time) => {
   };
 };
 
-/** A provider middleware: every token response waits for its audit record. */
-export function tokenEndpointAudit(writer: AuditWriter, log: Logger): Middleware {
+/**
+ * A provider middleware: every token response waits for its audit record, except refusals of
+ * requests without a verified client secret beyond a small allowance per address, which are
+ * summarised (refusal-summary.ts).
+ */
+export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: RefusalSummary): Middleware {
   return async (ctx, next) => {
     await next();
     const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
@@ -146,10 +158,21 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger): Middleware
           ...(body.id_token !== undefined && { id_token: true }),
         },
       };
-    } else if ((ctx.state.rateLimited as { first: boolean } | undefined)?.first === false) {
-      return; // the first refusal of this client in this window is recorded; a flood is not
     } else if (ctx.status >= 400 && body?.error) {
       const detail = (ctx.state.grantError as { error_detail?: string } | undefined)?.error_detail;
+      const rateLimited = ctx.state.rateLimited as { first: boolean } | undefined;
+      // Only compareClientSecret's success sets this (token-rate-limit.ts): a public client, an
+      // unknown client_id or a wrong secret is anyone at all.
+      const authenticated = ctx.state.clientAuthenticated === true;
+      const claimedClientId = clientId ?? (typeof oidc.params?.client_id === 'string' ? oidc.params.client_id : undefined);
+      const refusal = { error: typeof body.error === 'string' ? body.error : 'unknown', grantType, clientId: claimedClientId };
+      if (rateLimited?.first === false) {
+        // The first 429 of this client or address in this window is recorded; a flood is not.
+        if (!authenticated) refusals.count(ctx.ip, refusal);
+        return;
+      }
+      const summarisable = !authenticated && !rateLimited && !(detail && REVOKES_GRANT.has(detail));
+      if (summarisable && !refusals.admit(ctx.ip, refusal)) return;
       input = {
         ...common,
         action: detail === 'refresh token already used' ? 'refresh.reuse_detected' : 'token.refused',

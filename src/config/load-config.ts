@@ -23,6 +23,11 @@ export interface Config {
   readonly accessTokenTtl: number;
   readonly policyPollMs: number;
   readonly trustProxy: boolean;
+  /**
+   * Proxies in front of govauth that append to X-Forwarded-For; the client address is the
+   * entry this many from the right (request-context.ts). Only used with trustProxy.
+   */
+  readonly trustedProxyHops: number;
   readonly logLevel: LogLevel;
   readonly signIn: {
     /** Seconds a refresh token lives; each rotation issues a new one (idle timeout). */
@@ -115,6 +120,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const accessTokenTtl = read('GOVAUTH_ACCESS_TOKEN_TTL', 300, (v) => parseInteger(v, 1, 86_400));
   const policyPollMs = read('GOVAUTH_POLICY_POLL_MS', 250, (v) => parseInteger(v, 20, 1000));
   const trustProxy = read('GOVAUTH_TRUST_PROXY', false, parseBoolean);
+  const trustedProxyHops = read('GOVAUTH_TRUSTED_PROXY_HOPS', 1, (v) => parseInteger(v, 1, 10));
+  if (env.GOVAUTH_TRUSTED_PROXY_HOPS && !trustProxy) {
+    problems.push('GOVAUTH_TRUSTED_PROXY_HOPS is set but GOVAUTH_TRUST_PROXY is not true: without trusting the proxy, X-Forwarded-For is ignored; set both or neither');
+  }
   const logLevel = read<LogLevel>('GOVAUTH_LOG_LEVEL', mode === 'test' ? 'warn' : 'info', (v) =>
     parseEnum(v, ['debug', 'info', 'warn', 'error', 'silent'] as const),
   );
@@ -177,6 +186,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     accessTokenTtl,
     policyPollMs,
     trustProxy,
+    trustedProxyHops,
     logLevel,
     signIn: Object.freeze(signIn),
     auditRetentionDays,

@@ -4,6 +4,7 @@
 // so throttling does not reveal which accounts exist. Shared by all instances (database).
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/database.ts';
+import { canonicalEmail } from './email-address.ts';
 
 export interface ThrottlePolicy {
   readonly maxFailures: number;
@@ -11,26 +12,35 @@ export interface ThrottlePolicy {
   readonly lockoutSeconds: number;
 }
 
-export const throttleKey = (email: string, ip: string): string =>
-  createHash('sha256').update(`${email.trim().toLowerCase()}\0${ip}`).digest('base64url');
+/**
+ * Whose guesses are counted: a password sign-in for an email as typed (keyed on the spelling
+ * the account lookup uses, email-address.ts, so a decomposed or upper-case spelling of a
+ * locked account is the same locked account), or the second factor of a signed-in account.
+ */
+export type ThrottleSubject = { readonly email: string } | { readonly mfaAccount: string };
+
+const subjectKey = (s: ThrottleSubject): string => ('email' in s ? `email:${canonicalEmail(s.email)}` : `mfa:${s.mfaAccount}`);
+
+export const throttleKey = (subject: ThrottleSubject, ip: string): string =>
+  createHash('sha256').update(`${subjectKey(subject)}\0${ip}`).digest('base64url');
 
 export interface LoginThrottle {
   /** When sign-in for this pair is locked, until when (epoch ms). */
-  lockedUntil(email: string, ip: string, now?: number): Promise<number | undefined>;
-  recordFailure(email: string, ip: string, now?: number): Promise<{ lockedUntil: number | undefined }>;
-  recordSuccess(email: string, ip: string): Promise<void>;
+  lockedUntil(subject: ThrottleSubject, ip: string, now?: number): Promise<number | undefined>;
+  recordFailure(subject: ThrottleSubject, ip: string, now?: number): Promise<{ lockedUntil: number | undefined }>;
+  recordSuccess(subject: ThrottleSubject, ip: string): Promise<void>;
 }
 
 export function createLoginThrottle(db: Database, policy: ThrottlePolicy): LoginThrottle {
   const windowMs = policy.lockoutSeconds * 1000;
   return {
-    async lockedUntil(email, ip, now = Date.now()) {
-      const row = await db.prisma.loginThrottle.findUnique({ where: { key: throttleKey(email, ip) } });
+    async lockedUntil(subject, ip, now = Date.now()) {
+      const row = await db.prisma.loginThrottle.findUnique({ where: { key: throttleKey(subject, ip) } });
       const until = row?.lockedUntil?.getTime();
       return until !== undefined && until > now ? until : undefined;
     },
-    async recordFailure(email, ip, now = Date.now()) {
-      const key = throttleKey(email, ip);
+    async recordFailure(subject, ip, now = Date.now()) {
+      const key = throttleKey(subject, ip);
       // Start a fresh window if the last one is over (atomic: only one writer resets it).
       await db.prisma.loginThrottle.updateMany({
         where: { key, firstFailureAt: { lt: new Date(now - windowMs) } },
@@ -46,8 +56,8 @@ export function createLoginThrottle(db: Database, policy: ThrottlePolicy): Login
       await db.prisma.loginThrottle.update({ where: { key }, data: { lockedUntil: new Date(lockedUntil) } });
       return { lockedUntil };
     },
-    async recordSuccess(email, ip) {
-      await db.prisma.loginThrottle.deleteMany({ where: { key: throttleKey(email, ip) } });
+    async recordSuccess(subject, ip) {
+      await db.prisma.loginThrottle.deleteMany({ where: { key: throttleKey(subject, ip) } });
     },
   };
 }

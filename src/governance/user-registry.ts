@@ -5,24 +5,18 @@ import { randomBytes } from 'node:crypto';
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
-import { AppError } from '../errors/app-error.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { seal, unseal } from '../keys/sealed-box.ts';
 import { conflictAs, mustExist, requireRoles } from './catalog.ts';
 import { checkPassword, hashPassword } from './passwords.ts';
 import { newTotpSecret, otpauthUrl, verifyTotp } from './totp.ts';
 import { checkRoleName, uniqueList } from './validation.ts';
+import { normalizeEmail } from './email-address.ts';
+
+// The one email normaliser lives in email-address.ts (shared with the sign-in throttles).
+export { normalizeEmail };
 
 export const newUserId = (): string => `usr_${randomBytes(16).toString('base64url')}`;
-
-/** Trimmed, NFC, lower-case; refuses what cannot be an address. */
-export function normalizeEmail(raw: string): string {
-  const email = raw.trim().normalize('NFC').toLowerCase();
-  if (email.length > 254 || !email.isWellFormed() || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}.]+$/u.test(email)) {
-    throw new AppError('invalid_request', `${JSON.stringify(raw.slice(0, 80))} is not an email address`);
-  }
-  return email;
-}
 
 export interface UserView {
   id: string;

@@ -2,6 +2,7 @@
 // records) and logs one line per request. An inbound X-Request-Id is kept only from a trusted
 // proxy and only if it looks like an id, so clients cannot inject log content.
 import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Logger } from '../log/logger.ts';
 
@@ -26,4 +27,23 @@ export function requestContext(options: { log: Logger; trustProxy: boolean }): M
       });
     }
   };
+}
+
+/**
+ * Decides every request's client address (`ctx.ip`), the one value that rate limits, the
+ * sign-in lockout, the client-authentication failure budget and audit records use. Applied to
+ * govauth's Koa app and to oidc-provider (a Koa app too) so neither reads it differently.
+ *
+ * Without a trusted proxy, the address is the TCP peer and X-Forwarded-For is ignored. Behind
+ * proxies that *append* to X-Forwarded-For (nginx $proxy_add_x_forwarded_for, HAProxy,
+ * cloud load balancers), everything left of what they appended is whatever the client sent,
+ * so the leftmost entry is the client's choice: the address is the rightmost entry not added
+ * by a trusted proxy, i.e. the `hops`-th from the right (RFC 7239 §5.2 on the same trust
+ * question; Koa's maxIpsCount keeps the last `hops` entries and ctx.ip is the first of them).
+ * With fewer entries than hops, the leftmost one was still written by a trusted proxy.
+ */
+export function trustProxyHeaders(app: Koa, proxy: { readonly trustProxy: boolean; readonly trustedProxyHops: number }): void {
+  app.proxy = proxy.trustProxy;
+  app.proxyIpHeader = 'X-Forwarded-For';
+  app.maxIpsCount = proxy.trustProxy ? proxy.trustedProxyHops : 0;
 }

@@ -8,6 +8,7 @@ import { errors, type default as Provider, type InteractionResults, type KoaCont
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
 import { AppError, isAppError } from '../errors/app-error.ts';
+import { canonicalEmail } from '../governance/email-address.ts';
 import type { LoginThrottle } from '../governance/login-throttle.ts';
 import type { RateLimiter, RateRule } from '../ratelimit/rate-limiter.ts';
 import type { PasswordVerifier } from '../governance/passwords.ts';
@@ -62,7 +63,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
   async function attemptAllowed(email: string, ip: string): Promise<{ retryAfter: number; first: boolean; limit: string } | undefined> {
     const byAddress = await deps.limiter.take(perAddress, ip);
     if (!byAddress.allowed) return { retryAfter: byAddress.retryAfterSeconds, first: byAddress.first, limit: 'address' };
-    const byAccount = await deps.limiter.take(perAccount, email.toLowerCase());
+    const byAccount = await deps.limiter.take(perAccount, canonicalEmail(email)); // the lookup's spelling
     if (byAccount.allowed) return undefined;
     byAddress.refund(); // a refused attempt is not an attempt
     return { retryAfter: byAccount.retryAfterSeconds, first: byAccount.first, limit: 'account' };
@@ -167,7 +168,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
       return;
     }
 
-    const locked = await deps.throttle.lockedUntil(email, ip, deps.now());
+    const locked = await deps.throttle.lockedUntil({ email }, ip, deps.now());
     if (locked) {
       await audit(ctx, { type: 'login.throttled', actor: email, clientId: client.clientId, detail: { reason: 'lockout' } });
       ctx.set('Retry-After', String(Math.ceil((locked - deps.now()) / 1000)));
@@ -183,7 +184,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     // Always pay the same argon2 work, for known and unknown emails alike.
     const { ok, rehash } = await deps.passwords.verify(account?.passwordHash, password);
     if (!ok || !account || account.disabled) {
-      const { lockedUntil } = await deps.throttle.recordFailure(email, ip, deps.now());
+      const { lockedUntil } = await deps.throttle.recordFailure({ email }, ip, deps.now());
       await audit(ctx, { type: 'login.failed', actor: account?.id ?? email, clientId: client.clientId, detail: { reason: account?.disabled ? 'disabled' : 'bad_credentials' } });
       if (lockedUntil) ctx.set('Retry-After', String(Math.ceil((lockedUntil - deps.now()) / 1000)));
       renderLogin(ctx, details, client, {
@@ -195,7 +196,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
       });
       return;
     }
-    await deps.throttle.recordSuccess(email, ip);
+    await deps.throttle.recordSuccess({ email }, ip);
     if (rehash) await replacePasswordHash(deps.db, account.id, await hashPassword(password));
     await audit(ctx, { type: 'login.succeeded', actor: account.id, clientId: client.clientId, detail: { amr: ['pwd'] } });
     // Password only; if the request needs a second factor, the login prompt's step-up check
@@ -209,7 +210,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     forms.check(details.uid, form.csrf);
     const accountId = details.session?.accountId;
     if (!isStepUp(details) || !accountId) throw new AppError('invalid_request', 'No authentication code is expected for this sign-in.');
-    const throttleId = `mfa:${accountId}`;
+    const throttleId = { mfaAccount: accountId };
     const locked = await deps.throttle.lockedUntil(throttleId, ctx.ip, deps.now());
     if (locked) {
       ctx.set('Retry-After', String(Math.ceil((locked - deps.now()) / 1000)));

@@ -1,5 +1,6 @@
 // Assembles the oidc-provider instance. Each non-default choice carries its reason; the
 // concerns live in their own files (adapter, resource indicators, lifetimes, claims, pages).
+import type { Middleware } from 'koa';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
@@ -33,6 +34,8 @@ export interface ProviderDeps {
   readonly limiter: RateLimiter;
   readonly views: Views;
   readonly onGrantRevoked?: GrantRevokedHook;
+  /** Records token responses (request-audit.ts); runs outside every rewrite of the response. */
+  readonly responseAudit?: Middleware;
   readonly now: () => number;
 }
 
@@ -121,7 +124,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(deps.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  // First, so outermost: the audit records the answer exactly as the client receives it, after
+  // every rewrite registered below (RFC 6749 §5.2 codes, 503 for a database outage).
+  if (deps.responseAudit) provider.use(deps.responseAudit);
 
   // Verify against the stored argon2id hash, paying argon2 once per secret (client-secrets.ts);
   // an authenticated client then spends from its token rate limit (token-rate-limit.ts).

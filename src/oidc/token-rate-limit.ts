@@ -26,10 +26,16 @@ export class SlowDown extends errors.OIDCProviderError {
   }
 }
 
+/**
+ * Called once a client's secret has been verified (compareClientSecret). Marks the request as
+ * authenticated, so its refusals are always audited in full (request-audit.ts), and spends
+ * from the client's token budget.
+ */
 export function tokenRateLimit(limiter: RateLimiter, perMinute: number, log: Logger): (clientId: string) => Promise<void> {
   const rule: RateRule = { name: 'token-client', limit: perMinute, windowSeconds: 60 };
   return async (clientId) => {
     const ctx = Provider.ctx;
+    if (ctx) ctx.state.clientAuthenticated = true;
     if (ctx?.oidc?.route !== 'token' || rule.limit <= 0) return;
     const verdict = await limiter.take(rule, clientId);
     if (verdict.allowed) return;
