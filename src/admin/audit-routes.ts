@@ -1,9 +1,10 @@
 // /audit, /audit/verify, /review: proving who could do what and who did what (as `govauth
 // audit tail|verify` and `govauth review`). Read scope: auditors need no power to change.
-// /audit/prune is retention (as `govauth audit prune`): govauth.admin only, and recorded in
-// the chain it shortens.
+// /audit/prune is retention (as `govauth audit prune`): govauth.admin only, never inside the
+// floor the operator configured (audit-retention.ts), and recorded in the chain it shortens.
 import { z } from 'zod';
-import { pruneAuditTrail, verifyAuditChain } from '../audit/audit-chain.ts';
+import { pruneAuditTrail } from '../audit/audit-retention.ts';
+import { verifyAuditChain } from '../audit/audit-verify.ts';
 import { tailAuditEvents } from '../audit/audit-query.ts';
 import { reviewAccess } from '../governance/access-review.ts';
 import { parseInstant, retentionCutoff } from '../governance/durations.ts';
@@ -26,7 +27,7 @@ const pruneBody = z.strictObject({
     .string()
     .max(16)
     .superRefine(governed((v) => retentionCutoff(v, 0, 'older_than'), 'older_than'))
-    .describe('Delete the records older than this: a duration such as 400d or 52w (at most 36500 days)'),
+    .describe('Delete the records older than this: a duration such as 400d or 52w (at most 36500 days). Records younger than the retention floor (30 days, or GOVAUTH_AUDIT_RETENTION_DAYS if more) are never deleted: a shorter duration is refused with 400, and the refusal is recorded'),
 });
 
 const reviewQuery = z.strictObject({
@@ -64,8 +65,9 @@ export const auditRoutes = [
     method: 'POST', path: '/audit/prune', operationId: 'pruneAudit', summary: 'Retention: delete audit records older than a duration; the chain stays verifiable from the anchor the pruning records', tag: 'audit', access: 'write',
     body: pruneBody, response: auditPruned,
     async handle({ deps, body, actor }) {
-      const before = retentionCutoff(body.older_than, deps.now(), 'older_than');
-      return { removed: await pruneAuditTrail(deps.db, before, actor), before: before.toISOString() };
+      const now = deps.now();
+      const before = retentionCutoff(body.older_than, now, 'older_than');
+      return { removed: await pruneAuditTrail(deps.db, before, actor, { floorDays: deps.config.auditPruneFloorDays, now }), before: before.toISOString() };
     },
   }),
   route({
