@@ -13,12 +13,16 @@ import { route } from './route.ts';
 import { instant, queryBool, queryInt } from './schemas.ts';
 import { accessReview, auditEventView, auditPruned, chainVerification } from './views.ts';
 
+// Matched literally (audit-query.ts): no character is a wildcard but a final * in action. No
+// record holds a control character (PostgreSQL text cannot hold NUL), so one is a mistake.
+const filterText = (max: number) => z.string().min(1).max(max).regex(/^\P{Cc}*$/u, 'must not contain control characters');
+
 const auditQuery = z.strictObject({
   since: instant.optional().describe('Records at or after this time (ISO 8601, or a duration ago such as 7d)'),
   until: instant.optional().describe('Records before this time'),
-  action: z.string().min(1).max(100).optional().describe('An action, or a family ending in * (admin.*)'),
-  actor: z.string().min(1).max(256).optional().describe('Who acted: a client_id, a user id, cli, system'),
-  subject: z.string().min(1).max(512).optional().describe('What was acted on'),
+  action: filterText(100).optional().describe('An action, or a family ending in * (admin.*); matched literally (% and _ are not wildcards)'),
+  actor: filterText(256).optional().describe('Who acted: a client_id, a user id, cli, system'),
+  subject: filterText(512).optional().describe('What was acted on'),
   limit: queryInt(1, 1000, 'How many of the most recent matching records').optional(),
 });
 

@@ -2,7 +2,7 @@
 // what, and taking access away on time.
 import { pruneAuditTrail } from '../../audit/audit-retention.ts';
 import { verifyAuditChain, type Checkpoint } from '../../audit/audit-verify.ts';
-import { exportAuditEvents, tailAuditEvents } from '../../audit/audit-query.ts';
+import { exportAuditEvents, MAX_TAIL, tailAuditEvents } from '../../audit/audit-query.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { reviewAccess } from '../../governance/access-review.ts';
 import { parseDuration, parseInstant, retentionCutoff } from '../../governance/durations.ts';
@@ -116,7 +116,7 @@ export const governanceCommands: Command[] = [
     positionals: [],
     async run({ values }, ctx) {
       const limit = int(values, 'limit') ?? 20;
-      if (limit < 1 || limit > 10_000) throw new UsageError('--limit must be between 1 and 10000');
+      if (limit < 1 || limit > MAX_TAIL) throw new UsageError(`--limit must be between 1 and ${MAX_TAIL}`);
       const events = await tailAuditEvents(await ctx.db(), { actor: str(values, 'actor'), action: str(values, 'action'), subject: str(values, 'subject') }, limit);
       return {
         json: { events },
