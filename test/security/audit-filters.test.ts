@@ -111,15 +111,24 @@ describe('hostile audit filters', () => {
     expect(long.body.events).toEqual([]);
   });
 
-  it('does a fixed number of queries per request, however many records over-match in SQL', async () => {
-    // Enough records whose action SQL LIKE 'x%' would match and "x%" literally would not.
-    const db = t.server.db;
-    await db.prisma.$transaction((tx) => appendAuditEvents(db, tx, Array.from({ length: 300 }, (_, i) => ({ action: 'xzz.noise', actorType: 'system' as const, detail: { i } }))));
-    for (const [action, limit] of [['%*', 1], ['_*', 1], ['x%*', 5], ['x*', 1000], ['xzz.noise', 10], ['nothing.like.this*', 1]] as const) {
+  it('does a number of queries per request that does not grow with the records, however many over-match in SQL', async () => {
+    const filters = [['%*', 1], ['_*', 1], ['x%*', 5], ['x*', 1000], ['xzz.noise', 10], ['nothing.like.this*', 1]] as const;
+    const familySize = async (action: string): Promise<number> => new Set((await everything()).map((e) => e.action).filter((a) => action.endsWith('*') && a.startsWith(action.slice(0, -1)))).size;
+    const queriesFor = async (action: string, limit: number): Promise<number> => {
       const c = counted(t.server.db);
       const events = await tailAuditEvents(c.db, { action }, limit);
-      expect(c.queries(), `${action}: queries`).toBeLessThanOrEqual(2);
       expect(events.every((e) => (action.endsWith('*') ? e.action.startsWith(action.slice(0, -1)) : e.action === action))).toBe(true);
+      return c.queries();
+    };
+    const before = await Promise.all(filters.map(([a, l]) => queriesFor(a, l)));
+    // 300 more records whose action SQL LIKE 'x%' would match and "x%" literally would not.
+    const db = t.server.db;
+    await db.prisma.$transaction((tx) => appendAuditEvents(db, tx, Array.from({ length: 300 }, (_, i) => ({ action: 'xzz.noise', actorType: 'system' as const, detail: { i } }))));
+    for (const [i, [action, limit]] of filters.entries()) {
+      const n = await queriesFor(action, limit);
+      // One query to resolve a family to its names, then one index seek per name.
+      expect(n, `${action}: queries`).toBeLessThanOrEqual(1 + (await familySize(action)));
+      expect(n, `${action}: queries`).toBeLessThanOrEqual((before[i] ?? 0) + (action === 'x*' ? 1 : 0)); // x* gained one name: xzz.noise
     }
     const c = counted(t.server.db);
     let n = 0;
