@@ -1,5 +1,6 @@
 // /audit, /audit/verify, /review: proving who could do what and who did what (as `govauth
 // audit tail|verify` and `govauth review`). Read scope: auditors need no power to change.
+// Reading the trail and the review (which names people) is itself recorded (read-audit.ts).
 // /audit/prune is retention (as `govauth audit prune`): govauth.admin only, never inside the
 // floor the operator configured (audit-retention.ts), and recorded in the chain it shortens.
 import { z } from 'zod';
@@ -9,6 +10,7 @@ import { tailAuditEvents } from '../audit/audit-query.ts';
 import { reviewAccess } from '../governance/access-review.ts';
 import { parseInstant, retentionCutoff } from '../governance/durations.ts';
 import { governed } from './input.ts';
+import { recordRead } from './read-audit.ts';
 import { route } from './route.ts';
 import { instant, queryBool, queryInt } from './schemas.ts';
 import { accessReview, auditEventView, auditPruned, chainVerification } from './views.ts';
@@ -43,7 +45,8 @@ export const auditRoutes = [
   route({
     method: 'GET', path: '/audit', operationId: 'tailAudit', summary: 'The most recent matching audit records, oldest first', tag: 'audit', access: 'read',
     query: auditQuery, response: z.strictObject({ events: z.array(auditEventView) }),
-    async handle({ deps, query }) {
+    async handle(call) {
+      const { deps, query } = call;
       const now = deps.now();
       const filter = {
         since: query.since === undefined ? undefined : parseInstant(query.since, now, 'since'),
@@ -52,7 +55,9 @@ export const auditRoutes = [
         actor: query.actor,
         subject: query.subject,
       };
-      return { events: await tailAuditEvents(deps.db, filter, query.limit ?? 100) };
+      const events = await tailAuditEvents(deps.db, filter, query.limit ?? 100);
+      await recordRead(call, { operation: 'tailAudit', subject: 'audit', returned: events.length, filter: query });
+      return { events };
     },
   }),
   route({
@@ -77,9 +82,12 @@ export const auditRoutes = [
   route({
     method: 'GET', path: '/review', operationId: 'reviewAccess', summary: 'Access review: roles, effective scopes, last use, expiring grants, least-privilege findings', tag: 'review', access: 'read',
     query: reviewQuery, response: accessReview,
-    async handle({ deps, query }) {
+    async handle(call) {
+      const { deps, query } = call;
       const review = await reviewAccess(deps.db, { unusedDays: query.unused_days ?? 30, now: deps.now() });
-      return query.findings_only ? { ...review, principals: review.principals.filter((p) => p.findings.length) } : review;
+      const shown = query.findings_only ? { ...review, principals: review.principals.filter((p) => p.findings.length) } : review;
+      await recordRead(call, { operation: 'reviewAccess', subject: 'review', returned: shown.principals.length, filter: query });
+      return shown;
     },
   }),
 ];
