@@ -5,7 +5,8 @@
 // cannot take it, the read fails (503) rather than go unrecorded.
 import type { Call } from './route.ts';
 
-export const READ_ACTION = 'admin.read';
+// Not admin.*: that family is the changes, each with its before and after (admin_api.denied is its sibling).
+export const READ_ACTION = 'admin_api.read';
 
 export interface ReadRecord {
   /** The operationId of the route that was called. */

@@ -36,7 +36,7 @@ async function recordedDuring(read: () => Promise<unknown>): Promise<{ action: s
 const get = <B>(path: string) => callAdmin<B>(t.url, token, 'GET', path);
 
 describe('admin API reads of personal data', () => {
-  it('records one admin.read per listing of people, naming the reader and how many people it returned', async () => {
+  it('records one admin_api.read per listing of people, naming the reader and how many people it returned', async () => {
     let listed = 0;
     const records = await recordedDuring(async () => {
       const r = await get<{ users: unknown[] }>('/users');
@@ -45,7 +45,7 @@ describe('admin API reads of personal data', () => {
     });
     expect(listed).toBeGreaterThanOrEqual(PEOPLE);
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ action: 'admin.read', actorType: 'admin', actor: auditorBot.client_id, subject: 'users', detail: { operation: 'listUsers', returned: listed } });
+    expect(records[0]).toMatchObject({ action: 'admin_api.read', actorType: 'admin', actor: auditorBot.client_id, subject: 'users', detail: { operation: 'listUsers', returned: listed } });
     expect(records[0]?.requestId).toBeTruthy();
   });
 
@@ -56,7 +56,7 @@ describe('admin API reads of personal data', () => {
       expect(r.status).toBe(200);
       id = r.body.user.id;
     });
-    expect(records).toEqual([expect.objectContaining({ action: 'admin.read', actor: auditorBot.client_id, subject: id, detail: { operation: 'getUser', returned: 1, filter: {} } })]);
+    expect(records).toEqual([expect.objectContaining({ action: 'admin_api.read', actor: auditorBot.client_id, subject: id, detail: { operation: 'getUser', returned: 1, filter: {} } })]);
   });
 
   it('records a read of the audit trail with its filter, once however many records it returned', async () => {
@@ -66,13 +66,13 @@ describe('admin API reads of personal data', () => {
       expect(r.body.events.length).toBeGreaterThan(PEOPLE);
     });
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ action: 'admin.read', actor: auditorBot.client_id, subject: 'audit', detail: { operation: 'tailAudit', filter: { action: 'admin.*', limit: 500 } } });
+    expect(records[0]).toMatchObject({ action: 'admin_api.read', actor: auditorBot.client_id, subject: 'audit', detail: { operation: 'tailAudit', filter: { action: 'admin.*', limit: 500 } } });
     expect(Number(records[0]?.detail.returned)).toBeGreaterThan(PEOPLE);
   });
 
   it('records a read of the access review (it names people)', async () => {
     const records = await recordedDuring(async () => expect((await get('/review?findings_only=true')).status).toBe(200));
-    expect(records).toEqual([expect.objectContaining({ action: 'admin.read', subject: 'review', detail: expect.objectContaining({ operation: 'reviewAccess', filter: { findings_only: true } }) as unknown })]);
+    expect(records).toEqual([expect.objectContaining({ action: 'admin_api.read', subject: 'review', detail: expect.objectContaining({ operation: 'reviewAccess', filter: { findings_only: true } }) as unknown })]);
   });
 
   it('records nothing for reads without personal data, nor for a refused read', async () => {
