@@ -24,7 +24,7 @@ import { clientAuthFailureBudget } from './ratelimit/client-auth-failures.ts';
 import { pruneRevocations } from './governance/revocations.ts';
 import { expireRoleGrants } from './governance/role-grants.ts';
 import { ensureAdminModel } from './governance/admin-model.ts';
-import { pruneAuditTrail } from './audit/audit-chain.ts';
+import { pruneAuditTrail } from './audit/audit-retention.ts';
 import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
@@ -142,7 +142,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         })
         .catch((err: unknown) => log.warn('role-grant expiry sweep failed; will retry', { err }));
       if (config.auditRetentionDays > 0) {
-        pruneAuditTrail(db, new Date(now() - config.auditRetentionDays * 86_400_000), { actorType: 'system', actor: 'retention' }).catch((err: unknown) =>
+        const at = now();
+        pruneAuditTrail(db, new Date(at - config.auditRetentionDays * 86_400_000), { actorType: 'system', actor: 'retention' }, { floorDays: config.auditPruneFloorDays, now: at }).catch((err: unknown) =>
           log.warn('audit retention pruning failed; will retry', { err }),
         );
       }

@@ -1,23 +1,30 @@
 // /audit, /audit/verify, /review: proving who could do what and who did what (as `govauth
 // audit tail|verify` and `govauth review`). Read scope: auditors need no power to change.
-// /audit/prune is retention (as `govauth audit prune`): govauth.admin only, and recorded in
-// the chain it shortens.
+// Reading the trail and the review (which names people) is itself recorded (read-audit.ts).
+// /audit/prune is retention (as `govauth audit prune`): govauth.admin only, never inside the
+// floor the operator configured (audit-retention.ts), and recorded in the chain it shortens.
 import { z } from 'zod';
-import { pruneAuditTrail, verifyAuditChain } from '../audit/audit-chain.ts';
+import { pruneAuditTrail } from '../audit/audit-retention.ts';
+import { verifyAuditChain } from '../audit/audit-verify.ts';
 import { tailAuditEvents } from '../audit/audit-query.ts';
 import { reviewAccess } from '../governance/access-review.ts';
 import { parseInstant, retentionCutoff } from '../governance/durations.ts';
 import { governed } from './input.ts';
+import { recordRead } from './read-audit.ts';
 import { route } from './route.ts';
 import { instant, queryBool, queryInt } from './schemas.ts';
 import { accessReview, auditEventView, auditPruned, chainVerification } from './views.ts';
 
+// Matched literally (audit-query.ts): no character is a wildcard but a final * in action. No
+// record holds a control character (PostgreSQL text cannot hold NUL), so one is a mistake.
+const filterText = (max: number) => z.string().min(1).max(max).regex(/^\P{Cc}*$/u, 'must not contain control characters');
+
 const auditQuery = z.strictObject({
   since: instant.optional().describe('Records at or after this time (ISO 8601, or a duration ago such as 7d)'),
   until: instant.optional().describe('Records before this time'),
-  action: z.string().min(1).max(100).optional().describe('An action, or a family ending in * (admin.*)'),
-  actor: z.string().min(1).max(256).optional().describe('Who acted: a client_id, a user id, cli, system'),
-  subject: z.string().min(1).max(512).optional().describe('What was acted on'),
+  action: filterText(100).optional().describe('An action, or a family ending in * (admin.*); matched literally (% and _ are not wildcards)'),
+  actor: filterText(256).optional().describe('Who acted: a client_id, a user id, cli, system'),
+  subject: filterText(512).optional().describe('What was acted on'),
   limit: queryInt(1, 1000, 'How many of the most recent matching records').optional(),
 });
 
@@ -26,7 +33,7 @@ const pruneBody = z.strictObject({
     .string()
     .max(16)
     .superRefine(governed((v) => retentionCutoff(v, 0, 'older_than'), 'older_than'))
-    .describe('Delete the records older than this: a duration such as 400d or 52w (at most 36500 days)'),
+    .describe('Delete the records older than this: a duration such as 400d or 52w (at most 36500 days). Records younger than the retention floor (30 days, or GOVAUTH_AUDIT_RETENTION_DAYS if more) are never deleted: a shorter duration is refused with 400, and the refusal is recorded'),
 });
 
 const reviewQuery = z.strictObject({
@@ -38,7 +45,8 @@ export const auditRoutes = [
   route({
     method: 'GET', path: '/audit', operationId: 'tailAudit', summary: 'The most recent matching audit records, oldest first', tag: 'audit', access: 'read',
     query: auditQuery, response: z.strictObject({ events: z.array(auditEventView) }),
-    async handle({ deps, query }) {
+    async handle(call) {
+      const { deps, query } = call;
       const now = deps.now();
       const filter = {
         since: query.since === undefined ? undefined : parseInstant(query.since, now, 'since'),
@@ -47,7 +55,9 @@ export const auditRoutes = [
         actor: query.actor,
         subject: query.subject,
       };
-      return { events: await tailAuditEvents(deps.db, filter, query.limit ?? 100) };
+      const events = await tailAuditEvents(deps.db, filter, query.limit ?? 100);
+      await recordRead(call, { operation: 'tailAudit', subject: 'audit', returned: events.length, filter: query });
+      return { events };
     },
   }),
   route({
@@ -64,16 +74,20 @@ export const auditRoutes = [
     method: 'POST', path: '/audit/prune', operationId: 'pruneAudit', summary: 'Retention: delete audit records older than a duration; the chain stays verifiable from the anchor the pruning records', tag: 'audit', access: 'write',
     body: pruneBody, response: auditPruned,
     async handle({ deps, body, actor }) {
-      const before = retentionCutoff(body.older_than, deps.now(), 'older_than');
-      return { removed: await pruneAuditTrail(deps.db, before, actor), before: before.toISOString() };
+      const now = deps.now();
+      const before = retentionCutoff(body.older_than, now, 'older_than');
+      return { removed: await pruneAuditTrail(deps.db, before, actor, { floorDays: deps.config.auditPruneFloorDays, now }), before: before.toISOString() };
     },
   }),
   route({
     method: 'GET', path: '/review', operationId: 'reviewAccess', summary: 'Access review: roles, effective scopes, last use, expiring grants, least-privilege findings', tag: 'review', access: 'read',
     query: reviewQuery, response: accessReview,
-    async handle({ deps, query }) {
+    async handle(call) {
+      const { deps, query } = call;
       const review = await reviewAccess(deps.db, { unusedDays: query.unused_days ?? 30, now: deps.now() });
-      return query.findings_only ? { ...review, principals: review.principals.filter((p) => p.findings.length) } : review;
+      const shown = query.findings_only ? { ...review, principals: review.principals.filter((p) => p.findings.length) } : review;
+      await recordRead(call, { operation: 'reviewAccess', subject: 'review', returned: shown.principals.length, filter: query });
+      return shown;
     },
   }),
 ];

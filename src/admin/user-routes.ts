@@ -1,7 +1,9 @@
 // /users: people who sign in (as `govauth user …`). Passwords arrive in the body and go
 // straight to the argon2id hash; the TOTP secret is shown once, in the enrolment response.
+// Reading people is recorded in the audit trail (read-audit.ts).
 import { z } from 'zod';
 import { createUser, enrollMfa, getUser, listUsers, resetMfa, setUserDisabled, setUserPassword, setUserRoles } from '../governance/user-registry.ts';
+import { recordRead } from './read-audit.ts';
 import { ADMIN_PREFIX, route } from './route.ts';
 import { email, list, password, roleName } from './schemas.ts';
 import { userView } from './views.ts';
@@ -17,12 +19,20 @@ export const userRoutes = [
   route({
     method: 'GET', path: '/users', operationId: 'listUsers', summary: 'List people', tag: 'users', access: 'read',
     response: z.strictObject({ users: z.array(userView) }),
-    handle: async ({ deps }) => ({ users: await listUsers(deps.db) }),
+    async handle(call) {
+      const users = await listUsers(call.deps.db);
+      await recordRead(call, { operation: 'listUsers', subject: 'users', returned: users.length });
+      return { users };
+    },
   }),
   route({
     method: 'GET', path: '/users/{email}', operationId: 'getUser', summary: 'Show one person', tag: 'users', access: 'read', errors: [404],
     response: userResponse,
-    handle: async ({ deps, params }) => ({ user: await getUser(deps.db, params.email) }),
+    async handle(call) {
+      const user = await getUser(call.deps.db, call.params.email);
+      await recordRead(call, { operation: 'getUser', subject: user.id, returned: 1 });
+      return { user };
+    },
   }),
   route({
     method: 'POST', path: '/users', operationId: 'createUser', summary: 'Create a person who signs in with email and password', tag: 'users', access: 'write', status: 201, errors: [409],

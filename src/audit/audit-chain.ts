@@ -2,8 +2,9 @@
 // prevHash: hash_{n-1}})), so editing, deleting or reordering any record breaks every later
 // link. Appends are serialized in the database (an advisory lock on PostgreSQL, the single
 // writer on SQLite) so several instances extend one chain without forks, and `seq` is gap-free.
-// Retention pruning leaves an anchor (the last pruned record's seq and hash) from which
-// verification resumes.
+// Retention pruning (audit-retention.ts) leaves an anchor, the last pruned record's seq and
+// hash, kept in Meta and named by the `audit.pruned` record the pruning appends; verification
+// (audit-verify.ts) resumes from it and demands that record.
 import { createHash } from 'node:crypto';
 import type { Database, Tx } from '../db/database.ts';
 import type { RawSql } from '../db/raw-sql.ts';
@@ -11,7 +12,7 @@ import { canonicalJson } from './canonical-json.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const AUDIT_LOCK = 0x67617533; // "gau3"
-const ANCHOR_META = 'audit_anchor';
+export const ANCHOR_META = 'audit_anchor';
 
 export type ActorType = 'client' | 'user' | 'admin' | 'cli' | 'system';
 export type Outcome = 'success' | 'failure' | 'denied';
@@ -73,18 +74,63 @@ export function hashRecord(r: Omit<AuditRecord, 'hash'>): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/** Where a pruned chain resumes: the last removed record's seq and hash. */
+export interface Anchor {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export const GENESIS: Anchor = Object.freeze({ seq: 0, hash: GENESIS_HASH });
+
+const isAnchor = (seq: unknown, hash: unknown): boolean => Number.isSafeInteger(seq) && (seq as number) > 0 && typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash);
+
+/**
+ * The one reader of the anchor kept in Meta (absent: the chain starts at genesis). A value that
+ * is not an anchor is an error, never "no anchor": reading it as genesis would let someone who
+ * can write Meta make verification pass over a chain whose head was cut off.
+ */
+export function readAnchor(value: string | undefined): Anchor {
+  if (value === undefined) return GENESIS;
+  let parsed: { seq?: unknown; hash?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(value) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !isAnchor(parsed.seq, parsed.hash)) throw new Error(`the audit anchor in Meta is malformed: ${value.slice(0, 120)}`);
+  return { seq: parsed.seq as number, hash: parsed.hash as string };
+}
+
+export const writeAnchor = (anchor: Anchor): string => JSON.stringify({ seq: anchor.seq, hash: anchor.hash });
+
+export const PRUNED_ACTION = 'audit.pruned';
+
+/** The anchor an `audit.pruned` record names (its detail's anchor_seq, anchor_hash), if any. */
+export function prunedAnchor(record: Pick<AuditRecord, 'action' | 'detail'>): Anchor | undefined {
+  if (record.action !== PRUNED_ACTION) return undefined;
+  let d: { anchor_seq?: unknown; anchor_hash?: unknown } | null;
+  try {
+    d = JSON.parse(record.detail) as typeof d;
+  } catch {
+    return undefined;
+  }
+  return d && isAnchor(d.anchor_seq, d.anchor_hash) ? { seq: d.anchor_seq as number, hash: d.anchor_hash as string } : undefined;
+}
+
+/** What an `audit.pruned` record says of its anchor (read back by prunedAnchor). */
+export const anchorDetail = (anchor: Anchor): { anchor_seq: number; anchor_hash: string } => ({ anchor_seq: anchor.seq, anchor_hash: anchor.hash });
+
 export async function lockAuditChain(db: Pick<Database, 'kind'>, tx: Tx): Promise<void> {
   if (db.kind === 'postgresql') await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', AUDIT_LOCK);
 }
 
-async function chainTail(tx: Tx): Promise<{ seq: number; hash: string }> {
+async function chainTail(tx: Tx): Promise<Anchor> {
   const last = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });
   if (last) return last;
-  const anchor = await tx.meta.findUnique({ where: { key: ANCHOR_META } });
-  return anchor ? (JSON.parse(anchor.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
+  return readAnchor((await tx.meta.findUnique({ where: { key: ANCHOR_META } }))?.value);
 }
 
-function buildRecords(tail: { seq: number; hash: string }, events: readonly AuditInput[], now: Date): AuditRecord[] {
+function buildRecords(tail: Anchor, events: readonly AuditInput[], now: Date): AuditRecord[] {
   let { seq, hash } = tail;
   return events.map((e) => {
     seq += 1;
@@ -133,10 +179,10 @@ export async function appendAuditBatch(sql: RawSql, events: readonly AuditInput[
       // Read after the lock is granted, in a statement of its own: under READ COMMITTED each
       // statement sees what was committed before it started, so this sees every earlier append.
       const [last] = await tx.query<{ seq: number | bigint; hash: string }>('SELECT "seq", "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1');
-      let tail = last ? { seq: Number(last.seq), hash: last.hash } : undefined;
+      let tail: Anchor | undefined = last ? { seq: Number(last.seq), hash: last.hash } : undefined;
       if (!tail) {
         const [anchor] = await tx.query<{ value: string }>('SELECT "value" FROM "Meta" WHERE "key" = ?', [ANCHOR_META]);
-        tail = anchor ? (JSON.parse(anchor.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
+        tail = readAnchor(anchor?.value);
       }
       const records = buildRecords(tail, events, now);
       const insert = AUDIT_INSERT + records.map(() => AUDIT_ROW).join(', ');
@@ -163,75 +209,4 @@ export async function appendAuditEvents(db: Pick<Database, 'kind'>, tx: Tx, even
   const records = buildRecords(await chainTail(tx), events, now);
   await tx.auditEvent.createMany({ data: records });
   return records;
-}
-
-export type VerifyResult =
-  | { ok: true; records: number; first: number | undefined; last: number | undefined; lastHash: string | undefined }
-  | { ok: false; records: number; brokenAt: number; problem: string };
-
-/**
- * A (seq, hash) pair kept outside the database, e.g. the head printed by an earlier
- * `govauth audit verify`. The chain alone cannot show that someone with write access to the
- * database rewrote it from some record on and recomputed every hash after it; a checkpoint can.
- */
-export interface Checkpoint {
-  readonly seq: number;
-  readonly hash: string;
-}
-
-/** Walks the chain from its anchor; names the first record that does not fit. */
-export async function verifyAuditChain(db: Database, batch = 2000, checkpoint?: Checkpoint): Promise<VerifyResult> {
-  const anchorRow = await db.prisma.meta.findUnique({ where: { key: ANCHOR_META } });
-  const anchor = anchorRow ? (JSON.parse(anchorRow.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
-  let expectedSeq = anchor.seq + 1;
-  let prevHash = anchor.hash;
-  let records = 0;
-  let first: number | undefined;
-  let checkpointSeen = checkpoint === undefined;
-  if (checkpoint && checkpoint.seq === anchor.seq) {
-    if (checkpoint.hash !== anchor.hash) return { ok: false, records, brokenAt: anchor.seq, problem: `record ${anchor.seq} does not match the checkpoint (the chain was rewritten)` };
-    checkpointSeen = true;
-  }
-  for (;;) {
-    const rows = await db.prisma.auditEvent.findMany({ where: { seq: { gte: expectedSeq } }, orderBy: { seq: 'asc' }, take: batch });
-    if (!rows.length) break;
-    for (const r of rows) {
-      first ??= r.seq;
-      if (r.seq !== expectedSeq) return { ok: false, records, brokenAt: expectedSeq, problem: `record ${expectedSeq} is missing (next is ${r.seq})` };
-      if (r.prevHash !== prevHash) return { ok: false, records, brokenAt: r.seq, problem: `record ${r.seq} does not follow record ${r.seq - 1} (deleted, reordered or edited)` };
-      if (hashRecord(r) !== r.hash) return { ok: false, records, brokenAt: r.seq, problem: `record ${r.seq} was altered (its hash does not match its content)` };
-      if (checkpoint?.seq === r.seq) {
-        if (checkpoint.hash !== r.hash) return { ok: false, records, brokenAt: r.seq, problem: `record ${r.seq} does not match the checkpoint (the chain was rewritten)` };
-        checkpointSeen = true;
-      }
-      prevHash = r.hash;
-      expectedSeq = r.seq + 1;
-      records++;
-    }
-  }
-  // Records below the anchor cannot exist unless someone re-inserted pruned ones.
-  const stray = await db.prisma.auditEvent.findFirst({ where: { seq: { lte: anchor.seq } }, select: { seq: true } });
-  if (stray) return { ok: false, records, brokenAt: stray.seq, problem: `record ${stray.seq} lies before the retention anchor (${anchor.seq})` };
-  if (!checkpointSeen && checkpoint) {
-    const problem = checkpoint.seq < anchor.seq ? `record ${checkpoint.seq} was pruned (retention anchor ${anchor.seq}); use a newer checkpoint` : `record ${checkpoint.seq} of the checkpoint is missing (the chain ends at ${expectedSeq - 1})`;
-    return { ok: false, records, brokenAt: checkpoint.seq, problem };
-  }
-  return { ok: true, records, first, last: records ? expectedSeq - 1 : undefined, lastHash: records ? prevHash : undefined };
-}
-
-/**
- * Deletes records older than `before` and moves the anchor to the last deleted one; the
- * pruning itself is recorded in the chain. Verification keeps working from the anchor.
- */
-export async function pruneAuditTrail(db: Database, before: Date, by: Actor): Promise<number> {
-  return db.prisma.$transaction(async (tx) => {
-    await lockAuditChain(db, tx);
-    const last = await tx.auditEvent.findFirst({ where: { at: { lt: before } }, orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });
-    if (!last) return 0;
-    const { count } = await tx.auditEvent.deleteMany({ where: { seq: { lte: last.seq } } });
-    const anchor = JSON.stringify({ seq: last.seq, hash: last.hash });
-    await tx.meta.upsert({ where: { key: ANCHOR_META }, create: { key: ANCHOR_META, value: anchor }, update: { value: anchor } });
-    await appendAuditEvents(db, tx, [{ action: 'audit.pruned', ...by, detail: { removed: count, before: before.toISOString(), anchor_seq: last.seq, anchor_hash: last.hash } }]);
-    return count;
-  });
 }

@@ -39,8 +39,13 @@ export interface Config {
     readonly maxFailures: number;
     readonly lockoutSeconds: number;
   };
-  /** Days audit records are kept; 0 keeps them forever. */
+  /** Days after which the server prunes audit records itself; 0 keeps them forever. */
   readonly auditRetentionDays: number;
+  /**
+   * Records younger than this many days are never pruned, by anyone (audit-retention.ts):
+   * AUDIT_RETENTION_FLOOR_DAYS, or auditRetentionDays when that is more.
+   */
+  readonly auditPruneFloorDays: number;
   /** Worker processes sharing the port (node:cluster); 1 runs in a single process. */
   readonly workers: number;
   /** Requests per minute; 0 turns a limit off. */
@@ -61,6 +66,12 @@ export interface Config {
     readonly rotationDays: number;
   };
 }
+
+/**
+ * The least any audit record is kept. An admin token (or a stolen one) must not be able to
+ * erase the trail of what it just did; only the operator's configuration raises this.
+ */
+export const AUDIT_RETENTION_FLOOR_DAYS = 30;
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -135,7 +146,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     maxFailures: read('GOVAUTH_LOGIN_MAX_FAILURES', 5, (v) => parseInteger(v, 1, 100)),
     lockoutSeconds: read('GOVAUTH_LOGIN_LOCKOUT', 900, (v) => parseInteger(v, 1, 86_400)),
   };
-  const auditRetentionDays = read('GOVAUTH_AUDIT_RETENTION_DAYS', 0, (v) => parseInteger(v, 0, 36_500));
+  const auditRetentionDays = read('GOVAUTH_AUDIT_RETENTION_DAYS', 0, (v) => {
+    const days = parseInteger(v, 0, 36_500);
+    if (days > 0 && days < AUDIT_RETENTION_FLOOR_DAYS) {
+      throw new EnvValueError(`must be 0 (keep records forever) or at least ${AUDIT_RETENTION_FLOOR_DAYS}: audit records younger than ${AUDIT_RETENTION_FLOOR_DAYS} days are never pruned`);
+    }
+    return days;
+  });
   const workers = read('GOVAUTH_WORKERS', mode === 'production' ? availableParallelism() : 1, (v) =>
     v.trim() === 'auto' ? availableParallelism() : parseInteger(v, 1, 64),
   );
@@ -190,6 +207,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel,
     signIn: Object.freeze(signIn),
     auditRetentionDays,
+    auditPruneFloorDays: Math.max(AUDIT_RETENTION_FLOOR_DAYS, auditRetentionDays),
     workers,
     rateLimits: Object.freeze(rateLimits),
     keys: Object.freeze(keys),

@@ -182,28 +182,22 @@ describe('audit retention', () => {
     expect((await admin('GET', '/audit/verify')).body).toMatchObject({ ok: true, first: 1 });
   });
 
-  it('prunes old records; the pruning is recorded with the admin client as actor and `govauth audit verify` still passes', async () => {
+  it('refuses to prune inside the 30-day floor and records the refusal; `govauth audit verify` still passes (test/security/audit-retention.test.ts prunes old records)', async () => {
     await t.server.audit.flush();
     const count = await t.server.db.prisma.auditEvent.count();
-    const last = await t.server.db.prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true } });
-    expect(count).toBeGreaterThan(5);
-    // Everything so far becomes older than one second (as the retention test in audit-trail.test.ts).
-    await new Promise((resolve) => setTimeout(resolve, 1100));
     const r = await admin('POST', '/audit/prune', { older_than: '1s' });
-    expect(r.status).toBe(200);
-    expect(r.body.removed).toBeGreaterThanOrEqual(count);
-    expect(await t.server.db.prisma.auditEvent.count({ where: { seq: { lte: last?.seq ?? 0 } } })).toBe(0);
+    expect(r.status).toBe(400);
+    expect(r.body.error_description).toMatch(/retention floor is 30 days/);
+    expect(await t.server.db.prisma.auditEvent.count()).toBe(count + 1);
 
-    const pruned = (await admin('GET', '/audit?action=audit.pruned')).body.events ?? [];
-    expect(pruned).toHaveLength(1);
-    expect(pruned[0]).toMatchObject({ actor_type: 'admin', actor: adminBot.client_id, detail: { removed: r.body.removed, before: r.body.before } });
-    expect(pruned[0]?.request_id).toBeTruthy();
-    const anchor = Number((pruned[0]?.detail as { anchor_seq: number }).anchor_seq);
-    expect(anchor).toBeGreaterThanOrEqual(last?.seq ?? Infinity);
+    const refused = (await admin('GET', '/audit?action=audit.prune_refused')).body.events ?? [];
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ actor_type: 'admin', actor: adminBot.client_id, outcome: 'denied', detail: { floor_days: 30 } });
+    expect(refused[0]?.request_id).toBeTruthy();
 
     const verify = await t.cli('audit', 'verify');
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/^audit chain intact/);
-    expect((await call(auditorToken, 'GET', '/audit/verify')).body).toMatchObject({ ok: true, first: anchor + 1 });
+    expect((await call(auditorToken, 'GET', '/audit/verify')).body).toMatchObject({ ok: true, first: 1 });
   });
 });

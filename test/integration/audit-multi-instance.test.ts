@@ -3,7 +3,7 @@
 // lock on PostgreSQL, on the single writer on SQLite).
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../../src/audit/audit-chain.ts';
+import { verifyAuditChain } from '../../src/audit/audit-verify.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { cliProcess, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../../src/audit/audit-chain.ts';
+import { verifyAuditChain } from '../../src/audit/audit-verify.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';

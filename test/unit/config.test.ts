@@ -17,6 +17,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'file:./x.db' }, '/srv').database.url).toBe('file:/srv/x.db');
   });
 
+  it('keeps audit records at least 30 days: GOVAUTH_AUDIT_RETENTION_DAYS may raise the prune floor, a value under 30 is refused', () => {
+    expect(loadConfig({})).toMatchObject({ auditRetentionDays: 0, auditPruneFloorDays: 30 });
+    expect(loadConfig({ GOVAUTH_AUDIT_RETENTION_DAYS: '0' })).toMatchObject({ auditRetentionDays: 0, auditPruneFloorDays: 30 });
+    expect(loadConfig({ GOVAUTH_AUDIT_RETENTION_DAYS: '400' })).toMatchObject({ auditRetentionDays: 400, auditPruneFloorDays: 400 });
+    expect(() => loadConfig({ GOVAUTH_AUDIT_RETENTION_DAYS: '29' })).toThrow(/GOVAUTH_AUDIT_RETENTION_DAYS="29": must be 0 \(keep records forever\) or at least 30/);
+  });
+
   it('reports every invalid variable at once', () => {
     try {
       loadConfig({ GOVAUTH_PORT: 'x', GOVAUTH_TRUST_PROXY: 'maybe', GOVAUTH_MASTER_KEY: 'short', GOVAUTH_ISSUER: 'https://a.example/path', GOVAUTH_RATE_LIMIT_TOKEN: '-1', GOVAUTH_KEY_PREPUBLISH: 'soon' });

@@ -1,7 +1,9 @@
 // govauth audit … / review / (user|client) grant-role|revoke-role|roles: proving who could do
 // what, and taking access away on time.
-import { pruneAuditTrail, verifyAuditChain, type Checkpoint } from '../../audit/audit-chain.ts';
-import { exportAuditEvents, tailAuditEvents } from '../../audit/audit-query.ts';
+import { pruneAuditTrail } from '../../audit/audit-retention.ts';
+import { verifyAuditChain, type Checkpoint } from '../../audit/audit-verify.ts';
+import { exportAuditEvents, MAX_TAIL, tailAuditEvents } from '../../audit/audit-query.ts';
+import { loadConfig } from '../../config/load-config.ts';
 import { reviewAccess } from '../../governance/access-review.ts';
 import { parseDuration, parseInstant, retentionCutoff } from '../../governance/durations.ts';
 import { grantRole, listRoleGrants, removeRoleGrant, type Principal, type RoleGrantView } from '../../governance/role-grants.ts';
@@ -114,7 +116,7 @@ export const governanceCommands: Command[] = [
     positionals: [],
     async run({ values }, ctx) {
       const limit = int(values, 'limit') ?? 20;
-      if (limit < 1 || limit > 10_000) throw new UsageError('--limit must be between 1 and 10000');
+      if (limit < 1 || limit > MAX_TAIL) throw new UsageError(`--limit must be between 1 and ${MAX_TAIL}`);
       const events = await tailAuditEvents(await ctx.db(), { actor: str(values, 'actor'), action: str(values, 'action'), subject: str(values, 'subject') }, limit);
       return {
         json: { events },
@@ -128,12 +130,14 @@ export const governanceCommands: Command[] = [
   {
     name: 'audit prune',
     usage: 'govauth audit prune --older-than <duration, e.g. 400d>',
-    summary: 'delete old audit records; the chain stays verifiable from a recorded anchor',
+    summary: 'delete old audit records (never younger than 30 days, or GOVAUTH_AUDIT_RETENTION_DAYS if more); the chain stays verifiable from a recorded anchor',
     options: { 'older-than': { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
-      const before = retentionCutoff(required(values, 'older-than'), Date.now(), '--older-than');
-      const removed = await pruneAuditTrail(await ctx.db(), before, ctx.actor);
+      const now = Date.now();
+      const before = retentionCutoff(required(values, 'older-than'), now, '--older-than');
+      const db = await ctx.db();
+      const removed = await pruneAuditTrail(db, before, ctx.actor, { floorDays: loadConfig(ctx.env).auditPruneFloorDays, now });
       return { json: { removed, before: before.toISOString() }, text: `removed ${removed} audit records older than ${before.toISOString()}` };
     },
   },

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "AuditEvent_subject_idx" ON "AuditEvent"("subject");
+
