@@ -79,7 +79,9 @@ export async function runCli(
     const group = COMMANDS.some((c) => c.name.startsWith(`${argv[0]} `)) ? argv[0] : undefined;
     const suggestion = nearestCommand(argv, COMMANDS.map((c) => c.name));
     // With a likely typo, the suggestion alone; otherwise the commands to choose from.
-    const typed = argv.slice(0, suggestion?.split(' ').length ?? 2).join(' ');
+    const words = argv.slice(0, suggestion?.split(' ').length ?? 2);
+    const firstOption = words.findIndex((w, i) => i > 0 && w.startsWith('-'));
+    const typed = (firstOption === -1 ? words : words.slice(0, firstOption)).join(' ');
     const help = suggestion ? 'run `govauth --help` to list every command' : `\n${group ? helpText(group) : helpText()}`;
     const failure = unknownCommand(typed, suggestion, help);
     return { code: failure.exit, stdout: '', stderr: formatFailure(failure, json) };
