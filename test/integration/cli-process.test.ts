@@ -6,14 +6,16 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, PROJECT_DIR } from '../../src/config/load-config.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/test-database.ts';
 
 const bin = fileURLToPath(new URL('../../bin/govauth.js', import.meta.url));
+/** The project directory (package.json), found here rather than taken from the code under test. */
+const PROJECT_DIR = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const readme = readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8');
 const version = (JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
