@@ -36,7 +36,7 @@ function noDatabaseMessage(database: Parameters<typeof databaseLocation>[0]): st
 
 function helpText(prefix?: string): string {
   const shown = COMMANDS.filter((c) => !prefix || c.name.split(' ')[0] === prefix);
-  return ['usage: govauth <command> [options] [--json]', '', ...shown.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');
+  return ['usage: govauth <command> [options] [--json]', '       govauth --version', '', ...shown.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');
 }
 
 function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
