@@ -3,7 +3,8 @@
 // clock, the one policy decisions use.
 import { z } from 'zod';
 import { parseDuration } from '../governance/durations.ts';
-import { grantRole, listRoleGrants, removeRoleGrant, type Principal } from '../governance/role-grants.ts';
+import { AppError } from '../errors/app-error.ts';
+import { grantRole, GrantWouldShorten, listRoleGrants, removeRoleGrant, type Principal } from '../governance/role-grants.ts';
 import { route, type Route } from './route.ts';
 import { duration, roleName, text } from './schemas.ts';
 import { roleGrantView } from './views.ts';
@@ -14,6 +15,10 @@ const grantBody = z
     expires_in: duration.optional().describe('Time-boxed access: the grant ends by itself after this long (90s, 15m, 8h, 7d, 2w)'),
     expires_at: z.iso.datetime({ offset: true }).optional().describe('Time-boxed access: the grant ends at this ISO 8601 time'),
     reason: text('reason', 500, 'Why (a ticket, an incident), kept in the audit trail').optional(),
+    replace: z
+      .boolean()
+      .optional()
+      .describe('Needed to shorten a grant in force (make a permanent grant expire, or move an expiry earlier); without it that answers 409. Extending a grant needs nothing.'),
   })
   .refine((b) => b.expires_in === undefined || b.expires_at === undefined, { path: ['expires_at'], message: 'give expires_in or expires_at, not both' });
 
@@ -34,12 +39,17 @@ function grantRoutes(kind: 'user' | 'client'): Route[] {
       },
     }),
     route({
-      method: 'POST', path: base, operationId: `grant${Kind}Role`, summary: `Grant a ${kind} a role, for a limited time with expires_in or expires_at`, tag, access: 'write', errors: [404],
+      method: 'POST', path: base, operationId: `grant${Kind}Role`, summary: `Grant a ${kind} a role, for a limited time with expires_in or expires_at`, tag, access: 'write', errors: [404, 409],
       body: grantBody, response: grants,
       async handle({ deps, params, body, actor }) {
         const now = deps.now();
         const expiresAt = body.expires_in !== undefined ? new Date(now + parseDuration(body.expires_in, 'expires_in')) : body.expires_at !== undefined ? new Date(body.expires_at) : null;
-        return { grants: await grantRole(deps.db, { principal: who(params), role: body.role, expiresAt, reason: body.reason }, actor, now) };
+        try {
+          return { grants: await grantRole(deps.db, { principal: who(params), role: body.role, expiresAt, reason: body.reason, replace: body.replace }, actor, now) };
+        } catch (err) {
+          if (err instanceof GrantWouldShorten) throw new AppError('conflict', `${err.message}; send "replace": true to shorten it`);
+          throw err;
+        }
       },
     }),
     route({

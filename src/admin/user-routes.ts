@@ -2,6 +2,7 @@
 // straight to the argon2id hash; the TOTP secret is shown once, in the enrolment response.
 // Reading people is recorded in the audit trail (read-audit.ts).
 import { z } from 'zod';
+import { AppError } from '../errors/app-error.ts';
 import { createUser, enrollMfa, getUser, listUsers, resetMfa, setUserDisabled, setUserPassword, setUserRoles } from '../governance/user-registry.ts';
 import { recordRead } from './read-audit.ts';
 import { ADMIN_PREFIX, route } from './route.ts';
@@ -64,9 +65,18 @@ export const userRoutes = [
     handle: async ({ deps, params, body, actor }) => ({ id: (await setUserPassword(deps.db, params.email, body.password, actor)).id }),
   }),
   route({
-    method: 'POST', path: '/users/{email}/mfa', operationId: 'enrollMfa', summary: 'Enrol TOTP (RFC 6238); the secret is in this response only', tag: 'users', access: 'write', errors: [404],
-    response: z.strictObject({ secret: z.string().describe('Base32 TOTP secret'), otpauth_url: z.string().describe('otpauth:// URL for an authenticator app') }),
-    handle: ({ deps, params, actor }) => enrollMfa(deps.db, deps.master, params.email, actor),
+    method: 'POST', path: '/users/{email}/mfa', operationId: 'enrollMfa', summary: 'Enrol TOTP (RFC 6238); the secret is in this response only. Replacing an enrolment needs "force": true (409 without it)', tag: 'users', access: 'write', errors: [404, 409],
+    body: z.strictObject({ force: z.boolean().optional().describe('Replace an existing enrolment: the authenticator set up with it stops working') }).optional(),
+    response: z.strictObject({
+      secret: z.string().describe('Base32 TOTP secret'),
+      otpauth_url: z.string().describe('otpauth:// URL for an authenticator app'),
+      replaced: z.boolean().describe('An enrolment was replaced: the old authenticator no longer works'),
+    }),
+    handle: ({ deps, params, body, actor }) =>
+      enrollMfa(deps.db, deps.master, params.email, actor, { force: body?.force }).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'conflict') throw new AppError('conflict', `${err.message}; send "force": true to replace it`);
+        throw err;
+      }),
   }),
   route({
     method: 'DELETE', path: '/users/{email}/mfa', operationId: 'resetMfa', summary: "Remove a person's TOTP enrolment (a lost phone)", tag: 'users', access: 'write', errors: [404],

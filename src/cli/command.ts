@@ -36,6 +36,8 @@ export interface Command {
   readonly positionals: readonly string[]; // names of required positionals
   /** Writes its own output through ctx.out; --json prints nothing more. */
   readonly streams?: boolean;
+  /** May create the database (`init`); every other command needs an existing one. */
+  readonly createsDatabase?: boolean;
   run(input: { values: Values; positionals: string[] }, ctx: CliContext): Promise<CommandResult>;
 }
 

@@ -1,30 +1,42 @@
 // The govauth CLI: `govauth <group> <action> [args] [--json]`. Output for people by default;
-// --json prints exactly one JSON object on stdout. Errors go to stderr with a non-zero exit:
-// 2 usage, 1 refused operation, 78 configuration, 70 internal.
+// --json prints exactly one JSON object on stdout. Errors go to stderr with the exit status of
+// the README's table (src/cli/errors.ts): with --json, as exactly one JSON object.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { databaseLocation, loadConfig, PROJECT_DIR } from '../config/load-config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
-import { migrate, MigrationError } from '../db/migrate.ts';
-import { isAppError } from '../errors/app-error.ts';
-import { loadMasterKey, MasterKeyError, type MasterKey } from '../keys/master-key.ts';
-import { checkMasterKey, KeyStoreError } from '../keys/signing-keys.ts';
+import { isInitialized, migrate } from '../db/migrate.ts';
+import { loadMasterKey, type MasterKey } from '../keys/master-key.ts';
+import { checkMasterKey } from '../keys/signing-keys.ts';
 import { createLogger } from '../log/logger.ts';
 import { UsageError, type CliContext, type Command } from './command.ts';
+import { classify, EXIT, formatFailure, NoDatabase, unknownCommand } from './errors.ts';
+import { nearestCommand } from './suggest.ts';
 import { catalogCommands } from './commands/catalog-commands.ts';
 import { clientCommands } from './commands/client-commands.ts';
 import { initCommands } from './commands/init-command.ts';
 import { userCommands } from './commands/user-commands.ts';
 import { revocationCommands } from './commands/revocation-commands.ts';
-import { ChainBroken, governanceCommands } from './commands/governance-commands.ts';
+import { governanceCommands } from './commands/governance-commands.ts';
 import { keyCommands } from './commands/key-commands.ts';
 
 const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands, ...governanceCommands, ...keyCommands];
 
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function noDatabaseMessage(database: Parameters<typeof databaseLocation>[0]): string {
+  const where = database.kind === 'sqlite' ? 'DATABASE_URL or GOVAUTH_DATA_DIR' : 'DATABASE_URL';
+  return (
+    `no govauth database at ${databaseLocation(database)}: run \`govauth init\` to create it there, or start the server once, ` +
+    `or point ${where} at the server's database (relative paths are resolved against ${PROJECT_DIR})`
+  );
+}
+
 function helpText(prefix?: string): string {
   const shown = COMMANDS.filter((c) => !prefix || c.name.split(' ')[0] === prefix);
-  return ['usage: govauth <command> [options] [--json]', '', ...shown.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');
+  return ['usage: govauth <command> [options] [--json]', '       govauth --version', '', ...shown.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');
 }
 
 function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
@@ -58,12 +70,21 @@ export async function runCli(
   env: Readonly<Record<string, string | undefined>>,
   io: { stdin?: () => Promise<string>; stdout?: (text: string) => void } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  if (!argv.length || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') return { code: 0, stdout: `${helpText()}\n`, stderr: '' };
+  const end = argv.indexOf('--');
+  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+  if (!argv.length || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') return { code: EXIT.ok, stdout: `${helpText()}\n`, stderr: '' };
+  if (argv[0] === '--version') return { code: EXIT.ok, stdout: json ? `${JSON.stringify({ version: VERSION })}\n` : `govauth ${VERSION}\n`, stderr: '' };
   const found = findCommand(argv);
   if (!found) {
     const group = COMMANDS.some((c) => c.name.startsWith(`${argv[0]} `)) ? argv[0] : undefined;
-    const hint = group ? helpText(group) : helpText();
-    return { code: 2, stdout: '', stderr: `govauth: unknown command "${printable(argv.slice(0, 2).join(' '))}"\n\n${hint}\n` };
+    const suggestion = nearestCommand(argv, COMMANDS.map((c) => c.name));
+    // With a likely typo, the suggestion alone; otherwise the commands to choose from.
+    const words = argv.slice(0, suggestion?.split(' ').length ?? 2);
+    const firstOption = words.findIndex((w, i) => i > 0 && w.startsWith('-'));
+    const typed = (firstOption === -1 ? words : words.slice(0, firstOption)).join(' ');
+    const help = suggestion ? 'run `govauth --help` to list every command' : `\n${group ? helpText(group) : helpText()}`;
+    const failure = unknownCommand(typed, suggestion, help);
+    return { code: failure.exit, stdout: '', stderr: formatFailure(failure, json) };
   }
   const { command, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) return { code: 0, stdout: `usage: ${command.usage}\n  ${command.summary}\n`, stderr: '' };
@@ -82,8 +103,10 @@ export async function runCli(
     async master() {
       if (!master) {
         const config = loadConfig(env);
+        // The database first: pointed at the wrong place, fail before creating a key file there.
+        const database = await ctx.db();
         const key = loadMasterKey(config.masterKey, createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }), true);
-        await checkMasterKey(await ctx.db(), key);
+        await checkMasterKey(database, key);
         master = key;
       }
       return master;
@@ -91,6 +114,9 @@ export async function runCli(
     async db() {
       if (!db) {
         const config = loadConfig(env);
+        // Only `init` (and the server) create a database: any other command finding none is
+        // pointed at the wrong place, and would otherwise act on a new, empty one.
+        if (!command.createsDatabase && !(await isInitialized(config.database))) throw new NoDatabase(noDatabaseMessage(config.database));
         await migrate(config.database);
         // The CLI may wait longer than the server for a SQLite lock held by a running server.
         db = await openDatabase(config.database, { lockWaitMs: 20_000, poolSize: 2 });
@@ -107,7 +133,6 @@ export async function runCli(
     const shielded = acceptDashLedArguments(rest, options, command.positionals.length > 0);
     const parsed = parseArgs({ args: shielded.args, options, allowPositionals: true, strict: true });
     parsed.positionals = parsed.positionals.map(shielded.restore);
-    const json = parsed.values.json === true;
     if (parsed.positionals.length !== command.positionals.length) {
       throw new UsageError(
         command.positionals.length
@@ -116,10 +141,11 @@ export async function runCli(
       );
     }
     const result = await command.run({ values: parsed.values, positionals: parsed.positionals }, ctx);
-    if (command.streams) return { code: 0, stdout: streamed, stderr: '' };
-    return { code: 0, stdout: json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`, stderr: '' };
+    if (command.streams) return { code: EXIT.ok, stdout: streamed, stderr: '' };
+    return { code: EXIT.ok, stdout: json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`, stderr: '' };
   } catch (err) {
-    return { ...failure(err, command), stdout: '' };
+    const failure = classify(err, command);
+    return { code: failure.exit, stdout: '', stderr: formatFailure(failure, json) };
   } finally {
     await db?.close();
   }
@@ -159,37 +185,6 @@ function acceptDashLedArguments(args: readonly string[], options: Command['optio
     } else out.push(arg);
   }
   return { args: out, restore: (p) => (p.startsWith(tag) ? (hidden[Number(p.slice(tag.length))] ?? p) : p) };
-}
-
-/**
- * Messages quote what was typed, and land on a terminal: control characters are written as
- * \u escapes (an argument carrying ESC sequences, C1 controls or a newline must not act on the
- * operator's terminal or forge a line), and a quoted 100 kB argument is cut short. Found by
- * test/security/cli-input.test.ts. `lines`: keep the newlines of a multi-line usage message.
- */
-function printable(message: string, lines = false): string {
-  const shown = message.replace(lines ? /[^\P{Cc}\n]/gu : /\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return shown.length > 500 ? `${shown.slice(0, 500)}…` : shown;
-}
-
-function failure(err: unknown, command: Command): { code: number; stderr: string } {
-  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    return { code: 2, stderr: `govauth ${command.name}: ${printable((err as Error).message, true)}\nusage: ${command.usage}\n` };
-  }
-  if (isAppError(err)) return { code: 1, stderr: `govauth ${command.name}: ${printable(err.message)}\n` };
-  if (err instanceof ChainBroken) return { code: 3, stderr: `govauth ${command.name}: ${err.message}\n` };
-  if (err instanceof ConfigError) return { code: 78, stderr: `govauth: ${err.message}\n` };
-  if (err instanceof MasterKeyError || err instanceof KeyStoreError) return { code: 1, stderr: `govauth ${command.name}: ${err.message}\n` };
-  if (err instanceof MigrationError) return { code: 1, stderr: `govauth: database migration failed: ${err.message}\n` };
-  const message = (err as Error).message ?? String(err);
-  if (/SQLITE_BUSY|database is locked/.test(message)) {
-    return { code: 1, stderr: `govauth ${command.name}: the database is busy (a server is writing); try again\n` };
-  }
-  if (/ECONNREFUSED|Can't reach database|connect/.test(message)) {
-    return { code: 1, stderr: `govauth ${command.name}: cannot reach the database (${message.split('\n')[0]})\n` };
-  }
-  // Prisma's messages start with a newline: show their first non-empty line.
-  return { code: 70, stderr: `govauth ${command.name}: internal error: ${printable(message.trim().split('\n')[0] ?? '')}\n` };
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/govauth') || process.argv[1]?.endsWith('govauth.js')) {

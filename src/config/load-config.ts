@@ -3,6 +3,7 @@
 // explicitly: nothing else reads process.env (src/main.ts and src/cli are the only callers).
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { LogLevel } from '../log/logger.ts';
 import { EnvValueError, parseBoolean, parseEnum, parseHttpUrl, parseInteger, parseKey32 } from './env-parsers.ts';
 
@@ -103,7 +104,18 @@ function shownValue(name: string, raw: string): string {
   return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown);
 }
 
-export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+/**
+ * The govauth project (the installed package: the directory holding package.json). Relative
+ * paths in the configuration (GOVAUTH_DATA_DIR, DATABASE_URL=file:…, GOVAUTH_MASTER_KEY_FILE)
+ * are resolved against it, not against the current directory: `npm start` runs in the project
+ * root while `npx govauth` keeps the directory it was typed in, and a CLI run from a
+ * subfolder (or from anywhere) must reach the server's database, never a new empty one beside
+ * it. Absolute paths are taken as given.
+ */
+export const PROJECT_DIR = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+
+/** `base`: the directory relative paths are resolved against (tests pass their own). */
+export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const problems: string[] = [];
   const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => {
     const raw = env[name];
@@ -118,15 +130,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   };
 
   const mode = read<RunMode>('NODE_ENV', 'development', (v) => parseEnum(v, ['development', 'production', 'test'] as const));
-  const dataDir = resolve(cwd, read('GOVAUTH_DATA_DIR', 'data', (v) => v.trim()));
+  const dataDir = resolve(base, read('GOVAUTH_DATA_DIR', 'data', (v) => v.trim()));
   const port = read('GOVAUTH_PORT', 3000, (v) => parseInteger(v, 0, 65535));
   const host = read('GOVAUTH_HOST', '127.0.0.1', (v) => v.trim());
   const issuer = read<string | undefined>('GOVAUTH_ISSUER', undefined, parseHttpUrl);
   const database = read<Config['database']>('DATABASE_URL', { kind: 'sqlite', url: `file:${resolve(dataDir, 'govauth.db')}`, isDefault: true }, (v) =>
-    parseDatabaseUrl(v, cwd),
+    parseDatabaseUrl(v, base),
   );
   const masterKeyValue = read<Buffer | undefined>('GOVAUTH_MASTER_KEY', undefined, parseKey32);
-  const masterKeyFile = read('GOVAUTH_MASTER_KEY_FILE', undefined as string | undefined, (v) => resolve(cwd, v.trim()));
+  const masterKeyFile = read('GOVAUTH_MASTER_KEY_FILE', undefined as string | undefined, (v) => resolve(base, v.trim()));
   const defaultResource = read<string | undefined>('GOVAUTH_DEFAULT_RESOURCE', undefined, parseResourceUri);
   const accessTokenTtl = read('GOVAUTH_ACCESS_TOKEN_TTL', 300, (v) => parseInteger(v, 1, 86_400));
   const policyPollMs = read('GOVAUTH_POLICY_POLL_MS', 250, (v) => parseInteger(v, 20, 1000));
@@ -214,7 +226,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   });
 }
 
-function parseDatabaseUrl(raw: string, cwd: string): Config['database'] {
+function parseDatabaseUrl(raw: string, base: string): Config['database'] {
   const v = raw.trim();
   if (/^postgres(ql)?:\/\//.test(v)) {
     try {
@@ -227,7 +239,7 @@ function parseDatabaseUrl(raw: string, cwd: string): Config['database'] {
   if (v.startsWith('file:')) {
     const path = v.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
     if (!path || path.includes('?')) throw new EnvValueError('must be file:<path to the SQLite database file>');
-    return { kind: 'sqlite', url: `file:${resolve(cwd, path)}`, isDefault: false };
+    return { kind: 'sqlite', url: `file:${resolve(base, path)}`, isDefault: false };
   }
   throw new EnvValueError('must start with file: (embedded SQLite) or postgresql:// (PostgreSQL)');
 }
@@ -236,4 +248,13 @@ export function parseResourceUri(raw: string): string {
   const url = URL.parse(raw.trim());
   if (!url || url.hash) throw new EnvValueError('must be an absolute URI without a fragment (RFC 8707 §2)');
   return raw.trim();
+}
+
+/** Where a database is, for messages: a SQLite file's path, or a PostgreSQL URL without its password. */
+export function databaseLocation(database: Pick<Config['database'], 'kind' | 'url'>): string {
+  if (database.kind === 'sqlite') return database.url.slice('file:'.length);
+  const url = URL.parse(database.url);
+  if (!url) return 'the PostgreSQL database in DATABASE_URL';
+  if (url.password) url.password = '***';
+  return url.href;
 }

@@ -75,6 +75,32 @@ export async function migrate(target: DatabaseTarget, dir = migrationsDir(target
   return target.kind === 'sqlite' ? migrateSqlite(target.url, all) : migratePostgres(target.url, all);
 }
 
+/**
+ * Whether govauth has ever set up this database (its migrations table exists). Never creates
+ * anything: a missing SQLite file stays missing (opening it would create it).
+ */
+export async function isInitialized(target: DatabaseTarget): Promise<boolean> {
+  if (target.kind === 'sqlite') {
+    if (!existsSync(sqlitePath(target.url))) return false;
+    const client = createSqliteClient({ url: target.url }, { busyTimeoutMs: 50, retryDeadlineMs: 30_000 });
+    try {
+      const { rows } = await client.execute(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`);
+      return rows.length > 0;
+    } finally {
+      client.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: target.url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ found: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS found`);
+    return rows[0]?.found != null;
+  } finally {
+    await client.end();
+  }
+}
+
 async function migrateSqlite(url: string, all: Migration[]): Promise<string[]> {
   mkdirSync(dirname(sqlitePath(url)), { recursive: true });
   const client = createSqliteClient({ url }, { busyTimeoutMs: 50, retryDeadlineMs: 30_000 });

@@ -114,6 +114,18 @@ export async function revokePrincipal(db: Database, input: PrincipalRevocation, 
   }
   const grantId = input.grant ?? '';
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(grantId)) throw new AppError('invalid_request', 'a grant id is the grant_id claim of a token');
+  // An operator naming a grant govauth never issued (a typo, a client_id pasted by mistake)
+  // must hear so, not read "revoked". Known: stored state of the grant (the grant, its codes,
+  // refresh tokens, sessions), or a revocation of it in force (revoking again is harmless).
+  const known =
+    (await db.prisma.oidcPayload.findFirst({ where: { OR: [{ model: 'Grant', id: grantId }, { grantId }] }, select: { id: true } })) ??
+    (await db.prisma.revocation.findUnique({ where: { kind_key: { kind: 'grant', key: grantId } }, select: { id: true } }));
+  if (!known) {
+    throw new AppError(
+      'not_found',
+      `no grant ${grantId}: it was never issued, or it has ended (an ended grant issues no new tokens; to end access tokens still alive from it, revoke its user or client)`,
+    );
+  }
   return { entry: await revokeGrant(db, { grantId, actor: input.actor, reason: input.reason, by: input.by }, now), label: grantId };
 }
 

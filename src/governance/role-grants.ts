@@ -45,9 +45,38 @@ async function grantsOf(tx: Tx | Database['prisma'], kind: 'user' | 'client', id
   return rows.map(view);
 }
 
+/**
+ * Granting a role the principal already holds would end that grant sooner: a permanent grant
+ * turned into an expiring one, or an expiry moved earlier. That takes access away, which a
+ * "grant" must not do by accident (an operator extending someone's access for a release would
+ * otherwise silently cut their permanent role to 8 hours). The caller (CLI, admin API) says
+ * how to confirm it; `existing` is the grant in force.
+ */
+export class GrantWouldShorten extends AppError {
+  readonly existing: RoleGrantView;
+  constructor(label: string, existing: RoleGrantView, requested: Date) {
+    const held = existing.expires_at === null ? 'permanently' : `until ${existing.expires_at}`;
+    const why = existing.reason === null ? '' : `, reason ${JSON.stringify(existing.reason)}`;
+    super('conflict', `${label} already holds role ${existing.role} ${held} (granted ${existing.granted_at}${why}); granting it until ${requested.toISOString()} would shorten it`);
+    this.existing = existing;
+  }
+}
+
+/** The rule, in one place: a new grant may keep or lengthen a grant in force, never shorten it unless `replace`. */
+function checkNotShortening(label: string, existing: RoleGrantView | undefined, expiresAt: Date | null, replace: boolean, now: number): void {
+  if (replace || !existing || expiresAt === null) return; // nothing held, or the new grant is permanent
+  const held = existing.expires_at === null ? Number.POSITIVE_INFINITY : Date.parse(existing.expires_at);
+  if (held <= now) return; // expired already (the sweeper has not deleted it yet): not in force
+  if (expiresAt.getTime() < held) throw new GrantWouldShorten(label, existing, expiresAt);
+}
+
+/**
+ * Grants a role (permanently when `expiresAt` is null). Extending a grant, or making an
+ * expiring one permanent, needs nothing more; shortening one needs `replace: true`.
+ */
 export async function grantRole(
   db: Database,
-  input: { principal: Principal; role: string; expiresAt?: Date | null; reason?: string },
+  input: { principal: Principal; role: string; expiresAt?: Date | null; reason?: string; replace?: boolean },
   by: Actor,
   now = Date.now(),
 ): Promise<RoleGrantView[]> {
@@ -58,7 +87,9 @@ export async function grantRole(
   return writeWithChanges(db, async (tx) => {
     const who = await resolve(tx, input.principal);
     await mustExist(tx.role.findUnique({ where: { name: role } }), `no role named ${role}`);
+    // Read under the write lock: a concurrent grant cannot slip between the check and the write.
     const before = await grantsOf(tx, who.kind, who.id);
+    checkNotShortening(who.label, before.find((g) => g.role === role), expiresAt, input.replace === true, now);
     const data = { expiresAt, reason };
     if (who.kind === 'user') {
       await tx.userRole.upsert({ where: { userId_roleName: { userId: who.id, roleName: role } }, create: { userId: who.id, roleName: role, ...data }, update: data });
@@ -69,7 +100,7 @@ export async function grantRole(
     return {
       result: after,
       changes: [{ kind: who.kind, key: who.id }],
-      audit: [adminEvent(by, 'admin.role_grant.create', who.id, before, after, { role, expires_at: expiresAt?.toISOString() ?? null, reason })],
+      audit: [adminEvent(by, 'admin.role_grant.create', who.id, before, after, { role, expires_at: expiresAt?.toISOString() ?? null, reason, ...(input.replace === true && { replace: true }) })],
     };
   });
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { seal, unseal } from '../keys/sealed-box.ts';
 import { conflictAs, mustExist, requireRoles } from './catalog.ts';
@@ -101,12 +102,34 @@ export async function setUserRoles(db: Database, email: string, roles: readonly 
 
 const totpSealKey = (master: MasterKey): Buffer => master.derive('totp-secret-seal');
 
-/** Enrols (or re-enrols) TOTP and returns the secret once, for the person's authenticator app. */
-export async function enrollMfa(db: Database, master: MasterKey, email: string, by: Actor, issuer = 'govauth'): Promise<{ secret: string; otpauth_url: string }> {
+/**
+ * Enrols TOTP and returns the secret once, for the person's authenticator app. Re-enrolling
+ * replaces the secret, so the authenticator the person already has stops working: that needs
+ * `force`, or it could lock someone out (or hand their second factor to whoever asked for the
+ * new secret) by mistake. `replaced` says whether an enrolment was replaced.
+ */
+export async function enrollMfa(
+  db: Database,
+  master: MasterKey,
+  email: string,
+  by: Actor,
+  options: { force?: boolean; issuer?: string } = {},
+): Promise<{ secret: string; otpauth_url: string; replaced: boolean }> {
   const user = await findByEmail(db, email);
   const secret = newTotpSecret();
-  await updateUser(db, email, { mfaSecret: seal(totpSealKey(master), secret, user.id), mfaEnrolledAt: new Date(), mfaLastStep: null }, by, 'admin.user.mfa_enroll');
-  return { secret, otpauth_url: otpauthUrl(secret, user.email, issuer) };
+  const replaced = await writeWithChanges(db, async (tx) => {
+    // Checked under the write lock: of two concurrent enrolments without force, one is refused.
+    const row = await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude });
+    if (row.mfaEnrolledAt !== null && options.force !== true) {
+      throw new AppError('conflict', `${row.email} is already enrolled in two-step verification (since ${row.mfaEnrolledAt.toISOString()}); enrolling again replaces the secret and their current authenticator stops working`);
+    }
+    const before = userView(row);
+    const data = { mfaSecret: seal(totpSealKey(master), secret, user.id), mfaEnrolledAt: new Date(), mfaLastStep: null };
+    const after = userView(await tx.user.update({ where: { id: user.id }, data, include: userInclude }));
+    const wasEnrolled = row.mfaEnrolledAt !== null;
+    return { result: wasEnrolled, changes: [{ kind: 'user', key: user.id }], audit: [adminEvent(by, 'admin.user.mfa_enroll', user.id, before, after, { replaced: wasEnrolled })] };
+  });
+  return { secret, otpauth_url: otpauthUrl(secret, user.email, options.issuer ?? 'govauth'), replaced };
 }
 
 export const resetMfa = (db: Database, email: string, by: Actor): Promise<UserView> =>

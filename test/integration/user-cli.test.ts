@@ -52,7 +52,8 @@ describe('govauth user', () => {
 
   it('enrols TOTP: prints secret and otpauth URL once, stores the secret sealed, accepts each code once', async () => {
     const enrolled = await t.cliJson<{ secret: string; otpauth_url: string }>('user', 'mfa', 'enroll', 'kim@example.com');
-    expect(Object.keys(enrolled).sort()).toEqual(['otpauth_url', 'secret']);
+    expect(Object.keys(enrolled).sort()).toEqual(['otpauth_url', 'replaced', 'secret']);
+    expect(enrolled).toMatchObject({ replaced: false });
     expect(enrolled.secret).toMatch(/^[A-Z2-7]{32}$/);
     expect(enrolled.otpauth_url).toMatch(/^otpauth:\/\/totp\/govauth:kim%40example\.com\?.*secret=/);
     expect(enrolled.otpauth_url).toMatch(/period=30/);

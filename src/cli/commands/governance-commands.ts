@@ -6,7 +6,8 @@ import { exportAuditEvents, MAX_TAIL, tailAuditEvents } from '../../audit/audit-
 import { loadConfig } from '../../config/load-config.ts';
 import { reviewAccess } from '../../governance/access-review.ts';
 import { parseDuration, parseInstant, retentionCutoff } from '../../governance/durations.ts';
-import { grantRole, listRoleGrants, removeRoleGrant, type Principal, type RoleGrantView } from '../../governance/role-grants.ts';
+import { AppError } from '../../errors/app-error.ts';
+import { grantRole, GrantWouldShorten, listRoleGrants, removeRoleGrant, type Principal, type RoleGrantView } from '../../governance/role-grants.ts';
 import { flag, int, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
 
@@ -21,17 +22,23 @@ function roleGrantCommands(kind: 'user' | 'client'): Command[] {
   return [
     {
       name: `${kind} grant-role`,
-      usage: `govauth ${kind} grant-role ${noun} <role> [--expires-in <90s|15m|8h|7d|2w>] [--reason <text>]`,
-      summary: 'grant a role, for a limited time with --expires-in (temporary access that expires by itself)',
-      options: { 'expires-in': { type: 'string' }, reason: { type: 'string' } },
+      usage: `govauth ${kind} grant-role ${noun} <role> [--expires-in <90s|15m|8h|7d|2w>] [--reason <text>] [--replace]`,
+      summary: 'grant a role, for a limited time with --expires-in (temporary access that expires by itself); shortening a grant in force needs --replace',
+      options: { 'expires-in': { type: 'string' }, reason: { type: 'string' }, replace: { type: 'boolean' } },
       positionals: [kind === 'user' ? 'email' : 'client_id', 'role'],
       async run({ values, positionals }, ctx) {
         const expiresIn = str(values, 'expires-in');
-        const grants = await grantRole(
-          await ctx.db(),
-          { principal: principal(positionals[0] ?? ''), role: positionals[1] ?? '', expiresAt: expiresIn === undefined ? null : new Date(Date.now() + parseDuration(expiresIn, '--expires-in')), reason: str(values, 'reason') },
-          ctx.actor,
-        );
+        const input = {
+          principal: principal(positionals[0] ?? ''),
+          role: positionals[1] ?? '',
+          expiresAt: expiresIn === undefined ? null : new Date(Date.now() + parseDuration(expiresIn, '--expires-in')),
+          reason: str(values, 'reason'),
+          replace: flag(values, 'replace'),
+        };
+        const grants = await grantRole(await ctx.db(), input, ctx.actor).catch((err: unknown) => {
+          if (err instanceof GrantWouldShorten) throw new AppError('conflict', `${err.message}. Run it again with --replace to shorten it.`);
+          throw err;
+        });
         return { json: { grants }, text: grantsTable(grants) };
       },
     },

@@ -10,6 +10,7 @@ export const initCommands: Command[] = [
     summary: 'create the database schema; --demo also seeds the example AI governance model',
     options: { demo: { type: 'boolean' } },
     positionals: [],
+    createsDatabase: true,
     async run({ values }, ctx) {
       const db = await ctx.db(); // migrates
       await ensureAdminModel(db, ctx.actor);

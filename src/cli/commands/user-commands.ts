@@ -10,6 +10,7 @@ import {
   setUserRoles,
   type UserView,
 } from '../../governance/user-registry.ts';
+import { AppError } from '../../errors/app-error.ts';
 import { flag, list, UsageError, type CliContext, type Command } from '../command.ts';
 import { table } from '../table.ts';
 
@@ -117,15 +118,19 @@ export const userCommands: Command[] = [
   },
   {
     name: 'user mfa enroll',
-    usage: 'govauth user mfa enroll <email>',
-    summary: 'enrol TOTP (RFC 6238, 30 s, 6 digits); prints the secret and otpauth:// URL once',
-    options: {},
+    usage: 'govauth user mfa enroll <email> [--force]',
+    summary: 'enrol TOTP (RFC 6238, 30 s, 6 digits); prints the secret and otpauth:// URL once. --force replaces an enrolment: the old authenticator stops working',
+    options: { force: { type: 'boolean' } },
     positionals: ['email'],
-    async run({ positionals }, ctx) {
-      const enrolled = await enrollMfa(await ctx.db(), await ctx.master(), positionals[0] ?? '', ctx.actor);
+    async run({ values, positionals }, ctx) {
+      const enrolled = await enrollMfa(await ctx.db(), await ctx.master(), positionals[0] ?? '', ctx.actor, { force: flag(values, 'force') }).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'conflict') throw new AppError('conflict', `${err.message}. Run it again with --force to replace it.`);
+        throw err;
+      });
+      const replaced = enrolled.replaced ? 'The previous enrolment is replaced: the authenticator set up with it stops working now.\n' : '';
       return {
         json: { ...enrolled },
-        text: `secret:      ${enrolled.secret}\notpauth_url: ${enrolled.otpauth_url}\n\nAdd it to an authenticator app now: it is not shown again.`,
+        text: `${replaced}secret:      ${enrolled.secret}\notpauth_url: ${enrolled.otpauth_url}\n\nAdd it to an authenticator app now: it is not shown again.`,
       };
     },
   },
