@@ -3,6 +3,7 @@
 // openid-client, prints the tokens' claims, refreshes once, and exits.
 // Usage (see README "Sign in a person"):
 //   DEMO_CLIENT_ID=… DEMO_CLIENT_SECRET=… npm run demo:app [-- "openid offline_access ai.training.read"]
+// DEMO_PORT moves the callback listener (the client must be registered with that redirect URI).
 import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
 
@@ -14,7 +15,8 @@ if (!clientId) {
 }
 const secret = process.env.DEMO_CLIENT_SECRET;
 const scope = process.argv[2] ?? 'openid email offline_access ai.training.read';
-const redirectUri = 'http://127.0.0.1:8976/callback';
+const port = Number(process.env.DEMO_PORT ?? '8976');
+const redirectUri = `http://127.0.0.1:${port}/callback`;
 
 const config = await oidc.discovery(new URL(issuer), clientId, secret, secret ? undefined : oidc.None(), {
   execute: issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
@@ -30,12 +32,37 @@ const url = oidc.buildAuthorizationUrl(config, {
   resource: process.env.DEMO_RESOURCE ?? 'https://models.example',
   ...(scope.includes('offline_access') && { prompt: 'consent' }), // OIDC Core §11
 });
+/**
+ * What the app was told, as OAuth says it (RFC 6749 §4.1.2.1 error responses, §5.2 token
+ * errors): the error code and its description. openid-client's errors carry both; anything else
+ * (the server unreachable) is its message. Never a stack trace: this is what a person reads.
+ */
+function describeError(err: unknown): string {
+  const e = err as { error?: unknown; error_description?: unknown; message?: unknown };
+  if (typeof e.error === 'string') return printable(typeof e.error_description === 'string' ? `${e.error}: ${e.error_description}` : e.error);
+  return printable(String(e.message ?? err));
+}
+
+/** Callback parameters are anyone's input: no terminal control sequences from them. */
+const printable = (text: string): string => text.replace(/\p{Cc}/gu, '?');
+
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as unknown;
 
 const server = createServer((req, res) => {
   void (async () => {
     const current = new URL(req.url ?? '/', redirectUri);
     if (current.pathname !== '/callback') return void res.writeHead(404).end();
+    const error = printable(current.searchParams.get('error') ?? '');
+    if (error) {
+      // The person clicked Deny, or the server refused the request (RFC 6749 §4.1.2.1).
+      const description = printable(current.searchParams.get('error_description') ?? '');
+      const sameRequest = current.searchParams.get('state') === state;
+      console.error(`\nThe sign-in did not complete. The app received:\n  error: ${error}${description ? `\n  error_description: ${description}` : ''}${sameRequest ? '' : '\n  (its state does not match the request this app sent)'}`);
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`Sign-in did not complete: ${error}${description ? ` (${description})` : ''}\n`);
+      process.exitCode = 1;
+      server.close();
+      return;
+    }
     try {
       const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: verifier, expectedState: state });
       console.log('\naccess token claims:', claims(tokens.access_token));
@@ -46,10 +73,11 @@ const server = createServer((req, res) => {
       }
       res.writeHead(200, { 'content-type': 'text/plain' }).end('Signed in. Look at the terminal.\n');
     } catch (err) {
-      console.error('\ntoken exchange failed:', err);
-      res.writeHead(400, { 'content-type': 'text/plain' }).end(`Sign-in failed: ${current.searchParams.get('error') ?? String(err)}\n`);
+      console.error(`\nThe token request failed: ${describeError(err)}`);
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`Sign-in failed: ${describeError(err)}\n`);
+      process.exitCode = 1;
     }
     server.close();
   })();
 });
-server.listen(8976, '127.0.0.1', () => console.log(`Open this URL in a browser:\n\n  ${url.href}\n`));
+server.listen(port, '127.0.0.1', () => console.log(`Open this URL in a browser:\n\n  ${url.href}\n`));

@@ -13,7 +13,7 @@ import { createFormTokens } from './interactions/csrf.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
 import { createAccessTokenChecker } from './introspection/access-token-check.ts';
-import { INTROSPECTION_PATH, REVOCATION_PATH, tokenEndpoints } from './introspection/token-endpoints.ts';
+import { tokenEndpoints } from './introspection/token-endpoints.ts';
 import { revokeGrant } from './governance/revocations.ts';
 import type { AuditWriter } from './audit/audit-writer.ts';
 import { endSessionAudit, tokenEndpointAudit } from './audit/request-audit.ts';
@@ -32,6 +32,7 @@ import type { RateLimiter } from './ratelimit/rate-limiter.ts';
 import type { ClientAuthFailureBudget } from './ratelimit/client-auth-failures.ts';
 import { cookieKeys, createProvider } from './oidc/create-provider.ts';
 import { unknownClientFailures } from './oidc/token-rate-limit.ts';
+import { discoveryMetadata } from './oidc/discovery-metadata.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -99,20 +100,9 @@ export function createApp(deps: AppDeps): GovauthApp {
     trustProxyHeaders(provider, config); // the same client address as this app's (ctx.ip)
     provider.use(unknownClientFailures(deps.clientAuthFailures)); // inside the audit: a flood is recorded once
     provider.use(endSessionAudit(deps.events, log)); // sign-out is audited like sign-in
-    // Discovery advertises the endpoints that actually serve introspection and revocation.
-    provider.use(async (ctx, next) => {
-      await next();
-      const route = (ctx as unknown as { oidc?: { route?: string } }).oidc?.route;
-      if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
-        Object.assign(ctx.body, {
-          introspection_endpoint: `${deps.issuer}${INTROSPECTION_PATH}`,
-          introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-          introspection_signing_alg_values_supported: ['RS256'],
-          revocation_endpoint: `${deps.issuer}${REVOCATION_PATH}`,
-          revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-        });
-      }
-    });
+    // Discovery advertises the endpoints that actually serve introspection and revocation, and
+    // the live catalogue's scopes.
+    provider.use(discoveryMetadata({ issuer: deps.issuer, policy: deps.policy }));
     return provider;
   };
   const host = createProviderHost(buildProvider, deps.keys, log);

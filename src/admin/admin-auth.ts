@@ -35,6 +35,7 @@ const WHY: Partial<Record<InactiveReason, string>> = {
   not_yet_valid: 'the access token was issued in the future (its iat is ahead of the server clock)',
   wrong_audience: `the access token is not for ${ADMIN_AUDIENCE} (request one with resource=${ADMIN_AUDIENCE})`,
   invalid: 'the access token is invalid',
+  audience_not_allowed: `the client this token was issued to is not allowed the admin API (an administrator allows it with govauth client update <client_id> --admin-access)`,
 };
 
 function unauthorized(description: string, tokenSent: boolean): Refusal {

@@ -9,6 +9,9 @@ import { audience, list, redirectUri, roleName, scopeName, text } from './schema
 import { clientCredentials, clientView } from './views.ts';
 
 const name = text('name', 200, 'A name for people');
+const adminAccess = z
+  .boolean()
+  .describe('May obtain tokens for urn:govauth:admin: for a bot, with client_credentials; for an app, on behalf of people whose roles carry admin scopes. Never a public client. Setting it to false ends tokens already issued.');
 
 // The combinations createClient accepts, said in this API's field names (it says them in the
 // CLI's flags); createClient still checks them.
@@ -22,6 +25,7 @@ const createClientBody = z
     post_logout_redirect_uris: list(redirectUri, 20).optional(),
     scope_ceiling: list(scopeName).optional().describe('The most an app may ever request, whatever its users hold'),
     public: z.boolean().optional().describe('An app without a secret (native or browser app; PKCE)'),
+    admin_access: adminAccess.optional(),
   })
   .superRefine((b, ctx) => {
     const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [path], message });
@@ -31,9 +35,16 @@ const createClientBody = z
     if (!code && (b.redirect_uris?.length || b.post_logout_redirect_uris?.length)) problem('redirect_uris', 'only apply to authorization_code clients');
     if (b.public && (b.grants.includes('client_credentials') || b.introspect_audience)) problem('public', 'a public client has no secret, so it cannot use client_credentials or introspection');
     if (b.roles?.length && !b.grants.includes('client_credentials')) problem('roles', 'apply to client_credentials clients (people get scopes from their own roles)');
+    if (b.admin_access && b.public) problem('admin_access', 'cannot be given to a public client: it has no secret, so anyone can act in its name');
   });
 
-const updateClientBody = nonEmptyPatch(z.strictObject({ name: name.optional(), roles: list(roleName).optional().describe('Replaces the roles (client_credentials clients)') }));
+const updateClientBody = nonEmptyPatch(
+  z.strictObject({
+    name: name.optional(),
+    roles: list(roleName).optional().describe('Replaces the roles (client_credentials clients)'),
+    admin_access: adminAccess.optional(),
+  }),
+);
 
 const located = (ctx: Context, id: string): void => ctx.set('Location', `${ADMIN_PREFIX}/clients/${encodeURIComponent(id)}`);
 
@@ -63,6 +74,7 @@ export const clientRoutes = [
           postLogoutRedirectUris: body.post_logout_redirect_uris,
           scopeCeiling: body.scope_ceiling,
           isPublic: body.public,
+          adminAccess: body.admin_access,
         },
         actor,
       );
@@ -71,9 +83,9 @@ export const clientRoutes = [
     },
   }),
   route({
-    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client or replace its roles', tag: 'clients', access: 'write', errors: [404],
+    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles, or allow or withdraw admin access', tag: 'clients', access: 'write', errors: [404],
     body: updateClientBody, response: z.strictObject({ client: clientView }),
-    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles }, actor) }),
+    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access }, actor) }),
   }),
   route({
     method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops working at once', tag: 'clients', access: 'write', errors: [404],

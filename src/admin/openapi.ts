@@ -87,8 +87,9 @@ export function openApiDocument(routes: readonly Route[], issuer: string): Json 
       version: '1',
       description:
         `Everything the govauth CLI does, over HTTP. Authenticate with a govauth access token for the resource ${ADMIN_AUDIENCE}: ` +
-        `a client holding the role ${ADMIN_ROLE} (or ${AUDITOR_ROLE} for read-only access) asks ${issuer}/token with ` +
-        `grant_type=client_credentials&resource=${encodeURIComponent(ADMIN_AUDIENCE)}. Every change is recorded in the audit trail with the token's subject as actor.`,
+        `a client that an administrator allowed the admin API (admin_access) and that holds the role ${ADMIN_ROLE} (or ${AUDITOR_ROLE} for read-only access) asks ${issuer}/token with ` +
+        `grant_type=client_credentials&resource=${encodeURIComponent(ADMIN_AUDIENCE)}. Other clients are refused (invalid_target), and a token whose client lost admin_access is refused here (401 invalid_token). ` +
+        `Every change is recorded in the audit trail with the token's subject as actor.`,
     },
     servers: [{ url: `${issuer}${ADMIN_PREFIX}` }],
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),

@@ -16,6 +16,8 @@ export interface ReviewEntry {
   name: string;
   disabled: boolean;
   mfa_enrolled: boolean | null;
+  /** Clients: may obtain tokens for the admin API (null for people). */
+  admin_access: boolean | null;
   roles: { role: string; expires_at: string | null }[];
   scopes: { scope: string; sensitivity: string; via_roles: string[]; last_used_at: string | null }[];
   expiring_soon: { role: string; expires_at: string }[];
@@ -31,7 +33,7 @@ export interface AccessReview {
 
 function entryFor(
   snapshot: PolicySnapshot,
-  base: { type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; roles: readonly RoleGrant[]; ceiling: ReadonlySet<string> | null; since: number },
+  base: { type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; adminAccess: boolean | null; roles: readonly RoleGrant[]; ceiling: ReadonlySet<string> | null; since: number },
   usage: ReadonlyMap<string, Date>,
   unusedMs: number,
   now: number,
@@ -69,6 +71,7 @@ function entryFor(
     name: base.name,
     disabled: base.disabled,
     mfa_enrolled: base.mfaEnrolled,
+    admin_access: base.adminAccess,
     roles: active.map((g) => ({ role: g.role, expires_at: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
     scopes,
     expiring_soon: expiring,
@@ -96,12 +99,13 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   const entries: ReviewEntry[] = [];
   for (const u of [...users.values()].sort((a, b) => (a.email < b.email ? -1 : 1))) {
     entries.push(
-      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, roles: u.roles, ceiling: null, since: created.get(u.id) ?? now }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
+      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, adminAccess: null, roles: u.roles, ceiling: null, since: created.get(u.id) ?? now }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
     );
   }
-  for (const c of [...snapshot.clients.values()].filter((c) => c.grantTypes.includes('client_credentials'))) {
+  // Bots, and every app allowed the admin API: who can reach it is part of the review.
+  for (const c of [...snapshot.clients.values()].filter((c) => c.grantTypes.includes('client_credentials') || c.adminAccess)) {
     entries.push(
-      entryFor(snapshot, { type: 'client', id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, roles: c.roles, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),
+      entryFor(snapshot, { type: 'client', id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),
     );
   }
   const byKind: Record<string, number> = {};

@@ -5,8 +5,10 @@ import type { Actor } from '../audit/audit-chain.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { createResource, createRole, createScope, isUniqueViolation } from './catalog.ts';
+import { ADMIN_AUDIENCE } from './policy-model.ts';
 
-export const ADMIN_AUDIENCE = 'urn:govauth:admin';
+// Defined with the rule that guards it (mayUseAudience); re-exported for the admin API.
+export { ADMIN_AUDIENCE } from './policy-model.ts';
 export const ADMIN_SCOPE = 'govauth.admin';
 export const AUDIT_READ_SCOPE = 'govauth.audit.read';
 export const ADMIN_ROLE = 'govauth-admin';

@@ -23,6 +23,8 @@ export interface CreateClientInput {
   readonly postLogoutRedirectUris?: readonly string[];
   readonly scopeCeiling?: readonly string[];
   readonly isPublic?: boolean;
+  /** May obtain tokens for the admin API (policy-model.ts mayUseAudience). */
+  readonly adminAccess?: boolean;
 }
 
 export interface ClientCredentialsView {
@@ -39,9 +41,20 @@ export interface ClientView {
   post_logout_redirect_uris: string[];
   scope_ceiling: string[] | null;
   introspect_audience: string | null;
+  admin_access: boolean;
   public: boolean;
   disabled: boolean;
   created_at: string;
+}
+
+/**
+ * Admin access is for clients that keep a secret: a public client cannot authenticate, so
+ * anyone can start a sign-in in its name (RFC 6749 §2.1, RFC 8252 §8.4), and its tokens live in
+ * a browser or device. Without a grant it could not obtain a token in the first place.
+ */
+function checkAdminAccess(isPublic: boolean, grants: readonly string[]): void {
+  if (isPublic) throw new AppError('invalid_request', 'admin access cannot be given to a public client: it has no secret, so anyone can act in its name');
+  if (!grants.length) throw new AppError('invalid_request', 'admin access applies to a client that obtains tokens (client_credentials or authorization_code)');
 }
 
 function checkGrants(grants: readonly string[]): ClientGrant[] {
@@ -63,6 +76,8 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const postLogoutRedirectUris = uniqueList(input.postLogoutRedirectUris ?? [], checkRedirectUri);
   const ceiling = input.scopeCeiling === undefined ? null : uniqueList(input.scopeCeiling, checkScopeName);
   const isPublic = input.isPublic === true;
+  const adminAccess = input.adminAccess === true;
+  if (adminAccess) checkAdminAccess(isPublic, grants);
 
   if (!grants.length && !introspectAudience) {
     throw new AppError('invalid_request', 'a client needs a grant (--grant client_credentials | authorization_code) or --resource <audience> --introspect');
@@ -104,6 +119,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
         postLogoutRedirectUris: JSON.stringify(postLogoutRedirectUris),
         scopeCeiling: ceiling === null ? null : JSON.stringify(ceiling),
         introspectAudience,
+        adminAccess,
         roles: { create: roles.map((roleName) => ({ roleName })) },
       },
     });
@@ -127,6 +143,7 @@ function clientView(c: ClientRow): ClientView {
     post_logout_redirect_uris: parseStringArray(c.postLogoutRedirectUris, 'Client.postLogoutRedirectUris'),
     scope_ceiling: c.scopeCeiling === null ? null : parseStringArray(c.scopeCeiling, 'Client.scopeCeiling'),
     introspect_audience: c.introspectAudience,
+    admin_access: c.adminAccess,
     public: c.secretHash === null,
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
@@ -168,7 +185,7 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
   return getClient(db, id);
 }
 
-export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[] }, by: Actor): Promise<ClientView> {
+export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean }, by: Actor): Promise<ClientView> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
   await writeWithChanges(db, async (tx) => {
@@ -182,9 +199,14 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
       await tx.clientRole.deleteMany({ where: { clientId: id } });
       await tx.clientRole.createMany({ data: roles.map((roleName) => ({ clientId: id, roleName })) });
     }
-    if (name !== undefined) await tx.client.update({ where: { id }, data: { name } });
+    if (patch.adminAccess === true) checkAdminAccess(before.public, before.grant_types);
+    if (name !== undefined || patch.adminAccess !== undefined) await tx.client.update({ where: { id }, data: { name, adminAccess: patch.adminAccess } });
     const after = clientView(await tx.client.findUniqueOrThrow({ where: { id }, include: { roles: { orderBy: { roleName: 'asc' } } } }));
-    return { result: undefined, changes: [{ kind: 'client', key: id }], audit: [adminEvent(by, 'admin.client.update', id, before, after)] };
+    const audit = [];
+    if (name !== undefined || roles) audit.push(adminEvent(by, 'admin.client.update', id, before, after));
+    // Its own action, so that a SIEM can alert on who was given the admin API (or lost it).
+    if (before.admin_access !== after.admin_access) audit.push(adminEvent(by, 'admin.client.admin_access', id, { admin_access: before.admin_access }, { admin_access: after.admin_access }));
+    return { result: undefined, changes: [{ kind: 'client', key: id }], audit };
   });
   return getClient(db, id);
 }

@@ -47,6 +47,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           postLogoutRedirectUris: parseStringArray(c.postLogoutRedirectUris, 'Client.postLogoutRedirectUris'),
           scopeCeiling: c.scopeCeiling === null ? null : new Set(parseStringArray(c.scopeCeiling, 'Client.scopeCeiling')),
           introspectAudience: c.introspectAudience,
+          adminAccess: c.adminAccess,
           disabled: c.disabled,
           roles: c.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
         },

@@ -44,6 +44,8 @@ export interface ClientDef {
   readonly scopeCeiling: ReadonlySet<string> | null;
   /** For resource servers: the audience whose tokens this client may introspect. */
   readonly introspectAudience: string | null;
+  /** May obtain tokens for ADMIN_AUDIENCE (an administrator's explicit choice; never a public client). */
+  readonly adminAccess: boolean;
   readonly disabled: boolean;
   readonly roles: readonly RoleGrant[];
 }
@@ -79,6 +81,19 @@ export interface TokenDecision {
   /** Seconds. */
   readonly ttl: number;
 }
+
+/** The admin API's audience (src/governance/admin-model.ts creates its resource, scopes and roles). */
+export const ADMIN_AUDIENCE = 'urn:govauth:admin';
+
+/**
+ * Whether `client` may hold tokens for `audience` at all, before any scope is considered. A
+ * person's roles say what they may do, not through which app: holding govauth-admin must not
+ * let every app they sign in to (a public SPA included) act on the admin API in their name. So
+ * the admin audience is reachable only through clients an administrator allowed it. Checked at
+ * issuance (every grant, RFC 8707 §2 invalid_target) and on every use (introspection, admin
+ * API), so removing the allowance ends tokens already issued.
+ */
+export const mayUseAudience = (client: ClientDef, audience: string): boolean => audience !== ADMIN_AUDIENCE || client.adminAccess;
 
 /** Scope → expiry (epoch ms, or Infinity) of the longest-lived active role granting it. */
 export function heldScopes(snapshot: PolicySnapshot, grants: readonly RoleGrant[], now: number): Map<string, { until: number; roles: string[] }> {

@@ -18,7 +18,7 @@ export function createFormTokens(key: Buffer): FormTokens {
       const presented = Buffer.from(token ?? '', 'base64url');
       const expected = mac(uid);
       if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
-        throw new AppError('forbidden', 'this form is not valid for this sign-in: start again from the app');
+        throw new AppError('forbidden', 'This form is not valid for this sign-in: it was already sent, or it belongs to another sign-in.');
       }
     },
   };

@@ -23,7 +23,8 @@ import { hashPassword } from '../governance/passwords.ts';
 import { buildConsent, mfaFreshForInteraction } from './consent-model.ts';
 import type { FormTokens } from './csrf.ts';
 import { ACR_MFA, ACR_PASSWORD, STEP_UP_REASON } from './step-up.ts';
-import { originsOf, type Views } from './views.ts';
+import { errorText, SIGN_IN_EXPIRED } from './error-messages.ts';
+import { errorPage, originsOf, type BackLink, type Views } from './views.ts';
 
 export interface InteractionDeps {
   /** The current provider (it is rebuilt when signing keys change). */
@@ -77,7 +78,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
       details = await provider().interactionDetails(ctx.req, ctx.res);
     } catch (err) {
       if (err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest) {
-        throw new AppError('invalid_request', 'This sign-in request has expired or was already completed.', { detail: (err as Error).message });
+        throw new AppError('invalid_request', SIGN_IN_EXPIRED.message, { detail: (err as Error).message });
       }
       throw err;
     }
@@ -280,18 +281,33 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
   };
 }
 
+/**
+ * A form posted to a step of a sign-in that is still in progress (a stale form, a step already
+ * done) can continue from that sign-in's current step; an expired one can only restart at the app.
+ */
+function continueLink(ctx: Context, expired: boolean): BackLink | undefined {
+  const uid = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/[a-z]+$/.exec(ctx.path)?.[1];
+  return uid && !expired ? { href: `/interaction/${uid}`, label: 'Continue signing in' } : undefined;
+}
+
 export function renderInteractionError(ctx: Context, views: Views, log: Logger, err: unknown): void {
+  const requestId = typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined;
+  const show = (code: string, status: number, message?: string, back?: BackLink): void => {
+    const text = message === SIGN_IN_EXPIRED.message ? SIGN_IN_EXPIRED : errorText(code);
+    views.render(ctx, 'error', { ...errorPage({ title: text.title, message: message ?? text.message, code, requestId, back }) }, { status });
+  };
   if (isAppError(err) && err.status < 500) {
-    views.render(ctx, 'error', { title: 'Sign-in could not continue', message: err.message, code: err.code }, { status: err.status });
+    // Our own messages are written for the person (never a library's text).
+    show(err.code, err.status, err.message, continueLink(ctx, err.message === SIGN_IN_EXPIRED.message));
     return;
   }
   if (isDatabaseUnavailable(err)) {
     ctx.set('Retry-After', '2');
-    views.render(ctx, 'error', { title: 'Temporarily unavailable', message: 'Sign-in is temporarily unavailable. Try again in a moment.', code: 'temporarily_unavailable' }, { status: 503 });
+    show('temporarily_unavailable', 503);
     return;
   }
   log.error('interaction failed', { requestId: ctx.state.requestId, err });
-  views.render(ctx, 'error', { title: 'Something went wrong', message: 'The sign-in could not be completed. Try again in a moment.', code: 'server_error' }, { status: 500 });
+  show('server_error', 500);
 }
 
 export type { KoaContextWithOIDC };

@@ -36,6 +36,28 @@ export function htmlHeaders(ctx: Context, formTargets: readonly string[] = []): 
   ctx.set('Cache-Control', 'no-store');
 }
 
+/** A link off an error page: a same-origin path or an http(s) address the app registered. */
+export interface BackLink {
+  readonly href: string;
+  readonly label: string;
+}
+
+export interface ErrorPageData {
+  readonly title: string;
+  readonly message: string;
+  readonly code: string;
+  readonly requestId?: string;
+  readonly back?: BackLink;
+}
+
+/** Only these ever become an href: a path on this server, or an http(s) URL (never javascript: or data:). */
+const safeHref = (href: string): boolean => (href.startsWith('/') && !href.startsWith('//')) || /^https?:$/.test(URL.parse(href)?.protocol ?? '');
+
+/** The data for views/error.eta; a back link that is not a safe address is dropped, not shown. */
+export function errorPage(data: ErrorPageData): ErrorPageData {
+  return { ...data, back: data.back && safeHref(data.back.href) ? data.back : undefined };
+}
+
 export function createViews(dir = VIEWS_DIR): Views {
   const eta = new Eta({ views: dir, autoEscape: true, cache: true, autoTrim: false });
   const stylesheet = readFileSync(`${dir}assets/govauth.css`, 'utf8');

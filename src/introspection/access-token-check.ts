@@ -6,7 +6,7 @@
 // one take the same work.
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { currentUserScopes, heldScopes } from '../governance/policy-model.ts';
+import { currentUserScopes, heldScopes, mayUseAudience } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
@@ -22,6 +22,7 @@ export type InactiveReason =
   | 'revoked_client'
   | 'revoked_role'
   | 'client_disabled'
+  | 'audience_not_allowed'
   | 'user_disabled'
   | 'scope_no_longer_granted';
 
@@ -133,6 +134,8 @@ export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: strin
       const snapshot = deps.policy.snapshot();
       const client = snapshot.clients.get(clientId);
       if (!client || client.disabled) return { active: false, reason: 'client_disabled', jti };
+      // The allowance the token was issued under (policy-model.ts mayUseAudience) still holds.
+      if (!mayUseAudience(client, aud)) return { active: false, reason: 'audience_not_allowed', jti };
       const now = deps.now();
       let allowed: Set<string>;
       if (userId) {

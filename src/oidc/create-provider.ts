@@ -20,6 +20,7 @@ import { ClientAuthThrottled } from '../ratelimit/client-auth-failures.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { slowDownFor, tokenRateLimit } from './token-rate-limit.ts';
 import { formPostPage } from './form-post-page.ts';
+import { createRenderError } from './render-error.ts';
 import { tokenErrorCodes } from './token-error-codes.ts';
 
 export interface ProviderDeps {
@@ -109,18 +110,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: createInteractionPolicy({ policy, mfaMaxAge: config.signIn.mfaMaxAge, now: deps.now }),
     },
-    // oidc-provider's default error page inlines markup and loads Google Fonts.
-    renderError(ctx, out) {
-      // RFC 6749 §5.2: token endpoint errors are JSON. oidc-provider renders this page instead
-      // for a client whose Accept header prefers HTML (found by test/security/fuzz.test.ts).
-      if (ctx.oidc?.route === 'token') {
-        ctx.body = out;
-        return;
-      }
-      htmlHeaders(ctx);
-      ctx.type = 'html';
-      ctx.body = views.html('error', { title: 'Sign-in could not continue', message: out.error_description ?? 'The request was refused.', code: out.error });
-    },
+    // govauth's own error page: a sentence per error, a way back to the app (render-error.ts).
+    renderError: createRenderError({ views, policy }),
   };
 
   const provider = new Provider(deps.issuer, configuration);

@@ -1,12 +1,45 @@
-// oidc-provider's default error page inlines markup and loads Google Fonts; ours is
-// self-contained, escaped, and says only what the protocol error says.
+// oidc-provider's renderError: errors it cannot send back to the app (an unknown client, a
+// redirect_uri that is not registered, a bad sign-out request) become govauth's own page. Its
+// default page inlines markup, loads Google Fonts and shows the library's description ("client
+// is invalid"); ours says what happened in a sentence (error-messages.ts), keeps the strict CSP,
+// and offers a way back to the application only at an address the application registered.
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { PolicyStore } from '../governance/policy-store.ts';
+import { errorText } from '../interactions/error-messages.ts';
+import { errorPage, htmlHeaders, originsOf, type BackLink, type Views } from '../interactions/views.ts';
 
-export const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+interface ErrorOut {
+  readonly error: string;
+  readonly error_description?: string;
+}
 
-export function renderPlainError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): void {
-  ctx.type = 'html';
-  ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Sign-in error</title></head>
-<body><main><h1>Something went wrong</h1><p><code>${escapeHtml(out.error)}</code></p><p>${escapeHtml(out.error_description ?? '')}</p></main></body></html>`;
+/** A registered address of the client named in the request, if it is a live client. */
+function backToApp(ctx: KoaContextWithOIDC, policy: PolicyStore): BackLink | undefined {
+  const clientId = ctx.oidc?.client?.clientId;
+  const def = clientId ? policy.snapshot().clients.get(clientId) : undefined;
+  if (!def || def.disabled) return undefined;
+  const label = `Back to ${def.name}`;
+  // Sign-out: where the app asked people to land after signing out (registered, so safe).
+  const route = ctx.oidc?.route ?? '';
+  const afterLogout = def.postLogoutRedirectUris[0];
+  if (route.startsWith('end_session') && afterLogout) return { href: afterLogout, label };
+  // Otherwise the app's own site: the origin of a registered redirect URI, never the request's.
+  const origin = originsOf(def.redirectUris)[0];
+  return origin ? { href: `${origin}/`, label } : undefined;
+}
+
+export function createRenderError(deps: { views: Views; policy: PolicyStore }) {
+  return (ctx: KoaContextWithOIDC, out: ErrorOut): void => {
+    // RFC 6749 §5.2: token endpoint errors are JSON. oidc-provider renders this page instead
+    // for a client whose Accept header prefers HTML (found by test/security/fuzz.test.ts).
+    if (ctx.oidc?.route === 'token') {
+      ctx.body = out;
+      return;
+    }
+    htmlHeaders(ctx);
+    ctx.type = 'html';
+    const text = errorText(out.error, out.error_description);
+    const requestId = typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined;
+    ctx.body = deps.views.html('error', { ...errorPage({ ...text, code: out.error, requestId, back: backToApp(ctx, deps.policy) }) });
+  };
 }

@@ -14,6 +14,7 @@ import {
   decideClientCredentials,
   defaultAudienceFor,
   isHighSensitivity,
+  mayUseAudience,
   type ClientDef,
   type PolicyDefaults,
   type TokenDecision,
@@ -150,6 +151,12 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
       if (!resource) throw new errors.InvalidTarget('unknown resource');
       const def = snapshot.clients.get(client.clientId);
       if (!def) throw new errors.InvalidClient('client not found');
+      // Before any scope: this client may not hold tokens for this audience at all (the admin
+      // API without an administrator's allowance). Every grant and /auth pass through here;
+      // RFC 8707 §2 names invalid_target for a resource the client may not have.
+      if (!mayUseAudience(def, resourceIndicator)) {
+        throw new errors.InvalidTarget(`this client is not allowed tokens for ${resourceIndicator} (an administrator must allow it)`);
+      }
 
       if (isClientCredentials(ctx)) {
         const raw = ctx.oidc.params?.scope;

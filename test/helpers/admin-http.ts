@@ -46,8 +46,8 @@ export async function tokenFor(baseUrl: string, creds: ClientCreds, resource = A
 
 /** Registers ops-bot (govauth-admin) and audit-bot (govauth-auditor) through the CLI. */
 export async function createAdminBots(t: TestServer): Promise<{ adminBot: ClientCreds; auditorBot: ClientCreds }> {
-  const adminBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'ops-bot', '--grant', 'client_credentials', '--roles', 'govauth-admin');
-  const auditorBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'audit-bot', '--grant', 'client_credentials', '--roles', 'govauth-auditor');
+  const adminBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'ops-bot', '--grant', 'client_credentials', '--roles', 'govauth-admin', '--admin-access');
+  const auditorBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'audit-bot', '--grant', 'client_credentials', '--roles', 'govauth-auditor', '--admin-access');
   await t.server.policy.sync();
   return { adminBot, auditorBot };
 }

@@ -97,7 +97,7 @@ describe('authentication and authorization (RFC 6750)', () => {
   });
 
   it('follows live policy: a disabled admin client\'s token stops working at once', async () => {
-    const created = await admin('POST', '/clients', { name: 'second-admin', grants: ['client_credentials'], roles: ['govauth-admin'] });
+    const created = await admin('POST', '/clients', { name: 'second-admin', grants: ['client_credentials'], roles: ['govauth-admin'], admin_access: true });
     const creds = created.body as ClientCreds;
     const token = await tokenFor(creds);
     expect((await call(token, 'GET', '/clients')).status).toBe(200);

@@ -45,6 +45,29 @@ describe('discovery and JWKS', () => {
     expect(oidc.token_endpoint_auth_methods_supported).not.toContain('client_secret_jwt');
   });
 
+  it('lists the scopes a client may ask for (RFC 8414 §2), kept current as the catalogue changes', async () => {
+    const scopesSupported = async (path: string) => ((await (await fetch(`${t.url}${path}`)).json()) as { scopes_supported: string[] }).scopes_supported;
+    const offered = async () => {
+      const { resources } = await t.cliJson<{ resources: { scopes: string[] }[] }>('resource', 'list');
+      return [...new Set(resources.flatMap((r) => r.scopes))].sort();
+    };
+    const atStart = await offered();
+    expect(atStart).toEqual(expect.arrayContaining(['ai.training.read', 'ai.deploy.manage', 'govauth.admin', 'govauth.audit.read']));
+    expect(await scopesSupported('/.well-known/openid-configuration')).toEqual(['openid', 'offline_access', 'email', ...atStart]);
+
+    // Added after start: a scope on no resource cannot be granted and is not listed; once a
+    // resource offers it, it is.
+    await t.cliJson('scope', 'create', 'ai.eval.run', '--description', 'Run evaluations');
+    await t.server.policy.sync();
+    expect(await scopesSupported('/.well-known/openid-configuration')).not.toContain('ai.eval.run');
+    await t.cliJson('resource', 'create', 'https://evals.example', '--name', 'Evaluations', '--scopes', 'ai.eval.run');
+    await t.server.policy.sync();
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+      expect(await scopesSupported(path), path).toEqual(['openid', 'offline_access', 'email', ...(await offered())]);
+      expect(await scopesSupported(path), path).toContain('ai.eval.run');
+    }
+  });
+
   it('ignores a forged Host header when generating metadata', async () => {
     const res = await fetch(`${t.url}/.well-known/openid-configuration`, { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' } });
     const body = (await res.json()) as Record<string, unknown>;

@@ -39,7 +39,7 @@ beforeAll(async () => {
   rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
   datasetsRs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'dataset-store', '--resource', DATASETS, '--introspect');
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'training-bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
-  adminBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'ops-bot', '--grant', 'client_credentials', '--roles', 'govauth-admin');
+  adminBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'ops-bot', '--grant', 'client_credentials', '--roles', 'govauth-admin', '--admin-access');
   await createUser(t, 'lena@example.com', ['data-scientist']);
   const app = await createWebApp(t);
   await t.server.policy.sync();
@@ -192,7 +192,7 @@ describe('forged tokens', () => {
     try {
       await other.cliJson('init', '--demo');
       const otherBot = await other.cliJson<ClientCreds>('client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
-      const otherAdmin = await other.cliJson<ClientCreds>('client', 'create', '--name', 'ops', '--grant', 'client_credentials', '--roles', 'govauth-admin');
+      const otherAdmin = await other.cliJson<ClientCreds>('client', 'create', '--name', 'ops', '--grant', 'client_credentials', '--roles', 'govauth-admin', '--admin-access');
       await other.server.policy.sync();
       const [models, admin] = [await tokenFor(other, otherBot, API), await tokenFor(other, otherAdmin, ADMIN)];
       expect((await adminCall(admin, other)).status).toBe(200);

@@ -18,7 +18,7 @@ beforeAll(async () => {
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
   rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', MODELS, '--introspect');
   app = await t.cliJson<ClientCreds>('client', 'create', '--name', 'app', '--grant', 'authorization_code', '--redirect-uri', 'http://127.0.0.1:9/cb');
-  const ops = await t.cliJson<ClientCreds>('client', 'create', '--name', 'ops', '--grant', 'client_credentials', '--roles', 'govauth-admin');
+  const ops = await t.cliJson<ClientCreds>('client', 'create', '--name', 'ops', '--grant', 'client_credentials', '--roles', 'govauth-admin', '--admin-access');
   await t.server.policy.sync();
   adminToken = String((await tokenRequest(t.url, { grant_type: 'client_credentials', resource: 'urn:govauth:admin' }, { basic: ops })).body.access_token);
   before = { scopes: (await listed('/scopes', 'scopes', 'name')).length, roles: (await listed('/roles', 'roles', 'name')).length, resources: (await listed('/resources', 'resources', 'audience')).length };

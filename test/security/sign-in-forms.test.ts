@@ -63,7 +63,7 @@ describe('consent form CSRF', () => {
     const { agent, consent } = await consentPage('lee@example.com');
     const other = await consentPage('max@example.com');
     const post = (form: Record<string, string>) => agent.send(consent.action ?? '', form);
-    const notValid = /this form is not valid for this sign-in/;
+    const notValid = /This form is not valid for this sign-in/;
     await expectRefused(await post({ csrf: 'forged', decision: 'allow' }), 403, notValid);
     await expectRefused(await post({ decision: 'allow' }), 403, notValid);
     await expectRefused(await post({ csrf: other.consent.csrf ?? '', decision: 'allow' }), 403, notValid);

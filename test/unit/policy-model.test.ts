@@ -28,6 +28,7 @@ const client = (roles: ClientDef['roles'], ceiling: string[] | null = null): Cli
   postLogoutRedirectUris: [],
   scopeCeiling: ceiling && new Set(ceiling),
   introspectAudience: null,
+  adminAccess: false,
   disabled: false,
   roles,
 });

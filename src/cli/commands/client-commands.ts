@@ -19,6 +19,7 @@ const describe = (c: ClientView): string =>
     `roles:      ${c.roles.map((r) => (r.expires_at ? `${r.role} (until ${r.expires_at})` : r.role)).join(' ') || '(none)'}`,
     ...(c.introspect_audience ? [`introspects: ${c.introspect_audience}`] : []),
     ...(c.redirect_uris.length ? [`redirects:  ${c.redirect_uris.join(' ')}`] : []),
+    `admin API:  ${c.admin_access ? 'allowed (may obtain tokens for urn:govauth:admin)' : 'not allowed'}`,
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
 
@@ -31,7 +32,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect)',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -43,6 +44,7 @@ export const clientCommands: Command[] = [
       'post-logout-redirect-uri': { type: 'string', multiple: true },
       scopes: { type: 'string', multiple: true },
       public: { type: 'boolean' },
+      'admin-access': { type: 'boolean' },
     },
     positionals: [],
     async run({ values }, ctx) {
@@ -59,6 +61,7 @@ export const clientCommands: Command[] = [
         postLogoutRedirectUris: list(values, 'post-logout-redirect-uri'),
         scopeCeiling: list(values, 'scopes'),
         isPublic: flag(values, 'public'),
+        adminAccess: flag(values, 'admin-access'),
       }, ctx.actor);
       return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret) };
     },
@@ -99,12 +102,16 @@ export const clientCommands: Command[] = [
   },
   {
     name: 'client update',
-    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2]',
-    summary: "rename a client or replace its roles (next token follows)",
-    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true } },
+    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access]',
+    summary: "rename a client, replace its roles, or allow or withdraw the admin API (next token follows)",
+    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' } },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
-      const client = await updateClient(await ctx.db(), positionals[0] ?? '', { name: str(values, 'name'), roles: list(values, 'roles') }, ctx.actor);
+      if (flag(values, 'admin-access') && flag(values, 'no-admin-access')) throw new UsageError('give --admin-access or --no-admin-access, not both');
+      const adminAccess = flag(values, 'admin-access') ? true : flag(values, 'no-admin-access') ? false : undefined;
+      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess };
+      if (Object.values(patch).every((v) => v === undefined)) throw new UsageError('nothing to change: give --name, --roles, --admin-access or --no-admin-access');
+      const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor);
       return { json: { client }, text: describe(client) };
     },
   },

@@ -1,0 +1,38 @@
+// The one place govauth changes oidc-provider's discovery document (OpenID Connect Discovery
+// 1.0 §3; served as RFC 8414 metadata too, app.ts). oidc-provider builds it from its static
+// configuration, which knows neither the endpoints govauth serves itself nor the governance
+// catalogue, and the catalogue changes at runtime (the change feed), so the body is completed on
+// every request from the live snapshot.
+import type { Middleware } from 'koa';
+import type { PolicyStore } from '../governance/policy-store.ts';
+import { INTROSPECTION_PATH, REVOCATION_PATH } from '../introspection/token-endpoints.ts';
+
+/**
+ * Scopes a client may ask for (RFC 8414 §2 scopes_supported): the OpenID Connect ones
+ * oidc-provider lists, then every scope some resource offers. A scope on no resource can never
+ * be granted, so it is not advertised.
+ */
+export function scopesSupported(policy: PolicyStore, protocolScopes: readonly string[]): string[] {
+  const offered = new Set<string>();
+  for (const resource of policy.snapshot().resources.values()) for (const scope of resource.scopes) offered.add(scope);
+  return [...new Set([...protocolScopes, ...[...offered].sort()])];
+}
+
+export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore }): Middleware {
+  return async (ctx, next) => {
+    await next();
+    const route = (ctx as unknown as { oidc?: { route?: string } }).oidc?.route;
+    if (route !== 'discovery' || !ctx.body || typeof ctx.body !== 'object') return;
+    const body = ctx.body as Record<string, unknown>;
+    const protocolScopes = Array.isArray(body.scopes_supported) ? body.scopes_supported.map(String) : [];
+    Object.assign(body, {
+      scopes_supported: scopesSupported(deps.policy, protocolScopes),
+      // Introspection and revocation are govauth's own endpoints (token-endpoints.ts).
+      introspection_endpoint: `${deps.issuer}${INTROSPECTION_PATH}`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_signing_alg_values_supported: ['RS256'],
+      revocation_endpoint: `${deps.issuer}${REVOCATION_PATH}`,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    });
+  };
+}
