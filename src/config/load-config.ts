@@ -144,8 +144,10 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const policyPollMs = read('GOVAUTH_POLICY_POLL_MS', 250, (v) => parseInteger(v, 20, 1000));
   const trustProxy = read('GOVAUTH_TRUST_PROXY', false, parseBoolean);
   const trustedProxyHops = read('GOVAUTH_TRUSTED_PROXY_HOPS', 1, (v) => parseInteger(v, 1, 10));
-  if (env.GOVAUTH_TRUSTED_PROXY_HOPS && !trustProxy) {
-    problems.push('GOVAUTH_TRUSTED_PROXY_HOPS is set but GOVAUTH_TRUST_PROXY is not true: without trusting the proxy, X-Forwarded-For is ignored; set both or neither');
+  // The default (1) is harmless without a trusted proxy (.env.example lists it); more hops say
+  // the operator believes proxies append, which contradicts not trusting them.
+  if (trustedProxyHops !== 1 && !trustProxy) {
+    problems.push('GOVAUTH_TRUSTED_PROXY_HOPS is more than 1 but GOVAUTH_TRUST_PROXY is not true: without trusting the proxy, X-Forwarded-For is ignored; set both or neither');
   }
   const logLevel = read<LogLevel>('GOVAUTH_LOG_LEVEL', mode === 'test' ? 'warn' : 'info', (v) =>
     parseEnum(v, ['debug', 'info', 'warn', 'error', 'silent'] as const),

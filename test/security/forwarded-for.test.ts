@@ -115,6 +115,7 @@ describe('GOVAUTH_TRUSTED_PROXY_HOPS is checked at start', () => {
   });
   it('refuses 0, negative, fractional and non-numeric values, and a hop count without a trusted proxy', () => {
     for (const v of ['0', '-1', '1.5', 'two', '11']) expect(() => loadConfig({ ...base, GOVAUTH_TRUSTED_PROXY_HOPS: v })).toThrow(/GOVAUTH_TRUSTED_PROXY_HOPS=.*whole number between 1 and 10/);
-    expect(() => loadConfig({ GOVAUTH_TRUSTED_PROXY_HOPS: '2' })).toThrow(/GOVAUTH_TRUSTED_PROXY_HOPS is set but GOVAUTH_TRUST_PROXY is not true/);
+    expect(() => loadConfig({ GOVAUTH_TRUSTED_PROXY_HOPS: '2' })).toThrow(/GOVAUTH_TRUSTED_PROXY_HOPS is more than 1 but GOVAUTH_TRUST_PROXY is not true/);
+    expect(loadConfig({ GOVAUTH_TRUSTED_PROXY_HOPS: '1' }).trustProxy).toBe(false); // .env.example's default line starts
   });
 });
