@@ -20,6 +20,7 @@ import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { slowDownFor, tokenRateLimit } from './token-rate-limit.ts';
 import { formPostPage } from './form-post-page.ts';
 import { tokenErrorCodes } from './token-error-codes.ts';
+import { signOutEndsGrants } from './sign-out-revocation.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -156,6 +157,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Inside the timing padding above, which then sees the 401 invalid_client it produces.
   provider.use(tokenErrorCodes()); // RFC 6749 §5.2 codes where oidc-provider differs
   provider.use(formPostPage(views, deps.issuer)); // no provider page with inline script (form-post-page.ts)
+  // A confirmed sign-out revokes every grant of the session, offline_access ones included.
+  if (deps.onGrantRevoked) provider.use(signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }));
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     ctx.state.serverError = err; // rewritten to 503 below when the database is the cause
