@@ -21,6 +21,7 @@ import { slowDownFor, tokenRateLimit } from './token-rate-limit.ts';
 import { formPostPage } from './form-post-page.ts';
 import { tokenErrorCodes } from './token-error-codes.ts';
 import { signOutEndsGrants } from './sign-out-revocation.ts';
+import { waitOutCutoff } from '../governance/revocation-state.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -99,6 +100,18 @@ export function createProvider(deps: ProviderDeps): Provider {
           ctx.body = views.html('logged-out', { appName: snapshotClient(ctx.oidc.client?.clientId)?.name });
         },
       },
+    },
+    // oidc-provider's default, after holding the authorization response out of a revocation's
+    // second: an access token carries its code's iat (source_iat), and a code issued in the
+    // second of a revocation made just before it would otherwise be covered by it, so a person
+    // signing in right after `set-password` or `revoke --user` would get invalid_grant.
+    async loadExistingGrant(ctx) {
+      const { session, client } = ctx.oidc;
+      if (!session || !client) return undefined;
+      const user = session.accountId ? policy.user(session.accountId) : undefined;
+      await waitOutCutoff(policy.revocations, { userId: session.accountId, clientId: client.clientId, roles: user?.roles.map((r) => r.role) ?? [] }, deps.now);
+      const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
     ttl: createTtl(deps),
     extraTokenClaims: createExtraTokenClaims(deps),
