@@ -2,9 +2,15 @@
 // are JWTs that are never stored, so a revocation is a rule about claims:
 // - token  (jti):            that token;
 // - grant  (grant_id):       every token issued from the grant;
-// - user / client / role:    every token of that principal issued at or before the cutoff.
-// Cutoffs compare with `iat` (whole seconds): a token is revoked if iat ≤ ⌊cutoff⌋. Issuance
-// never signs a token inside the cutoff's second (see waitPastCutoff), so a token issued after
+// - user / client / role:    every token of that principal issued at or before the cutoff,
+//                            and every token minted from a source (authorization code,
+//                            refresh-token chain) issued at or before it.
+// Cutoffs compare with `iat` (whole seconds), inclusively: a token is revoked if
+// min(iat, source iat) ≤ ⌊cutoff⌋. The source iat settles the refresh-vs-revoke race in favour of
+// the revocation (RFC 9700 §4.14, §2.2.2): a refresh that passed its checks just before a
+// revocation reached this instance signs its access token after the cutoff, but from a refresh
+// token issued before it, so the token is covered whenever it was signed. Issuance never issues
+// a code or signs a token inside the cutoff's second (see waitOutCutoff), so what is issued after
 // a revocation is never caught by it.
 export type RevocationKind = 'token' | 'grant' | 'user' | 'client' | 'role';
 export const REVOCATION_KINDS: readonly RevocationKind[] = ['token', 'grant', 'user', 'client', 'role'];
@@ -30,6 +36,11 @@ export interface TokenFacts {
   readonly userId?: string | undefined;
   readonly clientId?: string | undefined;
   readonly roles?: readonly string[] | undefined;
+  /**
+   * Seconds: when the authorization code or refresh-token chain the token was minted from was
+   * issued (`source_iat` in access tokens, `iiat` of a refresh token). Absent: `iat`.
+   */
+  readonly sourceIat?: number | undefined;
 }
 
 const id = (kind: RevocationKind, key: string): string => `${kind}\0${key}`;
@@ -55,12 +66,13 @@ export class RevocationState {
 
   /** Why the token is revoked, or undefined. Every lookup is made whatever the outcome. */
   check(t: TokenFacts): RevocationKind | undefined {
+    const issued = typeof t.sourceIat === 'number' ? Math.min(t.iat, t.sourceIat) : t.iat;
     const hits: (RevocationKind | undefined)[] = [
       t.jti !== undefined && this.#entries.has(id('token', t.jti)) ? 'token' : undefined,
       t.grantId !== undefined && this.#entries.has(id('grant', t.grantId)) ? 'grant' : undefined,
-      this.#principal('user', t.userId, t.iat),
-      this.#principal('client', t.clientId, t.iat),
-      ...(t.roles ?? []).map((r) => this.#principal('role', r, t.iat)),
+      this.#principal('user', t.userId, issued),
+      this.#principal('client', t.clientId, issued),
+      ...(t.roles ?? []).map((r) => this.#principal('role', r, issued)),
     ];
     return hits.find((h) => h !== undefined);
   }
@@ -90,6 +102,20 @@ export class RevocationState {
     if (key === undefined) return undefined;
     const entry = this.#entries.get(id(kind, key));
     return entry && iatSec <= Math.floor(entry.cutoff / 1000) ? kind : undefined;
+  }
+}
+
+/**
+ * Right after a revocation of one of these principals, holds issuance (of a code or a token)
+ * until the next second, so what is issued now gets an iat after the cutoff's second and the
+ * revocation does not catch it.
+ */
+export async function waitOutCutoff(state: RevocationState, principals: Parameters<RevocationState['latestCutoff']>[0], now: () => number): Promise<void> {
+  const cutoff = state.latestCutoff(principals);
+  // Re-checked after each sleep: a timer measures from the event loop's cached clock, which
+  // lags wall time when the loop is busy, so it can fire before the wall-clock second turns.
+  for (let ms = waitPastCutoff(cutoff, now()); ms > 0; ms = waitPastCutoff(cutoff, now())) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
 }
 

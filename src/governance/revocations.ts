@@ -3,9 +3,9 @@
 // within the change-feed bound; the writer also applies it locally before answering.
 // Principal revocations also end the stored state that could mint new tokens without the
 // person: sessions, grants, codes and refresh tokens of that user or client.
-import type { Actor, ActorType } from '../audit/audit-chain.ts';
-import { writeWithChanges } from '../db/change-feed.ts';
-import type { Database } from '../db/database.ts';
+import type { Actor, ActorType, AuditInput } from '../audit/audit-chain.ts';
+import { writeWithChanges, type ChangeRef } from '../db/change-feed.ts';
+import type { Database, Tx } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
 import type { RevocationEntry, RevocationKind } from './revocation-state.ts';
@@ -32,38 +32,91 @@ export function toEntry(r: Row): RevocationEntry {
   return { id: r.id, kind: r.kind as RevocationKind, key: r.key, cutoff: r.cutoff.getTime(), expiresAt: r.expiresAt.getTime(), reason: r.reason, actor: r.actor };
 }
 
-async function record(
-  db: Database,
-  input: { kind: RevocationKind; key: string; cutoff: Date; expiresAt: Date; reason?: string | undefined; actor: string; by?: Actor | undefined },
-  alsoDelete?: { accountId?: string; clientId?: string; grantId?: string },
-): Promise<RevocationEntry> {
+type RecordInput = { kind: RevocationKind; key: string; cutoff: Date; expiresAt: Date; reason?: string | undefined; actor: string; by?: Actor | undefined };
+type Ends = { accountId?: string; clientId?: string; grantId?: string };
+type PayloadWhere = NonNullable<NonNullable<Parameters<Tx['oidcPayload']['count']>[0]>['where']>;
+
+/** What a revocation ended besides tokens: stored state that could have minted new ones. */
+export interface EndedState {
+  /** Browser sessions (sign-ins). */
+  readonly sessions: number;
+  readonly grants: number;
+  readonly refreshTokens: number;
+}
+
+/** Counts the live rows of each kind that `where` is about to delete. */
+async function countEnded(tx: Tx, where: PayloadWhere, now: Date): Promise<EndedState> {
+  const live = { AND: [where, { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }] };
+  const count = (model: string, extra: PayloadWhere = {}) => tx.oidcPayload.count({ where: { AND: [live, { model }, extra] } });
+  const [sessions, grants, refreshTokens] = await Promise.all([count('Session'), count('Grant'), count('RefreshToken', { consumedAt: null })]);
+  return { sessions, grants, refreshTokens };
+}
+
+/**
+ * One revocation inside the caller's change-feed transaction (writeWithChanges): the entry, the
+ * stored state it ends, its change row and its audit record, so it commits together with
+ * whatever else the caller changes (a new password, a removed second factor) or not at all.
+ */
+async function recordIn(tx: Tx, input: RecordInput, alsoDelete?: Ends): Promise<{ result: { entry: RevocationEntry; ended: EndedState }; changes: ChangeRef[]; audit: AuditInput[] }> {
   const reason = input.reason === undefined ? null : checkText(input.reason, 'reason', 500);
-  return writeWithChanges(db, async (tx) => {
-    const existing = await tx.revocation.findUnique({ where: { kind_key: { kind: input.kind, key: input.key } } });
-    // A second revocation of the same thing moves the cutoff forward and never shortens the entry.
-    const expiresAt = existing && existing.expiresAt > input.expiresAt ? existing.expiresAt : input.expiresAt;
-    const row = await tx.revocation.upsert({
-      where: { kind_key: { kind: input.kind, key: input.key } },
-      create: { kind: input.kind, key: input.key, cutoff: input.cutoff, expiresAt, reason, actor: input.actor },
-      update: { cutoff: input.cutoff, expiresAt, reason, actor: input.actor },
-    });
-    if (alsoDelete?.grantId) await tx.oidcPayload.deleteMany({ where: { OR: [{ grantId: alsoDelete.grantId }, { model: 'Grant', id: alsoDelete.grantId }] } });
-    if (alsoDelete?.accountId) await tx.oidcPayload.deleteMany({ where: { accountId: alsoDelete.accountId } });
-    if (alsoDelete?.clientId) await tx.oidcPayload.deleteMany({ where: { clientId: alsoDelete.clientId, model: { not: 'Client' } } });
-    const by: Actor = input.by ?? { actorType: actorTypeOf(input.actor), actor: input.actor };
-    return {
-      result: toEntry(row),
-      changes: [{ kind: 'revocation', key: revocationChangeKey(input.kind, input.key) }],
-      audit: [
-        {
-          ...by,
-          action: `revocation.${input.kind}`,
-          subject: input.key,
-          detail: { kind: input.kind, cutoff: input.cutoff.toISOString(), in_force_until: expiresAt.toISOString(), reason },
-        },
-      ],
-    };
+  const existing = await tx.revocation.findUnique({ where: { kind_key: { kind: input.kind, key: input.key } } });
+  // A second revocation of the same thing moves the cutoff forward and never shortens the entry.
+  const expiresAt = existing && existing.expiresAt > input.expiresAt ? existing.expiresAt : input.expiresAt;
+  const row = await tx.revocation.upsert({
+    where: { kind_key: { kind: input.kind, key: input.key } },
+    create: { kind: input.kind, key: input.key, cutoff: input.cutoff, expiresAt, reason, actor: input.actor },
+    update: { cutoff: input.cutoff, expiresAt, reason, actor: input.actor },
   });
+  const where: PayloadWhere[] = [];
+  if (alsoDelete?.grantId) where.push({ OR: [{ grantId: alsoDelete.grantId }, { model: 'Grant', id: alsoDelete.grantId }] });
+  if (alsoDelete?.accountId) where.push({ accountId: alsoDelete.accountId });
+  if (alsoDelete?.clientId) where.push({ clientId: alsoDelete.clientId, model: { not: 'Client' } });
+  let ended: EndedState = { sessions: 0, grants: 0, refreshTokens: 0 };
+  if (where.length) {
+    ended = await countEnded(tx, { OR: where }, input.cutoff);
+    await tx.oidcPayload.deleteMany({ where: { OR: where } });
+  }
+  const by: Actor = input.by ?? { actorType: actorTypeOf(input.actor), actor: input.actor };
+  return {
+    result: { entry: toEntry(row), ended },
+    changes: [{ kind: 'revocation', key: revocationChangeKey(input.kind, input.key) }],
+    audit: [
+      {
+        ...by,
+        action: `revocation.${input.kind}`,
+        subject: input.key,
+        detail: {
+          kind: input.kind,
+          cutoff: input.cutoff.toISOString(),
+          in_force_until: expiresAt.toISOString(),
+          reason,
+          ...(where.length && { ended: { sessions: ended.sessions, grants: ended.grants, refresh_tokens: ended.refreshTokens } }),
+        },
+      },
+    ],
+  };
+}
+
+async function record(db: Database, input: RecordInput, alsoDelete?: Ends): Promise<RevocationEntry> {
+  return (await writeWithChanges(db, (tx) => recordIn(tx, input, alsoDelete))).entry;
+}
+
+/** Seconds a user or client revocation stays in force: no token it covers can outlive it. */
+const principalExpiry = (now: number, horizonSeconds: number): Date => new Date(now + Math.max(horizonSeconds, MAX_TTL_SECONDS) * 1000);
+
+/**
+ * `govauth revoke --user`, inside the caller's transaction: every token of the person issued
+ * until now is inactive, and their browser sessions, grants, codes and refresh tokens are gone.
+ * A cutoff, not a block: a sign-in after it gets working tokens (issuance waits out the
+ * cutoff's second, revocation-state.ts); `user disable` is the block.
+ */
+export function revokeUserIn(
+  tx: Tx,
+  userId: string,
+  input: { reason?: string | undefined; actor: string; by?: Actor | undefined; horizonSeconds: number },
+  now = Date.now(),
+): ReturnType<typeof recordIn> {
+  return recordIn(tx, { kind: 'user', key: userId, cutoff: new Date(now), expiresAt: principalExpiry(now, input.horizonSeconds), reason: input.reason, actor: input.actor, by: input.by }, { accountId: userId });
 }
 
 /** One access token, until its own expiry (RFC 7009). */
@@ -98,11 +151,12 @@ export interface PrincipalRevocation {
 export async function revokePrincipal(db: Database, input: PrincipalRevocation, now = Date.now()): Promise<{ entry: RevocationEntry; label: string }> {
   const given = (['user', 'client', 'role', 'grant'] as const).filter((k) => input[k] !== undefined);
   if (given.length !== 1) throw new AppError('invalid_request', 'name exactly one of --user, --client, --role, --grant');
-  const base = { cutoff: new Date(now), expiresAt: new Date(now + Math.max(input.horizonSeconds, MAX_TTL_SECONDS) * 1000), reason: input.reason, actor: input.actor, by: input.by };
+  const base = { cutoff: new Date(now), expiresAt: principalExpiry(now, input.horizonSeconds), reason: input.reason, actor: input.actor, by: input.by };
   if (input.user !== undefined) {
     const email = normalizeEmail(input.user);
     const user = await mustExist(db.prisma.user.findUnique({ where: { email } }), `no user ${email}`);
-    return { entry: await record(db, { ...base, kind: 'user', key: user.id }, { accountId: user.id }), label: email };
+    const { entry } = await writeWithChanges(db, (tx) => revokeUserIn(tx, user.id, input, now));
+    return { entry, label: email };
   }
   if (input.client !== undefined) {
     await mustExist(db.prisma.client.findUnique({ where: { id: input.client } }), `no client ${input.client}`);

@@ -4,12 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, Tx } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { seal, unseal } from '../keys/sealed-box.ts';
 import { conflictAs, mustExist, requireRoles } from './catalog.ts';
 import { checkPassword, hashPassword } from './passwords.ts';
+import { revokeUserIn, type EndedState } from './revocations.ts';
 import { newTotpSecret, otpauthUrl, verifyTotp } from './totp.ts';
 import { checkRoleName, uniqueList } from './validation.ts';
 import { normalizeEmail } from './email-address.ts';
@@ -69,22 +70,62 @@ export async function getUser(db: Database, email: string): Promise<UserView> {
   return userView(await findByEmail(db, email));
 }
 
+/** One change to a person, inside the caller's transaction; "before" is read under the write lock. */
+async function applyUserChange(tx: Tx, userId: string, data: Record<string, unknown>, by: Actor, action: string, extra: Record<string, unknown>) {
+  const before = userView(await tx.user.findUniqueOrThrow({ where: { id: userId }, include: userInclude }));
+  const after = userView(await tx.user.update({ where: { id: userId }, data, include: userInclude }));
+  return { after, change: { kind: 'user', key: userId }, record: adminEvent(by, action, userId, before, after, extra) };
+}
+
 async function updateUser(db: Database, email: string, data: Record<string, unknown>, by: Actor, action: string, extra: Record<string, unknown> = {}): Promise<UserView> {
   const user = await findByEmail(db, email);
   return writeWithChanges(db, async (tx) => {
-    // "before" is read under the write lock, so concurrent changes cannot make it wrong.
-    const before = userView(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
-    const after = userView(await tx.user.update({ where: { id: user.id }, data, include: userInclude }));
-    return { result: after, changes: [{ kind: 'user', key: user.id }], audit: [adminEvent(by, action, user.id, before, after, extra)] };
+    const { after, change, record } = await applyUserChange(tx, user.id, data, by, action, extra);
+    return { result: after, changes: [change], audit: [record] };
+  });
+}
+
+/**
+ * A change after which the person's earlier sign-ins must not live on: the same revocation as
+ * `govauth revoke --user`, in the same transaction as the change, so there is no moment where
+ * the new credential is set and the old sign-ins still work.
+ */
+async function updateUserEndingAccess(
+  db: Database,
+  email: string,
+  change: { data: Record<string, unknown>; action: string; extra?: Record<string, unknown>; reason: string },
+  by: Actor,
+  options: EndAccessOptions,
+): Promise<{ user: UserView; ended: EndedAccess }> {
+  const user = await findByEmail(db, email);
+  return writeWithChanges(db, async (tx) => {
+    const applied = await applyUserChange(tx, user.id, change.data, by, change.action, change.extra ?? {});
+    const revoked = await revokeUserIn(tx, user.id, { reason: change.reason, actor: by.actor ?? by.actorType, by, horizonSeconds: options.horizonSeconds });
+    const ended = { ...revoked.result.ended, cutoff: new Date(revoked.result.entry.cutoff).toISOString() };
+    return { result: { user: applied.after, ended }, changes: [applied.change, ...revoked.changes], audit: [applied.record, ...revoked.audit] };
   });
 }
 
 export const setUserDisabled = (db: Database, email: string, disabled: boolean, by: Actor): Promise<UserView> =>
   updateUser(db, email, { disabled }, by, disabled ? 'admin.user.disable' : 'admin.user.enable');
 
-export async function setUserPassword(db: Database, email: string, password: string, by: Actor): Promise<UserView> {
+/** What ending a person's sign-ins ended; every token issued to them until `cutoff` is revoked. */
+export type EndedAccess = EndedState & { readonly cutoff: string };
+
+/** How long the user revocation stays in force (GOVAUTH_SESSION_MAX_AGE, as for `revoke --user`). */
+export interface EndAccessOptions {
+  readonly horizonSeconds: number;
+}
+
+/**
+ * A new password ends every sign-in made with the old one (OWASP ASVS 4.0 V3.3.3): the person's
+ * browser sessions, grants and refresh tokens are ended and their tokens revoked, exactly as
+ * `govauth revoke --user` does. They sign in again with the new password.
+ */
+export async function setUserPassword(db: Database, email: string, password: string, by: Actor, options: EndAccessOptions): Promise<{ user: UserView; ended: EndedAccess }> {
   const passwordHash = await hashPassword(checkPassword(password));
-  return updateUser(db, email, { passwordHash, passwordChangedAt: new Date() }, by, 'admin.user.set_password', { password_changed: true });
+  const change = { data: { passwordHash, passwordChangedAt: new Date() }, action: 'admin.user.set_password', extra: { password_changed: true }, reason: 'password changed' };
+  return updateUserEndingAccess(db, email, change, by, options);
 }
 
 export async function setUserRoles(db: Database, email: string, roles: readonly string[], by: Actor): Promise<UserView> {
@@ -132,8 +173,15 @@ export async function enrollMfa(
   return { secret, otpauth_url: otpauthUrl(secret, user.email, options.issuer ?? 'govauth'), replaced };
 }
 
-export const resetMfa = (db: Database, email: string, by: Actor): Promise<UserView> =>
-  updateUser(db, email, { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null }, by, 'admin.user.mfa_reset');
+/**
+ * Removing the second factor (a lost or stolen phone) ends every sign-in it vouched for: the same
+ * as `govauth revoke --user`, so a session or refresh token obtained with the old authenticator
+ * cannot keep high-sensitivity access.
+ */
+export async function resetMfa(db: Database, email: string, by: Actor, options: EndAccessOptions): Promise<{ user: UserView; ended: EndedAccess }> {
+  const change = { data: { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null }, action: 'admin.user.mfa_reset', reason: 'two-step verification reset' };
+  return updateUserEndingAccess(db, email, change, by, options);
+}
 
 /** For sign-in: the stored hash, read fresh from the database (never cached). */
 export async function findUserCredentials(db: Database, email: string): Promise<{ id: string; passwordHash: string; disabled: boolean } | undefined> {

@@ -8,7 +8,7 @@ import { SENSITIVITIES, type Sensitivity } from './policy-model.ts';
 const SCOPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const ROLE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** OpenID Connect scopes the protocol layer owns; they cannot be governance scopes. */
-const RESERVED_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email', 'address', 'phone']);
+export const RESERVED_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access', 'profile', 'email', 'address', 'phone']);
 export const MAX_TTL_SECONDS = 86_400;
 
 const invalid = (message: string): AppError => new AppError('invalid_request', message);

@@ -11,7 +11,7 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export const OIDC_SCOPES: Record<string, string> = {
   openid: 'Your account identifier',
   email: 'Your email address',
-  offline_access: 'Access while you are away (a refresh token, until you sign out or it expires)',
+  offline_access: 'Access while you are away (a refresh token), until you sign out or it expires',
 };
 
 const NOTICE: Record<WithheldReason, (scopes: string) => string> = {

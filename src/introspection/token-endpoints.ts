@@ -10,12 +10,14 @@ import type { SecretVerifier } from '../governance/client-secrets.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { revokeAccessToken, revokeGrant } from '../governance/revocations.ts';
+import { RESERVED_SCOPES } from '../governance/validation.ts';
 import type { SecurityEventSink } from '../governance/security-events.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import { readForm } from '../http/form-body.ts';
 import type { AccessTokenChecker } from './access-token-check.ts';
 import { isUserSubject } from './access-token-check.ts';
+import { tokenLiveness } from './token-liveness.ts';
 import { authenticateClient, unauthorized } from './client-authentication.ts';
 
 export const INTROSPECTION_PATH = '/token/introspection';
@@ -45,22 +47,36 @@ function requireToken(form: Record<string, string>): string {
 }
 
 type Introspection = { active: false } | ({ active: true } & Record<string, unknown>);
+/** `jti` of an access token; for a refresh token, its grant (see introspectRefreshToken). */
+type Outcome = { result: Introspection; reason: string; jti?: string | undefined; grantId?: string | undefined };
 
 export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
   const { policy } = deps;
   const provider = (): Provider => deps.provider();
 
-  async function introspectRefreshToken(token: string, caller: ClientDef): Promise<{ result: Introspection; reason: string; jti?: string }> {
+  // An opaque refresh token's jti IS the token (oidc-provider lib/models/formats/opaque.js), so
+  // its records name the grant instead: the audit trail holds no secret.
+  async function introspectRefreshToken(token: string, caller: ClientDef): Promise<Outcome> {
     const rt = await provider().RefreshToken.find(token).catch(() => undefined);
     if (!rt || rt.isExpired || rt.consumed) return { result: { active: false }, reason: 'invalid' };
     // Only the client a refresh token was issued to may introspect it.
-    if (rt.clientId !== caller.id) return { result: { active: false }, reason: 'not_owner', jti: rt.jti };
-    const user = rt.accountId ? policy.user(rt.accountId) : undefined;
-    if (!user || user.disabled) return { result: { active: false }, reason: 'user_disabled', jti: rt.jti };
-    const revoked = policy.revocations.check({ iat: rt.iat ?? 0, grantId: rt.grantId, userId: user.id, clientId: caller.id });
-    if (revoked) return { result: { active: false }, reason: `revoked_${revoked}`, jti: rt.jti };
+    if (rt.clientId !== caller.id) return { result: { active: false }, reason: 'not_owner', grantId: rt.grantId };
+    // The same revocation and live-policy checks as an access token's (token-liveness.ts): a
+    // refresh token of a revoked role, person, client or grant, or of a disabled person or
+    // client, or whose scopes are no longer granted at all (a refresh would be refused), is inactive.
+    const reason = tokenLiveness(deps, {
+      iat: rt.iat ?? 0,
+      sourceIat: typeof rt.iiat === 'number' ? rt.iiat : undefined,
+      grantId: rt.grantId,
+      userId: rt.accountId,
+      clientId: rt.clientId ?? caller.id,
+      audiences: [rt.resource ?? []].flat(),
+      scopes: [...rt.scopes].filter((s) => !RESERVED_SCOPES.has(s)),
+      scopeRule: 'some',
+    });
+    if (reason) return { result: { active: false }, reason, grantId: rt.grantId };
     const grant = rt.grantId ? await provider().Grant.find(rt.grantId) : undefined;
-    if (!grant) return { result: { active: false }, reason: 'revoked_grant', jti: rt.jti };
+    if (!grant) return { result: { active: false }, reason: 'revoked_grant', grantId: rt.grantId };
     return {
       result: {
         active: true,
@@ -76,11 +92,11 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
         ...(rt.amr && { amr: rt.amr }),
       },
       reason: 'active',
-      jti: rt.jti,
+      grantId: rt.grantId,
     };
   }
 
-  async function introspectAccessToken(token: string, caller: ClientDef): Promise<{ result: Introspection; reason: string; jti?: string }> {
+  async function introspectAccessToken(token: string, caller: ClientDef): Promise<Outcome> {
     const outcome = await deps.checker.check(token, caller.introspectAudience);
     if (!outcome.active) return { result: { active: false }, reason: outcome.reason, jti: outcome.jti };
     const c = outcome.claims;
@@ -147,7 +163,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
       clientId: caller.id,
       ip: ctx.ip,
       requestId: String(ctx.state.requestId),
-      detail: { jti: outcome.jti, token_kind: kind, active: outcome.result.active, reason: outcome.reason },
+      detail: { ...(outcome.grantId === undefined ? { jti: outcome.jti } : { grant_id: outcome.grantId }), token_kind: kind, active: outcome.result.active, reason: outcome.reason },
     });
 
     ctx.set('Cache-Control', 'no-store');

@@ -2,11 +2,26 @@
 // - findAccount: a disabled or deleted person has no account, so their refresh tokens stop
 //   working at once (oidc-provider answers invalid_grant "referenced account not found").
 // - Access tokens (RFC 9068 §2.2) carry `roles` (the roles that contributed a granted scope),
-//   and for people `acr`, `amr` and `auth_time` (§2.2.1) so resource servers can demand MFA.
-import type { Configuration } from 'oidc-provider';
+//   and for people `acr`, `amr` and `auth_time` (§2.2.1) so resource servers can demand MFA,
+//   and `source_iat`: when the code or refresh-token chain they were minted from was issued.
+// - The last check before a person's access token is signed: nothing it is minted from may be
+//   revoked (user, client, role, grant), the same rule introspection applies afterwards.
+import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { contributingRoles, heldScopes } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { decisionFor, grantSource } from './resource-indicators.ts';
+
+/**
+ * Seconds: when what this token request redeems began. A code: its iat. A refresh token: the
+ * iat of the first refresh token of its chain (`iiat`, kept across rotations), so a chain that
+ * existed at a revocation stays covered by it whatever was rotated since (revocation-state.ts).
+ */
+export function sourceIssuedAt(ctx: KoaContextWithOIDC): number | undefined {
+  const { AuthorizationCode: code, RotatedRefreshToken: used, RefreshToken: current } = ctx.oidc.entities;
+  if (code) return code.iat;
+  const chain = used ?? current;
+  return typeof chain?.iiat === 'number' ? chain.iiat : chain?.iat;
+}
 
 export function createFindAccount(deps: { policy: PolicyStore }): NonNullable<Configuration['findAccount']> {
   return (_ctx, sub) => {
@@ -29,8 +44,24 @@ export function createExtraTokenClaims(deps: { policy: PolicyStore; now: () => n
     if (!user) return undefined;
     const held = heldScopes(deps.policy.snapshot(), user.roles, deps.now());
     const source = grantSource(ctx);
+    const roles = contributingRoles(held, (token.scope ?? '').split(' ').filter(Boolean));
+    const sourceIat = sourceIssuedAt(ctx);
+    // A refresh (or code exchange) can pass oidc-provider's checks and govauth's policy checks
+    // just before `govauth revoke` commits; whatever this instance knows now is applied here, as
+    // late as possible, and the source_iat claim covers what it cannot know yet (RFC 9700 §4.14:
+    // revocation wins over a concurrent refresh).
+    const revoked = deps.policy.revocations.check({
+      iat: Math.floor(deps.now() / 1000),
+      sourceIat,
+      grantId: token.grantId,
+      userId: user.id,
+      clientId: token.clientId,
+      roles,
+    });
+    if (revoked) throw new errors.InvalidGrant(`this grant was revoked (${revoked})`);
     return {
-      roles: contributingRoles(held, (token.scope ?? '').split(' ').filter(Boolean)),
+      roles,
+      ...(typeof sourceIat === 'number' && { source_iat: sourceIat }),
       // Lets introspection find every token of a grant once it is revoked (refresh-token reuse,
       // RFC 7009 revocation of the refresh token, sign-out, `govauth revoke --grant`).
       ...(token.grantId && { grant_id: token.grantId }),

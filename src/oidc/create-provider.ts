@@ -22,6 +22,8 @@ import { slowDownFor, tokenRateLimit } from './token-rate-limit.ts';
 import { formPostPage } from './form-post-page.ts';
 import { createRenderError } from './render-error.ts';
 import { tokenErrorCodes } from './token-error-codes.ts';
+import { signOutEndsGrants } from './sign-out-revocation.ts';
+import { waitOutCutoff } from '../governance/revocation-state.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -103,6 +105,18 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
     },
+    // oidc-provider's default, after holding the authorization response out of a revocation's
+    // second: an access token carries its code's iat (source_iat), and a code issued in the
+    // second of a revocation made just before it would otherwise be covered by it, so a person
+    // signing in right after `set-password` or `revoke --user` would get invalid_grant.
+    async loadExistingGrant(ctx) {
+      const { session, client } = ctx.oidc;
+      if (!session || !client) return undefined;
+      const user = session.accountId ? policy.user(session.accountId) : undefined;
+      await waitOutCutoff(policy.revocations, { userId: session.accountId, clientId: client.clientId, roles: user?.roles.map((r) => r.role) ?? [] }, deps.now);
+      const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
     ttl: createTtl(deps),
     extraTokenClaims: createExtraTokenClaims(deps),
     findAccount: createFindAccount(deps),
@@ -152,6 +166,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Inside the timing padding above, which then sees the 401 invalid_client it produces.
   provider.use(tokenErrorCodes()); // RFC 6749 §5.2 codes where oidc-provider differs
   provider.use(formPostPage(views, deps.issuer)); // no provider page with inline script (form-post-page.ts)
+  // A confirmed sign-out revokes every grant of the session, offline_access ones included.
+  if (deps.onGrantRevoked) provider.use(signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }));
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     ctx.state.serverError = err; // rewritten to 503 below when the database is the cause

@@ -36,6 +36,13 @@ class SqlModelAdapter implements Adapter {
          "userCode" = excluded."userCode", "expiresAt" = excluded."expiresAt"`,
       [this.#model, id, JSON.stringify(payload), payload.grantId ?? null, payload.accountId ?? null, payload.clientId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt],
     );
+    // A grant is created at consent, outside any browser-session context; the code issued from
+    // it is the first record that names the session. Linking the Grant row to that session
+    // lets sign-out end every grant issued in it (sign-out-revocation.ts), including earlier
+    // grants of an app that consented again, which the session itself no longer lists.
+    if (this.#model === 'AuthorizationCode' && typeof payload.sessionUid === 'string' && payload.grantId) {
+      await sql.execute(`UPDATE "OidcPayload" SET "sessionUid" = ? WHERE "model" = 'Grant' AND "id" = ? AND "sessionUid" IS NULL`, [payload.sessionUid, payload.grantId]);
+    }
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -130,6 +137,15 @@ function revocationReason(route: string | undefined): string {
 
 export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
   return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new SqlModelAdapter(model, deps.db, deps.onGrantRevoked));
+}
+
+/** The grants issued in a browser session (by its uid), optionally for one client only. */
+export async function grantsOfSession(db: Database, sessionUid: string, clientId?: string): Promise<string[]> {
+  const rows = await db.sql.query<{ id: string }>(
+    `SELECT "id" FROM "OidcPayload" WHERE "model" = 'Grant' AND "sessionUid" = ?${clientId === undefined ? '' : ' AND "clientId" = ?'}`,
+    clientId === undefined ? [sessionUid] : [sessionUid, clientId],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** Deletes expired rows; oidc-provider already ignores them on read. */

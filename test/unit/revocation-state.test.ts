@@ -31,6 +31,14 @@ describe('RevocationState', () => {
     }
   });
 
+  it('covers a token signed after the cutoff from a source (code, refresh-token chain) issued at or before it', () => {
+    for (const facts of [{ userId: 'usr_a' }, { clientId: 'cl_a' }, { roles: ['admin'] }]) {
+      expect(state.check({ ...facts, iat: sec + 5, sourceIat: sec })).toBeDefined();
+      expect(state.check({ ...facts, iat: sec + 5, sourceIat: sec - 100 })).toBeDefined();
+      expect(state.check({ ...facts, iat: sec + 5, sourceIat: sec + 1 })).toBeUndefined();
+    }
+  });
+
   it('reports the latest cutoff among principals and prunes expired entries', () => {
     state.set(entry('role', 'late', T + 5000));
     expect(state.latestCutoff({ userId: 'usr_a', roles: ['late'] })).toBe(T + 5000);

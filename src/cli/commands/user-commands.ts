@@ -8,9 +8,12 @@ import {
   setUserDisabled,
   setUserPassword,
   setUserRoles,
+  type EndAccessOptions,
+  type EndedAccess,
   type UserView,
 } from '../../governance/user-registry.ts';
 import { AppError } from '../../errors/app-error.ts';
+import { loadConfig } from '../../config/load-config.ts';
 import { flag, list, UsageError, type CliContext, type Command } from '../command.ts';
 import { table } from '../table.ts';
 
@@ -20,6 +23,13 @@ async function passwordFromStdin(values: Record<string, unknown>, ctx: CliContex
   const raw = await ctx.stdin();
   return raw.replace(/\r?\n$/, '');
 }
+
+// set-password and mfa reset end the person's sign-ins as `revoke --user` does (user-registry.ts).
+const endAccessOptions = (ctx: CliContext): EndAccessOptions => ({ horizonSeconds: loadConfig(ctx.env).signIn.sessionMaxAge });
+const endedJson = (e: EndedAccess) => ({ sessions: e.sessions, grants: e.grants, refresh_tokens: e.refreshTokens, tokens_revoked_until: e.cutoff });
+const endedText = (e: EndedAccess): string =>
+  `ended ${e.sessions} sign-in session(s) and ${e.grants} grant(s) (${e.refreshTokens} refresh token(s)); ` +
+  `every token issued to them until ${e.cutoff} is revoked. They must sign in again.`;
 
 const describe = (u: UserView): string =>
   [
@@ -108,12 +118,12 @@ export const userCommands: Command[] = [
   {
     name: 'user set-password',
     usage: 'govauth user set-password <email> --password-stdin',
-    summary: "set a person's password",
+    summary: "set a person's password; ends their sign-ins and revokes their tokens (as revoke --user)",
     options: { 'password-stdin': { type: 'boolean' } },
     positionals: ['email'],
     async run({ values, positionals }, ctx) {
-      const user = await setUserPassword(await ctx.db(), positionals[0] ?? '', await passwordFromStdin(values, ctx), ctx.actor);
-      return { json: { id: user.id }, text: `password changed for ${user.email}` };
+      const { user, ended } = await setUserPassword(await ctx.db(), positionals[0] ?? '', await passwordFromStdin(values, ctx), ctx.actor, endAccessOptions(ctx));
+      return { json: { id: user.id, ended: endedJson(ended) }, text: `password changed for ${user.email}\n${endedText(ended)}` };
     },
   },
   {
@@ -137,12 +147,12 @@ export const userCommands: Command[] = [
   {
     name: 'user mfa reset',
     usage: 'govauth user mfa reset <email>',
-    summary: "remove a person's TOTP enrolment (for example, a lost phone)",
+    summary: "remove a person's TOTP enrolment (a lost phone); ends their sign-ins and revokes their tokens",
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
-      const user = await resetMfa(await ctx.db(), positionals[0] ?? '', ctx.actor);
-      return { json: { user }, text: `two-step verification removed for ${user.email}` };
+      const { user, ended } = await resetMfa(await ctx.db(), positionals[0] ?? '', ctx.actor, endAccessOptions(ctx));
+      return { json: { user, ended: endedJson(ended) }, text: `two-step verification removed for ${user.email}\n${endedText(ended)}` };
     },
   },
 ];
