@@ -9,6 +9,7 @@ import type { Config } from './config/load-config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { pruneChanges } from './db/change-feed.ts';
+import { registerInstance, type InstancePresence } from './db/instance-registry.ts';
 import { createSecretVerifier } from './governance/client-secrets.ts';
 import { pruneLoginThrottle } from './governance/login-throttle.ts';
 import { createPasswordVerifier } from './governance/passwords.ts';
@@ -38,6 +39,8 @@ export interface RunningServer {
   readonly audit: AuditWriter;
   readonly limiter: RateLimiter;
   readonly http: Server;
+  /** This instance's row in the instance registry (what commands wait on). */
+  readonly instance: InstancePresence;
   readonly migrationsApplied: readonly string[];
   readonly createdKid: string | undefined;
   close(): Promise<void>;
@@ -68,6 +71,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   let policy: PolicyStore | undefined;
   let keyStore: KeyringStore | undefined;
   let limiter: RateLimiter | undefined;
+  let presence: InstancePresence | undefined;
   try {
     const master = loadMasterKey(config.masterKey, log, true);
     await checkMasterKey(db, master);
@@ -114,6 +118,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       audit,
       now,
     });
+    // Registered before it serves, and after every subscriber to the feed (keys, provider):
+    // what it reports as applied is then in force for the requests it answers.
+    const instance = await registerInstance({ sql: db.sql, applied: () => store.cursor(), log });
+    presence = instance;
+    store.onChange(() => instance.report());
     const drain = gracefulDrain(http);
     http.removeAllListeners('request');
     http.on('request', drain.wrap(app.koa.callback()));
@@ -166,6 +175,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       audit,
       limiter: limits,
       http,
+      instance,
       migrationsApplied,
       createdKid: created,
       async close() {
@@ -173,6 +183,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         clearInterval(sweeper);
         clearInterval(rotation);
         await drain.close();
+        await instance.close(); // commands stop waiting for it
         await limits.close();
         await audit.close(); // every acknowledged record is on disk before the database closes
         keys.close();
@@ -181,6 +192,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       },
     };
   } catch (err) {
+    await presence?.close();
     keyStore?.close();
     await limiter?.close();
     await policy?.close();

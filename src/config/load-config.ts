@@ -22,6 +22,8 @@ export interface Config {
   readonly defaultResource: string | undefined;
   readonly accessTokenTtl: number;
   readonly policyPollMs: number;
+  /** How long a change waits until every live instance applied it (CLI default, admin API). */
+  readonly propagationWaitMs: number;
   readonly trustProxy: boolean;
   readonly logLevel: LogLevel;
   readonly signIn: {
@@ -114,6 +116,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const defaultResource = read<string | undefined>('GOVAUTH_DEFAULT_RESOURCE', undefined, parseResourceUri);
   const accessTokenTtl = read('GOVAUTH_ACCESS_TOKEN_TTL', 300, (v) => parseInteger(v, 1, 86_400));
   const policyPollMs = read('GOVAUTH_POLICY_POLL_MS', 250, (v) => parseInteger(v, 20, 1000));
+  const propagationWaitMs = read('GOVAUTH_PROPAGATION_WAIT_MS', 2000, (v) => parseInteger(v, 0, 60_000));
   const trustProxy = read('GOVAUTH_TRUST_PROXY', false, parseBoolean);
   const logLevel = read<LogLevel>('GOVAUTH_LOG_LEVEL', mode === 'test' ? 'warn' : 'info', (v) =>
     parseEnum(v, ['debug', 'info', 'warn', 'error', 'silent'] as const),
@@ -176,6 +179,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     defaultResource,
     accessTokenTtl,
     policyPollMs,
+    propagationWaitMs,
     trustProxy,
     logLevel,
     signIn: Object.freeze(signIn),

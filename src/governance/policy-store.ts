@@ -1,10 +1,12 @@
 // Keeps this process's PolicySnapshot current. The hot path reads `snapshot()` (no I/O);
 // changes made by any instance or by the CLI reach every instance through the change feed.
 // Staleness bound: one poll interval (GOVAUTH_POLICY_POLL_MS, default 250 ms) plus the reload
-// time, well under the 1 s the product promises; on PostgreSQL a NOTIFY triggers the poll at
-// once (see wakeUp). Failed polls keep the last good snapshot and retry at the next tick.
+// time, well under the 1 s the product promises; a wake-up (PostgreSQL NOTIFY, or the SQLite
+// notification file, change-listener.ts) triggers the poll at once. Failed polls keep the last
+// good snapshot and retry at the next tick. Commands wait until every instance reports having
+// applied their change (src/db/instance-registry.ts).
 import { changesSince, latestChangeId } from '../db/change-feed.ts';
-import { listenForChanges } from '../db/change-listener.ts';
+import { listenForChanges, watchSqliteChanges } from '../db/change-listener.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
 import { loadPolicySnapshot, loadUser, loadUsers } from './policy-loader.ts';
@@ -101,7 +103,8 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
   };
   const timer = setInterval(refresh, deps.pollMs);
   timer.unref();
-  const listener = db.kind === 'postgresql' && deps.listen !== false ? listenForChanges(db.url, refresh, log) : undefined;
+  const listener =
+    deps.listen === false ? undefined : db.kind === 'postgresql' ? listenForChanges(db.url, refresh, log) : watchSqliteChanges(db.url, refresh, log);
 
   return {
     snapshot: () => current,
