@@ -118,11 +118,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       audit,
       now,
     });
-    // Registered before it serves, and after every subscriber to the feed (keys, provider):
-    // what it reports as applied is then in force for the requests it answers.
-    const instance = await registerInstance({ sql: db.sql, applied: () => store.cursor(), log });
+    // Registered before it serves. It reports what every subscriber to the feed (keys, provider)
+    // has applied, so a change it reports is in force for the requests it answers.
+    const instance = await registerInstance({ sql: db.sql, applied: () => store.applied(), log });
     presence = instance;
-    store.onChange(() => instance.report());
+    store.onApplied(() => instance.report());
     const drain = gracefulDrain(http);
     http.removeAllListeners('request');
     http.on('request', drain.wrap(app.koa.callback()));

@@ -4,8 +4,8 @@
 // change reads this table to learn when the change is in force everywhere
 // (src/cli/propagation.ts, the admin API).
 // A crashed or frozen instance stops heartbeating: after LIVE_WITHIN_MS it no longer counts as
-// live (nothing could be served by it any more, or it will catch up from the feed before it
-// serves again: its poll runs before its heartbeat), and its row is pruned later.
+// live, and its row is pruned later. The row only ever holds a change id whose effects are
+// already in memory, so an instance waking from a freeze is a laggard until it has caught up.
 // Cost: one small UPDATE per instance per heartbeat, through the raw SQL connection, off the
 // token path; on SQLite it waits for the write lock like an audit batch does.
 // Time: the database's clock on PostgreSQL (instances on several hosts must agree on "how long

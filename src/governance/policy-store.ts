@@ -25,23 +25,29 @@ export interface PolicyStore {
   user(id: string): UserDef | undefined;
   /** What is revoked and still in force (updated in place, entry by entry). */
   readonly revocations: RevocationState;
-  /** Highest change id applied. */
+  /** Highest change id read into the snapshot, users and revocations. */
   cursor(): number;
+  /** Highest change id whose every subscriber (keys, ...) has run too: what this instance reports as applied. */
+  applied(): number;
   /** Polls the feed now (used after local writes, by NOTIFY, and by tests). */
   sync(): Promise<void>;
   /** Subscribes to every change row (all kinds), after the snapshot has been updated. */
   onChange(listener: ChangeListener): void;
+  /** Called once `applied()` has advanced (after every onChange listener ran). */
+  onApplied(listener: () => void): void;
   close(): Promise<void>;
 }
 
 export async function createPolicyStore(deps: { db: Database; pollMs: number; log: Logger; listen?: boolean }): Promise<PolicyStore> {
   const { db, log } = deps;
   let cursor = await latestChangeId(db);
+  let applied = cursor;
   let current = await loadPolicySnapshot(db);
   const users = await loadUsers(db);
   const revocations = new RevocationState();
   for (const entry of await loadRevocations(db)) revocations.set(entry);
   const listeners: ChangeListener[] = [];
+  const appliedListeners: (() => void)[] = [];
   let inFlight: Promise<void> | undefined;
   let again = false;
   let closed = false;
@@ -77,6 +83,8 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
         log.error('change listener failed', { err });
       }
     }
+    applied = cursor;
+    for (const listener of appliedListeners) listener();
     if (changes.length >= 1000) again = true;
   };
 
@@ -111,8 +119,10 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
     user: (id) => users.get(id),
     revocations,
     cursor: () => cursor,
+    applied: () => applied,
     sync,
     onChange: (listener) => listeners.push(listener),
+    onApplied: (listener) => appliedListeners.push(listener),
     async close() {
       closed = true;
       clearInterval(timer);
