@@ -7,7 +7,7 @@ export const propagationField = z
   .strictObject({
     change_id: z.number().int().describe('The change-feed id this write produced'),
     applied: z.number().int().describe('Live server instances that had applied it when the response was sent'),
-    live: z.number().int().describe('Live server instances (a heartbeat within the last 3 s)'),
+    live: z.number().int().describe('Live server instances (a heartbeat within the last 10 s)'),
     laggards: z.array(z.string()).describe('Live instances that had not applied it within GOVAUTH_PROPAGATION_WAIT_MS, as host:pid/id'),
     complete: z.boolean().describe('In force on every live instance (also true when no instance is live)'),
     waited_ms: z.number().int(),

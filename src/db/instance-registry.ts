@@ -16,8 +16,13 @@ import type { Logger } from '../log/logger.ts';
 import { readTime, type RawSql } from './raw-sql.ts';
 
 export const HEARTBEAT_MS = 1000;
-/** Three missed heartbeats: not live. */
-export const LIVE_WITHIN_MS = 3 * HEARTBEAT_MS;
+/**
+ * Ten missed heartbeats: not live. Generous on purpose: a loaded instance's heartbeat can be
+ * seconds late (on SQLite a write retries the lock for up to 5 s), and declaring a serving
+ * instance dead would let a command say a change is in force when it is not. The price: for
+ * 10 s after a crash, commands name the dead instance as a laggard (and exit 75).
+ */
+export const LIVE_WITHIN_MS = 10 * HEARTBEAT_MS;
 /** Rows of instances gone this long are deleted by any instance's heartbeat. */
 const PRUNE_AFTER_MS = 10 * 60_000;
 

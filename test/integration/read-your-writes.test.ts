@@ -141,7 +141,7 @@ describe('read-your-writes on 2 instances', () => {
     process.kill(stopped ?? 0, freeze ? 'SIGSTOP' : 'SIGKILL');
     try {
       // In this process: a CLI process can take over a second just to start on a busy machine,
-      // and the stopped instance must still be within its liveness bound (3 s) when it looks.
+      // and it must look well within the stopped instance's liveness bound (10 s).
       const r = await runCli(['scope', 'update', 'ai.training.read', '--description', 'stopped', '--wait', '1s', '--json'], env);
       expect(r.code, r.stderr).toBe(75);
       const out = JSON.parse(r.stdout) as { propagation: { applied: number; live: number; laggards: string[]; waited_ms: number } };
@@ -150,9 +150,9 @@ describe('read-your-writes on 2 instances', () => {
       expect(out.propagation.waited_ms).toBeLessThan(1300);
       expect(out.propagation.laggards).toEqual([expect.stringMatching(new RegExp(`:${stopped}/[\\w-]+$`))]);
       expect(r.stderr).toContain(`:${stopped}/`);
-      // Its heartbeat ages past 3 s during this wait; the command then completes without it
+      // Its heartbeat ages past 10 s during this wait; the command then completes without it
       // (on SQLite the cluster's replacement worker may count, having loaded everything at start).
-      const later = await runCli(['scope', 'update', 'ai.training.read', '--description', 'still stopped', '--wait', '6s', '--json'], env);
+      const later = await runCli(['scope', 'update', 'ai.training.read', '--description', 'still stopped', '--wait', '15s', '--json'], env);
       expect(later.code, later.stderr).toBe(0);
       const { propagation } = JSON.parse(later.stdout) as { propagation: { applied: number; live: number; laggards: string[] } };
       expect(propagation).toMatchObject({ laggards: [], complete: true });
@@ -166,7 +166,7 @@ describe('read-your-writes on 2 instances', () => {
       return r.propagation.live === 2 ? r.propagation : undefined;
     }, 20_000, 100);
     expect(value).toMatchObject({ applied: 2, live: 2, laggards: [] });
-  }, 60_000);
+  }, 90_000);
 
   it('refuses a malformed --wait before writing anything', async () => {
     const r = await cli('scope', 'update', 'ai.training.read', '--description', 'never', '--wait', 'soon');
