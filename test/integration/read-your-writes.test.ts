@@ -145,7 +145,9 @@ describe('read-your-writes on 2 instances', () => {
       const r = await runCli(['scope', 'update', 'ai.training.read', '--description', 'stopped', '--wait', '1s', '--json'], env);
       expect(r.code, r.stderr).toBe(75);
       const out = JSON.parse(r.stdout) as { propagation: { applied: number; live: number; laggards: string[]; waited_ms: number } };
-      expect(out.propagation).toMatchObject({ applied: 1, live: 2 });
+      // On SQLite the cluster's replacement worker may have started meanwhile (and counts).
+      expect(out.propagation.applied).toBe(out.propagation.live - 1);
+      expect(out.propagation.applied).toBeGreaterThanOrEqual(1);
       expect(out.propagation.waited_ms).toBeGreaterThanOrEqual(1000); // waited the bound, and no more
       expect(out.propagation.waited_ms).toBeLessThan(1300);
       expect(out.propagation.laggards).toEqual([expect.stringMatching(new RegExp(`:${stopped}/[\\w-]+$`))]);
