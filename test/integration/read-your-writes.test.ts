@@ -128,6 +128,10 @@ describe('read-your-writes on 2 instances', () => {
     const created = await post(targets[0] ?? '', '/admin/v1/clients', { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, JSON.stringify({ name: 'api-bot', grants: ['client_credentials'], roles: ['data-scientist'] }));
     expect(created.status).toBe(201);
     expect(created.json.propagation).toMatchObject({ applied: 2, live: 2, laggards: [], complete: true });
+    // Documented: every write operation's response declares the field.
+    const doc = (await (await fetch(`${targets[0] ?? ''}/admin/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { content: { 'application/json': { schema: { properties: Record<string, unknown> } } } }> }>> };
+    expect(doc.paths['/clients']?.post?.responses['201']?.content['application/json'].schema.properties).toHaveProperty('propagation');
+    expect(doc.paths['/revocations']?.post?.responses['201']?.content['application/json'].schema.properties).toHaveProperty('propagation');
     const bot = created.json as unknown as ClientCreds;
     for (const url of targets) expect((await token(url, bot)).status).toBe(200);
   });
