@@ -39,7 +39,15 @@ export async function runPropagated(
   const wait = waitFor(values, ctx.env); // a bad --wait is refused before anything is written
   const { result, changeId } = await trackChanges(run);
   if (!changeId) return { result, code: 0, stderr: '' };
-  const propagation: Propagation = await awaitPropagation((await ctx.db()).sql, changeId, wait.ms);
+  let propagation: Propagation;
+  try {
+    propagation = await awaitPropagation((await ctx.db()).sql, changeId, wait.ms);
+  } catch (err) {
+    // Never report a committed change as a failure to make it: it would invite a repeat.
+    const message = `the change is committed, but whether running instances applied it could not be read: ${(err as Error).message.trim().split('\n')[0] ?? ''}`;
+    const stderr = values.json === true ? `${JSON.stringify({ error: 'propagation_unknown', message })}\n` : `govauth: ${message}\n`;
+    return { result, code: EXIT_NOT_IN_FORCE_EVERYWHERE, stderr };
+  }
   const line = wait.enforce || propagation.complete ? describePropagation(propagation, wait.ms) : `${describePropagation(propagation, wait.ms).split(';')[0]} so far (not waited for)`;
   const amended = { json: { ...result.json, propagation }, text: `${result.text}\n${line}` };
   if (propagation.complete || !wait.enforce) return { result: amended, code: 0, stderr: '' };

@@ -95,6 +95,7 @@ export async function registerInstance(deps: { sql: RawSql; applied: () => numbe
   let inFlight: Promise<void> | undefined;
   let again = false;
   let closed = false;
+  let failing = false; // one warning per outage, not one per second
   const report = (): void => {
     if (closed) return;
     if (inFlight) {
@@ -107,8 +108,11 @@ export async function registerInstance(deps: { sql: RawSql; applied: () => numbe
           again = false;
           await beat();
         } while (again && !closed);
+        if (failing) log.info('instance heartbeat recovered');
+        failing = false;
       } catch (err) {
-        log.warn('instance heartbeat failed; will retry', { err: (err as Error).message });
+        if (!failing) log.warn('instance heartbeat failed; retrying every second (commands count this instance as live for 10 s)', { err: (err as Error).message });
+        failing = true;
       } finally {
         inFlight = undefined;
       }
