@@ -132,10 +132,20 @@ export async function registerInstance(deps: { sql: RawSql; applied: () => numbe
       closed = true;
       clearInterval(timer);
       clearInterval(pruner);
-      await inFlight;
-      await sql.execute('DELETE FROM "ServerInstance" WHERE "id" = ?', [id]).catch((err: unknown) =>
-        log.warn('could not deregister this instance; it stops counting as live after its heartbeat bound', { err: (err as Error).message }),
-      );
+      // Bounded: with the database unreachable, shutdown must not wait on connection timeouts;
+      // a row left behind stops counting as live after LIVE_WITHIN_MS anyway.
+      const deregister = (async () => {
+        await inFlight;
+        await sql.execute('DELETE FROM "ServerInstance" WHERE "id" = ?', [id]);
+      })();
+      let deadline: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(new Error('timed out')), 1000);
+      });
+      await Promise.race([deregister, timeout])
+        .catch((err: unknown) => log.warn('could not deregister this instance; it stops counting as live after its heartbeat bound', { err: (err as Error).message }))
+        .finally(() => clearTimeout(deadline));
+      deregister.catch(() => undefined); // settled later, or never seen
     },
   };
 }
