@@ -9,6 +9,7 @@ import type { Config } from './config/load-config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { pruneChanges } from './db/change-feed.ts';
+import { registerInstance, type InstancePresence } from './db/instance-registry.ts';
 import { createSecretVerifier } from './governance/client-secrets.ts';
 import { pruneLoginThrottle } from './governance/login-throttle.ts';
 import { createPasswordVerifier } from './governance/passwords.ts';
@@ -40,6 +41,8 @@ export interface RunningServer {
   readonly refusals: RefusalSummary;
   readonly limiter: RateLimiter;
   readonly http: Server;
+  /** This instance's row in the instance registry (what commands wait on). */
+  readonly instance: InstancePresence;
   readonly migrationsApplied: readonly string[];
   readonly createdKid: string | undefined;
   close(): Promise<void>;
@@ -70,6 +73,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   let policy: PolicyStore | undefined;
   let keyStore: KeyringStore | undefined;
   let limiter: RateLimiter | undefined;
+  let presence: InstancePresence | undefined;
   try {
     const master = loadMasterKey(config.masterKey, log, true);
     await checkMasterKey(db, master);
@@ -118,6 +122,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       refusals,
       now,
     });
+    // Registered before it serves. It reports what every subscriber to the feed (keys, provider)
+    // has applied, so a change it reports is in force for the requests it answers.
+    const instance = await registerInstance({ sql: db.sql, applied: () => store.applied(), log });
+    presence = instance;
+    store.onApplied(() => instance.report());
     const drain = gracefulDrain(http);
     http.removeAllListeners('request');
     http.on('request', drain.wrap(app.koa.callback()));
@@ -172,6 +181,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       refusals,
       limiter: limits,
       http,
+      instance,
       migrationsApplied,
       createdKid: created,
       async close() {
@@ -179,6 +189,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         clearInterval(sweeper);
         clearInterval(rotation);
         await drain.close();
+        await instance.close(); // commands stop waiting for it
         await limits.close();
         await refusals.close(); // its summaries go through the audit writer
         await audit.close(); // every acknowledged record is on disk before the database closes
@@ -188,6 +199,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       },
     };
   } catch (err) {
+    await presence?.close();
     keyStore?.close();
     await limiter?.close();
     await policy?.close();

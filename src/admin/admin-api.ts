@@ -1,11 +1,15 @@
 // The admin API (/admin/v1): everything the CLI does, over HTTP, for govauth's own access
 // tokens. Per request: route → token (401) → scope (403) → input (400/413/415) → governance
 // function (which records before/after in the audit trail in the same transaction) → local
-// policy sync, so this instance serves the change before the caller hears it was made.
+// policy sync, so this instance serves the change before the caller hears it was made → a
+// bounded wait until every live instance applied it, reported as `propagation` in the response
+// (src/governance/propagation.ts).
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { Actor } from '../audit/audit-chain.ts';
+import { trackChanges } from '../db/change-feed.ts';
 import { AppError } from '../errors/app-error.ts';
+import { awaitPropagation } from '../governance/propagation.ts';
 import { createAccessTokenChecker } from '../introspection/access-token-check.ts';
 import { actorOf, authenticate, insufficientScope, missingScope, type Refusal } from './admin-auth.ts';
 import { parseInput, singleValuedQuery } from './input.ts';
@@ -79,14 +83,23 @@ export function adminApi(deps: AdminDeps): Middleware {
     }
 
     const { body, query } = await input(ctx, route);
-    const result = await route.handle({ params, body, query, actor, deps, ctx });
+    const { result, changeId } = await trackChanges(() => route.handle({ params, body, query, actor, deps, ctx }));
+    let propagation;
     if (route.method !== 'GET') {
       // The change is committed; if the local sync fails the poller applies it within its bound,
-      // and answering an error would invite a retry of a write that succeeded.
+      // and answering an error would invite a retry of a write that succeeded. For the same
+      // reason a lagging instance is reported in the body, not as an error status.
       await deps.policy.sync().catch((err: unknown) => deps.log.warn('policy sync after an admin change failed; the poller will apply it', { err }));
+      if (changeId) {
+        propagation = await awaitPropagation(deps.db.sql, changeId, deps.config.propagationWaitMs).catch((err: unknown) => {
+          deps.log.warn('could not confirm that every instance applied an admin change', { err });
+          return undefined;
+        });
+        if (propagation && !propagation.complete) deps.log.warn('admin change not applied by every live instance in time', { changeId, laggards: propagation.laggards });
+      }
     }
     if (route.cacheControl) ctx.set('Cache-Control', route.cacheControl);
     ctx.status = route.status ?? 200;
-    ctx.body = result;
+    ctx.body = propagation && result && typeof result === 'object' ? { ...result, propagation } : result;
   };
 }

@@ -6,6 +6,7 @@ import { clientRoutes } from './client-routes.ts';
 import { roleGrantRoutes } from './grant-routes.ts';
 import { keyRoutes } from './key-routes.ts';
 import { openApiDocument } from './openapi.ts';
+import { withPropagationField } from './propagation-field.ts';
 import { revocationRoutes } from './revocation-routes.ts';
 import { route, type Route } from './route.ts';
 import { userRoutes } from './user-routes.ts';
@@ -28,4 +29,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...revocationRoutes, ...keyRoutes, ...auditRoutes, openApiRoute];
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...revocationRoutes, ...keyRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);

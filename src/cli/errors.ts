@@ -19,6 +19,11 @@ export const EXIT = {
   usage: 2,
   /** `govauth audit verify` found an edited, deleted or reordered record. */
   chainBroken: 3,
+  /**
+   * The change is committed, but a live instance had not applied it when the wait ran out
+   * (EX_TEMPFAIL: it ends by itself; running the command again would repeat the change).
+   */
+  notInForceEverywhere: 75,
   /** A bug: the message says what failed. */
   internal: 70,
   /** The configuration is invalid, or names no govauth database. */

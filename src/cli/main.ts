@@ -21,6 +21,7 @@ import { userCommands } from './commands/user-commands.ts';
 import { revocationCommands } from './commands/revocation-commands.ts';
 import { governanceCommands } from './commands/governance-commands.ts';
 import { keyCommands } from './commands/key-commands.ts';
+import { PROPAGATION_OPTIONS, runPropagated } from './propagation.ts';
 
 const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands, ...governanceCommands, ...keyCommands];
 
@@ -129,7 +130,7 @@ export async function runCli(
     // A lone surrogate has no UTF-8 form and the database driver refuses it (exit 70 before).
     const malformed = rest.find((a) => !a.isWellFormed());
     if (malformed !== undefined) throw new UsageError(`argument ${JSON.stringify(malformed.slice(0, 40))} is not well-formed Unicode`);
-    const options = { ...command.options, json: { type: 'boolean' as const } };
+    const options = { ...command.options, json: { type: 'boolean' as const }, ...PROPAGATION_OPTIONS };
     const shielded = acceptDashLedArguments(rest, options, command.positionals.length > 0);
     const parsed = parseArgs({ args: shielded.args, options, allowPositionals: true, strict: true });
     parsed.positionals = parsed.positionals.map(shielded.restore);
@@ -140,9 +141,9 @@ export async function runCli(
           : `unexpected argument ${JSON.stringify(parsed.positionals[0])}`,
       );
     }
-    const result = await command.run({ values: parsed.values, positionals: parsed.positionals }, ctx);
+    const { result, code, stderr } = await runPropagated(() => command.run({ values: parsed.values, positionals: parsed.positionals }, ctx), parsed.values, ctx);
     if (command.streams) return { code: EXIT.ok, stdout: streamed, stderr: '' };
-    return { code: EXIT.ok, stdout: json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`, stderr: '' };
+    return { code, stdout: json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`, stderr };
   } catch (err) {
     const failure = classify(err, command);
     return { code: failure.exit, stdout: '', stderr: formatFailure(failure, json) };

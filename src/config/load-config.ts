@@ -23,6 +23,8 @@ export interface Config {
   readonly defaultResource: string | undefined;
   readonly accessTokenTtl: number;
   readonly policyPollMs: number;
+  /** How long a change waits until every live instance applied it (CLI default, admin API). */
+  readonly propagationWaitMs: number;
   readonly trustProxy: boolean;
   /**
    * Proxies in front of govauth that append to X-Forwarded-For; the client address is the
@@ -142,6 +144,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const defaultResource = read<string | undefined>('GOVAUTH_DEFAULT_RESOURCE', undefined, parseResourceUri);
   const accessTokenTtl = read('GOVAUTH_ACCESS_TOKEN_TTL', 300, (v) => parseInteger(v, 1, 86_400));
   const policyPollMs = read('GOVAUTH_POLICY_POLL_MS', 250, (v) => parseInteger(v, 20, 1000));
+  const propagationWaitMs = read('GOVAUTH_PROPAGATION_WAIT_MS', 2000, (v) => parseInteger(v, 0, 60_000));
   const trustProxy = read('GOVAUTH_TRUST_PROXY', false, parseBoolean);
   const trustedProxyHops = read('GOVAUTH_TRUSTED_PROXY_HOPS', 1, (v) => parseInteger(v, 1, 10));
   // The default (1) is harmless without a trusted proxy (.env.example lists it); more hops say
@@ -216,6 +219,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     defaultResource,
     accessTokenTtl,
     policyPollMs,
+    propagationWaitMs,
     trustProxy,
     trustedProxyHops,
     logLevel,

@@ -5,8 +5,10 @@
 // PostgreSQL a sequence value can commit after a larger one, so writers take one transaction-
 // scoped advisory lock first: change-producing transactions are administrative and rare, and
 // serializing them costs nothing that matters. SQLite has a single writer anyway.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { writeFile } from 'node:fs/promises';
 import { appendAuditEvents, type AuditInput } from '../audit/audit-chain.ts';
-import type { Database, Tx } from './database.ts';
+import { sqlitePath, type Database, type Tx } from './database.ts';
 
 export interface ChangeRef {
   readonly kind: string;
@@ -21,6 +23,24 @@ const CHANGE_LOCK = 0x67617531; // "gau1": an arbitrary constant shared by every
 export const CHANGE_CHANNEL = 'govauth_change';
 
 /**
+ * SQLite has no NOTIFY: writers rewrite this small file next to the database after commit and
+ * instances on the host watch it (change-listener.ts), so they apply within milliseconds
+ * rather than at their next poll. Polling stays the safety net (a lost event costs one poll).
+ */
+export const sqliteNotifyPath = (url: string): string => `${sqlitePath(url)}-notify`;
+
+// The highest change id each tracked unit of work (a CLI command, an admin API request) has
+// written, so it can wait until every instance applied it (src/cli/propagation.ts).
+const written = new AsyncLocalStorage<{ changeId: number }>();
+
+/** Runs `work` and reports the highest change id it wrote through writeWithChanges (0: none). */
+export async function trackChanges<T>(work: () => Promise<T>): Promise<{ result: T; changeId: number }> {
+  const box = { changeId: 0 };
+  const result = await written.run(box, work);
+  return { result, changeId: box.changeId };
+}
+
+/**
  * Runs `work` in a transaction and, before committing, appends the change rows it reports and
  * its audit records: a change and the record of who made it commit together or not at all.
  */
@@ -28,17 +48,28 @@ export async function writeWithChanges<T>(
   db: Database,
   work: (tx: Tx) => Promise<{ result: T; changes: readonly ChangeRef[]; audit?: readonly AuditInput[] }>,
 ): Promise<T> {
-  return db.prisma.$transaction(async (tx) => {
+  let last = 0;
+  const result = await db.prisma.$transaction(async (tx) => {
     if (db.kind === 'postgresql') await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', CHANGE_LOCK);
     const { result, changes, audit } = await work(tx);
     if (changes.length) {
       await tx.change.createMany({ data: changes.map((c) => ({ kind: c.kind, key: c.key })) });
+      // Ours are the newest rows: writers are serialized (advisory lock, or SQLite's one writer).
+      const rows = await tx.$queryRaw<{ id: number | bigint | null }[]>`SELECT MAX("id") AS "id" FROM "Change"`;
+      last = Number(rows[0]?.id ?? 0);
       // Delivered at commit; lets other instances refresh at once instead of at the next poll.
       if (db.kind === 'postgresql') await tx.$executeRawUnsafe('SELECT pg_notify($1, $2)', CHANGE_CHANNEL, '');
     }
     if (audit?.length) await appendAuditEvents(db, tx, audit);
     return result;
   });
+  if (last) {
+    const box = written.getStore();
+    if (box) box.changeId = Math.max(box.changeId, last);
+    // Best effort: without it instances still apply the change at their next poll.
+    if (db.kind === 'sqlite') await writeFile(sqliteNotifyPath(db.url), `${last}\n`).catch(() => undefined);
+  }
+  return result;
 }
 
 // The feed is polled several times a second on every instance, so these two reads use raw

@@ -1,9 +1,12 @@
-// PostgreSQL LISTEN for the change feed: writers NOTIFY at commit (change-feed.ts), so other
-// instances refresh at once rather than at their next poll. Polling stays as the safety net
-// (and is all SQLite has). The connection reconnects by itself with backoff.
+// Wake-ups for the change feed, so instances refresh at once rather than at their next poll.
+// PostgreSQL: LISTEN, writers NOTIFY at commit (change-feed.ts); the connection reconnects by
+// itself with backoff. SQLite: writers rewrite a small file next to the database after commit
+// and instances watch it (inotify on Linux: every instance of one SQLite file is on this host).
+// Polling stays the safety net for both.
+import { closeSync, openSync, watch, type FSWatcher } from 'node:fs';
 import pg from 'pg';
 import type { Logger } from '../log/logger.ts';
-import { CHANGE_CHANNEL } from './change-feed.ts';
+import { CHANGE_CHANNEL, sqliteNotifyPath } from './change-feed.ts';
 
 export interface ChangeListenerHandle {
   close(): Promise<void>;
@@ -55,6 +58,44 @@ export function listenForChanges(url: string, onNotify: () => void, log: Logger)
       closed = true;
       clearTimeout(timer);
       await client?.end().catch(() => undefined);
+    },
+  };
+}
+
+export function watchSqliteChanges(url: string, onNotify: () => void, log: Logger): ChangeListenerHandle {
+  const path = sqliteNotifyPath(url);
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const start = (): void => {
+    if (closed) return;
+    try {
+      closeSync(openSync(path, 'a')); // watch needs the file; writers rewrite it in place
+      watcher = watch(path, { persistent: false }, () => onNotify());
+      watcher.on('error', (err) => retry(err));
+      onNotify();
+    } catch (err) {
+      retry(err as Error);
+    }
+  };
+  const retry = (err: Error): void => {
+    watcher?.close();
+    watcher = undefined;
+    if (closed || timer) return;
+    log.warn('cannot watch the change notification file; polling only until it can', { path, err: err.message });
+    timer = setTimeout(() => {
+      timer = undefined;
+      start();
+    }, 5000);
+    timer.unref();
+  };
+  start();
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      watcher?.close();
+      return Promise.resolve();
     },
   };
 }

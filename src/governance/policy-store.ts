@@ -1,10 +1,12 @@
 // Keeps this process's PolicySnapshot current. The hot path reads `snapshot()` (no I/O);
 // changes made by any instance or by the CLI reach every instance through the change feed.
 // Staleness bound: one poll interval (GOVAUTH_POLICY_POLL_MS, default 250 ms) plus the reload
-// time, well under the 1 s the product promises; on PostgreSQL a NOTIFY triggers the poll at
-// once (see wakeUp). Failed polls keep the last good snapshot and retry at the next tick.
+// time, well under the 1 s the product promises; a wake-up (PostgreSQL NOTIFY, or the SQLite
+// notification file, change-listener.ts) triggers the poll at once. Failed polls keep the last
+// good snapshot and retry at the next tick. Commands wait until every instance reports having
+// applied their change (src/db/instance-registry.ts).
 import { changesSince, latestChangeId } from '../db/change-feed.ts';
-import { listenForChanges } from '../db/change-listener.ts';
+import { listenForChanges, watchSqliteChanges } from '../db/change-listener.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
 import { loadPolicySnapshot, loadUser, loadUsers } from './policy-loader.ts';
@@ -23,23 +25,29 @@ export interface PolicyStore {
   user(id: string): UserDef | undefined;
   /** What is revoked and still in force (updated in place, entry by entry). */
   readonly revocations: RevocationState;
-  /** Highest change id applied. */
+  /** Highest change id read into the snapshot, users and revocations. */
   cursor(): number;
+  /** Highest change id whose every subscriber (keys, ...) has run too: what this instance reports as applied. */
+  applied(): number;
   /** Polls the feed now (used after local writes, by NOTIFY, and by tests). */
   sync(): Promise<void>;
   /** Subscribes to every change row (all kinds), after the snapshot has been updated. */
   onChange(listener: ChangeListener): void;
+  /** Called once `applied()` has advanced (after every onChange listener ran). */
+  onApplied(listener: () => void): void;
   close(): Promise<void>;
 }
 
 export async function createPolicyStore(deps: { db: Database; pollMs: number; log: Logger; listen?: boolean }): Promise<PolicyStore> {
   const { db, log } = deps;
   let cursor = await latestChangeId(db);
+  let applied = cursor;
   let current = await loadPolicySnapshot(db);
   const users = await loadUsers(db);
   const revocations = new RevocationState();
   for (const entry of await loadRevocations(db)) revocations.set(entry);
   const listeners: ChangeListener[] = [];
+  const appliedListeners: (() => void)[] = [];
   let inFlight: Promise<void> | undefined;
   let again = false;
   let closed = false;
@@ -75,6 +83,8 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
         log.error('change listener failed', { err });
       }
     }
+    applied = cursor;
+    for (const listener of appliedListeners) listener();
     if (changes.length >= 1000) again = true;
   };
 
@@ -101,15 +111,18 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
   };
   const timer = setInterval(refresh, deps.pollMs);
   timer.unref();
-  const listener = db.kind === 'postgresql' && deps.listen !== false ? listenForChanges(db.url, refresh, log) : undefined;
+  const listener =
+    deps.listen === false ? undefined : db.kind === 'postgresql' ? listenForChanges(db.url, refresh, log) : watchSqliteChanges(db.url, refresh, log);
 
   return {
     snapshot: () => current,
     user: (id) => users.get(id),
     revocations,
     cursor: () => cursor,
+    applied: () => applied,
     sync,
     onChange: (listener) => listeners.push(listener),
+    onApplied: (listener) => appliedListeners.push(listener),
     async close() {
       closed = true;
       clearInterval(timer);

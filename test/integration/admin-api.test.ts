@@ -223,7 +223,7 @@ describe('users', () => {
 
     expect((await admin('POST', `/users/${u('ada@example.com')}/disable`)).body.user?.disabled).toBe(true);
     expect((await admin('POST', `/users/${u('ada@example.com')}/enable`)).body.user?.disabled).toBe(false);
-    expect((await admin('PUT', `/users/${u('ada@example.com')}/password`, { password: 'a brand new passphrase' })).body).toEqual({ id: created.body.id });
+    expect((await admin('PUT', `/users/${u('ada@example.com')}/password`, { password: 'a brand new passphrase' })).body).toEqual({ id: created.body.id, propagation: expect.objectContaining({ complete: true }) as unknown });
     const short = await admin('PUT', `/users/${u('ada@example.com')}/password`, { password: 'short' });
     expect(short).toMatchObject({ status: 400, body: { error_description: expect.stringMatching(/^password: /) as string } });
 

@@ -33,6 +33,18 @@ function govauth(env: Record<string, string>, cwd: string, ...args: string[]): P
   });
 }
 
+/**
+ * Exit 75: the change is committed, so stdout holds the command's result and stderr exactly one
+ * JSON object that also names the laggards.
+ */
+function committedError(r: Run): { error: string; message: string } {
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  const out = JSON.parse(r.stderr) as { error: string; message: string; laggards: unknown[] };
+  expect(Object.keys(out)).toEqual(['error', 'message', 'laggards']);
+  expect(JSON.stringify(out.laggards)).toContain('lagging-instance');
+  return out;
+}
+
 /** With --json, an error is exactly one JSON object {"error", "message"} on stderr, nothing on stdout. */
 function jsonError(r: Run): { error: string; message: string } {
   expect(r.stdout).toBe('');
@@ -133,7 +145,7 @@ describe('exit statuses and --json errors follow the README table, row by row', 
   afterAll(() => db?.drop());
 
   /** One real case per row: what to run, and the `error` code it must give. */
-  const cases: Record<number, { args: string[]; env?: () => Record<string, string>; prepare?: () => Promise<void>; error?: string; stdout?: RegExp }> = {
+  const cases: Record<number, { args: string[]; env?: () => Record<string, string>; prepare?: () => Promise<void>; error?: string; stdout?: RegExp; committed?: boolean }> = {
     0: { args: ['--version'], stdout: new RegExp(`^govauth ${version.replaceAll('.', '\\.')}\\n$`) },
     1: { args: ['revoke', '--grant', 'NoSuchGrant_1'], error: 'not_found' },
     2: { args: ['clent', 'list'], error: 'unknown_command' },
@@ -153,6 +165,18 @@ describe('exit statuses and --json errors follow the README table, row by row', 
       error: 'internal_error',
       prepare: () => withDatabase(async (d) => void (await d.prisma.$executeRawUnsafe('DROP TABLE "ScopeUsage"'), await d.prisma.$executeRawUnsafe('DROP TABLE "ResourceScope"'), await d.prisma.$executeRawUnsafe('DROP TABLE "RoleScope"'), await d.prisma.$executeRawUnsafe('DROP TABLE "Scope"'))),
     },
+    // A live instance that never applies the change: a registry row with a fresh heartbeat
+    // (an hour ahead, so it stays live through both runs) and nothing applied. The change is
+    // committed, so stdout still carries the command's result.
+    75: {
+      args: ['client', 'create', '--name', 'lag-probe', '--grant', 'client_credentials', '--wait', '200ms'],
+      error: 'propagation_incomplete',
+      committed: true,
+      prepare: () =>
+        withDatabase(async (d) => {
+          await d.prisma.serverInstance.create({ data: { id: 'lagging-instance', host: 'test', pid: 1, heartbeatAt: new Date(Date.now() + 3_600_000), appliedChange: 0 } });
+        }),
+    },
     78: { args: ['client', 'list'], env: () => ({ GOVAUTH_PORT: 'not-a-port' }), error: 'invalid_configuration' },
   };
 
@@ -165,7 +189,7 @@ describe('exit statuses and --json errors follow the README table, row by row', 
     }
   }
 
-  it('the table lists 0, 1, 2, 3, 70 and 78, and every row has a case here', () => {
+  it('the table lists 0, 1, 2, 3, 70, 75 and 78, and every row has a case here', () => {
     expect([...exitTable().keys()].sort((a, b) => a - b)).toEqual(Object.keys(cases).map(Number).sort((a, b) => a - b));
   });
 
@@ -184,9 +208,12 @@ describe('exit statuses and --json errors follow the README table, row by row', 
         expect(JSON.parse(json.stdout)).toEqual({ version });
         return;
       }
-      expect(human.stdout).toBe('');
+      if (c.committed) {
+        expect(human.stdout).toMatch(/not in force|in force on/); // the result, with the propagation line
+        expect(JSON.parse(json.stdout)).toHaveProperty('propagation.complete', false);
+      } else expect(human.stdout).toBe('');
       expect(human.stderr).toMatch(/^govauth[a-z -]*: \S/);
-      const error = jsonError(json);
+      const error = c.committed ? committedError(json) : jsonError(json);
       expect(error.error).toBe(c.error);
       expect(exitTable().get(Number(status)), `README row ${status} lists ${error.error}`).toContain(error.error);
     });

@@ -23,7 +23,7 @@ describe('govauth CLI', () => {
     const out = JSON.parse(stdout) as { created: string[] };
     expect(out.created).toContain('role data-scientist');
     const created = JSON.parse((await run(process.execPath, [bin, 'client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'auditor', '--json'], { env: { ...process.env, ...t.env } })).stdout) as Record<string, string>;
-    expect(Object.keys(created).sort()).toEqual(['client_id', 'client_secret']);
+    expect(Object.keys(created).sort()).toEqual(['client_id', 'client_secret', 'propagation']); // where it is in force
     expect(created.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 

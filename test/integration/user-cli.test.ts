@@ -20,7 +20,7 @@ describe('govauth user', () => {
     const r = await t.cliWithStdin('a long enough password\n', 'user', 'create', 'Kim@Example.com', '--password-stdin', '--roles', 'auditor', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, string>;
-    expect(Object.keys(out)).toEqual(['id']);
+    expect(Object.keys(out)).toEqual(['id', 'propagation']);
     expect(out.id).toMatch(/^usr_/);
     const row = await t.server.db.prisma.user.findUniqueOrThrow({ where: { email: 'kim@example.com' } });
     expect(row.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
@@ -52,7 +52,7 @@ describe('govauth user', () => {
 
   it('enrols TOTP: prints secret and otpauth URL once, stores the secret sealed, accepts each code once', async () => {
     const enrolled = await t.cliJson<{ secret: string; otpauth_url: string }>('user', 'mfa', 'enroll', 'kim@example.com');
-    expect(Object.keys(enrolled).sort()).toEqual(['otpauth_url', 'replaced', 'secret']);
+    expect(Object.keys(enrolled).sort()).toEqual(['otpauth_url', 'propagation', 'replaced', 'secret']);
     expect(enrolled).toMatchObject({ replaced: false });
     expect(enrolled.secret).toMatch(/^[A-Z2-7]{32}$/);
     expect(enrolled.otpauth_url).toMatch(/^otpauth:\/\/totp\/govauth:kim%40example\.com\?.*secret=/);

@@ -12,6 +12,14 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('bounds how long a change waits to be in force on every instance (default 2 s)', () => {
+    expect(loadConfig({}).propagationWaitMs).toBe(2000);
+    expect(loadConfig({ GOVAUTH_PROPAGATION_WAIT_MS: '0' }).propagationWaitMs).toBe(0);
+    for (const bad of ['-1', '60001', '2s']) {
+      expect(() => loadConfig({ GOVAUTH_PROPAGATION_WAIT_MS: bad })).toThrow(/GOVAUTH_PROPAGATION_WAIT_MS=.*must be a whole number between 0 and 60000/);
+    }
+  });
+
   it('recognises PostgreSQL and relative SQLite URLs', () => {
     expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/govauth' }).database.kind).toBe('postgresql');
     expect(loadConfig({ DATABASE_URL: 'file:./x.db' }, '/srv').database.url).toBe('file:/srv/x.db');

@@ -31,7 +31,7 @@ export const revocationCommands: Command[] = [
         json: { revoked: { kind: entry.kind, key: entry.key, label, cutoff, expires_at: new Date(entry.expiresAt).toISOString() } },
         text:
           `revoked every token issued to ${entry.kind} ${label} until ${cutoff}.\n` +
-          'Running servers apply it within a second. New tokens can still be issued' +
+          'New tokens can still be issued' +
           (entry.kind === 'user' || entry.kind === 'client' ? ` unless you also run: govauth ${entry.kind} disable ${label}` : '') +
           '.',
       };
