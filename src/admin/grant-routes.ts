@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parseDuration } from '../governance/durations.ts';
 import { AppError } from '../errors/app-error.ts';
 import { grantRole, GrantWouldShorten, listRoleGrants, removeRoleGrant, type Principal } from '../governance/role-grants.ts';
+import { recordRead } from './read-audit.ts';
 import { route, type Route } from './route.ts';
 import { duration, roleName, text } from './schemas.ts';
 import { roleGrantView } from './views.ts';
@@ -33,8 +34,10 @@ function grantRoutes(kind: 'user' | 'client'): Route[] {
     route({
       method: 'GET', path: base, operationId: `list${Kind}RoleGrants`, summary: `Show a ${kind}'s role grants with their expiry`, tag, access: 'read', errors: [404],
       response: z.strictObject({ id: z.string().describe(`The ${kind}'s id`), grants: z.array(roleGrantView) }),
-      async handle({ deps, params }) {
-        const { id, grants: list } = await listRoleGrants(deps.db, who(params));
+      async handle(call) {
+        const { id, grants: list } = await listRoleGrants(call.deps.db, who(call.params));
+        // A person's roles are personal data: the read is recorded like GET /users (read-audit.ts).
+        if (kind === 'user') await recordRead(call, { operation: `list${Kind}RoleGrants`, subject: id, returned: list.length });
         return { id, grants: list };
       },
     }),

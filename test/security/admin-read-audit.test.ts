@@ -59,6 +59,16 @@ describe('admin API reads of personal data', () => {
     expect(records).toEqual([expect.objectContaining({ action: 'admin_api.read', actor: auditorBot.client_id, subject: id, detail: { operation: 'getUser', returned: 1, filter: {} } })]);
   });
 
+  it("records a read of a person's role grants, by id", async () => {
+    let id = '';
+    const records = await recordedDuring(async () => {
+      const r = await get<{ id: string; grants: unknown[] }>(`/users/${encodeURIComponent('person3@example.com')}/roles`);
+      expect(r.status).toBe(200);
+      id = r.body.id;
+    });
+    expect(records).toEqual([expect.objectContaining({ action: 'admin_api.read', actor: auditorBot.client_id, subject: id, detail: expect.objectContaining({ operation: 'listUserRoleGrants' }) as unknown })]);
+  });
+
   it('records a read of the audit trail with its filter, once however many records it returned', async () => {
     const records = await recordedDuring(async () => {
       const r = await get<{ events: unknown[] }>('/audit?action=admin.*&limit=500');
