@@ -59,7 +59,7 @@ beforeAll(async () => {
   env.GOVAUTH_ISSUER = 'http://auth.example';
   expect((await cli('init', '--demo')).code).toBe(0);
   rs = await cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
-  admin = await cliJson<ClientCreds>('client', 'create', '--name', 'ops-bot', '--grant', 'client_credentials', '--roles', 'govauth-admin');
+  admin = await cliJson<ClientCreds>('client', 'create', '--name', 'ops-bot', '--grant', 'client_credentials', '--roles', 'govauth-admin', '--admin-access');
   if (onPostgres()) {
     servers = [await startServerProcess(env), await startServerProcess(env)];
     targets = servers.map((s) => s.url);

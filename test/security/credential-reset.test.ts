@@ -75,7 +75,7 @@ describe('user set-password', () => {
 
     const r = await t.cliWithStdin(`${NEW_PASSWORD}\n`, 'user', 'set-password', email, '--password-stdin');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^password changed for paul@example\.com\nended 2 sign-in session\(s\) and 2 grant\(s\) \(2 refresh token\(s\)\); every token issued to them until \S+Z is revoked\. They must sign in again\.\n?$/);
+    expect(r.stdout).toMatch(/^password changed for paul@example\.com\nended 2 sign-in session\(s\) and 2 grant\(s\) \(2 refresh token\(s\)\); every token issued to them until \S+Z is revoked\. They must sign in again\.\nin force on 1\/1 instance\n?$/);
 
     await expectSignedOut(browser, before.tokens, email, PASSWORD);
     expect(await isActive(t.issuer, rs, other.tokens.access_token), 'the other device').toBe(false);
