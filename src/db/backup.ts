@@ -27,6 +27,7 @@ export async function backupDatabase(target: DatabaseTarget, file: string, optio
     if ([source, `${source}-wal`, `${source}-shm`].includes(out)) throw new AppError('invalid_request', `${out} is the database itself: write the backup to another file`);
   }
   refuseExisting(out, options.force, 'backup');
+  if (!existsSync(dirname(out)) || !statSync(dirname(out)).isDirectory()) throw new AppError('not_found', `directory ${dirname(out)} does not exist: create it (readable only by the service user) first`);
   const tmp = temporaryBeside(out);
   const head = target.kind === 'sqlite' ? copySqlite(sqlitePath(target.url), tmp) : await dumpPostgres(target.url, tmp);
   const bytes = publish(tmp, out, options.force, 'backup');

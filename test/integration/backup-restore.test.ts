@@ -96,7 +96,7 @@ afterAll(async () => {
 });
 
 describe('backup while tokens are issued, restore into a new database, serve from it', () => {
-  it('keeps every token issued before the backup and an intact audit chain', { timeout: 120_000 }, async () => {
+  it('keeps every token issued before the backup and an intact audit chain', { timeout: 180_000 }, async () => {
     expect((await cliProcess(env, 'init', '--demo')).code).toBe(0);
     const create = async (name: string, ...args: string[]): Promise<ClientCreds> => json<ClientCreds>(await cliProcess(env, 'client', 'create', '--name', name, ...args, '--json'));
     const bot = await create('load-bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
@@ -195,6 +195,11 @@ describe('backup while tokens are issued, restore into a new database, serve fro
     expect(again.message).toMatch(onPostgres() ? /not empty/ : /a server is using the database/);
     await restored.stop();
     restored = undefined;
+    // Once no server uses it, --force replaces a SQLite database with the backup (the chain is
+    // the backup's again); a PostgreSQL database is still refused.
+    const forced = await cliProcess(target, 'restore', file, '--force', '--json');
+    if (onPostgres()) expect(refusal(forced).error).toBe('conflict');
+    else expect(json<{ audit: { head: string } }>(forced).audit.head).toBe(`${backup.head.seq}:${backup.head.hash}`);
   });
 });
 
@@ -222,6 +227,7 @@ describe('restore checks what it is given', () => {
     const target = { ...common, ...(await freshTarget()) };
     expect(refusal(await cliProcess(target, 'restore', junk, '--json'))).toMatchObject({ error: 'invalid_request', message: expect.stringMatching(/not a govauth backup/) as unknown });
     expect(refusal(await cliProcess(target, 'restore', join(work, 'missing'), '--json')).error).toBe('not_found');
+    expect(refusal(await cliProcess(env, 'backup', join(work, 'no-such-directory', 'copy'), '--json')).error).toBe('not_found');
     // Nothing was created by the refusals: the target is still empty (restore into it works).
     const file = join(work, `good-${randomBytes(3).toString('hex')}`);
     expect((await cliProcess(env, 'backup', file)).code).toBe(0);
