@@ -20,6 +20,8 @@ function libpqEnv(url: string): Record<string, string> {
   if (u.port) env.PGPORT = u.port;
   if (u.username) env.PGUSER = decodeURIComponent(u.username);
   if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
+  const socketDir = u.searchParams.get('host'); // postgresql:///govauth?host=/var/run/postgresql
+  if (socketDir) env.PGHOST = socketDir;
   const sslmode = u.searchParams.get('sslmode');
   if (sslmode) env.PGSSLMODE = sslmode;
   return env;
@@ -65,6 +67,8 @@ async function connect(url: string): Promise<pg.Client> {
 }
 
 async function auditHead(client: pg.Client): Promise<AuditHead | null> {
+  const { rows: found } = await client.query<{ t: string | null }>(`SELECT to_regclass('"AuditEvent"')::text AS t`);
+  if (found[0]?.t == null) return null; // a database from before the audit trail
   const { rows } = await client.query<{ seq: number; hash: string; at: Date }>(`SELECT "seq", "hash", "at" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1`);
   const row = rows[0];
   return row ? { seq: Number(row.seq), hash: row.hash, at: new Date(row.at).toISOString() } : null;
