@@ -21,9 +21,10 @@ import { userCommands } from './commands/user-commands.ts';
 import { revocationCommands } from './commands/revocation-commands.ts';
 import { governanceCommands } from './commands/governance-commands.ts';
 import { keyCommands } from './commands/key-commands.ts';
+import { backupCommands } from './commands/backup-commands.ts';
 import { PROPAGATION_OPTIONS, runPropagated } from './propagation.ts';
 
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands, ...governanceCommands, ...keyCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands, ...governanceCommands, ...keyCommands, ...backupCommands];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
