@@ -1,6 +1,7 @@
 // The logger (src/log/logger.ts): JSON lines, the configured level, bound fields, errors with
 // their stack for operators, and the no-secrets rule enforced by redaction whatever a caller
 // passes.
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
 import { createLogger, type LogLevel } from '../../src/log/logger.ts';
@@ -55,7 +56,7 @@ describe('logger', () => {
     expect(JSON.stringify(line)).not.toContain('secret = 42');
   });
 
-  it('redacts secrets a caller passes by mistake: headers, credentials, token parameters, at any of three depths', () => {
+  it('redacts secrets a caller passes by mistake: credentials, and headers, parameters and bodies logged whole', () => {
     const { log, raw, lines } = capture('debug');
     const secrets = ['Basic Ym90OnMzY3JldA==', 'sid=cookie-secret', 'hunter2-password', 'cs-client-secret', 'rt-refresh-token', 'ac-authorization-code', 'cv-code-verifier', 'eyJ.assertion.jwt'];
     log.warn('oops', {
@@ -67,6 +68,30 @@ describe('logger', () => {
     });
     for (const s of secrets) expect(raw()).not.toContain(s);
     expect(lines()[0]).toMatchObject({ headers: { authorization: '[redacted]' }, password: '[redacted]', params: { code: '[redacted]' }, code: 3 });
+  });
+});
+
+describe('logger cost', () => {
+  it('an access-log line costs about what plain pino costs (redaction by static paths, not wildcards)', () => {
+    const sink = { write: (): void => undefined };
+    const fields = (): Record<string, unknown> => ({ requestId: 'aea32f97-c879-47b6-b191-5a4da0f8c541', method: 'POST', route: '/token', status: 200, durationMs: 4.2, clientId: 'cl_NbTWNWTGbuXwI-ygkWZhBQ', ip: '127.0.0.1', bytes: 1954 });
+    const ours = createLogger({ level: 'info', destination: sink });
+    const plain = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime }, sink);
+    const time = (fn: () => void): number => {
+      for (let i = 0; i < 2000; i++) fn();
+      const started = performance.now();
+      for (let i = 0; i < 20_000; i++) fn();
+      return performance.now() - started;
+    };
+    // Interleaved runs, best of three each: the machine is shared and noisy.
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      a.push(time(() => plain.info({ msg: 'request', ...fields() })));
+      b.push(time(() => ours.info('request', fields())));
+    }
+    // Measured: ~1.0x with static paths; ~80x with the same fields under wildcard paths.
+    expect(Math.min(...b) / Math.min(...a)).toBeLessThan(4);
   });
 });
 
