@@ -6,13 +6,19 @@
 // which writes what is still buffered synchronously on process 'exit' (every process.exit() in
 // main.ts and cluster.ts, an uncaught exception) and on 'beforeExit' (test/integration/
 // log-flush.test.ts). A SIGKILL can still lose the lines of the last write in flight.
+//
+// If whatever reads the output stalls, lines wait in memory up to MAX_BUFFERED bytes and are
+// dropped beyond that: an authorization server that keeps answering beats one that blocks on
+// its log (the old synchronous writes) or runs out of memory.
 import pino, { type DestinationStream } from 'pino';
+
+const MAX_BUFFERED = 32 * 1024 * 1024;
 
 export function processLogDestination(): DestinationStream {
   return pino.multistream(
     [
-      { level: 'debug', stream: pino.destination({ dest: 1, sync: false }) },
-      { level: 'warn', stream: pino.destination({ dest: 2, sync: false }) },
+      { level: 'debug', stream: pino.destination({ dest: 1, sync: false, maxLength: MAX_BUFFERED }) },
+      { level: 'warn', stream: pino.destination({ dest: 2, sync: false, maxLength: MAX_BUFFERED }) },
     ],
     { dedupe: true },
   );
