@@ -113,7 +113,7 @@ export function createApp(deps: AppDeps): GovauthApp {
   trustProxyHeaders(koa, config); // the one place that decides ctx.ip
   koa.on('error', (err: Error) => log.debug('connection error', { err: err.message }));
 
-  koa.use(requestContext({ log, trustProxy: config.trustProxy }));
+  koa.use(requestContext({ log, trustProxy: config.trustProxy, accessLog: config.accessLog }));
   koa.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
   koa.use(errorBoundary(log));
   koa.use(bodyLimit());

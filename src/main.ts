@@ -5,6 +5,7 @@ import type { Config } from './config/load-config.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { runPrimary, type WorkerReady } from './cluster.ts';
 import { createLogger, type Logger } from './log/logger.ts';
+import { processLogDestination } from './log/log-destination.ts';
 import { startServer } from './server.ts';
 
 function banner(config: Config, log: Logger, ready: WorkerReady): void {
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger({ level: config.logLevel, base: cluster.isWorker ? { worker: cluster.worker?.id } : undefined });
+  const log = createLogger({ level: config.logLevel, base: cluster.isWorker ? { worker: cluster.worker?.id } : undefined, destination: processLogDestination() });
   if (config.workers > 1 && cluster.isPrimary) {
     await runPrimary(config, log, (ready) => banner(config, log, ready)).catch((err: unknown) => {
       log.error('govauth could not start', { err: (err as Error).message });

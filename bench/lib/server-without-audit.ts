@@ -4,6 +4,7 @@
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { AuditWriter } from '../../src/audit/audit-writer.ts';
 import { createLogger } from '../../src/log/logger.ts';
+import { processLogDestination } from '../../src/log/log-destination.ts';
 import { startServer } from '../../src/server.ts';
 
 const discard: AuditWriter = {
@@ -14,7 +15,8 @@ const discard: AuditWriter = {
 };
 
 const config = loadConfig(process.env);
-const log = createLogger({ level: config.logLevel });
+// Logs as src/main.ts does, so the comparison measures the audit trail alone.
+const log = createLogger({ level: config.logLevel, destination: processLogDestination() });
 const server = await startServer(config, log, { audit: discard });
 log.info('govauth ready (audit discarded)', { listening: server.url });
 process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));

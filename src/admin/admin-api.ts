@@ -47,6 +47,8 @@ export function adminApi(deps: AdminDeps): Middleware {
       return;
     }
     ctx.set('Cache-Control', 'no-store');
+    // The access log names the template, never the path: its segments are people's emails.
+    ctx.state.route = `${ADMIN_PREFIX}/*`;
     const found = match(ctx.method, ctx.path);
     if (found.kind === 'none') throw new AppError('not_found', `no route for ${ctx.method} ${ctx.path}`);
     if (found.kind === 'method_not_allowed') {
@@ -61,6 +63,7 @@ export function adminApi(deps: AdminDeps): Middleware {
       return;
     }
     const { route, params } = found;
+    ctx.state.route = `${ADMIN_PREFIX}${route.path}`;
 
     let actor: Actor = { actorType: 'admin', requestId: String(ctx.state.requestId), ip: ctx.ip };
     if (route.access !== 'public') {
@@ -70,6 +73,7 @@ export function adminApi(deps: AdminDeps): Middleware {
         refuse(ctx, auth);
         return;
       }
+      ctx.state.clientId = auth.principal.clientId; // for the access log
       const missing = missingScope(auth.principal, route.access);
       if (missing) {
         // An authenticated principal reaching beyond its scopes is worth a durable record.

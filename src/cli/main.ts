@@ -107,7 +107,7 @@ export async function runCli(
         const config = loadConfig(env);
         // The database first: pointed at the wrong place, fail before creating a key file there.
         const database = await ctx.db();
-        const key = loadMasterKey(config.masterKey, createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }), true);
+        const key = loadMasterKey(config.masterKey, createLogger({ level: 'warn', destination: process.stderr }), true);
         await checkMasterKey(database, key);
         master = key;
       }

@@ -32,6 +32,8 @@ export interface Config {
    */
   readonly trustedProxyHops: number;
   readonly logLevel: LogLevel;
+  /** One info line per request (src/http/access-log.ts); GOVAUTH_ACCESS_LOG. */
+  readonly accessLog: boolean;
   readonly signIn: {
     /** Seconds a refresh token lives; each rotation issues a new one (idle timeout). */
     readonly refreshTokenTtl: number;
@@ -155,6 +157,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const logLevel = read<LogLevel>('GOVAUTH_LOG_LEVEL', mode === 'test' ? 'warn' : 'info', (v) =>
     parseEnum(v, ['debug', 'info', 'warn', 'error', 'silent'] as const),
   );
+  const accessLog = read('GOVAUTH_ACCESS_LOG', true, parseBoolean);
 
   const signIn = {
     refreshTokenTtl: read('GOVAUTH_REFRESH_TOKEN_TTL', 86_400, (v) => parseInteger(v, 60, 90 * 86_400)),
@@ -223,6 +226,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     trustProxy,
     trustedProxyHops,
     logLevel,
+    accessLog,
     signIn: Object.freeze(signIn),
     auditRetentionDays,
     auditPruneFloorDays: Math.max(AUDIT_RETENTION_FLOOR_DAYS, auditRetentionDays),

@@ -1,31 +1,25 @@
-// Gives every request an id (echoed as X-Request-Id, carried into logs and, later, audit
-// records) and logs one line per request. An inbound X-Request-Id is kept only from a trusted
-// proxy and only if it looks like an id, so clients cannot inject log content.
+// Gives every request an id (echoed as X-Request-Id, carried into logs and audit records) and,
+// unless GOVAUTH_ACCESS_LOG=false, one access-log line when its response is over (access-log.ts).
+// An inbound X-Request-Id is kept only from a trusted proxy and only if it looks like an id, so
+// clients cannot inject log content.
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Logger } from '../log/logger.ts';
+import { logWhenDone } from './access-log.ts';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
-export function requestContext(options: { log: Logger; trustProxy: boolean }): Middleware {
+export function requestContext(options: { log: Logger; trustProxy: boolean; accessLog: boolean }): Middleware {
+  // Access lines are info lines: with GOVAUTH_LOG_LEVEL above info they cost nothing.
+  const accessLog = options.accessLog && options.log.enabled('info');
   return async (ctx, next) => {
     const inbound = ctx.get('x-request-id');
     const requestId = options.trustProxy && SAFE_ID.test(inbound) ? inbound : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
-    const started = performance.now();
-    try {
-      await next();
-    } finally {
-      options.log.debug('request', {
-        requestId,
-        method: ctx.method,
-        path: ctx.path,
-        status: ctx.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      });
-    }
+    if (accessLog) logWhenDone(ctx, options.log, performance.now());
+    await next();
   };
 }
 

@@ -39,7 +39,9 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
  */
 export async function authenticateClient(ctx: Context, form: Record<string, string>, deps: ClientAuthDeps, options: { allowPublic: boolean }): Promise<ClientDef> {
   try {
-    return await authenticate(ctx, form, deps, options);
+    const client = await authenticate(ctx, form, deps, options);
+    ctx.state.clientId = client.id; // for the access log (http/access-log.ts)
+    return client;
   } catch (err) {
     if (!(err instanceof ClientAuthThrottled)) throw err;
     ctx.set('Retry-After', String(err.retryAfterSeconds));

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { runCli } from '../../src/cli/main.ts';
-import { createLogger } from '../../src/log/logger.ts';
+import { createLogger, type Logger } from '../../src/log/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
@@ -34,6 +34,8 @@ export interface TestServerOptions {
   readonly env?: Record<string, string>;
   readonly db?: TestDatabase;
   readonly masterKey?: string;
+  /** The server's logger (e.g. one writing to a capture); otherwise GOVAUTH_LOG_LEVEL to stdout. */
+  readonly log?: Logger;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -53,7 +55,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const config = loadConfig(env);
   let offset = 0;
-  const server = await startServer(config, createLogger({ level: config.logLevel }), { now: () => Date.now() + offset });
+  const server = await startServer(config, options.log ?? createLogger({ level: config.logLevel }), { now: () => Date.now() + offset });
   const cli = (...args: string[]): Promise<CliResult> => runCli(args, env);
   const self: TestServer = {
     advance: (ms) => void (offset += ms),
