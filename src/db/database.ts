@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { DatabaseKind } from '../config/load-config.ts';
 import { createRawSql, type RawSql } from './raw-sql.ts';
 import type { PrismaClient } from './generated/postgresql/client.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 export type { PrismaClient };
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -29,6 +30,8 @@ export interface OpenOptions {
   readonly lockWaitMs?: number;
   /** PostgreSQL pool size per process. */
   readonly poolSize?: number;
+  /** Spans for the plain-SQL seam (src/tracing); none when tracing is off. */
+  readonly tracing?: Tracing;
 }
 
 export function sqlitePath(url: string): string {
@@ -63,7 +66,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     url: target.url,
     prisma,
     get sql() {
-      sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs });
+      sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs, tracing: options.tracing });
       return sql;
     },
     async close() {
