@@ -112,7 +112,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 function shownValue(name: string, raw: string): string {
   if (name === 'GOVAUTH_MASTER_KEY') return `(hidden, ${raw.length} characters)`;
   let shown = raw;
-  if (name === 'DATABASE_URL') {
+  // OTLP endpoints are refused with credentials (they belong in OTEL_EXPORTER_OTLP_HEADERS), and
+  // the refusal must not print them.
+  if (name === 'DATABASE_URL' || name.startsWith('OTEL_EXPORTER_OTLP_')) {
     const url = URL.parse(raw);
     if (url?.password) {
       url.password = '***';
