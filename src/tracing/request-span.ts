@@ -12,7 +12,10 @@ import { INTROSPECTION_PATH, REVOCATION_PATH } from '../introspection/token-endp
 import { extractTraceContext } from './trace-context.ts';
 import type { Tracing } from './tracing.ts';
 
-const STATIC_ROUTES = new Set(['/healthz', '/readyz', '/assets/govauth.css', INTROSPECTION_PATH, REVOCATION_PATH]);
+// Probes every few seconds from every load balancer would bury the traces worth reading (the
+// access log leaves them out for the same reason).
+const HEALTH_CHECKS = new Set(['/healthz', '/readyz']);
+const STATIC_ROUTES = new Set(['/assets/govauth.css', INTROSPECTION_PATH, REVOCATION_PATH]);
 const adminRoute = createRouter(ADMIN_ROUTES);
 
 /**
@@ -44,6 +47,10 @@ function clientIdOf(ctx: KoaContext): string | undefined {
 
 export function requestSpan(tracing: Tracing): Middleware {
   return async (ctx, next) => {
+    if (HEALTH_CHECKS.has(ctx.path)) {
+      await next();
+      return;
+    }
     const parent = extractTraceContext(ctx.get('traceparent'), ctx.get('tracestate'));
     await tracing.inSpan(
       ctx.method,

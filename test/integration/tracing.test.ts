@@ -96,10 +96,10 @@ describe('tracing with an exporter', () => {
 
   it('starts a new trace for a malformed or all-zero traceparent', async () => {
     for (const traceparent of [`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, 'not-a-traceparent', `ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`]) {
-      const res = await fetch(`${t.url}/healthz`, { headers: { traceparent } });
+      const res = await fetch(`${t.url}/jwks`, { headers: { traceparent } });
       const server = await serverSpanOf(res.headers.get('x-request-id') ?? '');
       expect(server.parentSpanContext, traceparent).toBeUndefined();
-      expect(server.name).toBe('GET /healthz');
+      expect(server.name).toBe('GET /jwks');
     }
   });
 
@@ -113,6 +113,14 @@ describe('tracing with an exporter', () => {
     const spans = inTrace(server.spanContext().traceId);
     expect(spans.find((s) => s.name === 'oidc.token.issue')?.attributes['oauth.error']).toBe('invalid_client');
     expect(JSON.stringify(spans.map((s) => [s.attributes, s.status]))).not.toContain(wrong.client_secret);
+  });
+
+  it('leaves health checks out', async () => {
+    const res = await fetch(`${t.url}/healthz`);
+    expect(res.status).toBe(200);
+    const probe = await fetch(`${t.url}/jwks`); // traced after it: the exporter has caught up
+    await serverSpanOf(probe.headers.get('x-request-id') ?? '');
+    expect(exporter.getFinishedSpans().some((s) => s.attributes['govauth.request_id'] === res.headers.get('x-request-id'))).toBe(false);
   });
 
   it('names admin API spans by their route template, not the path', async () => {
@@ -165,7 +173,7 @@ describe('OTLP/HTTP export', () => {
     let requestId: string;
     try {
       expect(traced.server.tracing.enabled).toBe(true);
-      const res = await fetch(`${traced.url}/healthz`);
+      const res = await fetch(`${traced.url}/jwks`);
       requestId = res.headers.get('x-request-id') ?? '';
     } finally {
       await traced.stop(); // the batch processor's delay is 5 s: only the shutdown flush delivers it this soon
@@ -175,7 +183,7 @@ describe('OTLP/HTTP export', () => {
     expect(exported[0]?.type).toMatch(/^application\/json/);
     const body = exported.map((r) => r.body).join('\n');
     expect(body).toContain('"govauth-test"'); // service.name resource attribute
-    expect(body).toContain('"GET /healthz"');
+    expect(body).toContain('"GET /jwks"');
     expect(body).toContain(requestId);
   });
 });
