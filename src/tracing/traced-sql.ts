@@ -4,7 +4,8 @@
 // operation (OTel database semantic conventions: db.system.name, db.operation.name and the
 // parameterized db.query.text, which holds `?` placeholders and never a value). Only inside a
 // traced operation: the background polls would otherwise each be a trace of their own.
-// Prisma's queries (admin API, sign-in) are not covered here.
+// Prisma's transactions get theirs in db/change-feed.ts (writeWithChanges); single Prisma
+// queries (sign-in, admin reads) are not traced.
 import { SpanKind } from '@opentelemetry/api';
 import type { RawSql, RawTx } from '../db/raw-sql.ts';
 import type { Tracing } from './tracing.ts';

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createTracing, NO_TRACING } from '../../src/tracing/tracing.ts';
 import { decodeJwt, tokenRequest, waitFor, type ClientCreds } from '../helpers/oauth.ts';
+import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const API = 'https://models.example';
@@ -113,6 +114,20 @@ describe('tracing with an exporter', () => {
     const spans = inTrace(server.spanContext().traceId);
     expect(spans.find((s) => s.name === 'oidc.token.issue')?.attributes['oauth.error']).toBe('invalid_client');
     expect(JSON.stringify(spans.map((s) => [s.attributes, s.status]))).not.toContain(wrong.client_secret);
+  });
+
+  it('traces an admin write: its Prisma transaction inside the request, the new secret nowhere', async () => {
+    const { adminBot } = await createAdminBots(t);
+    const target = await t.cliJson<ClientCreds>('client', 'create', '--name', 'rotated-bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
+    const token = await tokenFor(t.url, adminBot);
+    const res = await callAdmin<{ client_secret: string }>(t.url, token, 'POST', `/clients/${encodeURIComponent(target.client_id)}/rotate-secret`);
+    expect(res.status).toBe(200);
+    const server = await serverSpanOf(res.headers.get('x-request-id') ?? '');
+    expect(server.name).toBe('POST /admin/v1/clients/{id}/rotate-secret');
+    const spans = inTrace(server.spanContext().traceId);
+    const tx = spans.find((s) => s.name === 'transaction' && parentId(s) === server.spanContext().spanId);
+    expect(tx?.attributes).toMatchObject({ 'db.system.name': t.server.db.kind, 'db.operation.name': 'transaction' });
+    expect(JSON.stringify(spans.map((s) => [s.attributes, s.status]))).not.toContain(res.body.client_secret);
   });
 
   it('leaves health checks out', async () => {
