@@ -33,6 +33,9 @@ import type { ClientAuthFailureBudget } from './ratelimit/client-auth-failures.t
 import { cookieKeys, createProvider } from './oidc/create-provider.ts';
 import { unknownClientFailures } from './oidc/token-rate-limit.ts';
 import { discoveryMetadata } from './oidc/discovery-metadata.ts';
+import { requestSpan } from './tracing/request-span.ts';
+import { tokenIssuanceSpan } from './tracing/token-issuance-span.ts';
+import type { Tracing } from './tracing/tracing.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -53,6 +56,8 @@ export interface AppDeps {
   readonly audit: AuditWriter;
   /** Summarises floods of unauthenticated token refusals per address (refusal-summary.ts). */
   readonly refusals: RefusalSummary;
+  /** OpenTelemetry spans (src/tracing); NO_TRACING when off. */
+  readonly tracing: Tracing;
   readonly now: () => number;
 }
 
@@ -103,6 +108,8 @@ export function createApp(deps: AppDeps): GovauthApp {
     // Discovery advertises the endpoints that actually serve introspection and revocation, and
     // the live catalogue's scopes.
     provider.use(discoveryMetadata({ issuer: deps.issuer, policy: deps.policy }));
+    // Innermost: around the grant handler that mints and signs, not the audit write above it.
+    if (deps.tracing.enabled) provider.use(tokenIssuanceSpan(deps.tracing, deps.keys));
     return provider;
   };
   const host = createProviderHost(buildProvider, deps.keys, log);
@@ -114,6 +121,8 @@ export function createApp(deps: AppDeps): GovauthApp {
   koa.on('error', (err: Error) => log.debug('connection error', { err: err.message }));
 
   koa.use(requestContext({ log, trustProxy: config.trustProxy, accessLog: config.accessLog }));
+  // After the request id exists; not registered at all when tracing is off.
+  if (deps.tracing.enabled) koa.use(requestSpan(deps.tracing));
   koa.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
   koa.use(errorBoundary(log));
   koa.use(bodyLimit());

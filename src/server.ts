@@ -30,6 +30,7 @@ import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
 import { pruneExpiredOidcRows } from './oidc/oidc-adapter.ts';
+import { createTracing, shutdownTracing, type Tracing } from './tracing/tracing.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -41,6 +42,8 @@ export interface RunningServer {
   readonly refusals: RefusalSummary;
   readonly limiter: RateLimiter;
   readonly http: Server;
+  /** Spans for requests, database work, signing and audit commits; off without an OTLP endpoint. */
+  readonly tracing: Tracing;
   /** This instance's row in the instance registry (what commands wait on). */
   readonly instance: InstancePresence;
   readonly migrationsApplied: readonly string[];
@@ -54,6 +57,8 @@ const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
 const EXPIRY_SWEEP_MS = 30_000;
 const KEY_ROTATION_CHECK_MS = 15 * 60_000;
 const CHANGE_RETENTION_MS = 24 * 3600_000;
+// Within main.ts's 10 s shutdown budget, after the drain.
+const TRACING_FLUSH_MS = 3000;
 
 export interface ServerOptions {
   readonly now?: () => number;
@@ -64,12 +69,16 @@ export interface ServerOptions {
    * (bench/lib/server-without-audit.ts); there is deliberately no setting that turns it off.
    */
   readonly audit?: AuditWriter;
+  /** Replaces the tracing built from config.tracing (tests: an in-memory exporter). The caller shuts it down. */
+  readonly tracing?: Tracing;
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const now = options.now ?? Date.now;
   const migrationsApplied = await migrate(config.database);
-  const db = await openDatabase(config.database);
+  const tracing = options.tracing ?? createTracing(config.tracing);
+  const ownTracing = !options.tracing;
+  const db = await openDatabase(config.database, { tracing });
   let policy: PolicyStore | undefined;
   let keyStore: KeyringStore | undefined;
   let limiter: RateLimiter | undefined;
@@ -83,7 +92,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     policy = store;
     const keys = await createKeyringStore({ db, master, policy: store, now, log });
     keyStore = keys;
-    const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside });
+    const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside, tracing });
     const refusals = createRefusalSummary({ writer: audit, log, now });
     const limits = createRateLimiter({ sql: db.sql, log, now });
     limiter = limits;
@@ -120,6 +129,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       events: options.events ?? auditSecurityEvents(audit, log),
       audit,
       refusals,
+      tracing,
       now,
     });
     // Registered before it serves. It reports what every subscriber to the feed (keys, provider)
@@ -181,6 +191,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       refusals,
       limiter: limits,
       http,
+      tracing,
       instance,
       migrationsApplied,
       createdKid: created,
@@ -196,6 +207,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         keys.close();
         await store.close();
         await db.close();
+        // Last, so the spans of everything above reach the collector.
+        if (ownTracing && (await shutdownTracing(tracing, TRACING_FLUSH_MS)) !== 'flushed') log.warn('some trace spans could not be exported at shutdown');
       },
     };
   } catch (err) {
@@ -204,6 +217,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     await limiter?.close();
     await policy?.close();
     await db.close();
+    if (ownTracing) await shutdownTracing(tracing, TRACING_FLUSH_MS);
     throw err;
   }
 }

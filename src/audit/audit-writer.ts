@@ -8,6 +8,8 @@
 // acknowledged that is not on disk.
 import type { RawSql } from '../db/raw-sql.ts';
 import type { Logger } from '../log/logger.ts';
+import { trace, type Context, type Link } from '@opentelemetry/api';
+import { NO_TRACING, type Tracing } from '../tracing/tracing.ts';
 import { appendAuditBatch, type Alongside, type AuditInput } from './audit-chain.ts';
 
 export interface AuditWriter {
@@ -22,10 +24,13 @@ interface Pending {
   readonly event: AuditInput;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
+  /** The trace of the request that recorded it (undefined without tracing). */
+  readonly context: Context | undefined;
 }
 
-export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?: number; alongside?: Alongside } = {}): AuditWriter {
+export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?: number; alongside?: Alongside; tracing?: Tracing } = {}): AuditWriter {
   const maxBatch = options.maxBatch ?? 1000;
+  const tracing = options.tracing ?? NO_TRACING;
   let queue: Pending[] = [];
   let running: Promise<void> | undefined;
   let closed = false;
@@ -34,7 +39,7 @@ export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?
   const writeBatch = async (batch: Pending[]): Promise<void> => {
     const inputs = batch.map((p) => p.event);
     try {
-      await appendAuditBatch(sql, inputs, options.alongside);
+      await commitSpan(tracing, batch, () => appendAuditBatch(sql, inputs, options.alongside));
       stats.batches++;
       stats.records += batch.length;
       stats.largestBatch = Math.max(stats.largestBatch, batch.length);
@@ -64,7 +69,7 @@ export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?
     record(event) {
       if (closed) return Promise.reject(new Error('audit writer is closed'));
       return new Promise<void>((resolve, reject) => {
-        queue.push({ event, resolve, reject });
+        queue.push({ event, resolve, reject, context: tracing.active() });
         void drain();
       });
     },
@@ -76,4 +81,22 @@ export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?
       while (running || queue.length) await drain();
     },
   };
+}
+
+/**
+ * One span per group commit, with the batch size. A batch serves many requests: it is a child
+ * of the first traced request in it and links to the others (OTel's model for batch work), so
+ * each request's trace reaches the commit it waited for. Batches of background records only
+ * (no traced request) get no span.
+ */
+function commitSpan<T>(tracing: Tracing, batch: readonly Pending[], work: () => Promise<T>): Promise<T> {
+  if (!tracing.enabled) return work();
+  const traced = batch.flatMap((p) => {
+    const span = p.context && trace.getSpanContext(p.context);
+    return p.context && span ? [{ context: p.context, span }] : [];
+  });
+  const [first, ...rest] = traced;
+  if (!first) return work();
+  const links: Link[] = rest.map((p) => ({ context: p.span }));
+  return tracing.inSpan('govauth.audit.commit', { parent: first.context, links, attributes: { 'govauth.audit.batch_size': batch.length } }, work);
 }

@@ -7,6 +7,7 @@
 // serializing them costs nothing that matters. SQLite has a single writer anyway.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { writeFile } from 'node:fs/promises';
+import { SpanKind } from '@opentelemetry/api';
 import { appendAuditEvents, type AuditInput } from '../audit/audit-chain.ts';
 import { sqlitePath, type Database, type Tx } from './database.ts';
 
@@ -49,7 +50,7 @@ export async function writeWithChanges<T>(
   work: (tx: Tx) => Promise<{ result: T; changes: readonly ChangeRef[]; audit?: readonly AuditInput[] }>,
 ): Promise<T> {
   let last = 0;
-  const result = await db.prisma.$transaction(async (tx) => {
+  const transaction = (): Promise<T> => db.prisma.$transaction(async (tx) => {
     if (db.kind === 'postgresql') await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', CHANGE_LOCK);
     const { result, changes, audit } = await work(tx);
     if (changes.length) {
@@ -63,6 +64,10 @@ export async function writeWithChanges<T>(
     if (audit?.length) await appendAuditEvents(db, tx, audit);
     return result;
   });
+  // Every administrative write goes through here: one span for its Prisma transaction.
+  const result = db.tracing?.enabled
+    ? await db.tracing.inSpan('transaction', { kind: SpanKind.CLIENT, onlyWithParent: true, attributes: { 'db.system.name': db.kind, 'db.operation.name': 'transaction' } }, transaction)
+    : await transaction();
   if (last) {
     const box = written.getStore();
     if (box) box.changeId = Math.max(box.changeId, last);

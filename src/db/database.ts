@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { DatabaseKind } from '../config/load-config.ts';
 import { createRawSql, type RawSql } from './raw-sql.ts';
 import type { PrismaClient } from './generated/postgresql/client.ts';
+import { NO_TRACING, type Tracing } from '../tracing/tracing.ts';
 
 export type { PrismaClient };
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -21,6 +22,8 @@ export interface Database {
   readonly prisma: PrismaClient;
   /** Plain SQL on the driver, for the hot paths (raw-sql.ts); created on first use. */
   readonly sql: RawSql;
+  /** Spans for database work (src/tracing); NO_TRACING (or absent) when off. */
+  readonly tracing?: Tracing;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,8 @@ export interface OpenOptions {
   readonly lockWaitMs?: number;
   /** PostgreSQL pool size per process. */
   readonly poolSize?: number;
+  /** Spans for the plain-SQL seam (src/tracing); none when tracing is off. */
+  readonly tracing?: Tracing;
 }
 
 export function sqlitePath(url: string): string {
@@ -62,8 +67,9 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     kind: target.kind,
     url: target.url,
     prisma,
+    tracing: options.tracing ?? NO_TRACING,
     get sql() {
-      sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs });
+      sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs, tracing: options.tracing });
       return sql;
     },
     async close() {

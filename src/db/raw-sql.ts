@@ -10,6 +10,8 @@
 import pg from 'pg';
 import type { DatabaseTarget } from './database.ts';
 import { createSqliteRawSql } from './sqlite-raw.ts';
+import { traceRawSql } from '../tracing/traced-sql.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 export interface RawTx {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
@@ -43,7 +45,13 @@ const toPg = (sql: string): string => {
   return sql.replace(/\?/g, () => `$${++n}`);
 };
 
-export function createRawSql(target: DatabaseTarget, options: { lockWaitMs?: number; poolSize?: number } = {}): RawSql {
+export function createRawSql(target: DatabaseTarget, options: { lockWaitMs?: number; poolSize?: number; tracing?: Tracing } = {}): RawSql {
+  const sql = openRawSql(target, options);
+  // Only when tracing is on: otherwise the statements run unwrapped, as before.
+  return options.tracing?.enabled ? traceRawSql(sql, options.tracing) : sql;
+}
+
+function openRawSql(target: DatabaseTarget, options: { lockWaitMs?: number; poolSize?: number }): RawSql {
   if (target.kind === 'sqlite') {
     // A short synchronous lock wait on the request path: libsql blocks the event loop for it,
     // stalling every request of this process while another process commits. 2 ms covers a
