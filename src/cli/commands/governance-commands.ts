@@ -1,6 +1,8 @@
 // govauth audit … / review / (user|client) grant-role|revoke-role|roles: proving who could do
 // what, and taking access away on time.
 import { pruneAuditTrail } from '../../audit/audit-retention.ts';
+import { accessAt } from '../../audit/audit-access.ts';
+import { accessText } from '../../audit/access-text.ts';
 import { verifyAuditChain, type Checkpoint } from '../../audit/audit-verify.ts';
 import { CheckpointRefused, checkpointIssuer, looksLikeJws, readJwksFile, takeCheckpoint, verifyCheckpointJws, type VerifiedCheckpoint } from '../../audit/audit-checkpoint.ts';
 import { auditPublicKeys, currentAuditKey } from '../../keys/audit-key.ts';
@@ -141,6 +143,18 @@ export const governanceCommands: Command[] = [
       await currentAuditKey(db, await ctx.master());
       const keys = await auditPublicKeys(db);
       return { json: { keys }, text: JSON.stringify({ keys }, null, 2) };
+    },
+  },
+  {
+    name: 'audit access',
+    usage: 'govauth audit access --resource <audience> --scope <scope> [--at <time|7d>]',
+    summary: 'who could access a resource with a scope at a time (default now), and through which role grant; replayed from the audit trail',
+    options: { resource: { type: 'string' }, scope: { type: 'string' }, at: { type: 'string' } },
+    positionals: [],
+    async run({ values }, ctx) {
+      const when = str(values, 'at');
+      const report = await accessAt(await ctx.db(), { resource: required(values, 'resource'), scope: required(values, 'scope'), at: when === undefined ? new Date() : parseInstant(when, Date.now(), '--at') });
+      return { json: { ...report }, text: accessText(report) };
     },
   },
   {
