@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneAuditTrail } from '../../src/audit/audit-retention.ts';
 import type { AccessReport } from '../../src/audit/audit-access.ts';
 import { expireRoleGrants } from '../../src/governance/role-grants.ts';
+import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
 import { tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -143,6 +144,22 @@ describe('govauth audit access replays the trail', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--resource/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('GET /admin/v1/audit/access', () => {
+  it('gives an auditor the same answer as the CLI, records the read, and refuses bad input with 400', async () => {
+    const { auditorBot } = await createAdminBots(t);
+    const token = await tokenFor(t.url, auditorBot);
+    const q = new URLSearchParams({ resource: R, scope: S, at: marks.T3 ?? '' });
+    const r = await callAdmin<AccessReport>(t.url, token, 'GET', `/audit/access?${q.toString()}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(await access(marks.T3 ?? ''));
+    await t.server.audit.flush();
+    expect(await t.server.db.prisma.auditEvent.count({ where: { action: 'admin_api.read', detail: { contains: 'auditAccess' } } })).toBe(1);
+    const bad = await callAdmin<{ error: string }>(t.url, token, 'GET', `/audit/access?resource=${encodeURIComponent(R)}&at=yesterday`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('invalid_request');
   });
 });
 
