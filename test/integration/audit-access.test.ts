@@ -31,12 +31,17 @@ const ok = async (...args: string[]) => {
   return r;
 };
 const access = (at: string): Promise<AccessReport> => t.cliJson<AccessReport>('audit', 'access', '--resource', R, '--scope', S, '--at', at);
+/** When the records of `action` on `subject` were written, oldest first. */
+const recordsAt = async (action: string, subject: string): Promise<string[]> => {
+  await t.server.audit.flush();
+  const rows = await t.server.db.prisma.auditEvent.findMany({ where: { action, subject }, orderBy: { seq: 'asc' } });
+  return rows.map((r) => r.at.toISOString());
+};
 /** When the one record of `action` on `subject` was written. */
 const recordAt = async (action: string, subject: string): Promise<string> => {
-  await t.server.audit.flush();
-  const rows = await t.server.db.prisma.auditEvent.findMany({ where: { action, subject } });
-  expect(rows).toHaveLength(1);
-  return (rows[0]?.at ?? new Date(0)).toISOString();
+  const ats = await recordsAt(action, subject);
+  expect(ats).toHaveLength(1);
+  return ats[0] ?? '';
 };
 const who = (r: AccessReport) => r.could_access.map((p) => `${p.type}:${p.name}:${p.paths.map((x) => x.role).join('+')}`).sort();
 
@@ -57,7 +62,7 @@ beforeAll(async () => {
   const token = await tokenRequest(t.url, { grant_type: 'client_credentials', resource: R, scope: S }, { basic: bot });
   expect(token.status).toBe(200);
   await mark('T1'); // bot holds analyst; alice and bob hold nothing with S
-  await ok('user', 'grant-role', 'alice@example.com', 'analyst', '--expires-in', '3s', '--reason', 'quarter close');
+  await ok('user', 'grant-role', 'alice@example.com', 'analyst', '--expires-in', '1h', '--reason', 'quarter close');
   await ok('user', 'grant-role', 'bob@example.com', 'viewer');
   await mark('T2'); // + alice (time-boxed)
   await ok('role', 'update', 'viewer', '--scopes', `govauth.audit.read,${S}`);
@@ -67,7 +72,9 @@ beforeAll(async () => {
   await mark('T4'); // - bot
   await ok('user', 'disable', 'bob@example.com');
   await mark('T5'); // bob blocked (disabled)
-  // Wait out alice's grant and let the sweeper delete it (its record holds no before/after).
+  // Alice's grant is cut short to 2 s (a grant shortened later: earlier answers' "until" moves
+  // with it); wait it out and let the sweeper delete it (its record holds no before/after).
+  await ok('user', 'grant-role', 'alice@example.com', 'analyst', '--expires-in', '2s', '--replace');
   const expiry = Date.parse((await t.cliJson<{ grants: { expires_at: string }[] }>('user', 'roles', 'alice@example.com')).grants[0]?.expires_at ?? '');
   await pause(Math.max(0, expiry - Date.now()) + 50);
   expect(await expireRoleGrants(t.server.db, new Date())).toBe(1);
@@ -99,14 +106,18 @@ describe('govauth audit access replays the trail', () => {
     expect(r.history).toMatchObject({ complete: true, anchor: null, caveats: [] });
   });
 
-  it('T2: alice joins through a time-boxed grant whose until is its expiry', async () => {
+  it('T2: alice joins through a time-boxed grant; its until is the expiry it was later cut to', async () => {
     const r = await access(marks.T2 ?? '');
     expect(who(r)).toEqual(['client:report-bot:analyst', 'user:alice@example.com:analyst']);
     const alice = r.could_access.find((p) => p.type === 'user');
-    const granted = await recordAt('admin.role_grant.create', ids['alice@example.com'] ?? '');
-    expect(alice?.paths[0]?.grant.since).toBe(granted);
-    expect(alice?.paths[0]?.grant.expires_at).toBe(alice?.paths[0]?.grant.until);
-    expect(Date.parse(alice?.paths[0]?.grant.until ?? '') - Date.parse(granted)).toBeGreaterThan(2500);
+    const [granted, shortened] = await recordsAt('admin.role_grant.create', ids['alice@example.com'] ?? '');
+    const grant = alice?.paths[0]?.grant;
+    expect(grant?.since).toBe(granted);
+    // At T2 the grant ran for an hour; the later --replace cut it to 2 s after `shortened`.
+    expect(Date.parse(grant?.expires_at ?? '') - Date.parse(granted ?? '')).toBeGreaterThan(3_500_000);
+    const until = Date.parse(grant?.until ?? '') - Date.parse(shortened ?? '');
+    expect(until).toBeGreaterThan(0);
+    expect(until).toBeLessThanOrEqual(2000);
   });
 
   it('T3: bob joins when the viewer role gains the scope (role_scope since = the role change)', async () => {
