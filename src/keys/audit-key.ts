@@ -7,6 +7,7 @@
 // published so checkpoints they signed keep verifying), each private JWK sealed with its own
 // subkey of the master key, bound to its kid (sealed-box.ts): back it up with the master key.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { adminEvent, appendAuditEvents, lockAuditChain, type Actor } from '../audit/audit-chain.ts';
 import type { Database } from '../db/database.ts';
 import type { MasterKey } from './master-key.ts';
 import { seal, unseal } from './sealed-box.ts';
@@ -83,13 +84,20 @@ export async function currentAuditKey(db: Database, master: MasterKey): Promise<
   return { kid: latest.kid, publicJwk: latest.publicJwk, privateJwk, createdAt: latest.createdAt };
 }
 
-/** A new audit key signs from now; earlier ones stay published (their checkpoints keep verifying). */
-export async function rotateAuditKey(db: Database, master: MasterKey): Promise<string> {
+/**
+ * A new audit key signs from now; earlier ones stay published (their checkpoints keep verifying).
+ * Recorded in the chain, in the transaction that stores it; the chain's lock also serializes
+ * concurrent rotations, so none is lost.
+ */
+export async function rotateAuditKey(db: Database, master: MasterKey, by: Actor): Promise<string> {
   const fresh = await newStoredKey(master);
   await db.prisma.$transaction(async (tx) => {
+    await lockAuditChain(db, tx);
     const row = await tx.meta.findUnique({ where: { key: AUDIT_KEYS_META } });
-    const list = row ? [...parseStored(row.value), fresh] : [fresh];
-    await tx.meta.upsert({ where: { key: AUDIT_KEYS_META }, create: { key: AUDIT_KEYS_META, value: JSON.stringify(list) }, update: { value: JSON.stringify(list) } });
+    const before = row ? parseStored(row.value) : [];
+    const list = JSON.stringify([...before, fresh]);
+    await tx.meta.upsert({ where: { key: AUDIT_KEYS_META }, create: { key: AUDIT_KEYS_META, value: list }, update: { value: list } });
+    await appendAuditEvents(db, tx, [adminEvent(by, 'audit.key_rotate', fresh.kid, { signing: before.at(-1)?.kid ?? null }, { signing: fresh.kid }, { published: [...before.map((k) => k.kid), fresh.kid] })]);
   });
   return fresh.kid;
 }

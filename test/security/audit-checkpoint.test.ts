@@ -136,6 +136,23 @@ describe('forged checkpoints are refused with a clear message', () => {
   });
 });
 
+describe('govauth audit rotate-key', () => {
+  it('signs new checkpoints with a new key, keeps the old one published so its checkpoints still verify, and records the rotation', async () => {
+    const old = await takeCheckpoint();
+    const { kid } = await t.cliJson<{ kid: string }>('audit', 'rotate-key');
+    expect(kid).not.toBe(old.kid);
+    // The well-known document is cached for a minute; the CLI reads the stored set.
+    const keys = (await t.cliJson<{ keys: JWK[] }>('audit', 'keys')).keys;
+    expect(keys.map((k) => k.kid)).toEqual([old.kid, kid]);
+    const fresh = await takeCheckpoint();
+    expect(fresh.kid).toBe(kid);
+    for (const cp of [old, fresh]) expect((await t.cli('audit', 'verify', '--checkpoint', cp.checkpoint)).code).toBe(0);
+    await t.server.audit.flush();
+    const rec = await t.server.db.prisma.auditEvent.findFirst({ where: { action: 'audit.key_rotate', subject: kid } });
+    expect(JSON.parse(rec?.detail ?? '{}')).toMatchObject({ before: { signing: old.kid }, after: { signing: kid } });
+  });
+});
+
 describe('periodic checkpoints (GOVAUTH_AUDIT_CHECKPOINT_EVERY=1s)', () => {
   it('appends verifiable JWS lines to the file and POSTs the same JWS to the webhook as application/jose', async () => {
     const deadline = Date.now() + 8000;
@@ -150,7 +167,8 @@ describe('periodic checkpoints (GOVAUTH_AUDIT_CHECKPOINT_EVERY=1s)', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    const keys = createLocalJWKSet({ keys: await publishedKeys() });
+    // After the rotation above, lines may be signed by either key (the well-known copy is cached for a minute).
+    const keys = createLocalJWKSet({ keys: (await t.cliJson<{ keys: JWK[] }>('audit', 'keys')).keys });
     for (const line of lines) await jwtVerify(line, keys, { algorithms: ['ES256'], typ: TYP });
     expect(received.map((r) => r.body)).toEqual(expect.arrayContaining(lines.slice(0, 2)));
     expect(received[0]?.type).toBe('application/jose');

@@ -5,7 +5,7 @@ import { accessAt } from '../../audit/audit-access.ts';
 import { accessText } from '../../audit/access-text.ts';
 import { verifyAuditChain, type Checkpoint } from '../../audit/audit-verify.ts';
 import { CheckpointRefused, checkpointIssuer, looksLikeJws, readJwksFile, takeCheckpoint, verifyCheckpointJws, type VerifiedCheckpoint } from '../../audit/audit-checkpoint.ts';
-import { auditPublicKeys, currentAuditKey } from '../../keys/audit-key.ts';
+import { auditPublicKeys, currentAuditKey, rotateAuditKey } from '../../keys/audit-key.ts';
 import { exportAuditEvents, MAX_TAIL, tailAuditEvents } from '../../audit/audit-query.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { reviewAccess } from '../../governance/access-review.ts';
@@ -143,6 +143,17 @@ export const governanceCommands: Command[] = [
       await currentAuditKey(db, await ctx.master());
       const keys = await auditPublicKeys(db);
       return { json: { keys }, text: JSON.stringify({ keys }, null, 2) };
+    },
+  },
+  {
+    name: 'audit rotate-key',
+    usage: 'govauth audit rotate-key',
+    summary: 'a new audit key signs checkpoints from now; earlier keys stay published so their checkpoints keep verifying (re-pin the JWKS)',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const kid = await rotateAuditKey(await ctx.db(), await ctx.master(), ctx.actor);
+      return { json: { kid }, text: `audit key ${kid} signs checkpoints from now; publish and pin the new key set (govauth audit keys)` };
     },
   },
   {
