@@ -96,6 +96,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 function shownValue(name: string, raw: string): string {
   if (name === 'GOVAUTH_MASTER_KEY') return `(hidden, ${raw.length} characters)`;
+  // A webhook's path or query often is its secret: show where it points, not the rest.
+  if (name === 'GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK') return URL.parse(raw.trim())?.origin.concat('/…') ?? `(hidden, ${raw.length} characters)`;
   let shown = raw;
   if (name === 'DATABASE_URL') {
     const url = URL.parse(raw);

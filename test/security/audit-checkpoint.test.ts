@@ -222,7 +222,9 @@ describe('configuration is checked at start', () => {
     expect(problems({ GOVAUTH_AUDIT_CHECKPOINT_EVERY: '1h' })).toMatch(/neither GOVAUTH_AUDIT_CHECKPOINT_FILE nor GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK/);
     expect(problems({ GOVAUTH_AUDIT_CHECKPOINT_FILE: 'cp.jwsl' })).toMatch(/without GOVAUTH_AUDIT_CHECKPOINT_EVERY/);
     expect(problems({ GOVAUTH_AUDIT_CHECKPOINT_EVERY: 'soon', GOVAUTH_AUDIT_CHECKPOINT_FILE: 'cp.jwsl' })).toMatch(/GOVAUTH_AUDIT_CHECKPOINT_EVERY="soon": must be a duration/);
-    expect(problems({ GOVAUTH_AUDIT_CHECKPOINT_EVERY: '1h', GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK: 'http://siem.example.com/hook' })).toMatch(/must use https/);
+    const plain = problems({ GOVAUTH_AUDIT_CHECKPOINT_EVERY: '1h', GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK: 'http://siem.example.com/hook/s3cr3t' });
+    expect(plain).toMatch(/must use https/);
+    expect(plain).not.toContain('s3cr3t'); // a webhook's path is often its secret
     expect(problems({ GOVAUTH_AUDIT_CHECKPOINT_EVERY: '1h', GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK: 'https://siem.example.com/hook' })).toBe('');
     expect(loadConfig({ ...base, GOVAUTH_AUDIT_CHECKPOINT_EVERY: '15m', GOVAUTH_AUDIT_CHECKPOINT_FILE: '/var/lib/cp.jwsl' }).auditCheckpoint).toEqual({ everyMs: 900_000, file: '/var/lib/cp.jwsl', webhook: undefined });
   });
