@@ -22,6 +22,8 @@ import type { PolicyStore } from './governance/policy-store.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { errorBoundary } from './http/error-boundary.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { auditKeysRoute } from './http/audit-keys-route.ts';
+import { auditPublicKeys } from './keys/audit-key.ts';
 import { requestContext, trustProxyHeaders } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { KeyringStore } from './keys/keyring-store.ts';
@@ -147,6 +149,7 @@ export function createApp(deps: AppDeps): GovauthApp {
     if (ctx.path === '/.well-known/oauth-authorization-server') ctx.path = '/.well-known/openid-configuration';
     await next();
   });
+  koa.use(auditKeysRoute(() => auditPublicKeys(deps.db), deps.now));
   koa.use(async (ctx, next) => {
     if (ctx.path !== '/assets/govauth.css' || ctx.method !== 'GET') {
       await next();

@@ -26,6 +26,9 @@ import { pruneRevocations } from './governance/revocations.ts';
 import { expireRoleGrants } from './governance/role-grants.ts';
 import { ensureAdminModel } from './governance/admin-model.ts';
 import { pruneAuditTrail } from './audit/audit-retention.ts';
+import { checkpointIssuer } from './audit/audit-checkpoint.ts';
+import { startCheckpointWriter, type CheckpointWriter } from './audit/checkpoint-writer.ts';
+import { currentAuditKey } from './keys/audit-key.ts';
 import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
@@ -48,6 +51,8 @@ export interface RunningServer {
   readonly instance: InstancePresence;
   readonly migrationsApplied: readonly string[];
   readonly createdKid: string | undefined;
+  /** Periodic signed audit checkpoints, when GOVAUTH_AUDIT_CHECKPOINT_EVERY is set. */
+  readonly checkpoints: CheckpointWriter | undefined;
   close(): Promise<void>;
 }
 
@@ -88,6 +93,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     await checkMasterKey(db, master);
     await ensureAdminModel(db);
     const { created } = await ensureSigningKeys(db, master, now());
+    await currentAuditKey(db, master); // published from the first start (audit-key.ts)
     const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log });
     policy = store;
     const keys = await createKeyringStore({ db, master, policy: store, now, log });
@@ -180,6 +186,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         .catch((err: unknown) => log.warn('scheduled key rotation failed; will retry', { err }));
     }, KEY_ROTATION_CHECK_MS);
     rotation.unref();
+    const checkpoints: CheckpointWriter | undefined = config.auditCheckpoint && startCheckpointWriter({ db, master, config: config.auditCheckpoint, issuer: checkpointIssuer(config), log, now });
 
     return {
       url: `http://${host}:${port}`,
@@ -195,10 +202,12 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       instance,
       migrationsApplied,
       createdKid: created,
+      checkpoints,
       async close() {
         clearInterval(maintenance);
         clearInterval(sweeper);
         clearInterval(rotation);
+        await checkpoints?.close();
         await drain.close();
         await instance.close(); // commands stop waiting for it
         await limits.close();

@@ -1,10 +1,12 @@
-// /audit, /audit/verify, /review: proving who could do what and who did what (as `govauth
+// /audit, /audit/verify, /audit/access, /review: proving who could do what and who did what (as `govauth
 // audit tail|verify` and `govauth review`). Read scope: auditors need no power to change.
 // Reading the trail and the review (which names people) is itself recorded (read-audit.ts).
 // /audit/prune is retention (as `govauth audit prune`): govauth.admin only, never inside the
 // floor the operator configured (audit-retention.ts), and recorded in the chain it shortens.
 import { z } from 'zod';
+import { accessAt } from '../audit/audit-access.ts';
 import { pruneAuditTrail } from '../audit/audit-retention.ts';
+import { accessReport } from './access-view.ts';
 import { verifyAuditChain } from '../audit/audit-verify.ts';
 import { tailAuditEvents } from '../audit/audit-query.ts';
 import { reviewAccess } from '../governance/access-review.ts';
@@ -34,6 +36,12 @@ const pruneBody = z.strictObject({
     .max(16)
     .superRefine(governed((v) => retentionCutoff(v, 0, 'older_than'), 'older_than'))
     .describe('Delete the records older than this: a duration such as 400d or 52w (at most 36500 days). Records younger than the retention floor (30 days, or GOVAUTH_AUDIT_RETENTION_DAYS if more) are never deleted: a shorter duration is refused with 400, and the refusal is recorded'),
+});
+
+const accessQuery = z.strictObject({
+  resource: filterText(2048).describe('The resource (audience URI)'),
+  scope: filterText(256).describe('The scope'),
+  at: instant.optional().describe('The time asked about (ISO 8601, or a duration ago such as 7d); now when absent'),
 });
 
 const reviewQuery = z.strictObject({
@@ -77,6 +85,17 @@ export const auditRoutes = [
       const now = deps.now();
       const before = retentionCutoff(body.older_than, now, 'older_than');
       return { removed: await pruneAuditTrail(deps.db, before, actor, { floorDays: deps.config.auditPruneFloorDays, now }), before: before.toISOString() };
+    },
+  }),
+  route({
+    method: 'GET', path: '/audit/access', operationId: 'auditAccess', summary: 'Who could access a resource with a scope at a time, and through which role grant (replayed from the audit trail)', tag: 'audit', access: 'read',
+    query: accessQuery, response: accessReport,
+    async handle(call) {
+      const { deps, query } = call;
+      const now = deps.now();
+      const report = await accessAt(deps.db, { resource: query.resource, scope: query.scope, at: query.at === undefined ? new Date(now) : parseInstant(query.at, now, 'at') });
+      await recordRead(call, { operation: 'auditAccess', subject: 'audit', returned: report.could_access.length + report.blocked.length, filter: query });
+      return report;
     },
   }),
   route({

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LogLevel } from '../log/logger.ts';
+import { parseCheckpointFile, parseCheckpointPeriod, parseCheckpointWebhook, type AuditCheckpointConfig } from './audit-checkpoint-config.ts';
 import { EnvValueError, parseBoolean, parseEnum, parseHttpUrl, parseInteger, parseKey32 } from './env-parsers.ts';
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
@@ -81,6 +82,8 @@ export interface Config {
     /** Failed client authentications per minute per source address (client-auth-failures.ts). */
     readonly clientAuthFailuresPerAddress: number;
   };
+  /** Periodic signed audit checkpoints (GOVAUTH_AUDIT_CHECKPOINT_*); undefined: none. */
+  readonly auditCheckpoint: AuditCheckpointConfig | undefined;
   readonly keys: {
     /** Seconds a new signing key is published before it signs. */
     readonly prepublishSeconds: number;
@@ -113,6 +116,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 function shownValue(name: string, raw: string): string {
   if (name === 'GOVAUTH_MASTER_KEY') return `(hidden, ${raw.length} characters)`;
+  // A webhook's path or query often is its secret: show where it points, not the rest.
+  if (name === 'GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK') return URL.parse(raw.trim())?.origin.concat('/…') ?? `(hidden, ${raw.length} characters)`;
   let shown = raw;
   // OTLP endpoints are refused with credentials (they belong in OTEL_EXPORTER_OTLP_HEADERS), and
   // the refusal must not print them.
@@ -193,6 +198,17 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     }
     return days;
   });
+  const checkpointEvery = read('GOVAUTH_AUDIT_CHECKPOINT_EVERY', undefined as number | undefined, parseCheckpointPeriod);
+  const checkpointFile = read('GOVAUTH_AUDIT_CHECKPOINT_FILE', undefined as string | undefined, (v) => parseCheckpointFile(v, base));
+  const checkpointWebhook = read('GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK', undefined as string | undefined, (v) => parseCheckpointWebhook(v, mode === 'production'));
+  const hasCheckpointTarget = checkpointFile !== undefined || checkpointWebhook !== undefined;
+  if (checkpointEvery !== undefined && !hasCheckpointTarget && !problems.some((p) => p.startsWith('GOVAUTH_AUDIT_CHECKPOINT_'))) {
+    problems.push('GOVAUTH_AUDIT_CHECKPOINT_EVERY is set but neither GOVAUTH_AUDIT_CHECKPOINT_FILE nor GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK: a checkpoint kept only in the database it vouches for proves nothing');
+  }
+  if (checkpointEvery === undefined && hasCheckpointTarget && !env.GOVAUTH_AUDIT_CHECKPOINT_EVERY) {
+    problems.push('GOVAUTH_AUDIT_CHECKPOINT_FILE or _WEBHOOK is set without GOVAUTH_AUDIT_CHECKPOINT_EVERY (how often, e.g. 1h)');
+  }
+  const auditCheckpoint = checkpointEvery !== undefined && hasCheckpointTarget ? Object.freeze({ everyMs: checkpointEvery, file: checkpointFile, webhook: checkpointWebhook }) : undefined;
   const workers = read('GOVAUTH_WORKERS', mode === 'production' ? availableParallelism() : 1, (v) =>
     v.trim() === 'auto' ? availableParallelism() : parseInteger(v, 1, 64),
   );
@@ -251,6 +267,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     signIn: Object.freeze(signIn),
     auditRetentionDays,
     auditPruneFloorDays: Math.max(AUDIT_RETENTION_FLOOR_DAYS, auditRetentionDays),
+    auditCheckpoint,
     workers,
     rateLimits: Object.freeze(rateLimits),
     keys: Object.freeze(keys),

@@ -430,7 +430,7 @@ describe('OpenAPI document', () => {
     'GET /clients/{id}/roles', 'POST /clients/{id}/roles', 'DELETE /clients/{id}/roles/{role}',
     'GET /revocations', 'POST /revocations',
     'GET /keys', 'POST /keys/rotate', 'POST /keys/{kid}/withdraw',
-    'GET /audit', 'GET /audit/verify', 'POST /audit/prune', 'GET /review',
+    'GET /audit', 'GET /audit/verify', 'GET /audit/access', 'POST /audit/prune', 'GET /review',
     'GET /openapi.json',
   ];
 

@@ -1,7 +1,11 @@
 // govauth audit … / review / (user|client) grant-role|revoke-role|roles: proving who could do
 // what, and taking access away on time.
 import { pruneAuditTrail } from '../../audit/audit-retention.ts';
+import { accessAt } from '../../audit/audit-access.ts';
+import { accessText } from '../../audit/access-text.ts';
 import { verifyAuditChain, type Checkpoint } from '../../audit/audit-verify.ts';
+import { CheckpointRefused, checkpointIssuer, looksLikeJws, readJwksFile, takeCheckpoint, verifyCheckpointJws, type VerifiedCheckpoint } from '../../audit/audit-checkpoint.ts';
+import { auditPublicKeys, currentAuditKey, rotateAuditKey } from '../../keys/audit-key.ts';
 import { exportAuditEvents, MAX_TAIL, tailAuditEvents } from '../../audit/audit-query.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { reviewAccess } from '../../governance/access-review.ts';
@@ -72,28 +76,96 @@ export const governanceCommands: Command[] = [
   ...roleGrantCommands('client'),
   {
     name: 'audit verify',
-    usage: 'govauth audit verify [--checkpoint <seq>:<hash>]',
-    summary: 'check the audit hash chain; exits non-zero naming the first broken record. Keep the printed head outside the database and pass it back as --checkpoint to detect a rewritten chain',
-    options: { checkpoint: { type: 'string' } },
+    usage: 'govauth audit verify [--checkpoint <seq>:<hash> | <checkpoint JWS>] [--jwks <file>]',
+    summary: 'check the audit hash chain; exits non-zero naming the first broken record. Keep the printed head (or a signed `audit checkpoint`) outside the database and pass it back as --checkpoint to detect a rewritten chain; --jwks pins the audit public keys a JWS must be signed with',
+    options: { checkpoint: { type: 'string' }, jwks: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
       const raw = str(values, 'checkpoint');
+      const jwksFile = str(values, 'jwks');
+      if (jwksFile !== undefined && (raw === undefined || !looksLikeJws(raw))) throw new UsageError('--jwks applies to a signed checkpoint: --checkpoint <JWS from govauth audit checkpoint>');
+      const db = await ctx.db();
       let checkpoint: Checkpoint | undefined;
-      if (raw !== undefined) {
+      let signed: VerifiedCheckpoint | undefined;
+      if (raw !== undefined && looksLikeJws(raw)) {
+        try {
+          signed = await verifyCheckpointJws(raw, jwksFile === undefined ? await auditPublicKeys(db) : readJwksFile(jwksFile));
+        } catch (err) {
+          if (err instanceof CheckpointRefused) throw new ChainBroken(`checkpoint REFUSED: ${err.message}`);
+          throw err;
+        }
+        checkpoint = signed;
+      } else if (raw !== undefined) {
         const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(raw.trim());
-        if (!m) throw new UsageError('--checkpoint must be <seq>:<hash> as printed by `govauth audit verify` (e.g. 1042:9f86d0…, 64 hex digits)');
+        if (!m) throw new UsageError('--checkpoint must be <seq>:<hash> as printed by `govauth audit verify` (e.g. 1042:9f86d0…, 64 hex digits), or a JWS printed by `govauth audit checkpoint`');
         checkpoint = { seq: Number(m[1]), hash: m[2] ?? '' };
       }
-      const result = await verifyAuditChain(await ctx.db(), undefined, checkpoint);
+      const result = await verifyAuditChain(db, undefined, checkpoint);
       if (!result.ok) throw new ChainBroken(`audit chain BROKEN at record ${result.brokenAt}: ${result.problem} (${result.records} records verified before it)`);
       const head = result.last !== undefined ? `${result.last}:${result.lastHash ?? ''}` : null;
+      const signedBy = signed ? ` (signed by audit key ${signed.kid} at ${signed.at.toISOString()})` : '';
       return {
-        json: { ok: true, records: result.records, first: result.first ?? null, last: result.last ?? null, head, checkpoint: checkpoint ? 'matches' : null },
+        json: {
+          ok: true, records: result.records, first: result.first ?? null, last: result.last ?? null, head, checkpoint: checkpoint ? 'matches' : null,
+          ...(signed && { signed_checkpoint: { seq: signed.seq, hash: signed.hash, kid: signed.kid, iss: signed.iss, at: signed.at.toISOString() } }),
+        },
         text:
           `audit chain intact: ${result.records} records${result.records ? ` (${result.first}–${result.last})` : ''}` +
-          (checkpoint ? `; checkpoint ${checkpoint.seq} matches` : '') +
+          (checkpoint ? `; checkpoint ${checkpoint.seq} matches${signedBy}` : '') +
           (head ? `\nhead (keep it outside the database; pass it back with --checkpoint): ${head}` : ''),
       };
+    },
+  },
+  {
+    name: 'audit checkpoint',
+    usage: 'govauth audit checkpoint',
+    summary: 'verify the chain, then print a JWS over its head (seq, hash, time) signed with the audit key; keep it outside the database, check it later with audit verify --checkpoint <jws>',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const db = await ctx.db();
+      // Signing the head of a chain already broken would vouch for the break.
+      const result = await verifyAuditChain(db);
+      if (!result.ok) throw new ChainBroken(`audit chain BROKEN at record ${result.brokenAt}: ${result.problem}; no checkpoint taken`);
+      const cp = await takeCheckpoint(db, await ctx.master(), { issuer: checkpointIssuer(loadConfig(ctx.env)), by: ctx.actor });
+      if (!cp) throw new Error('checkpoint not taken');
+      return { json: { checkpoint: cp.jws, seq: cp.seq, hash: cp.hash, kid: cp.kid, at: cp.at.toISOString() }, text: cp.jws };
+    },
+  },
+  {
+    name: 'audit keys',
+    usage: 'govauth audit keys',
+    summary: 'print the audit public keys (JWKS, as served at /.well-known/govauth-audit-keys) that verify checkpoints; creates the key on first use',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const db = await ctx.db();
+      await currentAuditKey(db, await ctx.master());
+      const keys = await auditPublicKeys(db);
+      return { json: { keys }, text: JSON.stringify({ keys }, null, 2) };
+    },
+  },
+  {
+    name: 'audit rotate-key',
+    usage: 'govauth audit rotate-key',
+    summary: 'a new audit key signs checkpoints from now; earlier keys stay published so their checkpoints keep verifying (re-pin the JWKS)',
+    options: {},
+    positionals: [],
+    async run(_input, ctx) {
+      const kid = await rotateAuditKey(await ctx.db(), await ctx.master(), ctx.actor);
+      return { json: { kid }, text: `audit key ${kid} signs checkpoints from now; publish and pin the new key set (govauth audit keys)` };
+    },
+  },
+  {
+    name: 'audit access',
+    usage: 'govauth audit access --resource <audience> --scope <scope> [--at <time|7d>]',
+    summary: 'who could access a resource with a scope at a time (default now), and through which role grant; replayed from the audit trail',
+    options: { resource: { type: 'string' }, scope: { type: 'string' }, at: { type: 'string' } },
+    positionals: [],
+    async run({ values }, ctx) {
+      const when = str(values, 'at');
+      const report = await accessAt(await ctx.db(), { resource: required(values, 'resource'), scope: required(values, 'scope'), at: when === undefined ? new Date() : parseInstant(when, Date.now(), '--at') });
+      return { json: { ...report }, text: accessText(report) };
     },
   },
   {
