@@ -33,6 +33,8 @@ import type { ClientAuthFailureBudget } from './ratelimit/client-auth-failures.t
 import { cookieKeys, createProvider } from './oidc/create-provider.ts';
 import { unknownClientFailures } from './oidc/token-rate-limit.ts';
 import { discoveryMetadata } from './oidc/discovery-metadata.ts';
+import { protectedMetricsRoute, registrySource, requestMetrics, type MetricsSource } from './metrics/http-metrics.ts';
+import type { Metrics } from './metrics/metrics.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -53,6 +55,9 @@ export interface AppDeps {
   readonly audit: AuditWriter;
   /** Summarises floods of unauthenticated token refusals per address (refusal-summary.ts). */
   readonly refusals: RefusalSummary;
+  readonly metrics: Metrics;
+  /** What GET /metrics on the main port answers (only with GOVAUTH_METRICS_TOKEN); this process's registry by default. */
+  readonly metricsSource?: MetricsSource;
   readonly now: () => number;
 }
 
@@ -88,7 +93,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       keyring: deps.keys.current(),
       views,
       // Token responses wait for their durable audit record (and become 503 without one).
-      responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals),
+      responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals, deps.metrics),
       // Record grant revocations made by the protocol (refresh-token reuse, code replay,
       // sign-out) so access tokens from the grant turn inactive everywhere.
       async onGrantRevoked(grantId, reason) {
@@ -114,8 +119,11 @@ export function createApp(deps: AppDeps): GovauthApp {
   koa.on('error', (err: Error) => log.debug('connection error', { err: err.message }));
 
   koa.use(requestContext({ log, trustProxy: config.trustProxy }));
+  koa.use(requestMetrics(deps.metrics));
   koa.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
-  koa.use(errorBoundary(log));
+  koa.use(errorBoundary(log, deps.metrics));
+  // Never on the main port without the token (http-metrics.ts); the metrics listener is apart.
+  if (config.metrics.token) koa.use(protectedMetricsRoute(config.metrics.token, deps.metricsSource ?? registrySource(deps.metrics)));
   koa.use(bodyLimit());
   koa.use(
     healthRoutes(async () => {
@@ -162,6 +170,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       events: deps.events,
       log,
       now: deps.now,
+      metrics: deps.metrics,
     }),
   );
   koa.use(adminApi({ ...deps, keyring: deps.keys.current() }));
@@ -175,6 +184,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       keyring: deps.keys.current(),
       issuer: deps.issuer,
       events: deps.events,
+      metrics: deps.metrics,
       now: deps.now,
     }),
   );

@@ -8,7 +8,7 @@ import { gracefulDrain } from './http/graceful-drain.ts';
 import type { Config } from './config/load-config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
-import { pruneChanges } from './db/change-feed.ts';
+import { latestChangeId, pruneChanges } from './db/change-feed.ts';
 import { registerInstance, type InstancePresence } from './db/instance-registry.ts';
 import { createSecretVerifier } from './governance/client-secrets.ts';
 import { pruneLoginThrottle } from './governance/login-throttle.ts';
@@ -30,6 +30,9 @@ import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
 import { pruneExpiredOidcRows } from './oidc/oidc-adapter.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import type { MetricsSource } from './metrics/http-metrics.ts';
+import { countRefusals } from './metrics/rate-limit-metrics.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -43,6 +46,8 @@ export interface RunningServer {
   readonly http: Server;
   /** This instance's row in the instance registry (what commands wait on). */
   readonly instance: InstancePresence;
+  /** This process's metrics registry and instruments (src/metrics/). */
+  readonly metrics: Metrics;
   readonly migrationsApplied: readonly string[];
   readonly createdKid: string | undefined;
   close(): Promise<void>;
@@ -64,12 +69,18 @@ export interface ServerOptions {
    * (bench/lib/server-without-audit.ts); there is deliberately no setting that turns it off.
    */
   readonly audit?: AuditWriter;
+  /**
+   * What GET /metrics on the main port answers (GOVAUTH_METRICS_TOKEN): this process's
+   * registry by default; a cluster worker passes the whole group's (cluster-metrics.ts).
+   */
+  readonly metricsSource?: (metrics: Metrics) => MetricsSource;
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const now = options.now ?? Date.now;
   const migrationsApplied = await migrate(config.database);
   const db = await openDatabase(config.database);
+  const metrics = createMetrics();
   let policy: PolicyStore | undefined;
   let keyStore: KeyringStore | undefined;
   let limiter: RateLimiter | undefined;
@@ -83,9 +94,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     policy = store;
     const keys = await createKeyringStore({ db, master, policy: store, now, log });
     keyStore = keys;
-    const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside });
+    const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside, onBatch: (seconds, records, ok) => metrics.auditCommit(seconds, records, ok) });
     const refusals = createRefusalSummary({ writer: audit, log, now });
-    const limits = createRateLimiter({ sql: db.sql, log, now });
+    const limits = countRefusals(createRateLimiter({ sql: db.sql, log, now }), metrics);
     limiter = limits;
     const clientAuthFailures = clientAuthFailureBudget(limits, config.rateLimits.clientAuthFailuresPerAddress, log);
 
@@ -120,6 +131,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       events: options.events ?? auditSecurityEvents(audit, log),
       audit,
       refusals,
+      metrics,
+      metricsSource: options.metricsSource?.(metrics),
       now,
     });
     // Registered before it serves. It reports what every subscriber to the feed (keys, provider)
@@ -127,6 +140,19 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const instance = await registerInstance({ sql: db.sql, applied: () => store.applied(), log });
     presence = instance;
     store.onApplied(() => instance.report());
+    metrics.bind({
+      pool: () => db.sql.poolStats(),
+      signingKeyActivatedAt() {
+        const keyring = keys.current();
+        const kid = keyring.signingKid();
+        return keyring.keys.find((k) => k.kid === kid)?.activateAt ?? now();
+      },
+      now,
+      latestChange: () => latestChangeId(db),
+      appliedChange: () => store.applied(),
+      instance: () => instance.id,
+      isKnownClient: (id) => store.snapshot().clients.has(id),
+    });
     const drain = gracefulDrain(http);
     http.removeAllListeners('request');
     http.on('request', drain.wrap(app.koa.callback()));
@@ -182,6 +208,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       limiter: limits,
       http,
       instance,
+      metrics,
       migrationsApplied,
       createdKid: created,
       async close() {

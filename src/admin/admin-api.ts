@@ -61,6 +61,7 @@ export function adminApi(deps: AdminDeps): Middleware {
       return;
     }
     const { route, params } = found;
+    ctx.state.routeTemplate = `${ADMIN_PREFIX}${route.path}`; // a bounded label for metrics (route-label.ts)
 
     let actor: Actor = { actorType: 'admin', requestId: String(ctx.state.requestId), ip: ctx.ip };
     if (route.access !== 'public') {
