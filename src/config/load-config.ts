@@ -270,8 +270,8 @@ export function parseListenAddress(raw: string): { host: string; port: number } 
   if (/^(off|false|no|none)$/i.test(v)) return undefined;
   const hint = 'must be off, a port, or host:port (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464)';
   const m = /^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?(\d+)$/.exec(v);
-  if (!m) throw new EnvValueError(hint);
-  const port = parseInteger(m[2] ?? '', 0, 65535);
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) throw new EnvValueError(`${hint}; ports go up to 65535`);
   return { host: m[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
 }
 
