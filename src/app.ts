@@ -38,6 +38,8 @@ import { discoveryMetadata } from './oidc/discovery-metadata.ts';
 import { requestSpan } from './tracing/request-span.ts';
 import { tokenIssuanceSpan } from './tracing/token-issuance-span.ts';
 import type { Tracing } from './tracing/tracing.ts';
+import { protectedMetricsRoute, registrySource, requestMetrics, type MetricsSource } from './metrics/http-metrics.ts';
+import type { Metrics } from './metrics/metrics.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -60,6 +62,9 @@ export interface AppDeps {
   readonly refusals: RefusalSummary;
   /** OpenTelemetry spans (src/tracing); NO_TRACING when off. */
   readonly tracing: Tracing;
+  readonly metrics: Metrics;
+  /** What GET /metrics on the main port answers (only with GOVAUTH_METRICS_TOKEN); this process's registry by default. */
+  readonly metricsSource?: MetricsSource;
   readonly now: () => number;
 }
 
@@ -95,7 +100,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       keyring: deps.keys.current(),
       views,
       // Token responses wait for their durable audit record (and become 503 without one).
-      responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals),
+      responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals, deps.metrics),
       // Record grant revocations made by the protocol (refresh-token reuse, code replay,
       // sign-out) so access tokens from the grant turn inactive everywhere.
       async onGrantRevoked(grantId, reason) {
@@ -125,8 +130,11 @@ export function createApp(deps: AppDeps): GovauthApp {
   koa.use(requestContext({ log, trustProxy: config.trustProxy, accessLog: config.accessLog }));
   // After the request id exists; not registered at all when tracing is off.
   if (deps.tracing.enabled) koa.use(requestSpan(deps.tracing));
+  koa.use(requestMetrics(deps.metrics));
   koa.use(securityHeaders({ https: deps.issuer.startsWith('https:') }));
-  koa.use(errorBoundary(log));
+  koa.use(errorBoundary(log, deps.metrics));
+  // Never on the main port without the token (http-metrics.ts); the metrics listener is apart.
+  if (config.metrics.token) koa.use(protectedMetricsRoute(config.metrics.token, deps.metricsSource ?? registrySource(deps.metrics)));
   koa.use(bodyLimit());
   koa.use(
     healthRoutes(async () => {
@@ -174,6 +182,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       events: deps.events,
       log,
       now: deps.now,
+      metrics: deps.metrics,
     }),
   );
   koa.use(adminApi({ ...deps, keyring: deps.keys.current() }));
@@ -187,6 +196,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       keyring: deps.keys.current(),
       issuer: deps.issuer,
       events: deps.events,
+      metrics: deps.metrics,
       now: deps.now,
     }),
   );

@@ -7,6 +7,29 @@ import { runPrimary, type WorkerReady } from './cluster.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { processLogDestination } from './log/log-destination.ts';
 import { startServer } from './server.ts';
+import { groupMetrics, workerMetrics } from './metrics/cluster-metrics.ts';
+import { registrySource, type MetricsSource } from './metrics/http-metrics.ts';
+import { startMetricsServer } from './metrics/metrics-server.ts';
+
+/**
+ * The metrics listener (GOVAUTH_METRICS_LISTEN), in the single process or the cluster primary.
+ * An address in use stops a production start (the operator asked for it there); in
+ * development it is a warning, so two local servers can run side by side.
+ */
+async function serveMetrics(config: Config, log: Logger, source: MetricsSource): Promise<{ close(): Promise<void> } | undefined> {
+  const listen = config.metrics.listen;
+  if (!listen) return undefined;
+  try {
+    const server = await startMetricsServer(listen, source, (err) => log.warn('metrics scrape failed', { err: err.message }));
+    log.info('metrics listening', { url: server.url });
+    return server;
+  } catch (err) {
+    const message = `metrics cannot listen on ${listen.host}:${listen.port} (GOVAUTH_METRICS_LISTEN): ${(err as Error).message}`;
+    if (config.mode === 'production') throw new Error(`${message}; set another address, or off`, { cause: err });
+    log.warn(`${message}; serving without a metrics listener`);
+    return undefined;
+  }
+}
 
 function banner(config: Config, log: Logger, ready: WorkerReady): void {
   const where = config.database.kind === 'sqlite' ? config.database.url.slice('file:'.length) : new URL(config.database.url).host;
@@ -31,8 +54,10 @@ function banner(config: Config, log: Logger, ready: WorkerReady): void {
 async function serve(config: Config, log: Logger): Promise<void> {
   const started = performance.now();
   let server;
+  let metricsServer: { close(): Promise<void> } | undefined;
   try {
-    server = await startServer(config, log);
+    server = await startServer(config, log, cluster.isWorker ? { metricsSource: workerMetrics } : {});
+    if (!cluster.isWorker) metricsServer = await serveMetrics(config, log, registrySource(server.metrics));
   } catch (err) {
     log.error('govauth could not start', { err: (err as Error).message });
     process.exit(1);
@@ -56,8 +81,7 @@ async function serve(config: Config, log: Logger): Promise<void> {
       process.exit(1);
     }, 10_000);
     force.unref();
-    server
-      .close()
+    Promise.all([server.close(), metricsServer?.close()])
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         log.error('shutdown failed', { err });
@@ -81,10 +105,15 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: config.logLevel, base: cluster.isWorker ? { worker: cluster.worker?.id } : undefined, destination: processLogDestination() });
   if (config.workers > 1 && cluster.isPrimary) {
-    await runPrimary(config, log, (ready) => banner(config, log, ready)).catch((err: unknown) => {
-      log.error('govauth could not start', { err: (err as Error).message });
-      process.exit(1);
-    });
+    // The group's metrics: served by the primary's listener, and forwarded to a worker that
+    // is scraped on the main port (GOVAUTH_METRICS_TOKEN). Listening first fails before forking.
+    const group = groupMetrics(log);
+    await serveMetrics(config, log, group)
+      .then(() => runPrimary(config, log, (ready) => banner(config, log, ready)))
+      .catch((err: unknown) => {
+        log.error('govauth could not start', { err: (err as Error).message });
+        process.exit(1);
+      });
     return;
   }
   await serve(config, log);

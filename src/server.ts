@@ -8,7 +8,7 @@ import { gracefulDrain } from './http/graceful-drain.ts';
 import type { Config } from './config/load-config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
-import { pruneChanges } from './db/change-feed.ts';
+import { latestChangeId, pruneChanges } from './db/change-feed.ts';
 import { registerInstance, type InstancePresence } from './db/instance-registry.ts';
 import { createSecretVerifier } from './governance/client-secrets.ts';
 import { pruneLoginThrottle } from './governance/login-throttle.ts';
@@ -34,6 +34,9 @@ import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
 import { pruneExpiredOidcRows } from './oidc/oidc-adapter.ts';
 import { createTracing, shutdownTracing, type Tracing } from './tracing/tracing.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import type { MetricsSource } from './metrics/http-metrics.ts';
+import { countRefusals } from './metrics/rate-limit-metrics.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -49,6 +52,8 @@ export interface RunningServer {
   readonly tracing: Tracing;
   /** This instance's row in the instance registry (what commands wait on). */
   readonly instance: InstancePresence;
+  /** This process's metrics registry and instruments (src/metrics/). */
+  readonly metrics: Metrics;
   readonly migrationsApplied: readonly string[];
   readonly createdKid: string | undefined;
   /** Periodic signed audit checkpoints, when GOVAUTH_AUDIT_CHECKPOINT_EVERY is set. */
@@ -76,6 +81,11 @@ export interface ServerOptions {
   readonly audit?: AuditWriter;
   /** Replaces the tracing built from config.tracing (tests: an in-memory exporter). The caller shuts it down. */
   readonly tracing?: Tracing;
+  /**
+   * What GET /metrics on the main port answers (GOVAUTH_METRICS_TOKEN): this process's
+   * registry by default; a cluster worker passes the whole group's (cluster-metrics.ts).
+   */
+  readonly metricsSource?: (metrics: Metrics) => MetricsSource;
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
@@ -84,6 +94,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const tracing = options.tracing ?? createTracing(config.tracing);
   const ownTracing = !options.tracing;
   const db = await openDatabase(config.database, { tracing });
+  const metrics = createMetrics();
   let policy: PolicyStore | undefined;
   let keyStore: KeyringStore | undefined;
   let limiter: RateLimiter | undefined;
@@ -98,9 +109,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     policy = store;
     const keys = await createKeyringStore({ db, master, policy: store, now, log });
     keyStore = keys;
-    const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside, tracing });
+    const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside, tracing, onBatch: (seconds, records, ok) => metrics.auditCommit(seconds, records, ok) });
     const refusals = createRefusalSummary({ writer: audit, log, now });
-    const limits = createRateLimiter({ sql: db.sql, log, now });
+    const limits = countRefusals(createRateLimiter({ sql: db.sql, log, now }), metrics);
     limiter = limits;
     const clientAuthFailures = clientAuthFailureBudget(limits, config.rateLimits.clientAuthFailuresPerAddress, log);
 
@@ -136,6 +147,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       audit,
       refusals,
       tracing,
+      metrics,
+      metricsSource: options.metricsSource?.(metrics),
       now,
     });
     // Registered before it serves. It reports what every subscriber to the feed (keys, provider)
@@ -143,6 +156,19 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const instance = await registerInstance({ sql: db.sql, applied: () => store.applied(), log });
     presence = instance;
     store.onApplied(() => instance.report());
+    metrics.bind({
+      pool: () => db.sql.poolStats(),
+      signingKeyActivatedAt() {
+        const keyring = keys.current();
+        const kid = keyring.signingKid();
+        return keyring.keys.find((k) => k.kid === kid)?.activateAt ?? now();
+      },
+      now,
+      latestChange: () => latestChangeId(db),
+      appliedChange: () => store.applied(),
+      instance: () => instance.id,
+      isKnownClient: (id) => store.snapshot().clients.has(id),
+    });
     const drain = gracefulDrain(http);
     http.removeAllListeners('request');
     http.on('request', drain.wrap(app.koa.callback()));
@@ -200,6 +226,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       http,
       tracing,
       instance,
+      metrics,
       migrationsApplied,
       createdKid: created,
       checkpoints,

@@ -63,7 +63,7 @@ export function adminApi(deps: AdminDeps): Middleware {
       return;
     }
     const { route, params } = found;
-    ctx.state.route = `${ADMIN_PREFIX}${route.path}`;
+    ctx.state.route = `${ADMIN_PREFIX}${route.path}`; // the template, for the access log and metrics (never the path)
 
     let actor: Actor = { actorType: 'admin', requestId: String(ctx.state.requestId), ip: ctx.ip };
     if (route.access !== 'public') {

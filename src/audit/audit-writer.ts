@@ -28,7 +28,15 @@ interface Pending {
   readonly context: Context | undefined;
 }
 
-export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?: number; alongside?: Alongside; tracing?: Tracing } = {}): AuditWriter {
+export interface AuditWriterOptions {
+  readonly maxBatch?: number;
+  readonly alongside?: Alongside;
+  readonly tracing?: Tracing;
+  /** Told of every batch: commit time, records, committed or not (metrics). */
+  readonly onBatch?: (seconds: number, records: number, committed: boolean) => void;
+}
+
+export function createAuditWriter(sql: RawSql, log: Logger, options: AuditWriterOptions = {}): AuditWriter {
   const maxBatch = options.maxBatch ?? 1000;
   const tracing = options.tracing ?? NO_TRACING;
   let queue: Pending[] = [];
@@ -38,13 +46,16 @@ export function createAuditWriter(sql: RawSql, log: Logger, options: { maxBatch?
 
   const writeBatch = async (batch: Pending[]): Promise<void> => {
     const inputs = batch.map((p) => p.event);
+    const started = performance.now();
     try {
       await commitSpan(tracing, batch, () => appendAuditBatch(sql, inputs, options.alongside));
+      options.onBatch?.((performance.now() - started) / 1000, batch.length, true);
       stats.batches++;
       stats.records += batch.length;
       stats.largestBatch = Math.max(stats.largestBatch, batch.length);
       for (const p of batch) p.resolve();
     } catch (err) {
+      options.onBatch?.((performance.now() - started) / 1000, batch.length, false);
       log.error('audit write failed; the requests waiting on it are refused', { err: (err as Error).message, records: batch.length });
       for (const p of batch) p.reject(err);
     }

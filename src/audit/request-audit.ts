@@ -6,6 +6,7 @@ import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { SecurityEvent, SecurityEventSink } from '../governance/security-events.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { ActorType, Alongside, AuditInput } from './audit-chain.ts';
 import type { AuditWriter } from './audit-writer.ts';
 import type { RefusalSummary } from './refusal-summary.ts';
@@ -127,7 +128,7 @@ export const scopeUsageAlongside: Alongside = (records, inputs, time) => {
  * requests without a verified client secret beyond a small allowance per address, which are
  * summarised (refusal-summary.ts).
  */
-export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: RefusalSummary): Middleware {
+export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: RefusalSummary, metrics: Pick<Metrics, 'tokenIssued' | 'tokenRefused'>): Middleware {
   return async (ctx, next) => {
     await next();
     const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
@@ -159,6 +160,8 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: R
         },
       };
     } else if (ctx.status >= 400 && body?.error) {
+      // Counted before any summarising below; labelled with the authenticated client only.
+      metrics.tokenRefused(grantType, clientId, body.error);
       const detail = (ctx.state.grantError as { error_detail?: string } | undefined)?.error_detail;
       const rateLimited = ctx.state.rateLimited as { first: boolean } | undefined;
       // Only compareClientSecret's success sets this (token-rate-limit.ts): a public client, an
@@ -184,7 +187,9 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: R
     }
     try {
       await writer.record(input);
+      if (ctx.status === 200) metrics.tokenIssued(grantType, clientId);
     } catch (err) {
+      if (ctx.status === 200) metrics.tokenRefused(grantType, clientId, 'temporarily_unavailable');
       log.error('token not delivered: its audit record could not be written', { err: (err as Error).message, requestId: ctx.state.requestId });
       // Fail closed: no token leaves without its durable audit record.
       ctx.status = 503;

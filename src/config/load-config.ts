@@ -84,6 +84,13 @@ export interface Config {
   };
   /** Periodic signed audit checkpoints (GOVAUTH_AUDIT_CHECKPOINT_*); undefined: none. */
   readonly auditCheckpoint: AuditCheckpointConfig | undefined;
+  /** Prometheus metrics (src/metrics/): where /metrics is served. */
+  readonly metrics: {
+    /** Its own listener (GOVAUTH_METRICS_LISTEN); undefined when off. */
+    readonly listen: { readonly host: string; readonly port: number } | undefined;
+    /** GOVAUTH_METRICS_TOKEN: also serve /metrics on the main port to this bearer token. */
+    readonly token: string | undefined;
+  };
   readonly keys: {
     /** Seconds a new signing key is published before it signs. */
     readonly prepublishSeconds: number;
@@ -115,7 +122,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * start-up errors land in logs that many people read.
  */
 function shownValue(name: string, raw: string): string {
-  if (name === 'GOVAUTH_MASTER_KEY') return `(hidden, ${raw.length} characters)`;
+  if (name === 'GOVAUTH_MASTER_KEY' || name === 'GOVAUTH_METRICS_TOKEN') return `(hidden, ${raw.length} characters)`;
   // A webhook's path or query often is its secret: show where it points, not the rest.
   if (name === 'GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK') return URL.parse(raw.trim())?.origin.concat('/…') ?? `(hidden, ${raw.length} characters)`;
   let shown = raw;
@@ -224,6 +231,12 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     rotationDays: read('GOVAUTH_KEY_ROTATION_DAYS', 90, (v) => parseInteger(v, 0, 3650)),
   };
   const tracing = readTracing(env, read, problems);
+  // Off by default only for NODE_ENV=test, where many servers run at once on one host.
+  const metricsListen = read<Config['metrics']['listen']>('GOVAUTH_METRICS_LISTEN', mode === 'test' ? undefined : { host: '127.0.0.1', port: 9464 }, parseListenAddress);
+  const metricsToken = read<string | undefined>('GOVAUTH_METRICS_TOKEN', undefined, parseMetricsToken);
+  if (metricsListen && metricsListen.port !== 0 && metricsListen.port === port) {
+    problems.push(`GOVAUTH_METRICS_LISTEN uses GOVAUTH_PORT (${port}): metrics get their own port; to serve /metrics on the main port set GOVAUTH_METRICS_TOKEN (and GOVAUTH_METRICS_LISTEN=off if you want only that)`);
+  }
   if (signIn.refreshTokenTtl > signIn.sessionMaxAge) {
     problems.push(
       `GOVAUTH_REFRESH_TOKEN_TTL=${signIn.refreshTokenTtl} exceeds GOVAUTH_SESSION_MAX_AGE=${signIn.sessionMaxAge}: a refresh token cannot outlive the sign-in it belongs to`,
@@ -270,6 +283,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     auditCheckpoint,
     workers,
     rateLimits: Object.freeze(rateLimits),
+    metrics: Object.freeze({ listen: metricsListen && Object.freeze(metricsListen), token: metricsToken }),
     keys: Object.freeze(keys),
     tracing: Object.freeze({ ...tracing, sampler: Object.freeze(tracing.sampler) }),
   });
@@ -324,6 +338,28 @@ function parseDatabaseUrl(raw: string, base: string): Config['database'] {
     return { kind: 'sqlite', url: `file:${resolve(base, path)}`, isDefault: false };
   }
   throw new EnvValueError('must start with file: (embedded SQLite) or postgresql:// (PostgreSQL)');
+}
+
+/** `off`, `host:port`, `[ipv6]:port` or a bare port (on 127.0.0.1). */
+export function parseListenAddress(raw: string): { host: string; port: number } | undefined {
+  const v = raw.trim();
+  if (/^(off|false|no|none)$/i.test(v)) return undefined;
+  const hint = 'must be off, a port, or host:port (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464)';
+  const m = /^(?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?(\d+)$/.exec(v);
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) throw new EnvValueError(`${hint}; ports go up to 65535`);
+  return { host: m[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
+}
+
+/**
+ * A bearer token for /metrics on the main port. Long and random, since it guards the main,
+ * public port: at least 32 characters of the token68 alphabet (RFC 6750 §2.1), no spaces.
+ */
+export function parseMetricsToken(raw: string): string {
+  const v = raw.trim();
+  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(v)) throw new EnvValueError('must be a bearer token: letters, digits and -._~+/ only (generate one with: openssl rand -hex 32)');
+  if (v.length < 32) throw new EnvValueError('must be at least 32 characters (generate one with: openssl rand -hex 32)');
+  return v;
 }
 
 export function parseResourceUri(raw: string): string {

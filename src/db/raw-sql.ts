@@ -29,6 +29,8 @@ export interface RawSql extends RawTx {
    * with BEGIN (one round trip), on SQLite the database write lock BEGIN IMMEDIATE takes anyway.
    */
   transaction<T>(work: (tx: RawTx) => Promise<T>, options?: { advisoryLock?: number }): Promise<T>;
+  /** Connections of this pool now: open, idle, and callers waiting for one (metrics). */
+  poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -110,6 +112,7 @@ function openRawSql(target: DatabaseTarget, options: { lockWaitMs?: number; pool
         conn.release(broken); // an Error here makes the pool discard the connection
       }
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => pool.end(),
   };
 }

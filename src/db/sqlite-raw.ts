@@ -85,9 +85,11 @@ export function createSqliteRawSql(path: string, lock: { busyTimeoutMs: number; 
   };
 
   let busy: Promise<unknown> = Promise.resolve();
+  let queued = 0; // operations running or waiting for the connection (poolStats)
   const serial = <T>(op: () => Promise<T>): Promise<T> => {
+    queued++;
     const next = busy.then(op, op);
-    busy = next.catch(() => undefined);
+    busy = next.catch(() => undefined).finally(() => queued--);
     return next;
   };
 
@@ -184,6 +186,9 @@ export function createSqliteRawSql(path: string, lock: { busyTimeoutMs: number; 
     execute: (sql, params = []) => groupedExecute(sql, params),
     time,
     transaction: (work) => serial(() => atomically(() => work(direct))),
+    // One connection: busy while an operation runs; the others (and grouped writes not yet
+    // started) wait behind it.
+    poolStats: () => ({ total: db ? 1 : 0, idle: db && queued === 0 ? 1 : 0, waiting: Math.max(0, queued - 1) + writes.length }),
     async close() {
       await commitWrites(); // writes already issued still land (and their callers hear)
       discard();

@@ -5,8 +5,9 @@ import type { Middleware } from 'koa';
 import { isAppError } from '../errors/app-error.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
-export function errorBoundary(log: Logger): Middleware {
+export function errorBoundary(log: Logger, metrics: Pick<Metrics, 'databaseError'>): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -28,6 +29,7 @@ export function errorBoundary(log: Logger): Middleware {
       }
       const requestId = String(ctx.state.requestId);
       if (isDatabaseUnavailable(err)) {
+        metrics.databaseError('request');
         log.warn('database unavailable: answered 503', { requestId, err: (err as Error).message });
         ctx.status = 503;
         ctx.set('Retry-After', '2');

@@ -19,6 +19,7 @@ import type { MasterKey } from '../keys/master-key.ts';
 import type { Logger } from '../log/logger.ts';
 import { readForm } from '../http/form-body.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { hashPassword } from '../governance/passwords.ts';
 import { buildConsent, mfaFreshForInteraction } from './consent-model.ts';
 import type { FormTokens } from './csrf.ts';
@@ -41,6 +42,7 @@ export interface InteractionDeps {
   readonly events: SecurityEventSink;
   readonly log: Logger;
   readonly now: () => number;
+  readonly metrics: Pick<Metrics, 'databaseError'>;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -276,6 +278,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     try {
       await routes(ctx as never, next);
     } catch (err) {
+      if (isDatabaseUnavailable(err)) deps.metrics.databaseError('interaction');
       renderInteractionError(ctx, views, deps.log, err);
     }
   };

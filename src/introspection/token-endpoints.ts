@@ -12,6 +12,7 @@ import type { PolicyStore } from '../governance/policy-store.ts';
 import { revokeAccessToken, revokeGrant } from '../governance/revocations.ts';
 import { RESERVED_SCOPES } from '../governance/validation.ts';
 import type { SecurityEventSink } from '../governance/security-events.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import { readForm } from '../http/form-body.ts';
@@ -34,6 +35,7 @@ export interface TokenEndpointDeps {
   readonly keyring: Keyring;
   readonly issuer: string;
   readonly events: SecurityEventSink;
+  readonly metrics: Pick<Metrics, 'introspection'>;
   readonly now: () => number;
 }
 
@@ -156,6 +158,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
     let outcome = asRefresh ? await introspectRefreshToken(token, caller) : await introspectAccessToken(token, caller);
     if (!outcome.result.active && hint === 'refresh_token' && looksLikeJws(token)) outcome = await introspectAccessToken(token, caller);
     const kind = asRefresh ? 'refresh_token' : 'access_token';
+    deps.metrics.introspection(kind, outcome.result.active, outcome.reason);
 
     await deps.events.record({
       type: 'token.introspected',

@@ -16,6 +16,7 @@ import { createAdapterFactory, type GrantRevokedHook } from './oidc-adapter.ts';
 import { createResourceIndicators, createRotateRefreshToken } from './resource-indicators.ts';
 import { createTtl } from './token-lifetimes.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { ClientAuthThrottled } from '../ratelimit/client-auth-failures.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { slowDownFor, tokenRateLimit } from './token-rate-limit.ts';
@@ -39,6 +40,7 @@ export interface ProviderDeps {
   readonly onGrantRevoked?: GrantRevokedHook;
   /** Records token responses (request-audit.ts); runs outside every rewrite of the response. */
   readonly responseAudit?: Middleware;
+  readonly metrics: Pick<Metrics, 'databaseError'>;
   readonly now: () => number;
 }
 
@@ -179,6 +181,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.status === 500 && isDatabaseUnavailable(ctx.state.serverError)) {
+      deps.metrics.databaseError('protocol');
       ctx.status = 503;
       ctx.set('Retry-After', '2');
       if (ctx.body && typeof ctx.body === 'object') ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; retry shortly' };

@@ -43,5 +43,6 @@ export function traceRawSql(sql: RawSql, tracing: Tracing): RawSql {
         () => sql.transaction((tx) => work(traced(tx)), options),
       ),
     close: () => sql.close(),
+    poolStats: () => sql.poolStats(),
   };
 }

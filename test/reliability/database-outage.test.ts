@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, tokenRequest, waitFor, type ClientCreds } from '../helpers/oauth.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { parseMetrics, total } from '../helpers/metrics-text.ts';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/test-database.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -71,5 +72,9 @@ describe.skipIf(!onPostgres())('database outage (PostgreSQL)', () => {
     }, 15_000, 200);
     expect(ms).toBeLessThan(15_000);
     expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+    // The outage shows in the metrics: database errors, and token refusals that said so.
+    const m = parseMetrics(await t.server.metrics.registry.metrics());
+    expect(total(m, 'govauth_database_errors_total')).toBeGreaterThan(0);
+    expect(total(m, 'govauth_token_refusals_total', { grant_type: 'client_credentials', error: 'temporarily_unavailable' })).toBeGreaterThan(0);
   });
 });

@@ -71,4 +71,28 @@ describe('loadConfig', () => {
     expect(db).toMatch(/DATABASE_URL="mysql:\/\/admin:\*\*\*@db\.example\/govauth"/);
     expect(db).not.toContain('s3cret');
   });
+
+  it('serves metrics on 127.0.0.1:9464 by default (off under NODE_ENV=test), validating the listener and the token', () => {
+    expect(loadConfig({}).metrics).toEqual({ listen: { host: '127.0.0.1', port: 9464 }, token: undefined });
+    expect(loadConfig({ NODE_ENV: 'test' }).metrics.listen).toBeUndefined();
+    expect(loadConfig({ GOVAUTH_METRICS_LISTEN: 'off' }).metrics.listen).toBeUndefined();
+    expect(loadConfig({ GOVAUTH_METRICS_LISTEN: '0.0.0.0:9100' }).metrics.listen).toEqual({ host: '0.0.0.0', port: 9100 });
+    expect(loadConfig({ GOVAUTH_METRICS_LISTEN: '[::1]:9100' }).metrics.listen).toEqual({ host: '::1', port: 9100 });
+    expect(loadConfig({ GOVAUTH_METRICS_LISTEN: '9100' }).metrics.listen).toEqual({ host: '127.0.0.1', port: 9100 });
+    for (const bad of ['yes please', 'host:99999', 'http://x:1', ':']) {
+      expect(() => loadConfig({ GOVAUTH_METRICS_LISTEN: bad })).toThrow(/GOVAUTH_METRICS_LISTEN=.*must be off, a port, or host:port/);
+    }
+    expect(() => loadConfig({ GOVAUTH_PORT: '9464' })).toThrow(/GOVAUTH_METRICS_LISTEN uses GOVAUTH_PORT \(9464\): metrics get their own port/);
+    const token = 'f'.repeat(64);
+    expect(loadConfig({ GOVAUTH_METRICS_TOKEN: token }).metrics.token).toBe(token);
+    let message = '';
+    try {
+      loadConfig({ GOVAUTH_METRICS_TOKEN: 'hunter2hunter2' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/GOVAUTH_METRICS_TOKEN=\(hidden, 14 characters\): must be at least 32 characters/);
+    expect(message).not.toContain('hunter2');
+    expect(() => loadConfig({ GOVAUTH_METRICS_TOKEN: `${'a'.repeat(40)} b` })).toThrow(/GOVAUTH_METRICS_TOKEN=\(hidden, 42 characters\): must be a bearer token/);
+  });
 });
