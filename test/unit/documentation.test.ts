@@ -40,3 +40,18 @@ describe('documentation', () => {
     expect(readme).toContain('```sh\nnpm test\n```');
   });
 });
+
+describe('licence and history', () => {
+  it('declares the licence its LICENSE file holds, and keeps a changelog in Keep a Changelog form', () => {
+    const pkg = JSON.parse(read('package.json')) as { license?: string };
+    expect(pkg.license).toBe('Apache-2.0');
+    const licence = read('LICENSE');
+    expect(licence).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/);
+    expect(licence).toContain('END OF TERMS AND CONDITIONS');
+    const changelog = read('CHANGELOG.md');
+    expect(changelog).toMatch(/^# Changelog\n/);
+    expect(changelog).toContain('[Keep a Changelog 1.1.0](https://keepachangelog.com/en/1.1.0/)');
+    expect(changelog).toMatch(/^## \[Unreleased\]$/m);
+    for (const section of changelog.matchAll(/^### (.+)$/gm)) expect(['Added', 'Changed', 'Deprecated', 'Removed', 'Fixed', 'Security']).toContain(section[1]);
+  });
+});
