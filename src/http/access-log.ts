@@ -4,36 +4,15 @@
 // nor a raw path where a template is known: `/interaction/:uid`, `/admin/users/{id}`.
 import type { Context } from 'koa';
 import type { Logger } from '../log/logger.ts';
+import { requestClientId, routeTemplate } from './request-route.ts';
 
 /** Probes: polled every few seconds by load balancers and scrapers, and answered from memory. */
 export const UNLOGGED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 const MAX_PATH = 256;
 
-/**
- * The route template that served the request: oidc-provider's router and @koa/router set
- * `ctx._matchedRoute`; govauth's own routers set `ctx.state.route`. Otherwise the path without
- * its query string, shortened (a 404 for an arbitrary path is still worth seeing).
- */
-export function routeOf(ctx: Context): string {
-  const matched: unknown = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-  if (typeof matched === 'string') return matched;
-  const route: unknown = ctx.state.route;
-  if (typeof route === 'string') return route;
-  return ctx.path.length > MAX_PATH ? `${ctx.path.slice(0, MAX_PATH)}…` : ctx.path;
-}
-
-/**
- * The client the request authenticated or named, once govauth knows it exists: oidc-provider's
- * (token, authorization, userinfo…), or `ctx.state.clientId` from govauth's own client
- * authentication (introspection, revocation, admin API). Never a client_id nobody registered.
- */
-function clientOf(ctx: Context): string | undefined {
-  const oidcClient: unknown = (ctx as { oidc?: { client?: { clientId?: unknown } } }).oidc?.client?.clientId;
-  if (typeof oidcClient === 'string') return oidcClient;
-  const own: unknown = ctx.state.clientId;
-  return typeof own === 'string' ? own : undefined;
-}
+/** The route template, else the path without its query string, shortened (a 404 is still worth seeing). */
+const routeOf = (ctx: Context): string => routeTemplate(ctx) ?? (ctx.path.length > MAX_PATH ? `${ctx.path.slice(0, MAX_PATH)}…` : ctx.path);
 
 /** Call at the start of a request (after the request id is set); logs when the response ends. */
 export function logWhenDone(ctx: Context, log: Logger, started: number): void {
@@ -48,7 +27,7 @@ export function logWhenDone(ctx: Context, log: Logger, started: number): void {
       route: routeOf(ctx),
       status: res.statusCode,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
-      clientId: clientOf(ctx),
+      clientId: requestClientId(ctx),
       ip: ctx.ip,
       bytes: length === undefined ? undefined : Number(length),
       ...(!res.writableFinished && { aborted: true }),
