@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokePrincipal } from '../../src/governance/revocations.ts';
 import type { RevocationEntry } from '../../src/governance/revocation-state.ts';
 import type { ClientCreds } from '../helpers/oauth.ts';
-import { API, PASSWORD, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { API, PASSWORD } from '../helpers/people.ts';
 import { authorize, exchange, type Answer } from '../helpers/sign-in-steps.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { isActive, postToken } from './helpers/flows.ts';
+import { isActive, postToken, signedInAlone } from './helpers/flows.ts';
 
 type Kind = 'user' | 'client' | 'role';
 type App = { client_id: string; client_secret: string | null };
@@ -35,16 +35,7 @@ afterAll(() => t?.stop());
 
 /** A person with a role of their own and an app of their own, so each case revokes only its own. */
 async function fixture(name: string) {
-  const role = `racer-${name}`;
-  await t.cliJson('role', 'create', role, '--scopes', 'ai.training.read', '--description', 'for one race');
-  const email = `${name}@example.com`;
-  await createUser(t, email, [role]);
-  const app = await createWebApp(t);
-  await t.server.policy.sync();
-  const config = await discover(t, app);
-  const answer: Answer = (page) => (page.kind === 'login' ? { email, password: PASSWORD } : { decision: 'allow' });
-  const { req, callback } = await authorize(config, 'openid offline_access ai.training.read', answer, { extra: { prompt: 'consent' } });
-  const tokens = await exchange(config, callback, req);
+  const { email, role, app, config, tokens } = await signedInAlone(t, name, `racer-${name}`, 'for one race');
   const principal: Record<Kind, string> = { user: email, client: app.client_id, role };
   return { app, config, tokens, principal };
 }

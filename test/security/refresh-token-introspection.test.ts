@@ -6,10 +6,9 @@
 // token's jti is the token itself).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, type ClientCreds } from '../helpers/oauth.ts';
-import { API, PASSWORD, createUser, createWebApp, discover } from '../helpers/people.ts';
-import { authorize, exchange, type Answer } from '../helpers/sign-in-steps.ts';
+import { API } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { isActive, postToken } from './helpers/flows.ts';
+import { isActive, postToken, signedInAlone } from './helpers/flows.ts';
 
 let t: TestServer;
 let rs: ClientCreds;
@@ -22,16 +21,7 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 async function signedIn(name: string) {
-  const role = `reader-${name}`;
-  await t.cliJson('role', 'create', role, '--scopes', 'ai.training.read', '--description', 'reads training data');
-  const email = `${name}@example.com`;
-  await createUser(t, email, [role]);
-  const app = await createWebApp(t);
-  await t.server.policy.sync();
-  const config = await discover(t, app);
-  const answer: Answer = (page) => (page.kind === 'login' ? { email, password: PASSWORD } : { decision: 'allow' });
-  const { req, callback } = await authorize(config, 'openid offline_access ai.training.read', answer, { extra: { prompt: 'consent' } });
-  const tokens = await exchange(config, callback, req);
+  const { email, role, app, tokens } = await signedInAlone(t, name, `reader-${name}`, 'reads training data');
   const creds = { client_id: app.client_id, client_secret: app.client_secret ?? '' };
   const introspectRt = async (): Promise<Record<string, unknown>> => {
     const res = await fetch(`${t.issuer}/token/introspection`, {

@@ -4,8 +4,9 @@
 import type * as oidc from 'openid-client';
 import { CookieJar, field } from '../../helpers/cookie-jar.ts';
 import { basic, type ClientCreds } from '../../helpers/oauth.ts';
-import { PASSWORD, REDIRECT, authorizationRequest, type AuthRequest } from '../../helpers/people.ts';
-import { exchange } from '../../helpers/sign-in-steps.ts';
+import { PASSWORD, REDIRECT, authorizationRequest, createUser, createWebApp, discover, type AuthRequest } from '../../helpers/people.ts';
+import { authorize, exchange, type Answer } from '../../helpers/sign-in-steps.ts';
+import type { TestServer } from '../../helpers/test-server.ts';
 
 export interface Page {
   readonly url: string;
@@ -135,4 +136,21 @@ export async function isActive(issuer: string, rs: ClientCreds, token: string): 
   const res = await fetch(`${issuer}/token/introspection`, { method: 'POST', headers: { ...FORM, authorization: basic(rs) }, body: new URLSearchParams({ token }) });
   if (res.status !== 200) throw new Error(`introspection answered ${res.status}`);
   return ((await res.json()) as { active: boolean }).active;
+}
+
+/**
+ * A person holding a role of their own (ai.training.read), signed in to a web app of their own
+ * with offline_access: a case can revoke that role, person or app without touching another's.
+ */
+export async function signedInAlone(t: TestServer, name: string, role: string, description: string) {
+  await t.cliJson('role', 'create', role, '--scopes', 'ai.training.read', '--description', description);
+  const email = `${name}@example.com`;
+  await createUser(t, email, [role]);
+  const app = await createWebApp(t);
+  await t.server.policy.sync();
+  const config = await discover(t, app);
+  const answer: Answer = (page) => (page.kind === 'login' ? { email, password: PASSWORD } : { decision: 'allow' });
+  const { req, callback } = await authorize(config, 'openid offline_access ai.training.read', answer, { extra: { prompt: 'consent' } });
+  const tokens = await exchange(config, callback, req);
+  return { email, role, app, config, tokens };
 }
