@@ -5,11 +5,7 @@
 // function the route and `govauth audit tail` call) as the median of several runs, and prints
 // the query plans of the SQL behind them.
 // Usage: npm run bench:audit-query   (knobs: AUDIT_BENCH_RECORDS, AUDIT_BENCH_RUNS)
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
+import { createTestDatabase } from '../test/helpers/test-database.ts';
 import { appendAuditBatch, type AuditInput } from '../src/audit/audit-chain.ts';
 import { tailAuditEvents, type AuditFilter } from '../src/audit/audit-query.ts';
 import { openDatabase, type Database, type DatabaseTarget } from '../src/db/database.ts';
@@ -19,31 +15,6 @@ import { median } from './lib/rounds.ts';
 const RECORDS = Number(process.env.AUDIT_BENCH_RECORDS ?? 1_000_000);
 const RUNS = Number(process.env.AUDIT_BENCH_RUNS ?? 7);
 const BATCH = 2000; // 13 columns × 2000 rows stays under both databases' parameter limits
-
-async function freshTarget(): Promise<{ target: DatabaseTarget; drop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'govauth-audit-bench-'));
-  const base = process.env.DATABASE_URL;
-  if (!base || !/^postgres/.test(base)) {
-    return { target: { kind: 'sqlite', url: `file:${join(dir, 'govauth.db')}` }, drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) };
-  }
-  const name = `govauth_auditbench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    target: { kind: 'postgresql', url: url.href },
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 // A trail shaped like production: mostly token traffic, some sign-ins, a few admin changes.
 const MIX: readonly (readonly [string, number])[] = [
@@ -123,7 +94,9 @@ async function plan(db: Database, sql: string): Promise<string> {
   return rows.map((r) => String(db.kind === 'sqlite' ? r.detail : r['QUERY PLAN'])).join(' | ');
 }
 
-const { target, drop } = await freshTarget();
+const fresh = await createTestDatabase(); // a temporary SQLite file, or a new database on DATABASE_URL's server
+const target: DatabaseTarget = { kind: fresh.kind, url: fresh.url };
+const drop = (): Promise<void> => fresh.drop();
 try {
   await migrate(target);
   const db = await openDatabase(target);

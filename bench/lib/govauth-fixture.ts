@@ -1,11 +1,8 @@
 // A govauth instance for benchmarks: a fresh database (SQLite temp file, or a new PostgreSQL
 // database when DATABASE_URL is set), the demo model, one bot, one resource-server client.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { createTestDatabase } from '../../test/helpers/test-database.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { SERVER_ENV, SERVER_V8_FLAGS } from '../../src/runtime-flags.ts';
 import { startChild, type Child } from './processes.ts';
@@ -25,26 +22,9 @@ const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const withoutAudit = fileURLToPath(new URL('./server-without-audit.ts', import.meta.url));
 
 export async function createFixture(): Promise<Fixture> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'govauth-bench-'));
-  let url = `file:${join(dataDir, 'govauth.db')}`;
-  let dropDatabase = (): Promise<void> => Promise.resolve();
-  const base = process.env.DATABASE_URL;
-  if (base && /^postgres/.test(base)) {
-    const name = `govauth_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(base);
-    u.pathname = `/${name}`;
-    url = u.href;
-    dropDatabase = async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  }
+  // A temporary SQLite file, or a new database on DATABASE_URL's PostgreSQL server.
+  const database = await createTestDatabase();
+  const { url, dataDir } = database;
   // The issuer follows the listening port (no GOVAUTH_ISSUER), so real clients can follow
   // discovery; NODE_ENV=production would require an https issuer behind a proxy.
   const env: Record<string, string> = {
@@ -90,8 +70,7 @@ export async function createFixture(): Promise<Fixture> {
     startWithoutAudit: (v8Flags = SERVER_V8_FLAGS) =>
       startChild(withoutAudit, { ...env, ...SERVER_ENV, GOVAUTH_WORKERS: '1', NODE_OPTIONS: v8Flags.join(' ') }, /"listening":"(http:\/\/[^"]+)"/),
     async drop() {
-      await dropDatabase();
-      rmSync(dataDir, { recursive: true, force: true });
+      await database.drop();
     },
   };
 }
