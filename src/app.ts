@@ -36,7 +36,7 @@ import { cookieKeys, createProvider } from './oidc/create-provider.ts';
 import { unknownClientFailures } from './oidc/token-rate-limit.ts';
 import { discoveryMetadata } from './oidc/discovery-metadata.ts';
 import { requestSpan } from './tracing/request-span.ts';
-import { tokenIssuanceSpan } from './tracing/token-issuance-span.ts';
+import { tokenIssuanceSpan } from './oidc/token-issuance-span.ts';
 import type { Tracing } from './tracing/tracing.ts';
 import { protectedMetricsRoute, registrySource, requestMetrics, type MetricsSource } from './metrics/http-metrics.ts';
 import type { Metrics } from './metrics/metrics.ts';

@@ -7,7 +7,7 @@
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { KeyringStore } from '../keys/keyring-store.ts';
-import type { Tracing } from './tracing.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 export function tokenIssuanceSpan(tracing: Tracing, keys: KeyringStore): Middleware {
   return async (ctx, next) => {
