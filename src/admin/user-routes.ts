@@ -63,7 +63,7 @@ export const userRoutes = [
     method: 'PUT', path: '/users/{email}/password', operationId: 'setUserPassword', summary: "Set a person's password; ends their sign-ins and revokes their tokens", tag: 'users', access: 'write', errors: [404],
     body: passwordBody, response: idResponse,
     // Ends the person's sign-ins and revokes their tokens, as POST /revocations {user} does.
-    handle: async ({ deps, params, body, actor }) => ({ id: (await setUserPassword(deps.db, params.email, body.password, actor, { horizonSeconds: deps.config.signIn.sessionMaxAge })).user.id }),
+    handle: async ({ deps, params, body, actor }) => ({ id: (await setUserPassword(deps.db, params.email, body.password, actor, { horizonSeconds: deps.config.signIn.sessionMaxAge, now: deps.now() })).user.id }),
   }),
   route({
     method: 'POST', path: '/users/{email}/mfa', operationId: 'enrollMfa', summary: 'Enrol TOTP (RFC 6238); the secret is in this response only. Replacing an enrolment needs "force": true (409 without it)', tag: 'users', access: 'write', errors: [404, 409],
@@ -82,6 +82,6 @@ export const userRoutes = [
   route({
     method: 'DELETE', path: '/users/{email}/mfa', operationId: 'resetMfa', summary: "Remove a person's TOTP enrolment (a lost phone); ends their sign-ins and revokes their tokens", tag: 'users', access: 'write', errors: [404],
     response: userResponse,
-    handle: async ({ deps, params, actor }) => ({ user: (await resetMfa(deps.db, params.email, actor, { horizonSeconds: deps.config.signIn.sessionMaxAge })).user }),
+    handle: async ({ deps, params, actor }) => ({ user: (await resetMfa(deps.db, params.email, actor, { horizonSeconds: deps.config.signIn.sessionMaxAge, now: deps.now() })).user }),
   }),
 ];

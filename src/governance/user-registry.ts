@@ -100,7 +100,7 @@ async function updateUserEndingAccess(
   const user = await findByEmail(db, email);
   return writeWithChanges(db, async (tx) => {
     const applied = await applyUserChange(tx, user.id, change.data, by, change.action, change.extra ?? {});
-    const revoked = await revokeUserIn(tx, user.id, { reason: change.reason, actor: by.actor ?? by.actorType, by, horizonSeconds: options.horizonSeconds });
+    const revoked = await revokeUserIn(tx, user.id, { reason: change.reason, actor: by.actor ?? by.actorType, by, horizonSeconds: options.horizonSeconds }, options.now);
     const ended = { ...revoked.result.ended, cutoff: new Date(revoked.result.entry.cutoff).toISOString() };
     return { result: { user: applied.after, ended }, changes: [applied.change, ...revoked.changes], audit: [applied.record, ...revoked.audit] };
   });
@@ -115,6 +115,8 @@ export type EndedAccess = EndedState & { readonly cutoff: string };
 /** How long the user revocation stays in force (GOVAUTH_SESSION_MAX_AGE, as for `revoke --user`). */
 export interface EndAccessOptions {
   readonly horizonSeconds: number;
+  /** The cutoff (ms since the epoch): the server's clock, the one issuance stamps iat with. */
+  readonly now?: number;
 }
 
 /**
