@@ -1,0 +1,29 @@
+// What one request carries from the middleware that learns it to the middleware that reports
+// it (access log, metrics, audit record). Koa's `ctx.state` is typed here, once, by augmenting
+// koa's DefaultState (oidc-provider's context uses the same type), so every field has one
+// meaning and one type and nothing reads an untyped side channel.
+import type { TokenDecision } from '../governance/policy-model.ts';
+
+export interface RequestState {
+  /** Set first by request-context.ts; echoed as X-Request-Id, carried into logs and audit. */
+  requestId: string;
+  /** The admin API's route template (for logs and metrics, never the raw path). */
+  route?: string;
+  /** The client govauth's own client authentication accepted (introspection, revocation, admin). */
+  clientId?: string;
+  /** The client proved its secret at the token endpoint (rate limiting, audit of refusals). */
+  clientAuthenticated?: boolean;
+  /** The request was refused by a rate limit; `first` marks the first refusal of its window. */
+  rateLimited?: { first: boolean };
+  /** An exception oidc-provider rendered as a 500 (rewritten to 503 when the database is down). */
+  serverError?: Error;
+  /** Why oidc-provider refused a grant (the audit record's detail). */
+  grantError?: Error & { error_detail?: string };
+  /** The governance decision behind the access token this request issues (claims, lifetime, audit). */
+  decision?: TokenDecision;
+}
+
+declare module 'koa' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging
+  interface DefaultState extends RequestState {}
+}
