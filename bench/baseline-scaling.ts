@@ -4,7 +4,7 @@
 // Usage: npm run bench:scaling   Knobs: BENCH_ROUNDS (4), BENCH_DURATION (6 s), WORKERS (2).
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { basicAuth, FORM } from './lib/load.ts';
+import { baselineTokenRequest } from './lib/issuance.ts';
 import { startChild } from './lib/processes.ts';
 import { alternate, ratioTable } from './lib/rounds.ts';
 
@@ -34,10 +34,9 @@ if (process.argv[2] === '--cluster') {
   const single = await startChild(baseline, {}, /ready (http:\/\/\S+)/);
   const multi = await startChild(fileURLToPath(import.meta.url), { WORKERS: String(workers) }, /ready (http:\/\/\S+)/, ['--cluster']);
   try {
-    const request = { method: 'POST' as const, headers: { ...FORM, authorization: basicAuth('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections: 32 };
     const candidates = [
-      { name: 'bare oidc-provider, 1 process', options: { ...request, url: `${single.url}/token` }, rssMb: single.rssPeakMb },
-      { name: `bare oidc-provider, ${workers} workers`, options: { ...request, url: `${multi.url}/token` }, rssMb: multi.rssPeakMb },
+      { name: 'bare oidc-provider, 1 process', options: baselineTokenRequest(single.url, 32), rssMb: single.rssPeakMb },
+      { name: `bare oidc-provider, ${workers} workers`, options: baselineTokenRequest(multi.url, 32), rssMb: multi.rssPeakMb },
     ];
     const outcome = await alternate(candidates, rounds, durationSec);
     console.log(ratioTable(candidates, outcome, rounds, { reference: 'reference', versus: 'one process' }));

@@ -11,7 +11,7 @@
 // for PostgreSQL). Knobs: BENCH_ROUNDS (default 6), BENCH_DURATION (s per run, default 5).
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
-import { basicAuth, FORM } from './lib/load.ts';
+import { baselineTokenRequest, govauthTokenRequest } from './lib/issuance.ts';
 import { startChild, type Child } from './lib/processes.ts';
 import { compareWithBaseline, type Candidate } from './lib/rounds.ts';
 
@@ -33,14 +33,9 @@ try {
     ['govauth, audit discarded, V8 default heap', await fixture.startWithoutAudit(V8_DEFAULTS)],
   ];
   servers.push(...variants.map(([, child]) => child));
-  const govauthRequest = { method: 'POST' as const, headers: { ...FORM, authorization: basicAuth(fixture.bot.client_id, fixture.bot.client_secret) }, body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example', connections };
   const candidates: Candidate[] = [
-    {
-      name: 'bare oidc-provider, 1 process',
-      options: { url: `${baseline.url}/token`, method: 'POST', headers: { ...FORM, authorization: basicAuth('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections },
-      rssMb: baseline.rssPeakMb,
-    },
-    ...variants.map(([name, child]) => ({ name, options: { url: `${child.url}/token`, ...govauthRequest }, rssMb: child.rssPeakMb })),
+    { name: 'bare oidc-provider, 1 process', options: baselineTokenRequest(baseline.url, connections), rssMb: baseline.rssPeakMb },
+    ...variants.map(([name, child]) => ({ name, options: govauthTokenRequest(child.url, fixture.bot, connections), rssMb: child.rssPeakMb })),
   ];
   console.log(`client_credentials issuance, 1 process each; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date().toISOString()}`);
   await compareWithBaseline(candidates, rounds, duration);

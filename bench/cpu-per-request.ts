@@ -7,7 +7,8 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
-import { basicAuth, FORM, load } from './lib/load.ts';
+import { baselineTokenRequest, govauthTokenRequest } from './lib/issuance.ts';
+import { load } from './lib/load.ts';
 import { readProcStat, startChild, type Child } from './lib/processes.ts';
 
 /** CPU ms by thread name (digits stripped: "libuv-worker"), over a process's threads. */
@@ -38,13 +39,7 @@ const server: Child = fixture
   ? await fixture.start()
   : await startChild(fileURLToPath(new URL('./baseline-server.ts', import.meta.url)), {}, /ready (http:\/\/\S+)/);
 try {
-  const options = {
-    url: `${server.url}/token`,
-    method: 'POST' as const,
-    headers: { ...FORM, authorization: fixture ? basicAuth(fixture.bot.client_id, fixture.bot.client_secret) : basicAuth('bench', 'bench-secret') },
-    body: fixture ? 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example' : 'grant_type=client_credentials',
-    connections: 32,
-  };
+  const options = fixture ? govauthTokenRequest(server.url, fixture.bot, 32) : baselineTokenRequest(server.url, 32);
   await load('warm-up', { ...options, durationSec: 2 });
   const pid = server.proc.pid!;
   const [t0, pg0, self0] = [threads(pid), postgresMs(), process.cpuUsage()];

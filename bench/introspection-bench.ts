@@ -2,6 +2,7 @@
 // issuance, both on the same govauth instance and in the same run (alternating rounds).
 // Target: introspection ≥ 2× the issuance rate. Usage: npm run bench:introspection
 import { createFixture } from './lib/govauth-fixture.ts';
+import { govauthTokenRequest } from './lib/issuance.ts';
 import { basicAuth, FORM } from './lib/load.ts';
 import { alternate, ratioTable, type RoundsResult } from './lib/rounds.ts';
 
@@ -13,8 +14,8 @@ export async function introspectionBench(): Promise<RoundsResult> {
   const fixture = await createFixture();
   const govauth = await fixture.start();
   try {
-    const tokenHeaders = { ...FORM, authorization: basicAuth(fixture.bot.client_id, fixture.bot.client_secret) };
-    const issued = await fetch(`${govauth.url}/token`, { method: 'POST', headers: tokenHeaders, body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example' });
+    const issuance = govauthTokenRequest(govauth.url, fixture.bot, connections);
+    const issued = await fetch(issuance.url, { method: 'POST', headers: issuance.headers, body: issuance.body });
     const { access_token: token } = (await issued.json()) as { access_token: string };
     const introspectHeaders = { ...FORM, authorization: basicAuth(fixture.rs.client_id, fixture.rs.client_secret) };
     const introspectBody = `token=${token}&token_type_hint=access_token`;
@@ -23,7 +24,7 @@ export async function introspectionBench(): Promise<RoundsResult> {
 
     const kind = fixture.env.DATABASE_URL?.startsWith('file:') ? 'sqlite' : 'postgresql';
     const candidates = [
-      { name: `client_credentials issuance (${kind})`, options: { url: `${govauth.url}/token`, method: 'POST' as const, headers: tokenHeaders, body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example', connections }, rssMb: govauth.rssPeakMb },
+      { name: `client_credentials issuance (${kind})`, options: issuance, rssMb: govauth.rssPeakMb },
       { name: `introspection (${kind})`, options: { url: `${govauth.url}/token/introspection`, method: 'POST' as const, headers: introspectHeaders, body: introspectBody, connections }, rssMb: govauth.rssPeakMb },
     ];
     const outcome = await alternate(candidates, rounds, duration);

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
+import { baselineTokenRequest, govauthTokenRequest } from './lib/issuance.ts';
 import { basicAuth, FORM, formatTable, type LoadResult } from './lib/load.ts';
 import { startChild } from './lib/processes.ts';
 import { rawRs256SignRate } from './lib/raw-signing.ts';
@@ -61,13 +62,13 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const out: Record<string, unknown> = { date: new Date().toISOString(), database: kind, cores: availableParallelism(), cpu, node: process.version, signRate };
   try {
-    const tokenBody = 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example';
-    const botAuth = basicAuth(fixture.bot.client_id, fixture.bot.client_secret);
+    const singleIssuance = govauthTokenRequest(single.url, fixture.bot, connections);
+    const dualIssuance = govauthTokenRequest(dual.url, fixture.bot, connections);
     const issuance = await alternate(
       [
-        { name: 'issuance: bare oidc-provider, 1 process', options: { url: `${baseline.url}/token`, method: 'POST', headers: { ...FORM, authorization: basicAuth('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections }, rssMb: baseline.rssPeakMb },
-        { name: `issuance: govauth 1 worker (${kind}, argon2id, audit)`, options: { url: `${single.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: single.rssPeakMb },
-        { name: `issuance: govauth 2 workers (${kind}, argon2id, audit)`, options: { url: `${dual.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: dual.rssPeakMb },
+        { name: 'issuance: bare oidc-provider, 1 process', options: baselineTokenRequest(baseline.url, connections), rssMb: baseline.rssPeakMb },
+        { name: `issuance: govauth 1 worker (${kind}, argon2id, audit)`, options: singleIssuance, rssMb: single.rssPeakMb },
+        { name: `issuance: govauth 2 workers (${kind}, argon2id, audit)`, options: dualIssuance, rssMb: dual.rssPeakMb },
       ],
       rounds,
       duration,
@@ -83,8 +84,8 @@ async function main(): Promise<void> {
     try {
       const audit = await alternate(
         [
-          { name: `issuance: govauth 1 worker, audit discarded`, options: { url: `${noAudit.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: noAudit.rssPeakMb },
-          { name: `issuance: govauth 1 worker, audit on (reference)`, options: { url: `${single.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: single.rssPeakMb },
+          { name: `issuance: govauth 1 worker, audit discarded`, options: govauthTokenRequest(noAudit.url, fixture.bot, connections), rssMb: noAudit.rssPeakMb },
+          { name: `issuance: govauth 1 worker, audit on (reference)`, options: singleIssuance, rssMb: single.rssPeakMb },
         ],
         rounds,
         duration,
@@ -98,10 +99,10 @@ async function main(): Promise<void> {
     }
 
     // Introspection against issuance on the 2-worker instance, same run.
-    const issued = (await (await fetch(`${dual.url}/token`, { method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody })).json()) as { access_token: string };
+    const issued = (await (await fetch(dualIssuance.url, { method: 'POST', headers: dualIssuance.headers, body: dualIssuance.body })).json()) as { access_token: string };
     const introspection = await alternate(
       [
-        { name: 'issuance (reference), 2 workers', options: { url: `${dual.url}/token`, method: 'POST', headers: { ...FORM, authorization: botAuth }, body: tokenBody, connections }, rssMb: dual.rssPeakMb },
+        { name: 'issuance (reference), 2 workers', options: dualIssuance, rssMb: dual.rssPeakMb },
         {
           name: 'introspection, 2 workers',
           options: { url: `${dual.url}/token/introspection`, method: 'POST', headers: { ...FORM, authorization: basicAuth(fixture.rs.client_id, fixture.rs.client_secret) }, body: `token=${issued.access_token}&token_type_hint=access_token`, connections },

@@ -4,7 +4,7 @@
 // Knobs: BENCH_ROUNDS (default 5), BENCH_DURATION (s per run, default 5), BENCH_CONNECTIONS (32).
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
-import { basicAuth, FORM } from './lib/load.ts';
+import { baselineTokenRequest, govauthTokenRequest } from './lib/issuance.ts';
 import { startChild } from './lib/processes.ts';
 import { compareWithBaseline, type RoundsResult } from './lib/rounds.ts';
 
@@ -19,22 +19,8 @@ export async function tokenBench(): Promise<RoundsResult> {
   const kind = fixture.env.DATABASE_URL?.startsWith('file:') ? 'sqlite' : 'postgresql';
   try {
     const candidates = [
-      {
-        name: 'bare oidc-provider (memory, static client)',
-        options: { url: `${baseline.url}/token`, method: 'POST' as const, headers: { ...FORM, authorization: basicAuth('bench', 'bench-secret') }, body: 'grant_type=client_credentials', connections },
-        rssMb: baseline.rssPeakMb,
-      },
-      {
-        name: `govauth (${kind}, argon2id secrets)`,
-        options: {
-          url: `${govauth.url}/token`,
-          method: 'POST' as const,
-          headers: { ...FORM, authorization: basicAuth(fixture.bot.client_id, fixture.bot.client_secret) },
-          body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmodels.example',
-          connections,
-        },
-        rssMb: govauth.rssPeakMb,
-      },
+      { name: 'bare oidc-provider (memory, static client)', options: baselineTokenRequest(baseline.url, connections), rssMb: baseline.rssPeakMb },
+      { name: `govauth (${kind}, argon2id secrets)`, options: govauthTokenRequest(govauth.url, fixture.bot, connections), rssMb: govauth.rssPeakMb },
     ];
     return await compareWithBaseline(candidates, rounds, duration);
   } finally {
