@@ -12,9 +12,16 @@ export interface Child {
   readonly stop: () => Promise<void>;
 }
 
+export interface StartOptions {
+  /** The child's working directory (default: this process's). */
+  readonly cwd?: string;
+  /** How long the child may take to print its ready line (default 30 s). */
+  readonly readyTimeoutMs?: number;
+}
+
 /** Starts `node <script>` and resolves once a line matches `ready`, capturing the URL. */
-export async function startChild(script: string, env: Record<string, string>, ready: RegExp, args: string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startChild(script: string, env: Record<string, string>, ready: RegExp, args: string[] = [], options: StartOptions = {}): Promise<Child> {
+  const proc = spawn(process.execPath, [script, ...args], { cwd: options.cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     let settled = false;
@@ -25,7 +32,7 @@ export async function startChild(script: string, env: Record<string, string>, re
       proc.kill('SIGKILL'); // never leave a half-started server behind to skew later runs
       reject(err);
     };
-    const timer = setTimeout(() => fail(new Error(`${script} did not become ready:\n${output}`)), 30_000);
+    const timer = setTimeout(() => fail(new Error(`${script} did not become ready:\n${output}`)), options.readyTimeoutMs ?? 30_000);
     const onData = (d: Buffer): void => {
       output += d.toString();
       const m = ready.exec(output);
