@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { baselineTokenRequest } from './lib/issuance.ts';
 import { startChild } from './lib/processes.ts';
 import { alternate, ratioTable } from './lib/rounds.ts';
+import { systemClock } from '../src/time/clock.ts';
 
 const baseline = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 const workers = Number(process.env.WORKERS ?? 2);
@@ -30,7 +31,7 @@ if (process.argv[2] === '--cluster') {
 } else {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
   const durationSec = Number(process.env.BENCH_DURATION ?? 6);
-  console.log(`bare oidc-provider, 1 process against ${workers} workers; autocannon -c 32, ${rounds} alternating rounds of ${durationSec} s; ${new Date().toISOString()}`);
+  console.log(`bare oidc-provider, 1 process against ${workers} workers; autocannon -c 32, ${rounds} alternating rounds of ${durationSec} s; ${new Date(systemClock()).toISOString()}`);
   const single = await startChild(baseline, {}, /ready (http:\/\/\S+)/);
   const multi = await startChild(fileURLToPath(import.meta.url), { WORKERS: String(workers) }, /ready (http:\/\/\S+)/, ['--cluster']);
   try {

@@ -23,6 +23,7 @@ import { govauthTokenRequest } from './lib/issuance.ts';
 import { load, type LoadResult } from './lib/load.ts';
 import { startChild, type Child } from './lib/processes.ts';
 import { median } from './lib/rounds.ts';
+import { systemClock } from '../src/time/clock.ts';
 
 const pairs = Number(process.env.BENCH_PAIRS ?? 6);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
@@ -78,7 +79,7 @@ try {
   const dirty = headRef === 'WORKTREE' && git(root, 'status', '--porcelain', '--untracked-files=no') !== '' ? ' + uncommitted changes' : '';
   console.log(`base ${describeCommit(root, base.commit)}`);
   console.log(`head ${headRef === 'WORKTREE' ? 'WORKTREE: ' : ''}${describeCommit(root, head.commit)}${dirty}`);
-  console.log(`client_credentials issuance, govauth 1 worker, ${kind}; autocannon -c ${connections}; ${pairs} pairs of ${duration} s runs (each after a ${WARM_UP_SEC} s warm-up, fresh server and database); ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}; ${new Date().toISOString()}\n`);
+  console.log(`client_credentials issuance, govauth 1 worker, ${kind}; autocannon -c ${connections}; ${pairs} pairs of ${duration} s runs (each after a ${WARM_UP_SEC} s warm-up, fresh server and database); ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}; ${new Date(systemClock()).toISOString()}\n`);
   for (const c of [base, head]) warmCompileCache(c);
 
   const results: { pair: number; baseFirst: boolean; base: LoadResult; head: LoadResult; ratio: number }[] = [];
@@ -99,7 +100,7 @@ try {
   console.log(`head/base: median ${verdict.toFixed(3)}× over ${pairs} pairs (min ${Math.min(...ratios).toFixed(3)}×, max ${Math.max(...ratios).toFixed(3)}×): ${verdict >= NOT_SLOWER ? 'not slower' : 'SLOWER'} (bar ${NOT_SLOWER}×)`);
   console.log(failures ? `NON-2XX OR ERRORS: ${failures}` : 'no non-2xx responses and no errors in any run');
   mkdirSync(here('./results/'), { recursive: true });
-  const file = here(`./results/${new Date().toISOString().replace(/[:.]/g, '-')}-compare-${base.commit.slice(0, 7)}-${headRef === 'WORKTREE' ? 'worktree' : head.commit.slice(0, 7)}-${kind}.json`);
+  const file = here(`./results/${new Date(systemClock()).toISOString().replace(/[:.]/g, '-')}-compare-${base.commit.slice(0, 7)}-${headRef === 'WORKTREE' ? 'worktree' : head.commit.slice(0, 7)}-${kind}.json`);
   writeFileSync(file, JSON.stringify({ base: base.commit, head: head.commit, headRef, kind, pairs, duration, connections, results, medianRatio: verdict }, null, 2));
   console.log(`results: ${file}`);
   process.exitCode = verdict >= NOT_SLOWER && !failures ? 0 : 1;

@@ -14,6 +14,7 @@ import { createFixture } from './lib/govauth-fixture.ts';
 import { baselineTokenRequest, govauthTokenRequest } from './lib/issuance.ts';
 import { startChild, type Child } from './lib/processes.ts';
 import { compareWithBaseline, type Candidate } from './lib/rounds.ts';
+import { systemClock } from '../src/time/clock.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
@@ -37,7 +38,7 @@ try {
     { name: 'bare oidc-provider, 1 process', options: baselineTokenRequest(baseline.url, connections), rssMb: baseline.rssPeakMb },
     ...variants.map(([name, child]) => ({ name, options: govauthTokenRequest(child.url, fixture.bot, connections), rssMb: child.rssPeakMb })),
   ];
-  console.log(`client_credentials issuance, 1 process each; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date().toISOString()}`);
+  console.log(`client_credentials issuance, 1 process each; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date(systemClock()).toISOString()}`);
   await compareWithBaseline(candidates, rounds, duration);
 } finally {
   await Promise.all(servers.map((s) => s.stop()));

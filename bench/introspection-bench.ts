@@ -5,6 +5,7 @@ import { createFixture } from './lib/govauth-fixture.ts';
 import { govauthTokenRequest } from './lib/issuance.ts';
 import { basicAuth, FORM } from './lib/load.ts';
 import { alternate, ratioTable, type RoundsResult } from './lib/rounds.ts';
+import { systemClock } from '../src/time/clock.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
@@ -37,6 +38,6 @@ export async function introspectionBench(): Promise<RoundsResult> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(`introspection vs client_credentials; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date().toISOString()}`);
+  console.log(`introspection vs client_credentials; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date(systemClock()).toISOString()}`);
   await introspectionBench();
 }

@@ -13,6 +13,7 @@ import { startChild } from './lib/processes.ts';
 import { rawRs256SignRate } from './lib/raw-signing.ts';
 import { refreshLoad, refreshTokenPool } from './lib/refresh-load.ts';
 import { alternate, median } from './lib/rounds.ts';
+import { systemClock } from '../src/time/clock.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const kind = process.env.DATABASE_URL?.startsWith('postgres') ? 'postgresql' : 'sqlite';
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   console.log(`govauth benchmark: ${kind}; ${availableParallelism()} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}`);
-  console.log(`autocannon -c ${connections}; ${rounds} alternating rounds of ${duration} s; ${new Date().toISOString()}\n`);
+  console.log(`autocannon -c ${connections}; ${rounds} alternating rounds of ${duration} s; ${new Date(systemClock()).toISOString()}\n`);
 
   const signRate = rawRs256SignRate();
   console.log(`raw RS256 signing, one core (node:crypto): ${signRate} signatures/s\n`);
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   const single = await fixture.start({ GOVAUTH_WORKERS: '1' });
   const dual = await fixture.start({ GOVAUTH_WORKERS: '2' });
   const rows: Row[] = [];
-  const out: Record<string, unknown> = { date: new Date().toISOString(), database: kind, cores: availableParallelism(), cpu, node: process.version, signRate };
+  const out: Record<string, unknown> = { date: new Date(systemClock()).toISOString(), database: kind, cores: availableParallelism(), cpu, node: process.version, signRate };
   try {
     const singleIssuance = govauthTokenRequest(single.url, fixture.bot, connections);
     const dualIssuance = govauthTokenRequest(dual.url, fixture.bot, connections);
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
   const failures = rows.reduce((n, r) => n + r.non2xx + r.errors, 0);
   console.log(failures ? `\nNON-2XX OR ERRORS: ${failures}` : '\nno non-2xx responses and no errors in any run');
   mkdirSync(here('./results/'), { recursive: true });
-  const file = here(`./results/${new Date().toISOString().replace(/[:.]/g, '-')}-${kind}.json`);
+  const file = here(`./results/${new Date(systemClock()).toISOString().replace(/[:.]/g, '-')}-${kind}.json`);
   writeFileSync(file, JSON.stringify({ ...out, rows }, null, 2));
   console.log(`results: ${file}`);
 }

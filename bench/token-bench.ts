@@ -7,6 +7,7 @@ import { createFixture } from './lib/govauth-fixture.ts';
 import { baselineTokenRequest, govauthTokenRequest } from './lib/issuance.ts';
 import { startChild } from './lib/processes.ts';
 import { compareWithBaseline, type RoundsResult } from './lib/rounds.ts';
+import { systemClock } from '../src/time/clock.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
@@ -31,6 +32,6 @@ export async function tokenBench(): Promise<RoundsResult> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(`client_credentials → RS256 at+jwt; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date().toISOString()}`);
+  console.log(`client_credentials → RS256 at+jwt; autocannon -c ${connections}, ${rounds} alternating rounds of ${duration} s; ${new Date(systemClock()).toISOString()}`);
   await tokenBench();
 }
