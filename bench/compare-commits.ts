@@ -2,8 +2,8 @@
 // of runs on this machine, as `npm run bench:token` loads it (same request, same bot client, 1
 // worker, the shipped V8 settings, autocannon -c 32 from this process).
 //
-//   node bench/compare-commits.ts <base> [<head> | WORKTREE]      (default head: WORKTREE)
-//   BENCH_PAIRS=6 BENCH_DURATION=5 node bench/compare-commits.ts HEAD~1
+//   npx node bench/compare-commits.ts <base> [<head> | WORKTREE]      (default head: WORKTREE)
+//   BENCH_PAIRS=6 BENCH_DURATION=5 npx node bench/compare-commits.ts HEAD~1
 //
 // <base> and <head> are commit-ishes, checked out into temporary detached git worktrees
 // (bench/lib/commit-checkouts.ts); WORKTREE is this checkout as it is on disk, uncommitted
@@ -34,7 +34,7 @@ const NOT_SLOWER = 0.98; // issue 16: "median ratio ≥ 0.98 over 6+ pairs"
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const [baseRef, headRef = 'WORKTREE'] = process.argv.slice(2);
 if (!baseRef || baseRef === 'WORKTREE' || !(pairs >= 1) || !(duration > 0)) {
-  console.error('usage: [BENCH_PAIRS=6] [BENCH_DURATION=5] node bench/compare-commits.ts <base commit> [<head commit> | WORKTREE]');
+  console.error('usage: [BENCH_PAIRS=6] [BENCH_DURATION=5] npx node bench/compare-commits.ts <base commit> [<head commit> | WORKTREE]');
   process.exit(2);
 }
 const root = git(here('.'), 'rev-parse', '--show-toplevel');
