@@ -2,7 +2,8 @@
 // least-privilege scope sets. Seeding is idempotent: what exists is left as it is.
 import type { Actor } from '../audit/audit-chain.ts';
 import type { Database } from '../db/database.ts';
-import { createResource, createRole, createScope, isUniqueViolation } from './catalog.ts';
+import { isUniqueViolation } from '../db/catalog-repository.ts';
+import { createResource, createRole, createScope } from './catalog.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Sensitivity } from './policy-model.ts';
 
