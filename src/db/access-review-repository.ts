@@ -2,7 +2,7 @@
 // (ScopeUsage, written beside the audit trail) and when each person and client was created.
 import type { Database } from './database.ts';
 
-export interface ScopeUsageRow {
+interface ScopeUsageRow {
   readonly principalType: string;
   readonly principalId: string;
   readonly scope: string;

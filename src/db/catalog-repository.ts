@@ -4,7 +4,7 @@
 import type { Database, Tx } from './database.ts';
 
 /** Reads that run either inside a write's transaction or on their own. */
-export type Reader = Database | Tx;
+type Reader = Database | Tx;
 const on = (h: Reader): Tx => ('prisma' in h ? h.prisma : h);
 
 /** Prisma's code for a unique-constraint violation: the row already exists. */

@@ -7,9 +7,9 @@ import type { Database } from '../db/database.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
 import { heldScopes, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
 
-export const EXPIRING_SOON_MS = 7 * 86_400_000;
+const EXPIRING_SOON_MS = 7 * 86_400_000;
 
-export type FindingKind = 'unused_scope' | 'never_used_scope' | 'high_sensitivity_without_mfa' | 'grant_expiring_soon';
+type FindingKind = 'unused_scope' | 'never_used_scope' | 'high_sensitivity_without_mfa' | 'grant_expiring_soon';
 
 export interface ReviewEntry {
   type: 'user' | 'client';

@@ -2,7 +2,7 @@
 // the CLI and the admin API; every write appends to the change feed so running servers pick it
 // up (src/governance/policy-store.ts).
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
-import { writeWithChanges, type ChangeRef } from '../db/change-feed.ts';
+import { writeWithChanges } from '../db/change-feed.ts';
 import {
   existingRoleNames,
   existingScopeNames,
@@ -201,4 +201,3 @@ export async function conflictAs<T>(message: string, work: () => Promise<T>): Pr
   }
 }
 
-export type { ChangeRef };

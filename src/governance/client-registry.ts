@@ -22,7 +22,7 @@ import { mustExist, requireRoles } from './catalog.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
 
 export const CLIENT_GRANTS = ['client_credentials', 'authorization_code'] as const;
-export type ClientGrant = (typeof CLIENT_GRANTS)[number];
+type ClientGrant = (typeof CLIENT_GRANTS)[number];
 
 export interface CreateClientInput {
   readonly name: string;

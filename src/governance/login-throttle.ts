@@ -18,7 +18,7 @@ export interface ThrottlePolicy {
  * the account lookup uses, email-address.ts, so a decomposed or upper-case spelling of a
  * locked account is the same locked account), or the second factor of a signed-in account.
  */
-export type ThrottleSubject = { readonly email: string } | { readonly mfaAccount: string };
+type ThrottleSubject = { readonly email: string } | { readonly mfaAccount: string };
 
 const subjectKey = (s: ThrottleSubject): string => ('email' in s ? `email:${canonicalEmail(s.email)}` : `mfa:${s.mfaAccount}`);
 

@@ -18,7 +18,7 @@ import { loadRevocation, loadRevocations } from './revocations.ts';
 /** Change kinds that alter the snapshot; other kinds are for other subscribers. */
 const POLICY_KINDS = new Set(['scope', 'resource', 'role', 'client']);
 
-export type ChangeListener = (changes: readonly { kind: string; key: string }[]) => void | Promise<void>;
+type ChangeListener = (changes: readonly { kind: string; key: string }[]) => void | Promise<void>;
 
 export interface PolicyStore {
   snapshot(): PolicySnapshot;

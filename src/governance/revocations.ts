@@ -28,7 +28,7 @@ import { checkText, MAX_TTL_SECONDS } from './validation.ts';
 
 const actorTypeOf = (actor: string): ActorType => (actor === 'system' ? 'system' : actor === 'cli' ? 'cli' : actor.startsWith('usr_') ? 'user' : 'client');
 
-export const revocationChangeKey = (kind: RevocationKind, key: string): string => `${kind}:${key}`;
+const revocationChangeKey = (kind: RevocationKind, key: string): string => `${kind}:${key}`;
 
 export interface RevocationView {
   kind: RevocationKind;

@@ -32,7 +32,7 @@ import { normalizeEmail } from './email-address.ts';
 // The one email normaliser lives in email-address.ts (shared with the sign-in throttles).
 export { normalizeEmail };
 
-export const newUserId = (): string => `usr_${randomBytes(16).toString('base64url')}`;
+const newUserId = (): string => `usr_${randomBytes(16).toString('base64url')}`;
 
 export interface UserView {
   id: string;
