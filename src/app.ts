@@ -104,7 +104,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       // Record grant revocations made by the protocol (refresh-token reuse, code replay,
       // sign-out) so access tokens from the grant turn inactive everywhere.
       async onGrantRevoked(grantId, reason) {
-        await revokeGrant(deps.db, { grantId, actor: 'system', reason });
+        await revokeGrant(deps.db, { grantId, actor: 'system', reason }, deps.now());
         await deps.policy.sync();
         log.info('grant revoked', { grantId, reason });
       },

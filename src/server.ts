@@ -105,7 +105,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     await ensureAdminModel(db);
     const { created } = await ensureSigningKeys(db, master, now());
     await currentAuditKey(db, master); // published from the first start (audit-key.ts)
-    const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log });
+    const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log, now });
     policy = store;
     const keys = await createKeyringStore({ db, master, policy: store, now, log });
     keyStore = keys;
@@ -177,8 +177,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       Promise.all([
         pruneExpiredOidcRows(db),
         pruneChanges(db, CHANGE_RETENTION_MS),
-        pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000),
-        pruneRevocations(db),
+        pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000, now()),
+        pruneRevocations(db, now()),
         pruneRateLimitCounters(db.sql, now()),
         Promise.resolve(store.revocations.prune(now())),
       ]).catch((err: unknown) =>

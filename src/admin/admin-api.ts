@@ -95,7 +95,7 @@ export function adminApi(deps: AdminDeps): Middleware {
       // reason a lagging instance is reported in the body, not as an error status.
       await deps.policy.sync().catch((err: unknown) => deps.log.warn('policy sync after an admin change failed; the poller will apply it', { err }));
       if (changeId) {
-        propagation = await awaitPropagation(deps.db.sql, changeId, deps.config.propagationWaitMs).catch((err: unknown) => {
+        propagation = await awaitPropagation(deps.db, changeId, deps.config.propagationWaitMs).catch((err: unknown) => {
           deps.log.warn('could not confirm that every instance applied an admin change', { err });
           return undefined;
         });

@@ -90,7 +90,7 @@ export const clientRoutes = [
   route({
     method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops working at once', tag: 'clients', access: 'write', errors: [404],
     response: clientCredentials,
-    handle: ({ deps, params, actor }) => rotateClientSecret(deps.db, params.id, actor),
+    handle: ({ deps, params, actor }) => rotateClientSecret(deps.db, params.id, actor, deps.now()),
   }),
   route({
     method: 'POST', path: '/clients/{id}/disable', operationId: 'disableClient', summary: 'Stop a client from authenticating; its tokens turn inactive', tag: 'clients', access: 'write', errors: [404],

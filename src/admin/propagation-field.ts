@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Route } from './route.ts';
 
-export const propagationField = z
+const propagationField = z
   .strictObject({
     change_id: z.number().int().describe('The change-feed id this write produced'),
     applied: z.number().int().describe('Live server instances that had applied it when the response was sent'),

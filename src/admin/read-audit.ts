@@ -6,7 +6,7 @@
 import type { Call } from './route.ts';
 
 // Not admin.*: that family is the changes, each with its before and after (admin_api.denied is its sibling).
-export const READ_ACTION = 'admin_api.read';
+const READ_ACTION = 'admin_api.read';
 
 export interface ReadRecord {
   /** The operationId of the route that was called. */

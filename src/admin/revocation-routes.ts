@@ -27,7 +27,7 @@ export const revocationRoutes = [
   route({
     method: 'GET', path: '/revocations', operationId: 'listRevocations', summary: 'List the revocations in force', tag: 'revocations', access: 'read',
     response: z.strictObject({ revocations: z.array(revocationView) }),
-    handle: async ({ deps }) => ({ revocations: await listRevocations(deps.db) }),
+    handle: async ({ deps }) => ({ revocations: await listRevocations(deps.db, deps.now()) }),
   }),
   route({
     method: 'POST', path: '/revocations', operationId: 'revoke', summary: 'Make every token issued to a principal until now inactive, and end its refresh tokens', tag: 'revocations', access: 'write', status: 201, errors: [404],
@@ -42,7 +42,7 @@ export const revocationRoutes = [
         actor: actor.actor ?? 'admin',
         by: actor,
         horizonSeconds: deps.config.signIn.sessionMaxAge,
-      });
+      }, deps.now());
       return {
         revoked: { kind: entry.kind, key: entry.key, label, cutoff: new Date(entry.cutoff).toISOString(), expires_at: new Date(entry.expiresAt).toISOString() },
       };

@@ -31,11 +31,11 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** public: documentation only; read: govauth.audit.read or govauth.admin; write: govauth.admin. */
 export type Access = 'public' | 'read' | 'write';
 /** Error statuses a route documents beyond the ones every route of its kind can answer. */
-export type ExtraError = 404 | 409;
+type ExtraError = 404 | 409;
 
 // "/users/{email}/roles/{role}" → "email" | "role": handlers get exactly their path parameters.
 type ParamNames<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | ParamNames<Rest> : never;
-export type Params<S extends string> = { readonly [K in ParamNames<S>]: string };
+type Params<S extends string> = { readonly [K in ParamNames<S>]: string };
 
 export interface Call<P, B, Q> {
   readonly params: P;

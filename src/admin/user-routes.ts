@@ -74,7 +74,7 @@ export const userRoutes = [
       replaced: z.boolean().describe('An enrolment was replaced: the old authenticator no longer works'),
     }),
     handle: ({ deps, params, body, actor }) =>
-      enrollMfa(deps.db, deps.master, params.email, actor, { force: body?.force }).catch((err: unknown) => {
+      enrollMfa(deps.db, deps.master, params.email, actor, { force: body?.force, now: deps.now() }).catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'conflict') throw new AppError('conflict', `${err.message}; send "force": true to replace it`);
         throw err;
       }),

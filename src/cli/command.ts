@@ -3,6 +3,7 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Database } from '../db/database.ts';
 import type { Actor } from '../audit/audit-chain.ts';
 import type { MasterKey } from '../keys/master-key.ts';
+import type { Clock } from '../time/clock.ts';
 
 export class UsageError extends Error {}
 
@@ -12,6 +13,8 @@ export interface CliContext {
   /** The master key, checked against the database (needed to seal TOTP secrets). */
   master(): Promise<MasterKey>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The one clock every command reads "now" from (systemClock). */
+  readonly now: Clock;
   /** Who the audit trail records for changes made through this CLI run. */
   readonly actor: Actor;
   readonly stdin: () => Promise<string>;

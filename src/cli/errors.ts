@@ -92,7 +92,7 @@ const oneLine = (message: string): string => message.replace(/:\n\s*- /, ': ').r
  * operator's terminal or forge a line), and a quoted 100 kB argument is cut short. Found by
  * test/security/cli-input.test.ts. `lines`: keep the newlines of a multi-line usage message.
  */
-export function printable(message: string, lines = false): string {
+function printable(message: string, lines = false): string {
   const shown = message.replace(lines ? /[^\P{Cc}\n]/gu : /\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return shown.length > 500 ? `${shown.slice(0, 500)}…` : shown;
 }

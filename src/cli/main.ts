@@ -11,6 +11,7 @@ import { isInitialized, migrate } from '../db/migrate.ts';
 import { loadMasterKey, type MasterKey } from '../keys/master-key.ts';
 import { checkMasterKey } from '../keys/signing-keys.ts';
 import { createLogger } from '../log/logger.ts';
+import { systemClock } from '../time/clock.ts';
 import { UsageError, type CliContext, type Command } from './command.ts';
 import { classify, EXIT, formatFailure, NoDatabase, unknownCommand } from './errors.ts';
 import { nearestCommand } from './suggest.ts';
@@ -96,6 +97,7 @@ export async function runCli(
   let streamed = '';
   const ctx: CliContext = {
     env,
+    now: systemClock,
     actor: { actorType: 'cli', actor: cliOperator(env) },
     stdin: io.stdin ?? readStdin,
     out: (text) => {

@@ -41,7 +41,7 @@ export async function runPropagated(
   if (!changeId) return { result, code: EXIT.ok, stderr: '' };
   let propagation: Propagation;
   try {
-    propagation = await awaitPropagation((await ctx.db()).sql, changeId, wait.ms);
+    propagation = await awaitPropagation(await ctx.db(), changeId, wait.ms);
   } catch (err) {
     // Never report a committed change as a failure to make it: it would invite a repeat.
     const message = `the change is committed, but whether running instances applied it could not be read: ${(err as Error).message.trim().split('\n')[0] ?? ''}`;

@@ -2,13 +2,14 @@
 // used in an issued token, grants about to expire, and least-privilege findings: scopes held
 // but unused for N days (or never used), and high-sensitivity scopes held by people without
 // two-step verification.
+import { loadReviewRows } from '../db/access-review-repository.ts';
 import type { Database } from '../db/database.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
 import { heldScopes, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
 
-export const EXPIRING_SOON_MS = 7 * 86_400_000;
+const EXPIRING_SOON_MS = 7 * 86_400_000;
 
-export type FindingKind = 'unused_scope' | 'never_used_scope' | 'high_sensitivity_without_mfa' | 'grant_expiring_soon';
+type FindingKind = 'unused_scope' | 'never_used_scope' | 'high_sensitivity_without_mfa' | 'grant_expiring_soon';
 
 export interface ReviewEntry {
   type: 'user' | 'client';
@@ -79,23 +80,17 @@ function entryFor(
   };
 }
 
-export async function reviewAccess(db: Database, options: { unusedDays: number; now?: number }): Promise<AccessReview> {
-  const now = options.now ?? Date.now();
+export async function reviewAccess(db: Database, options: { unusedDays: number; now: number }): Promise<AccessReview> {
+  const now = options.now;
   const unusedMs = options.unusedDays * 86_400_000;
-  const [snapshot, users, usageRows, userRows, clientRows] = await Promise.all([
-    loadPolicySnapshot(db),
-    loadUsers(db),
-    db.prisma.scopeUsage.findMany(),
-    db.prisma.user.findMany({ select: { id: true, createdAt: true } }),
-    db.prisma.client.findMany({ select: { id: true, createdAt: true } }),
-  ]);
+  const [snapshot, users, { usage: usageRows, created: createdRows }] = await Promise.all([loadPolicySnapshot(db), loadUsers(db), loadReviewRows(db)]);
   const usage = new Map<string, Map<string, Date>>();
   for (const u of usageRows) {
     const key = `${u.principalType}\0${u.principalId}`;
     if (!usage.has(key)) usage.set(key, new Map());
     usage.get(key)?.set(u.scope, u.lastUsedAt);
   }
-  const created = new Map([...userRows, ...clientRows].map((r) => [r.id, r.createdAt.getTime()]));
+  const created = new Map(createdRows.map((r) => [r.id, r.createdAt.getTime()]));
   const entries: ReviewEntry[] = [];
   for (const u of [...users.values()].sort((a, b) => (a.email < b.email ? -1 : 1))) {
     entries.push(

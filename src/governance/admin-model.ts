@@ -4,7 +4,8 @@
 import type { Actor } from '../audit/audit-chain.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
-import { createResource, createRole, createScope, isUniqueViolation } from './catalog.ts';
+import { isUniqueViolation, resourceExists } from '../db/catalog-repository.ts';
+import { createResource, createRole, createScope } from './catalog.ts';
 import { ADMIN_AUDIENCE } from './policy-model.ts';
 
 // Defined with the rule that guards it (mayUseAudience); re-exported for the admin API.
@@ -23,8 +24,7 @@ async function ignoreExisting(work: () => Promise<unknown>): Promise<void> {
 }
 
 export async function ensureAdminModel(db: Database, by: Actor = { actorType: 'system', actor: 'system' }): Promise<void> {
-  const exists = await db.prisma.resource.findUnique({ where: { audience: ADMIN_AUDIENCE }, select: { audience: true } });
-  if (exists) return;
+  if (await resourceExists(db, ADMIN_AUDIENCE)) return;
   await ignoreExisting(() => createScope(db, { name: ADMIN_SCOPE, description: 'Administer govauth: scopes, resources, roles, clients, people, revocations', sensitivity: 'high', maxTtl: 900 }, by));
   await ignoreExisting(() => createScope(db, { name: AUDIT_READ_SCOPE, description: 'Read the audit trail and access reviews', sensitivity: 'medium' }, by));
   await ignoreExisting(() => createResource(db, { audience: ADMIN_AUDIENCE, name: 'govauth admin API', scopes: [ADMIN_SCOPE, AUDIT_READ_SCOPE] }, by));

@@ -2,7 +2,26 @@
 // the CLI and the admin API; every write appends to the change feed so running servers pick it
 // up (src/governance/policy-store.ts).
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
-import { writeWithChanges, type ChangeRef } from '../db/change-feed.ts';
+import { writeWithChanges } from '../db/change-feed.ts';
+import {
+  existingRoleNames,
+  existingScopeNames,
+  findResourceWithScopes,
+  findRoleWithScopes,
+  findScope,
+  insertResource,
+  insertRole,
+  insertScope,
+  isUniqueViolation,
+  listResourceRows,
+  listRoleRows,
+  listScopeRows,
+  replaceResourceScopes,
+  replaceRoleScopes,
+  updateResourceRow,
+  updateRoleRow,
+  updateScopeRow,
+} from '../db/catalog-repository.ts';
 import type { Database, Tx } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Sensitivity } from './policy-model.ts';
@@ -26,12 +45,10 @@ export interface RoleView {
   scopes: string[];
 }
 
-export const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'P2002';
-
 async function requireScopes(tx: Tx, names: readonly string[]): Promise<void> {
   if (!names.length) return;
-  const found = await tx.scope.findMany({ where: { name: { in: [...names] } }, select: { name: true } });
-  const missing = names.filter((n) => !found.some((f) => f.name === n));
+  const found = await existingScopeNames(tx, names);
+  const missing = names.filter((n) => !found.includes(n));
   if (missing.length) throw new AppError('invalid_request', `unknown scope(s): ${missing.join(', ')} (create them first with: govauth scope create)`);
 }
 
@@ -51,7 +68,7 @@ export async function createScope(db: Database, input: { name: string; descripti
   };
   return conflictAs(`scope ${data.name} already exists`, () =>
     writeWithChanges(db, async (tx) => {
-      const after = scopeView(await tx.scope.create({ data }));
+      const after = scopeView(await insertScope(tx, data));
       return { result: after, changes: [{ kind: 'scope', key: data.name }], audit: [adminEvent(by, 'admin.scope.create', data.name, null, after)] };
     }),
   );
@@ -64,14 +81,14 @@ export async function updateScope(db: Database, name: string, patch: { descripti
     ...(patch.maxTtl !== undefined && { maxTtl: patch.maxTtl === null ? null : checkTtl(patch.maxTtl, 'max TTL') }),
   };
   return writeWithChanges(db, async (tx) => {
-    const before = scopeView(await mustExist(tx.scope.findUnique({ where: { name } }), `no scope named ${name}`));
-    const after = scopeView(await tx.scope.update({ where: { name }, data }));
+    const before = scopeView(await mustExist(findScope(tx, name), `no scope named ${name}`));
+    const after = scopeView(await updateScopeRow(tx, name, data));
     return { result: after, changes: [{ kind: 'scope', key: name }], audit: [adminEvent(by, 'admin.scope.update', name, before, after)] };
   });
 }
 
 export async function listScopes(db: Database): Promise<ScopeView[]> {
-  return (await db.prisma.scope.findMany({ orderBy: { name: 'asc' } })).map(scopeView);
+  return (await listScopeRows(db)).map(scopeView);
 }
 
 export async function createResource(db: Database, input: { audience: string; name: string; scopes: readonly string[]; tokenTtl?: number }, by: Actor): Promise<ResourceView> {
@@ -82,7 +99,7 @@ export async function createResource(db: Database, input: { audience: string; na
   return conflictAs(`resource ${audience} already exists`, () =>
     writeWithChanges(db, async (tx) => {
       await requireScopes(tx, scopes);
-      await tx.resource.create({ data: { audience, name, tokenTtl, scopes: { create: scopes.map((scopeName) => ({ scopeName })) } } });
+      await insertResource(tx, { audience, name, tokenTtl, scopes });
       const after = { audience, name, scopes: scopes.sort(), token_ttl: tokenTtl };
       return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [adminEvent(by, 'admin.resource.create', audience, null, after)] };
     }),
@@ -98,20 +115,15 @@ export async function updateResource(
   const scopes = patch.scopes && uniqueList(patch.scopes, checkScopeName);
   return writeWithChanges(db, async (tx) => {
     const before = resourceView(
-      await mustExist(tx.resource.findUnique({ where: { audience }, include: { scopes: { select: { scopeName: true } } } }), `no resource ${audience}`),
+      await mustExist(findResourceWithScopes(tx, audience), `no resource ${audience}`),
     );
     if (scopes) {
       await requireScopes(tx, scopes);
-      await tx.resourceScope.deleteMany({ where: { audience } });
-      await tx.resourceScope.createMany({ data: scopes.map((scopeName) => ({ audience, scopeName })) });
+      await replaceResourceScopes(tx, audience, scopes);
     }
-    const row = await tx.resource.update({
-      where: { audience },
-      data: {
-        ...(patch.name !== undefined && { name: checkText(patch.name, 'name', 200) }),
-        ...(patch.tokenTtl !== undefined && { tokenTtl: patch.tokenTtl === null ? null : checkTtl(patch.tokenTtl, 'token TTL') }),
-      },
-      include: { scopes: { select: { scopeName: true } } },
+    const row = await updateResourceRow(tx, audience, {
+      ...(patch.name !== undefined && { name: checkText(patch.name, 'name', 200) }),
+      ...(patch.tokenTtl !== undefined && { tokenTtl: patch.tokenTtl === null ? null : checkTtl(patch.tokenTtl, 'token TTL') }),
     });
     const after = resourceView(row);
     return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [adminEvent(by, 'admin.resource.update', audience, before, after)] };
@@ -126,8 +138,7 @@ const resourceView = (r: { audience: string; name: string; tokenTtl: number | nu
 });
 
 export async function listResources(db: Database): Promise<ResourceView[]> {
-  const rows = await db.prisma.resource.findMany({ orderBy: { audience: 'asc' }, include: { scopes: { select: { scopeName: true } } } });
-  return rows.map(resourceView);
+  return (await listResourceRows(db)).map(resourceView);
 }
 
 export async function createRole(db: Database, input: { name: string; description?: string; scopes: readonly string[] }, by: Actor): Promise<RoleView> {
@@ -137,7 +148,7 @@ export async function createRole(db: Database, input: { name: string; descriptio
   return conflictAs(`role ${name} already exists`, () =>
     writeWithChanges(db, async (tx) => {
       await requireScopes(tx, scopes);
-      await tx.role.create({ data: { name, description, scopes: { create: scopes.map((scopeName) => ({ scopeName })) } } });
+      await insertRole(tx, { name, description, scopes });
       const after = { name, description, scopes: scopes.sort() };
       return { result: after, changes: [{ kind: 'role', key: name }], audit: [adminEvent(by, 'admin.role.create', name, null, after)] };
     }),
@@ -147,17 +158,12 @@ export async function createRole(db: Database, input: { name: string; descriptio
 export async function updateRole(db: Database, name: string, patch: { description?: string; scopes?: readonly string[] }, by: Actor): Promise<RoleView> {
   const scopes = patch.scopes && uniqueList(patch.scopes, checkScopeName);
   return writeWithChanges(db, async (tx) => {
-    const before = roleView(await mustExist(tx.role.findUnique({ where: { name }, include: { scopes: { select: { scopeName: true } } } }), `no role named ${name}`));
+    const before = roleView(await mustExist(findRoleWithScopes(tx, name), `no role named ${name}`));
     if (scopes) {
       await requireScopes(tx, scopes);
-      await tx.roleScope.deleteMany({ where: { roleName: name } });
-      await tx.roleScope.createMany({ data: scopes.map((scopeName) => ({ roleName: name, scopeName })) });
+      await replaceRoleScopes(tx, name, scopes);
     }
-    const row = await tx.role.update({
-      where: { name },
-      data: { ...(patch.description !== undefined && { description: checkText(patch.description, 'description') }) },
-      include: { scopes: { select: { scopeName: true } } },
-    });
+    const row = await updateRoleRow(tx, name, { ...(patch.description !== undefined && { description: checkText(patch.description, 'description') }) });
     const after = roleView(row);
     return { result: after, changes: [{ kind: 'role', key: name }], audit: [adminEvent(by, 'admin.role.update', name, before, after)] };
   });
@@ -170,14 +176,13 @@ const roleView = (r: { name: string; description: string; scopes: { scopeName: s
 });
 
 export async function listRoles(db: Database): Promise<RoleView[]> {
-  const rows = await db.prisma.role.findMany({ orderBy: { name: 'asc' }, include: { scopes: { select: { scopeName: true } } } });
-  return rows.map(roleView);
+  return (await listRoleRows(db)).map(roleView);
 }
 
 export async function requireRoles(tx: Tx, names: readonly string[]): Promise<void> {
   if (!names.length) return;
-  const found = await tx.role.findMany({ where: { name: { in: [...names] } }, select: { name: true } });
-  const missing = names.filter((n) => !found.some((f) => f.name === n));
+  const found = await existingRoleNames(tx, names);
+  const missing = names.filter((n) => !found.includes(n));
   if (missing.length) throw new AppError('invalid_request', `unknown role(s): ${missing.join(', ')} (create them first with: govauth role create)`);
 }
 
@@ -196,4 +201,3 @@ export async function conflictAs<T>(message: string, work: () => Promise<T>): Pr
   }
 }
 
-export type { ChangeRef };

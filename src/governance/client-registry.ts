@@ -3,6 +3,17 @@
 // stored only as an argon2id hash.
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
+import { existingScopeNames, findResource } from '../db/catalog-repository.ts';
+import {
+  findClientDisabled,
+  findClientWithRoles,
+  insertClient,
+  listClientRows,
+  readClientWithRoles,
+  replaceClientRoles,
+  updateClientRow,
+  type ClientRow,
+} from '../db/client-repository.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
@@ -11,7 +22,7 @@ import { mustExist, requireRoles } from './catalog.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
 
 export const CLIENT_GRANTS = ['client_credentials', 'authorization_code'] as const;
-export type ClientGrant = (typeof CLIENT_GRANTS)[number];
+type ClientGrant = (typeof CLIENT_GRANTS)[number];
 
 export interface CreateClientInput {
   readonly name: string;
@@ -103,35 +114,29 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
 
   await writeWithChanges(db, async (tx) => {
     await requireRoles(tx, roles);
-    if (introspectAudience) await mustExist(tx.resource.findUnique({ where: { audience: introspectAudience } }), `no resource ${introspectAudience} (create it first with: govauth resource create)`);
+    if (introspectAudience) await mustExist(findResource(tx, introspectAudience), `no resource ${introspectAudience} (create it first with: govauth resource create)`);
     if (ceiling?.length) {
-      const found = await tx.scope.findMany({ where: { name: { in: ceiling } }, select: { name: true } });
-      const missing = ceiling.filter((s) => !found.some((f) => f.name === s));
+      const found = await existingScopeNames(tx, ceiling);
+      const missing = ceiling.filter((s) => !found.includes(s));
       if (missing.length) throw new AppError('invalid_request', `unknown scope(s): ${missing.join(', ')}`);
     }
-    await tx.client.create({
-      data: {
-        id: clientId,
-        name,
-        secretHash,
-        grantTypes: JSON.stringify(grantTypes),
-        redirectUris: JSON.stringify(redirectUris),
-        postLogoutRedirectUris: JSON.stringify(postLogoutRedirectUris),
-        scopeCeiling: ceiling === null ? null : JSON.stringify(ceiling),
-        introspectAudience,
-        adminAccess,
-        roles: { create: roles.map((roleName) => ({ roleName })) },
-      },
+    await insertClient(tx, {
+      id: clientId,
+      name,
+      secretHash,
+      grantTypes: JSON.stringify(grantTypes),
+      redirectUris: JSON.stringify(redirectUris),
+      postLogoutRedirectUris: JSON.stringify(postLogoutRedirectUris),
+      scopeCeiling: ceiling === null ? null : JSON.stringify(ceiling),
+      introspectAudience,
+      adminAccess,
+      roles,
     });
-    const after = clientView(await tx.client.findUniqueOrThrow({ where: { id: clientId }, include: { roles: { orderBy: { roleName: 'asc' } } } }));
+    const after = clientView(await readClientWithRoles(tx, clientId));
     return { result: undefined, changes: [{ kind: 'client', key: clientId }], audit: [adminEvent(by, 'admin.client.create', clientId, null, after)] };
   });
   return { client_id: clientId, client_secret: clientSecret };
 }
-
-type ClientRow = NonNullable<Awaited<ReturnType<typeof findClientRow>>>;
-const findClientRow = (db: Database, id: string) =>
-  db.prisma.client.findUnique({ where: { id }, include: { roles: { orderBy: { roleName: 'asc' } } } });
 
 function clientView(c: ClientRow): ClientView {
   return {
@@ -151,21 +156,20 @@ function clientView(c: ClientRow): ClientView {
 }
 
 export async function listClients(db: Database): Promise<ClientView[]> {
-  const rows = await db.prisma.client.findMany({ orderBy: { createdAt: 'asc' }, include: { roles: { orderBy: { roleName: 'asc' } } } });
-  return rows.map(clientView);
+  return (await listClientRows(db)).map(clientView);
 }
 
 export async function getClient(db: Database, id: string): Promise<ClientView> {
-  return clientView(await mustExist(findClientRow(db, id), `no client ${id}`));
+  return clientView(await mustExist(findClientWithRoles(db, id), `no client ${id}`));
 }
 
-export async function rotateClientSecret(db: Database, id: string, by: Actor): Promise<ClientCredentialsView> {
-  const existing = await mustExist(findClientRow(db, id), `no client ${id}`);
+export async function rotateClientSecret(db: Database, id: string, by: Actor, now: number): Promise<ClientCredentialsView> {
+  const existing = await mustExist(findClientWithRoles(db, id), `no client ${id}`);
   if (existing.secretHash === null) throw new AppError('invalid_request', `client ${id} is public and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
   await writeWithChanges(db, async (tx) => {
-    await tx.client.update({ where: { id }, data: { secretHash, secretRotatedAt: new Date() } });
+    await updateClientRow(tx, id, { secretHash, secretRotatedAt: new Date(now) });
     // The secret itself is never recorded, only that it changed.
     return { result: undefined, changes: [{ kind: 'client', key: id }], audit: [adminEvent(by, 'admin.client.rotate_secret', id, null, null, { secret_rotated: true })] };
   });
@@ -174,8 +178,8 @@ export async function rotateClientSecret(db: Database, id: string, by: Actor): P
 
 export async function setClientDisabled(db: Database, id: string, disabled: boolean, by: Actor): Promise<ClientView> {
   await writeWithChanges(db, async (tx) => {
-    const before = await mustExist(tx.client.findUnique({ where: { id }, select: { disabled: true } }), `no client ${id}`);
-    await tx.client.update({ where: { id }, data: { disabled } });
+    const before = await mustExist(findClientDisabled(tx, id), `no client ${id}`);
+    await updateClientRow(tx, id, { disabled });
     return {
       result: undefined,
       changes: [{ kind: 'client', key: id }],
@@ -189,19 +193,18 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
   await writeWithChanges(db, async (tx) => {
-    const row = await mustExist(tx.client.findUnique({ where: { id }, include: { roles: { orderBy: { roleName: 'asc' } } } }), `no client ${id}`);
+    const row = await mustExist(findClientWithRoles(tx, id), `no client ${id}`);
     const before = clientView(row);
     if (roles) {
       if (!parseStringArray(row.grantTypes, 'Client.grantTypes').includes('client_credentials')) {
         throw new AppError('invalid_request', 'roles apply to client_credentials clients only');
       }
       await requireRoles(tx, roles);
-      await tx.clientRole.deleteMany({ where: { clientId: id } });
-      await tx.clientRole.createMany({ data: roles.map((roleName) => ({ clientId: id, roleName })) });
+      await replaceClientRoles(tx, id, roles);
     }
     if (patch.adminAccess === true) checkAdminAccess(before.public, before.grant_types);
-    if (name !== undefined || patch.adminAccess !== undefined) await tx.client.update({ where: { id }, data: { name, adminAccess: patch.adminAccess } });
-    const after = clientView(await tx.client.findUniqueOrThrow({ where: { id }, include: { roles: { orderBy: { roleName: 'asc' } } } }));
+    if (name !== undefined || patch.adminAccess !== undefined) await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess });
+    const after = clientView(await readClientWithRoles(tx, id));
     const audit = [];
     if (name !== undefined || roles) audit.push(adminEvent(by, 'admin.client.update', id, before, after));
     // Its own action, so that a SIEM can alert on who was given the admin API (or lost it).

@@ -2,13 +2,14 @@
 // least-privilege scope sets. Seeding is idempotent: what exists is left as it is.
 import type { Actor } from '../audit/audit-chain.ts';
 import type { Database } from '../db/database.ts';
-import { createResource, createRole, createScope, isUniqueViolation } from './catalog.ts';
+import { isUniqueViolation } from '../db/catalog-repository.ts';
+import { createResource, createRole, createScope } from './catalog.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Sensitivity } from './policy-model.ts';
 
 export const DEMO_RESOURCE = 'https://models.example';
 
-export const DEMO_SCOPES: readonly { name: string; description: string; sensitivity: Sensitivity; maxTtl?: number }[] = [
+const DEMO_SCOPES: readonly { name: string; description: string; sensitivity: Sensitivity; maxTtl?: number }[] = [
   { name: 'ai.training.read', description: 'Read training datasets and training-run metadata', sensitivity: 'medium' },
   { name: 'ai.training.analyze', description: 'Run analyses and evaluations over training data', sensitivity: 'medium' },
   { name: 'ai.prediction.run', description: 'Run interactive predictions against deployed models', sensitivity: 'low' },
@@ -18,7 +19,7 @@ export const DEMO_SCOPES: readonly { name: string; description: string; sensitiv
   { name: 'ai.deploy.manage', description: 'Deploy, roll back and retire models in production', sensitivity: 'high', maxTtl: 300 },
 ];
 
-export const DEMO_ROLES: readonly { name: string; description: string; scopes: readonly string[] }[] = [
+const DEMO_ROLES: readonly { name: string; description: string; scopes: readonly string[] }[] = [
   { name: 'admin', description: 'Runs the AI platform: every model operation, including deployment', scopes: DEMO_SCOPES.map((s) => s.name) },
   {
     name: 'data-scientist',

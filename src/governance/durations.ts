@@ -2,9 +2,9 @@
 import { AppError } from '../errors/app-error.ts';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-export const MAX_DURATION_MS = 366 * 86_400_000;
+const MAX_DURATION_MS = 366 * 86_400_000;
 /** Audit retention runs to years: the 100 years GOVAUTH_AUDIT_RETENTION_DAYS allows. */
-export const MAX_RETENTION_MS = 36_500 * 86_400_000;
+const MAX_RETENTION_MS = 36_500 * 86_400_000;
 
 export function parseDuration(raw: string, what = 'duration', maxMs = MAX_DURATION_MS): number {
   const match = /^(\d{1,6})\s*([smhdw])$/.exec(raw.trim());

@@ -2,6 +2,7 @@
 // PolicySnapshot the hot path uses. JSON-in-text columns are validated here, at the edge.
 import type { ClientDef, PolicySnapshot, ResourceDef, RoleDef, ScopeDef, Sensitivity, UserDef } from './policy-model.ts';
 import type { Database } from '../db/database.ts';
+import { loadCatalogRows, loadPersonRow, loadPersonRows, type PersonRow } from '../db/policy-repository.ts';
 
 export function parseStringArray(json: string | null, column: string): string[] {
   if (json === null) return [];
@@ -13,12 +14,7 @@ export function parseStringArray(json: string | null, column: string): string[] 
 }
 
 export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> {
-  const [scopes, resources, roles, clients] = await Promise.all([
-    db.prisma.scope.findMany(),
-    db.prisma.resource.findMany({ include: { scopes: { select: { scopeName: true } } } }),
-    db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } } } }),
-    db.prisma.client.findMany({ include: { roles: { select: { roleName: true, expiresAt: true } } } }),
-  ]);
+  const { scopes, resources, roles, clients } = await loadCatalogRows(db);
   return {
     scopes: new Map(
       scopes.map((s): [string, ScopeDef] => [
@@ -56,15 +52,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
   };
 }
 
-const userSelect = {
-  id: true,
-  email: true,
-  disabled: true,
-  mfaEnrolledAt: true,
-  roles: { select: { roleName: true, expiresAt: true } },
-} as const;
-
-function toUserDef(u: { id: string; email: string; disabled: boolean; mfaEnrolledAt: Date | null; roles: { roleName: string; expiresAt: Date | null }[] }): UserDef {
+function toUserDef(u: PersonRow): UserDef {
   return {
     id: u.id,
     email: u.email,
@@ -75,11 +63,11 @@ function toUserDef(u: { id: string; email: string; disabled: boolean; mfaEnrolle
 }
 
 export async function loadUsers(db: Database): Promise<Map<string, UserDef>> {
-  const rows = await db.prisma.user.findMany({ select: userSelect });
+  const rows = await loadPersonRows(db);
   return new Map(rows.map((u) => [u.id, toUserDef(u)]));
 }
 
 export async function loadUser(db: Database, id: string): Promise<UserDef | undefined> {
-  const row = await db.prisma.user.findUnique({ where: { id }, select: userSelect });
+  const row = await loadPersonRow(db, id);
   return row ? toUserDef(row) : undefined;
 }

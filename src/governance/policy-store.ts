@@ -2,13 +2,14 @@
 // changes made by any instance or by the CLI reach every instance through the change feed.
 // Staleness bound: one poll interval (GOVAUTH_POLICY_POLL_MS, default 250 ms) plus the reload
 // time, well under the 1 s the product promises; a wake-up (PostgreSQL NOTIFY, or the SQLite
-// notification file, change-listener.ts) triggers the poll at once. Failed polls keep the last
+// notification file, src/db/change-watch.ts) triggers the poll at once. Failed polls keep the last
 // good snapshot and retry at the next tick. Commands wait until every instance reports having
 // applied their change (src/db/instance-registry.ts).
 import { changesSince, latestChangeId } from '../db/change-feed.ts';
-import { listenForChanges, watchSqliteChanges } from '../db/change-listener.ts';
+import { watchChanges } from '../db/change-watch.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Clock } from '../time/clock.ts';
 import { loadPolicySnapshot, loadUser, loadUsers } from './policy-loader.ts';
 import type { PolicySnapshot, UserDef } from './policy-model.ts';
 import { RevocationState, REVOCATION_KINDS, type RevocationKind } from './revocation-state.ts';
@@ -17,7 +18,7 @@ import { loadRevocation, loadRevocations } from './revocations.ts';
 /** Change kinds that alter the snapshot; other kinds are for other subscribers. */
 const POLICY_KINDS = new Set(['scope', 'resource', 'role', 'client']);
 
-export type ChangeListener = (changes: readonly { kind: string; key: string }[]) => void | Promise<void>;
+type ChangeListener = (changes: readonly { kind: string; key: string }[]) => void | Promise<void>;
 
 export interface PolicyStore {
   snapshot(): PolicySnapshot;
@@ -38,14 +39,14 @@ export interface PolicyStore {
   close(): Promise<void>;
 }
 
-export async function createPolicyStore(deps: { db: Database; pollMs: number; log: Logger; listen?: boolean }): Promise<PolicyStore> {
+export async function createPolicyStore(deps: { db: Database; pollMs: number; log: Logger; now: Clock; listen?: boolean }): Promise<PolicyStore> {
   const { db, log } = deps;
   let cursor = await latestChangeId(db);
   let applied = cursor;
   let current = await loadPolicySnapshot(db);
   const users = await loadUsers(db);
   const revocations = new RevocationState();
-  for (const entry of await loadRevocations(db)) revocations.set(entry);
+  for (const entry of await loadRevocations(db, deps.now())) revocations.set(entry);
   const listeners: ChangeListener[] = [];
   const appliedListeners: (() => void)[] = [];
   let inFlight: Promise<void> | undefined;
@@ -111,8 +112,7 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
   };
   const timer = setInterval(refresh, deps.pollMs);
   timer.unref();
-  const listener =
-    deps.listen === false ? undefined : db.kind === 'postgresql' ? listenForChanges(db.url, refresh, log) : watchSqliteChanges(db.url, refresh, log);
+  const listener = deps.listen === false ? undefined : watchChanges(db, refresh, log);
 
   return {
     snapshot: () => current,

@@ -3,8 +3,8 @@
 // (src/db/instance-registry.ts). Used by the CLI (src/cli/propagation.ts) and the admin API.
 // An instance is live while its heartbeat is recent; one that stops heartbeating (crashed,
 // killed, frozen) counts as a laggard until LIVE_WITHIN_MS after its last heartbeat, then no more.
-import { instanceName, liveInstances } from '../db/instance-registry.ts';
-import type { RawSql } from '../db/raw-sql.ts';
+import type { Database } from '../db/database.ts';
+import { instanceName, listLiveInstances } from '../db/server-instance-repository.ts';
 
 export interface Propagation {
   /** The change id the write produced. */
@@ -27,10 +27,10 @@ export interface Propagation {
 const CHECK_EVERY_MS = 5;
 
 /** Waits up to `waitMs` for every live instance to apply `changeId`; 0 checks once. */
-export async function awaitPropagation(sql: RawSql, changeId: number, waitMs: number): Promise<Propagation> {
+export async function awaitPropagation(db: Database, changeId: number, waitMs: number): Promise<Propagation> {
   const started = performance.now();
   for (;;) {
-    const live = await liveInstances(sql);
+    const live = await listLiveInstances(db);
     const laggards = live.filter((i) => i.applied < changeId);
     const waited = performance.now() - started;
     if (!laggards.length || waited >= waitMs) {

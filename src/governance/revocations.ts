@@ -5,7 +5,21 @@
 // person: sessions, grants, codes and refresh tokens of that user or client.
 import type { Actor, ActorType, AuditInput } from '../audit/audit-chain.ts';
 import { writeWithChanges, type ChangeRef } from '../db/change-feed.ts';
+import { findRole } from '../db/catalog-repository.ts';
+import { findClient } from '../db/client-repository.ts';
 import type { Database, Tx } from '../db/database.ts';
+import { findUser, userEmails } from '../db/people-repository.ts';
+import {
+  deleteRevocationsEndedBy,
+  endStoredState,
+  findRevocation,
+  findRevocationIn,
+  grantKnown,
+  revocationsInForce,
+  upsertRevocation,
+  type RevocationRow,
+  type StoredStateOwner,
+} from '../db/revocation-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
 import type { RevocationEntry, RevocationKind } from './revocation-state.ts';
@@ -14,7 +28,7 @@ import { checkText, MAX_TTL_SECONDS } from './validation.ts';
 
 const actorTypeOf = (actor: string): ActorType => (actor === 'system' ? 'system' : actor === 'cli' ? 'cli' : actor.startsWith('usr_') ? 'user' : 'client');
 
-export const revocationChangeKey = (kind: RevocationKind, key: string): string => `${kind}:${key}`;
+const revocationChangeKey = (kind: RevocationKind, key: string): string => `${kind}:${key}`;
 
 export interface RevocationView {
   kind: RevocationKind;
@@ -26,15 +40,11 @@ export interface RevocationView {
   actor: string | null;
 }
 
-type Row = { id: number; kind: string; key: string; cutoff: Date; expiresAt: Date; reason: string | null; actor: string | null };
-
-export function toEntry(r: Row): RevocationEntry {
+function toEntry(r: RevocationRow): RevocationEntry {
   return { id: r.id, kind: r.kind as RevocationKind, key: r.key, cutoff: r.cutoff.getTime(), expiresAt: r.expiresAt.getTime(), reason: r.reason, actor: r.actor };
 }
 
 type RecordInput = { kind: RevocationKind; key: string; cutoff: Date; expiresAt: Date; reason?: string | undefined; actor: string; by?: Actor | undefined };
-type Ends = { accountId?: string; clientId?: string; grantId?: string };
-type PayloadWhere = NonNullable<NonNullable<Parameters<Tx['oidcPayload']['count']>[0]>['where']>;
 
 /** What a revocation ended besides tokens: stored state that could have minted new ones. */
 export interface EndedState {
@@ -44,38 +54,19 @@ export interface EndedState {
   readonly refreshTokens: number;
 }
 
-/** Counts the live rows of each kind that `where` is about to delete. */
-async function countEnded(tx: Tx, where: PayloadWhere, now: Date): Promise<EndedState> {
-  const live = { AND: [where, { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }] };
-  const count = (model: string, extra: PayloadWhere = {}) => tx.oidcPayload.count({ where: { AND: [live, { model }, extra] } });
-  const [sessions, grants, refreshTokens] = await Promise.all([count('Session'), count('Grant'), count('RefreshToken', { consumedAt: null })]);
-  return { sessions, grants, refreshTokens };
-}
-
 /**
  * One revocation inside the caller's change-feed transaction (writeWithChanges): the entry, the
  * stored state it ends, its change row and its audit record, so it commits together with
  * whatever else the caller changes (a new password, a removed second factor) or not at all.
  */
-async function recordIn(tx: Tx, input: RecordInput, alsoDelete?: Ends): Promise<{ result: { entry: RevocationEntry; ended: EndedState }; changes: ChangeRef[]; audit: AuditInput[] }> {
+async function recordIn(tx: Tx, input: RecordInput, alsoDelete?: StoredStateOwner): Promise<{ result: { entry: RevocationEntry; ended: EndedState }; changes: ChangeRef[]; audit: AuditInput[] }> {
   const reason = input.reason === undefined ? null : checkText(input.reason, 'reason', 500);
-  const existing = await tx.revocation.findUnique({ where: { kind_key: { kind: input.kind, key: input.key } } });
+  const existing = await findRevocationIn(tx, input.kind, input.key);
   // A second revocation of the same thing moves the cutoff forward and never shortens the entry.
   const expiresAt = existing && existing.expiresAt > input.expiresAt ? existing.expiresAt : input.expiresAt;
-  const row = await tx.revocation.upsert({
-    where: { kind_key: { kind: input.kind, key: input.key } },
-    create: { kind: input.kind, key: input.key, cutoff: input.cutoff, expiresAt, reason, actor: input.actor },
-    update: { cutoff: input.cutoff, expiresAt, reason, actor: input.actor },
-  });
-  const where: PayloadWhere[] = [];
-  if (alsoDelete?.grantId) where.push({ OR: [{ grantId: alsoDelete.grantId }, { model: 'Grant', id: alsoDelete.grantId }] });
-  if (alsoDelete?.accountId) where.push({ accountId: alsoDelete.accountId });
-  if (alsoDelete?.clientId) where.push({ clientId: alsoDelete.clientId, model: { not: 'Client' } });
-  let ended: EndedState = { sessions: 0, grants: 0, refreshTokens: 0 };
-  if (where.length) {
-    ended = await countEnded(tx, { OR: where }, input.cutoff);
-    await tx.oidcPayload.deleteMany({ where: { OR: where } });
-  }
+  const row = await upsertRevocation(tx, { kind: input.kind, key: input.key, cutoff: input.cutoff, expiresAt, reason, actor: input.actor });
+  const counted = await endStoredState(tx, alsoDelete, input.cutoff);
+  const ended: EndedState = counted ?? { sessions: 0, grants: 0, refreshTokens: 0 };
   const by: Actor = input.by ?? { actorType: actorTypeOf(input.actor), actor: input.actor };
   return {
     result: { entry: toEntry(row), ended },
@@ -90,14 +81,14 @@ async function recordIn(tx: Tx, input: RecordInput, alsoDelete?: Ends): Promise<
           cutoff: input.cutoff.toISOString(),
           in_force_until: expiresAt.toISOString(),
           reason,
-          ...(where.length && { ended: { sessions: ended.sessions, grants: ended.grants, refresh_tokens: ended.refreshTokens } }),
+          ...(counted && { ended: { sessions: ended.sessions, grants: ended.grants, refresh_tokens: ended.refreshTokens } }),
         },
       },
     ],
   };
 }
 
-async function record(db: Database, input: RecordInput, alsoDelete?: Ends): Promise<RevocationEntry> {
+async function record(db: Database, input: RecordInput, alsoDelete?: StoredStateOwner): Promise<RevocationEntry> {
   return (await writeWithChanges(db, (tx) => recordIn(tx, input, alsoDelete))).entry;
 }
 
@@ -114,13 +105,13 @@ export function revokeUserIn(
   tx: Tx,
   userId: string,
   input: { reason?: string | undefined; actor: string; by?: Actor | undefined; horizonSeconds: number },
-  now = Date.now(),
+  now: number,
 ): ReturnType<typeof recordIn> {
   return recordIn(tx, { kind: 'user', key: userId, cutoff: new Date(now), expiresAt: principalExpiry(now, input.horizonSeconds), reason: input.reason, actor: input.actor, by: input.by }, { accountId: userId });
 }
 
 /** One access token, until its own expiry (RFC 7009). */
-export function revokeAccessToken(db: Database, input: { jti: string; expSec: number; actor: string; reason?: string }, now = Date.now()): Promise<RevocationEntry> {
+export function revokeAccessToken(db: Database, input: { jti: string; expSec: number; actor: string; reason?: string }, now: number): Promise<RevocationEntry> {
   return record(db, { kind: 'token', key: input.jti, cutoff: new Date(now), expiresAt: new Date(input.expSec * 1000), reason: input.reason, actor: input.actor });
 }
 
@@ -128,7 +119,7 @@ export function revokeAccessToken(db: Database, input: { jti: string; expSec: nu
  * A grant: its refresh tokens and codes are deleted, and every access token issued from it is
  * inactive until the longest possible access-token lifetime has passed.
  */
-export function revokeGrant(db: Database, input: { grantId: string; actor: string; reason?: string | undefined; by?: Actor | undefined }, now = Date.now()): Promise<RevocationEntry> {
+export function revokeGrant(db: Database, input: { grantId: string; actor: string; reason?: string | undefined; by?: Actor | undefined }, now: number): Promise<RevocationEntry> {
   return record(
     db,
     { kind: 'grant', key: input.grantId, cutoff: new Date(now), expiresAt: new Date(now + MAX_TTL_SECONDS * 1000), reason: input.reason, actor: input.actor, by: input.by },
@@ -148,22 +139,22 @@ export interface PrincipalRevocation {
   readonly horizonSeconds: number;
 }
 
-export async function revokePrincipal(db: Database, input: PrincipalRevocation, now = Date.now()): Promise<{ entry: RevocationEntry; label: string }> {
+export async function revokePrincipal(db: Database, input: PrincipalRevocation, now: number): Promise<{ entry: RevocationEntry; label: string }> {
   const given = (['user', 'client', 'role', 'grant'] as const).filter((k) => input[k] !== undefined);
   if (given.length !== 1) throw new AppError('invalid_request', 'name exactly one of --user, --client, --role, --grant');
   const base = { cutoff: new Date(now), expiresAt: principalExpiry(now, input.horizonSeconds), reason: input.reason, actor: input.actor, by: input.by };
   if (input.user !== undefined) {
     const email = normalizeEmail(input.user);
-    const user = await mustExist(db.prisma.user.findUnique({ where: { email } }), `no user ${email}`);
+    const user = await mustExist(findUser(db, email), `no user ${email}`);
     const { entry } = await writeWithChanges(db, (tx) => revokeUserIn(tx, user.id, input, now));
     return { entry, label: email };
   }
   if (input.client !== undefined) {
-    await mustExist(db.prisma.client.findUnique({ where: { id: input.client } }), `no client ${input.client}`);
+    await mustExist(findClient(db, input.client), `no client ${input.client}`);
     return { entry: await record(db, { ...base, kind: 'client', key: input.client }, { clientId: input.client }), label: input.client };
   }
   if (input.role !== undefined) {
-    await mustExist(db.prisma.role.findUnique({ where: { name: input.role } }), `no role named ${input.role}`);
+    await mustExist(findRole(db, input.role), `no role named ${input.role}`);
     return { entry: await record(db, { ...base, kind: 'role', key: input.role }), label: input.role };
   }
   const grantId = input.grant ?? '';
@@ -171,10 +162,7 @@ export async function revokePrincipal(db: Database, input: PrincipalRevocation, 
   // An operator naming a grant govauth never issued (a typo, a client_id pasted by mistake)
   // must hear so, not read "revoked". Known: stored state of the grant (the grant, its codes,
   // refresh tokens, sessions), or a revocation of it in force (revoking again is harmless).
-  const known =
-    (await db.prisma.oidcPayload.findFirst({ where: { OR: [{ model: 'Grant', id: grantId }, { grantId }] }, select: { id: true } })) ??
-    (await db.prisma.revocation.findUnique({ where: { kind_key: { kind: 'grant', key: grantId } }, select: { id: true } }));
-  if (!known) {
+  if (!(await grantKnown(db, grantId))) {
     throw new AppError(
       'not_found',
       `no grant ${grantId}: it was never issued, or it has ended (an ended grant issues no new tokens; to end access tokens still alive from it, revoke its user or client)`,
@@ -183,20 +171,19 @@ export async function revokePrincipal(db: Database, input: PrincipalRevocation, 
   return { entry: await revokeGrant(db, { grantId, actor: input.actor, reason: input.reason, by: input.by }, now), label: grantId };
 }
 
-export async function loadRevocations(db: Database, now = Date.now()): Promise<RevocationEntry[]> {
-  const rows = await db.prisma.revocation.findMany({ where: { expiresAt: { gt: new Date(now) } }, orderBy: { id: 'asc' } });
-  return rows.map(toEntry);
+export async function loadRevocations(db: Database, now: number): Promise<RevocationEntry[]> {
+  return (await revocationsInForce(db, new Date(now))).map(toEntry);
 }
 
 export async function loadRevocation(db: Database, kind: RevocationKind, key: string): Promise<RevocationEntry | undefined> {
-  const row = await db.prisma.revocation.findUnique({ where: { kind_key: { kind, key } } });
+  const row = await findRevocation(db, kind, key);
   return row ? toEntry(row) : undefined;
 }
 
-export async function listRevocations(db: Database, now = Date.now()): Promise<RevocationView[]> {
+export async function listRevocations(db: Database, now: number): Promise<RevocationView[]> {
   const entries = await loadRevocations(db, now);
   const userIds = entries.filter((e) => e.kind === 'user').map((e) => e.key);
-  const users = new Map((await db.prisma.user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } })).map((u) => [u.id, u.email]));
+  const users = new Map((await userEmails(db, userIds)).map((u) => [u.id, u.email]));
   return entries.map((e) => ({
     kind: e.kind,
     key: e.key,
@@ -208,7 +195,6 @@ export async function listRevocations(db: Database, now = Date.now()): Promise<R
   }));
 }
 
-export async function pruneRevocations(db: Database, now = Date.now()): Promise<number> {
-  const { count } = await db.prisma.revocation.deleteMany({ where: { expiresAt: { lte: new Date(now) } } });
-  return count;
+export function pruneRevocations(db: Database, now: number): Promise<number> {
+  return deleteRevocationsEndedBy(db, new Date(now));
 }

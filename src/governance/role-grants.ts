@@ -4,7 +4,11 @@
 // then deletes expired rows and records each expiry in the audit trail.
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
+import { findRole } from '../db/catalog-repository.ts';
+import { findClientGrantTypes } from '../db/client-repository.ts';
 import type { Database, Tx } from '../db/database.ts';
+import { findUserId } from '../db/people-repository.ts';
+import { deleteExpiredGrants, deleteGrant, grantRows, upsertGrant, type GrantHolder } from '../db/role-grant-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
 import { parseStringArray } from './policy-loader.ts';
@@ -27,22 +31,19 @@ const view = (g: { roleName: string; expiresAt: Date | null; reason: string | nu
   granted_at: g.createdAt.toISOString(),
 });
 
-async function resolve(tx: Tx | Database['prisma'], p: Principal): Promise<{ kind: 'user' | 'client'; id: string; label: string }> {
+async function resolve(tx: Tx | Database, p: Principal): Promise<{ kind: GrantHolder; id: string; label: string }> {
   if (p.type === 'user') {
     const email = normalizeEmail(p.email);
-    const user = await mustExist(tx.user.findUnique({ where: { email }, select: { id: true } }), `no user ${email}`);
+    const user = await mustExist(findUserId(tx, email), `no user ${email}`);
     return { kind: 'user', id: user.id, label: email };
   }
-  const client = await mustExist(tx.client.findUnique({ where: { id: p.id }, select: { id: true, grantTypes: true } }), `no client ${p.id}`);
+  const client = await mustExist(findClientGrantTypes(tx, p.id), `no client ${p.id}`);
   if (!parseStringArray(client.grantTypes, 'Client.grantTypes').includes('client_credentials')) throw new AppError('invalid_request', 'roles apply to client_credentials clients only');
   return { kind: 'client', id: client.id, label: client.id };
 }
 
-async function grantsOf(tx: Tx | Database['prisma'], kind: 'user' | 'client', id: string): Promise<RoleGrantView[]> {
-  const rows = kind === 'user'
-    ? await tx.userRole.findMany({ where: { userId: id }, orderBy: { roleName: 'asc' } })
-    : await tx.clientRole.findMany({ where: { clientId: id }, orderBy: { roleName: 'asc' } });
-  return rows.map(view);
+async function grantsOf(tx: Tx | Database, kind: GrantHolder, id: string): Promise<RoleGrantView[]> {
+  return (await grantRows(tx, kind, id)).map(view);
 }
 
 /**
@@ -78,7 +79,7 @@ export async function grantRole(
   db: Database,
   input: { principal: Principal; role: string; expiresAt?: Date | null; reason?: string; replace?: boolean },
   by: Actor,
-  now = Date.now(),
+  now: number,
 ): Promise<RoleGrantView[]> {
   const role = checkRoleName(input.role);
   const expiresAt = input.expiresAt ?? null;
@@ -86,16 +87,11 @@ export async function grantRole(
   const reason = input.reason === undefined ? null : checkText(input.reason, 'reason', 500);
   return writeWithChanges(db, async (tx) => {
     const who = await resolve(tx, input.principal);
-    await mustExist(tx.role.findUnique({ where: { name: role } }), `no role named ${role}`);
+    await mustExist(findRole(tx, role), `no role named ${role}`);
     // Read under the write lock: a concurrent grant cannot slip between the check and the write.
     const before = await grantsOf(tx, who.kind, who.id);
     checkNotShortening(who.label, before.find((g) => g.role === role), expiresAt, input.replace === true, now);
-    const data = { expiresAt, reason };
-    if (who.kind === 'user') {
-      await tx.userRole.upsert({ where: { userId_roleName: { userId: who.id, roleName: role } }, create: { userId: who.id, roleName: role, ...data }, update: data });
-    } else {
-      await tx.clientRole.upsert({ where: { clientId_roleName: { clientId: who.id, roleName: role } }, create: { clientId: who.id, roleName: role, ...data }, update: data });
-    }
+    await upsertGrant(tx, who.kind, who.id, role, { expiresAt, reason });
     const after = await grantsOf(tx, who.kind, who.id);
     return {
       result: after,
@@ -110,35 +106,30 @@ export async function removeRoleGrant(db: Database, input: { principal: Principa
     const who = await resolve(tx, input.principal);
     const before = await grantsOf(tx, who.kind, who.id);
     if (!before.some((g) => g.role === input.role)) throw new AppError('not_found', `${who.label} does not hold role ${input.role}`);
-    if (who.kind === 'user') await tx.userRole.delete({ where: { userId_roleName: { userId: who.id, roleName: input.role } } });
-    else await tx.clientRole.delete({ where: { clientId_roleName: { clientId: who.id, roleName: input.role } } });
+    await deleteGrant(tx, who.kind, who.id, input.role);
     const after = await grantsOf(tx, who.kind, who.id);
     return { result: after, changes: [{ kind: who.kind, key: who.id }], audit: [adminEvent(by, 'admin.role_grant.remove', who.id, before, after, { role: input.role })] };
   });
 }
 
 export async function listRoleGrants(db: Database, principal: Principal): Promise<{ id: string; label: string; grants: RoleGrantView[] }> {
-  const who = await resolve(db.prisma, principal);
-  return { id: who.id, label: who.label, grants: await grantsOf(db.prisma, who.kind, who.id) };
+  const who = await resolve(db, principal);
+  return { id: who.id, label: who.label, grants: await grantsOf(db, who.kind, who.id) };
 }
 
 /** Deletes expired grants and records each expiry. Safe to run on every instance at once. */
-export async function expireRoleGrants(db: Database, now = new Date()): Promise<number> {
+export async function expireRoleGrants(db: Database, now: Date): Promise<number> {
   return writeWithChanges(db, async (tx) => {
-    const users = await tx.userRole.findMany({ where: { expiresAt: { lte: now } } });
-    const clients = await tx.clientRole.findMany({ where: { expiresAt: { lte: now } } });
-    for (const g of users) await tx.userRole.delete({ where: { userId_roleName: { userId: g.userId, roleName: g.roleName } } });
-    for (const g of clients) await tx.clientRole.delete({ where: { clientId_roleName: { clientId: g.clientId, roleName: g.roleName } } });
-    const expired = [...users.map((g) => ({ kind: 'user' as const, id: g.userId, g })), ...clients.map((g) => ({ kind: 'client' as const, id: g.clientId, g }))];
+    const expired = await deleteExpiredGrants(tx, now);
     return {
       result: expired.length,
-      changes: expired.map((e) => ({ kind: e.kind, key: e.id })),
+      changes: expired.map((e) => ({ kind: e.holder, key: e.holderId })),
       audit: expired.map((e) => ({
         action: 'role_grant.expired',
         actorType: 'system' as const,
         actor: 'system',
-        subject: e.id,
-        detail: { principal_type: e.kind, role: e.g.roleName, expired_at: e.g.expiresAt?.toISOString(), reason: e.g.reason },
+        subject: e.holderId,
+        detail: { principal_type: e.holder, role: e.roleName, expired_at: e.expiresAt?.toISOString(), reason: e.reason },
       })),
     };
   });

@@ -3,8 +3,8 @@
 // accepted once: the last used step is stored, so a code seen over a shoulder cannot be replayed.
 import { Secret, TOTP } from 'otpauth';
 
-export const TOTP_PERIOD = 30;
-export const TOTP_DIGITS = 6;
+const TOTP_PERIOD = 30;
+const TOTP_DIGITS = 6;
 
 export function newTotpSecret(): string {
   return new Secret({ size: 20 }).base32;

@@ -5,6 +5,20 @@ import { randomBytes } from 'node:crypto';
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database, Tx } from '../db/database.ts';
+import {
+  claimTotpStep,
+  findCredentials,
+  findTotpState,
+  findUserByEmail,
+  insertUser,
+  listUserRows,
+  readUser,
+  replaceUserRoles,
+  setPasswordHash,
+  updateUserRow,
+  type UserRow,
+  type UserWrite,
+} from '../db/people-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { seal, unseal } from '../keys/sealed-box.ts';
@@ -18,7 +32,7 @@ import { normalizeEmail } from './email-address.ts';
 // The one email normaliser lives in email-address.ts (shared with the sign-in throttles).
 export { normalizeEmail };
 
-export const newUserId = (): string => `usr_${randomBytes(16).toString('base64url')}`;
+const newUserId = (): string => `usr_${randomBytes(16).toString('base64url')}`;
 
 export interface UserView {
   id: string;
@@ -29,8 +43,6 @@ export interface UserView {
   created_at: string;
 }
 
-const userInclude = { roles: { orderBy: { roleName: 'asc' as const } } };
-type UserRow = { id: string; email: string; disabled: boolean; mfaEnrolledAt: Date | null; createdAt: Date; roles: { roleName: string; expiresAt: Date | null }[] };
 const userView = (u: UserRow): UserView => ({
   id: u.id,
   email: u.email,
@@ -40,8 +52,8 @@ const userView = (u: UserRow): UserView => ({
   created_at: u.createdAt.toISOString(),
 });
 
-async function findByEmail(db: Database, email: string) {
-  return mustExist(db.prisma.user.findUnique({ where: { email: normalizeEmail(email) }, include: userInclude }), `no user ${normalizeEmail(email)}`);
+async function findByEmail(db: Database, email: string): Promise<UserRow> {
+  return mustExist(findUserByEmail(db, normalizeEmail(email)), `no user ${normalizeEmail(email)}`);
 }
 
 export async function createUser(db: Database, input: { email: string; password: string; roles?: readonly string[] }, by: Actor): Promise<UserView> {
@@ -52,10 +64,7 @@ export async function createUser(db: Database, input: { email: string; password:
   return conflictAs(`user ${email} already exists`, () =>
     writeWithChanges(db, async (tx) => {
       await requireRoles(tx, roles);
-      const row = await tx.user.create({
-        data: { id, email, passwordHash, roles: { create: roles.map((roleName) => ({ roleName })) } },
-        include: userInclude,
-      });
+      const row = await insertUser(tx, { id, email, passwordHash, roles });
       const after = userView(row);
       return { result: after, changes: [{ kind: 'user', key: id }], audit: [adminEvent(by, 'admin.user.create', id, null, after)] };
     }),
@@ -63,7 +72,7 @@ export async function createUser(db: Database, input: { email: string; password:
 }
 
 export async function listUsers(db: Database): Promise<UserView[]> {
-  return (await db.prisma.user.findMany({ orderBy: { email: 'asc' }, include: userInclude })).map(userView);
+  return (await listUserRows(db)).map(userView);
 }
 
 export async function getUser(db: Database, email: string): Promise<UserView> {
@@ -71,13 +80,13 @@ export async function getUser(db: Database, email: string): Promise<UserView> {
 }
 
 /** One change to a person, inside the caller's transaction; "before" is read under the write lock. */
-async function applyUserChange(tx: Tx, userId: string, data: Record<string, unknown>, by: Actor, action: string, extra: Record<string, unknown>) {
-  const before = userView(await tx.user.findUniqueOrThrow({ where: { id: userId }, include: userInclude }));
-  const after = userView(await tx.user.update({ where: { id: userId }, data, include: userInclude }));
+async function applyUserChange(tx: Tx, userId: string, data: UserWrite, by: Actor, action: string, extra: Record<string, unknown>) {
+  const before = userView(await readUser(tx, userId));
+  const after = userView(await updateUserRow(tx, userId, data));
   return { after, change: { kind: 'user', key: userId }, record: adminEvent(by, action, userId, before, after, extra) };
 }
 
-async function updateUser(db: Database, email: string, data: Record<string, unknown>, by: Actor, action: string, extra: Record<string, unknown> = {}): Promise<UserView> {
+async function updateUser(db: Database, email: string, data: UserWrite, by: Actor, action: string, extra: Record<string, unknown> = {}): Promise<UserView> {
   const user = await findByEmail(db, email);
   return writeWithChanges(db, async (tx) => {
     const { after, change, record } = await applyUserChange(tx, user.id, data, by, action, extra);
@@ -93,7 +102,7 @@ async function updateUser(db: Database, email: string, data: Record<string, unkn
 async function updateUserEndingAccess(
   db: Database,
   email: string,
-  change: { data: Record<string, unknown>; action: string; extra?: Record<string, unknown>; reason: string },
+  change: { data: UserWrite; action: string; extra?: Record<string, unknown>; reason: string },
   by: Actor,
   options: EndAccessOptions,
 ): Promise<{ user: UserView; ended: EndedAccess }> {
@@ -116,7 +125,7 @@ export type EndedAccess = EndedState & { readonly cutoff: string };
 export interface EndAccessOptions {
   readonly horizonSeconds: number;
   /** The cutoff (ms since the epoch): the server's clock, the one issuance stamps iat with. */
-  readonly now?: number;
+  readonly now: number;
 }
 
 /**
@@ -126,7 +135,7 @@ export interface EndAccessOptions {
  */
 export async function setUserPassword(db: Database, email: string, password: string, by: Actor, options: EndAccessOptions): Promise<{ user: UserView; ended: EndedAccess }> {
   const passwordHash = await hashPassword(checkPassword(password));
-  const change = { data: { passwordHash, passwordChangedAt: new Date() }, action: 'admin.user.set_password', extra: { password_changed: true }, reason: 'password changed' };
+  const change = { data: { passwordHash, passwordChangedAt: new Date(options.now) }, action: 'admin.user.set_password', extra: { password_changed: true }, reason: 'password changed' };
   return updateUserEndingAccess(db, email, change, by, options);
 }
 
@@ -134,11 +143,10 @@ export async function setUserRoles(db: Database, email: string, roles: readonly 
   const names = uniqueList(roles, checkRoleName);
   const user = await findByEmail(db, email);
   return writeWithChanges(db, async (tx) => {
-    const before = userView(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
+    const before = userView(await readUser(tx, user.id));
     await requireRoles(tx, names);
-    await tx.userRole.deleteMany({ where: { userId: user.id } });
-    await tx.userRole.createMany({ data: names.map((roleName) => ({ userId: user.id, roleName })) });
-    const after = userView(await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude }));
+    await replaceUserRoles(tx, user.id, names);
+    const after = userView(await readUser(tx, user.id));
     return { result: after, changes: [{ kind: 'user', key: user.id }], audit: [adminEvent(by, 'admin.user.set_roles', user.id, before, after)] };
   });
 }
@@ -156,19 +164,19 @@ export async function enrollMfa(
   master: MasterKey,
   email: string,
   by: Actor,
-  options: { force?: boolean; issuer?: string } = {},
+  options: { force?: boolean; issuer?: string; now: number },
 ): Promise<{ secret: string; otpauth_url: string; replaced: boolean }> {
   const user = await findByEmail(db, email);
   const secret = newTotpSecret();
   const replaced = await writeWithChanges(db, async (tx) => {
     // Checked under the write lock: of two concurrent enrolments without force, one is refused.
-    const row = await tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude });
+    const row = await readUser(tx, user.id);
     if (row.mfaEnrolledAt !== null && options.force !== true) {
       throw new AppError('conflict', `${row.email} is already enrolled in two-step verification (since ${row.mfaEnrolledAt.toISOString()}); enrolling again replaces the secret and their current authenticator stops working`);
     }
     const before = userView(row);
-    const data = { mfaSecret: seal(totpSealKey(master), secret, user.id), mfaEnrolledAt: new Date(), mfaLastStep: null };
-    const after = userView(await tx.user.update({ where: { id: user.id }, data, include: userInclude }));
+    const data = { mfaSecret: seal(totpSealKey(master), secret, user.id), mfaEnrolledAt: new Date(options.now), mfaLastStep: null };
+    const after = userView(await updateUserRow(tx, user.id, data));
     const wasEnrolled = row.mfaEnrolledAt !== null;
     return { result: wasEnrolled, changes: [{ kind: 'user', key: user.id }], audit: [adminEvent(by, 'admin.user.mfa_enroll', user.id, before, after, { replaced: wasEnrolled })] };
   });
@@ -193,19 +201,19 @@ export async function findUserCredentials(db: Database, email: string): Promise<
   } catch {
     return undefined;
   }
-  return (await db.prisma.user.findUnique({ where: { email: normalized }, select: { id: true, passwordHash: true, disabled: true } })) ?? undefined;
+  return (await findCredentials(db, normalized)) ?? undefined;
 }
 
 export async function replacePasswordHash(db: Database, id: string, passwordHash: string): Promise<void> {
-  await db.prisma.user.update({ where: { id }, data: { passwordHash } });
+  await setPasswordHash(db, id, passwordHash);
 }
 
 /**
  * Checks a TOTP code and consumes its time step atomically: of two concurrent submissions of
  * the same code, one wins.
  */
-export async function consumeTotp(db: Database, master: MasterKey, userId: string, code: string, now = Date.now()): Promise<boolean> {
-  const user = await db.prisma.user.findUnique({ where: { id: userId }, select: { mfaSecret: true, mfaLastStep: true } });
+export async function consumeTotp(db: Database, master: MasterKey, userId: string, code: string, now: number): Promise<boolean> {
+  const user = await findTotpState(db, userId);
   if (!user?.mfaSecret) return false;
   let secret: string;
   try {
@@ -215,9 +223,5 @@ export async function consumeTotp(db: Database, master: MasterKey, userId: strin
   }
   const step = verifyTotp(secret, code, now, user.mfaLastStep);
   if (step === undefined) return false;
-  const { count } = await db.prisma.user.updateMany({
-    where: { id: userId, OR: [{ mfaLastStep: null }, { mfaLastStep: { lt: step } }] },
-    data: { mfaLastStep: step },
-  });
-  return count === 1;
+  return claimTotpStep(db, userId, step);
 }

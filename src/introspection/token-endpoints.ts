@@ -193,7 +193,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
         // RFC 7009 §2.1: only the client a token was issued to may revoke it; for anyone
         // else (and for invalid tokens) the answer is the same 200 with no effect.
         if (claims && claims.client_id === caller.id && typeof claims.jti === 'string' && Number(claims.exp) * 1000 > deps.now()) {
-          await revokeAccessToken(deps.db, { jti: claims.jti, expSec: Number(claims.exp), actor: caller.id, reason: 'revoked by its client (RFC 7009)' });
+          await revokeAccessToken(deps.db, { jti: claims.jti, expSec: Number(claims.exp), actor: caller.id, reason: 'revoked by its client (RFC 7009)' }, deps.now());
           revoked = `access_token ${claims.jti}`;
           break;
         }
@@ -203,7 +203,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
         if (rt?.grantId && rt.clientId === caller.id) {
           // Revoking a refresh token revokes its grant: every refresh token and access token
           // issued from it (RFC 7009 §2.1 "SHOULD also invalidate all access tokens").
-          await revokeGrant(deps.db, { grantId: rt.grantId, actor: caller.id, reason: 'refresh token revoked by its client (RFC 7009)' });
+          await revokeGrant(deps.db, { grantId: rt.grantId, actor: caller.id, reason: 'refresh token revoked by its client (RFC 7009)' }, deps.now());
           revoked = `grant ${rt.grantId}`;
           break;
         }

@@ -93,7 +93,7 @@ describe('access review', () => {
   it('flags grants that expire soon', async () => {
     const bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'temp-bot', '--grant', 'client_credentials', '--roles', 'end-user');
     await t.cliJson('client', 'grant-role', bot.client_id, 'auditor', '--expires-in', '2d');
-    const review = await reviewAccess(t.server.db, { unusedDays: 30 });
+    const review = await reviewAccess(t.server.db, { unusedDays: 30, now: Date.now() });
     expect(review.principals.find((p) => p.id === bot.client_id)?.expiring_soon.map((e) => e.role)).toEqual(['auditor']);
   });
 });

@@ -62,8 +62,8 @@ describe('govauth user', () => {
     expect(row.mfaSecret).not.toContain(enrolled.secret);
     const master = loadMasterKey(loadConfig(t.env).masterKey, silentLogger, false);
     const code = totpCode(enrolled.secret, Date.now());
-    expect(await consumeTotp(t.server.db, master, row.id, code)).toBe(true);
-    expect(await consumeTotp(t.server.db, master, row.id, code)).toBe(false); // replay
+    expect(await consumeTotp(t.server.db, master, row.id, code, Date.now())).toBe(true);
+    expect(await consumeTotp(t.server.db, master, row.id, code, Date.now())).toBe(false); // replay
     expect((await t.cliJson<{ user: { mfa_enrolled: boolean } }>('user', 'mfa', 'reset', 'kim@example.com')).user.mfa_enrolled).toBe(false);
   });
 

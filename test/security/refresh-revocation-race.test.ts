@@ -57,7 +57,7 @@ function beforeNextRefreshTokenIsStored(hook: () => Promise<void>): { fired: () 
 }
 
 const revoke = (kind: Kind, key: string): Promise<{ entry: RevocationEntry }> =>
-  revokePrincipal(t.server.db, { [kind]: key, actor: 'cli', reason: 'raced a refresh', horizonSeconds: 3600 });
+  revokePrincipal(t.server.db, { [kind]: key, actor: 'cli', reason: 'raced a refresh', horizonSeconds: 3600 }, Date.now());
 
 const refresh = (app: App, rt: string) => postToken(t.issuer, { grant_type: 'refresh_token', refresh_token: rt }, app);
 

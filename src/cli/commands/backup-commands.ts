@@ -9,8 +9,8 @@ import { verifyAuditChain } from '../../audit/audit-verify.ts';
 import { databaseLocation, loadConfig, type Config } from '../../config/load-config.ts';
 import { backupDatabase, restoreDatabase, type AuditHead } from '../../db/backup.ts';
 import { openDatabase } from '../../db/database.ts';
-import { instanceName, liveInstances } from '../../db/instance-registry.ts';
 import { isInitialized, migrate } from '../../db/migrate.ts';
+import { forgetAllInstances, instanceName, listLiveInstances } from '../../db/server-instance-repository.ts';
 import { KeyStoreError } from '../../keys/signing-keys.ts';
 import { MasterKeyError } from '../../keys/master-key.ts';
 import { flag, type CliContext, type Command } from '../command.ts';
@@ -85,7 +85,7 @@ export const backupCommands: Command[] = [
           if (!(await isInitialized(target))) return [];
           const db = await openDatabase(target, { poolSize: 1 });
           try {
-            return (await liveInstances(db.sql)).map(instanceName);
+            return (await listLiveInstances(db)).map(instanceName);
           } finally {
             await db.close();
           }
@@ -96,7 +96,7 @@ export const backupCommands: Command[] = [
       const db = await ctx.db();
       // The source's server instances are not this database's: left in, commands would wait
       // for them to apply changes (src/db/instance-registry.ts) until their heartbeats aged.
-      await db.prisma.serverInstance.deleteMany({});
+      await forgetAllInstances(db);
       const chain = await verifyAuditChain(db);
       if (!chain.ok) throw new ChainBroken(`restored into ${databaseLocation(target)}, but its audit chain is BROKEN at record ${chain.brokenAt}: ${chain.problem}`);
       const head = chain.last !== undefined ? `${chain.last}:${chain.lastHash ?? ''}` : null;

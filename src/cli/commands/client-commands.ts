@@ -122,7 +122,7 @@ export const clientCommands: Command[] = [
     options: {},
     positionals: ['client_id'],
     async run({ positionals }, ctx) {
-      const rotated = await rotateClientSecret(await ctx.db(), positionals[0] ?? '', ctx.actor);
+      const rotated = await rotateClientSecret(await ctx.db(), positionals[0] ?? '', ctx.actor, ctx.now());
       return { json: { ...rotated }, text: secretNotice(rotated.client_id, rotated.client_secret) };
     },
   },

@@ -31,15 +31,16 @@ function roleGrantCommands(kind: 'user' | 'client'): Command[] {
       options: { 'expires-in': { type: 'string' }, reason: { type: 'string' }, replace: { type: 'boolean' } },
       positionals: [kind === 'user' ? 'email' : 'client_id', 'role'],
       async run({ values, positionals }, ctx) {
+        const now = ctx.now();
         const expiresIn = str(values, 'expires-in');
         const input = {
           principal: principal(positionals[0] ?? ''),
           role: positionals[1] ?? '',
-          expiresAt: expiresIn === undefined ? null : new Date(Date.now() + parseDuration(expiresIn, '--expires-in')),
+          expiresAt: expiresIn === undefined ? null : new Date(now + parseDuration(expiresIn, '--expires-in')),
           reason: str(values, 'reason'),
           replace: flag(values, 'replace'),
         };
-        const grants = await grantRole(await ctx.db(), input, ctx.actor).catch((err: unknown) => {
+        const grants = await grantRole(await ctx.db(), input, ctx.actor, now).catch((err: unknown) => {
           if (err instanceof GrantWouldShorten) throw new AppError('conflict', `${err.message}. Run it again with --replace to shorten it.`);
           throw err;
         });
@@ -164,7 +165,8 @@ export const governanceCommands: Command[] = [
     positionals: [],
     async run({ values }, ctx) {
       const when = str(values, 'at');
-      const report = await accessAt(await ctx.db(), { resource: required(values, 'resource'), scope: required(values, 'scope'), at: when === undefined ? new Date() : parseInstant(when, Date.now(), '--at') });
+      const now = ctx.now();
+      const report = await accessAt(await ctx.db(), { resource: required(values, 'resource'), scope: required(values, 'scope'), at: when === undefined ? new Date(now) : parseInstant(when, now, '--at') });
       return { json: { ...report }, text: accessText(report) };
     },
   },
@@ -176,7 +178,7 @@ export const governanceCommands: Command[] = [
     positionals: [],
     streams: true,
     async run({ values }, ctx) {
-      const now = Date.now();
+      const now = ctx.now();
       const since = str(values, 'since');
       const until = str(values, 'until');
       const count = await exportAuditEvents(
@@ -213,7 +215,7 @@ export const governanceCommands: Command[] = [
     options: { 'older-than': { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
-      const now = Date.now();
+      const now = ctx.now();
       const before = retentionCutoff(required(values, 'older-than'), now, '--older-than');
       const db = await ctx.db();
       const removed = await pruneAuditTrail(db, before, ctx.actor, { floorDays: loadConfig(ctx.env).auditPruneFloorDays, now });
@@ -229,7 +231,7 @@ export const governanceCommands: Command[] = [
     async run({ values }, ctx) {
       const unusedDays = int(values, 'unused-days') ?? 30;
       if (unusedDays < 1 || unusedDays > 3650) throw new UsageError('--unused-days must be between 1 and 3650');
-      const review = await reviewAccess(await ctx.db(), { unusedDays });
+      const review = await reviewAccess(await ctx.db(), { unusedDays, now: ctx.now() });
       const shown = flag(values, 'findings-only') ? review.principals.filter((p) => p.findings.length) : review.principals;
       const lines = shown.flatMap((p) => [
         `${p.type} ${p.name} (${p.id})${p.disabled ? ' DISABLED' : ''}${p.type === 'user' ? (p.mfa_enrolled ? ' · MFA' : ' · no MFA') : ''}${p.admin_access ? ' · admin API' : ''}`,

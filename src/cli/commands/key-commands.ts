@@ -32,7 +32,7 @@ export const keyCommands: Command[] = [
       const prepublishSeconds = int(values, 'prepublish') ?? loadConfig(ctx.env).keys.prepublishSeconds;
       if (prepublishSeconds > MAX_PREPUBLISH_SECONDS) throw new UsageError(`--prepublish must be at most ${MAX_PREPUBLISH_SECONDS} seconds (30 days)`);
       const kid = await rotateSigningKey(await ctx.db(), await ctx.master(), { prepublishSeconds }, ctx.actor);
-      const activates = new Date(Date.now() + prepublishSeconds * 1000).toISOString();
+      const activates = new Date(ctx.now() + prepublishSeconds * 1000).toISOString();
       return {
         json: { kid, activates_at: activates, prepublish_seconds: prepublishSeconds },
         text:

@@ -25,7 +25,7 @@ export const revocationCommands: Command[] = [
         actor: 'cli',
         by: ctx.actor,
         horizonSeconds: config.signIn.sessionMaxAge,
-      });
+      }, ctx.now());
       const cutoff = new Date(entry.cutoff).toISOString();
       return {
         json: { revoked: { kind: entry.kind, key: entry.key, label, cutoff, expires_at: new Date(entry.expiresAt).toISOString() } },
@@ -44,7 +44,7 @@ export const revocationCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
-      const revocations = await listRevocations(await ctx.db());
+      const revocations = await listRevocations(await ctx.db(), ctx.now());
       return {
         json: { revocations },
         text: table(

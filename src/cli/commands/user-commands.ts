@@ -25,7 +25,7 @@ async function passwordFromStdin(values: Record<string, unknown>, ctx: CliContex
 }
 
 // set-password and mfa reset end the person's sign-ins as `revoke --user` does (user-registry.ts).
-const endAccessOptions = (ctx: CliContext): EndAccessOptions => ({ horizonSeconds: loadConfig(ctx.env).signIn.sessionMaxAge });
+const endAccessOptions = (ctx: CliContext): EndAccessOptions => ({ horizonSeconds: loadConfig(ctx.env).signIn.sessionMaxAge, now: ctx.now() });
 const endedJson = (e: EndedAccess) => ({ sessions: e.sessions, grants: e.grants, refresh_tokens: e.refreshTokens, tokens_revoked_until: e.cutoff });
 const endedText = (e: EndedAccess): string =>
   `ended ${e.sessions} sign-in session(s) and ${e.grants} grant(s) (${e.refreshTokens} refresh token(s)); ` +
@@ -133,7 +133,7 @@ export const userCommands: Command[] = [
     options: { force: { type: 'boolean' } },
     positionals: ['email'],
     async run({ values, positionals }, ctx) {
-      const enrolled = await enrollMfa(await ctx.db(), await ctx.master(), positionals[0] ?? '', ctx.actor, { force: flag(values, 'force') }).catch((err: unknown) => {
+      const enrolled = await enrollMfa(await ctx.db(), await ctx.master(), positionals[0] ?? '', ctx.actor, { force: flag(values, 'force'), now: ctx.now() }).catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'conflict') throw new AppError('conflict', `${err.message}. Run it again with --force to replace it.`);
         throw err;
       });

@@ -1,0 +1,67 @@
+// OAuth clients' rows and their role grants as the administrative CRUD reads and writes them.
+// The rules (which grants, secrets, who may have admin access) are in
+// src/governance/client-registry.ts; JSON-in-text columns are parsed there.
+import type { Database, Tx } from './database.ts';
+
+type Reader = Database | Tx;
+const on = (h: Reader): Tx => ('prisma' in h ? h.prisma : h);
+
+export interface ClientRow {
+  readonly id: string;
+  readonly name: string;
+  readonly secretHash: string | null;
+  readonly grantTypes: string;
+  readonly redirectUris: string;
+  readonly postLogoutRedirectUris: string;
+  readonly scopeCeiling: string | null;
+  readonly introspectAudience: string | null;
+  readonly adminAccess: boolean;
+  readonly disabled: boolean;
+  readonly createdAt: Date;
+  readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
+}
+
+export interface NewClient {
+  readonly id: string;
+  readonly name: string;
+  readonly secretHash: string | null;
+  /** JSON arrays of strings, as the columns hold them. */
+  readonly grantTypes: string;
+  readonly redirectUris: string;
+  readonly postLogoutRedirectUris: string;
+  readonly scopeCeiling: string | null;
+  readonly introspectAudience: string | null;
+  readonly adminAccess: boolean;
+  readonly roles: readonly string[];
+}
+
+const withRoles = { roles: { orderBy: { roleName: 'asc' as const } } };
+
+export async function insertClient(tx: Tx, c: NewClient): Promise<void> {
+  const { roles, ...columns } = c;
+  await tx.client.create({ data: { ...columns, roles: { create: roles.map((roleName) => ({ roleName })) } } });
+}
+
+export const findClientWithRoles = (h: Reader, id: string): Promise<ClientRow | null> => on(h).client.findUnique({ where: { id }, include: withRoles });
+
+/** Inside a write that just made or changed the client: it exists. */
+export const readClientWithRoles = (tx: Tx, id: string): Promise<ClientRow> => tx.client.findUniqueOrThrow({ where: { id }, include: withRoles });
+
+export const listClientRows = (db: Database): Promise<ClientRow[]> => db.prisma.client.findMany({ orderBy: { createdAt: 'asc' }, include: withRoles });
+
+/** A client as is (no roles): whether it exists. */
+export const findClient = (db: Database, id: string): Promise<{ id: string } | null> => db.prisma.client.findUnique({ where: { id } });
+
+export const findClientGrantTypes = (h: Reader, id: string): Promise<{ id: string; grantTypes: string } | null> =>
+  on(h).client.findUnique({ where: { id }, select: { id: true, grantTypes: true } });
+
+export const findClientDisabled = (tx: Tx, id: string): Promise<{ disabled: boolean } | null> => tx.client.findUnique({ where: { id }, select: { disabled: true } });
+
+export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; secretHash?: string; secretRotatedAt?: Date }): Promise<void> {
+  await tx.client.update({ where: { id }, data });
+}
+
+export async function replaceClientRoles(tx: Tx, clientId: string, roles: readonly string[]): Promise<void> {
+  await tx.clientRole.deleteMany({ where: { clientId } });
+  await tx.clientRole.createMany({ data: roles.map((roleName) => ({ clientId, roleName })) });
+}

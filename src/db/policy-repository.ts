@@ -1,0 +1,53 @@
+// The rows the in-memory policy is built from: the whole catalogue (scopes, resources, roles,
+// clients with their grants) and people with their grants. src/governance/policy-loader.ts
+// turns them into the PolicySnapshot the hot path reads.
+import type { Database } from './database.ts';
+
+export interface CatalogRows {
+  readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null }[];
+  readonly resources: readonly { audience: string; name: string; tokenTtl: number | null; scopes: { scopeName: string }[] }[];
+  readonly roles: readonly { name: string; description: string; scopes: { scopeName: string }[] }[];
+  readonly clients: readonly {
+    id: string;
+    name: string;
+    secretHash: string | null;
+    grantTypes: string;
+    redirectUris: string;
+    postLogoutRedirectUris: string;
+    scopeCeiling: string | null;
+    introspectAudience: string | null;
+    adminAccess: boolean;
+    disabled: boolean;
+    roles: { roleName: string; expiresAt: Date | null }[];
+  }[];
+}
+
+export interface PersonRow {
+  readonly id: string;
+  readonly email: string;
+  readonly disabled: boolean;
+  readonly mfaEnrolledAt: Date | null;
+  readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
+}
+
+export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
+  const [scopes, resources, roles, clients] = await Promise.all([
+    db.prisma.scope.findMany(),
+    db.prisma.resource.findMany({ include: { scopes: { select: { scopeName: true } } } }),
+    db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } } } }),
+    db.prisma.client.findMany({ include: { roles: { select: { roleName: true, expiresAt: true } } } }),
+  ]);
+  return { scopes, resources, roles, clients };
+}
+
+const personSelect = {
+  id: true,
+  email: true,
+  disabled: true,
+  mfaEnrolledAt: true,
+  roles: { select: { roleName: true, expiresAt: true } },
+} as const;
+
+export const loadPersonRows = (db: Database): Promise<PersonRow[]> => db.prisma.user.findMany({ select: personSelect });
+
+export const loadPersonRow = (db: Database, id: string): Promise<PersonRow | null> => db.prisma.user.findUnique({ where: { id }, select: personSelect });
