@@ -2,7 +2,7 @@
 // refresh outcomes. The sink is injected, so the audit trail can record them durably; events
 // carry identifiers only, never passwords, codes or tokens.
 
-export type SecurityEventType =
+type SecurityEventType =
   | 'login.succeeded'
   | 'login.failed'
   | 'login.throttled'

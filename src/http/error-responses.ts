@@ -4,7 +4,7 @@
 // the HTML surface is interactions/error-page.ts.
 import type { Context } from 'koa';
 
-export interface ErrorBody {
+interface ErrorBody {
   readonly error: string;
   readonly error_description?: string;
   /** Only on answers that logged something worth finding: a 500, a database outage. */

@@ -20,13 +20,13 @@ export interface InteractionClient {
 }
 
 /** How an interaction ends (oidc-provider's InteractionResults, the parts govauth sends). */
-export type InteractionOutcome =
+type InteractionOutcome =
   | { readonly login: { readonly accountId: string; readonly amr: string[]; readonly acr: string; readonly remember: boolean } }
   | { readonly consent: { readonly grantId: string } }
   | { readonly error: string; readonly error_description: string };
 
 /** What a person consented to: OpenID scopes, and per resource the scopes granted and withheld. */
-export interface ConsentGrant {
+interface ConsentGrant {
   readonly accountId: string;
   readonly clientId: string;
   readonly oidcScopes: readonly string[];

@@ -4,7 +4,7 @@
 import type Provider from 'oidc-provider';
 
 /** A refresh token as oidc-provider stored it (its RefreshToken model, the parts read). */
-export interface RefreshTokenRecord {
+interface RefreshTokenRecord {
   readonly isExpired: boolean;
   readonly consumed?: unknown;
   readonly accountId: string;
