@@ -1,7 +1,6 @@
 // createApp(deps): composes the HTTP application. No I/O at import time, no globals: every
 // dependency arrives in `deps` from the composition root (src/main.ts) or a test.
 import Koa from 'koa';
-import type Provider from 'oidc-provider';
 import { adminApi } from './admin/admin-api.ts';
 import type { Config } from './config/load-config.ts';
 import type { Database } from './db/database.ts';
@@ -34,12 +33,15 @@ import type { RateLimiter } from './ratelimit/rate-limiter.ts';
 import type { ClientAuthFailureBudget } from './ratelimit/client-auth-failures.ts';
 import { cookieKeys, createProvider } from './oidc/create-provider.ts';
 import { unknownClientFailures } from './oidc/token-rate-limit.ts';
-import { discoveryMetadata } from './oidc/discovery-metadata.ts';
+import { createInteractionHost } from './oidc/interaction-host.ts';
+import { createProtocolTokens } from './oidc/protocol-tokens.ts';
 import { requestSpan } from './tracing/request-span.ts';
 import { tokenIssuanceSpan } from './oidc/token-issuance-span.ts';
 import type { Tracing } from './tracing/tracing.ts';
 import { protectedMetricsRoute, registrySource, requestMetrics, type MetricsSource } from './metrics/http-metrics.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import { sendError } from './http/error-responses.ts';
+import type { Clock } from './time/clock.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -65,12 +67,11 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** What GET /metrics on the main port answers (only with GOVAUTH_METRICS_TOKEN); this process's registry by default. */
   readonly metricsSource?: MetricsSource;
-  readonly now: () => number;
+  readonly now: Clock;
 }
 
 export interface GovauthApp {
   readonly koa: Koa;
-  readonly provider: Provider;
   readonly views: Views;
 }
 
@@ -94,13 +95,20 @@ export function createApp(deps: AppDeps): GovauthApp {
   const { config, log } = deps;
   const views = createViews();
   // Built again whenever the signing keys change (provider-host.ts).
-  const buildProvider = (): Provider => {
+  const buildProvider = () => {
     const provider = createProvider({
       ...deps,
       keyring: deps.keys.current(),
       views,
-      // Token responses wait for their durable audit record (and become 503 without one).
-      responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals, deps.metrics),
+      // Where each runs is decided in one list (oidc/seams.ts).
+      wrappers: {
+        // Token responses wait for their durable audit record (and become 503 without one).
+        responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals, deps.metrics),
+        unknownClientFailures: unknownClientFailures(deps.clientAuthFailures),
+        endSessionAudit: endSessionAudit(deps.events, log), // sign-out is audited like sign-in
+        // Not registered at all when tracing is off.
+        tokenIssuanceSpan: deps.tracing.enabled ? tokenIssuanceSpan(deps.tracing, deps.keys) : undefined,
+      },
       // Record grant revocations made by the protocol (refresh-token reuse, code replay,
       // sign-out) so access tokens from the grant turn inactive everywhere.
       async onGrantRevoked(grantId, reason) {
@@ -110,13 +118,6 @@ export function createApp(deps: AppDeps): GovauthApp {
       },
     });
     trustProxyHeaders(provider, config); // the same client address as this app's (ctx.ip)
-    provider.use(unknownClientFailures(deps.clientAuthFailures)); // inside the audit: a flood is recorded once
-    provider.use(endSessionAudit(deps.events, log)); // sign-out is audited like sign-in
-    // Discovery advertises the endpoints that actually serve introspection and revocation, and
-    // the live catalogue's scopes.
-    provider.use(discoveryMetadata({ issuer: deps.issuer, policy: deps.policy }));
-    // Innermost: around the grant handler that mints and signs, not the audit write above it.
-    if (deps.tracing.enabled) provider.use(tokenIssuanceSpan(deps.tracing, deps.keys));
     return provider;
   };
   const host = createProviderHost(buildProvider, deps.keys, log);
@@ -169,7 +170,7 @@ export function createApp(deps: AppDeps): GovauthApp {
   });
   koa.use(
     interactionRoutes({
-      provider: host.current,
+      interactions: createInteractionHost(host.current),
       config,
       db: deps.db,
       policy: deps.policy,
@@ -188,7 +189,7 @@ export function createApp(deps: AppDeps): GovauthApp {
   koa.use(adminApi({ ...deps, keyring: deps.keys.current() }));
   koa.use(
     tokenEndpoints({
-      provider: host.current,
+      tokens: createProtocolTokens(host.current),
       db: deps.db,
       policy: deps.policy,
       verifier: deps.verifier,
@@ -201,15 +202,6 @@ export function createApp(deps: AppDeps): GovauthApp {
     }),
   );
   koa.use(host.middleware);
-  koa.use((ctx) => {
-    ctx.status = 404;
-    ctx.body = { error: 'not_found', error_description: `no route for ${ctx.method} ${ctx.path}` };
-  });
-  return {
-    koa,
-    get provider() {
-      return host.current();
-    },
-    views,
-  };
+  koa.use((ctx) => sendError(ctx, 404, 'not_found', `no route for ${ctx.method} ${ctx.path}`));
+  return { koa, views };
 }

@@ -163,7 +163,7 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: R
       // Counted before any summarising below; labelled with the authenticated client only.
       metrics.tokenRefused(grantType, clientId, body.error);
       const detail = (ctx.state.grantError as { error_detail?: string } | undefined)?.error_detail;
-      const rateLimited = ctx.state.rateLimited as { first: boolean } | undefined;
+      const rateLimited = ctx.state.rateLimited;
       // Only compareClientSecret's success sets this (token-rate-limit.ts): a public client, an
       // unknown client_id or a wrong secret is anyone at all.
       const authenticated = ctx.state.clientAuthenticated === true;

@@ -2,7 +2,7 @@
 // `detail` is for logs only. Unknown errors never reach a caller: the error boundary turns
 // them into an opaque 500 (see src/http/error-boundary.ts).
 
-export const ERROR_STATUS = {
+const ERROR_STATUS = {
   invalid_request: 400,
   invalid_scope: 400,
   invalid_target: 400,

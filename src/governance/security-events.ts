@@ -1,9 +1,8 @@
 // Security decisions as structured events: sign-in success and failure, MFA, consent, token
 // refresh outcomes. The sink is injected, so the audit trail can record them durably; events
 // carry identifiers only, never passwords, codes or tokens.
-import type { Logger } from '../log/logger.ts';
 
-export type SecurityEventType =
+type SecurityEventType =
   | 'login.succeeded'
   | 'login.failed'
   | 'login.throttled'
@@ -26,13 +25,4 @@ export interface SecurityEvent {
 
 export interface SecurityEventSink {
   record(event: SecurityEvent): Promise<void>;
-}
-
-export function logSecurityEvents(log: Logger): SecurityEventSink {
-  return {
-    record(event) {
-      log.info('security event', { event: event.type, actor: event.actor, client: event.clientId, ip: event.ip, requestId: event.requestId, ...event.detail });
-      return Promise.resolve();
-    },
-  };
 }

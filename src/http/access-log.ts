@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { requestClientId, routeTemplate } from './request-route.ts';
 
 /** Probes: polled every few seconds by load balancers and scrapers, and answered from memory. */
-export const UNLOGGED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+const UNLOGGED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 const MAX_PATH = 256;
 

@@ -5,11 +5,12 @@
 // pin it; unauthenticated, so it is cached here for a minute (one database read per minute).
 import type { Middleware } from 'koa';
 import type { JWK } from 'jose';
+import type { Clock } from '../time/clock.ts';
 
-export const AUDIT_KEYS_PATH = '/.well-known/govauth-audit-keys';
+const AUDIT_KEYS_PATH = '/.well-known/govauth-audit-keys';
 const CACHE_MS = 60_000;
 
-export function auditKeysRoute(load: () => Promise<JWK[]>, now: () => number): Middleware {
+export function auditKeysRoute(load: () => Promise<JWK[]>, now: Clock): Middleware {
   let cached: { keys: JWK[]; at: number } | undefined;
   return async (ctx, next) => {
     if (ctx.path !== AUDIT_KEYS_PATH || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) {

@@ -3,6 +3,7 @@
 // lower and the answer says what is wrong. Bodies sent without Content-Length (chunked) are
 // still capped by whichever parser reads them.
 import type { Middleware } from 'koa';
+import { sendError } from './error-responses.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -10,10 +11,9 @@ export function bodyLimit(maxBytes = MAX_BODY_BYTES): Middleware {
   return async (ctx, next) => {
     const declared = ctx.get('content-length');
     if (declared && Number(declared) > maxBytes) {
-      ctx.status = 413;
       ctx.set('Connection', 'close');
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: 'invalid_request', error_description: `request body exceeds ${maxBytes} bytes` };
+      sendError(ctx, 413, 'invalid_request', `request body exceeds ${maxBytes} bytes`);
       return;
     }
     await next();

@@ -16,8 +16,7 @@ const FIXED_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metr
 export function routeTemplate(ctx: Context): string | undefined {
   const matched: unknown = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   if (typeof matched === 'string') return matched;
-  const route: unknown = ctx.state.route;
-  if (typeof route === 'string') return route;
+  if (ctx.state.route !== undefined) return ctx.state.route;
   return FIXED_ROUTES.has(ctx.path) ? ctx.path : undefined;
 }
 
@@ -29,6 +28,5 @@ export function routeTemplate(ctx: Context): string | undefined {
 export function requestClientId(ctx: Context): string | undefined {
   const oidcClient: unknown = (ctx as { oidc?: { client?: { clientId?: unknown } } }).oidc?.client?.clientId;
   if (typeof oidcClient === 'string') return oidcClient;
-  const own: unknown = ctx.state.clientId;
-  return typeof own === 'string' ? own : undefined;
+  return ctx.state.clientId;
 }

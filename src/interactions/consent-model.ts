@@ -1,14 +1,12 @@
 // What the consent page shows and what a consent grants, computed from current policy for the
 // signed-in person: requested ∩ app ceiling ∩ their role scopes ∩ resource scopes, and
 // high-sensitivity scopes only with a recent second factor.
-import type Provider from 'oidc-provider';
 import { decideConsent, type WithheldReason } from '../governance/policy-model.ts';
+import type { InteractionDetails as Details } from '../oidc/interaction-host.ts';
 import type { InteractionDeps } from './interaction-routes.ts';
 
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
-
 /** OpenID Connect scopes govauth supports, and how the consent page describes them. */
-export const OIDC_SCOPES: Record<string, string> = {
+const OIDC_SCOPES: Record<string, string> = {
   openid: 'Your account identifier',
   email: 'Your email address',
   offline_access: 'Access while you are away (a refresh token), until you sign out or it expires',
@@ -39,11 +37,10 @@ function resourcesOf(details: Details): string[] {
   return [...new Set([...listed.map(String), ...Object.keys(missing)])];
 }
 
-export async function mfaFreshForInteraction(deps: Pick<InteractionDeps, 'provider' | 'config' | 'now'>, details: Details): Promise<boolean> {
+export async function mfaFreshForInteraction(deps: Pick<InteractionDeps, 'interactions' | 'config' | 'now'>, details: Details): Promise<boolean> {
   const amr = details.session?.amr;
   if (!amr?.includes('otp') || !details.session?.uid) return false;
-  const session = await deps.provider().Session.findByUid(details.session.uid);
-  const loginTs = session?.loginTs;
+  const loginTs = await deps.interactions.sessionLoginTime(details.session.uid);
   return typeof loginTs === 'number' && deps.now() / 1000 - loginTs <= deps.config.signIn.mfaMaxAge;
 }
 

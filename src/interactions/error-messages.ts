@@ -2,6 +2,7 @@
 // each common error, never the library's own text ("client is invalid"), which is written for
 // developers and can echo request input. The OAuth error code (RFC 6749 §4.1.2.1, §5.2; OpenID
 // Connect Core §3.1.2.6) and the request id stay on the page, for the app's developer and support.
+import { DESCRIPTION_OF } from '../oidc/upstream-strings.ts';
 
 export interface ErrorText {
   readonly title: string;
@@ -79,18 +80,18 @@ const EXPIRED: ErrorText = {
 };
 
 // A few library descriptions that name a more specific situation than their code
-// (oidc-provider 9 lib/helpers/errors.js and its actions).
+// (oidc/upstream-strings.ts).
 const BY_DESCRIPTION: readonly [RegExp, ErrorText][] = [
-  [/session (id cookie )?not found|interaction (session )?(not found|expired)|session (has )?expired/i, EXPIRED],
+  [DESCRIPTION_OF.signInExpired, EXPIRED],
   [
-    /post_logout_redirect_uri not registered/i,
+    DESCRIPTION_OF.postLogoutUriNotRegistered,
     {
       title: 'Unsafe return address',
       message: 'The application asked govauth to send you to an address it has not registered after signing out. To protect you, govauth stopped here; you have not been signed out.',
     },
   ],
   [
-    /missing required parameter.*client_id|client_id.*missing/i,
+    DESCRIPTION_OF.missingClientId,
     { title: 'Unknown application', message: `The request does not say which application it comes from. ${RESTART}` },
   ],
 ];

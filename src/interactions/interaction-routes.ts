@@ -4,7 +4,6 @@
 // server trusts beyond the person's input.
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { errors, type default as Provider, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
 import { AppError, isAppError } from '../errors/app-error.ts';
@@ -25,11 +24,14 @@ import { buildConsent, mfaFreshForInteraction } from './consent-model.ts';
 import type { FormTokens } from './csrf.ts';
 import { ACR_MFA, ACR_PASSWORD, STEP_UP_REASON } from './step-up.ts';
 import { errorText, SIGN_IN_EXPIRED } from './error-messages.ts';
-import { errorPage, originsOf, type BackLink, type Views } from './views.ts';
+import { renderErrorPage, type BackLink } from './error-page.ts';
+import { originsOf, type Views } from './views.ts';
+import { InteractionGone, type InteractionClient, type InteractionDetails, type InteractionHost } from '../oidc/interaction-host.ts';
+import type { Clock } from '../time/clock.ts';
 
 export interface InteractionDeps {
-  /** The current provider (it is rebuilt when signing keys change). */
-  readonly provider: () => Provider;
+  /** oidc-provider's interaction API (oidc/interaction-host.ts). */
+  readonly interactions: InteractionHost;
   readonly config: Config;
   readonly db: Database;
   readonly policy: PolicyStore;
@@ -41,11 +43,12 @@ export interface InteractionDeps {
   readonly limiter: RateLimiter;
   readonly events: SecurityEventSink;
   readonly log: Logger;
-  readonly now: () => number;
+  readonly now: Clock;
   readonly metrics: Pick<Metrics, 'databaseError'>;
 }
 
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+type Details = InteractionDetails;
+type OidcClient = InteractionClient;
 
 const minutes = (ms: number): string => {
   const m = Math.max(1, Math.ceil(ms / 60_000));
@@ -54,7 +57,6 @@ const minutes = (ms: number): string => {
 
 export function interactionRoutes(deps: InteractionDeps): Middleware {
   const { views, forms, events, policy } = deps;
-  const provider = (): Provider => deps.provider();
   const router = new Router({ prefix: '/interaction' });
   // Attempts, successful or not, per source address (credential stuffing across accounts) and
   // per account (guessing one account from many addresses). The failure lockout per account +
@@ -73,32 +75,24 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
   }
 
   /** Loads the interaction for this browser; refuses a uid that is not the cookie's. */
-  type OidcClient = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
   async function load(ctx: Context): Promise<{ details: Details; client: OidcClient }> {
     let details: Details;
     try {
-      details = await provider().interactionDetails(ctx.req, ctx.res);
+      details = await deps.interactions.details(ctx);
     } catch (err) {
-      if (err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest) {
-        throw new AppError('invalid_request', SIGN_IN_EXPIRED.message, { detail: (err as Error).message });
-      }
+      if (err instanceof InteractionGone) throw new AppError('invalid_request', SIGN_IN_EXPIRED.message, { detail: err.message });
       throw err;
     }
     if (details.uid !== (ctx.params as Record<string, string>).uid) throw new AppError('invalid_request', 'This sign-in request does not belong to this browser.');
-    const client = await provider().Client.find(String(details.params.client_id));
+    const client = await deps.interactions.findClient(String(details.params.client_id));
     if (!client) throw new AppError('invalid_request', 'The application is no longer registered.');
     return { details, client };
   }
 
   const formTargets = (client: { redirectUris?: readonly string[] | undefined }): string[] => originsOf(client.redirectUris ?? []);
   const audit = (ctx: Context, event: Omit<Parameters<SecurityEventSink['record']>[0], 'ip' | 'requestId'>): Promise<void> =>
-    events.record({ ...event, ip: ctx.ip, requestId: String(ctx.state.requestId) });
+    events.record({ ...event, ip: ctx.ip, requestId: ctx.state.requestId });
 
-  async function finish(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
-    // interactionFinished answers with a 303 to the provider's resume endpoint.
-    await provider().interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
-    ctx.respond = false;
-  }
 
   function renderLogin(ctx: Context, details: Details, client: OidcClient, extra: { email?: string; error?: string; status?: number } = {}): void {
     views.render(
@@ -204,7 +198,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     await audit(ctx, { type: 'login.succeeded', actor: account.id, clientId: client.clientId, detail: { amr: ['pwd'] } });
     // Password only; if the request needs a second factor, the login prompt's step-up check
     // asks for it in the next interaction.
-    await finish(ctx, { login: { accountId: account.id, amr: ['pwd'], acr: ACR_PASSWORD, remember: true } });
+    await deps.interactions.finish(ctx, { login: { accountId: account.id, amr: ['pwd'], acr: ACR_PASSWORD, remember: true } });
   });
 
   router.post('/:uid/mfa', async (ctx) => {
@@ -229,7 +223,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     }
     await deps.throttle.recordSuccess(throttleId, ctx.ip);
     await audit(ctx, { type: 'mfa.succeeded', actor: accountId, clientId: client.clientId, detail: { amr: ['pwd', 'otp'] } });
-    await finish(ctx, { login: { accountId, amr: ['pwd', 'otp'], acr: ACR_MFA, remember: true } });
+    await deps.interactions.finish(ctx, { login: { accountId, amr: ['pwd', 'otp'], acr: ACR_MFA, remember: true } });
   });
 
   router.post('/:uid/consent', async (ctx) => {
@@ -243,22 +237,18 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     const model = buildConsent(deps, details, client, await mfaFreshForInteraction(deps, details));
     if (form.decision !== 'allow' || model.view.canAllow !== true) {
       await audit(ctx, { type: 'consent.denied', actor: accountId, clientId: client.clientId, detail: { requested: model.requested } });
-      await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' });
+      await deps.interactions.finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' });
       return;
     }
     // A fresh Grant per consent, so an earlier refusal (say, before MFA enrolment) never sticks.
-    const grant = new (provider().Grant)({ accountId, clientId: client.clientId });
-    if (model.oidcScopes.length) grant.addOIDCScope(model.oidcScopes.join(' '));
-    for (const [resource, scopes] of model.grantable) grant.addResourceScope(resource, scopes.join(' '));
-    for (const [resource, scopes] of model.withheld) if (scopes.length) grant.rejectResourceScope(resource, scopes.join(' '));
-    const grantId = await grant.save();
+    const grantId = await deps.interactions.saveConsent({ accountId, clientId: client.clientId, oidcScopes: model.oidcScopes, grantable: model.grantable, withheld: model.withheld });
     await audit(ctx, {
       type: 'consent.granted',
       actor: accountId,
       clientId: client.clientId,
       detail: { grantId, scopes: [...model.grantable].map(([r, s]) => ({ resource: r, scopes: s })), withheld: [...model.withheld].map(([r, s]) => ({ resource: r, scopes: s })) },
     });
-    await finish(ctx, { consent: { grantId } }, true);
+    await deps.interactions.finish(ctx, { consent: { grantId } }, true);
   });
 
   router.post('/:uid/abort', async (ctx) => {
@@ -266,7 +256,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     const form = await readForm(ctx);
     forms.check(details.uid, form.csrf);
     await audit(ctx, { type: 'consent.denied', actor: details.session?.accountId, clientId: client.clientId, detail: { step: details.prompt.name, cancelled: true } });
-    await finish(ctx, { error: 'access_denied', error_description: 'the user cancelled the request' });
+    await deps.interactions.finish(ctx, { error: 'access_denied', error_description: 'the user cancelled the request' });
   });
 
   const routes = router.routes();
@@ -293,11 +283,10 @@ function continueLink(ctx: Context, expired: boolean): BackLink | undefined {
   return uid && !expired ? { href: `/interaction/${uid}`, label: 'Continue signing in' } : undefined;
 }
 
-export function renderInteractionError(ctx: Context, views: Views, log: Logger, err: unknown): void {
-  const requestId = typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined;
+function renderInteractionError(ctx: Context, views: Views, log: Logger, err: unknown): void {
   const show = (code: string, status: number, message?: string, back?: BackLink): void => {
     const text = message === SIGN_IN_EXPIRED.message ? SIGN_IN_EXPIRED : errorText(code);
-    views.render(ctx, 'error', { ...errorPage({ title: text.title, message: message ?? text.message, code, requestId, back }) }, { status });
+    renderErrorPage(ctx, views, { code, status, title: text.title, message: message ?? text.message, back });
   };
   if (isAppError(err) && err.status < 500) {
     // Our own messages are written for the person (never a library's text).
@@ -313,4 +302,3 @@ export function renderInteractionError(ctx: Context, views: Views, log: Logger, 
   show('server_error', 500);
 }
 
-export type { KoaContextWithOIDC };

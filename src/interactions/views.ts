@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
 
-export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
+const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
 
 export interface Views {
   render(ctx: Context, template: string, data: Record<string, unknown>, options?: { status?: number; formTargets?: readonly string[] }): void;
@@ -34,28 +34,6 @@ export function htmlHeaders(ctx: Context, formTargets: readonly string[] = []): 
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
   ctx.set('Cache-Control', 'no-store');
-}
-
-/** A link off an error page: a same-origin path or an http(s) address the app registered. */
-export interface BackLink {
-  readonly href: string;
-  readonly label: string;
-}
-
-export interface ErrorPageData {
-  readonly title: string;
-  readonly message: string;
-  readonly code: string;
-  readonly requestId?: string;
-  readonly back?: BackLink;
-}
-
-/** Only these ever become an href: a path on this server, or an http(s) URL (never javascript: or data:). */
-const safeHref = (href: string): boolean => (href.startsWith('/') && !href.startsWith('//')) || /^https?:$/.test(URL.parse(href)?.protocol ?? '');
-
-/** The data for views/error.eta; a back link that is not a safe address is dropped, not shown. */
-export function errorPage(data: ErrorPageData): ErrorPageData {
-  return { ...data, back: data.back && safeHref(data.back.href) ? data.back : undefined };
 }
 
 export function createViews(dir = VIEWS_DIR): Views {

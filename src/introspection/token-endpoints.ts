@@ -2,7 +2,6 @@
 // oidc-provider would use. Its built-in ones reject JWT access tokens (400
 // unsupported_token_type), and every govauth access token is a JWT.
 import type { Context, Middleware } from 'koa';
-import type Provider from 'oidc-provider';
 import { importJWK, SignJWT } from 'jose';
 import { AppError } from '../errors/app-error.ts';
 import type { Database } from '../db/database.ts';
@@ -16,8 +15,9 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import { readForm } from '../http/form-body.ts';
+import type { ProtocolTokens } from '../oidc/protocol-tokens.ts';
+import type { Clock } from '../time/clock.ts';
 import type { AccessTokenChecker } from './access-token-check.ts';
-import { isUserSubject } from './access-token-check.ts';
 import { tokenLiveness } from './token-liveness.ts';
 import { authenticateClient, unauthorized } from './client-authentication.ts';
 
@@ -26,8 +26,8 @@ export const REVOCATION_PATH = '/token/revocation';
 const JWT_RESPONSE = 'application/token-introspection+jwt'; // RFC 9701
 
 export interface TokenEndpointDeps {
-  /** The current provider (it is rebuilt when signing keys change). */
-  readonly provider: () => Provider;
+  /** Refresh tokens and grants in oidc-provider's storage (oidc/protocol-tokens.ts). */
+  readonly tokens: ProtocolTokens;
   readonly db: Database;
   readonly policy: PolicyStore;
   readonly verifier: SecretVerifier;
@@ -36,7 +36,7 @@ export interface TokenEndpointDeps {
   readonly issuer: string;
   readonly events: SecurityEventSink;
   readonly metrics: Pick<Metrics, 'introspection'>;
-  readonly now: () => number;
+  readonly now: Clock;
 }
 
 const looksLikeJws = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
@@ -54,12 +54,11 @@ type Outcome = { result: Introspection; reason: string; jti?: string | undefined
 
 export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
   const { policy } = deps;
-  const provider = (): Provider => deps.provider();
 
   // An opaque refresh token's jti IS the token (oidc-provider lib/models/formats/opaque.js), so
   // its records name the grant instead: the audit trail holds no secret.
   async function introspectRefreshToken(token: string, caller: ClientDef): Promise<Outcome> {
-    const rt = await provider().RefreshToken.find(token).catch(() => undefined);
+    const rt = await deps.tokens.findRefreshToken(token);
     if (!rt || rt.isExpired || rt.consumed) return { result: { active: false }, reason: 'invalid' };
     // Only the client a refresh token was issued to may introspect it.
     if (rt.clientId !== caller.id) return { result: { active: false }, reason: 'not_owner', grantId: rt.grantId };
@@ -77,8 +76,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
       scopeRule: 'some',
     });
     if (reason) return { result: { active: false }, reason, grantId: rt.grantId };
-    const grant = rt.grantId ? await provider().Grant.find(rt.grantId) : undefined;
-    if (!grant) return { result: { active: false }, reason: 'revoked_grant', grantId: rt.grantId };
+    if (!rt.grantId || !(await deps.tokens.grantExists(rt.grantId))) return { result: { active: false }, reason: 'revoked_grant', grantId: rt.grantId };
     return {
       result: {
         active: true,
@@ -165,7 +163,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
       actor: caller.id,
       clientId: caller.id,
       ip: ctx.ip,
-      requestId: String(ctx.state.requestId),
+      requestId: ctx.state.requestId,
       detail: { ...(outcome.grantId === undefined ? { jti: outcome.jti } : { grant_id: outcome.grantId }), token_kind: kind, active: outcome.result.active, reason: outcome.reason },
     });
 
@@ -199,7 +197,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
         }
       }
       if (kind === 'refresh' && !looksLikeJws(token)) {
-        const rt = await provider().RefreshToken.find(token).catch(() => undefined);
+        const rt = await deps.tokens.findRefreshToken(token);
         if (rt?.grantId && rt.clientId === caller.id) {
           // Revoking a refresh token revokes its grant: every refresh token and access token
           // issued from it (RFC 7009 §2.1 "SHOULD also invalidate all access tokens").
@@ -215,7 +213,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
       actor: caller.id,
       clientId: caller.id,
       ip: ctx.ip,
-      requestId: String(ctx.state.requestId),
+      requestId: ctx.state.requestId,
       detail: { effect: revoked ?? 'none' },
     });
     ctx.status = 200;
@@ -235,4 +233,3 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
   };
 }
 
-export { isUserSubject };

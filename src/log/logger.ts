@@ -49,7 +49,7 @@ function withSerializedErrors(obj: Record<string, unknown>): Record<string, unkn
   return obj;
 }
 
-export function syncStdio(): DestinationStream {
+function syncStdio(): DestinationStream {
   return pino.multistream(
     [
       { level: 'debug', stream: pino.destination({ dest: 1, sync: true }) },

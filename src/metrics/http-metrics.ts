@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Metrics } from './metrics.ts';
 import { routeLabel } from './route-label.ts';
+import { sendError } from '../http/error-responses.ts';
 
 /** What a scrape returns: this process's registry, or the whole process group (cluster-metrics.ts). */
 export interface MetricsSource {
@@ -33,7 +34,7 @@ export function requestMetrics(metrics: Metrics): Middleware {
 // of what was sent (timingSafeEqual needs equal lengths).
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
-export function bearerMatches(header: string, token: string): boolean {
+function bearerMatches(header: string, token: string): boolean {
   const match = /^Bearer +(\S+)\s*$/i.exec(header);
   return timingSafeEqual(digest(match?.[1] ?? ''), digest(token)) && Boolean(match);
 }
@@ -48,16 +49,14 @@ export function protectedMetricsRoute(token: string, source: MetricsSource): Mid
     ctx.set('Cache-Control', 'no-store');
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       ctx.set('Allow', 'GET, HEAD');
-      ctx.status = 405;
-      ctx.body = { error: 'invalid_request', error_description: '/metrics only answers GET' };
+      sendError(ctx, 405, 'invalid_request', '/metrics only answers GET');
       return;
     }
     const header = ctx.get('authorization');
     if (!bearerMatches(header, token)) {
       // RFC 6750 §3: a challenge; invalid_token only when a token was sent (§3.1).
       ctx.set('WWW-Authenticate', header ? 'Bearer realm="govauth-metrics", error="invalid_token"' : 'Bearer realm="govauth-metrics"');
-      ctx.status = 401;
-      ctx.body = { error: 'invalid_token', error_description: 'GET /metrics needs Authorization: Bearer <GOVAUTH_METRICS_TOKEN>' };
+      sendError(ctx, 401, 'invalid_token', 'GET /metrics needs Authorization: Bearer <GOVAUTH_METRICS_TOKEN>');
       return;
     }
     ctx.type = source.contentType;

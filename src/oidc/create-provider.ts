@@ -1,12 +1,13 @@
 // Assembles the oidc-provider instance. Each non-default choice carries its reason; the
 // concerns live in their own files (adapter, resource indicators, lifetimes, claims, pages).
-import type { Middleware } from 'koa';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration } from 'oidc-provider';
 import type { Config } from '../config/load-config.ts';
+import type { Clock } from '../time/clock.ts';
 import type { Database } from '../db/database.ts';
 import type { SecretVerifier } from '../governance/client-secrets.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
-import { ACR_MFA, ACR_PASSWORD, createInteractionPolicy } from '../interactions/step-up.ts';
+import { ACR_MFA, ACR_PASSWORD } from '../interactions/step-up.ts';
+import { createInteractionPolicy } from './step-up-prompt.ts';
 import { htmlHeaders, originsOf, type Views } from '../interactions/views.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { MasterKey } from '../keys/master-key.ts';
@@ -15,7 +16,6 @@ import { createExtraTokenClaims, createFindAccount } from './accounts-and-claims
 import { createAdapterFactory, type GrantRevokedHook } from './oidc-adapter.ts';
 import { createResourceIndicators, createRotateRefreshToken } from './resource-indicators.ts';
 import { createTtl } from './token-lifetimes.ts';
-import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { ClientAuthThrottled } from '../ratelimit/client-auth-failures.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
@@ -24,6 +24,9 @@ import { formPostPage } from './form-post-page.ts';
 import { createRenderError } from './render-error.ts';
 import { tokenErrorCodes } from './token-error-codes.ts';
 import { signOutEndsGrants } from './sign-out-revocation.ts';
+import { discoveryMetadata } from './discovery-metadata.ts';
+import { databaseOutage, protocolEvents, unknownClientTiming } from './response-wrappers.ts';
+import { patchClientSecretCheck, useResponseWrappers, type ProviderWrappers } from './seams.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
 
 export interface ProviderDeps {
@@ -38,10 +41,10 @@ export interface ProviderDeps {
   readonly limiter: RateLimiter;
   readonly views: Views;
   readonly onGrantRevoked?: GrantRevokedHook;
-  /** Records token responses (request-audit.ts); runs outside every rewrite of the response. */
-  readonly responseAudit?: Middleware;
+  /** The response wrappers built by the app (audit, tracing); seams.ts says where each runs. */
+  readonly wrappers: Pick<ProviderWrappers, 'responseAudit' | 'unknownClientFailures' | 'endSessionAudit' | 'tokenIssuanceSpan'>;
   readonly metrics: Pick<Metrics, 'databaseError'>;
-  readonly now: () => number;
+  readonly now: Clock;
 }
 
 export function cookieKeys(master: MasterKey): string[] {
@@ -131,65 +134,29 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(deps.issuer, configuration);
-  // First, so outermost: the audit records the answer exactly as the client receives it, after
-  // every rewrite registered below (RFC 6749 §5.2 codes, 503 for a database outage).
-  if (deps.responseAudit) provider.use(deps.responseAudit);
-
   // Verify against the stored argon2id hash, paying argon2 once per secret (client-secrets.ts);
-  // an authenticated client then spends from its token rate limit (token-rate-limit.ts).
+  // failures spend from the source address's budget first (client-auth-failures.ts), and an
+  // authenticated client then spends from its token rate limit (token-rate-limit.ts).
   const limitToken = tokenRateLimit(deps.limiter, config.rateLimits.tokenPerClient, log);
-  // Failures spend from the source address's budget first (client-auth-failures.ts).
-  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string; clientSecret?: string }, presented: string) {
-    if (!this.clientSecret) return false;
-    const ctx = Provider.ctx;
+  patchClientSecretCheck(provider, async (clientId, storedHash, presented, ctx) => {
     try {
-      if (!(await deps.verifier.verify(this.clientId, this.clientSecret, presented, ctx?.ip))) return false;
+      if (!(await deps.verifier.verify(clientId, storedHash, presented, ctx?.ip))) return false;
     } catch (err) {
       if (err instanceof ClientAuthThrottled && ctx) throw slowDownFor(ctx, err);
       throw err;
     }
-    await limitToken(this.clientId);
+    await limitToken(clientId, ctx);
     return true;
-  };
-
-  // An unknown or disabled client_id fails before compareClientSecret ("client not found"):
-  // answer as late as a wrong secret does, so timing does not tell which client_ids exist
-  // (client-secrets.ts). Only when a secret was presented: without one, no argon2 runs anyway.
-  provider.use(async (ctx, next) => {
-    const startedAt = performance.now();
-    await next();
-    const { oidc } = ctx as Partial<KoaContextWithOIDC>; // absent when no protocol route matched
-    const secretSent = Boolean(oidc?.params?.client_secret) || /^basic /i.test(ctx.get('authorization'));
-    if (ctx.status === 401 && secretSent && oidc && !oidc.client && (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_client') {
-      await deps.verifier.reject(startedAt);
-    }
   });
-
-  // Inside the timing padding above, which then sees the 401 invalid_client it produces.
-  provider.use(tokenErrorCodes()); // RFC 6749 §5.2 codes where oidc-provider differs
-  provider.use(formPostPage(views, deps.issuer)); // no provider page with inline script (form-post-page.ts)
-  // A confirmed sign-out revokes every grant of the session, offline_access ones included.
-  if (deps.onGrantRevoked) provider.use(signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }));
-
-  provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
-    ctx.state.serverError = err; // rewritten to 503 below when the database is the cause
-    if (isDatabaseUnavailable(err)) log.warn('database unavailable during a protocol request', { err: err.message, route: ctx.oidc?.route, requestId: ctx.state?.requestId });
-    else log.error('oidc server error', { err, route: ctx.oidc?.route, requestId: ctx.state?.requestId });
-  });
-  // oidc-provider renders any exception as 500 server_error; a database outage is a 503 the
-  // client should retry (RFC 6749 §5.2 has no code for it; temporarily_unavailable is §4.1.2.1).
-  provider.use(async (ctx, next) => {
-    await next();
-    if (ctx.status === 500 && isDatabaseUnavailable(ctx.state.serverError)) {
-      deps.metrics.databaseError('protocol');
-      ctx.status = 503;
-      ctx.set('Retry-After', '2');
-      if (ctx.body && typeof ctx.body === 'object') ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; retry shortly' };
-    }
-  });
-  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
-    ctx.state.grantError = err; // for the audit record of the refusal (request-audit.ts)
-    log.debug('token request refused', { error: err.message, detail: err.error_detail, client: ctx.oidc?.client?.clientId });
+  protocolEvents(provider, log);
+  useResponseWrappers(provider, {
+    ...deps.wrappers,
+    unknownClientTiming: unknownClientTiming(deps.verifier),
+    tokenErrorCodes: tokenErrorCodes(),
+    formPostPage: formPostPage(views, deps.issuer),
+    signOutEndsGrants: deps.onGrantRevoked && signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }),
+    databaseOutage: databaseOutage(deps.metrics),
+    discoveryMetadata: discoveryMetadata({ issuer: deps.issuer, policy }),
   });
   return provider;
 }

@@ -6,13 +6,14 @@
 import type { Middleware } from 'koa';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from '../introspection/token-endpoints.ts';
+import { protocolOf } from './seams.ts';
 
 /**
  * Scopes a client may ask for (RFC 8414 §2 scopes_supported): the OpenID Connect ones
  * oidc-provider lists, then every scope some resource offers. A scope on no resource can never
  * be granted, so it is not advertised.
  */
-export function scopesSupported(policy: PolicyStore, protocolScopes: readonly string[]): string[] {
+function scopesSupported(policy: PolicyStore, protocolScopes: readonly string[]): string[] {
   const offered = new Set<string>();
   for (const resource of policy.snapshot().resources.values()) for (const scope of resource.scopes) offered.add(scope);
   return [...new Set([...protocolScopes, ...[...offered].sort()])];
@@ -21,7 +22,7 @@ export function scopesSupported(policy: PolicyStore, protocolScopes: readonly st
 export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore }): Middleware {
   return async (ctx, next) => {
     await next();
-    const route = (ctx as unknown as { oidc?: { route?: string } }).oidc?.route;
+    const route = protocolOf(ctx)?.route;
     if (route !== 'discovery' || !ctx.body || typeof ctx.body !== 'object') return;
     const body = ctx.body as Record<string, unknown>;
     const protocolScopes = Array.isArray(body.scopes_supported) ? body.scopes_supported.map(String) : [];

@@ -6,9 +6,7 @@
 // (the provider's own page falls back to exactly that button without JavaScript).
 import type { Context, Next } from 'koa';
 import { originsOf, type Views } from '../interactions/views.ts';
-
-const PROVIDER_PAGE = '<title>Submitting Callback</title>';
-const FORM = /<form method="post" action="([^"]*)">\s*((?:<input type="hidden" name="[^"]*" value="[^"]*"\/>\s*)*)/;
+import { FORM_POST_FORM, FORM_POST_PAGE_TITLE } from './upstream-strings.ts';
 
 const unescapeAttribute = (s: string): string =>
   s.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" })[e] ?? '');
@@ -17,8 +15,8 @@ export function formPostPage(views: Views, issuer: string) {
   const own = new URL(issuer).origin;
   return async function replaceFormPostPage(ctx: Context, next: Next): Promise<void> {
     await next();
-    if (typeof ctx.body !== 'string' || !ctx.body.includes(PROVIDER_PAGE)) return;
-    const match = FORM.exec(ctx.body);
+    if (typeof ctx.body !== 'string' || !ctx.body.includes(FORM_POST_PAGE_TITLE)) return;
+    const match = FORM_POST_FORM.exec(ctx.body);
     if (!match) return; // unknown shape: keep the provider's page rather than break the flow
     const action = unescapeAttribute(match[1] ?? '');
     // The inputs were built by oidc-provider with its html_safe escaping; they are kept as they are.

@@ -5,8 +5,9 @@
 // and offers a way back to the application only at an address the application registered.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { PolicyStore } from '../governance/policy-store.ts';
+import { renderErrorPage, type BackLink } from '../interactions/error-page.ts';
 import { errorText } from '../interactions/error-messages.ts';
-import { errorPage, htmlHeaders, originsOf, type BackLink, type Views } from '../interactions/views.ts';
+import { originsOf, type Views } from '../interactions/views.ts';
 
 interface ErrorOut {
   readonly error: string;
@@ -36,10 +37,7 @@ export function createRenderError(deps: { views: Views; policy: PolicyStore }) {
       ctx.body = out;
       return;
     }
-    htmlHeaders(ctx);
-    ctx.type = 'html';
     const text = errorText(out.error, out.error_description);
-    const requestId = typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined;
-    ctx.body = deps.views.html('error', { ...errorPage({ ...text, code: out.error, requestId, back: backToApp(ctx, deps.policy) }) });
+    renderErrorPage(ctx, deps.views, { ...text, code: out.error, back: backToApp(ctx, deps.policy) });
   };
 }

@@ -2,12 +2,12 @@
 // authenticates the client, applies govauth's policy (resource-indicators.ts), mints the tokens
 // and signs them. The signing itself happens inside oidc-provider (jose over the keystore it
 // builds from the private JWKs), with no hook after it, so this is the narrowest span that
-// contains it; the signing key's id is an attribute. Registered with provider.use() after
+// contains it; the signing key's id is an attribute. Registered (seams.ts) inside
 // the audit middleware, so the durable audit write (its own span) is not inside.
 import type { Middleware } from 'koa';
-import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { KeyringStore } from '../keys/keyring-store.ts';
 import type { Tracing } from '../tracing/tracing.ts';
+import { protocolOf } from './seams.ts';
 
 export function tokenIssuanceSpan(tracing: Tracing, keys: KeyringStore): Middleware {
   return async (ctx, next) => {
@@ -17,8 +17,7 @@ export function tokenIssuanceSpan(tracing: Tracing, keys: KeyringStore): Middlew
     }
     await tracing.inSpan('oidc.token.issue', { attributes: { 'govauth.signing_kid': keys.current().signingKid() } }, async (span) => {
       await next();
-      const oidc = (ctx as unknown as KoaContextWithOIDC).oidc as KoaContextWithOIDC['oidc'] | undefined;
-      const grantType = oidc?.params?.grant_type;
+      const grantType = protocolOf(ctx)?.params?.grant_type;
       if (typeof grantType === 'string') span.setAttribute('oauth.grant_type', grantType);
       const error = (ctx.body as { error?: unknown } | undefined)?.error;
       // The RFC 6749 §5.2 code only (public by definition), not the description.

@@ -8,10 +8,12 @@
 // present their client_id, and every token request they make spends one person's one-time
 // code or rotating refresh token, so a per-client budget would only let one user starve all.
 import type { Context, Middleware } from 'koa';
-import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { ClientAuthThrottled, type ClientAuthFailureBudget } from '../ratelimit/client-auth-failures.ts';
 import type { RateLimiter, RateRule } from '../ratelimit/rate-limiter.ts';
 import type { Logger } from '../log/logger.ts';
+import { protocolOf } from './seams.ts';
+import { sendError } from '../http/error-responses.ts';
 
 /**
  * 429 with `slow_down`: the OAuth error registered for token endpoint responses that ask the
@@ -27,14 +29,13 @@ export class SlowDown extends errors.OIDCProviderError {
 }
 
 /**
- * Called once a client's secret has been verified (compareClientSecret). Marks the request as
- * authenticated, so its refusals are always audited in full (request-audit.ts), and spends
- * from the client's token budget.
+ * Called once a client's secret has been verified (compareClientSecret, with the request it
+ * serves). Marks the request as authenticated, so its refusals are always audited in full
+ * (request-audit.ts), and spends from the client's token budget.
  */
-export function tokenRateLimit(limiter: RateLimiter, perMinute: number, log: Logger): (clientId: string) => Promise<void> {
+export function tokenRateLimit(limiter: RateLimiter, perMinute: number, log: Logger): (clientId: string, ctx: KoaContextWithOIDC | undefined) => Promise<void> {
   const rule: RateRule = { name: 'token-client', limit: perMinute, windowSeconds: 60 };
-  return async (clientId) => {
-    const ctx = Provider.ctx;
+  return async (clientId, ctx) => {
     if (ctx) ctx.state.clientAuthenticated = true;
     if (ctx?.oidc?.route !== 'token' || rule.limit <= 0) return;
     const verdict = await limiter.take(rule, clientId);
@@ -64,7 +65,7 @@ export function slowDownFor(ctx: Context, err: ClientAuthThrottled): SlowDown {
 export function unknownClientFailures(budget: ClientAuthFailureBudget): Middleware {
   return async (ctx, next) => {
     await next();
-    const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+    const oidc = protocolOf(ctx);
     if (oidc?.route !== 'token' || ctx.status !== 401 || oidc.client || (ctx.body as { error?: unknown } | undefined)?.error !== 'invalid_client') return;
     if (!oidc.params?.client_secret && !/^basic /i.test(ctx.get('authorization'))) return; // no secret, no argon2 to protect
     try {
@@ -73,8 +74,7 @@ export function unknownClientFailures(budget: ClientAuthFailureBudget): Middlewa
       if (!(err instanceof ClientAuthThrottled)) throw err;
       const refusal = slowDownFor(ctx, err);
       ctx.remove('WWW-Authenticate');
-      ctx.status = refusal.statusCode;
-      ctx.body = { error: refusal.error, error_description: refusal.error_description };
+      sendError(ctx, refusal.statusCode, refusal.error, refusal.error_description);
     }
   };
 }

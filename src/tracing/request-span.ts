@@ -25,7 +25,7 @@ export function requestSpan(tracing: Tracing): Middleware {
       {
         kind: SpanKind.SERVER,
         parent,
-        attributes: { 'http.request.method': ctx.method, 'govauth.request_id': String(ctx.state.requestId) },
+        attributes: { 'http.request.method': ctx.method, 'govauth.request_id': ctx.state.requestId },
       },
       async (span) => {
         try {

@@ -1,0 +1,86 @@
+// Every point where govauth reaches into oidc-provider beyond its public configuration
+// (ENGINEERING.md §4.2): the one prototype patch, the ambient request context, and the ordered
+// list of middleware that rewrite or observe its responses. The upstream text govauth matches
+// is beside it (upstream-strings.ts). An upgrade of oidc-provider re-reads these two files and
+// the tests they name.
+import type { Context, Middleware } from 'koa';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+
+/** What oidc-provider knows about the request it is serving. */
+export type ProtocolContext = KoaContextWithOIDC['oidc'];
+
+/**
+ * The request oidc-provider is serving, from its AsyncLocalStorage (`Provider.ctx`), for hooks
+ * it calls without one: compareClientSecret below, the adapter's destroy (oidc-adapter.ts).
+ */
+export function currentOidcContext(): KoaContextWithOIDC | undefined {
+  return Provider.ctx;
+}
+
+/** `ctx.oidc` of a request oidc-provider routed; undefined when none of its routes matched. */
+export function protocolOf(ctx: Context): ProtocolContext | undefined {
+  return (ctx as Partial<KoaContextWithOIDC>).oidc;
+}
+
+/**
+ * Decides whether `presented` is the client's secret. `storedHash` is what client-metadata.ts
+ * gave oidc-provider as client_secret: the argon2id hash, never the secret.
+ */
+export type ClientSecretCheck = (clientId: string, storedHash: string, presented: string, ctx: KoaContextWithOIDC | undefined) => Promise<boolean>;
+
+/**
+ * The one prototype patch. oidc-provider compares client_secret with the stored value in
+ * constant time (lib/models/client.js compareClientSecret); govauth stores argon2id hashes
+ * (client-secrets.ts), so the comparison is replaced. A client without a secret never matches.
+ */
+export function patchClientSecretCheck(provider: Provider, check: ClientSecretCheck): void {
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string; clientSecret?: string }, presented: string) {
+    if (!this.clientSecret) return false;
+    return check(this.clientId, this.clientSecret, presented, currentOidcContext());
+  };
+}
+
+/**
+ * Middleware registered with `provider.use()`, by name. Every name must be given (undefined when
+ * that deployment leaves it out), so none is forgotten; where it runs is decided by
+ * RESPONSE_WRAPPERS below, not by the caller.
+ */
+export interface ProviderWrappers {
+  readonly responseAudit: Middleware | undefined;
+  readonly unknownClientTiming: Middleware;
+  readonly tokenErrorCodes: Middleware;
+  readonly formPostPage: Middleware;
+  readonly signOutEndsGrants: Middleware | undefined;
+  readonly databaseOutage: Middleware;
+  readonly unknownClientFailures: Middleware | undefined;
+  readonly endSessionAudit: Middleware | undefined;
+  readonly discoveryMetadata: Middleware;
+  readonly tokenIssuanceSpan: Middleware | undefined;
+}
+
+/**
+ * The order, outermost first. Each of these acts after `await next()`, so an earlier entry sees
+ * the response as every later one left it: the audit, first, records exactly what the client
+ * receives; rewrites that others must see (a 401 invalid_client, a 503) come before them;
+ * the tracing span, last, wraps only the grant handler that mints and signs.
+ */
+const RESPONSE_WRAPPERS: readonly (readonly [keyof ProviderWrappers, string])[] = [
+  ['responseAudit', 'the token response waits for its durable audit record, as the client finally gets it (request-audit.ts)'],
+  ['unknownClientTiming', 'an unknown client_id answers as late as a wrong secret, seeing the 401 tokenErrorCodes makes (response-wrappers.ts)'],
+  ['tokenErrorCodes', 'RFC 6749 §5.2 codes where oidc-provider answers others (token-error-codes.ts)'],
+  ['formPostPage', "govauth's script-free page instead of oidc-provider's auto-submitting one (form-post-page.ts)"],
+  ['signOutEndsGrants', 'a confirmed sign-out revokes every grant of the session, offline ones too (sign-out-revocation.ts)'],
+  ['databaseOutage', 'a 500 caused by a database outage becomes a 503 to retry (response-wrappers.ts)'],
+  ['unknownClientFailures', "an unknown client's refusal spends the address's failure budget; inside the audit, so a flood is recorded once (token-rate-limit.ts)"],
+  ['endSessionAudit', 'sign-out is audited like sign-in (request-audit.ts)'],
+  ['discoveryMetadata', "discovery names govauth's own introspection and revocation and the live scopes (discovery-metadata.ts)"],
+  ['tokenIssuanceSpan', 'a span around the grant handler that mints and signs, not the audit write (token-issuance-span.ts)'],
+];
+
+/** Registers the wrappers in RESPONSE_WRAPPERS order: the one place that calls `provider.use()`. */
+export function useResponseWrappers(provider: Provider, wrappers: ProviderWrappers): void {
+  for (const [name] of RESPONSE_WRAPPERS) {
+    const middleware = wrappers[name];
+    if (middleware) provider.use(middleware);
+  }
+}

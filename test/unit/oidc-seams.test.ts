@@ -1,0 +1,57 @@
+// The oidc-provider seam (src/oidc/seams.ts, upstream-strings.ts): after an upgrade of
+// oidc-provider, these say which of the texts govauth matches the library no longer writes,
+// and that the response wrappers still register in the one documented order.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Middleware } from 'koa';
+import { describe, expect, it } from 'vitest';
+import { useResponseWrappers, type ProviderWrappers } from '../../src/oidc/seams.ts';
+import { FORM_POST_PAGE_TITLE, GRANT_TYPE_NOT_ALLOWED, NO_CLIENT_AUTHENTICATION, REFRESH_TOKEN_REUSED, REVOKES_GRANT } from '../../src/oidc/upstream-strings.ts';
+
+const LIB = fileURLToPath(new URL('.', import.meta.resolve('oidc-provider')));
+const upstream = (file: string): string => readFileSync(`${LIB}${file}`, 'utf8');
+
+describe('upstream strings', () => {
+  it('are still written by the pinned oidc-provider where upstream-strings.ts says', () => {
+    const clientAuth = upstream('shared/client_auth.js');
+    for (const description of NO_CLIENT_AUTHENTICATION) expect(clientAuth).toContain(`'${description}'`);
+    expect(upstream('actions/token.js')).toContain(GRANT_TYPE_NOT_ALLOWED);
+    expect(upstream('actions/grants/refresh_token.js')).toContain(`'${REFRESH_TOKEN_REUSED}'`);
+    expect(REVOKES_GRANT.has(REFRESH_TOKEN_REUSED)).toBe(true);
+    // grant_source.js builds it as `${label} already consumed` with the label 'authorization code'.
+    expect(upstream('helpers/grant_source.js')).toContain('already consumed');
+    expect(upstream('response_modes/form_post.js')).toContain(FORM_POST_PAGE_TITLE);
+  });
+});
+
+describe('useResponseWrappers', () => {
+  it('registers every given wrapper once, outermost first, in the documented order', () => {
+    const named = (name: string): Middleware => Object.assign(async (_ctx: unknown, next: () => Promise<void>) => next(), { wrapper: name });
+    const wrappers: ProviderWrappers = {
+      tokenIssuanceSpan: named('tokenIssuanceSpan'),
+      discoveryMetadata: named('discoveryMetadata'),
+      endSessionAudit: named('endSessionAudit'),
+      unknownClientFailures: undefined,
+      databaseOutage: named('databaseOutage'),
+      signOutEndsGrants: named('signOutEndsGrants'),
+      formPostPage: named('formPostPage'),
+      tokenErrorCodes: named('tokenErrorCodes'),
+      unknownClientTiming: named('unknownClientTiming'),
+      responseAudit: named('responseAudit'),
+    };
+    const used: string[] = [];
+    const provider = { use: (mw: { wrapper: string }) => used.push(mw.wrapper) } as unknown as Parameters<typeof useResponseWrappers>[0];
+    useResponseWrappers(provider, wrappers);
+    expect(used).toEqual([
+      'responseAudit',
+      'unknownClientTiming',
+      'tokenErrorCodes',
+      'formPostPage',
+      'signOutEndsGrants',
+      'databaseOutage',
+      'endSessionAudit',
+      'discoveryMetadata',
+      'tokenIssuanceSpan',
+    ]);
+  });
+});
