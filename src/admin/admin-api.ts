@@ -14,6 +14,7 @@ import { createAccessTokenChecker } from '../introspection/access-token-check.ts
 import { actorOf, authenticate, insufficientScope, missingScope, type Refusal } from './admin-auth.ts';
 import { parseInput, singleValuedQuery } from './input.ts';
 import { hasBody, readJson } from './json-body.ts';
+import { sendError } from '../http/error-responses.ts';
 import { ADMIN_PREFIX, type AdminDeps, type Route } from './route.ts';
 import { createRouter } from './router.ts';
 import { ADMIN_ROUTES } from './routes.ts';
@@ -24,9 +25,8 @@ const NO_BODY = z.strictObject({}).optional();
 const NO_QUERY: z.ZodObject = z.strictObject({});
 
 function refuse(ctx: Context, outcome: Refusal): void {
-  ctx.status = outcome.status;
   ctx.set('WWW-Authenticate', outcome.challenge);
-  ctx.body = outcome.body;
+  sendError(ctx, outcome.status, outcome.body.error, outcome.body.error_description);
 }
 
 async function input(ctx: Context, route: Route): Promise<{ body: unknown; query: Record<string, unknown> }> {
@@ -58,8 +58,7 @@ export function adminApi(deps: AdminDeps): Middleware {
         ctx.status = 204;
         return;
       }
-      ctx.status = 405;
-      ctx.body = { error: 'invalid_request', error_description: `${ctx.method} is not allowed here; use ${allow}` };
+      sendError(ctx, 405, 'invalid_request', `${ctx.method} is not allowed here; use ${allow}`);
       return;
     }
     const { route, params } = found;
