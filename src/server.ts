@@ -32,7 +32,7 @@ import { currentAuditKey } from './keys/audit-key.ts';
 import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
-import { pruneExpiredOidcRows } from './oidc/oidc-adapter.ts';
+import { pruneExpiredOidcRows } from './db/oidc-storage.ts';
 import { createTracing, shutdownTracing, type Tracing } from './tracing/tracing.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { MetricsSource } from './metrics/http-metrics.ts';
@@ -107,7 +107,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     await currentAuditKey(db, master); // published from the first start (audit-key.ts)
     const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log });
     policy = store;
-    const keys = await createKeyringStore({ db, master, policy: store, now, log });
+    const keys = await createKeyringStore({ db, master, onChanges: (listener) => store.onChange(listener), now, log });
     keyStore = keys;
     const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside, tracing, onBatch: (seconds, records, ok) => metrics.auditCommit(seconds, records, ok) });
     const refusals = createRefusalSummary({ writer: audit, log, now });
@@ -175,8 +175,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
 
     const maintenance = setInterval(() => {
       Promise.all([
-        pruneExpiredOidcRows(db),
-        pruneChanges(db, CHANGE_RETENTION_MS),
+        pruneExpiredOidcRows(db, new Date(now())),
+        pruneChanges(db, CHANGE_RETENTION_MS, now()),
         pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000),
         pruneRevocations(db),
         pruneRateLimitCounters(db.sql, now()),

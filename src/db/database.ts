@@ -4,7 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseKind } from '../config/load-config.ts';
-import { createRawSql, type RawSql } from './raw-sql.ts';
+import { sqlitePath } from './dialect.ts';
+import { createRawSql, openPgPool, type RawSql } from './raw-sql.ts';
 import type { PrismaClient } from './generated/postgresql/client.ts';
 import { NO_TRACING, type Tracing } from '../tracing/tracing.ts';
 
@@ -17,6 +18,7 @@ export interface DatabaseTarget {
 }
 
 export interface Database {
+  /** Read inside db/ only, through dialectOf(kind) (dialect.ts). */
   readonly kind: DatabaseKind;
   readonly url: string;
   readonly prisma: PrismaClient;
@@ -36,12 +38,11 @@ export interface OpenOptions {
   readonly tracing?: Tracing;
 }
 
-export function sqlitePath(url: string): string {
-  return url.slice('file:'.length);
-}
+export { sqlitePath };
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   let prisma: PrismaClient;
+  let pool: Awaited<ReturnType<typeof openPgPool>> | undefined;
   if (target.kind === 'sqlite') {
     mkdirSync(dirname(sqlitePath(target.url)), { recursive: true });
     const [{ PrismaClient: SqliteClient }, { GovauthLibSQL }] = await Promise.all([
@@ -57,10 +58,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       import('./generated/postgresql/client.ts'),
       import('@prisma/adapter-pg'),
     ]);
-    // Fail fast when the database is unreachable (pg waits forever by default): requests answer
-    // 503 and the pool reconnects by itself when it is back.
-    const adapter = new PrismaPg({ connectionString: target.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 3000, query_timeout: 15_000 });
-    prisma = new PgClient({ adapter });
+    // One pool per process for Prisma and the plain-SQL seam (the adapter takes an existing
+    // pg.Pool and leaves it open at $disconnect: we end it in close()). The change listener
+    // keeps a connection of its own (change-listener.ts): LISTEN holds it for the process's life.
+    pool = openPgPool(target.url, options.poolSize ?? 10);
+    prisma = new PgClient({ adapter: new PrismaPg(pool) });
   }
   let sql: RawSql | undefined;
   return {
@@ -69,12 +71,13 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     prisma,
     tracing: options.tracing ?? NO_TRACING,
     get sql() {
-      sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs, tracing: options.tracing });
+      sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs, tracing: options.tracing, pool });
       return sql;
     },
     async close() {
       await sql?.close();
       await prisma.$disconnect();
+      await pool?.end();
     },
   };
 }

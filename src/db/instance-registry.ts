@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
-import { readTime, type RawSql } from './raw-sql.ts';
+import { readTime } from './dialect.ts';
+import type { RawSql } from './raw-sql.ts';
 
 export const HEARTBEAT_MS = 1000;
 /**
@@ -40,11 +41,11 @@ export const instanceName = (i: Pick<InstanceRow, 'host' | 'pid' | 'id'>): strin
 
 // The database's current time as a `timestamp(3)` column holds it (UTC wall time).
 const dbNow = (sql: RawSql): { text: string; params: unknown[] } =>
-  sql.kind === 'postgresql' ? { text: "(now() AT TIME ZONE 'UTC')", params: [] } : { text: '?', params: [sql.time(new Date())] };
+  sql.dialect.kind === 'postgresql' ? { text: "(now() AT TIME ZONE 'UTC')", params: [] } : { text: '?', params: [sql.time(new Date())] };
 
 /** Every registered instance with the age of its last heartbeat; live ones have ageMs < LIVE_WITHIN_MS. */
 export async function listInstances(sql: RawSql): Promise<InstanceRow[]> {
-  if (sql.kind === 'postgresql') {
+  if (sql.dialect.kind === 'postgresql') {
     const rows = await sql.query<{ id: string; host: string; pid: number; appliedChange: number; age: string | number }>(
       `SELECT "id", "host", "pid", "appliedChange", EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC') - "heartbeatAt")) * 1000 AS "age" FROM "ServerInstance"`,
     );
@@ -152,7 +153,7 @@ export async function registerInstance(deps: { sql: RawSql; applied: () => numbe
 
 /** Deletes rows of instances that stopped heartbeating long ago (crashed, killed -9). */
 export async function pruneInstances(sql: RawSql, olderThanMs = PRUNE_AFTER_MS): Promise<number> {
-  if (sql.kind === 'postgresql') {
+  if (sql.dialect.kind === 'postgresql') {
     return sql.execute(`DELETE FROM "ServerInstance" WHERE "heartbeatAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => ?)`, [olderThanMs / 1000]);
   }
   return sql.execute('DELETE FROM "ServerInstance" WHERE "heartbeatAt" < ?', [sql.time(new Date(Date.now() - olderThanMs))]);
