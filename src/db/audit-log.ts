@@ -4,6 +4,7 @@
 // one chain without forks, and `seq` is gap-free. The request path appends through the plain-SQL
 // seam (raw-sql.ts) with group commit (src/audit/audit-writer.ts); administrative transactions
 // append through Prisma's (prisma-tx.ts). Both run appendLocked below: same tail, same rows.
+import { systemClock } from '../time/clock.ts';
 import type { Database, Tx } from './database.ts';
 import { dialectOf, type Dialect } from './dialect.ts';
 import { rawTxOf } from './prisma-tx.ts';
@@ -74,7 +75,7 @@ export async function appendAuditEvents(db: Pick<Database, 'kind'>, tx: Tx, even
   const dialect = dialectOf(db.kind);
   const raw = rawTxOf(tx, dialect);
   await raw.lock(AUDIT_LOCK);
-  return appendLocked(raw, dialect, events, now ?? new Date());
+  return appendLocked(raw, dialect, events, now ?? new Date(systemClock()));
 }
 
 /** The chain inside one transaction holding its lock (auditLogTransaction). */
