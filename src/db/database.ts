@@ -42,7 +42,7 @@ export { sqlitePath };
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   let prisma: PrismaClient;
-  let pool: Awaited<ReturnType<typeof openPgPool>> | undefined;
+  let pool: ReturnType<typeof openPgPool> | undefined;
   if (target.kind === 'sqlite') {
     mkdirSync(dirname(sqlitePath(target.url)), { recursive: true });
     const [{ PrismaClient: SqliteClient }, { GovauthLibSQL }] = await Promise.all([
