@@ -49,7 +49,7 @@ function batchOf(start: number, n: number, t0: number): AuditInput[] {
 async function fill(db: Database): Promise<number> {
   const started = performance.now();
   const t0 = Date.now() - RECORDS * 1000;
-  for (let i = 0; i < RECORDS; i += BATCH) await appendAuditBatch(db.sql, batchOf(i, Math.min(BATCH, RECORDS - i), t0));
+  for (let i = 0; i < RECORDS; i += BATCH) await appendAuditBatch(db, batchOf(i, Math.min(BATCH, RECORDS - i), t0), new Date());
   return (performance.now() - started) / 1000;
 }
 

@@ -4,6 +4,7 @@ import Koa from 'koa';
 import { adminApi } from './admin/admin-api.ts';
 import type { Config } from './config/load-config.ts';
 import type { Database } from './db/database.ts';
+import { databaseAnswers } from './db/health.ts';
 import type { SecretVerifier } from './governance/client-secrets.ts';
 import { createLoginThrottle } from './governance/login-throttle.ts';
 import type { PasswordVerifier } from './governance/passwords.ts';
@@ -79,7 +80,7 @@ async function databaseReachable(db: Database, timeoutMs: number): Promise<boole
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      db.prisma.$queryRawUnsafe('SELECT 1').then(() => true),
+      databaseAnswers(db),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
       }),

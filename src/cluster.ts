@@ -12,6 +12,7 @@ import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
 import { SERVER_ENV, SERVER_V8_FLAGS } from './runtime-flags.ts';
+import { systemClock } from './time/clock.ts';
 
 export interface WorkerReady {
   readonly type: 'govauth:ready';
@@ -30,7 +31,7 @@ export async function prepareDatabase(config: Config, log: Logger): Promise<{ mi
     const master = loadMasterKey(config.masterKey, log, true);
     await checkMasterKey(db, master);
     await ensureAdminModel(db);
-    const { created } = await ensureSigningKeys(db, master);
+    const { created } = await ensureSigningKeys(db, master, systemClock());
     return { migrations, createdKid: created };
   } finally {
     await db.close();
@@ -60,7 +61,7 @@ export async function runPrimary(config: Config, log: Logger, onAllReady: (ready
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     log.error('worker exited unexpectedly; starting a new one', { pid: worker.process.pid, code, signal });
-    const now = Date.now();
+    const now = performance.now(); // a rate of restarts: a duration, not an instant
     restarts.push(now);
     while (restarts.length && (restarts[0] ?? 0) < now - 60_000) restarts.shift();
     if (restarts.length > 5 * config.workers) {

@@ -10,6 +10,7 @@ import { startServer } from './server.ts';
 import { groupMetrics, workerMetrics } from './metrics/cluster-metrics.ts';
 import { registrySource, type MetricsSource } from './metrics/http-metrics.ts';
 import { startMetricsServer } from './metrics/metrics-server.ts';
+import { systemClock } from './time/clock.ts';
 
 /**
  * The metrics listener (GOVAUTH_METRICS_LISTEN), in the single process or the cluster primary.
@@ -56,7 +57,7 @@ async function serve(config: Config, log: Logger): Promise<void> {
   let server;
   let metricsServer: { close(): Promise<void> } | undefined;
   try {
-    server = await startServer(config, log, cluster.isWorker ? { metricsSource: workerMetrics } : {});
+    server = await startServer(config, log, { now: systemClock, ...(cluster.isWorker && { metricsSource: workerMetrics }) });
     if (!cluster.isWorker) metricsServer = await serveMetrics(config, log, registrySource(server.metrics));
   } catch (err) {
     log.error('govauth could not start', { err: (err as Error).message });

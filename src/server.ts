@@ -8,8 +8,11 @@ import { gracefulDrain } from './http/graceful-drain.ts';
 import type { Config } from './config/load-config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
+import { systemClock } from './time/clock.ts';
 import { latestChangeId, pruneChanges } from './db/change-feed.ts';
+import { poolStats } from './db/health.ts';
 import { registerInstance, type InstancePresence } from './db/instance-registry.ts';
+import { rateLimitCounters } from './db/rate-limit-counters.ts';
 import { createSecretVerifier } from './governance/client-secrets.ts';
 import { pruneLoginThrottle } from './governance/login-throttle.ts';
 import { createPasswordVerifier } from './governance/passwords.ts';
@@ -32,7 +35,7 @@ import { currentAuditKey } from './keys/audit-key.ts';
 import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
-import { pruneExpiredOidcRows } from './oidc/oidc-adapter.ts';
+import { pruneExpiredOidcRows } from './db/oidc-storage.ts';
 import { createTracing, shutdownTracing, type Tracing } from './tracing/tracing.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { MetricsSource } from './metrics/http-metrics.ts';
@@ -89,7 +92,7 @@ export interface ServerOptions {
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   const migrationsApplied = await migrate(config.database);
   const tracing = options.tracing ?? createTracing(config.tracing);
   const ownTracing = !options.tracing;
@@ -107,11 +110,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     await currentAuditKey(db, master); // published from the first start (audit-key.ts)
     const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log, now });
     policy = store;
-    const keys = await createKeyringStore({ db, master, policy: store, now, log });
+    const keys = await createKeyringStore({ db, master, onChanges: (listener) => store.onChange(listener), now, log });
     keyStore = keys;
-    const audit = options.audit ?? createAuditWriter(db.sql, log, { alongside: scopeUsageAlongside, tracing, onBatch: (seconds, records, ok) => metrics.auditCommit(seconds, records, ok) });
+    const audit = options.audit ?? createAuditWriter(db, log, { alongside: scopeUsageAlongside, tracing, now, onBatch: (seconds, records, ok) => metrics.auditCommit(seconds, records, ok) });
     const refusals = createRefusalSummary({ writer: audit, log, now });
-    const limits = countRefusals(createRateLimiter({ sql: db.sql, log, now }), metrics);
+    const limits = countRefusals(createRateLimiter({ counters: rateLimitCounters(db), log, now }), metrics);
     limiter = limits;
     const clientAuthFailures = clientAuthFailureBudget(limits, config.rateLimits.clientAuthFailuresPerAddress, log);
 
@@ -153,11 +156,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     });
     // Registered before it serves. It reports what every subscriber to the feed (keys, provider)
     // has applied, so a change it reports is in force for the requests it answers.
-    const instance = await registerInstance({ sql: db.sql, applied: () => store.applied(), log });
+    const instance = await registerInstance({ db, applied: () => store.applied(), log });
     presence = instance;
     store.onApplied(() => instance.report());
     metrics.bind({
-      pool: () => db.sql.poolStats(),
+      pool: () => poolStats(db),
       signingKeyActivatedAt() {
         const keyring = keys.current();
         const kid = keyring.signingKid();
@@ -175,11 +178,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
 
     const maintenance = setInterval(() => {
       Promise.all([
-        pruneExpiredOidcRows(db),
-        pruneChanges(db, CHANGE_RETENTION_MS),
+        pruneExpiredOidcRows(db, new Date(now())),
+        pruneChanges(db, CHANGE_RETENTION_MS, now()),
         pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000, now()),
         pruneRevocations(db, now()),
-        pruneRateLimitCounters(db.sql, now()),
+        pruneRateLimitCounters(db, now()),
         Promise.resolve(store.revocations.prune(now())),
       ]).catch((err: unknown) =>
         log.warn('maintenance failed; will retry', { err }),

@@ -5,13 +5,14 @@
 // yet expired); it must not be disabled; a client's ceiling must admit S; the admin audience
 // needs admin access. People act through apps (authorization_code clients), so the apps that
 // could request S are listed, and a person with no such app is reported as blocked.
+import { findAuditRecords, firstAuditRecord, readAuditAnchor } from '../db/audit-log-reads.ts';
+import { GENESIS } from '../db/audit-record.ts';
 import type { Database } from '../db/database.ts';
 import { ADMIN_AUDIENCE } from '../governance/policy-model.ts';
 import { listClients } from '../governance/client-registry.ts';
 import { listResources, listRoles } from '../governance/catalog.ts';
 import { listUsers } from '../governance/user-registry.ts';
 import { MAX_TTL_SECONDS } from '../governance/validation.ts';
-import { ANCHOR_META, GENESIS, readAnchor } from './audit-chain.ts';
 import { ABSENT, buildHistory, GOVERNANCE_ACTIONS, grantIn, intervalOf, itemKey, normalizeGrants, type Grant, type History, type Interval, type Value } from './audit-history.ts';
 
 export interface AccessPath {
@@ -102,7 +103,7 @@ function pathsOf(history: History, kind: 'user' | 'client', id: string, scope: s
 }
 
 async function revocationsAt(db: Database, at: number): Promise<Map<string, { cutoff: string; reason: string | null }[]>> {
-  const rows = await db.prisma.auditEvent.findMany({ where: { action: { in: ['revocation.user', 'revocation.client'] }, at: { lte: new Date(at) } }, orderBy: { seq: 'asc' } });
+  const rows = await findAuditRecords(db, { actions: ['revocation.user', 'revocation.client'], atMost: new Date(at) }, 'asc');
   const out = new Map<string, { cutoff: string; reason: string | null }[]>();
   for (const r of rows) {
     const d = JSON.parse(r.detail) as { cutoff?: string; in_force_until?: string; reason?: string | null };
@@ -117,11 +118,7 @@ async function liveTokens(db: Database, resource: string, scope: string, at: num
   const live: LiveToken[] = [];
   let after = 0;
   for (;;) {
-    const rows = await db.prisma.auditEvent.findMany({
-      where: { action: { in: ['token.issued', 'token.refreshed'] }, at: { gte: new Date(at - MAX_TTL_SECONDS * 1000), lte: new Date(at) }, seq: { gt: after } },
-      orderBy: { seq: 'asc' },
-      take: 1000,
-    });
+    const rows = await findAuditRecords(db, { actions: ['token.issued', 'token.refreshed'], since: new Date(at - MAX_TTL_SECONDS * 1000), atMost: new Date(at), afterSeq: after }, 'asc', 1000);
     for (const r of rows) {
       const d = JSON.parse(r.detail) as { aud?: unknown; scopes?: unknown; lifetime?: unknown; jti?: unknown; sub?: unknown; client_id?: unknown };
       const aud = Array.isArray(d.aud) ? d.aud : [d.aud];
@@ -142,10 +139,10 @@ export async function accessAt(db: Database, query: { resource: string; scope: s
   // Read the current state first: a change committed between the two reads then appears in
   // the records (and is replayed), never in the state alone.
   const current = await currentState(db);
-  const records = await db.prisma.auditEvent.findMany({ where: { action: { in: [...GOVERNANCE_ACTIONS] } }, orderBy: { seq: 'asc' } });
+  const records = await findAuditRecords(db, { actions: GOVERNANCE_ACTIONS }, 'asc');
   const history = buildHistory(records, current.values);
-  const anchor = readAnchor((await db.prisma.meta.findUnique({ where: { key: ANCHOR_META } }))?.value);
-  const first = await db.prisma.auditEvent.findFirst({ orderBy: { seq: 'asc' }, select: { seq: true, at: true } });
+  const anchor = await readAuditAnchor(db);
+  const first = await firstAuditRecord(db);
 
   const caveats: string[] = [];
   const pruned = anchor.seq !== GENESIS.seq;

@@ -7,10 +7,12 @@
 // same locked transaction that reads the head, so the chain itself knows when they were taken.
 import { readFileSync } from 'node:fs';
 import { decodeProtectedHeader, errors, jwtVerify, createLocalJWKSet, importJWK, SignJWT, type JWK } from 'jose';
+import { auditLogTransaction } from '../db/audit-log.ts';
 import type { Database } from '../db/database.ts';
 import { AUDIT_KEY_ALG, currentAuditKey } from '../keys/audit-key.ts';
 import type { MasterKey } from '../keys/master-key.ts';
-import { ANCHOR_META, appendAuditEvents, lockAuditChain, readAnchor, type Actor, type Anchor } from './audit-chain.ts';
+import { systemClock } from '../time/clock.ts';
+import type { Actor } from './audit-chain.ts';
 import type { Checkpoint } from './audit-verify.ts';
 
 /** The JWS `typ` (RFC 8725 §3.11): a checkpoint can never be mistaken for any other JWT. */
@@ -27,6 +29,7 @@ export interface SignedCheckpoint extends Checkpoint {
 export interface CheckpointOptions {
   readonly issuer: string;
   readonly by: Actor;
+  /** When the head is read (ms since the epoch): the checkpoint's iat and its record's time; the system clock when absent (the CLI's context has no clock yet). */
   readonly now?: number;
   /**
    * Periodic writers: skip (return undefined) when a checkpoint by the same actor was taken less
@@ -38,24 +41,22 @@ export interface CheckpointOptions {
 
 /** Signs the current head of the chain and records that it did. */
 export async function takeCheckpoint(db: Database, master: MasterKey, options: CheckpointOptions): Promise<SignedCheckpoint | undefined> {
-  const key = await currentAuditKey(db, master);
+  const now = options.now ?? systemClock();
+  const key = await currentAuditKey(db, master, now);
   const signer = await importJWK(key.privateJwk, AUDIT_KEY_ALG);
-  const now = options.now ?? Date.now();
-  return db.prisma.$transaction(async (tx) => {
-    await lockAuditChain(db, tx);
+  return auditLogTransaction(db, async (log) => {
     if (options.skipIfWithinMs !== undefined) {
-      const last = await tx.auditEvent.findFirst({ where: { action: CHECKPOINT_ACTION, actor: options.by.actor ?? null }, orderBy: { seq: 'desc' }, select: { at: true } });
-      if (last && now - last.at.getTime() < options.skipIfWithinMs) return undefined;
+      const last = await log.lastAt(CHECKPOINT_ACTION, options.by.actor ?? null);
+      if (last && now - last.getTime() < options.skipIfWithinMs) return undefined;
     }
-    const last = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });
-    const head: Anchor = last ?? readAnchor((await tx.meta.findUnique({ where: { key: ANCHOR_META } }))?.value);
+    const head = await log.head();
     const iat = Math.floor(now / 1000);
     const jws = await new SignJWT({ seq: head.seq, hash: head.hash })
       .setProtectedHeader({ alg: AUDIT_KEY_ALG, kid: key.kid, typ: CHECKPOINT_TYP })
       .setIssuer(options.issuer)
       .setIssuedAt(iat)
       .sign(signer);
-    await appendAuditEvents(db, tx, [{ ...options.by, action: CHECKPOINT_ACTION, detail: { seq: head.seq, hash: head.hash, kid: key.kid, iat } }], new Date(now));
+    await log.append([{ ...options.by, action: CHECKPOINT_ACTION, detail: { seq: head.seq, hash: head.hash, kid: key.kid, iat } }], new Date(now));
     return { seq: head.seq, hash: head.hash, jws, kid: key.kid, at: new Date(iat * 1000) };
   });
 }

@@ -1,7 +1,8 @@
 // Reading the audit trail: export (JSON Lines for a SIEM) and tail (recent records for people).
+import { distinctAuditActions, findAuditRecords, type AuditWhere } from '../db/audit-log-reads.ts';
+import type { AuditRecord } from '../db/audit-record.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
-import type { AuditRecord } from './audit-chain.ts';
 
 export interface AuditEventView {
   seq: number;
@@ -48,14 +49,6 @@ export const MAX_TAIL = 10_000;
 /** Distinct action names considered for a family filter; govauth's code defines a few dozen. */
 const MAX_ACTIONS = 5000;
 
-// Every distinct action, by walking the action index (one MIN() probe per name: a "loose index
-// scan", which neither database does by itself). ~50 index probes, whatever the table's size.
-const DISTINCT_ACTIONS = `WITH RECURSIVE "names"("action", "n") AS (
-  SELECT MIN("action"), 1 FROM "AuditEvent"
-  UNION ALL
-  SELECT (SELECT MIN("action") FROM "AuditEvent" WHERE "action" > "names"."action"), "n" + 1 FROM "names" WHERE "names"."action" IS NOT NULL AND "n" < ${MAX_ACTIONS}
-) SELECT "action" FROM "names" WHERE "action" IS NOT NULL`;
-
 /** A family of at most this many names is read one index seek per name; a larger one with IN. */
 const MAX_SEEKS = 64;
 
@@ -70,17 +63,17 @@ const MAX_SEEKS = 64;
 async function actionNames(db: Database, action: string | undefined): Promise<string[] | undefined> {
   if (action === undefined || !action.endsWith('*')) return undefined;
   const prefix = action.slice(0, -1);
-  const rows = await db.prisma.$queryRawUnsafe<{ action: string }[]>(DISTINCT_ACTIONS);
+  const names = await distinctAuditActions(db, MAX_ACTIONS);
   // Never a silent partial answer: a trail with more names than govauth defines is refused.
-  if (rows.length >= MAX_ACTIONS) throw new AppError('invalid_request', `the audit trail holds more than ${MAX_ACTIONS} distinct actions; filter by an exact action`);
-  return rows.map((r) => r.action).filter((a) => a.startsWith(prefix));
+  if (names.length >= MAX_ACTIONS) throw new AppError('invalid_request', `the audit trail holds more than ${MAX_ACTIONS} distinct actions; filter by an exact action`);
+  return names.filter((a) => a.startsWith(prefix));
 }
 
-const actionWhere = (action: string | undefined, names: string[] | undefined) =>
-  names ? { action: { in: names } } : action === undefined ? {} : { action };
+const actionWhere = (action: string | undefined, names: string[] | undefined): AuditWhere => (names ? { actions: names } : action === undefined ? {} : { action });
 
-const where = (f: AuditFilter) => ({
-  ...((f.since || f.until) && { at: { ...(f.since && { gte: f.since }), ...(f.until && { lt: f.until }) } }),
+const where = (f: AuditFilter): AuditWhere => ({
+  ...(f.since && { since: f.since }),
+  ...(f.until && { until: f.until }),
   ...(f.actor !== undefined && { actor: f.actor }),
   ...(f.subject !== undefined && { subject: f.subject }),
 });
@@ -92,7 +85,7 @@ export async function exportAuditEvents(db: Database, filter: AuditFilter, onEve
   let after = 0;
   let count = 0;
   for (;;) {
-    const rows = await db.prisma.auditEvent.findMany({ where: { ...where(filter), ...actionWhere(filter.action, names), seq: { gt: after } }, orderBy: { seq: 'asc' }, take: batch });
+    const rows = await findAuditRecords(db, { ...where(filter), ...actionWhere(filter.action, names), afterSeq: after }, 'asc', batch);
     for (const r of rows) onEvent(eventView(r));
     count += rows.length;
     if (rows.length < batch) return count;
@@ -109,7 +102,7 @@ export async function exportAuditEvents(db: Database, filter: AuditFilter, onEve
 export async function tailAuditEvents(db: Database, filter: AuditFilter, limit: number): Promise<AuditEventView[]> {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_TAIL) throw new TypeError(`limit must be between 1 and ${MAX_TAIL}`);
   const names = await actionNames(db, filter.action);
-  const newest = (action: object) => db.prisma.auditEvent.findMany({ where: { ...where(filter), ...action }, orderBy: { seq: 'desc' }, take: limit });
+  const newest = (action: AuditWhere): Promise<AuditRecord[]> => findAuditRecords(db, { ...where(filter), ...action }, 'desc', limit);
   let rows: AuditRecord[];
   if (names === undefined || names.length > MAX_SEEKS) rows = await newest(actionWhere(filter.action, names));
   else rows = (await Promise.all(names.map((action) => newest({ action })))).flat().sort((a, b) => b.seq - a.seq).slice(0, limit);

@@ -3,9 +3,11 @@
 // token can empty is no evidence, so no caller can remove a record younger than the floor the
 // operator configured (config.auditPruneFloorDays: 30 days, or GOVAUTH_AUDIT_RETENTION_DAYS if
 // more); a prune that asks for more is refused, and the refusal is itself recorded.
+import { auditLogTransaction } from '../db/audit-log.ts';
+import { anchorDetail, PRUNED_ACTION } from '../db/audit-record.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
-import { ANCHOR_META, anchorDetail, appendAuditEvents, lockAuditChain, PRUNED_ACTION, writeAnchor, type Actor } from './audit-chain.ts';
+import type { Actor } from './audit-chain.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -28,24 +30,13 @@ export async function pruneAuditTrail(db: Database, before: Date, by: Actor, flo
   const latest = floor.now - floor.floorDays * DAY_MS;
   if (before.getTime() > latest) {
     const message = `the audit retention floor is ${floor.floorDays} days: records younger than that cannot be pruned (asked for records before ${before.toISOString()}; give ${floor.floorDays}d or more; the floor is set by GOVAUTH_AUDIT_RETENTION_DAYS)`;
-    await db.prisma.$transaction(async (tx) => {
-      await appendAuditEvents(db, tx, [{ action: 'audit.prune_refused', ...by, outcome: 'denied', detail: { before: before.toISOString(), floor_days: floor.floorDays } }]);
-    });
+    await auditLogTransaction(db, (log) => log.append([{ action: 'audit.prune_refused', ...by, outcome: 'denied', detail: { before: before.toISOString(), floor_days: floor.floorDays } }], new Date(floor.now)));
     throw new AppError('invalid_request', message);
   }
-  return db.prisma.$transaction(async (tx) => {
-    await lockAuditChain(db, tx);
-    const young = await tx.auditEvent.findFirst({ where: { at: { gte: before } }, orderBy: { seq: 'asc' }, select: { seq: true } });
-    const last = await tx.auditEvent.findFirst({
-      where: { at: { lt: before }, ...(young && { seq: { lt: young.seq } }) },
-      orderBy: { seq: 'desc' },
-      select: { seq: true, hash: true },
-    });
-    if (!last) return 0;
-    const { count } = await tx.auditEvent.deleteMany({ where: { seq: { lte: last.seq } } });
-    const anchor = writeAnchor(last);
-    await tx.meta.upsert({ where: { key: ANCHOR_META }, create: { key: ANCHOR_META, value: anchor }, update: { value: anchor } });
-    await appendAuditEvents(db, tx, [{ action: PRUNED_ACTION, ...by, detail: { removed: count, before: before.toISOString(), ...anchorDetail(last) } }]);
-    return count;
+  return auditLogTransaction(db, async (log) => {
+    const pruned = await log.pruneBefore(before);
+    if (!pruned) return 0;
+    await log.append([{ action: PRUNED_ACTION, ...by, detail: { removed: pruned.count, before: before.toISOString(), ...anchorDetail(pruned.anchor) } }], new Date(floor.now));
+    return pruned.count;
   });
 }

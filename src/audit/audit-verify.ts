@@ -4,8 +4,9 @@
 // verified `audit.pruned` record naming that anchor. The anchor in Meta alone proves nothing
 // (anyone who can delete rows can write it), so deleting the oldest records with SQL reads as
 // a break, not as retention.
+import { auditRecordAtOrBelow, findAuditRecords, readAuditAnchor } from '../db/audit-log-reads.ts';
+import { GENESIS, hashRecord, prunedAnchor, type Anchor } from '../db/audit-record.ts';
 import type { Database } from '../db/database.ts';
-import { ANCHOR_META, GENESIS, hashRecord, prunedAnchor, readAnchor, type Anchor } from './audit-chain.ts';
 
 export type VerifyResult =
   | { ok: true; records: number; first: number | undefined; last: number | undefined; lastHash: string | undefined }
@@ -27,7 +28,7 @@ const sameAnchor = (a: Anchor | undefined, b: Anchor): boolean => a !== undefine
 export async function verifyAuditChain(db: Database, batch = 2000, checkpoint?: Checkpoint): Promise<VerifyResult> {
   let anchor: Anchor;
   try {
-    anchor = readAnchor((await db.prisma.meta.findUnique({ where: { key: ANCHOR_META } }))?.value);
+    anchor = await readAuditAnchor(db);
   } catch (err) {
     return { ok: false, records: 0, brokenAt: 0, problem: (err as Error).message };
   }
@@ -42,7 +43,7 @@ export async function verifyAuditChain(db: Database, batch = 2000, checkpoint?: 
     checkpointSeen = true;
   }
   for (;;) {
-    const rows = await db.prisma.auditEvent.findMany({ where: { seq: { gte: expectedSeq } }, orderBy: { seq: 'asc' }, take: batch });
+    const rows = await findAuditRecords(db, { fromSeq: expectedSeq }, 'asc', batch);
     if (!rows.length) break;
     for (const r of rows) {
       first ??= r.seq;
@@ -67,8 +68,8 @@ export async function verifyAuditChain(db: Database, batch = 2000, checkpoint?: 
     return { ok: false, records, brokenAt: anchor.seq, problem };
   }
   // Records below the anchor cannot exist unless someone re-inserted pruned ones.
-  const stray = await db.prisma.auditEvent.findFirst({ where: { seq: { lte: anchor.seq } }, select: { seq: true } });
-  if (stray) return { ok: false, records, brokenAt: stray.seq, problem: `record ${stray.seq} lies before the retention anchor (${anchor.seq})` };
+  const stray = await auditRecordAtOrBelow(db, anchor.seq);
+  if (stray !== undefined) return { ok: false, records, brokenAt: stray, problem: `record ${stray} lies before the retention anchor (${anchor.seq})` };
   if (!checkpointSeen && checkpoint) {
     const problem = checkpoint.seq < anchor.seq ? `record ${checkpoint.seq} was pruned (retention anchor ${anchor.seq}); use a newer checkpoint` : `record ${checkpoint.seq} of the checkpoint is missing (the chain ends at ${expectedSeq - 1})`;
     return { ok: false, records, brokenAt: checkpoint.seq, problem };

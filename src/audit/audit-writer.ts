@@ -6,9 +6,10 @@
 // synchronous: without the yield nothing else runs between commits and batches hold one
 // record). A failed batch rejects every waiting request (they answer 503): nothing is
 // acknowledged that is not on disk.
-import type { RawSql } from '../db/raw-sql.ts';
+import type { AuditLogTarget } from '../db/audit-log.ts';
 import type { Logger } from '../log/logger.ts';
 import { trace, type Context, type Link } from '@opentelemetry/api';
+import { systemClock, type Clock } from '../time/clock.ts';
 import { NO_TRACING, type Tracing } from '../tracing/tracing.ts';
 import { appendAuditBatch, type Alongside, type AuditInput } from './audit-chain.ts';
 
@@ -32,11 +33,14 @@ export interface AuditWriterOptions {
   readonly maxBatch?: number;
   readonly alongside?: Alongside;
   readonly tracing?: Tracing;
+  /** The time of records that carry none: when their batch is appended. The composition root passes its clock. */
+  readonly now?: Clock;
   /** Told of every batch: commit time, records, committed or not (metrics). */
   readonly onBatch?: (seconds: number, records: number, committed: boolean) => void;
 }
 
-export function createAuditWriter(sql: RawSql, log: Logger, options: AuditWriterOptions = {}): AuditWriter {
+export function createAuditWriter(target: AuditLogTarget, log: Logger, options: AuditWriterOptions = {}): AuditWriter {
+  const now = options.now ?? systemClock;
   const maxBatch = options.maxBatch ?? 1000;
   const tracing = options.tracing ?? NO_TRACING;
   let queue: Pending[] = [];
@@ -48,7 +52,7 @@ export function createAuditWriter(sql: RawSql, log: Logger, options: AuditWriter
     const inputs = batch.map((p) => p.event);
     const started = performance.now();
     try {
-      await commitSpan(tracing, batch, () => appendAuditBatch(sql, inputs, options.alongside));
+      await commitSpan(tracing, batch, () => appendAuditBatch(target, inputs, new Date(now()), options.alongside));
       options.onBatch?.((performance.now() - started) / 1000, batch.length, true);
       stats.batches++;
       stats.records += batch.length;

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import Database from 'libsql';
 import { AppError } from '../errors/app-error.ts';
 import { temporaryBeside, type AuditHead } from './backup-files.ts';
-import { readTime } from './raw-sql.ts';
+import { readTime } from './dialect.ts';
 
 type Connection = InstanceType<typeof Database>;
 

@@ -1,11 +1,10 @@
 // The governance catalogue's rows: scopes, resources (audiences) and roles with their scopes.
 // The rules (validation, audit records, change refs) are in src/governance/catalog.ts; these
 // are its queries, on the caller's transaction (writes) or the database (reads).
-import type { Database, Tx } from './database.ts';
+import { prismaOf, type Reader, type Database, type Tx } from './database.ts';
 
 /** Reads that run either inside a write's transaction or on their own. */
-type Reader = Database | Tx;
-const on = (h: Reader): Tx => ('prisma' in h ? h.prisma : h);
+const on = prismaOf;
 
 /** Prisma's code for a unique-constraint violation: the row already exists. */
 export const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'P2002';

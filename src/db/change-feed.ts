@@ -6,10 +6,12 @@
 // scoped advisory lock first: change-producing transactions are administrative and rare, and
 // serializing them costs nothing that matters. SQLite has a single writer anyway.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { writeFile } from 'node:fs/promises';
 import { SpanKind } from '@opentelemetry/api';
-import { appendAuditEvents, type AuditInput } from '../audit/audit-chain.ts';
-import { sqlitePath, type Database, type Tx } from './database.ts';
+import { appendAuditEvents } from './audit-log.ts';
+import type { AuditInput } from './audit-record.ts';
+import type { Database, Tx } from './database.ts';
+import { dialectOf } from './dialect.ts';
+import { rawTxOf } from './prisma-tx.ts';
 
 export interface ChangeRef {
   readonly kind: string;
@@ -22,13 +24,6 @@ export interface ChangeRow extends ChangeRef {
 
 const CHANGE_LOCK = 0x67617531; // "gau1": an arbitrary constant shared by every govauth process
 export const CHANGE_CHANNEL = 'govauth_change';
-
-/**
- * SQLite has no NOTIFY: writers rewrite this small file next to the database after commit and
- * instances on the host watch it (change-listener.ts), so they apply within milliseconds
- * rather than at their next poll. Polling stays the safety net (a lost event costs one poll).
- */
-export const sqliteNotifyPath = (url: string): string => `${sqlitePath(url)}-notify`;
 
 // The highest change id each tracked unit of work (a CLI command, an admin API request) has
 // written, so it can wait until every instance applied it (src/cli/propagation.ts).
@@ -50,8 +45,10 @@ export async function writeWithChanges<T>(
   work: (tx: Tx) => Promise<{ result: T; changes: readonly ChangeRef[]; audit?: readonly AuditInput[] }>,
 ): Promise<T> {
   let last = 0;
+  const dialect = dialectOf(db.kind);
   const transaction = (): Promise<T> => db.prisma.$transaction(async (tx) => {
-    if (db.kind === 'postgresql') await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', CHANGE_LOCK);
+    const raw = rawTxOf(tx, dialect);
+    await raw.lock(CHANGE_LOCK);
     const { result, changes, audit } = await work(tx);
     if (changes.length) {
       await tx.change.createMany({ data: changes.map((c) => ({ kind: c.kind, key: c.key })) });
@@ -59,20 +56,20 @@ export async function writeWithChanges<T>(
       const rows = await tx.$queryRaw<{ id: number | bigint | null }[]>`SELECT MAX("id") AS "id" FROM "Change"`;
       last = Number(rows[0]?.id ?? 0);
       // Delivered at commit; lets other instances refresh at once instead of at the next poll.
-      if (db.kind === 'postgresql') await tx.$executeRawUnsafe('SELECT pg_notify($1, $2)', CHANGE_CHANNEL, '');
+      if (dialect.notifyStatement !== undefined) await raw.execute(dialect.notifyStatement, [CHANGE_CHANNEL, '']);
     }
     if (audit?.length) await appendAuditEvents(db, tx, audit);
     return result;
   });
   // Every administrative write goes through here: one span for its Prisma transaction.
   const result = db.tracing?.enabled
-    ? await db.tracing.inSpan('transaction', { kind: SpanKind.CLIENT, onlyWithParent: true, attributes: { 'db.system.name': db.kind, 'db.operation.name': 'transaction' } }, transaction)
+    ? await db.tracing.inSpan('transaction', { kind: SpanKind.CLIENT, onlyWithParent: true, attributes: { 'db.system.name': dialect.systemName, 'db.operation.name': 'transaction' } }, transaction)
     : await transaction();
   if (last) {
     const box = written.getStore();
     if (box) box.changeId = Math.max(box.changeId, last);
-    // Best effort: without it instances still apply the change at their next poll.
-    if (db.kind === 'sqlite') await writeFile(sqliteNotifyPath(db.url), `${last}\n`).catch(() => undefined);
+    // Where no notify travels with the commit (SQLite), one follows it.
+    await dialect.notifyAfterCommit(db.url, String(last));
   }
   return result;
 }
@@ -91,7 +88,7 @@ export async function changesSince(db: Database, cursor: number, limit = 1000): 
 }
 
 /** Drops feed rows older than `olderThanMs`; instances that were down longer reload fully at start. */
-export async function pruneChanges(db: Database, olderThanMs: number, now = Date.now()): Promise<number> {
+export async function pruneChanges(db: Database, olderThanMs: number, now: number): Promise<number> {
   const { count } = await db.prisma.change.deleteMany({ where: { createdAt: { lt: new Date(now - olderThanMs) } } });
   return count;
 }

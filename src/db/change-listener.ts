@@ -6,7 +6,9 @@
 import { closeSync, openSync, watch, type FSWatcher } from 'node:fs';
 import pg from 'pg';
 import type { Logger } from '../log/logger.ts';
-import { CHANGE_CHANNEL, sqliteNotifyPath } from './change-feed.ts';
+import { CHANGE_CHANNEL } from './change-feed.ts';
+import type { Database } from './database.ts';
+import { dialectOf, sqliteNotifyPath } from './dialect.ts';
 
 export interface ChangeListenerHandle {
   close(): Promise<void>;
@@ -98,4 +100,11 @@ export function watchSqliteChanges(url: string, onNotify: () => void, log: Logge
       return Promise.resolve();
     },
   };
+}
+
+/** Wake-ups for the change feed of `db`, by whichever means its database has. */
+export function watchChangeFeed(db: Pick<Database, 'kind' | 'url'>, onNotify: () => void, log: Logger): ChangeListenerHandle {
+  // The LISTEN connection is not the pool's: it stays checked out for the life of the process
+  // and is re-opened with backoff after a loss, which a pooled connection would not be.
+  return dialectOf(db.kind).notifyStatement !== undefined ? listenForChanges(db.url, onNotify, log) : watchSqliteChanges(db.url, onNotify, log);
 }

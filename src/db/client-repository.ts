@@ -1,10 +1,9 @@
 // OAuth clients' rows and their role grants as the administrative CRUD reads and writes them.
 // The rules (which grants, secrets, who may have admin access) are in
 // src/governance/client-registry.ts; JSON-in-text columns are parsed there.
-import type { Database, Tx } from './database.ts';
+import { prismaOf, type Reader, type Database, type Tx } from './database.ts';
 
-type Reader = Database | Tx;
-const on = (h: Reader): Tx => ('prisma' in h ? h.prisma : h);
+const on = prismaOf;
 
 export interface ClientRow {
   readonly id: string;

@@ -4,12 +4,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseKind } from '../config/load-config.ts';
-import { createRawSql, type RawSql } from './raw-sql.ts';
+import { sqlitePath } from './dialect.ts';
+import { createRawSql, openPgPool, type RawSql } from './raw-sql.ts';
 import type { PrismaClient } from './generated/postgresql/client.ts';
 import { NO_TRACING, type Tracing } from '../tracing/tracing.ts';
 
 export type { PrismaClient };
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+/** A repository read runs on the database or inside a caller's transaction. */
+export type Reader = Database | Tx;
+/** The Prisma client (or transaction) to run a repository statement on. */
+export const prismaOf = (h: Reader): Tx => ('prisma' in h ? h.prisma : h);
 
 export interface DatabaseTarget {
   readonly kind: DatabaseKind;
@@ -17,6 +22,7 @@ export interface DatabaseTarget {
 }
 
 export interface Database {
+  /** Read inside db/ only, through dialectOf(kind) (dialect.ts). */
   readonly kind: DatabaseKind;
   readonly url: string;
   readonly prisma: PrismaClient;
@@ -36,12 +42,11 @@ export interface OpenOptions {
   readonly tracing?: Tracing;
 }
 
-export function sqlitePath(url: string): string {
-  return url.slice('file:'.length);
-}
+export { sqlitePath };
 
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   let prisma: PrismaClient;
+  let pool: ReturnType<typeof openPgPool> | undefined;
   if (target.kind === 'sqlite') {
     mkdirSync(dirname(sqlitePath(target.url)), { recursive: true });
     const [{ PrismaClient: SqliteClient }, { GovauthLibSQL }] = await Promise.all([
@@ -57,10 +62,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       import('./generated/postgresql/client.ts'),
       import('@prisma/adapter-pg'),
     ]);
-    // Fail fast when the database is unreachable (pg waits forever by default): requests answer
-    // 503 and the pool reconnects by itself when it is back.
-    const adapter = new PrismaPg({ connectionString: target.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 3000, query_timeout: 15_000 });
-    prisma = new PgClient({ adapter });
+    // One pool per process for Prisma and the plain-SQL seam (the adapter takes an existing
+    // pg.Pool and leaves it open at $disconnect: we end it in close()). The change listener
+    // keeps a connection of its own (change-listener.ts): LISTEN holds it for the process's life.
+    pool = openPgPool(target.url, options.poolSize ?? 10);
+    prisma = new PgClient({ adapter: new PrismaPg(pool) });
   }
   let sql: RawSql | undefined;
   return {
@@ -69,12 +75,13 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     prisma,
     tracing: options.tracing ?? NO_TRACING,
     get sql() {
-      sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs, tracing: options.tracing });
+      sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs, tracing: options.tracing, pool });
       return sql;
     },
     async close() {
       await sql?.close();
       await prisma.$disconnect();
+      await pool?.end();
     },
   };
 }

@@ -13,7 +13,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log/logger.ts';
-import { readTime, type RawSql } from './raw-sql.ts';
+import { systemClock } from '../time/clock.ts';
+import { readTime } from './dialect.ts';
+import type { Database } from './database.ts';
+import type { RawSql } from './raw-sql.ts';
 
 export const HEARTBEAT_MS = 1000;
 /**
@@ -38,13 +41,14 @@ export interface InstanceRow {
 /** host:pid/id, how an instance is named to operators. */
 export const instanceName = (i: Pick<InstanceRow, 'host' | 'pid' | 'id'>): string => `${i.host}:${i.pid}/${i.id}`;
 
-// The database's current time as a `timestamp(3)` column holds it (UTC wall time).
+// The database's current time as a `timestamp(3)` column holds it (UTC wall time). Heartbeats
+// are compared across processes, so on SQLite they take the system clock, never an injected one.
 const dbNow = (sql: RawSql): { text: string; params: unknown[] } =>
-  sql.kind === 'postgresql' ? { text: "(now() AT TIME ZONE 'UTC')", params: [] } : { text: '?', params: [sql.time(new Date())] };
+  sql.dialect.kind === 'postgresql' ? { text: "(now() AT TIME ZONE 'UTC')", params: [] } : { text: '?', params: [sql.time(new Date(systemClock()))] };
 
 /** Every registered instance with the age of its last heartbeat; live ones have ageMs < LIVE_WITHIN_MS. */
 export async function listInstances(sql: RawSql): Promise<InstanceRow[]> {
-  if (sql.kind === 'postgresql') {
+  if (sql.dialect.kind === 'postgresql') {
     const rows = await sql.query<{ id: string; host: string; pid: number; appliedChange: number; age: string | number }>(
       `SELECT "id", "host", "pid", "appliedChange", EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC') - "heartbeatAt")) * 1000 AS "age" FROM "ServerInstance"`,
     );
@@ -53,7 +57,7 @@ export async function listInstances(sql: RawSql): Promise<InstanceRow[]> {
   const rows = await sql.query<{ id: string; host: string; pid: number; appliedChange: number; heartbeatAt: unknown }>(
     'SELECT "id", "host", "pid", "appliedChange", "heartbeatAt" FROM "ServerInstance"',
   );
-  const now = Date.now();
+  const now = systemClock();
   return rows.map((r) => ({ id: r.id, host: r.host, pid: Number(r.pid), applied: Number(r.appliedChange), ageMs: now - (readTime(r.heartbeatAt) ?? 0) }));
 }
 
@@ -73,8 +77,9 @@ export interface InstancePresence {
  * Registers this process as a live instance and keeps its row current. `applied` reads the
  * highest change id whose effects are in this process's memory.
  */
-export async function registerInstance(deps: { sql: RawSql; applied: () => number; log: Logger; heartbeatMs?: number }): Promise<InstancePresence> {
-  const { sql, applied, log } = deps;
+export async function registerInstance(deps: { db: Pick<Database, 'sql'>; applied: () => number; log: Logger; heartbeatMs?: number }): Promise<InstancePresence> {
+  const { applied, log } = deps;
+  const { sql } = deps.db;
   const id = randomUUID().slice(0, 8);
   const host = hostname();
   const insert = async (): Promise<void> => {
@@ -152,8 +157,8 @@ export async function registerInstance(deps: { sql: RawSql; applied: () => numbe
 
 /** Deletes rows of instances that stopped heartbeating long ago (crashed, killed -9). */
 export async function pruneInstances(sql: RawSql, olderThanMs = PRUNE_AFTER_MS): Promise<number> {
-  if (sql.kind === 'postgresql') {
+  if (sql.dialect.kind === 'postgresql') {
     return sql.execute(`DELETE FROM "ServerInstance" WHERE "heartbeatAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => ?)`, [olderThanMs / 1000]);
   }
-  return sql.execute('DELETE FROM "ServerInstance" WHERE "heartbeatAt" < ?', [sql.time(new Date(Date.now() - olderThanMs))]);
+  return sql.execute('DELETE FROM "ServerInstance" WHERE "heartbeatAt" < ?', [sql.time(new Date(systemClock() - olderThanMs))]);
 }

@@ -1,10 +1,9 @@
 // People's rows: accounts, password hashes, TOTP state and role assignments. The rules
 // (normalised emails, password policy, sealing, audit records) are in
 // src/governance/user-registry.ts; these are its queries.
-import type { Database, Tx } from './database.ts';
+import { prismaOf, type Reader, type Database, type Tx } from './database.ts';
 
-type Reader = Database | Tx;
-const on = (h: Reader): Tx => ('prisma' in h ? h.prisma : h);
+const on = prismaOf;
 
 export interface UserRow {
   readonly id: string;

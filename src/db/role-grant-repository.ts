@@ -1,9 +1,8 @@
 // Role grants to people (UserRole) and clients (ClientRole), optionally time-boxed. The rules
 // (never shorten a grant by accident, audit records) are in src/governance/role-grants.ts.
-import type { Database, Tx } from './database.ts';
+import { prismaOf, type Reader, type Tx } from './database.ts';
 
-type Reader = Database | Tx;
-const on = (h: Reader): Tx => ('prisma' in h ? h.prisma : h);
+const on = prismaOf;
 
 /** Who holds a grant: a person (UserRole) or a client (ClientRole). */
 export type GrantHolder = 'user' | 'client';

@@ -13,13 +13,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Runs `op`, again after each BUSY (2 ms doubling to 50 ms, jittered) until `deadlineMs` has passed. */
 export async function retryBusy<T>(op: () => T | Promise<T>, deadlineMs: number): Promise<T> {
-  const started = Date.now();
+  const started = performance.now();
   let delay = 2;
   for (;;) {
     try {
       return await op();
     } catch (err) {
-      if (!isBusy(err) || Date.now() - started >= deadlineMs) throw err;
+      if (!isBusy(err) || performance.now() - started >= deadlineMs) throw err;
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, 50);
     }

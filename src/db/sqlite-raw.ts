@@ -17,6 +17,7 @@
 // So a BUSY statement is retried as the same object, a failed transaction is rolled back on its
 // own connection, and a connection is dropped only when it holds no transaction.
 import Database from 'libsql';
+import { dialectOf } from './dialect.ts';
 import type { RawSql, RawTx } from './raw-sql.ts';
 import { isBusy, retryBusy } from './sqlite-busy.ts';
 
@@ -170,7 +171,8 @@ export function createSqliteRawSql(path: string, lock: { busyTimeoutMs: number; 
       setImmediate(() => void commitWrites());
     });
 
-  const time = (date: Date): string => date.toISOString().replace('Z', '+00:00');
+  const dialect = dialectOf('sqlite');
+  const { time } = dialect;
   const direct: RawTx = {
     async query<T>(sql: string, params: readonly unknown[] = []) {
       return (await runRetrying(sql, params)).rows as T[];
@@ -181,7 +183,7 @@ export function createSqliteRawSql(path: string, lock: { busyTimeoutMs: number; 
     time,
   };
   return {
-    kind: 'sqlite',
+    dialect,
     query: (sql, params) => serial(() => direct.query(sql, params)),
     execute: (sql, params = []) => groupedExecute(sql, params),
     time,

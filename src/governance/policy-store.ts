@@ -6,7 +6,7 @@
 // good snapshot and retry at the next tick. Commands wait until every instance reports having
 // applied their change (src/db/instance-registry.ts).
 import { changesSince, latestChangeId } from '../db/change-feed.ts';
-import { watchChanges } from '../db/change-watch.ts';
+import { watchChangeFeed } from '../db/change-listener.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../time/clock.ts';
@@ -112,7 +112,7 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
   };
   const timer = setInterval(refresh, deps.pollMs);
   timer.unref();
-  const listener = deps.listen === false ? undefined : watchChanges(db, refresh, log);
+  const listener = deps.listen === false ? undefined : watchChangeFeed(db, refresh, log);
 
   return {
     snapshot: () => current,

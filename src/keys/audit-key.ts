@@ -7,8 +7,11 @@
 // published so checkpoints they signed keep verifying), each private JWK sealed with its own
 // subkey of the master key, bound to its kid (sealed-box.ts): back it up with the master key.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { adminEvent, appendAuditEvents, lockAuditChain, type Actor } from '../audit/audit-chain.ts';
+import { adminEvent, type Actor } from '../audit/audit-chain.ts';
+import { auditLogTransaction } from '../db/audit-log.ts';
 import type { Database } from '../db/database.ts';
+import { createMetaIfAbsent, readMeta } from '../db/key-store.ts';
+import { systemClock } from '../time/clock.ts';
 import type { MasterKey } from './master-key.ts';
 import { seal, unseal } from './sealed-box.ts';
 import { KeyStoreError } from './signing-keys.ts';
@@ -43,18 +46,18 @@ function parseStored(value: string): StoredAuditKey[] {
   return list as StoredAuditKey[];
 }
 
-async function newStoredKey(master: MasterKey): Promise<StoredAuditKey> {
+async function newStoredKey(master: MasterKey, now: number): Promise<StoredAuditKey> {
   const { publicKey, privateKey } = await generateKeyPair(AUDIT_KEY_ALG, { extractable: true });
   const pub = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(pub); // RFC 7638
   const meta = { kid, alg: AUDIT_KEY_ALG, use: 'sig' };
   const privateJwk = { ...(await exportJWK(privateKey)), ...meta };
-  return { kid, publicJwk: { ...pub, ...meta }, sealedJwk: seal(master.derive(SEAL_PURPOSE), JSON.stringify(privateJwk), kid), createdAt: new Date().toISOString() };
+  return { kid, publicJwk: { ...pub, ...meta }, sealedJwk: seal(master.derive(SEAL_PURPOSE), JSON.stringify(privateJwk), kid), createdAt: new Date(now).toISOString() };
 }
 
 async function readStored(db: Database): Promise<StoredAuditKey[] | undefined> {
-  const row = await db.prisma.meta.findUnique({ where: { key: AUDIT_KEYS_META } });
-  return row ? parseStored(row.value) : undefined;
+  const value = await readMeta(db, AUDIT_KEYS_META);
+  return value === undefined ? undefined : parseStored(value);
 }
 
 /** The published keys (public JWKs, oldest first), or none before the first checkpoint key exists. */
@@ -66,11 +69,11 @@ export async function auditPublicKeys(db: Database): Promise<JWK[]> {
  * The key that signs checkpoints now, created on first use. Two instances creating it at once:
  * the insert is create-only, and both read back the one that won.
  */
-export async function currentAuditKey(db: Database, master: MasterKey): Promise<AuditKey> {
+export async function currentAuditKey(db: Database, master: MasterKey, now: number = systemClock()): Promise<AuditKey> {
   let stored = await readStored(db);
   if (!stored) {
-    const fresh = await newStoredKey(master);
-    await db.prisma.meta.upsert({ where: { key: AUDIT_KEYS_META }, create: { key: AUDIT_KEYS_META, value: JSON.stringify([fresh]) }, update: {} });
+    const fresh = await newStoredKey(master, now);
+    await createMetaIfAbsent(db, AUDIT_KEYS_META, JSON.stringify([fresh]));
     stored = await readStored(db);
   }
   const latest = stored?.at(-1);
@@ -89,15 +92,13 @@ export async function currentAuditKey(db: Database, master: MasterKey): Promise<
  * Recorded in the chain, in the transaction that stores it; the chain's lock also serializes
  * concurrent rotations, so none is lost.
  */
-export async function rotateAuditKey(db: Database, master: MasterKey, by: Actor): Promise<string> {
-  const fresh = await newStoredKey(master);
-  await db.prisma.$transaction(async (tx) => {
-    await lockAuditChain(db, tx);
-    const row = await tx.meta.findUnique({ where: { key: AUDIT_KEYS_META } });
-    const before = row ? parseStored(row.value) : [];
-    const list = JSON.stringify([...before, fresh]);
-    await tx.meta.upsert({ where: { key: AUDIT_KEYS_META }, create: { key: AUDIT_KEYS_META, value: list }, update: { value: list } });
-    await appendAuditEvents(db, tx, [adminEvent(by, 'audit.key_rotate', fresh.kid, { signing: before.at(-1)?.kid ?? null }, { signing: fresh.kid }, { published: [...before.map((k) => k.kid), fresh.kid] })]);
+export async function rotateAuditKey(db: Database, master: MasterKey, by: Actor, now: number = systemClock()): Promise<string> {
+  const fresh = await newStoredKey(master, now);
+  await auditLogTransaction(db, async (log) => {
+    const value = await log.readMeta(AUDIT_KEYS_META);
+    const before = value === undefined ? [] : parseStored(value);
+    await log.writeMeta(AUDIT_KEYS_META, JSON.stringify([...before, fresh]));
+    await log.append([adminEvent(by, 'audit.key_rotate', fresh.kid, { signing: before.at(-1)?.kid ?? null }, { signing: fresh.kid }, { published: [...before.map((k) => k.kid), fresh.kid] })], new Date(now));
   });
   return fresh.kid;
 }

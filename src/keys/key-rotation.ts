@@ -9,8 +9,10 @@
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
+import { signingKeysIn } from '../db/key-store.ts';
 import { AppError } from '../errors/app-error.ts';
 import { MAX_TTL_SECONDS } from '../governance/validation.ts';
+import { systemClock } from '../time/clock.ts';
 import type { MasterKey } from './master-key.ts';
 import { seal } from './sealed-box.ts';
 import { keyState, loadSigningKeys, newSigningKeyMaterial, SIGNING_ALG, type KeyState } from './signing-keys.ts';
@@ -28,7 +30,8 @@ export interface KeyView {
   expires_at: string | null;
 }
 
-export async function listKeys(db: Database, master: MasterKey, now = Date.now()): Promise<KeyView[]> {
+// `now` is optional only while the CLI's context has no clock; the admin API and the server pass theirs.
+export async function listKeys(db: Database, master: MasterKey, now: number = systemClock()): Promise<KeyView[]> {
   const keys = await loadSigningKeys(db, master);
   return keys.map((k) => ({
     kid: k.kid,
@@ -56,7 +59,7 @@ export async function rotateSigningKey(db: Database, master: MasterKey, options:
   if (!Number.isSafeInteger(options.prepublishSeconds) || options.prepublishSeconds < 0 || options.prepublishSeconds > MAX_PREPUBLISH_SECONDS) {
     throw new AppError('invalid_request', `the pre-publication delay must be a whole number of seconds from 0 to ${MAX_PREPUBLISH_SECONDS}`);
   }
-  const now = options.now ?? Date.now();
+  const now = options.now ?? systemClock();
   const material = await newSigningKeyMaterial();
   const activateAt = new Date(now + options.prepublishSeconds * 1000);
   const retireAt = activateAt;
@@ -64,7 +67,8 @@ export async function rotateSigningKey(db: Database, master: MasterKey, options:
   const sealedJwk = seal(master.derive('signing-key-seal'), JSON.stringify(material.privateJwk), material.kid);
   return writeWithChanges(db, async (tx) => {
     // The change-feed lock (taken first by writeWithChanges) also serializes rotations.
-    const keys = await tx.signingKey.findMany();
+    const store = signingKeysIn(tx);
+    const keys = await store.list();
     const signing = keys.filter((k) => k.activateAt.getTime() <= now && (k.retireAt === null || k.retireAt.getTime() > now));
     if (options.onlyIfOlderThanMs !== undefined) {
       const pending = keys.some((k) => k.activateAt.getTime() > now);
@@ -73,13 +77,13 @@ export async function rotateSigningKey(db: Database, master: MasterKey, options:
     }
     for (const k of signing) {
       // Retire when the new key takes over; keep publishing until its tokens have expired.
-      await tx.signingKey.update({ where: { kid: k.kid }, data: { retireAt, expireAt } });
+      await store.retire(k.kid, retireAt, expireAt);
     }
     // A key still pending from an earlier rotation is superseded: it never signs.
     for (const k of keys.filter((x) => x.activateAt.getTime() > now)) {
-      await tx.signingKey.update({ where: { kid: k.kid }, data: { retireAt: new Date(now), expireAt: new Date(now) } });
+      await store.retire(k.kid, new Date(now), new Date(now));
     }
-    await tx.signingKey.create({ data: { kid: material.kid, alg: SIGNING_ALG, publicJwk: JSON.stringify(material.publicJwk), sealedJwk, activateAt } });
+    await store.insert({ kid: material.kid, alg: SIGNING_ALG, publicJwk: JSON.stringify(material.publicJwk), sealedJwk, activateAt });
     return {
       result: material.kid,
       changes: [{ kind: 'key', key: material.kid }],
@@ -97,16 +101,17 @@ export async function rotateSigningKey(db: Database, master: MasterKey, options:
  * Emergency: stop trusting a (possibly compromised) key now. It leaves JWKS at once, so tokens it
  * signed stop verifying; a new key must already sign (rotate with --prepublish 0 first).
  */
-export async function withdrawSigningKey(db: Database, kid: string, by: Actor, now = Date.now()): Promise<void> {
+export async function withdrawSigningKey(db: Database, kid: string, by: Actor, now: number = systemClock()): Promise<void> {
   await writeWithChanges(db, async (tx) => {
-    const keys = await tx.signingKey.findMany();
+    const store = signingKeysIn(tx);
+    const keys = await store.list();
     const key = keys.find((k) => k.kid === kid);
     if (!key) throw new AppError('not_found', `no signing key ${kid}`);
     const others = keys.filter((k) => k.kid !== kid && k.activateAt.getTime() <= now && (k.retireAt === null || k.retireAt.getTime() > now));
     if (!others.length) {
       throw new AppError('conflict', `key ${kid} is the only one signing: run govauth keys rotate --prepublish 0 first (admin API: POST /admin/v1/keys/rotate with {"prepublish":0})`);
     }
-    await tx.signingKey.update({ where: { kid }, data: { retireAt: new Date(now), expireAt: new Date(now) } });
+    await store.retire(kid, new Date(now), new Date(now));
     return { result: undefined, changes: [{ kind: 'key', key: kid }], audit: [adminEvent(by, 'key.withdraw', kid, { state: 'published' }, { state: 'expired' })] };
   });
 }

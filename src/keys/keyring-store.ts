@@ -3,8 +3,9 @@
 // transition (a pending key activating, a retired key expiring), so each instance starts and
 // stops signing with a key at the same instants and publishes the same JWKS.
 import type { Database } from '../db/database.ts';
-import type { PolicyStore } from '../governance/policy-store.ts';
+import type { ChangeRef } from '../db/change-feed.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Clock } from '../time/clock.ts';
 import { Keyring } from './keyring.ts';
 import type { MasterKey } from './master-key.ts';
 import { loadSigningKeys, type SigningKey } from './signing-keys.ts';
@@ -23,7 +24,10 @@ function nextTransition(keys: readonly SigningKey[], now: number): number | unde
   return times.length ? Math.min(...times) : undefined;
 }
 
-export async function createKeyringStore(deps: { db: Database; master: MasterKey; policy: PolicyStore; now: () => number; log: Logger }): Promise<KeyringStore> {
+/** Tells of the change-feed rows each instance applies (the policy store's onChange). */
+export type OnChanges = (listener: (changes: readonly ChangeRef[]) => Promise<void>) => void;
+
+export async function createKeyringStore(deps: { db: Database; master: MasterKey; onChanges: OnChanges; now: Clock; log: Logger }): Promise<KeyringStore> {
   const keyring = new Keyring(await loadSigningKeys(deps.db, deps.master), deps.now);
   const listeners: ((k: Keyring) => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -52,7 +56,7 @@ export async function createKeyringStore(deps: { db: Database; master: MasterKey
       clearTimeout(timer);
     },
   };
-  deps.policy.onChange(async (changes) => {
+  deps.onChanges(async (changes) => {
     if (changes.some((c) => c.kind === 'key')) await store.reload();
   });
   schedule();

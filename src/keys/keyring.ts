@@ -2,14 +2,15 @@
 // JWKs (current key first: among keys with equal metadata it signs with the first match,
 // lib/helpers/keystore.js) and every token names its kid explicitly (resource-indicators.ts).
 import type { JWK } from 'jose';
+import type { Clock } from '../time/clock.ts';
 import { currentSigningKey, publishedKeys, type SigningKey } from './signing-keys.ts';
 
 export class Keyring {
   #keys: readonly SigningKey[];
   #version = 0;
-  readonly #now: () => number;
+  readonly #now: Clock;
 
-  constructor(keys: readonly SigningKey[], now: () => number = Date.now) {
+  constructor(keys: readonly SigningKey[], now: Clock) {
     if (!currentSigningKey(keys, now())) throw new TypeError('a keyring needs an active signing key');
     this.#keys = keys;
     this.#now = now;

@@ -5,11 +5,11 @@
 // tokens already issued) → expired (gone from JWKS).
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
 import type { Database } from '../db/database.ts';
+import { createMetaIfAbsent, insertSigningKeyRow, listSigningKeyRows, readMeta } from '../db/key-store.ts';
 import type { MasterKey } from './master-key.ts';
 import { seal, unseal } from './sealed-box.ts';
 
 export const SIGNING_ALG = 'RS256';
-const KEY_LOCK = 0x67617532; // "gau2"
 const FINGERPRINT_META = 'master_key_fingerprint';
 
 export interface SigningKey {
@@ -45,15 +45,15 @@ export class KeyStoreError extends Error {}
 /** Refuses to start with a master key other than the one the database was set up with. */
 export async function checkMasterKey(db: Database, master: MasterKey): Promise<void> {
   const fingerprint = master.fingerprint();
-  const row = await db.prisma.meta.findUnique({ where: { key: FINGERPRINT_META } });
-  if (row && row.value !== fingerprint) {
+  const stored = await readMeta(db, FINGERPRINT_META);
+  if (stored !== undefined && stored !== fingerprint) {
     throw new KeyStoreError(
       'the master key does not match the one this database was set up with, so its signing keys cannot be decrypted. ' +
         'Restore the original GOVAUTH_MASTER_KEY (or data/master.key).',
     );
   }
-  if (!row) {
-    await db.prisma.meta.upsert({ where: { key: FINGERPRINT_META }, create: { key: FINGERPRINT_META, value: fingerprint }, update: {} });
+  if (stored === undefined) {
+    await createMetaIfAbsent(db, FINGERPRINT_META, fingerprint);
     await checkMasterKey(db, master); // another instance may have won the race with a different key
   }
 }
@@ -68,7 +68,7 @@ export async function newSigningKeyMaterial(): Promise<{ kid: string; publicJwk:
 
 export async function loadSigningKeys(db: Database, master: MasterKey): Promise<SigningKey[]> {
   const sealKey = master.derive('signing-key-seal');
-  const rows = await db.prisma.signingKey.findMany({ orderBy: { createdAt: 'asc' } });
+  const rows = await listSigningKeyRows(db);
   return rows.map((r) => {
     let privateJwk: JWK;
     try {
@@ -94,32 +94,20 @@ export async function insertSigningKey(
   master: MasterKey,
   material: { kid: string; publicJwk: JWK; privateJwk: JWK },
   activateAt: Date,
-  onlyIfNoActiveKey = false,
+  /** Only when no key is active at this instant (first start); else unconditionally. */
+  unlessActiveAt?: Date,
 ): Promise<boolean> {
   const sealedJwk = seal(master.derive('signing-key-seal'), JSON.stringify(material.privateJwk), material.kid);
-  return db.prisma.$transaction(async (tx) => {
-    if (db.kind === 'postgresql') await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', KEY_LOCK);
-    if (onlyIfNoActiveKey) {
-      const now = new Date();
-      const active = await tx.signingKey.count({
-        where: { activateAt: { lte: now }, OR: [{ retireAt: null }, { retireAt: { gt: now } }] },
-      });
-      if (active > 0) return false;
-    }
-    await tx.signingKey.create({
-      data: { kid: material.kid, alg: SIGNING_ALG, publicJwk: JSON.stringify(material.publicJwk), sealedJwk, activateAt },
-    });
-    return true;
-  });
+  return insertSigningKeyRow(db, { kid: material.kid, alg: SIGNING_ALG, publicJwk: JSON.stringify(material.publicJwk), sealedJwk, activateAt }, unlessActiveAt);
 }
 
 /** First start: create the signing key. Later starts: load the existing ones. */
-export async function ensureSigningKeys(db: Database, master: MasterKey, now = Date.now()): Promise<{ keys: SigningKey[]; created: string | undefined }> {
+export async function ensureSigningKeys(db: Database, master: MasterKey, now: number): Promise<{ keys: SigningKey[]; created: string | undefined }> {
   let keys = await loadSigningKeys(db, master);
   if (currentSigningKey(keys, now)) return { keys, created: undefined };
   const material = await newSigningKeyMaterial();
   // Nothing can have cached a key that never existed, so the first key signs at once.
-  const inserted = await insertSigningKey(db, master, material, new Date(now), true);
+  const inserted = await insertSigningKey(db, master, material, new Date(now), new Date(now));
   keys = await loadSigningKeys(db, master);
   return { keys, created: inserted ? material.kid : undefined };
 }

@@ -5,8 +5,19 @@
 // would both succeed; with CAS exactly one does and the other gets invalid_grant.
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/database.ts';
-import { readTime } from '../db/raw-sql.ts';
+import {
+  consumeOidcRow,
+  deleteOidcRow,
+  deleteOidcRowsOfGrant,
+  findOidcRow,
+  grantIdOfOidcRow,
+  linkGrantToSession,
+  upsertOidcRow,
+  type OidcLookup,
+  type OidcRow,
+} from '../db/oidc-storage.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 import { toClientMetadata } from './client-metadata.ts';
 
 /** Called when oidc-provider revokes a grant (refresh-token reuse, code replay, sign-out). */
@@ -16,69 +27,61 @@ class SqlModelAdapter implements Adapter {
   readonly #model: string;
   readonly #db: Database;
   readonly #onGrantRevoked: GrantRevokedHook | undefined;
-  constructor(model: string, db: Database, onGrantRevoked?: GrantRevokedHook) {
+  readonly #now: Clock;
+  constructor(model: string, db: Database, now: Clock, onGrantRevoked?: GrantRevokedHook) {
     this.#model = model;
     this.#db = db;
+    this.#now = now;
     this.#onGrantRevoked = onGrantRevoked;
   }
 
-  // Plain SQL on the driver (src/db/raw-sql.ts): these run on every code exchange, refresh and
-  // sign-in step, where Prisma's per-query cost showed (one upsert opened a transaction, and on
-  // SQLite a new connection, each time).
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    const { sql } = this.#db;
-    const expiresAt = expiresIn ? sql.time(new Date(Date.now() + expiresIn * 1000)) : null;
-    await sql.execute(
-      `INSERT INTO "OidcPayload" ("model", "id", "payload", "grantId", "accountId", "clientId", "uid", "userCode", "expiresAt")
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT ("model", "id") DO UPDATE SET "payload" = excluded."payload", "grantId" = excluded."grantId",
-         "accountId" = excluded."accountId", "clientId" = excluded."clientId", "uid" = excluded."uid",
-         "userCode" = excluded."userCode", "expiresAt" = excluded."expiresAt"`,
-      [this.#model, id, JSON.stringify(payload), payload.grantId ?? null, payload.accountId ?? null, payload.clientId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt],
-    );
+    await upsertOidcRow(this.#db, this.#model, id, {
+      payload: JSON.stringify(payload),
+      grantId: payload.grantId ?? null,
+      accountId: payload.accountId ?? null,
+      clientId: payload.clientId ?? null,
+      uid: payload.uid ?? null,
+      userCode: payload.userCode ?? null,
+      expiresAt: expiresIn ? new Date(this.#now() + expiresIn * 1000) : null,
+    });
     // A grant is created at consent, outside any browser-session context; the code issued from
     // it is the first record that names the session. Linking the Grant row to that session
     // lets sign-out end every grant issued in it (sign-out-revocation.ts), including earlier
     // grants of an app that consented again, which the session itself no longer lists.
     if (this.#model === 'AuthorizationCode' && typeof payload.sessionUid === 'string' && payload.grantId) {
-      await sql.execute(`UPDATE "OidcPayload" SET "sessionUid" = ? WHERE "model" = 'Grant' AND "id" = ? AND "sessionUid" IS NULL`, [payload.sessionUid, payload.grantId]);
+      await linkGrantToSession(this.#db, payload.grantId, payload.sessionUid);
     }
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.#present(await this.#row('"id" = ?', id));
+    return this.#present(await this.#row('id', id));
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return this.#present(await this.#row('"uid" = ?', uid));
+    return this.#present(await this.#row('uid', uid));
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return this.#present(await this.#row('"userCode" = ?', userCode));
+    return this.#present(await this.#row('userCode', userCode));
   }
 
   async consume(id: string): Promise<void> {
-    const { sql } = this.#db;
-    const changed = await sql.execute('UPDATE "OidcPayload" SET "consumedAt" = ? WHERE "model" = ? AND "id" = ? AND "consumedAt" IS NULL', [
-      sql.time(new Date()),
-      this.#model,
-      id,
-    ]);
-    if (changed === 0) {
+    if (!(await consumeOidcRow(this.#db, this.#model, id, new Date(this.#now())))) {
       // Another redemption of this code consumed it between oidc-provider's read and this write.
       // A code used more than once is refused, and the tokens issued from it SHOULD be revoked
       // (RFC 6749 §4.1.2, RFC 9700 §4.5): oidc-provider does so for a replay it sees, not for
       // this race, so the winner's grant is revoked here before the loser hears invalid_grant.
       if (this.#model === 'AuthorizationCode' && this.#onGrantRevoked) {
-        const [row] = await sql.query<{ grantId: string | null }>('SELECT "grantId" FROM "OidcPayload" WHERE "model" = ? AND "id" = ?', [this.#model, id]);
-        if (row?.grantId) await this.#onGrantRevoked(row.grantId, 'authorization code redeemed twice at once');
+        const grantId = await grantIdOfOidcRow(this.#db, this.#model, id);
+        if (grantId) await this.#onGrantRevoked(grantId, 'authorization code redeemed twice at once');
       }
       throw new errors.InvalidGrant('grant request is invalid');
     }
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#db.sql.execute('DELETE FROM "OidcPayload" WHERE "model" = ? AND "id" = ?', [this.#model, id]);
+    await deleteOidcRow(this.#db, this.#model, id);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
@@ -88,24 +91,18 @@ class SqlModelAdapter implements Adapter {
     if (this.#model === 'AccessToken' && this.#onGrantRevoked) {
       await this.#onGrantRevoked(grantId, revocationReason(Provider.ctx?.oidc?.route));
     }
-    await this.#db.sql.execute('DELETE FROM "OidcPayload" WHERE "model" = ? AND "grantId" = ?', [this.#model, grantId]);
+    await deleteOidcRowsOfGrant(this.#db, this.#model, grantId);
   }
 
-  async #row(where: string, value: string): Promise<{ payload: string; expiresAt: unknown; consumedAt: unknown } | undefined> {
-    const rows = await this.#db.sql.query<{ payload: string; expiresAt: unknown; consumedAt: unknown }>(
-      `SELECT "payload", "expiresAt", "consumedAt" FROM "OidcPayload" WHERE "model" = ? AND ${where} LIMIT 1`,
-      [this.#model, value],
-    );
-    return rows[0];
+  #row(by: OidcLookup, value: string): Promise<OidcRow | undefined> {
+    return findOidcRow(this.#db, this.#model, by, value);
   }
 
-  #present(row: { payload: string; expiresAt: unknown; consumedAt: unknown } | undefined): AdapterPayload | undefined {
+  #present(row: OidcRow | undefined): AdapterPayload | undefined {
     if (!row) return undefined;
-    const expiresAt = readTime(row.expiresAt);
-    if (expiresAt !== null && expiresAt <= Date.now()) return undefined;
+    if (row.expiresAt !== null && row.expiresAt <= this.#now()) return undefined;
     const payload = JSON.parse(row.payload) as AdapterPayload;
-    const consumedAt = readTime(row.consumedAt);
-    return consumedAt !== null ? { ...payload, consumed: Math.floor(consumedAt / 1000) } : payload;
+    return row.consumedAt !== null ? { ...payload, consumed: Math.floor(row.consumedAt / 1000) } : payload;
   }
 }
 
@@ -135,21 +132,8 @@ function revocationReason(route: string | undefined): string {
   return `revoked by the protocol (${route ?? 'unknown route'})`;
 }
 
-export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new SqlModelAdapter(model, deps.db, deps.onGrantRevoked));
-}
-
-/** The grants issued in a browser session (by its uid), optionally for one client only. */
-export async function grantsOfSession(db: Database, sessionUid: string, clientId?: string): Promise<string[]> {
-  const rows = await db.sql.query<{ id: string }>(
-    `SELECT "id" FROM "OidcPayload" WHERE "model" = 'Grant' AND "sessionUid" = ?${clientId === undefined ? '' : ' AND "clientId" = ?'}`,
-    clientId === undefined ? [sessionUid] : [sessionUid, clientId],
-  );
-  return rows.map((r) => r.id);
-}
-
-/** Deletes expired rows; oidc-provider already ignores them on read. */
-export async function pruneExpiredOidcRows(db: Database, now = new Date()): Promise<number> {
-  const { count } = await db.prisma.oidcPayload.deleteMany({ where: { expiresAt: { lt: now } } });
-  return count;
+/** `now` is the server's clock (the provider's deps); a test building adapters alone may leave it out. */
+export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; now?: Clock; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
+  const now = deps.now ?? systemClock;
+  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new SqlModelAdapter(model, deps.db, now, deps.onGrantRevoked));
 }

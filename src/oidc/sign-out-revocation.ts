@@ -12,7 +12,8 @@ import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Database } from '../db/database.ts';
 import type { RevocationState } from '../governance/revocation-state.ts';
-import { grantsOfSession, type GrantRevokedHook } from './oidc-adapter.ts';
+import { grantsOfSession } from '../db/oidc-storage.ts';
+import type { GrantRevokedHook } from './oidc-adapter.ts';
 
 export function signOutEndsGrants(deps: { db: Database; revocations: RevocationState; revokeGrant: GrantRevokedHook }): Middleware {
   return async (ctx, next) => {

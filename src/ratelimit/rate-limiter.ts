@@ -6,10 +6,12 @@
 //  - one process (the embedded default) enforces its limits exactly;
 //  - several processes enforce them approximately: together they can admit at most what each
 //    admits in FLUSH_MS + STALE_MS over the limit before they see each other's counts.
-// Keys are hashed: the table holds no client ids, emails or addresses.
+// Keys are hashed: the table holds no client ids, emails or addresses (db/rate-limit-counters.ts).
 import { createHash } from 'node:crypto';
-import type { RawSql } from '../db/raw-sql.ts';
+import { pruneRateLimitCounters as pruneCounters, type RateLimitCounters } from '../db/rate-limit-counters.ts';
+import type { Database } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Clock } from '../time/clock.ts';
 import { admits, retryAfterSeconds, type WindowCounts } from './sliding-window.ts';
 
 const FLUSH_MS = 200;
@@ -55,12 +57,8 @@ interface Slot {
   refused: boolean;
 }
 
-const UPSERT =
-  'INSERT INTO "RateLimitCounter" ("key", "windowStart", "count") VALUES (?, ?, ?) ' +
-  'ON CONFLICT ("key", "windowStart") DO UPDATE SET "count" = "RateLimitCounter"."count" + excluded."count" RETURNING "count"';
-
-export function createRateLimiter(deps: { sql: RawSql; log: Logger; now?: () => number }): RateLimiter {
-  const now = deps.now ?? Date.now;
+export function createRateLimiter(deps: { counters: RateLimitCounters; log: Logger; now: Clock }): RateLimiter {
+  const { now } = deps;
   const slots = new Map<string, Slot>();
   const hashed = (rule: RateRule, key: string): string => createHash('sha256').update(`${rule.name}\0${key}`).digest('base64url').slice(0, 32);
 
@@ -77,17 +75,12 @@ export function createRateLimiter(deps: { sql: RawSql; log: Logger; now?: () => 
   // Reads the shared totals of both windows of a key in one query (coalesced per key).
   const refresh = async (prev: Slot, curr: Slot, at: number): Promise<void> => {
     if (curr.reading) return curr.reading;
-    const reading = deps.sql
-      .query<{ windowStart: unknown; count: unknown }>('SELECT "windowStart", "count" FROM "RateLimitCounter" WHERE "key" = ? AND "windowStart" IN (?, ?)', [
-        curr.key,
-        prev.windowStart,
-        curr.windowStart,
-      ])
-      .then((rows) => {
+    const reading = deps.counters
+      .read(curr.key, [prev.windowStart, curr.windowStart])
+      .then((counts) => {
         for (const s of [prev, curr]) {
-          const row = rows.find((r) => Number(r.windowStart) === s.windowStart);
           // Never below what we already know: our own flushed counts are in it.
-          s.shared = Math.max(s.shared, Number(row?.count ?? 0));
+          s.shared = Math.max(s.shared, counts.get(s.windowStart) ?? 0);
           s.readAt = at;
         }
       })
@@ -109,14 +102,7 @@ export function createRateLimiter(deps: { sql: RawSql; log: Logger; now?: () => 
     if (due.length) {
       const sent = due.map((s) => s.pending);
       try {
-        const totals = await deps.sql.transaction(async (tx) => {
-          const out: number[] = [];
-          for (const [i, s] of due.entries()) {
-            const [row] = await tx.query<{ count: unknown }>(UPSERT, [s.key, s.windowStart, sent[i]]);
-            out.push(Number(row?.count ?? 0));
-          }
-          return out;
-        });
+        const totals = await deps.counters.add(due.map((s, i) => ({ key: s.key, windowStart: s.windowStart, count: sent[i] ?? 0 })));
         const at = now();
         for (const [i, s] of due.entries()) {
           s.pending -= sent[i] ?? 0;
@@ -186,6 +172,6 @@ export function createRateLimiter(deps: { sql: RawSql; log: Logger; now?: () => 
 }
 
 /** Deletes counters of windows that ended long ago (maintenance; windows are at most an hour). */
-export async function pruneRateLimitCounters(sql: RawSql, now = Date.now()): Promise<number> {
-  return sql.execute('DELETE FROM "RateLimitCounter" WHERE "windowStart" < ?', [Math.floor(now / 1000) - 2 * 3600]);
+export async function pruneRateLimitCounters(db: Pick<Database, 'sql'>, now: number): Promise<number> {
+  return pruneCounters(db, Math.floor(now / 1000) - 2 * 3600);
 }

@@ -15,7 +15,7 @@ const MAX_QUERY_TEXT = 1000;
 const operationOf = (sql: string): string => /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';
 
 export function traceRawSql(sql: RawSql, tracing: Tracing): RawSql {
-  const system = sql.kind; // 'sqlite' | 'postgresql', the semconv db.system.name values
+  const system = sql.dialect.systemName;
   const statement = <T>(text: string, run: () => Promise<T>): Promise<T> => {
     const operation = operationOf(text);
     return tracing.inSpan(
@@ -35,7 +35,7 @@ export function traceRawSql(sql: RawSql, tracing: Tracing): RawSql {
   });
   return {
     ...traced(sql),
-    kind: sql.kind,
+    dialect: sql.dialect,
     transaction: (work, options) =>
       tracing.inSpan(
         'transaction',

@@ -5,7 +5,7 @@
 import type * as oidc from 'openid-client';
 import * as openid from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashRecord, type AuditRecord } from '../../src/audit/audit-chain.ts';
+import { hashRecord, type AuditRecord } from '../../src/db/audit-record.ts';
 import { verifyAuditChain } from '../../src/audit/audit-verify.ts';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';

@@ -10,7 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashRecord } from '../../src/audit/audit-chain.ts';
+import { hashRecord } from '../../src/db/audit-record.ts';
 import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 

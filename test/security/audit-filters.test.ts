@@ -3,7 +3,7 @@
 // whole table one query per record. Now hostile filter values return exactly the records whose
 // fields match them literally, in a fixed number of queries, and never a 500.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAuditEvents } from '../../src/audit/audit-chain.ts';
+import { appendAuditEvents } from '../../src/db/audit-log.ts';
 import { exportAuditEvents, tailAuditEvents, type AuditEventView } from '../../src/audit/audit-query.ts';
 import type { Database } from '../../src/db/database.ts';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';

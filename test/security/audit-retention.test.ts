@@ -5,7 +5,7 @@
 // is a 400 naming the floor and is itself recorded; and a chain whose head was deleted with SQL
 // (the Meta anchor moved to match) is a break, because no recorded pruning names that anchor.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAuditEvents } from '../../src/audit/audit-chain.ts';
+import { appendAuditEvents } from '../../src/db/audit-log.ts';
 import type { AuditEventView } from '../../src/audit/audit-query.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { loadConfig } from '../../src/config/load-config.ts';

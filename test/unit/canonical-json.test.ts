@@ -3,7 +3,7 @@
 // specification; the current one must agree with it on every value audit records can hold.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/audit/canonical-json.ts';
+import { canonicalJson } from '../../src/db/canonical-json.ts';
 
 function reference(value: unknown): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
