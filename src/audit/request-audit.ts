@@ -3,7 +3,7 @@
 // cannot be written), and the security events of sign-in, consent, introspection and
 // revocation. Records carry identifiers only (a jti, never a token).
 import type { Middleware } from 'koa';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import { signOutFacts, tokenRequestFacts } from '../oidc/token-response-facts.ts';
 import type { SecurityEvent, SecurityEventSink } from '../governance/security-events.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -17,15 +17,6 @@ import type { RefusalSummary } from './refusal-summary.ts';
  * own, so it is recorded in full even when its client did not authenticate.
  */
 const REVOKES_GRANT = new Set(['refresh token already used', 'authorization code already consumed']);
-
-const decodePayload = (jwt: unknown): Record<string, unknown> | undefined => {
-  if (typeof jwt !== 'string') return undefined;
-  try {
-    return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-};
 
 const ACTOR_OF: Record<string, ActorType> = {
   'login.succeeded': 'user',
@@ -75,19 +66,17 @@ export function auditSecurityEvents(writer: AuditWriter, log: Logger): SecurityE
 export function endSessionAudit(events: SecurityEventSink, log: Logger): Middleware {
   return async (ctx, next) => {
     await next();
-    const oidc = (ctx as unknown as Partial<KoaContextWithOIDC>).oidc;
-    // 303 is the confirmed sign-out; the session object keeps its accountId after destroy().
-    const accountId = oidc?.route === 'end_session_confirm' && ctx.status === 303 ? oidc.session?.accountId : undefined;
-    if (!accountId) return; // nobody was signed in: nothing ended
+    const signOut = signOutFacts(ctx);
+    if (!signOut) return; // nobody was signed in: nothing ended
     try {
       await events.record({
         type: 'logout',
-        actor: accountId,
-        clientId: oidc?.client?.clientId,
+        actor: signOut.accountId,
+        clientId: signOut.clientId,
         ip: ctx.ip,
         requestId: String(ctx.state.requestId),
         // logout=yes ends the govauth session too; without it only this app's part of it ends.
-        detail: { everywhere: Boolean(oidc?.params?.logout) },
+        detail: { everywhere: signOut.everywhere },
       });
     } catch (err) {
       // The person is signed out already; a failed record must not tell them otherwise.
@@ -131,30 +120,30 @@ export const scopeUsageAlongside: Alongside = (records, inputs, time) => {
 export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: RefusalSummary, metrics: Pick<Metrics, 'tokenIssued' | 'tokenRefused'>): Middleware {
   return async (ctx, next) => {
     await next();
-    const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
-    if (oidc?.route !== 'token') return;
-    const grantType = typeof oidc.params?.grant_type === 'string' ? oidc.params.grant_type : undefined;
-    const clientId = oidc.client?.clientId;
+    const request = tokenRequestFacts(ctx);
+    if (!request) return;
+    const { grantType, clientId } = request;
     const common = { actorType: 'client' as const, actor: clientId, clientId, requestId: String(ctx.state.requestId), ip: ctx.ip };
     let input: AuditInput;
     const body = ctx.body as Record<string, unknown> | undefined;
     if (ctx.status === 200 && body?.access_token) {
-      const at = decodePayload(body.access_token) ?? {};
-      const scopes = typeof at.scope === 'string' ? at.scope.split(' ').filter(Boolean) : [];
+      // What the access token says, recorded when it was minted (src/oidc/accounts-and-claims.ts);
+      // absent for an opaque sign-in-only token, which names no resource.
+      const at = ctx.state.decision?.minted;
       input = {
         ...common,
         action: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
-        subject: typeof at.sub === 'string' ? at.sub : undefined,
+        subject: at?.sub,
         detail: {
           grant_type: grantType,
-          jti: at.jti,
-          sub: at.sub,
-          client_id: at.client_id,
-          aud: at.aud,
-          scopes,
-          roles: at.roles,
-          lifetime: typeof at.exp === 'number' && typeof at.iat === 'number' ? at.exp - at.iat : undefined,
-          grant_id: at.grant_id,
+          jti: at?.jti,
+          sub: at?.sub,
+          client_id: at?.clientId,
+          aud: at?.aud,
+          scopes: at?.scopes ?? [],
+          roles: at?.roles,
+          lifetime: at?.lifetime,
+          grant_id: at?.grantId,
           ...(body.refresh_token !== undefined && { refresh_token: grantType === 'refresh_token' ? 'rotated' : 'issued' }),
           ...(body.id_token !== undefined && { id_token: true }),
         },
@@ -162,13 +151,12 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: R
     } else if (ctx.status >= 400 && body?.error) {
       // Counted before any summarising below; labelled with the authenticated client only.
       metrics.tokenRefused(grantType, clientId, body.error);
-      const detail = (ctx.state.grantError as { error_detail?: string } | undefined)?.error_detail;
-      const rateLimited = ctx.state.rateLimited as { first: boolean } | undefined;
+      const detail = ctx.state.grantError?.error_detail;
+      const rateLimited = ctx.state.rateLimited;
       // Only compareClientSecret's success sets this (token-rate-limit.ts): a public client, an
       // unknown client_id or a wrong secret is anyone at all.
       const authenticated = ctx.state.clientAuthenticated === true;
-      const claimedClientId = clientId ?? (typeof oidc.params?.client_id === 'string' ? oidc.params.client_id : undefined);
-      const refusal = { error: typeof body.error === 'string' ? body.error : 'unknown', grantType, clientId: claimedClientId };
+      const refusal = { error: typeof body.error === 'string' ? body.error : 'unknown', grantType, clientId: request.claimedClientId };
       if (rateLimited?.first === false) {
         // The first 429 of this client or address in this window is recorded; a flood is not.
         if (!authenticated) refusals.count(ctx.ip, refusal);

@@ -5,7 +5,7 @@
 // has TOTP enrolled); at the token endpoint the same rule filters what a code or refresh token
 // can still yield.
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { heldScopes, isHighSensitivity } from '../governance/policy-model.ts';
+import { heldScopes, isHighSensitivity, mfaFresh } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 
 /** Documented acr values: password only, and password plus TOTP. */
@@ -13,10 +13,7 @@ export const ACR_PASSWORD = 'urn:govauth:acr:pwd';
 export const ACR_MFA = 'urn:govauth:acr:mfa';
 export const STEP_UP_REASON = 'govauth_step_up';
 
-/** amr (RFC 8176) and auth_time (epoch seconds) prove a recent second factor. */
-export function mfaFresh(amr: readonly string[] | undefined, authTimeSec: number | undefined, maxAgeSec: number, nowMs: number): boolean {
-  return Boolean(amr?.includes('otp') && authTimeSec !== undefined && nowMs / 1000 - authTimeSec <= maxAgeSec);
-}
+export { mfaFresh }; // the rule lives with the policy it serves (policy-model.ts)
 
 /** High-sensitivity scopes in this authorization request that the signed-in person holds. */
 export function requestedHighScopes(ctx: KoaContextWithOIDC, policy: PolicyStore, accountId: string, now: number): string[] {
