@@ -30,7 +30,7 @@ export interface LiveTokenFacts extends Omit<TokenFacts, 'roles'> {
 
 const CLIENT: GrantPrincipal = { kind: 'client' };
 
-export function tokenLiveness(deps: { policy: PolicyStore; now: Clock }, t: LiveTokenFacts): LivenessReason | undefined {
+export function tokenLiveness(deps: { policy: Pick<PolicyStore, 'snapshot' | 'user' | 'revocations'>; now: Clock }, t: LiveTokenFacts): LivenessReason | undefined {
   const snapshot = deps.policy.snapshot();
   const now = deps.now();
   // Its second factor was checked when it was issued (acr/amr/auth_time say how, RFC 9068 §2.2.1).
