@@ -16,7 +16,7 @@ import { createAccessTokenChecker } from './introspection/access-token-check.ts'
 import { tokenEndpoints } from './introspection/token-endpoints.ts';
 import { revokeGrant } from './governance/revocations.ts';
 import type { AuditWriter } from './audit/audit-writer.ts';
-import { endSessionAudit, tokenEndpointAudit } from './audit/request-audit.ts';
+import { endSessionAudit, tokenEndpointAudit } from './oidc/token-audit.ts';
 import type { RefusalSummary } from './audit/refusal-summary.ts';
 import type { PolicyStore } from './governance/policy-store.ts';
 import { bodyLimit } from './http/body-limit.ts';

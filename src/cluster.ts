@@ -26,7 +26,7 @@ export const isWorkerReady = (m: unknown): m is WorkerReady => (m as { type?: un
 /** One-time preparation, so workers do not race on migrations and the first key. */
 export async function prepareDatabase(config: Config, log: Logger): Promise<{ migrations: string[]; createdKid: string | undefined }> {
   const migrations = await migrate(config.database);
-  const db = await openDatabase(config.database);
+  const db = await openDatabase(config.database, { now: systemClock });
   try {
     const master = loadMasterKey(config.masterKey, log, true);
     await checkMasterKey(db, master);

@@ -9,6 +9,7 @@ import type { Config } from './config/load-config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { systemClock } from './time/clock.ts';
+import { unavailableBody } from './http/error-responses.ts';
 import { latestChangeId, pruneChanges } from './db/change-feed.ts';
 import { poolStats } from './db/health.ts';
 import { registerInstance, type InstancePresence } from './db/instance-registry.ts';
@@ -18,7 +19,7 @@ import { pruneLoginThrottle } from './governance/login-throttle.ts';
 import { createPasswordVerifier } from './governance/passwords.ts';
 import type { SecurityEventSink } from './governance/security-events.ts';
 import { createAuditWriter, type AuditWriter } from './audit/audit-writer.ts';
-import { auditSecurityEvents, scopeUsageAlongside } from './audit/request-audit.ts';
+import { auditSecurityEvents, scopeUsageAlongside } from './audit/security-event-records.ts';
 import { createRefusalSummary, type RefusalSummary } from './audit/refusal-summary.ts';
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
 import { createKeyringStore, type KeyringStore } from './keys/keyring-store.ts';
@@ -96,7 +97,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const migrationsApplied = await migrate(config.database);
   const tracing = options.tracing ?? createTracing(config.tracing);
   const ownTracing = !options.tracing;
-  const db = await openDatabase(config.database, { tracing });
+  const db = await openDatabase(config.database, { tracing, now });
   const metrics = createMetrics();
   let policy: PolicyStore | undefined;
   let keyStore: KeyringStore | undefined;
@@ -107,7 +108,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     await checkMasterKey(db, master);
     await ensureAdminModel(db);
     const { created } = await ensureSigningKeys(db, master, now());
-    await currentAuditKey(db, master); // published from the first start (audit-key.ts)
+    await currentAuditKey(db, master, now()); // published from the first start (audit-key.ts)
     const store = await createPolicyStore({ db, pollMs: config.policyPollMs, log, now });
     policy = store;
     const keys = await createKeyringStore({ db, master, onChanges: (listener) => store.onChange(listener), now, log });
@@ -121,7 +122,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     // Listen first: without GOVAUTH_ISSUER the issuer is derived from the bound port (tests and
     // development use port 0). Requests that arrive in the meantime get 503.
     const http = createServer((_req, res) => {
-      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end('{"error":"temporarily_unavailable"}');
+      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end(JSON.stringify(unavailableBody()));
     });
     // Slowloris protection; keep-alive longer than typical load-balancer idle timeouts.
     http.headersTimeout = 10_000;

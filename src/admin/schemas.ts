@@ -7,7 +7,8 @@ import { parseDuration, parseInstant } from '../governance/durations.ts';
 import { checkPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../governance/passwords.ts';
 import { SENSITIVITIES } from '../governance/policy-model.ts';
 import { normalizeEmail } from '../governance/user-registry.ts';
-import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, MAX_TTL_SECONDS } from '../governance/validation.ts';
+import { MAX_TTL_SECONDS } from '../config/token-limits.ts';
+import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText } from '../governance/validation.ts';
 import { governed } from './input.ts';
 
 export const scopeName = z

@@ -12,7 +12,7 @@ import { ADMIN_AUDIENCE } from '../governance/policy-model.ts';
 import { listClients } from '../governance/client-registry.ts';
 import { listResources, listRoles } from '../governance/catalog.ts';
 import { listUsers } from '../governance/user-registry.ts';
-import { MAX_TTL_SECONDS } from '../governance/validation.ts';
+import { MAX_TTL_SECONDS } from '../config/token-limits.ts';
 import { ABSENT, buildHistory, GOVERNANCE_ACTIONS, grantIn, intervalOf, itemKey, normalizeGrants, type Grant, type History, type Interval, type Value } from './audit-history.ts';
 
 export interface AccessPath {

@@ -11,7 +11,6 @@ import { auditLogTransaction } from '../db/audit-log.ts';
 import type { Database } from '../db/database.ts';
 import { AUDIT_KEY_ALG, currentAuditKey } from '../keys/audit-key.ts';
 import type { MasterKey } from '../keys/master-key.ts';
-import { systemClock } from '../time/clock.ts';
 import type { Actor } from './audit-chain.ts';
 import type { Checkpoint } from './audit-verify.ts';
 
@@ -29,8 +28,8 @@ export interface SignedCheckpoint extends Checkpoint {
 export interface CheckpointOptions {
   readonly issuer: string;
   readonly by: Actor;
-  /** When the head is read (ms since the epoch): the checkpoint's iat and its record's time; the system clock when absent (the CLI's context has no clock yet). */
-  readonly now?: number;
+  /** When the head is read (ms since the epoch): the checkpoint's iat and its record's time. */
+  readonly now: number;
   /**
    * Periodic writers: skip (return undefined) when a checkpoint by the same actor was taken less
    * than this long ago. Checked under the chain's lock, so of several instances ticking in the
@@ -41,7 +40,7 @@ export interface CheckpointOptions {
 
 /** Signs the current head of the chain and records that it did. */
 export async function takeCheckpoint(db: Database, master: MasterKey, options: CheckpointOptions): Promise<SignedCheckpoint | undefined> {
-  const now = options.now ?? systemClock();
+  const { now } = options;
   const key = await currentAuditKey(db, master, now);
   const signer = await importJWK(key.privateJwk, AUDIT_KEY_ALG);
   return auditLogTransaction(db, async (log) => {

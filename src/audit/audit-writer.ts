@@ -9,7 +9,7 @@
 import type { AuditLogTarget } from '../db/audit-log.ts';
 import type { Logger } from '../log/logger.ts';
 import { trace, type Context, type Link } from '@opentelemetry/api';
-import { systemClock, type Clock } from '../time/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { NO_TRACING, type Tracing } from '../tracing/tracing.ts';
 import { appendAuditBatch, type Alongside, type AuditInput } from './audit-chain.ts';
 
@@ -34,13 +34,13 @@ export interface AuditWriterOptions {
   readonly alongside?: Alongside;
   readonly tracing?: Tracing;
   /** The time of records that carry none: when their batch is appended. The composition root passes its clock. */
-  readonly now?: Clock;
+  readonly now: Clock;
   /** Told of every batch: commit time, records, committed or not (metrics). */
   readonly onBatch?: (seconds: number, records: number, committed: boolean) => void;
 }
 
-export function createAuditWriter(target: AuditLogTarget, log: Logger, options: AuditWriterOptions = {}): AuditWriter {
-  const now = options.now ?? systemClock;
+export function createAuditWriter(target: AuditLogTarget, log: Logger, options: AuditWriterOptions): AuditWriter {
+  const { now } = options;
   const maxBatch = options.maxBatch ?? 1000;
   const tracing = options.tracing ?? NO_TRACING;
   let queue: Pending[] = [];

@@ -9,6 +9,7 @@
 // types and claimed client_ids seen. The counters of a process that dies before writing them
 // are lost; the refusals recorded in full are not. Each instance summarises its own requests.
 import type { Logger } from '../log/logger.ts';
+import type { Clock } from '../time/clock.ts';
 import type { AuditInput } from './audit-chain.ts';
 import type { AuditWriter } from './audit-writer.ts';
 
@@ -57,7 +58,7 @@ interface Window {
 
 const tally = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1);
 
-export function createRefusalSummary(deps: { writer: AuditWriter; log: Logger; now: () => number }): RefusalSummary {
+export function createRefusalSummary(deps: { writer: AuditWriter; log: Logger; now: Clock }): RefusalSummary {
   const windowMs = WINDOW_SECONDS * 1000;
   const windows = new Map<string, Window>();
 

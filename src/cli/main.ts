@@ -123,7 +123,7 @@ export async function runCli(
         if (!command.createsDatabase && !(await isInitialized(config.database))) throw new NoDatabase(noDatabaseMessage(config.database));
         await migrate(config.database);
         // The CLI may wait longer than the server for a SQLite lock held by a running server.
-        db = await openDatabase(config.database, { lockWaitMs: 20_000, poolSize: 2 });
+        db = await openDatabase(config.database, { lockWaitMs: 20_000, poolSize: 2, now: ctx.now });
       }
       return db;
     },

@@ -4,7 +4,6 @@
 // one chain without forks, and `seq` is gap-free. The request path appends through the plain-SQL
 // seam (raw-sql.ts) with group commit (src/audit/audit-writer.ts); administrative transactions
 // append through Prisma's (prisma-tx.ts). Both run appendLocked below: same tail, same rows.
-import { systemClock } from '../time/clock.ts';
 import type { Database, Tx } from './database.ts';
 import { dialectOf, type Dialect } from './dialect.ts';
 import { rawTxOf } from './prisma-tx.ts';
@@ -70,12 +69,12 @@ export async function appendAuditBatch(target: AuditLogTarget, events: readonly 
  * without an `at` take `now`; callers that pass none (the change feed's, a test's) mean the
  * instant of appending.
  */
-export async function appendAuditEvents(db: Pick<Database, 'kind'>, tx: Tx, events: readonly AuditInput[], now?: Date): Promise<AuditRecord[]> {
+export async function appendAuditEvents(db: Pick<Database, 'kind' | 'now'>, tx: Tx, events: readonly AuditInput[], now?: Date): Promise<AuditRecord[]> {
   if (!events.length) return [];
   const dialect = dialectOf(db.kind);
   const raw = rawTxOf(tx, dialect);
   await raw.lock(AUDIT_LOCK);
-  return appendLocked(raw, dialect, events, now ?? new Date(systemClock()));
+  return appendLocked(raw, dialect, events, now ?? new Date(db.now()));
 }
 
 /** The chain inside one transaction holding its lock (auditLogTransaction). */

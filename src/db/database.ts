@@ -7,6 +7,7 @@ import type { DatabaseKind } from '../config/load-config.ts';
 import { sqlitePath } from './dialect.ts';
 import { createRawSql, openPgPool, type RawSql } from './raw-sql.ts';
 import type { PrismaClient } from './generated/postgresql/client.ts';
+import type { Clock } from '../time/clock.ts';
 import { NO_TRACING, type Tracing } from '../tracing/tracing.ts';
 
 export type { PrismaClient };
@@ -30,10 +31,14 @@ export interface Database {
   readonly sql: RawSql;
   /** Spans for database work (src/tracing); NO_TRACING (or absent) when off. */
   readonly tracing?: Tracing;
+  /** The process's clock: timestamps the repositories write themselves (audit records' `at`). */
+  readonly now: Clock;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
+  /** The one clock (src/time/clock.ts), injected by the composition root. */
+  readonly now: Clock;
   /** How long SQLite writes keep retrying for another process's lock before failing. */
   readonly lockWaitMs?: number;
   /** PostgreSQL pool size per process. */
@@ -44,7 +49,7 @@ export interface OpenOptions {
 
 export { sqlitePath };
 
-export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions): Promise<Database> {
   let prisma: PrismaClient;
   let pool: ReturnType<typeof openPgPool> | undefined;
   if (target.kind === 'sqlite') {
@@ -74,6 +79,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     url: target.url,
     prisma,
     tracing: options.tracing ?? NO_TRACING,
+    now: options.now,
     get sql() {
       sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs, tracing: options.tracing, pool });
       return sql;

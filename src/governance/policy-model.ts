@@ -73,15 +73,6 @@ export interface PolicyDefaults {
   readonly defaultResource: string | undefined;
 }
 
-export interface TokenDecision {
-  readonly audience: string;
-  readonly scopes: readonly string[];
-  /** Roles that contributed at least one granted scope (the token's `roles` claim). */
-  readonly roles: readonly string[];
-  /** Seconds. */
-  readonly ttl: number;
-}
-
 /** The admin API's audience (src/governance/admin-model.ts creates its resource, scopes and roles). */
 export const ADMIN_AUDIENCE = 'urn:govauth:admin';
 
@@ -147,43 +138,6 @@ export function defaultAudienceFor(snapshot: PolicySnapshot, client: ClientDef, 
   return candidates.length === 1 ? candidates[0]?.audience : undefined;
 }
 
-/**
- * client_credentials: granted = requested ∩ scopes of the client's active roles ∩ the
- * resource's scopes (∩ the client's ceiling). No `scope` parameter means everything the client
- * holds for that resource. RFC 6749 §3.3 lets the server grant less than requested; granting
- * nothing is `invalid_scope` (§5.2).
- */
-export function decideClientCredentials(
-  snapshot: PolicySnapshot,
-  client: ClientDef,
-  audience: string,
-  requested: readonly string[] | undefined,
-  defaults: PolicyDefaults,
-  now: number,
-): TokenDecision {
-  const resource = snapshot.resources.get(audience);
-  if (!resource) throw new AppError('invalid_target', 'unknown resource', { detail: `no resource ${audience}` });
-  const held = heldScopes(snapshot, client.roles, now);
-  const allowed = (scope: string): boolean =>
-    resource.scopes.has(scope) && held.has(scope) && (client.scopeCeiling === null || client.scopeCeiling.has(scope));
-  const wanted = requested ?? [...resource.scopes];
-  const scopes = [...new Set(wanted)].filter(allowed).sort();
-  if (!scopes.length) {
-    throw new AppError(
-      'invalid_scope',
-      requested ? 'none of the requested scopes is granted to this client for this resource' : 'this client holds no scopes for this resource',
-    );
-  }
-  const roles = new Set<string>();
-  for (const s of scopes) for (const r of held.get(s)?.roles ?? []) roles.add(r);
-  return {
-    audience,
-    scopes,
-    roles: [...roles].sort(),
-    ttl: tokenLifetime(snapshot, resource, scopes, defaults, now, held),
-  };
-}
-
 export type WithheldReason = 'not_in_roles' | 'not_allowed_for_app' | 'not_on_resource' | 'mfa_not_enrolled' | 'mfa_required' | 'unknown_scope';
 
 export interface ConsentDecision {
@@ -198,8 +152,44 @@ export interface ConsentDecision {
 export const isHighSensitivity = (snapshot: PolicySnapshot, scope: string): boolean => snapshot.scopes.get(scope)?.sensitivity === 'high';
 
 /**
+ * Whether a person's second factor counts for high-sensitivity scopes at this request:
+ * 'fresh' / 'stale' when a token is issued (step-up.ts mfaFresh), 'checked_at_issuance' when a
+ * token is verified (its acr/amr say how it was obtained; RFC 9068 §2.2.1). Clients have none.
+ */
+export type MfaFreshness = 'fresh' | 'stale' | 'checked_at_issuance';
+
+/** amr (RFC 8176) and auth_time (epoch seconds) prove a recent second factor. */
+export function mfaFresh(amr: readonly string[] | undefined, authTimeSec: number | undefined, maxAgeSec: number, nowMs: number): boolean {
+  return Boolean(amr?.includes('otp') && authTimeSec !== undefined && nowMs / 1000 - authTimeSec <= maxAgeSec);
+}
+
+/** Who holds the scopes: their active role grants at the instant, and (people) their second factor. */
+export interface ScopeHolder {
+  readonly held: ReadonlyMap<string, { until: number; roles: string[] }>;
+  /** People only; absent for a client. */
+  readonly person?: { readonly mfa: MfaFreshness; readonly mfaEnrolled: boolean } | undefined;
+}
+
+/**
+ * THE per-scope rule: why `holder` may not hold `scope` for `resource` through `client`, or
+ * undefined when it may. Every decision (issuance, refresh, introspection, consent, the
+ * authorization endpoint's ceiling with no holder) applies this one rule, in this order.
+ */
+export function withheldReason(snapshot: PolicySnapshot, resource: ResourceDef, client: ClientDef, scope: string, holder: ScopeHolder | undefined): WithheldReason | undefined {
+  if (!snapshot.scopes.has(scope)) return 'unknown_scope';
+  if (!resource.scopes.has(scope)) return 'not_on_resource';
+  if (client.scopeCeiling !== null && !client.scopeCeiling.has(scope)) return 'not_allowed_for_app';
+  if (!holder) return undefined; // the ceiling alone (authorization endpoint)
+  if (!holder.held.has(scope)) return 'not_in_roles';
+  const person = holder.person;
+  if (person && person.mfa === 'stale' && isHighSensitivity(snapshot, scope)) return person.mfaEnrolled ? 'mfa_required' : 'mfa_not_enrolled';
+  return undefined;
+}
+
+/**
  * What a person may consent to: requested ∩ the app's ceiling ∩ their role scopes ∩ the
- * resource's scopes. High-sensitivity scopes additionally need a recent second factor.
+ * resource's scopes. High-sensitivity scopes additionally need a recent second factor. The
+ * consent page lists why each other scope is withheld (withheldReason).
  */
 export function decideConsent(
   snapshot: PolicySnapshot,
@@ -213,33 +203,15 @@ export function decideConsent(
   const resource = snapshot.resources.get(audience);
   if (!resource) throw new AppError('invalid_target', 'unknown resource');
   const held = heldScopes(snapshot, user.roles, now);
+  const holder: ScopeHolder = { held, person: { mfa: mfaFresh ? 'fresh' : 'stale', mfaEnrolled: user.mfaEnrolled } };
   const grantable: string[] = [];
   const withheld: { scope: string; reason: WithheldReason }[] = [];
   for (const scope of [...new Set(requested)].sort()) {
-    if (!snapshot.scopes.has(scope)) withheld.push({ scope, reason: 'unknown_scope' });
-    else if (!resource.scopes.has(scope)) withheld.push({ scope, reason: 'not_on_resource' });
-    else if (client.scopeCeiling !== null && !client.scopeCeiling.has(scope)) withheld.push({ scope, reason: 'not_allowed_for_app' });
-    else if (!held.has(scope)) withheld.push({ scope, reason: 'not_in_roles' });
-    else if (isHighSensitivity(snapshot, scope) && !mfaFresh) withheld.push({ scope, reason: user.mfaEnrolled ? 'mfa_required' : 'mfa_not_enrolled' });
+    const reason = withheldReason(snapshot, resource, client, scope, holder);
+    if (reason) withheld.push({ scope, reason });
     else grantable.push(scope);
   }
-  const roles = new Set<string>();
-  for (const s of grantable) for (const r of held.get(s)?.roles ?? []) roles.add(r);
-  return { audience, grantable, withheld, roles: [...roles].sort() };
-}
-
-/**
- * At every token issued to a person (code exchange, refresh): the scopes they may still hold
- * for this resource and app under current policy. A revoked role or a removed scope shrinks
- * the next token; nothing left means the grant is no longer usable.
- */
-export function currentUserScopes(snapshot: PolicySnapshot, user: UserDef, client: ClientDef, audience: string, now: number) {
-  const resource = snapshot.resources.get(audience);
-  const held = heldScopes(snapshot, user.roles, now);
-  const scopes = resource
-    ? [...resource.scopes].filter((s) => held.has(s) && (client.scopeCeiling === null || client.scopeCeiling.has(s))).sort()
-    : [];
-  return { resource, scopes, held };
+  return { audience, grantable, withheld, roles: contributingRoles(held, grantable) };
 }
 
 /** Roles that contributed at least one of `scopes`. */
@@ -248,10 +220,3 @@ export function contributingRoles(held: ReadonlyMap<string, { roles: string[] }>
   for (const s of scopes) for (const r of held.get(s)?.roles ?? []) roles.add(r);
   return [...roles].sort();
 }
-
-export const emptySnapshot = (): PolicySnapshot => ({
-  scopes: new Map(),
-  resources: new Map(),
-  roles: new Map(),
-  clients: new Map(),
-});

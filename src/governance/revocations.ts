@@ -24,7 +24,8 @@ import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
 import type { RevocationEntry, RevocationKind } from './revocation-state.ts';
 import { normalizeEmail } from './user-registry.ts';
-import { checkText, MAX_TTL_SECONDS } from './validation.ts';
+import { MAX_TTL_SECONDS } from '../config/token-limits.ts';
+import { checkText } from './validation.ts';
 
 const actorTypeOf = (actor: string): ActorType => (actor === 'system' ? 'system' : actor === 'cli' ? 'cli' : actor.startsWith('usr_') ? 'user' : 'client');
 

@@ -1,5 +1,6 @@
 // Input rules for governance objects, checked once at the edge (CLI, admin API) with messages a
 // person can act on. Anything stored has passed these.
+import { MAX_TTL_SECONDS } from '../config/token-limits.ts';
 import { AppError } from '../errors/app-error.ts';
 import { SENSITIVITIES, type Sensitivity } from './policy-model.ts';
 
@@ -9,7 +10,7 @@ const SCOPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const ROLE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** OpenID Connect scopes the protocol layer owns; they cannot be governance scopes. */
 export const RESERVED_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access', 'profile', 'email', 'address', 'phone']);
-export const MAX_TTL_SECONDS = 86_400;
+
 
 const invalid = (message: string): AppError => new AppError('invalid_request', message);
 

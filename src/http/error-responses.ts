@@ -23,7 +23,7 @@ export function sendError(ctx: Context, status: number, error: string, descripti
 
 /** What a client reads when a dependency is down for a moment (RFC 6749 §4.1.2.1's code). */
 export const RETRY_SHORTLY = 'the service is temporarily unavailable; retry shortly';
-/** The token was ready but its durable audit record could not be written (request-audit.ts). */
+/** The token was ready but its durable audit record could not be written (token-audit.ts). */
 export const CANNOT_RECORD = 'the service cannot record this request right now; try again shortly';
 
 /**

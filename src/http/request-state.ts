@@ -2,7 +2,7 @@
 // it (access log, metrics, audit record). Koa's `ctx.state` is typed here, once, by augmenting
 // koa's DefaultState (oidc-provider's context uses the same type), so every field has one
 // meaning and one type and nothing reads an untyped side channel.
-import type { TokenDecision } from '../governance/policy-model.ts';
+import type { TokenDecision } from '../governance/token-decision.ts';
 
 export interface RequestState {
   /** Set first by request-context.ts; echoed as X-Request-Id, carried into logs and audit. */
@@ -19,7 +19,7 @@ export interface RequestState {
   serverError?: Error;
   /** Why oidc-provider refused a grant (the audit record's detail). */
   grantError?: Error & { error_detail?: string };
-  /** The governance decision behind the access token this request issues (claims, lifetime, audit). */
+  /** The governance decision behind the access token this request issues (claims, lifetime, audit record). */
   decision?: TokenDecision;
 }
 

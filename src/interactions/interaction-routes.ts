@@ -22,7 +22,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { hashPassword } from '../governance/passwords.ts';
 import { buildConsent, mfaFreshForInteraction } from './consent-model.ts';
 import type { FormTokens } from './csrf.ts';
-import { ACR_MFA, ACR_PASSWORD, STEP_UP_REASON } from './step-up.ts';
+import { ACR_MFA, ACR_PASSWORD, STEP_UP_REASON } from '../governance/step-up.ts';
 import { errorText, SIGN_IN_EXPIRED } from './error-messages.ts';
 import { renderErrorPage, type BackLink } from './error-page.ts';
 import { originsOf, type Views } from './views.ts';

@@ -9,6 +9,7 @@ import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } f
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
+import type { Clock } from '../time/clock.ts';
 import { isUserSubject, tokenLiveness, type LivenessReason } from './token-liveness.ts';
 
 export type InactiveReason = 'invalid' | 'expired' | 'not_yet_valid' | 'wrong_audience' | LivenessReason;
@@ -58,7 +59,7 @@ function paidForSignature(code: string, token: string, decoy: Decoy): boolean {
   return code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' && token.length - token.lastIndexOf('.') - 1 === decoy.signatureChars;
 }
 
-export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: string; policy: PolicyStore; now: () => number }): AccessTokenChecker {
+export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: string; policy: PolicyStore; now: Clock }): AccessTokenChecker {
   let jwks: JWTVerifyGetKey | undefined;
   let decoy: Decoy = { token: '', signatureChars: 0 };
   let jwksFor = -1;

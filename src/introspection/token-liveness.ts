@@ -1,12 +1,15 @@
 // Is a token that verified (an access token's signature, a refresh token's stored row) still good
 // under the revocation state and current policy? One function for access and refresh tokens, so
 // introspection can never apply fewer checks to one kind (a refresh token's introspection used to
-// skip role revocations). All from memory: no I/O.
-import { contributingRoles, currentUserScopes, heldScopes, mayUseAudience } from '../governance/policy-model.ts';
+// skip role revocations). All from memory: no I/O. The rules are issuance's own: the token is
+// evaluated as a fresh request for what it carries (governance/effective-grant.ts), at the same
+// instant for every audience it names.
+import { evaluateGrant, livenessRefusal, type GrantPrincipal, type LivenessRefusal } from '../governance/effective-grant.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { TokenFacts } from '../governance/revocation-state.ts';
+import type { Clock } from '../time/clock.ts';
 
-export type LivenessReason = 'revoked_token' | 'revoked_grant' | 'revoked_user' | 'revoked_client' | 'revoked_role' | 'client_disabled' | 'audience_not_allowed' | 'user_disabled' | 'scope_no_longer_granted';
+export type LivenessReason = LivenessRefusal;
 
 export const isUserSubject = (sub: unknown): sub is string => typeof sub === 'string' && sub.startsWith('usr_');
 
@@ -25,32 +28,18 @@ export interface LiveTokenFacts extends Omit<TokenFacts, 'roles'> {
   readonly scopeRule: 'all' | 'some';
 }
 
-export function tokenLiveness(deps: { policy: PolicyStore; now: () => number }, t: LiveTokenFacts): LivenessReason | undefined {
+const CLIENT: GrantPrincipal = { kind: 'client' };
+
+export function tokenLiveness(deps: { policy: Pick<PolicyStore, 'snapshot' | 'user' | 'revocations'>; now: Clock }, t: LiveTokenFacts): LivenessReason | undefined {
   const snapshot = deps.policy.snapshot();
   const now = deps.now();
-  const user = t.userId === undefined ? undefined : deps.policy.user(t.userId);
+  // Its second factor was checked when it was issued (acr/amr/auth_time say how, RFC 9068 §2.2.1).
+  const principal: GrantPrincipal = t.userId === undefined ? CLIENT : { kind: 'user', user: deps.policy.user(t.userId), mfa: 'checked_at_issuance' };
   const client = snapshot.clients.get(t.clientId);
-  const held = heldScopes(snapshot, user ? user.roles : (client?.roles ?? []), now);
-  const roles = t.roles ?? contributingRoles(held, t.scopes);
-  const revoked = deps.policy.revocations.check({ ...t, roles });
-  if (revoked) return `revoked_${revoked}`;
-
-  if (!client || client.disabled) return 'client_disabled';
-  // The allowance the token was issued under (policy-model.ts mayUseAudience) still holds.
-  if (!t.audiences.every((aud) => mayUseAudience(client, aud))) return 'audience_not_allowed';
-  const allowed = new Set<string>();
-  if (t.userId !== undefined) {
-    if (!user || user.disabled) return 'user_disabled';
-    for (const aud of t.audiences) for (const s of currentUserScopes(snapshot, user, client, aud, now).scopes) allowed.add(s);
-  } else {
-    for (const aud of t.audiences) {
-      const resource = snapshot.resources.get(aud);
-      for (const s of held.keys()) if (resource?.scopes.has(s) && (client.scopeCeiling === null || client.scopeCeiling.has(s))) allowed.add(s);
-    }
-  }
-  // A role grant revoked or expired, a role changed, a scope removed from the resource: the
-  // token no longer reflects policy.
-  const granted = t.scopes.filter((s) => allowed.has(s));
-  const ok = t.scopeRule === 'all' ? granted.length === t.scopes.length : t.scopes.length === 0 || granted.length > 0;
-  return ok ? undefined : 'scope_no_longer_granted';
+  const { scopes, audiences } = t;
+  // The revocation state covers the token itself once (with the first audience); the policy
+  // rules are applied for each audience its scopes are for (none: a sign-in only).
+  const first = evaluateGrant(snapshot, deps.policy.revocations, { principal, client, audience: audiences[0], requested: scopes, now, presented: t });
+  const evaluations = audiences.length > 1 ? [first, ...audiences.slice(1).map((audience) => evaluateGrant(snapshot, deps.policy.revocations, { principal, client, audience, requested: scopes, now }))] : [first];
+  return livenessRefusal(evaluations, scopes, t.scopeRule);
 }

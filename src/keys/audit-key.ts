@@ -11,7 +11,6 @@ import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { auditLogTransaction } from '../db/audit-log.ts';
 import type { Database } from '../db/database.ts';
 import { createMetaIfAbsent, readMeta } from '../db/key-store.ts';
-import { systemClock } from '../time/clock.ts';
 import type { MasterKey } from './master-key.ts';
 import { seal, unseal } from './sealed-box.ts';
 import { KeyStoreError } from './signing-keys.ts';
@@ -69,7 +68,7 @@ export async function auditPublicKeys(db: Database): Promise<JWK[]> {
  * The key that signs checkpoints now, created on first use. Two instances creating it at once:
  * the insert is create-only, and both read back the one that won.
  */
-export async function currentAuditKey(db: Database, master: MasterKey, now: number = systemClock()): Promise<AuditKey> {
+export async function currentAuditKey(db: Database, master: MasterKey, now: number): Promise<AuditKey> {
   let stored = await readStored(db);
   if (!stored) {
     const fresh = await newStoredKey(master, now);
@@ -92,7 +91,7 @@ export async function currentAuditKey(db: Database, master: MasterKey, now: numb
  * Recorded in the chain, in the transaction that stores it; the chain's lock also serializes
  * concurrent rotations, so none is lost.
  */
-export async function rotateAuditKey(db: Database, master: MasterKey, by: Actor, now: number = systemClock()): Promise<string> {
+export async function rotateAuditKey(db: Database, master: MasterKey, by: Actor, now: number): Promise<string> {
   const fresh = await newStoredKey(master, now);
   await auditLogTransaction(db, async (log) => {
     const value = await log.readMeta(AUDIT_KEYS_META);

@@ -11,8 +11,7 @@ import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
 import { signingKeysIn } from '../db/key-store.ts';
 import { AppError } from '../errors/app-error.ts';
-import { MAX_TTL_SECONDS } from '../governance/validation.ts';
-import { systemClock } from '../time/clock.ts';
+import { MAX_TTL_SECONDS } from '../config/token-limits.ts';
 import type { MasterKey } from './master-key.ts';
 import { seal } from './sealed-box.ts';
 import { keyState, loadSigningKeys, newSigningKeyMaterial, SIGNING_ALG, type KeyState } from './signing-keys.ts';
@@ -30,8 +29,7 @@ export interface KeyView {
   expires_at: string | null;
 }
 
-// `now` is optional only while the CLI's context has no clock; the admin API and the server pass theirs.
-export async function listKeys(db: Database, master: MasterKey, now: number = systemClock()): Promise<KeyView[]> {
+export async function listKeys(db: Database, master: MasterKey, now: number): Promise<KeyView[]> {
   const keys = await loadSigningKeys(db, master);
   return keys.map((k) => ({
     kid: k.kid,
@@ -49,7 +47,7 @@ export const MAX_PREPUBLISH_SECONDS = 30 * 86_400;
 
 export interface RotateOptions {
   readonly prepublishSeconds: number;
-  readonly now?: number;
+  readonly now: number;
   /** Only rotate when the newest key is at least this old and nothing is pending (scheduler). */
   readonly onlyIfOlderThanMs?: number;
 }
@@ -59,7 +57,7 @@ export async function rotateSigningKey(db: Database, master: MasterKey, options:
   if (!Number.isSafeInteger(options.prepublishSeconds) || options.prepublishSeconds < 0 || options.prepublishSeconds > MAX_PREPUBLISH_SECONDS) {
     throw new AppError('invalid_request', `the pre-publication delay must be a whole number of seconds from 0 to ${MAX_PREPUBLISH_SECONDS}`);
   }
-  const now = options.now ?? systemClock();
+  const { now } = options;
   const material = await newSigningKeyMaterial();
   const activateAt = new Date(now + options.prepublishSeconds * 1000);
   const retireAt = activateAt;
@@ -101,7 +99,7 @@ export async function rotateSigningKey(db: Database, master: MasterKey, options:
  * Emergency: stop trusting a (possibly compromised) key now. It leaves JWKS at once, so tokens it
  * signed stop verifying; a new key must already sign (rotate with --prepublish 0 first).
  */
-export async function withdrawSigningKey(db: Database, kid: string, by: Actor, now: number = systemClock()): Promise<void> {
+export async function withdrawSigningKey(db: Database, kid: string, by: Actor, now: number): Promise<void> {
   await writeWithChanges(db, async (tx) => {
     const store = signingKeysIn(tx);
     const keys = await store.list();

@@ -43,7 +43,7 @@ export interface MetricSources {
 
 export interface Metrics {
   readonly registry: Registry;
-  /** A token response (request-audit.ts): issued, or refused with its OAuth error. */
+  /** A token response (token-audit.ts): issued, or refused with its OAuth error. */
   tokenIssued(grantType: unknown, clientId: string | undefined): void;
   tokenRefused(grantType: unknown, clientId: string | undefined, error: unknown): void;
   /** Seconds a request took, by route template (route-label.ts). */

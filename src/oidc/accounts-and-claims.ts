@@ -6,10 +6,16 @@
 //   and `source_iat`: when the code or refresh-token chain they were minted from was issued.
 // - The last check before a person's access token is signed: nothing it is minted from may be
 //   revoked (user, client, role, grant), the same rule introspection applies afterwards.
+// - When the access token is minted, what the audit record names (jti, sub, scopes, roles,
+//   lifetime…) is added to the request's decision (ctx.state.decision), so the audit never
+//   decodes the token it just signed.
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { rolesFor } from '../governance/effective-grant.ts';
 import { contributingRoles, heldScopes } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
-import { decisionFor, grantSource } from './resource-indicators.ts';
+import type { TokenDecision } from '../governance/token-decision.ts';
+import type { Clock } from '../time/clock.ts';
+import { grantSource } from './resource-indicators.ts';
 
 /**
  * Seconds: when what this token request redeems began. A code: its iat. A refresh token: the
@@ -34,17 +40,45 @@ export function createFindAccount(deps: { policy: PolicyStore }): NonNullable<Co
   };
 }
 
-export function createExtraTokenClaims(deps: { policy: PolicyStore; now: () => number }): NonNullable<Configuration['extraTokenClaims']> {
+type Token = Parameters<NonNullable<Configuration['extraTokenClaims']>>[1];
+
+/**
+ * Records on the decision what the signed JWT will say (oidc-provider lib/models/formats/jwt.js:
+ * sub is the account or else the client, aud the resource server). Its lifetime is already
+ * fixed (exp = iat + expiration, computed before these claims), and the jti assigned.
+ */
+function recordMinted(decision: TokenDecision, token: Token, scopes: readonly string[], roles: readonly string[], person?: { accountId: string; grantId: string | undefined }): void {
+  decision.minted = {
+    jti: token.jti,
+    sub: person?.accountId ?? token.clientId ?? '',
+    clientId: token.clientId ?? '',
+    aud: decision.grant.audience,
+    scopes,
+    roles,
+    lifetime: token.expiration,
+    grantId: person?.grantId || undefined,
+  };
+}
+
+const scopesOf = (token: Token): string[] => (token.scope ?? '').split(' ').filter(Boolean);
+
+export function createExtraTokenClaims(deps: { policy: PolicyStore; now: Clock }): NonNullable<Configuration['extraTokenClaims']> {
   return (ctx, token) => {
+    const decision = ctx.state.decision;
     if (token.kind === 'ClientCredentials') {
-      const decision = decisionFor(ctx);
-      return decision ? { roles: [...decision.roles] } : undefined;
+      if (!decision) return undefined;
+      const roles = [...decision.grant.roles];
+      recordMinted(decision, token, scopesOf(token), roles);
+      return { roles };
     }
     const user = token.accountId ? deps.policy.user(token.accountId) : undefined;
     if (!user) return undefined;
-    const held = heldScopes(deps.policy.snapshot(), user.roles, deps.now());
     const source = grantSource(ctx);
-    const roles = contributingRoles(held, (token.scope ?? '').split(' ').filter(Boolean));
+    const scopes = scopesOf(token);
+    // The roles through which the person holds what this token carries, judged with the grant
+    // decided for this request (effective-grant.ts). A token without a resource (a sign-in only)
+    // carries no API scope; its roles are looked up the same way at this instant.
+    const roles = decision ? rolesFor(decision.grant, scopes) : contributingRoles(heldScopes(deps.policy.snapshot(), user.roles, deps.now()), scopes);
     const sourceIat = sourceIssuedAt(ctx);
     // A refresh (or code exchange) can pass oidc-provider's checks and govauth's policy checks
     // just before `govauth revoke` commits; whatever this instance knows now is applied here, as
@@ -59,6 +93,7 @@ export function createExtraTokenClaims(deps: { policy: PolicyStore; now: () => n
       roles,
     });
     if (revoked) throw new errors.InvalidGrant(`this grant was revoked (${revoked})`);
+    if (decision) recordMinted(decision, token, scopes, roles, { accountId: user.id, grantId: token.grantId });
     return {
       roles,
       ...(typeof sourceIat === 'number' && { source_iat: sourceIat }),

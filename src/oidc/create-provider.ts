@@ -6,7 +6,7 @@ import type { Clock } from '../time/clock.ts';
 import type { Database } from '../db/database.ts';
 import type { SecretVerifier } from '../governance/client-secrets.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
-import { ACR_MFA, ACR_PASSWORD } from '../interactions/step-up.ts';
+import { ACR_MFA, ACR_PASSWORD } from '../governance/step-up.ts';
 import { createInteractionPolicy } from './step-up-prompt.ts';
 import { htmlHeaders, originsOf, type Views } from '../interactions/views.ts';
 import type { Keyring } from '../keys/keyring.ts';

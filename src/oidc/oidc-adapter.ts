@@ -3,7 +3,8 @@
 // snapshot instead (see client-metadata.ts). `consume` is compare-and-set: oidc-provider reads
 // then consumes without atomicity, so two concurrent redemptions of one code or refresh token
 // would both succeed; with CAS exactly one does and the other gets invalid_grant.
-import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { currentOidcContext } from './seams.ts';
 import type { Database } from '../db/database.ts';
 import {
   consumeOidcRow,
@@ -17,7 +18,7 @@ import {
   type OidcRow,
 } from '../db/oidc-storage.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
-import { systemClock, type Clock } from '../time/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { toClientMetadata } from './client-metadata.ts';
 
 /** Called when oidc-provider revokes a grant (refresh-token reuse, code replay, sign-out). */
@@ -89,7 +90,7 @@ class SqlModelAdapter implements Adapter {
     // (lib/helpers/revoke.js), and awaits it. JWT access tokens are not stored, so this is where
     // the grant revocation is recorded, durably, before oidc-provider answers.
     if (this.#model === 'AccessToken' && this.#onGrantRevoked) {
-      await this.#onGrantRevoked(grantId, revocationReason(Provider.ctx?.oidc?.route));
+      await this.#onGrantRevoked(grantId, revocationReason(currentOidcContext()?.oidc?.route));
     }
     await deleteOidcRowsOfGrant(this.#db, this.#model, grantId);
   }
@@ -133,7 +134,6 @@ function revocationReason(route: string | undefined): string {
 }
 
 /** `now` is the server's clock (the provider's deps); a test building adapters alone may leave it out. */
-export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; now?: Clock; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
-  const now = deps.now ?? systemClock;
-  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new SqlModelAdapter(model, deps.db, now, deps.onGrantRevoked));
+export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; now: Clock; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
+  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new SqlModelAdapter(model, deps.db, deps.now, deps.onGrantRevoked));
 }

@@ -50,7 +50,7 @@ export function protocolEvents(provider: Provider, log: Logger): void {
     else log.error('oidc server error', { err, route: ctx.oidc?.route, requestId: ctx.state?.requestId });
   });
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
-    ctx.state.grantError = err; // for the audit record of the refusal (request-audit.ts)
+    ctx.state.grantError = err; // for the audit record of the refusal (token-audit.ts)
     log.debug('token request refused', { error: err.message, detail: err.error_detail, client: ctx.oidc?.client?.clientId });
   });
 }

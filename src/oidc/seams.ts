@@ -65,14 +65,14 @@ export interface ProviderWrappers {
  * the tracing span, last, wraps only the grant handler that mints and signs.
  */
 const RESPONSE_WRAPPERS: readonly (readonly [keyof ProviderWrappers, string])[] = [
-  ['responseAudit', 'the token response waits for its durable audit record, as the client finally gets it (request-audit.ts)'],
+  ['responseAudit', 'the token response waits for its durable audit record, as the client finally gets it (token-audit.ts)'],
   ['unknownClientTiming', 'an unknown client_id answers as late as a wrong secret, seeing the 401 tokenErrorCodes makes (response-wrappers.ts)'],
   ['tokenErrorCodes', 'RFC 6749 §5.2 codes where oidc-provider answers others (token-error-codes.ts)'],
   ['formPostPage', "govauth's script-free page instead of oidc-provider's auto-submitting one (form-post-page.ts)"],
   ['signOutEndsGrants', 'a confirmed sign-out revokes every grant of the session, offline ones too (sign-out-revocation.ts)'],
   ['databaseOutage', 'a 500 caused by a database outage becomes a 503 to retry (response-wrappers.ts)'],
   ['unknownClientFailures', "an unknown client's refusal spends the address's failure budget; inside the audit, so a flood is recorded once (token-rate-limit.ts)"],
-  ['endSessionAudit', 'sign-out is audited like sign-in (request-audit.ts)'],
+  ['endSessionAudit', 'sign-out is audited like sign-in (token-audit.ts)'],
   ['discoveryMetadata', "discovery names govauth's own introspection and revocation and the live scopes (discovery-metadata.ts)"],
   ['tokenIssuanceSpan', 'a span around the grant handler that mints and signs, not the audit write (token-issuance-span.ts)'],
 ];

@@ -1,10 +1,10 @@
-// The step-up check on oidc-provider's login prompt (interactions/step-up.ts says the rule): at
+// The step-up check on oidc-provider's login prompt (governance/step-up.ts says the rule): at
 // the authorization endpoint it asks for the second factor when a high-sensitivity scope needs
 // it and the person can give it (holds such a scope, has TOTP enrolled).
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { heldScopes, isHighSensitivity } from '../governance/policy-model.ts';
+import { heldScopes, isHighSensitivity, mfaFresh } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
-import { mfaFresh, STEP_UP_REASON } from '../interactions/step-up.ts';
+import { STEP_UP_REASON } from '../governance/step-up.ts';
 import type { Clock } from '../time/clock.ts';
 
 /** High-sensitivity scopes in this authorization request that the signed-in person holds. */

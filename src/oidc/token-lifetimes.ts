@@ -3,14 +3,16 @@
 // grants they depend on. A sign-in has an absolute end (GOVAUTH_SESSION_MAX_AGE): the browser
 // session, the grant and the refresh-token chain all stop there; each refresh token lives
 // GOVAUTH_REFRESH_TOKEN_TTL at most (an idle timeout, since every use rotates it).
+// Both read the request's decision (ctx.state.decision, effective-grant.ts).
 import type { Configuration } from 'oidc-provider';
 import type { Config } from '../config/load-config.ts';
-import { heldScopes, tokenLifetime } from '../governance/policy-model.ts';
+import { lifetimeFor } from '../governance/effective-grant.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
+import type { Clock } from '../time/clock.ts';
 
 type Ttl = NonNullable<Configuration['ttl']>;
 
-export function createTtl(deps: { config: Config; policy: PolicyStore; now: () => number }): Ttl {
+export function createTtl(deps: { config: Config; policy: PolicyStore; now: Clock }): Ttl {
   const { config, policy, now } = deps;
   const { refreshTokenTtl, sessionMaxAge } = config.signIn;
   const defaults = { accessTokenTtl: config.accessTokenTtl, defaultResource: config.defaultResource };
@@ -18,14 +20,12 @@ export function createTtl(deps: { config: Config; policy: PolicyStore; now: () =
   const atLeastOne = (n: number): number => Math.max(1, Math.floor(n));
 
   return {
-    ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
-    AccessToken(_ctx, token) {
-      const snapshot = policy.snapshot();
-      const resource = token.resourceServer && snapshot.resources.get(token.resourceServer.audience ?? token.resourceServer.identifier());
-      if (!resource) return token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl;
-      const user = token.accountId ? policy.user(token.accountId) : undefined;
-      const held = user ? heldScopes(snapshot, user.roles, now()) : undefined;
-      return tokenLifetime(snapshot, resource, (token.scope ?? '').split(' ').filter(Boolean), defaults, now(), held);
+    ClientCredentials: (ctx, token) => ctx.state.decision?.grant.ttl ?? token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
+    AccessToken(ctx, token) {
+      // A person's token carries the scopes oidc-provider kept from the request (⊆ the grant).
+      const decision = ctx.state.decision;
+      if (!decision) return token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl; // no resource: a sign-in only
+      return lifetimeFor(policy.snapshot(), decision.grant, (token.scope ?? '').split(' ').filter(Boolean), defaults);
     },
     RefreshToken(_ctx, token) {
       // The chain ends with the sign-in (auth_time), not max-age after this authorization:

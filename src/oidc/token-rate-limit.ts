@@ -31,7 +31,7 @@ export class SlowDown extends errors.OIDCProviderError {
 /**
  * Called once a client's secret has been verified (compareClientSecret, with the request it
  * serves). Marks the request as authenticated, so its refusals are always audited in full
- * (request-audit.ts), and spends from the client's token budget.
+ * (token-audit.ts), and spends from the client's token budget.
  */
 export function tokenRateLimit(limiter: RateLimiter, perMinute: number, log: Logger): (clientId: string, ctx: KoaContextWithOIDC | undefined) => Promise<void> {
   const rule: RateRule = { name: 'token-client', limit: perMinute, windowSeconds: 60 };

@@ -25,7 +25,7 @@ export const REFRESH_TOKEN_REUSED = 'refresh token already used';
 /**
  * Refusals after which oidc-provider revokes the grant (RFC 9700 §4.14.2 refresh token reuse;
  * a replayed authorization code, RFC 6749 §4.1.2, lib/helpers/grant_source.js):
- * request-audit.ts records each in full.
+ * token-audit.ts records each in full.
  */
 export const REVOKES_GRANT: ReadonlySet<string> = new Set([REFRESH_TOKEN_REUSED, 'authorization code already consumed']);
 

@@ -25,7 +25,7 @@ it('backfills admin access for confidential clients holding an admin-API role, a
   for (const name of all.slice(0, flagAt)) cpSync(join(source, name), join(before, name), { recursive: true });
   await migrate(target, `${before}/`);
 
-  const db = await openDatabase(target);
+  const db = await openDatabase(target, { now: Date.now });
   try {
     const run = (sql: string) => db.prisma.$executeRawUnsafe(sql);
     await run(`INSERT INTO "Scope" ("name","description","sensitivity","updatedAt") VALUES ('govauth.admin','a','high',CURRENT_TIMESTAMP), ('ai.read','b','low',CURRENT_TIMESTAMP)`);

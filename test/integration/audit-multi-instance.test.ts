@@ -28,7 +28,7 @@ beforeAll(async () => {
   expect((await cliProcess(env, 'init', '--demo')).code).toBe(0);
   bot = JSON.parse((await cliProcess(env, 'client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'data-scientist', '--json')).stdout) as ClientCreds;
   servers = await Promise.all([startServerProcess(env), startServerProcess(env)]);
-  db = await openDatabase({ kind: tdb.kind, url: tdb.url });
+  db = await openDatabase({ kind: tdb.kind, url: tdb.url }, { now: Date.now });
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));

@@ -240,7 +240,7 @@ describe('group commit', () => {
     const { silentLogger } = await import('../../src/log/logger.ts');
     const { createRawSql } = await import('../../src/db/raw-sql.ts');
     const sql = createRawSql({ kind: t.server.db.kind, url: t.server.db.url });
-    const writer = createAuditWriter(sql, silentLogger);
+    const writer = createAuditWriter(sql, silentLogger, { now: Date.now });
     await Promise.all(Array.from({ length: 50 }, (_, i) => writer.record({ action: 'test.batch', actorType: 'system', detail: { i } })));
     expect(writer.stats.records).toBe(50);
     expect(writer.stats.batches).toBeLessThanOrEqual(2); // the first alone, the other 49 together

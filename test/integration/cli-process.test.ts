@@ -181,7 +181,7 @@ describe('exit statuses and --json errors follow the README table, row by row', 
   };
 
   async function withDatabase(work: (d: Awaited<ReturnType<typeof openDatabase>>) => Promise<void>): Promise<void> {
-    const d = await openDatabase(loadConfig(env).database);
+    const d = await openDatabase(loadConfig(env).database, { now: Date.now });
     try {
       await work(d);
     } finally {

@@ -71,7 +71,7 @@ describe('crash and shutdown', () => {
 
     server = await startServerProcess(env);
     try {
-      const db = await openDatabase({ kind: tdb.kind, url: tdb.url });
+      const db = await openDatabase({ kind: tdb.kind, url: tdb.url }, { now: Date.now });
       const issued = new Set(
         (await db.prisma.auditEvent.findMany({ where: { action: 'token.issued' } })).map((r) => (JSON.parse(r.detail) as { jti: string }).jti),
       );

@@ -63,7 +63,7 @@ function counted(db: Database): { db: Database; queries: () => number } {
         };
       },
     });
-  const wrapped: Database = { kind: db.kind, url: db.url, prisma: count(db.prisma), sql: db.sql, close: () => db.close() };
+  const wrapped: Database = { kind: db.kind, url: db.url, prisma: count(db.prisma), sql: db.sql, now: db.now, close: () => db.close() };
   return { db: wrapped, queries: () => n };
 }
 

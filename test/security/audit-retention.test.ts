@@ -36,7 +36,7 @@ beforeAll(async () => {
   const db = await createTestDatabase();
   const target = loadConfig({ DATABASE_URL: db.url, GOVAUTH_DATA_DIR: db.dataDir }).database;
   await migrate(target);
-  const early = await openDatabase(target);
+  const early = await openDatabase(target, { now: Date.now });
   const at = new Date(Date.now() - 40 * DAY);
   await early.prisma.$transaction((tx) => appendAuditEvents(early, tx, Array.from({ length: OLD_RECORDS }, (_, i) => ({ action: 'test.old', actorType: 'system' as const, detail: { i }, at }))));
   await early.close();

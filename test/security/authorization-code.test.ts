@@ -94,7 +94,7 @@ describe('code replay and races', () => {
     const s = await signInForCode(webConfig, 'dot@example.com', SCOPE, { prompt: 'consent' });
     const { createAdapterFactory } = await import('../../src/oidc/oidc-adapter.ts');
     const revoked: string[] = [];
-    const codes = createAdapterFactory({ db: t.server.db, policy: t.server.policy, onGrantRevoked: (grantId) => Promise.resolve(void revoked.push(grantId)) })('AuthorizationCode');
+    const codes = createAdapterFactory({ db: t.server.db, policy: t.server.policy, now: Date.now, onGrantRevoked: (grantId) => Promise.resolve(void revoked.push(grantId)) })('AuthorizationCode');
     const stored = await codes.find(s.code);
     expect(stored?.grantId).toEqual(expect.any(String));
     await codes.consume(s.code); // the redemption that won
@@ -102,7 +102,7 @@ describe('code replay and races', () => {
     await expect(codes.consume(s.code)).rejects.toMatchObject({ error: 'invalid_grant' }); // the one that lost
     expect(revoked).toEqual([stored?.grantId]);
     // And only codes: a lost consume of another model revokes nothing.
-    const other = createAdapterFactory({ db: t.server.db, policy: t.server.policy, onGrantRevoked: (grantId) => Promise.resolve(void revoked.push(grantId)) })('Interaction');
+    const other = createAdapterFactory({ db: t.server.db, policy: t.server.policy, now: Date.now, onGrantRevoked: (grantId) => Promise.resolve(void revoked.push(grantId)) })('Interaction');
     await expect(other.consume('no-such-interaction')).rejects.toMatchObject({ error: 'invalid_grant' });
     expect(revoked).toHaveLength(1);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideClientCredentials, defaultAudienceFor, heldScopes, type ClientDef, type PolicySnapshot } from '../../src/governance/policy-model.ts';
+import { decideClientCredentials } from '../../src/governance/effective-grant.ts';
+import { defaultAudienceFor, heldScopes, type ClientDef, type PolicySnapshot } from '../../src/governance/policy-model.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12);
 const snapshot: PolicySnapshot = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideConsent, type ClientDef, type PolicySnapshot, type UserDef } from '../../src/governance/policy-model.ts';
 import { newTotpSecret, totpCode, verifyTotp } from '../../src/governance/totp.ts';
-import { mfaFresh } from '../../src/interactions/step-up.ts';
+import { mfaFresh } from '../../src/governance/policy-model.ts';
 import { normalizeEmail } from '../../src/governance/user-registry.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12);

@@ -83,7 +83,7 @@ export const backupCommands: Command[] = [
         force: flag(values, 'force'),
         async inUse() {
           if (!(await isInitialized(target))) return [];
-          const db = await openDatabase(target, { poolSize: 1 });
+          const db = await openDatabase(target, { poolSize: 1, now: ctx.now });
           try {
             return (await listLiveInstances(db)).map(instanceName);
           } finally {

@@ -128,7 +128,7 @@ export const governanceCommands: Command[] = [
       // Signing the head of a chain already broken would vouch for the break.
       const result = await verifyAuditChain(db);
       if (!result.ok) throw new ChainBroken(`audit chain BROKEN at record ${result.brokenAt}: ${result.problem}; no checkpoint taken`);
-      const cp = await takeCheckpoint(db, await ctx.master(), { issuer: checkpointIssuer(loadConfig(ctx.env)), by: ctx.actor });
+      const cp = await takeCheckpoint(db, await ctx.master(), { issuer: checkpointIssuer(loadConfig(ctx.env)), by: ctx.actor, now: ctx.now() });
       if (!cp) throw new Error('checkpoint not taken');
       return { json: { checkpoint: cp.jws, seq: cp.seq, hash: cp.hash, kid: cp.kid, at: cp.at.toISOString() }, text: cp.jws };
     },
@@ -141,7 +141,7 @@ export const governanceCommands: Command[] = [
     positionals: [],
     async run(_input, ctx) {
       const db = await ctx.db();
-      await currentAuditKey(db, await ctx.master());
+      await currentAuditKey(db, await ctx.master(), ctx.now());
       const keys = await auditPublicKeys(db);
       return { json: { keys }, text: JSON.stringify({ keys }, null, 2) };
     },
@@ -153,7 +153,7 @@ export const governanceCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
-      const kid = await rotateAuditKey(await ctx.db(), await ctx.master(), ctx.actor);
+      const kid = await rotateAuditKey(await ctx.db(), await ctx.master(), ctx.actor, ctx.now());
       return { json: { kid }, text: `audit key ${kid} signs checkpoints from now; publish and pin the new key set (govauth audit keys)` };
     },
   },

@@ -12,7 +12,7 @@ export const keyCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
-      const keys = await listKeys(await ctx.db(), await ctx.master());
+      const keys = await listKeys(await ctx.db(), await ctx.master(), ctx.now());
       return {
         json: { keys },
         text: table(
@@ -31,7 +31,7 @@ export const keyCommands: Command[] = [
     async run({ values }, ctx) {
       const prepublishSeconds = int(values, 'prepublish') ?? loadConfig(ctx.env).keys.prepublishSeconds;
       if (prepublishSeconds > MAX_PREPUBLISH_SECONDS) throw new UsageError(`--prepublish must be at most ${MAX_PREPUBLISH_SECONDS} seconds (30 days)`);
-      const kid = await rotateSigningKey(await ctx.db(), await ctx.master(), { prepublishSeconds }, ctx.actor);
+      const kid = await rotateSigningKey(await ctx.db(), await ctx.master(), { prepublishSeconds, now: ctx.now() }, ctx.actor);
       const activates = new Date(ctx.now() + prepublishSeconds * 1000).toISOString();
       return {
         json: { kid, activates_at: activates, prepublish_seconds: prepublishSeconds },
@@ -48,7 +48,7 @@ export const keyCommands: Command[] = [
     options: {},
     positionals: ['kid'],
     async run({ positionals }, ctx) {
-      await withdrawSigningKey(await ctx.db(), positionals[0] ?? '', ctx.actor);
+      await withdrawSigningKey(await ctx.db(), positionals[0] ?? '', ctx.actor, ctx.now());
       return { json: { withdrawn: positionals[0] }, text: `key ${positionals[0]} withdrawn: it no longer signs and is no longer published` };
     },
   },

@@ -1,0 +1,115 @@
+// Audit records for token-endpoint decisions: tokens issued, refreshed and refused (awaited:
+// the token response waits for its durable record, and is replaced by a 503 if the record
+// cannot be written), and the sign-out that oidc-provider performs inside its own route.
+// Both are provider middleware, registered in the ordered list of seams.ts.
+import type { Middleware } from 'koa';
+import type { AuditInput } from '../audit/audit-chain.ts';
+import type { AuditWriter } from '../audit/audit-writer.ts';
+import type { RefusalSummary } from '../audit/refusal-summary.ts';
+import type { SecurityEventSink } from '../governance/security-events.ts';
+import { CANNOT_RECORD, sendUnavailable } from '../http/error-responses.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { signOutFacts, tokenRequestFacts } from './token-response-facts.ts';
+import { REFRESH_TOKEN_REUSED, REVOKES_GRANT } from './upstream-strings.ts';
+
+/**
+ * A provider middleware for RP-initiated logout (end_session_confirm): oidc-provider signs the
+ * person out inside its own route and offers only a fire-and-forget event, so the `logout`
+ * security event is recorded here, before the redirect leaves. Without this, sign-out was the
+ * one sign-in decision missing from the trail (test/integration/audit-events.test.ts).
+ */
+export function endSessionAudit(events: SecurityEventSink, log: Logger): Middleware {
+  return async (ctx, next) => {
+    await next();
+    const signOut = signOutFacts(ctx);
+    if (!signOut) return; // nobody was signed in: nothing ended
+    try {
+      await events.record({
+        type: 'logout',
+        actor: signOut.accountId,
+        clientId: signOut.clientId,
+        ip: ctx.ip,
+        requestId: String(ctx.state.requestId),
+        // logout=yes ends the govauth session too; without it only this app's part of it ends.
+        detail: { everywhere: signOut.everywhere },
+      });
+    } catch (err) {
+      // The person is signed out already; a failed record must not tell them otherwise.
+      log.error('audit record for a sign-out was lost', { err: (err as Error).message, requestId: ctx.state.requestId });
+    }
+  };
+}
+
+/**
+ * A provider middleware: every token response waits for its audit record, except refusals of
+ * requests without a verified client secret beyond a small allowance per address, which are
+ * summarised (refusal-summary.ts).
+ */
+export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: RefusalSummary, metrics: Pick<Metrics, 'tokenIssued' | 'tokenRefused'>): Middleware {
+  return async (ctx, next) => {
+    await next();
+    const request = tokenRequestFacts(ctx);
+    if (!request) return;
+    const { grantType, clientId } = request;
+    const common = { actorType: 'client' as const, actor: clientId, clientId, requestId: String(ctx.state.requestId), ip: ctx.ip };
+    let input: AuditInput;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (ctx.status === 200 && body?.access_token) {
+      // What the access token says, recorded when it was minted (src/oidc/accounts-and-claims.ts);
+      // absent for an opaque sign-in-only token, which names no resource.
+      const at = ctx.state.decision?.minted;
+      input = {
+        ...common,
+        action: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
+        subject: at?.sub,
+        detail: {
+          grant_type: grantType,
+          jti: at?.jti,
+          sub: at?.sub,
+          client_id: at?.clientId,
+          aud: at?.aud,
+          scopes: at?.scopes ?? [],
+          roles: at?.roles,
+          lifetime: at?.lifetime,
+          grant_id: at?.grantId,
+          ...(body.refresh_token !== undefined && { refresh_token: grantType === 'refresh_token' ? 'rotated' : 'issued' }),
+          ...(body.id_token !== undefined && { id_token: true }),
+        },
+      };
+    } else if (ctx.status >= 400 && body?.error) {
+      // Counted before any summarising below; labelled with the authenticated client only.
+      metrics.tokenRefused(grantType, clientId, body.error);
+      const detail = ctx.state.grantError?.error_detail;
+      const rateLimited = ctx.state.rateLimited;
+      // Only compareClientSecret's success sets this (token-rate-limit.ts): a public client, an
+      // unknown client_id or a wrong secret is anyone at all.
+      const authenticated = ctx.state.clientAuthenticated === true;
+      const refusal = { error: typeof body.error === 'string' ? body.error : 'unknown', grantType, clientId: request.claimedClientId };
+      if (rateLimited?.first === false) {
+        // The first 429 of this client or address in this window is recorded; a flood is not.
+        if (!authenticated) refusals.count(ctx.ip, refusal);
+        return;
+      }
+      const summarisable = !authenticated && !rateLimited && !(detail && REVOKES_GRANT.has(detail));
+      if (summarisable && !refusals.admit(ctx.ip, refusal)) return;
+      input = {
+        ...common,
+        action: detail === REFRESH_TOKEN_REUSED ? 'refresh.reuse_detected' : 'token.refused',
+        outcome: ctx.status === 401 ? 'denied' : 'failure',
+        detail: { grant_type: grantType, error: body.error, reason: detail },
+      };
+    } else {
+      return;
+    }
+    try {
+      await writer.record(input);
+      if (ctx.status === 200) metrics.tokenIssued(grantType, clientId);
+    } catch (err) {
+      if (ctx.status === 200) metrics.tokenRefused(grantType, clientId, 'temporarily_unavailable');
+      log.error('token not delivered: its audit record could not be written', { err: (err as Error).message, requestId: ctx.state.requestId });
+      // Fail closed: no token leaves without its durable audit record.
+      sendUnavailable(ctx, { retryAfterSeconds: 1, description: CANNOT_RECORD });
+    }
+  };
+}

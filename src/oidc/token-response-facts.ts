@@ -1,0 +1,44 @@
+// What the audit records need to know about a protocol request that only oidc-provider's
+// context holds (ctx.oidc), as plain facts: the audit middleware (token-audit.ts) reads
+// these, not ctx.oidc. What the token says comes from the request's decision (ctx.state.decision).
+import type { Context } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+
+export interface TokenRequestFacts {
+  readonly grantType: string | undefined;
+  /** The client oidc-provider authenticated (or resolved, for a public client). */
+  readonly clientId: string | undefined;
+  /** The client_id the request names, authenticated or not. */
+  readonly claimedClientId: string | undefined;
+}
+
+export interface SignOutFacts {
+  readonly accountId: string;
+  readonly clientId: string | undefined;
+  /** logout=yes: the govauth session ends too, not only this app's part of it. */
+  readonly everywhere: boolean;
+}
+
+/** oidc-provider's context, absent when no protocol route matched. */
+const oidcOf = (ctx: Context): Partial<KoaContextWithOIDC>['oidc'] => (ctx as unknown as Partial<KoaContextWithOIDC>).oidc;
+
+/** The token endpoint's request, or undefined for any other route. */
+export function tokenRequestFacts(ctx: Context): TokenRequestFacts | undefined {
+  const oidc = oidcOf(ctx);
+  if (oidc?.route !== 'token') return undefined;
+  const clientId = oidc.client?.clientId;
+  return {
+    grantType: typeof oidc.params?.grant_type === 'string' ? oidc.params.grant_type : undefined,
+    clientId,
+    claimedClientId: clientId ?? (typeof oidc.params?.client_id === 'string' ? oidc.params.client_id : undefined),
+  };
+}
+
+/** A confirmed RP-initiated sign-out (end_session_confirm, 303) of someone signed in, or undefined. */
+export function signOutFacts(ctx: Context): SignOutFacts | undefined {
+  const oidc = oidcOf(ctx);
+  // 303 is the confirmed sign-out; the session object keeps its accountId after destroy().
+  const accountId = oidc?.route === 'end_session_confirm' && ctx.status === 303 ? oidc.session?.accountId : undefined;
+  if (!accountId) return undefined; // nobody was signed in: nothing ended
+  return { accountId, clientId: oidc?.client?.clientId, everywhere: Boolean(oidc?.params?.logout) };
+}
