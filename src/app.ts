@@ -11,7 +11,7 @@ import type { PasswordVerifier } from './governance/passwords.ts';
 import type { SecurityEventSink } from './governance/security-events.ts';
 import { createFormTokens } from './interactions/csrf.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
-import { createViews, type Views } from './interactions/views.ts';
+import { createViews, type Views } from './pages/views.ts';
 import { createAccessTokenChecker } from './introspection/access-token-check.ts';
 import { tokenEndpoints } from './introspection/token-endpoints.ts';
 import { revokeGrant } from './governance/revocations.ts';

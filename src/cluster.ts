@@ -21,10 +21,10 @@ export interface WorkerReady {
   readonly startupMs: number;
 }
 
-export const isWorkerReady = (m: unknown): m is WorkerReady => (m as { type?: unknown } | null)?.type === 'govauth:ready';
+const isWorkerReady = (m: unknown): m is WorkerReady => (m as { type?: unknown } | null)?.type === 'govauth:ready';
 
 /** One-time preparation, so workers do not race on migrations and the first key. */
-export async function prepareDatabase(config: Config, log: Logger): Promise<{ migrations: string[]; createdKid: string | undefined }> {
+async function prepareDatabase(config: Config, log: Logger): Promise<{ migrations: string[]; createdKid: string | undefined }> {
   const migrations = await migrate(config.database);
   const db = await openDatabase(config.database, { now: systemClock });
   try {

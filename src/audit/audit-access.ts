@@ -34,7 +34,7 @@ export interface PrincipalAccess {
   readonly revocations: { cutoff: string; reason: string | null }[];
 }
 
-export interface LiveToken {
+interface LiveToken {
   readonly jti: string | null;
   readonly client_id: string | null;
   readonly sub: string | null;

@@ -3,8 +3,7 @@
 import { appendAuditBatch as appendToLog, type AuditLogTarget, type SqlStatement } from '../db/audit-log.ts';
 import type { AuditInput, AuditRecord } from '../db/audit-record.ts';
 
-export type { ActorType, AuditInput, AuditRecord, Outcome } from '../db/audit-record.ts';
-export type { SqlStatement } from '../db/audit-log.ts';
+export type { ActorType, AuditInput, AuditRecord } from '../db/audit-record.ts';
 
 /** Who is making a change: the CLI, an administrator through the admin API, or the system. */
 export type Actor = Pick<AuditInput, 'actorType' | 'actor' | 'requestId' | 'ip'>;

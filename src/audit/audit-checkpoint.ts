@@ -15,8 +15,8 @@ import type { Actor } from './audit-chain.ts';
 import type { Checkpoint } from './audit-verify.ts';
 
 /** The JWS `typ` (RFC 8725 §3.11): a checkpoint can never be mistaken for any other JWT. */
-export const CHECKPOINT_TYP = 'govauth-audit-checkpoint+jwt';
-export const CHECKPOINT_ACTION = 'audit.checkpoint';
+const CHECKPOINT_TYP = 'govauth-audit-checkpoint+jwt';
+const CHECKPOINT_ACTION = 'audit.checkpoint';
 
 export interface SignedCheckpoint extends Checkpoint {
   readonly jws: string;

@@ -49,7 +49,7 @@ const FIELDS: Record<string, Record<string, (v: unknown) => Value>> = {
 };
 
 /** The changes one record makes, by item. Exported for tests. */
-export function changesOf(r: Pick<AuditRecord, 'seq' | 'at' | 'action' | 'subject' | 'detail'>): Change[] {
+function changesOf(r: Pick<AuditRecord, 'seq' | 'at' | 'action' | 'subject' | 'detail'>): Change[] {
   let d: Record<string, unknown>;
   try {
     d = JSON.parse(r.detail) as Record<string, unknown>;

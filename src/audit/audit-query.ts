@@ -20,7 +20,7 @@ export interface AuditEventView {
   hash: string;
 }
 
-export const eventView = (r: AuditRecord): AuditEventView => ({
+const eventView = (r: AuditRecord): AuditEventView => ({
   seq: r.seq,
   at: r.at.toISOString(),
   action: r.action,

@@ -10,7 +10,7 @@ import type { MasterKey } from '../keys/master-key.ts';
 import type { Logger } from '../log/logger.ts';
 import { takeCheckpoint, type SignedCheckpoint } from './audit-checkpoint.ts';
 
-export const PERIODIC_ACTOR = 'periodic-checkpoint';
+const PERIODIC_ACTOR = 'periodic-checkpoint';
 const WEBHOOK_ATTEMPTS = 3;
 const WEBHOOK_TIMEOUT_MS = 5000;
 

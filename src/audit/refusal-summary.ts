@@ -27,7 +27,7 @@ const MAX_ADDRESSES = 10_000;
 const OVERFLOW = '';
 const SWEEP_MS = 1000;
 
-export interface Refusal {
+interface Refusal {
   readonly error: string;
   readonly grantType?: string | undefined;
   readonly clientId?: string | undefined;

@@ -14,7 +14,7 @@ export const PROPAGATION_OPTIONS = { wait: { type: 'string' }, 'no-wait': { type
 const MAX_WAIT_MS = 60_000;
 
 /** --wait 2s | 500ms | 0 (check once), --no-wait (report without waiting), else the configured default. */
-export function waitFor(values: Values, env: CliContext['env']): { ms: number; enforce: boolean } {
+function waitFor(values: Values, env: CliContext['env']): { ms: number; enforce: boolean } {
   const raw = str(values, 'wait');
   if (values['no-wait'] === true) {
     if (raw !== undefined) throw new UsageError('--wait and --no-wait exclude each other');

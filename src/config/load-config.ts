@@ -9,9 +9,9 @@ import { parseCheckpointFile, parseCheckpointPeriod, parseCheckpointWebhook, typ
 import { EnvValueError, parseBoolean, parseEnum, parseHttpUrl, parseInteger, parseKey32 } from './env-parsers.ts';
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
-export type RunMode = 'development' | 'production' | 'test';
+type RunMode = 'development' | 'production' | 'test';
 
-export const TRACES_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+const TRACES_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 export interface TracesSampler {
   readonly name: (typeof TRACES_SAMPLERS)[number];
   /** OTEL_TRACES_SAMPLER_ARG: the sampled fraction for the *traceidratio samplers. */
@@ -104,7 +104,7 @@ export interface Config {
  * The least any audit record is kept. An admin token (or a stolen one) must not be able to
  * erase the trail of what it just did; only the operator's configuration raises this.
  */
-export const AUDIT_RETENTION_FLOOR_DAYS = 30;
+const AUDIT_RETENTION_FLOOR_DAYS = 30;
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -341,7 +341,7 @@ function parseDatabaseUrl(raw: string, base: string): Config['database'] {
 }
 
 /** `off`, `host:port`, `[ipv6]:port` or a bare port (on 127.0.0.1). */
-export function parseListenAddress(raw: string): { host: string; port: number } | undefined {
+function parseListenAddress(raw: string): { host: string; port: number } | undefined {
   const v = raw.trim();
   if (/^(off|false|no|none)$/i.test(v)) return undefined;
   const hint = 'must be off, a port, or host:port (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464)';
@@ -355,14 +355,14 @@ export function parseListenAddress(raw: string): { host: string; port: number } 
  * A bearer token for /metrics on the main port. Long and random, since it guards the main,
  * public port: at least 32 characters of the token68 alphabet (RFC 6750 §2.1), no spaces.
  */
-export function parseMetricsToken(raw: string): string {
+function parseMetricsToken(raw: string): string {
   const v = raw.trim();
   if (!/^[A-Za-z0-9._~+/-]+=*$/.test(v)) throw new EnvValueError('must be a bearer token: letters, digits and -._~+/ only (generate one with: openssl rand -hex 32)');
   if (v.length < 32) throw new EnvValueError('must be at least 32 characters (generate one with: openssl rand -hex 32)');
   return v;
 }
 
-export function parseResourceUri(raw: string): string {
+function parseResourceUri(raw: string): string {
   const url = URL.parse(raw.trim());
   if (!url || url.hash) throw new EnvValueError('must be an absolute URI without a fragment (RFC 8707 §2)');
   return raw.trim();

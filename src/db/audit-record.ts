@@ -7,12 +7,12 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 
-export const GENESIS_HASH = '0'.repeat(64);
+const GENESIS_HASH = '0'.repeat(64);
 export const ANCHOR_META = 'audit_anchor';
 export const PRUNED_ACTION = 'audit.pruned';
 
 export type ActorType = 'client' | 'user' | 'admin' | 'cli' | 'system';
-export type Outcome = 'success' | 'failure' | 'denied';
+type Outcome = 'success' | 'failure' | 'denied';
 
 /** What callers record. Never secrets: no tokens, passwords or client secrets (a jti is enough). */
 export interface AuditInput {

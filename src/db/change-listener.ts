@@ -14,7 +14,7 @@ export interface ChangeListenerHandle {
   close(): Promise<void>;
 }
 
-export function listenForChanges(url: string, onNotify: () => void, log: Logger): ChangeListenerHandle {
+function listenForChanges(url: string, onNotify: () => void, log: Logger): ChangeListenerHandle {
   let client: pg.Client | undefined;
   let closed = false;
   let retryMs = 200;
@@ -64,7 +64,7 @@ export function listenForChanges(url: string, onNotify: () => void, log: Logger)
   };
 }
 
-export function watchSqliteChanges(url: string, onNotify: () => void, log: Logger): ChangeListenerHandle {
+function watchSqliteChanges(url: string, onNotify: () => void, log: Logger): ChangeListenerHandle {
   const path = sqliteNotifyPath(url);
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;

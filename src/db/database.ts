@@ -10,7 +10,6 @@ import type { PrismaClient } from './generated/postgresql/client.ts';
 import type { Clock } from '../time/clock.ts';
 import { NO_TRACING, type Tracing } from '../tracing/tracing.ts';
 
-export type { PrismaClient };
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 /** A repository read runs on the database or inside a caller's transaction. */
 export type Reader = Database | Tx;

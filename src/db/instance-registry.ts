@@ -18,14 +18,14 @@ import { readTime } from './dialect.ts';
 import type { Database } from './database.ts';
 import type { RawSql } from './raw-sql.ts';
 
-export const HEARTBEAT_MS = 1000;
+const HEARTBEAT_MS = 1000;
 /**
  * Ten missed heartbeats: not live. Generous on purpose: a loaded instance's heartbeat can be
  * seconds late (on SQLite a write retries the lock for up to 5 s), and declaring a serving
  * instance dead would let a command say a change is in force when it is not. The price: for
  * 10 s after a crash, commands name the dead instance as a laggard (and exit 75).
  */
-export const LIVE_WITHIN_MS = 10 * HEARTBEAT_MS;
+const LIVE_WITHIN_MS = 10 * HEARTBEAT_MS;
 /** Rows of instances gone this long are deleted by any instance's heartbeat. */
 const PRUNE_AFTER_MS = 10 * 60_000;
 
@@ -47,7 +47,7 @@ const dbNow = (sql: RawSql): { text: string; params: unknown[] } =>
   sql.dialect.kind === 'postgresql' ? { text: "(now() AT TIME ZONE 'UTC')", params: [] } : { text: '?', params: [sql.time(new Date(systemClock()))] };
 
 /** Every registered instance with the age of its last heartbeat; live ones have ageMs < LIVE_WITHIN_MS. */
-export async function listInstances(sql: RawSql): Promise<InstanceRow[]> {
+async function listInstances(sql: RawSql): Promise<InstanceRow[]> {
   if (sql.dialect.kind === 'postgresql') {
     const rows = await sql.query<{ id: string; host: string; pid: number; appliedChange: number; age: string | number }>(
       `SELECT "id", "host", "pid", "appliedChange", EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC') - "heartbeatAt")) * 1000 AS "age" FROM "ServerInstance"`,
@@ -156,7 +156,7 @@ export async function registerInstance(deps: { db: Pick<Database, 'sql'>; applie
 }
 
 /** Deletes rows of instances that stopped heartbeating long ago (crashed, killed -9). */
-export async function pruneInstances(sql: RawSql, olderThanMs = PRUNE_AFTER_MS): Promise<number> {
+async function pruneInstances(sql: RawSql, olderThanMs = PRUNE_AFTER_MS): Promise<number> {
   if (sql.dialect.kind === 'postgresql') {
     return sql.execute(`DELETE FROM "ServerInstance" WHERE "heartbeatAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => ?)`, [olderThanMs / 1000]);
   }

@@ -7,7 +7,7 @@ const UPSERT =
   'INSERT INTO "RateLimitCounter" ("key", "windowStart", "count") VALUES (?, ?, ?) ' +
   'ON CONFLICT ("key", "windowStart") DO UPDATE SET "count" = "RateLimitCounter"."count" + excluded."count" RETURNING "count"';
 
-export interface CounterAdd {
+interface CounterAdd {
   readonly key: string;
   /** Epoch seconds. */
   readonly windowStart: number;

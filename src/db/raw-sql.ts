@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { DatabaseTarget } from './database.ts';
 import { dialectOf, sqlitePath, type Dialect } from './dialect.ts';
 import { createSqliteRawSql } from './sqlite-raw.ts';
-import { traceRawSql } from '../tracing/traced-sql.ts';
+import { traceRawSql } from './traced-sql.ts';
 import type { Tracing } from '../tracing/tracing.ts';
 
 export interface RawTx {

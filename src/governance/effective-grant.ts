@@ -34,7 +34,7 @@ export type GrantPrincipal =
   | { readonly kind: 'anyone' };
 
 /** What a revocation can cover in the request (revocation-state.ts TokenFacts). */
-export interface PresentedFacts extends Omit<TokenFacts, 'roles'> {
+interface PresentedFacts extends Omit<TokenFacts, 'roles'> {
   /** The roles the presented token names (an access token's `roles`); absent: those through which the principal holds `requested` (or the granted scopes) now. */
   readonly roles?: readonly string[] | undefined;
 }
@@ -55,7 +55,7 @@ export interface GrantRequest {
   readonly presented?: PresentedFacts | undefined;
 }
 
-export type HeldScopes = ReadonlyMap<string, { until: number; roles: string[] }>;
+type HeldScopes = ReadonlyMap<string, { until: number; roles: string[] }>;
 
 /** Every rule's finding for one request (evaluateGrant). */
 export interface GrantEvaluation {
@@ -78,8 +78,8 @@ export interface GrantEvaluation {
   readonly held: HeldScopes;
 }
 
-export type OAuthGrantError = 'invalid_target' | 'invalid_client' | 'invalid_grant' | 'invalid_scope';
-export type GrantRefusalReason = 'unknown_resource' | 'client_disabled' | 'audience_not_allowed' | 'user_disabled' | 'no_scope' | `revoked_${RevocationKind}`;
+type OAuthGrantError = 'invalid_target' | 'invalid_client' | 'invalid_grant' | 'invalid_scope';
+type GrantRefusalReason = 'unknown_resource' | 'client_disabled' | 'audience_not_allowed' | 'user_disabled' | 'no_scope' | `revoked_${RevocationKind}`;
 
 /** Why no token: the OAuth error (RFC 6749 §5.2, RFC 8707 §2) and its description. */
 export interface GrantRefusal {
@@ -155,7 +155,7 @@ function noScope(req: GrantRequest): GrantRefusal {
 }
 
 /** Issuance's order: the resource, the client, its allowance, the person, the scopes, then the presented source's revocation. */
-export function refusalAtIssuance(e: GrantEvaluation, req: GrantRequest): GrantRefusal | undefined {
+function refusalAtIssuance(e: GrantEvaluation, req: GrantRequest): GrantRefusal | undefined {
   if (!e.resource) return refuse('invalid_target', 'unknown_resource', 'unknown resource');
   if (!e.clientActive) return refuse('invalid_client', 'client_disabled', 'client not found');
   // Before any scope (RFC 8707 §2): this client may not hold tokens for this audience at all.

@@ -5,7 +5,7 @@
 import type { Grant } from './effective-grant.ts';
 
 /** What the audit record says about the access token a request minted (its claims, RFC 9068 §2.2). */
-export interface MintedToken {
+interface MintedToken {
   readonly jti: string;
   readonly sub: string;
   readonly clientId: string;

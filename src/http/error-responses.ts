@@ -1,7 +1,7 @@
 // The JSON error bodies govauth writes itself: RFC 6749 §5.2's `{error, error_description}`,
 // which the admin API shares (its refusals are RFC 6750 §3.1 bearer-token errors), plus the
 // request id where an operator needs it to find the log line. Each body is written here once;
-// the HTML surface is interactions/error-page.ts.
+// the HTML surface is pages/error-page.ts.
 import type { Context } from 'koa';
 
 interface ErrorBody {

@@ -10,7 +10,7 @@ export function securityHeaders(options: { https: boolean }): Middleware {
     // frame-ancestors supersedes X-Frame-Options in every current browser.
     // No form-action here: oidc-provider's form_post response page posts to the app; its
     // auto-submit script is allowed by the hash it appends to script-src. Our own pages set a
-    // stricter policy (src/interactions/views.ts).
+    // stricter policy (src/pages/views.ts).
     ctx.set('Content-Security-Policy', "default-src 'none'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'");
     if (options.https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     await next();

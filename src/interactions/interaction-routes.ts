@@ -23,9 +23,9 @@ import { hashPassword } from '../governance/passwords.ts';
 import { buildConsent, mfaFreshForInteraction } from './consent-model.ts';
 import type { FormTokens } from './csrf.ts';
 import { ACR_MFA, ACR_PASSWORD, STEP_UP_REASON } from '../governance/step-up.ts';
-import { errorText, SIGN_IN_EXPIRED } from './error-messages.ts';
-import { renderErrorPage, type BackLink } from './error-page.ts';
-import { originsOf, type Views } from './views.ts';
+import { errorText, SIGN_IN_EXPIRED } from '../pages/error-messages.ts';
+import { renderErrorPage, type BackLink } from '../pages/error-page.ts';
+import { originsOf, type Views } from '../pages/views.ts';
 import { InteractionGone, type InteractionClient, type InteractionDetails, type InteractionHost } from '../oidc/interaction-host.ts';
 import type { Clock } from '../time/clock.ts';
 

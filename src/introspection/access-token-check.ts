@@ -14,7 +14,7 @@ import { isUserSubject, tokenLiveness, type LivenessReason } from './token-liven
 
 export type InactiveReason = 'invalid' | 'expired' | 'not_yet_valid' | 'wrong_audience' | LivenessReason;
 
-export type AccessTokenCheck = { active: true; claims: JWTPayload } | { active: false; reason: InactiveReason; jti?: string | undefined };
+type AccessTokenCheck = { active: true; claims: JWTPayload } | { active: false; reason: InactiveReason; jti?: string | undefined };
 
 export interface AccessTokenChecker {
   check(token: string, audience: string | null): Promise<AccessTokenCheck>;
@@ -28,8 +28,6 @@ export interface AccessTokenChecker {
 // §4.1.6 leaves rejecting it to us; the leeway covers NTP-level skew between instances and
 // iat's whole seconds (RFC 7519 §4.1.5 "some small leeway").
 const IAT_LEEWAY_SEC = 5;
-
-export { isUserSubject };
 
 const audienceMatches = (aud: JWTPayload['aud'], expected: string): boolean => (Array.isArray(aud) ? aud.includes(expected) : aud === expected);
 

@@ -17,7 +17,7 @@ import { seal } from './sealed-box.ts';
 import { keyState, loadSigningKeys, newSigningKeyMaterial, SIGNING_ALG, type KeyState } from './signing-keys.ts';
 
 /** The longest any token signed by a key can live: access tokens (capped), ID tokens, leeway. */
-export const KEY_RETENTION_SECONDS = MAX_TTL_SECONDS + 600 + 300;
+const KEY_RETENTION_SECONDS = MAX_TTL_SECONDS + 600 + 300;
 
 export interface KeyView {
   kid: string;

@@ -89,7 +89,7 @@ export async function loadSigningKeys(db: Database, master: MasterKey): Promise<
   });
 }
 
-export async function insertSigningKey(
+async function insertSigningKey(
   db: Database,
   master: MasterKey,
   material: { kid: string; publicJwk: JWK; privateJwk: JWK },

@@ -22,7 +22,7 @@ import { grantSource } from './resource-indicators.ts';
  * iat of the first refresh token of its chain (`iiat`, kept across rotations), so a chain that
  * existed at a revocation stays covered by it whatever was rotated since (revocation-state.ts).
  */
-export function sourceIssuedAt(ctx: KoaContextWithOIDC): number | undefined {
+function sourceIssuedAt(ctx: KoaContextWithOIDC): number | undefined {
   const { AuthorizationCode: code, RotatedRefreshToken: used, RefreshToken: current } = ctx.oidc.entities;
   if (code) return code.iat;
   const chain = used ?? current;

@@ -8,7 +8,7 @@ import type { SecretVerifier } from '../governance/client-secrets.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { ACR_MFA, ACR_PASSWORD } from '../governance/step-up.ts';
 import { createInteractionPolicy } from './step-up-prompt.ts';
-import { htmlHeaders, originsOf, type Views } from '../interactions/views.ts';
+import { htmlHeaders, originsOf, type Views } from '../pages/views.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import type { Logger } from '../log/logger.ts';

@@ -5,7 +5,7 @@
 // that page is replaced by ours: the same hidden fields, posted by a button the person presses
 // (the provider's own page falls back to exactly that button without JavaScript).
 import type { Context, Next } from 'koa';
-import { originsOf, type Views } from '../interactions/views.ts';
+import { originsOf, type Views } from '../pages/views.ts';
 import { FORM_POST_FORM, FORM_POST_PAGE_TITLE } from './upstream-strings.ts';
 
 const unescapeAttribute = (s: string): string =>

@@ -5,9 +5,9 @@
 // and offers a way back to the application only at an address the application registered.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { PolicyStore } from '../governance/policy-store.ts';
-import { renderErrorPage, type BackLink } from '../interactions/error-page.ts';
-import { errorText } from '../interactions/error-messages.ts';
-import { originsOf, type Views } from '../interactions/views.ts';
+import { renderErrorPage, type BackLink } from '../pages/error-page.ts';
+import { errorText } from '../pages/error-messages.ts';
+import { originsOf, type Views } from '../pages/views.ts';
 
 interface ErrorOut {
   readonly error: string;

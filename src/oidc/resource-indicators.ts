@@ -35,7 +35,7 @@ const CLIENT: GrantPrincipal = { kind: 'client' };
 const ANYONE: GrantPrincipal = { kind: 'anyone' };
 
 /** A governance refusal as the OAuth error oidc-provider renders (RFC 6749 §5.2, RFC 8707 §2). */
-export function toOidcError(refusal: GrantRefusal, scope = ''): Error {
+function toOidcError(refusal: GrantRefusal, scope = ''): Error {
   switch (refusal.error) {
     case 'invalid_scope':
       return new errors.InvalidScope(refusal.description, scope);

@@ -39,7 +39,7 @@ export const FORM_POST_FORM = /<form method="post" action="([^"]*)">\s*((?:<inpu
 
 /**
  * Descriptions (lib/helpers/errors.js and its actions) that name a more specific situation than
- * their code, for the sentence a person reads (interactions/error-messages.ts).
+ * their code, for the sentence a person reads (pages/error-messages.ts).
  */
 export const DESCRIPTION_OF = {
   /** The interaction or its session is gone: expired, completed, or another browser's. */

@@ -25,7 +25,7 @@ export interface RateRule {
   readonly windowSeconds: number;
 }
 
-export type Verdict =
+type Verdict =
   | {
       readonly allowed: true;
       /** Un-counts this request, when it turns out not to count (e.g. failed client authentication). */

@@ -36,7 +36,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TracingConfig, TracesSampler } from '../config/load-config.ts';
 
-export interface SpanOptions {
+interface SpanOptions {
   readonly kind?: SpanKind;
   readonly attributes?: Attributes;
   /** The parent; the active span when omitted. */
@@ -74,7 +74,7 @@ export const NO_TRACING: Tracing = Object.freeze({
  * backend) and no request data: messages of govauth's errors and of the database drivers name
  * the problem, not the values (tokens and secrets never reach a span).
  */
-export function markFailed(span: Span, err: unknown): void {
+function markFailed(span: Span, err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: unknown }).code;
   span.setAttribute('error.type', typeof code === 'string' ? code : e.name);

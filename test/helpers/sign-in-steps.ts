@@ -8,7 +8,7 @@ import { REDIRECT, authorizationRequest, type AuthRequest } from './people.ts';
 
 export type PageKind = 'login' | 'mfa' | 'consent' | 'logout';
 
-export interface Page {
+interface Page {
   readonly kind: PageKind;
   readonly status: number;
   readonly html: string;
@@ -24,7 +24,7 @@ export interface Post {
 }
 
 /** Form fields to submit; undefined ones are left out. */
-export type Fields = Readonly<Record<string, string | undefined>>;
+type Fields = Readonly<Record<string, string | undefined>>;
 
 /** What to submit on a page (besides its form token); the walk fails on anything unexpected. */
 export type Answer = (page: Page) => Fields | Promise<Fields>;

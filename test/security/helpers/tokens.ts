@@ -8,7 +8,7 @@ import { CompactSign, exportJWK, type JWK } from 'jose';
 
 export type Claims = Record<string, unknown>;
 
-export const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export function parts(token: string): { header: Claims; payload: Claims; signature: string } {
   const [h = '', p = '', s = ''] = token.split('.');

@@ -7,8 +7,8 @@
 // Prisma's transactions get theirs in db/change-feed.ts (writeWithChanges); single Prisma
 // queries (sign-in, admin reads) are not traced.
 import { SpanKind } from '@opentelemetry/api';
-import type { RawSql, RawTx } from '../db/raw-sql.ts';
-import type { Tracing } from './tracing.ts';
+import type { RawSql, RawTx } from './raw-sql.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 const MAX_QUERY_TEXT = 1000;
 
