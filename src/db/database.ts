@@ -3,7 +3,7 @@
 // PostgreSQL client's type is used as the common type. Only the selected client is imported.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DatabaseKind } from '../config/load-config.ts';
+import type { DatabaseKind } from '../config/database-config.ts';
 import { sqlitePath } from './dialect.ts';
 import { createRawSql, openPgPool, type RawSql } from './raw-sql.ts';
 import type { PrismaClient } from './generated/postgresql/client.ts';

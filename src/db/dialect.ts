@@ -3,7 +3,7 @@
 // how other instances are told of a commit. Statements elsewhere in db/ are written once, with
 // `?` placeholders and double-quoted identifiers (valid on both), and ask the dialect the rest.
 import { writeFile } from 'node:fs/promises';
-import type { DatabaseKind } from '../config/load-config.ts';
+import type { DatabaseKind } from '../config/database-config.ts';
 
 export interface Dialect {
   readonly kind: DatabaseKind;

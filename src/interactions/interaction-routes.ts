@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
-import { AppError, isAppError } from '../errors/app-error.ts';
+import { AppError } from '../errors/app-error.ts';
 import { canonicalEmail } from '../governance/email-address.ts';
 import type { LoginThrottle } from '../governance/login-throttle.ts';
 import type { RateLimiter, RateRule } from '../ratelimit/rate-limiter.ts';
@@ -21,10 +21,10 @@ import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { hashPassword } from '../governance/passwords.ts';
 import { buildConsent, mfaFreshForInteraction } from './consent-model.ts';
+import { renderInteractionError } from './interaction-error-page.ts';
 import type { FormTokens } from './csrf.ts';
 import { ACR_MFA, ACR_PASSWORD, STEP_UP_REASON } from '../governance/step-up.ts';
-import { errorText, SIGN_IN_EXPIRED } from '../pages/error-messages.ts';
-import { renderErrorPage, type BackLink } from '../pages/error-page.ts';
+import { SIGN_IN_EXPIRED } from '../pages/error-messages.ts';
 import { originsOf, type Views } from '../pages/views.ts';
 import { InteractionGone, type InteractionClient, type InteractionDetails, type InteractionHost } from '../oidc/interaction-host.ts';
 import type { Clock } from '../time/clock.ts';
@@ -273,32 +273,3 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     }
   };
 }
-
-/**
- * A form posted to a step of a sign-in that is still in progress (a stale form, a step already
- * done) can continue from that sign-in's current step; an expired one can only restart at the app.
- */
-function continueLink(ctx: Context, expired: boolean): BackLink | undefined {
-  const uid = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/[a-z]+$/.exec(ctx.path)?.[1];
-  return uid && !expired ? { href: `/interaction/${uid}`, label: 'Continue signing in' } : undefined;
-}
-
-function renderInteractionError(ctx: Context, views: Views, log: Logger, err: unknown): void {
-  const show = (code: string, status: number, message?: string, back?: BackLink): void => {
-    const text = message === SIGN_IN_EXPIRED.message ? SIGN_IN_EXPIRED : errorText(code);
-    renderErrorPage(ctx, views, { code, status, title: text.title, message: message ?? text.message, back });
-  };
-  if (isAppError(err) && err.status < 500) {
-    // Our own messages are written for the person (never a library's text).
-    show(err.code, err.status, err.message, continueLink(ctx, err.message === SIGN_IN_EXPIRED.message));
-    return;
-  }
-  if (isDatabaseUnavailable(err)) {
-    ctx.set('Retry-After', '2');
-    show('temporarily_unavailable', 503);
-    return;
-  }
-  log.error('interaction failed', { requestId: ctx.state.requestId, err });
-  show('server_error', 500);
-}
-

@@ -34,7 +34,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { TracingConfig, TracesSampler } from '../config/load-config.ts';
+import type { TracingConfig, TracesSampler } from '../config/tracing-config.ts';
 
 interface SpanOptions {
   readonly kind?: SpanKind;

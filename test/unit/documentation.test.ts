@@ -1,12 +1,13 @@
 // README and .env.example must stay true: every variable the server reads is documented in both.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const read = (path: string): string => readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8');
 
 describe('documentation', () => {
-  const source = read('src/config/load-config.ts');
+  // loadConfig reads each concern's variables in its own file in src/config/.
+  const source = readdirSync(fileURLToPath(new URL('../../src/config/', import.meta.url))).filter((f) => f.endsWith('.ts')).map((f) => read(`src/config/${f}`)).join('\n');
   const variables = [...source.matchAll(/read(?:<[^>]+>)?\('([A-Z_]+)'/g)].map((m) => m[1]);
 
   it('finds the configuration variables', () => {

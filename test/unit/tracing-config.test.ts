@@ -1,4 +1,4 @@
-// The standard OpenTelemetry variables govauth reads (load-config.ts readTracing).
+// The standard OpenTelemetry variables govauth reads (tracing-config.ts readTracing).
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { verifyAuditChain } from '../../audit/audit-verify.ts';
-import { databaseLocation, loadConfig, type Config } from '../../config/load-config.ts';
+import { databaseLocation } from '../../config/database-config.ts';
+import { loadConfig, type Config } from '../../config/load-config.ts';
 import { backupDatabase, restoreDatabase, type AuditHead } from '../../db/backup.ts';
 import { openDatabase } from '../../db/database.ts';
 import { isInitialized, migrate } from '../../db/migrate.ts';
