@@ -37,7 +37,8 @@ const layers = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'src/db/generated/**', 'data/**', 'coverage/**', 'test-results/**'] },
+  // bench/peer holds peer servers with their own package.json and tsconfig (npx tsc -p bench/peer/<name>).
+  { ignores: ['node_modules/**', 'src/db/generated/**', 'data/**', 'coverage/**', 'test-results/**', 'bench/peer/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -22,7 +22,8 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
 
-export async function alternate(candidates: readonly Candidate[], rounds: number, durationSec: number): Promise<RoundsResult> {
+/** `onRun`, if given, sees every measured run as it ends (round numbers from 1). */
+export async function alternate(candidates: readonly Candidate[], rounds: number, durationSec: number, onRun?: (round: number, result: LoadResult) => void): Promise<RoundsResult> {
   for (const c of candidates) await load(`${c.name} (warm-up)`, { ...c.options, durationSec: 2 });
   const runs = new Map<string, LoadResult[]>(candidates.map((c) => [c.name, []]));
   const perRoundRatio = new Map<string, number[]>(candidates.map((c) => [c.name, []]));
@@ -33,6 +34,7 @@ export async function alternate(candidates: readonly Candidate[], rounds: number
       const r = await load(c.name, { ...c.options, durationSec });
       thisRound.set(c.name, r);
       runs.get(c.name)?.push(r);
+      onRun?.(round + 1, r);
     }
     const reference = thisRound.get(candidates[0]?.name ?? '')?.rps ?? 1;
     for (const c of candidates) perRoundRatio.get(c.name)?.push((thisRound.get(c.name)?.rps ?? 0) / reference);
