@@ -1,34 +1,15 @@
 // How the CLI fails: every error becomes one exit status (the README's exit-status table) and
 // one stable error code, shown to people as a line on stderr, or with --json as exactly one
 // JSON object {"error", "message"} on stderr and nothing on stdout. Scripts branch on the exit
-// status and the code; the message is for people.
+// status and the code; the message is for people. Loaded only when a run fails (main.ts).
 import { ConfigError } from '../config/load-config.ts';
 import { MigrationError } from '../db/migrate.ts';
 import { isAppError } from '../errors/app-error.ts';
 import { MasterKeyError } from '../keys/master-key.ts';
 import { KeyStoreError } from '../keys/signing-keys.ts';
 import { UsageError } from './command.ts';
+import { EXIT } from './exit-status.ts';
 import { ChainBroken } from './commands/governance-commands.ts';
-
-/** Exit statuses (sysexits.h where one fits: 70 EX_SOFTWARE, 78 EX_CONFIG). README: "Exit status". */
-export const EXIT = {
-  ok: 0,
-  /** The operation was refused or names something that does not exist; nothing changed. */
-  refused: 1,
-  /** The command line is wrong: unknown command or option, missing or extra argument. */
-  usage: 2,
-  /** `govauth audit verify` found an edited, deleted or reordered record. */
-  chainBroken: 3,
-  /**
-   * The change is committed, but a live instance had not applied it when the wait ran out
-   * (EX_TEMPFAIL: it ends by itself; running the command again would repeat the change).
-   */
-  notInForceEverywhere: 75,
-  /** A bug: the message says what failed. */
-  internal: 70,
-  /** The configuration is invalid, or names no govauth database. */
-  config: 78,
-} as const;
 
 /** A command other than `init` pointed at a database govauth never set up. */
 export class NoDatabase extends Error {}

@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load-config.ts';
 import { trackChanges } from '../db/change-feed.ts';
 import { awaitPropagation, describePropagation, type Propagation } from '../governance/propagation.ts';
 import { str, UsageError, type CliContext, type CommandResult, type Values } from './command.ts';
-import { EXIT } from './errors.ts';
+import { EXIT } from './exit-status.ts';
 
 export const PROPAGATION_OPTIONS = { wait: { type: 'string' }, 'no-wait': { type: 'boolean' } } as const;
 const MAX_WAIT_MS = 60_000;

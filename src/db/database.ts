@@ -8,7 +8,7 @@ import { sqlitePath } from './dialect.ts';
 import { createRawSql, openPgPool, type RawSql } from './raw-sql.ts';
 import type { PrismaClient } from './generated/postgresql/client.ts';
 import type { Clock } from '../time/clock.ts';
-import { NO_TRACING, type Tracing } from '../tracing/tracing.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 /** A repository read runs on the database or inside a caller's transaction. */
@@ -28,7 +28,10 @@ export interface Database {
   readonly prisma: PrismaClient;
   /** Plain SQL on the driver, for the hot paths (raw-sql.ts); created on first use. */
   readonly sql: RawSql;
-  /** Spans for database work (src/tracing); NO_TRACING (or absent) when off. */
+  /**
+   * Spans for database work (src/tracing); absent (or NO_TRACING) when off. Not defaulted to
+   * NO_TRACING here: that would load OpenTelemetry's SDK into every CLI run.
+   */
   readonly tracing?: Tracing;
   /** The process's clock: timestamps the repositories write themselves (audit records' `at`). */
   readonly now: Clock;
@@ -77,7 +80,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
     kind: target.kind,
     url: target.url,
     prisma,
-    tracing: options.tracing ?? NO_TRACING,
+    tracing: options.tracing,
     now: options.now,
     get sql() {
       sql ??= createRawSql(target, { lockWaitMs: options.lockWaitMs, tracing: options.tracing, pool });

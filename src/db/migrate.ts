@@ -7,9 +7,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { sqlitePath, type DatabaseTarget } from './database.ts';
-import { createSqliteClient } from './sqlite-client.ts';
+
+// Each driver loads when its database is migrated: the CLI runs this on every command, and a
+// SQLite deployment never needs pg (nor PostgreSQL the libsql client).
+const sqliteClient = () => import('./sqlite-client.ts');
+const pgDriver = async () => (await import('pg')).default;
 
 const PRISMA_MIGRATE_LOCK = 72707369; // the key Prisma Migrate passes to pg_advisory_lock
 
@@ -82,6 +85,7 @@ export async function migrate(target: DatabaseTarget, dir = migrationsDir(target
 export async function isInitialized(target: DatabaseTarget): Promise<boolean> {
   if (target.kind === 'sqlite') {
     if (!existsSync(sqlitePath(target.url))) return false;
+    const { createSqliteClient } = await sqliteClient();
     const client = createSqliteClient({ url: target.url }, { busyTimeoutMs: 50, retryDeadlineMs: 30_000 });
     try {
       const { rows } = await client.execute(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`);
@@ -90,6 +94,7 @@ export async function isInitialized(target: DatabaseTarget): Promise<boolean> {
       client.close();
     }
   }
+  const pg = await pgDriver();
   const client = new pg.Client({ connectionString: target.url });
   client.on('error', () => undefined);
   await client.connect();
@@ -103,6 +108,7 @@ export async function isInitialized(target: DatabaseTarget): Promise<boolean> {
 
 async function migrateSqlite(url: string, all: Migration[]): Promise<string[]> {
   mkdirSync(dirname(sqlitePath(url)), { recursive: true });
+  const { createSqliteClient } = await sqliteClient();
   const client = createSqliteClient({ url }, { busyTimeoutMs: 50, retryDeadlineMs: 30_000 });
   try {
     await client.execute('PRAGMA journal_mode = WAL');
@@ -141,6 +147,7 @@ async function migrateSqlite(url: string, all: Migration[]): Promise<string[]> {
 }
 
 async function migratePostgres(url: string, all: Migration[]): Promise<string[]> {
+  const pg = await pgDriver();
   const client = new pg.Client({ connectionString: url });
   // A connection lost mid-migration rejects the query in flight (reported below as a failed
   // migration); the 'error' event node-postgres also emits would otherwise be uncaught.

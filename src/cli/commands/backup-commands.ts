@@ -5,18 +5,21 @@
 // verify a token. So both commands say where the master key is and that it must be kept, apart.
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { verifyAuditChain } from '../../audit/audit-verify.ts';
 import { databaseLocation } from '../../config/database-config.ts';
 import { loadConfig, type Config } from '../../config/load-config.ts';
-import { backupDatabase, restoreDatabase, type AuditHead } from '../../db/backup.ts';
-import { openDatabase } from '../../db/database.ts';
-import { isInitialized, migrate } from '../../db/migrate.ts';
-import { forgetAllInstances, instanceName, listLiveInstances } from '../../db/server-instance-repository.ts';
-import { KeyStoreError } from '../../keys/signing-keys.ts';
+import type { AuditHead } from '../../db/backup.ts';
 import { MasterKeyError } from '../../keys/master-key.ts';
 import { flag, type CliContext, type Command } from '../command.ts';
-import { NoDatabase } from '../errors.ts';
 import { ChainBroken } from './governance-commands.ts';
+
+// Loaded when a command runs, not with the command list (src/cli/main.ts).
+const auditVerify = () => import('../../audit/audit-verify.ts');
+const backups = () => import('../../db/backup.ts');
+const database = () => import('../../db/database.ts');
+const migrations = () => import('../../db/migrate.ts');
+const instances = () => import('../../db/server-instance-repository.ts');
+const signingKeys = () => import('../../keys/signing-keys.ts');
+const cliErrors = () => import('../errors.ts');
 
 /** Where this configuration takes its master key from, as an operator would look for it. */
 function masterKeySource(config: Config, env: CliContext['env']): string {
@@ -30,6 +33,7 @@ type MasterKeyState = 'matches' | 'missing' | 'mismatch' | 'unreadable';
 
 /** Whether the configured master key opens the restored database's signing keys. Never creates a key. */
 async function masterKeyState(config: Config, ctx: CliContext): Promise<{ state: MasterKeyState; message?: string }> {
+  const { KeyStoreError } = await signingKeys();
   if ('file' in config.masterKey && !existsSync(config.masterKey.file)) return { state: 'missing' };
   try {
     await ctx.master();
@@ -49,9 +53,13 @@ export const backupCommands: Command[] = [
     options: { force: { type: 'boolean' } },
     positionals: ['file'],
     async run({ values, positionals }, ctx) {
+      const [{ backupDatabase }, { isInitialized }] = await Promise.all([backups(), migrations()]);
       const config = loadConfig(ctx.env);
       // Not ctx.db(): a backup copies the database as it is, and never migrates it.
-      if (!(await isInitialized(config.database))) throw new NoDatabase(`no govauth database at ${databaseLocation(config.database)} to back up: check DATABASE_URL or GOVAUTH_DATA_DIR`);
+      if (!(await isInitialized(config.database))) {
+        const { NoDatabase } = await cliErrors();
+        throw new NoDatabase(`no govauth database at ${databaseLocation(config.database)} to back up: check DATABASE_URL or GOVAUTH_DATA_DIR`);
+      }
       const report = await backupDatabase(config.database, positionals[0] ?? '', { force: flag(values, 'force') });
       const keyAt = masterKeySource(config, ctx.env);
       const together = 'file' in config.masterKey && dirname(config.masterKey.file) === dirname(report.file);
@@ -78,6 +86,7 @@ export const backupCommands: Command[] = [
     positionals: ['file'],
     createsDatabase: true,
     async run({ values, positionals }, ctx) {
+      const [{ verifyAuditChain }, { restoreDatabase }, { openDatabase }, { isInitialized, migrate }, { forgetAllInstances, instanceName, listLiveInstances }] = await Promise.all([auditVerify(), backups(), database(), migrations(), instances()]);
       const config = loadConfig(ctx.env);
       const target = config.database;
       const report = await restoreDatabase(target, positionals[0] ?? '', {

@@ -1,20 +1,10 @@
 // govauth scope|resource|role …: the governance catalogue.
-import {
-  createResource,
-  createRole,
-  createScope,
-  listResources,
-  listRoles,
-  listScopes,
-  updateResource,
-  updateRole,
-  updateScope,
-  type ResourceView,
-  type RoleView,
-  type ScopeView,
-} from '../../governance/catalog.ts';
+import type { ResourceView, RoleView, ScopeView } from '../../governance/catalog.ts';
 import { int, list, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
+
+// Loaded when a command runs, not with the command list (src/cli/main.ts).
+const catalog = () => import('../../governance/catalog.ts');
 
 const scopeLine = (s: ScopeView): string => `scope ${s.name} (${s.sensitivity}${s.max_ttl ? `, max TTL ${s.max_ttl}s` : ''}): ${s.description}`;
 const resourceLine = (r: ResourceView): string =>
@@ -34,6 +24,7 @@ export const catalogCommands: Command[] = [
     options: { description: { type: 'string' }, sensitivity: { type: 'string' }, 'max-ttl': { type: 'string' } },
     positionals: ['name'],
     async run({ values, positionals }, ctx) {
+      const { createScope } = await catalog();
       const scope = await createScope(await ctx.db(), {
         name: positionals[0] ?? '',
         description: required(values, 'description'),
@@ -50,6 +41,7 @@ export const catalogCommands: Command[] = [
     options: { description: { type: 'string' }, sensitivity: { type: 'string' }, 'max-ttl': { type: 'string' } },
     positionals: ['name'],
     async run({ values, positionals }, ctx) {
+      const { updateScope } = await catalog();
       const scope = await updateScope(await ctx.db(), positionals[0] ?? '', {
         description: str(values, 'description'),
         sensitivity: str(values, 'sensitivity'),
@@ -65,6 +57,7 @@ export const catalogCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const { listScopes } = await catalog();
       const scopes = await listScopes(await ctx.db());
       return {
         json: { scopes },
@@ -79,6 +72,7 @@ export const catalogCommands: Command[] = [
     options: { name: { type: 'string' }, scopes: { type: 'string', multiple: true }, 'token-ttl': { type: 'string' } },
     positionals: ['audience-uri'],
     async run({ values, positionals }, ctx) {
+      const { createResource } = await catalog();
       const resource = await createResource(await ctx.db(), {
         audience: positionals[0] ?? '',
         name: required(values, 'name'),
@@ -95,6 +89,7 @@ export const catalogCommands: Command[] = [
     options: { name: { type: 'string' }, scopes: { type: 'string', multiple: true }, 'token-ttl': { type: 'string' } },
     positionals: ['audience-uri'],
     async run({ values, positionals }, ctx) {
+      const { updateResource } = await catalog();
       const resource = await updateResource(await ctx.db(), positionals[0] ?? '', {
         name: str(values, 'name'),
         scopes: list(values, 'scopes'),
@@ -110,6 +105,7 @@ export const catalogCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const { listResources } = await catalog();
       const resources = await listResources(await ctx.db());
       return {
         json: { resources },
@@ -124,6 +120,7 @@ export const catalogCommands: Command[] = [
     options: { scopes: { type: 'string', multiple: true }, description: { type: 'string' } },
     positionals: ['name'],
     async run({ values, positionals }, ctx) {
+      const { createRole } = await catalog();
       const scopes = list(values, 'scopes');
       if (!scopes) throw new UsageError('--scopes is required (a comma-separated list)');
       const role = await createRole(await ctx.db(), { name: positionals[0] ?? '', scopes, description: str(values, 'description') }, ctx.actor);
@@ -137,6 +134,7 @@ export const catalogCommands: Command[] = [
     options: { scopes: { type: 'string', multiple: true }, description: { type: 'string' } },
     positionals: ['name'],
     async run({ values, positionals }, ctx) {
+      const { updateRole } = await catalog();
       const role = await updateRole(await ctx.db(), positionals[0] ?? '', { scopes: list(values, 'scopes'), description: str(values, 'description') }, ctx.actor);
       return { json: { role }, text: `updated ${roleLine(role)}` };
     },
@@ -148,6 +146,7 @@ export const catalogCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const { listRoles } = await catalog();
       const roles = await listRoles(await ctx.db());
       return { json: { roles }, text: table(['ROLE', 'SCOPES', 'DESCRIPTION'], roles.map((r) => [r.name, r.scopes.join(' '), r.description])) };
     },

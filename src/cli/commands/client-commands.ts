@@ -1,15 +1,10 @@
 // govauth client …: AI services, bots and resource servers.
-import {
-  createClient,
-  getClient,
-  listClients,
-  rotateClientSecret,
-  setClientDisabled,
-  updateClient,
-  type ClientView,
-} from '../../governance/client-registry.ts';
+import type { ClientView } from '../../governance/client-registry.ts';
 import { flag, list, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
+
+// Loaded when a command runs, not with the command list (src/cli/main.ts).
+const clientRegistry = () => import('../../governance/client-registry.ts');
 
 const describe = (c: ClientView): string =>
   [
@@ -48,6 +43,7 @@ export const clientCommands: Command[] = [
     },
     positionals: [],
     async run({ values }, ctx) {
+      const { createClient } = await clientRegistry();
       const resource = str(values, 'resource');
       if (flag(values, 'introspect') !== (resource !== undefined)) {
         throw new UsageError('--introspect and --resource <audience-uri> go together (credentials a resource server uses to introspect tokens)');
@@ -73,6 +69,7 @@ export const clientCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const { listClients } = await clientRegistry();
       const clients = await listClients(await ctx.db());
       return {
         json: { clients },
@@ -96,6 +93,7 @@ export const clientCommands: Command[] = [
     options: {},
     positionals: ['client_id'],
     async run({ positionals }, ctx) {
+      const { getClient } = await clientRegistry();
       const client = await getClient(await ctx.db(), positionals[0] ?? '');
       return { json: { client }, text: describe(client) };
     },
@@ -107,6 +105,7 @@ export const clientCommands: Command[] = [
     options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' } },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
+      const { updateClient } = await clientRegistry();
       if (flag(values, 'admin-access') && flag(values, 'no-admin-access')) throw new UsageError('give --admin-access or --no-admin-access, not both');
       const adminAccess = flag(values, 'admin-access') ? true : flag(values, 'no-admin-access') ? false : undefined;
       const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess };
@@ -122,6 +121,7 @@ export const clientCommands: Command[] = [
     options: {},
     positionals: ['client_id'],
     async run({ positionals }, ctx) {
+      const { rotateClientSecret } = await clientRegistry();
       const rotated = await rotateClientSecret(await ctx.db(), positionals[0] ?? '', ctx.actor, ctx.now());
       return { json: { ...rotated }, text: secretNotice(rotated.client_id, rotated.client_secret) };
     },
@@ -133,6 +133,7 @@ export const clientCommands: Command[] = [
     options: {},
     positionals: ['client_id'],
     async run({ positionals }, ctx) {
+      const { setClientDisabled } = await clientRegistry();
       const client = await setClientDisabled(await ctx.db(), positionals[0] ?? '', true, ctx.actor);
       return { json: { client }, text: `disabled client ${client.client_id} (${client.name})` };
     },
@@ -144,6 +145,7 @@ export const clientCommands: Command[] = [
     options: {},
     positionals: ['client_id'],
     async run({ positionals }, ctx) {
+      const { setClientDisabled } = await clientRegistry();
       const client = await setClientDisabled(await ctx.db(), positionals[0] ?? '', false, ctx.actor);
       return { json: { client }, text: `enabled client ${client.client_id} (${client.name})` };
     },

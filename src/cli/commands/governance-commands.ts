@@ -1,19 +1,24 @@
 // govauth audit … / review / (user|client) grant-role|revoke-role|roles: proving who could do
 // what, and taking access away on time.
-import { pruneAuditTrail } from '../../audit/audit-retention.ts';
-import { accessAt } from '../../audit/audit-access.ts';
-import { accessText } from '../../audit/access-text.ts';
-import { verifyAuditChain, type Checkpoint } from '../../audit/audit-verify.ts';
-import { CheckpointRefused, checkpointIssuer, looksLikeJws, readJwksFile, takeCheckpoint, verifyCheckpointJws, type VerifiedCheckpoint } from '../../audit/audit-checkpoint.ts';
-import { auditPublicKeys, currentAuditKey, rotateAuditKey } from '../../keys/audit-key.ts';
-import { exportAuditEvents, MAX_TAIL, tailAuditEvents } from '../../audit/audit-query.ts';
+import type { Checkpoint } from '../../audit/audit-verify.ts';
+import type { VerifiedCheckpoint } from '../../audit/audit-checkpoint.ts';
 import { loadConfig } from '../../config/load-config.ts';
-import { reviewAccess } from '../../governance/access-review.ts';
 import { parseDuration, parseInstant, retentionCutoff } from '../../governance/durations.ts';
 import { AppError } from '../../errors/app-error.ts';
-import { grantRole, GrantWouldShorten, listRoleGrants, removeRoleGrant, type Principal, type RoleGrantView } from '../../governance/role-grants.ts';
+import type { Principal, RoleGrantView } from '../../governance/role-grants.ts';
 import { flag, int, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
+
+// Loaded when a command runs, not with the command list (src/cli/main.ts).
+const retention = () => import('../../audit/audit-retention.ts');
+const access = () => import('../../audit/audit-access.ts');
+const accessReport = () => import('../../audit/access-text.ts');
+const verify = () => import('../../audit/audit-verify.ts');
+const checkpoints = () => import('../../audit/audit-checkpoint.ts');
+const auditKeys = () => import('../../keys/audit-key.ts');
+const auditQuery = () => import('../../audit/audit-query.ts');
+const accessReview = () => import('../../governance/access-review.ts');
+const roleGrants = () => import('../../governance/role-grants.ts');
 
 export class ChainBroken extends Error {}
 
@@ -31,6 +36,7 @@ function roleGrantCommands(kind: 'user' | 'client'): Command[] {
       options: { 'expires-in': { type: 'string' }, reason: { type: 'string' }, replace: { type: 'boolean' } },
       positionals: [kind === 'user' ? 'email' : 'client_id', 'role'],
       async run({ values, positionals }, ctx) {
+        const { grantRole, GrantWouldShorten } = await roleGrants();
         const now = ctx.now();
         const expiresIn = str(values, 'expires-in');
         const input = {
@@ -54,6 +60,7 @@ function roleGrantCommands(kind: 'user' | 'client'): Command[] {
       options: {},
       positionals: [kind === 'user' ? 'email' : 'client_id', 'role'],
       async run({ positionals }, ctx) {
+        const { removeRoleGrant } = await roleGrants();
         const grants = await removeRoleGrant(await ctx.db(), { principal: principal(positionals[0] ?? ''), role: positionals[1] ?? '' }, ctx.actor);
         return { json: { grants }, text: grantsTable(grants) };
       },
@@ -65,6 +72,7 @@ function roleGrantCommands(kind: 'user' | 'client'): Command[] {
       options: {},
       positionals: [kind === 'user' ? 'email' : 'client_id'],
       async run({ positionals }, ctx) {
+        const { listRoleGrants } = await roleGrants();
         const { id, label, grants } = await listRoleGrants(await ctx.db(), principal(positionals[0] ?? ''));
         return { json: { id, grants }, text: `${label} (${id})\n${grantsTable(grants)}` };
       },
@@ -82,6 +90,7 @@ export const governanceCommands: Command[] = [
     options: { checkpoint: { type: 'string' }, jwks: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
+      const [{ verifyAuditChain }, { CheckpointRefused, looksLikeJws, readJwksFile, verifyCheckpointJws }, { auditPublicKeys }] = await Promise.all([verify(), checkpoints(), auditKeys()]);
       const raw = str(values, 'checkpoint');
       const jwksFile = str(values, 'jwks');
       if (jwksFile !== undefined && (raw === undefined || !looksLikeJws(raw))) throw new UsageError('--jwks applies to a signed checkpoint: --checkpoint <JWS from govauth audit checkpoint>');
@@ -124,6 +133,7 @@ export const governanceCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const [{ verifyAuditChain }, { checkpointIssuer, takeCheckpoint }] = await Promise.all([verify(), checkpoints()]);
       const db = await ctx.db();
       // Signing the head of a chain already broken would vouch for the break.
       const result = await verifyAuditChain(db);
@@ -140,6 +150,7 @@ export const governanceCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const { auditPublicKeys, currentAuditKey } = await auditKeys();
       const db = await ctx.db();
       await currentAuditKey(db, await ctx.master(), ctx.now());
       const keys = await auditPublicKeys(db);
@@ -153,6 +164,7 @@ export const governanceCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const { rotateAuditKey } = await auditKeys();
       const kid = await rotateAuditKey(await ctx.db(), await ctx.master(), ctx.actor, ctx.now());
       return { json: { kid }, text: `audit key ${kid} signs checkpoints from now; publish and pin the new key set (govauth audit keys)` };
     },
@@ -164,6 +176,7 @@ export const governanceCommands: Command[] = [
     options: { resource: { type: 'string' }, scope: { type: 'string' }, at: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
+      const [{ accessAt }, { accessText }] = await Promise.all([access(), accessReport()]);
       const when = str(values, 'at');
       const now = ctx.now();
       const report = await accessAt(await ctx.db(), { resource: required(values, 'resource'), scope: required(values, 'scope'), at: when === undefined ? new Date(now) : parseInstant(when, now, '--at') });
@@ -178,6 +191,7 @@ export const governanceCommands: Command[] = [
     positionals: [],
     streams: true,
     async run({ values }, ctx) {
+      const { exportAuditEvents } = await auditQuery();
       const now = ctx.now();
       const since = str(values, 'since');
       const until = str(values, 'until');
@@ -196,6 +210,7 @@ export const governanceCommands: Command[] = [
     options: { actor: { type: 'string' }, action: { type: 'string' }, subject: { type: 'string' }, limit: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
+      const { MAX_TAIL, tailAuditEvents } = await auditQuery();
       const limit = int(values, 'limit') ?? 20;
       if (limit < 1 || limit > MAX_TAIL) throw new UsageError(`--limit must be between 1 and ${MAX_TAIL}`);
       const events = await tailAuditEvents(await ctx.db(), { actor: str(values, 'actor'), action: str(values, 'action'), subject: str(values, 'subject') }, limit);
@@ -215,6 +230,7 @@ export const governanceCommands: Command[] = [
     options: { 'older-than': { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
+      const { pruneAuditTrail } = await retention();
       const now = ctx.now();
       const before = retentionCutoff(required(values, 'older-than'), now, '--older-than');
       const db = await ctx.db();
@@ -229,6 +245,7 @@ export const governanceCommands: Command[] = [
     options: { 'unused-days': { type: 'string' }, 'findings-only': { type: 'boolean' } },
     positionals: [],
     async run({ values }, ctx) {
+      const { reviewAccess } = await accessReview();
       const unusedDays = int(values, 'unused-days') ?? 30;
       if (unusedDays < 1 || unusedDays > 3650) throw new UsageError('--unused-days must be between 1 and 3650');
       const review = await reviewAccess(await ctx.db(), { unusedDays, now: ctx.now() });

@@ -1,7 +1,9 @@
 // govauth init [--demo]: prepare the database (migrations) and optionally seed the example model.
-import { DEMO_RESOURCE, seedDemoModel } from '../../governance/demo-model.ts';
-import { ensureAdminModel } from '../../governance/admin-model.ts';
 import { flag, type Command } from '../command.ts';
+
+// Loaded when a command runs, not with the command list (src/cli/main.ts).
+const demoModel = () => import('../../governance/demo-model.ts');
+const adminModel = () => import('../../governance/admin-model.ts');
 
 export const initCommands: Command[] = [
   {
@@ -12,6 +14,7 @@ export const initCommands: Command[] = [
     positionals: [],
     createsDatabase: true,
     async run({ values }, ctx) {
+      const [{ DEMO_RESOURCE, seedDemoModel }, { ensureAdminModel }] = await Promise.all([demoModel(), adminModel()]);
       const db = await ctx.db(); // migrates
       await ensureAdminModel(db, ctx.actor);
       if (!flag(values, 'demo')) return { json: { initialized: true }, text: 'database ready' };

@@ -1,8 +1,10 @@
 // govauth keys …: signing keys and their rotation.
 import { loadConfig } from '../../config/load-config.ts';
-import { listKeys, MAX_PREPUBLISH_SECONDS, rotateSigningKey, withdrawSigningKey } from '../../keys/key-rotation.ts';
 import { int, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
+
+// Loaded when a command runs, not with the command list (src/cli/main.ts).
+const keyRotation = () => import('../../keys/key-rotation.ts');
 
 export const keyCommands: Command[] = [
   {
@@ -12,6 +14,7 @@ export const keyCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const { listKeys } = await keyRotation();
       const keys = await listKeys(await ctx.db(), await ctx.master(), ctx.now());
       return {
         json: { keys },
@@ -29,6 +32,7 @@ export const keyCommands: Command[] = [
     options: { prepublish: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
+      const { MAX_PREPUBLISH_SECONDS, rotateSigningKey } = await keyRotation();
       const prepublishSeconds = int(values, 'prepublish') ?? loadConfig(ctx.env).keys.prepublishSeconds;
       if (prepublishSeconds > MAX_PREPUBLISH_SECONDS) throw new UsageError(`--prepublish must be at most ${MAX_PREPUBLISH_SECONDS} seconds (30 days)`);
       const kid = await rotateSigningKey(await ctx.db(), await ctx.master(), { prepublishSeconds, now: ctx.now() }, ctx.actor);
@@ -48,6 +52,7 @@ export const keyCommands: Command[] = [
     options: {},
     positionals: ['kid'],
     async run({ positionals }, ctx) {
+      const { withdrawSigningKey } = await keyRotation();
       await withdrawSigningKey(await ctx.db(), positionals[0] ?? '', ctx.actor, ctx.now());
       return { json: { withdrawn: positionals[0] }, text: `key ${positionals[0]} withdrawn: it no longer signs and is no longer published` };
     },

@@ -1,8 +1,10 @@
 // govauth revoke … / govauth revocations list: instant governance revocation.
 import { loadConfig } from '../../config/load-config.ts';
-import { listRevocations, revokePrincipal } from '../../governance/revocations.ts';
 import { str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
+
+// Loaded when a command runs, not with the command list (src/cli/main.ts).
+const revocationsModule = () => import('../../governance/revocations.ts');
 
 export const revocationCommands: Command[] = [
   {
@@ -12,6 +14,7 @@ export const revocationCommands: Command[] = [
     options: { user: { type: 'string' }, client: { type: 'string' }, role: { type: 'string' }, grant: { type: 'string' }, reason: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
+      const { revokePrincipal } = await revocationsModule();
       // Naming no principal, or two, is a usage mistake (exit 2), not a refusal.
       const named = ['user', 'client', 'role', 'grant'].filter((k) => str(values, k) !== undefined);
       if (named.length !== 1) throw new UsageError(`name exactly one of --user, --client, --role, --grant${named.length ? ` (got --${named.join(', --')})` : ''}`);
@@ -44,6 +47,7 @@ export const revocationCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const { listRevocations } = await revocationsModule();
       const revocations = await listRevocations(await ctx.db(), ctx.now());
       return {
         json: { revocations },

@@ -1,21 +1,12 @@
 // govauth user …: people who sign in through the login and consent UI.
-import {
-  createUser,
-  enrollMfa,
-  getUser,
-  listUsers,
-  resetMfa,
-  setUserDisabled,
-  setUserPassword,
-  setUserRoles,
-  type EndAccessOptions,
-  type EndedAccess,
-  type UserView,
-} from '../../governance/user-registry.ts';
+import type { EndAccessOptions, EndedAccess, UserView } from '../../governance/user-registry.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { flag, list, UsageError, type CliContext, type Command } from '../command.ts';
 import { table } from '../table.ts';
+
+// Loaded when a command runs, not with the command list (src/cli/main.ts).
+const userRegistry = () => import('../../governance/user-registry.ts');
 
 /** One password from stdin: the trailing newline a shell pipe adds is not part of it. */
 async function passwordFromStdin(values: Record<string, unknown>, ctx: CliContext): Promise<string> {
@@ -48,6 +39,7 @@ export const userCommands: Command[] = [
     options: { 'password-stdin': { type: 'boolean' }, roles: { type: 'string', multiple: true } },
     positionals: ['email'],
     async run({ values, positionals }, ctx) {
+      const { createUser } = await userRegistry();
       const user = await createUser(await ctx.db(), { email: positionals[0] ?? '', password: await passwordFromStdin(values, ctx), roles: list(values, 'roles') }, ctx.actor);
       return { json: { id: user.id }, text: `created user ${user.email} (${user.id})` };
     },
@@ -59,6 +51,7 @@ export const userCommands: Command[] = [
     options: {},
     positionals: [],
     async run(_input, ctx) {
+      const { listUsers } = await userRegistry();
       const users = await listUsers(await ctx.db());
       return {
         json: { users },
@@ -76,6 +69,7 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
+      const { getUser } = await userRegistry();
       const user = await getUser(await ctx.db(), positionals[0] ?? '');
       return { json: { user }, text: describe(user) };
     },
@@ -87,6 +81,7 @@ export const userCommands: Command[] = [
     options: { roles: { type: 'string', multiple: true } },
     positionals: ['email'],
     async run({ values, positionals }, ctx) {
+      const { setUserRoles } = await userRegistry();
       const roles = list(values, 'roles');
       if (!roles) throw new UsageError('--roles is required (a comma-separated list, or "" for none)');
       const user = await setUserRoles(await ctx.db(), positionals[0] ?? '', roles, ctx.actor);
@@ -100,6 +95,7 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
+      const { setUserDisabled } = await userRegistry();
       const user = await setUserDisabled(await ctx.db(), positionals[0] ?? '', true, ctx.actor);
       return { json: { user }, text: `disabled user ${user.email}` };
     },
@@ -111,6 +107,7 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
+      const { setUserDisabled } = await userRegistry();
       const user = await setUserDisabled(await ctx.db(), positionals[0] ?? '', false, ctx.actor);
       return { json: { user }, text: `enabled user ${user.email}` };
     },
@@ -122,6 +119,7 @@ export const userCommands: Command[] = [
     options: { 'password-stdin': { type: 'boolean' } },
     positionals: ['email'],
     async run({ values, positionals }, ctx) {
+      const { setUserPassword } = await userRegistry();
       const { user, ended } = await setUserPassword(await ctx.db(), positionals[0] ?? '', await passwordFromStdin(values, ctx), ctx.actor, endAccessOptions(ctx));
       return { json: { id: user.id, ended: endedJson(ended) }, text: `password changed for ${user.email}\n${endedText(ended)}` };
     },
@@ -133,6 +131,7 @@ export const userCommands: Command[] = [
     options: { force: { type: 'boolean' } },
     positionals: ['email'],
     async run({ values, positionals }, ctx) {
+      const { enrollMfa } = await userRegistry();
       const enrolled = await enrollMfa(await ctx.db(), await ctx.master(), positionals[0] ?? '', ctx.actor, { force: flag(values, 'force'), now: ctx.now() }).catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'conflict') throw new AppError('conflict', `${err.message}. Run it again with --force to replace it.`);
         throw err;
@@ -151,6 +150,7 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
+      const { resetMfa } = await userRegistry();
       const { user, ended } = await resetMfa(await ctx.db(), positionals[0] ?? '', ctx.actor, endAccessOptions(ctx));
       return { json: { user, ended: endedJson(ended) }, text: `two-step verification removed for ${user.email}\n${endedText(ended)}` };
     },
