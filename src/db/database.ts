@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseKind } from '../config/database-config.ts';
 import { sqlitePath } from './dialect.ts';
+import { loadSqliteClient } from './load-sqlite-client.ts';
 import { createRawSql, openPgPool, type RawSql } from './raw-sql.ts';
 import type { PrismaClient } from './generated/postgresql/client.ts';
 import type { Clock } from '../time/clock.ts';
@@ -58,7 +59,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
     mkdirSync(dirname(sqlitePath(target.url)), { recursive: true });
     const [{ PrismaClient: SqliteClient }, { GovauthLibSQL }] = await Promise.all([
       import('./generated/sqlite/client.ts'),
-      import('./sqlite-client.ts'),
+      loadSqliteClient(),
     ]);
     const adapter = new GovauthLibSQL({ url: target.url }, { busyTimeoutMs: 10, retryDeadlineMs: options.lockWaitMs ?? 5000 });
     prisma = new SqliteClient({ adapter }) as unknown as PrismaClient;

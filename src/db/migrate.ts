@@ -8,10 +8,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sqlitePath, type DatabaseTarget } from './database.ts';
+import { loadSqliteClient } from './load-sqlite-client.ts';
 
 // Each driver loads when its database is migrated: the CLI runs this on every command, and a
 // SQLite deployment never needs pg (nor PostgreSQL the libsql client).
-const sqliteClient = () => import('./sqlite-client.ts');
 const pgDriver = async () => (await import('pg')).default;
 
 const PRISMA_MIGRATE_LOCK = 72707369; // the key Prisma Migrate passes to pg_advisory_lock
@@ -72,6 +72,15 @@ function plan(all: Migration[], applied: AppliedRow[]): Migration[] {
   return all.filter((m) => !done.has(m.name));
 }
 
+/** Whether `applied` holds every migration and nothing the plan would refuse. */
+function isUpToDate(all: Migration[], applied: AppliedRow[]): boolean {
+  try {
+    return plan(all, applied).length === 0;
+  } catch {
+    return false; // refused again, with its message, under the lock
+  }
+}
+
 /** Applies pending migrations; returns the names applied. */
 export async function migrate(target: DatabaseTarget, dir = migrationsDir(target.kind)): Promise<string[]> {
   const all = readMigrations(dir);
@@ -85,7 +94,7 @@ export async function migrate(target: DatabaseTarget, dir = migrationsDir(target
 export async function isInitialized(target: DatabaseTarget): Promise<boolean> {
   if (target.kind === 'sqlite') {
     if (!existsSync(sqlitePath(target.url))) return false;
-    const { createSqliteClient } = await sqliteClient();
+    const { createSqliteClient } = await loadSqliteClient();
     const client = createSqliteClient({ url: target.url }, { busyTimeoutMs: 50, retryDeadlineMs: 30_000 });
     try {
       const { rows } = await client.execute(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`);
@@ -108,9 +117,14 @@ export async function isInitialized(target: DatabaseTarget): Promise<boolean> {
 
 async function migrateSqlite(url: string, all: Migration[]): Promise<string[]> {
   mkdirSync(dirname(sqlitePath(url)), { recursive: true });
-  const { createSqliteClient } = await sqliteClient();
+  const { createSqliteClient } = await loadSqliteClient();
   const client = createSqliteClient({ url }, { busyTimeoutMs: 50, retryDeadlineMs: 30_000 });
   try {
+    // Up to date (every CLI command and server start, nearly always): one read, no write lock,
+    // so a command does not queue behind a busy server's writes. Anything else (no table yet,
+    // pending migrations, a plan error) takes the path below, which decides under the lock.
+    const current = await client.execute('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"').catch(() => undefined);
+    if (current && isUpToDate(all, current.rows as unknown as AppliedRow[])) return [];
     await client.execute('PRAGMA journal_mode = WAL');
     await client.execute(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
       "id" TEXT PRIMARY KEY NOT NULL, "checksum" TEXT NOT NULL, "finished_at" DATETIME,
