@@ -9,12 +9,14 @@
 //
 // Variants of `role list`:
 //   node      node_modules/.bin/node bin/govauth.js role list (or a shell alias for it)
-//   path      govauth with node_modules/.bin first on PATH (what `./node_modules/.bin/govauth`
-//             runs: the bin file through its `#!/usr/bin/env node` line)
+//   path      govauth with node_modules/.bin first on PATH: the bin file through its
+//             `#!/usr/bin/env node` line, so on the project's Node 24
+//   .bin      ./node_modules/.bin/govauth with the shell's own PATH: its `node` may be an older
+//             system Node, which runs the bin again on the project's Node 24
 //   npx       npx govauth role list: npm starts, then runs the same bin
 //   npm-exec  npm exec --offline -- govauth role list
 // In a git worktree whose node_modules links to another checkout, npx and npm-exec run that
-// checkout's bin/govauth.js (node_modules/.bin/govauth points there); node and path run this one.
+// checkout's bin/govauth.js (node_modules/.bin/govauth points there); the others run this one.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,11 +77,15 @@ async function variantsOf(root: string, label: string): Promise<Record<string, (
   dataDirs.push(existing);
   const env = baseEnv(existing);
   const pathEnv = { ...env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH ?? ''}` };
+  // The shell's own `node` (npx and npm scripts put node_modules/.bin first: take it out).
+  const systemPath = (process.env.PATH ?? '').split(':').filter((dir) => !dir.endsWith('node_modules/.bin')).join(':');
   const roleList = ['role', 'list'];
   await timed(root, nodeBin, [bin, 'init', '--demo'], env);
   const variants: Record<string, () => Promise<number>> = {
     'role list: node bin/govauth.js': () => timed(root, nodeBin, [bin, ...roleList], env),
     'role list: govauth on PATH': () => timed(root, bin, roleList, pathEnv),
+    // bin is what node_modules/.bin/govauth links to (run directly, so a worktree runs its own).
+    'role list: .bin/govauth, system node': () => timed(root, bin, roleList, { ...env, PATH: systemPath }),
     ...(!values['no-npx'] && {
       'role list: npx govauth': () => timed(root, 'npx', ['govauth', ...roleList], env),
       'role list: npm exec --offline': () => timed(root, 'npm', ['exec', '--offline', '--', 'govauth', ...roleList], env),
@@ -102,11 +108,17 @@ const variants = {
   ...(values.compare && (await variantsOf(values.compare, 'compare'))),
 };
 const times = new Map<string, number[]>(Object.keys(variants).sort().map((k) => [k, []]));
+const failed = new Map<string, string>(); // a variant that fails once (e.g. an old Node) is dropped
 try {
   for (let round = 0; round < runs; round++) {
-    const names = Object.keys(variants).sort(); // with --compare: each variant on both checkouts, side by side
+    const names = Object.keys(variants).sort().filter((name) => !failed.has(name)); // with --compare: each variant on both checkouts, side by side
     if (round % 2) names.reverse();
-    for (const name of names) times.get(name)?.push(await (variants[name] as () => Promise<number>)());
+    for (const name of names) {
+      await (variants[name] as () => Promise<number>)().then(
+        (ms) => times.get(name)?.push(ms),
+        (err: unknown) => failed.set(name, (err as Error).message.trim().split('\n').slice(0, 2).join(' ')),
+      );
+    }
   }
 } finally {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
@@ -120,5 +132,9 @@ const median = (xs: number[]): number => {
 console.log(`${runs} alternating rounds; wall time in ms`);
 console.log(`${'variant'.padEnd(46)} ${'median'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)}`);
 for (const [name, xs] of times) {
+  if (failed.has(name)) {
+    console.log(`${name.padEnd(46)} fails: ${failed.get(name)}`);
+    continue;
+  }
   console.log(`${name.padEnd(46)} ${median(xs).toFixed(0).padStart(7)} ${Math.min(...xs).toFixed(0).padStart(7)} ${Math.max(...xs).toFixed(0).padStart(7)}`);
 }
