@@ -37,7 +37,7 @@ import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
 import { pruneExpiredOidcRows } from './db/oidc-storage.ts';
-import { createTracing, shutdownTracing, type Tracing } from './tracing/tracing.ts';
+import { NO_TRACING, shutdownTracing, type Tracing } from './tracing/tracing.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { MetricsSource } from './metrics/http-metrics.ts';
 import { countRefusals } from './metrics/rate-limit-metrics.ts';
@@ -95,7 +95,8 @@ export interface ServerOptions {
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const now = options.now ?? systemClock;
   const migrationsApplied = await migrate(config.database);
-  const tracing = options.tracing ?? createTracing(config.tracing);
+  // OpenTelemetry's SDK and exporter load only when tracing is on (create-tracing.ts).
+  const tracing = options.tracing ?? (config.tracing.enabled ? (await import('./tracing/create-tracing.ts')).createTracing(config.tracing) : NO_TRACING);
   const ownTracing = !options.tracing;
   const db = await openDatabase(config.database, { tracing, now });
   const metrics = createMetrics();

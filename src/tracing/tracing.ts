@@ -8,10 +8,9 @@
 // which would make two servers in one process, as in the tests, share one exporter), each
 // Tracing keeps its own AsyncLocalStorage of the active OTel Context and starts spans with an
 // explicit parent. Only govauth's own seams create spans, so nothing needs the global API.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// The SDK and the OTLP exporter are in create-tracing.ts, loaded only when tracing is on.
 import {
   INVALID_SPAN_CONTEXT,
-  ROOT_CONTEXT,
   SpanStatusCode,
   trace,
   type Attributes,
@@ -20,21 +19,6 @@ import {
   type Span,
   type SpanKind,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { TracingConfig, TracesSampler } from '../config/tracing-config.ts';
 
 interface SpanOptions {
   readonly kind?: SpanKind;
@@ -60,7 +44,8 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const NON_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+/** A span that records nothing: what work runs with when no span is created. */
+export const NON_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 export const NO_TRACING: Tracing = Object.freeze({
   enabled: false,
@@ -74,65 +59,11 @@ export const NO_TRACING: Tracing = Object.freeze({
  * backend) and no request data: messages of govauth's errors and of the database drivers name
  * the problem, not the values (tokens and secrets never reach a span).
  */
-function markFailed(span: Span, err: unknown): void {
+export function markFailed(span: Span, err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: unknown }).code;
   span.setAttribute('error.type', typeof code === 'string' ? code : e.name);
   span.setStatus({ code: SpanStatusCode.ERROR, message: e.message.slice(0, 200) });
-}
-
-function sampler(config: TracesSampler): Sampler {
-  const root = (name: string): Sampler =>
-    name.endsWith('always_off') ? new AlwaysOffSampler() : name.endsWith('traceidratio') ? new TraceIdRatioBasedSampler(config.ratio) : new AlwaysOnSampler();
-  // parentbased_*: a caller's sampled flag (W3C traceparent) decides for its requests.
-  return config.name.startsWith('parentbased_') ? new ParentBasedSampler({ root: root(config.name) }) : root(config.name);
-}
-
-export interface TracingOverrides {
-  /** Test-only: export here (e.g. InMemorySpanExporter), synchronously, instead of OTLP. */
-  readonly exporter?: SpanExporter;
-}
-
-/**
- * Builds a Tracing from the configuration: NO_TRACING unless tracing is enabled (or a test
- * passes an exporter). Spans go through a BatchSpanProcessor (the SDK reads OTEL_BSP_* itself)
- * to OTLP over HTTP; the exporter also reads OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT and
- * _COMPRESSION itself.
- */
-export function createTracing(config: TracingConfig, overrides: TracingOverrides = {}, version?: string): Tracing {
-  if (!config.enabled && !overrides.exporter) return NO_TRACING;
-  const processor = overrides.exporter
-    ? new SimpleSpanProcessor(overrides.exporter)
-    : new BatchSpanProcessor(new OTLPTraceExporter({ url: config.endpoint }));
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, ...(version ? { [ATTR_SERVICE_VERSION]: version } : {}) }),
-    sampler: sampler(config.sampler),
-    spanProcessors: [processor],
-  });
-  const tracer = provider.getTracer('govauth', version);
-  const store = new AsyncLocalStorage<Context>();
-
-  return {
-    enabled: true,
-    active: () => store.getStore(),
-    async inSpan(name, options, work) {
-      const parent = options.parent ?? store.getStore();
-      if (options.onlyWithParent && !(parent && trace.getSpan(parent))) return work(NON_RECORDING);
-      const base = parent ?? ROOT_CONTEXT;
-      const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes, links: options.links as Link[] | undefined }, base);
-      return store.run(trace.setSpan(base, span), async () => {
-        try {
-          return await work(span);
-        } catch (err) {
-          markFailed(span, err);
-          throw err;
-        } finally {
-          span.end();
-        }
-      });
-    },
-    shutdown: () => provider.shutdown(),
-  };
 }
 
 /**
