@@ -3,8 +3,8 @@
 // flags, loaded with client_credentials then introspection (which allocates differently),
 // in alternating rounds beside bare oidc-provider so every figure is a ratio from the same
 // conditions. The cap to respect is 256 MB RSS per process (issue "performance round 2").
-// Usage: npx node bench/v8-flags.ts   Knobs: BENCH_ROUNDS (6), BENCH_DURATION (s, 5),
-// BENCH_SEMI_SPACES (MB list, "4,8,16,32"), BENCH_OLD_SPACE (MB, 192).
+// Usage: npm run bench:v8   Knobs: BENCH_ROUNDS (6), BENCH_DURATION (s, 5), BENCH_VARIANTS
+// ("semi:old" MB pairs, default "4:192,8:192,16:192,32:192"; 0 leaves that limit to V8).
 import { fileURLToPath } from 'node:url';
 import { createFixture } from './lib/govauth-fixture.ts';
 import { baselineTokenRequest, govauthTokenRequest } from './lib/issuance.ts';
@@ -14,8 +14,12 @@ import { median } from './lib/rounds.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 const duration = Number(process.env.BENCH_DURATION ?? 5);
-const semiSpaces = (process.env.BENCH_SEMI_SPACES ?? '4,8,16,32').split(',').map(Number);
-const oldSpace = Number(process.env.BENCH_OLD_SPACE ?? 192);
+const variants = (process.env.BENCH_VARIANTS ?? '4:192,8:192,16:192,32:192').split(',');
+const flagsOf = (variant: string): string[] => {
+  const [semi, old] = variant.split(':').map(Number);
+  return [...(semi ? [`--max-semi-space-size=${semi}`] : []), ...(old ? [`--max-old-space-size=${old}`] : [])];
+};
+const label = (variant: string): string => flagsOf(variant).join(' ') || "V8's defaults";
 const connections = 32;
 
 interface Tally {
@@ -28,21 +32,21 @@ interface Tally {
 
 const fixture = await createFixture();
 const baseline = await startChild(fileURLToPath(new URL('./baseline-server.ts', import.meta.url)), {}, /ready (http:\/\/\S+)/);
-const tallies = new Map<number, Tally>(semiSpaces.map((s) => [s, { issue: [], introspect: [], ratio: [], p99: [], rss: 0 }]));
+const tallies = new Map<string, Tally>(variants.map((v) => [v, { issue: [], introspect: [], ratio: [], p99: [], rss: 0 }]));
 try {
   const bare: LoadOptions = baselineTokenRequest(baseline.url, connections);
   await load('baseline warm-up', { ...bare, durationSec: 2 });
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? semiSpaces : [...semiSpaces].reverse();
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
     const base = await load('bare oidc-provider', { ...bare, durationSec: duration });
-    for (const semi of order) {
-      const server = await fixture.start({ GOVAUTH_WORKERS: '1' }, [`--max-semi-space-size=${semi}`, `--max-old-space-size=${oldSpace}`]);
+    for (const variant of order) {
+      const server = await fixture.start({ GOVAUTH_WORKERS: '1' }, flagsOf(variant));
       try {
         const issue = govauthTokenRequest(server.url, fixture.bot, connections);
         await load('warm-up', { ...issue, durationSec: 2 });
-        const r = await load(`semi ${semi}`, { ...issue, durationSec: duration });
+        const r = await load(label(variant), { ...issue, durationSec: duration });
         const token = ((await (await fetch(issue.url, { method: 'POST', headers: issue.headers, body: issue.body })).json()) as { access_token: string }).access_token;
-        const i = await load(`introspect semi ${semi}`, {
+        const i = await load(`introspection, ${label(variant)}`, {
           url: `${server.url}/token/introspection`,
           method: 'POST',
           headers: { ...FORM, authorization: basicAuth(fixture.rs.client_id, fixture.rs.client_secret) },
@@ -50,14 +54,14 @@ try {
           connections,
           durationSec: duration,
         });
-        if (r.non2xx || i.non2xx) throw new Error(`non-2xx answers with --max-semi-space-size=${semi}`);
-        const t = tallies.get(semi) as Tally;
+        if (r.non2xx || i.non2xx) throw new Error(`non-2xx answers with ${label(variant)}`);
+        const t = tallies.get(variant) as Tally;
         t.issue.push(r.rps);
         t.introspect.push(i.rps);
         t.ratio.push(r.rps / base.rps);
         t.p99.push(r.p99);
         t.rss = Math.max(t.rss, server.rssPeakMb());
-        console.log(`round ${round + 1} semi ${semi} MB: issuance ${r.rps} req/s (${(r.rps / base.rps).toFixed(2)}× bare ${base.rps}), introspection ${i.rps} req/s, peak RSS ${server.rssPeakMb()} MB`);
+        console.log(`round ${round + 1} ${label(variant)}: issuance ${r.rps} req/s (${(r.rps / base.rps).toFixed(2)}× bare ${base.rps}), introspection ${i.rps} req/s, peak RSS ${server.rssPeakMb()} MB`);
       } finally {
         await server.stop();
       }
@@ -67,8 +71,8 @@ try {
   await baseline.stop();
   await fixture.drop();
 }
-console.log(`\n| --max-semi-space-size (old space ${oldSpace} MB) | issuance | × bare oidc-provider | p99 | introspection | peak RSS |`);
+console.log('\n| V8 flags | issuance | × bare oidc-provider | p99 | introspection | peak RSS |');
 console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [semi, t] of tallies) {
-  console.log(`| ${semi} MB | ${Math.round(median(t.issue))} req/s | ${median(t.ratio).toFixed(2)}× | ${median(t.p99)} ms | ${Math.round(median(t.introspect))} req/s | ${t.rss} MB |`);
+for (const [variant, t] of tallies) {
+  console.log(`| ${label(variant)} | ${Math.round(median(t.issue))} req/s | ${median(t.ratio).toFixed(2)}× | ${median(t.p99)} ms | ${Math.round(median(t.introspect))} req/s | ${t.rss} MB |`);
 }

@@ -1,14 +1,15 @@
-// V8 settings for server processes. Without them a worker's RSS grew to ~340 MB under load
-// (the young generation's semi-spaces grow to 16 MB each, and the heap limit follows the
-// machine's 24 GiB); with 4 MB semi-spaces the peak stays under 200 MB. Measured again with the
-// allocator setting below (bench/README.md): 8 MB gave +2–5 % (noise), 16 MB +14–21 % on one
-// worker but 205 MB after a burst of sign-ins; 2 MB cost ~20 %.
+// V8 settings for server processes, chosen against a cap of 256 MB RSS per process. Without
+// them a worker's RSS grew to ~360 MB under load (the heap limit follows the machine's 24 GiB,
+// so V8 collects the old generation lazily). The young generation's semi-space size is the
+// trade-off: measured with `npm run bench:v8` (bench/README.md), 1 worker, SQLite, 6 alternating
+// rounds: 4 MB 0.49× bare oidc-provider, peak 180 MB; 8 MB 0.53×, 187 MB; 16 MB 0.54×, 205 MB
+// (introspection +18 % over 4 MB); 32 MB 0.54×, 222 MB. 16 MB buys nearly all of it under the cap.
 // Live heap is ~30 MB; most of the RSS is code (Node, oidc-provider, Prisma's WASM compiler).
 // Applied by `npm start` (package.json) and by the cluster primary to its workers.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SERVER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--max-old-space-size=192'];
+export const SERVER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=16', '--max-old-space-size=192'];
 
 // Process environment for servers. argon2id (passwords; a client secret's first use) allocates
 // 19 MiB per hash. glibc raises its mmap threshold after freeing such a block, so later ones come
