@@ -108,11 +108,11 @@ async function main(): Promise<number> {
       const m = medians[i]!;
       const achieved = m.achievedRate / m.targetRate;
       const verdict = s.target ? (m.p99 <= P99_TARGET_MS ? `meets p99 ≤ ${P99_TARGET_MS} ms` : `MISSES p99 ≤ ${P99_TARGET_MS} ms`) : 'reference';
-      console.log(`${s.name}: saturating ${saturation.results[s.name]?.rps} req/s, open loop at ${m.targetRate} req/s (achieved ${(achieved * 100).toFixed(1)}%), median p99 ${m.p99} ms: ${verdict}; peak RSS ${s.rssMb()} MB`);
+      console.log(`${s.name}: saturating ${saturation.results[s.name]?.rps} req/s, open loop at ${m.targetRate} req/s (achieved ${(achieved * 100).toFixed(1)}%), median p99 ${m.p99.toFixed(1)} ms: ${verdict}; peak RSS ${s.rssMb()} MB`);
       if (achieved < 0.98) console.log(`  WARNING: achieved rate below 98% of the target: the server (or the generator) fell behind`);
     }
     const worstLag = Math.max(...medians.map((m) => m.sendLagP99));
-    if (worstLag > 1.5) console.log(`note: the generator sent up to ${worstLag} ms behind schedule (p99, median of rounds), counted in every latency above: a busy machine`);
+    if (worstLag > 1.5) console.log(`note: the generator sent up to ${worstLag.toFixed(1)} ms behind schedule (p99, median of rounds), counted in every latency above: a busy machine`);
 
     const failures = [...Object.values(saturation.results), ...medians].reduce((n, r) => n + r.non2xx + r.errors, 0);
     console.log(failures ? `\nNON-2XX OR ERRORS: ${failures}` : '\nno non-2xx responses and no errors in any run');
