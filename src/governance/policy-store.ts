@@ -2,7 +2,7 @@
 // changes made by any instance or by the CLI reach every instance through the change feed.
 // Staleness bound: one poll interval (GOVAUTH_POLICY_POLL_MS, default 250 ms) plus the reload
 // time, well under the 1 s the product promises; a wake-up (PostgreSQL NOTIFY, or the SQLite
-// notification file, src/db/change-watch.ts) triggers the poll at once. Failed polls keep the last
+// notification file, src/db/change-listener.ts) triggers the poll at once. Failed polls keep the last
 // good snapshot and retry at the next tick. Commands wait until every instance reports having
 // applied their change (src/db/instance-registry.ts).
 import { changesSince, latestChangeId } from '../db/change-feed.ts';

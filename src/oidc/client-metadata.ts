@@ -10,7 +10,7 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
   return {
     client_id: client.id,
     client_name: client.name,
-    // The argon2id hash: compareClientSecret is overridden to verify against it (oidc/client-auth.ts).
+    // The argon2id hash: compareClientSecret is overridden to verify against it (oidc/seams.ts patchClientSecretCheck, governance/client-secrets.ts).
     ...(client.secretHash !== null && { client_secret: client.secretHash }),
     token_endpoint_auth_method: client.secretHash === null ? 'none' : 'client_secret_basic',
     grant_types: [...client.grantTypes],
