@@ -9,7 +9,7 @@
 // (oidc-adapter.ts links a Grant row to the session its code was issued in) through the same
 // hook as every protocol revocation: recorded for introspection, rows deleted, audited.
 import type { Middleware } from 'koa';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import { protocolOf } from './seams.ts';
 import type { Database } from '../db/database.ts';
 import type { RevocationState } from '../governance/revocation-state.ts';
 import { grantsOfSession } from '../db/oidc-storage.ts';
@@ -18,7 +18,7 @@ import type { GrantRevokedHook } from './oidc-adapter.ts';
 export function signOutEndsGrants(deps: { db: Database; revocations: RevocationState; revokeGrant: GrantRevokedHook }): Middleware {
   return async (ctx, next) => {
     await next();
-    const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
+    const oidc = protocolOf(ctx);
     if (oidc?.route !== 'end_session_confirm' || ctx.status !== 303) return;
     const session = oidc.session;
     if (!session?.uid) return;

@@ -2,7 +2,7 @@
 // context holds (ctx.oidc), as plain facts: the audit middleware (token-audit.ts) reads
 // these, not ctx.oidc. What the token says comes from the request's decision (ctx.state.decision).
 import type { Context } from 'koa';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import { protocolOf } from './seams.ts';
 
 export interface TokenRequestFacts {
   readonly grantType: string | undefined;
@@ -19,12 +19,9 @@ export interface SignOutFacts {
   readonly everywhere: boolean;
 }
 
-/** oidc-provider's context, absent when no protocol route matched. */
-const oidcOf = (ctx: Context): Partial<KoaContextWithOIDC>['oidc'] => (ctx as unknown as Partial<KoaContextWithOIDC>).oidc;
-
 /** The token endpoint's request, or undefined for any other route. */
 export function tokenRequestFacts(ctx: Context): TokenRequestFacts | undefined {
-  const oidc = oidcOf(ctx);
+  const oidc = protocolOf(ctx);
   if (oidc?.route !== 'token') return undefined;
   const clientId = oidc.client?.clientId;
   return {
@@ -36,7 +33,7 @@ export function tokenRequestFacts(ctx: Context): TokenRequestFacts | undefined {
 
 /** A confirmed RP-initiated sign-out (end_session_confirm, 303) of someone signed in, or undefined. */
 export function signOutFacts(ctx: Context): SignOutFacts | undefined {
-  const oidc = oidcOf(ctx);
+  const oidc = protocolOf(ctx);
   // 303 is the confirmed sign-out; the session object keeps its accountId after destroy().
   const accountId = oidc?.route === 'end_session_confirm' && ctx.status === 303 ? oidc.session?.accountId : undefined;
   if (!accountId) return undefined; // nobody was signed in: nothing ended
