@@ -1,5 +1,6 @@
 // Fixtures for sign-in tests: people and a web app registered through the real CLI.
 import * as oidc from 'openid-client';
+import type { ClientCreds } from './oauth.ts';
 import type { TestServer } from './test-server.ts';
 
 export const API = 'https://models.example';
@@ -14,6 +15,11 @@ export async function createUser(t: TestServer, email: string, roles: string[], 
 
 export async function createWebApp(t: TestServer, extra: string[] = []): Promise<{ client_id: string; client_secret: string | null }> {
   return t.cliJson('client', 'create', '--name', 'Model Studio', '--grant', 'authorization_code', '--redirect-uri', REDIRECT, '--post-logout-redirect-uri', 'https://app.example/bye', ...extra);
+}
+
+/** A resource server for API that may introspect API's tokens, registered through the CLI. */
+export function createResourceServer(t: TestServer, name = 'model-api'): Promise<ClientCreds> {
+  return t.cliJson<ClientCreds>('client', 'create', '--name', name, '--resource', API, '--introspect');
 }
 
 export async function discover(t: TestServer, client: { client_id: string; client_secret: string | null }): Promise<oidc.Configuration> {

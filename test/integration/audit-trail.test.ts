@@ -9,7 +9,7 @@ import { hashRecord, type AuditRecord } from '../../src/db/audit-record.ts';
 import { verifyAuditChain } from '../../src/audit/audit-verify.ts';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
-import { API, PASSWORD, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { API, PASSWORD, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
+  rs = await createResourceServer(t);
   await createUser(t, 'rita@example.com', ['data-scientist']);
   app = await createWebApp(t);
   await t.server.policy.sync();

@@ -7,7 +7,7 @@ import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
-import { API, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { API, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const DATASETS = 'https://datasets.example';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   await t.cliJson('resource', 'create', DATASETS, '--name', 'Dataset store', '--scopes', 'datasets.read');
   await t.cliJson('role', 'create', 'dataset-reader', '--scopes', 'datasets.read');
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
+  rs = await createResourceServer(t);
   datasetsRs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'dataset-store', '--resource', DATASETS, '--introspect');
   await createUser(t, 'lena@example.com', ['data-scientist']);
   app = await createWebApp(t);

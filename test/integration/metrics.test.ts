@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
-import { API } from '../helpers/people.ts';
+import { API, createResourceServer } from '../helpers/people.ts';
 import { scrape, samples, total, type Sample } from '../helpers/metrics-text.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
   t = await startTestServer({ env: { GOVAUTH_METRICS_TOKEN: TOKEN, GOVAUTH_RATE_LIMIT_TOKEN: '4' } });
   await t.cliJson('init', '--demo');
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
+  rs = await createResourceServer(t);
   await t.server.policy.sync();
 
   const cc = { grant_type: 'client_credentials', resource: API };

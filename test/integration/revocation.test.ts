@@ -8,7 +8,7 @@ import { RevocationState } from '../../src/governance/revocation-state.ts';
 import { pruneRevocations } from '../../src/governance/revocations.ts';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
-import { API, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { API, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   t = await startTestServer({ db });
   await t.cliJson('init', '--demo');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
+  rs = await createResourceServer(t);
   app = await createWebApp(t);
   appCreds = { client_id: app.client_id, client_secret: app.client_secret ?? '' };
   for (const name of ['nina', 'omar', 'pia', 'quinn']) await createUser(t, `${name}@example.com`, ['data-scientist']);

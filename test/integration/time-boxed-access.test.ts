@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewAccess } from '../../src/governance/access-review.ts';
 import { expireRoleGrants } from '../../src/governance/role-grants.ts';
 import { basic, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
-import { API, createUser } from '../helpers/people.ts';
+import { API, createUser, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
@@ -12,7 +12,7 @@ let rs: ClientCreds;
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
+  rs = await createResourceServer(t);
 });
 afterAll(() => t?.stop());
 

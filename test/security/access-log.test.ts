@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.ts';
 import { basic, tokenRequest, waitFor, type ClientCreds } from '../helpers/oauth.ts';
-import { API, PASSWORD, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { PASSWORD, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { SignInSteps, authorize, exchange, type Answer } from '../helpers/sign-in-steps.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -29,7 +29,7 @@ beforeAll(async () => {
   t = await startTestServer({ log: capture.log });
   await t.cliJson('init', '--demo');
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'rs', '--resource', API, '--introspect');
+  rs = await createResourceServer(t, 'rs');
   await t.server.policy.sync();
 });
 afterAll(() => t?.stop());

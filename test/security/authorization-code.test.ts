@@ -5,7 +5,7 @@ import type * as oidc from 'openid-client';
 import * as openid from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientCreds } from '../helpers/oauth.ts';
-import { API, REDIRECT, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { API, REDIRECT, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { field } from '../helpers/cookie-jar.ts';
 import { Agent, NAVIGATE, isActive, oauthError, postToken, redeem, signInForCode, type SignedIn } from './helpers/flows.ts';
@@ -27,7 +27,7 @@ let spaConfig: oidc.Configuration;
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'rs', '--resource', API, '--introspect');
+  rs = await createResourceServer(t, 'rs');
   for (const name of ['ann', 'bea', 'cal', 'dot']) await createUser(t, `${name}@example.com`, ['data-scientist']);
   web = await createWebApp(t, ['--redirect-uri', OTHER_REDIRECT]);
   other = await createWebApp(t);

@@ -6,7 +6,7 @@
 import argon2 from 'argon2';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { basic, type ClientCreds } from '../helpers/oauth.ts';
-import { API } from '../helpers/people.ts';
+import { API, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const LIMIT = 3;
@@ -16,7 +16,7 @@ let rs: ClientCreds;
 beforeAll(async () => {
   t = await startTestServer({ env: { GOVAUTH_RATE_LIMIT_CLIENT_AUTH_FAILURES: String(LIMIT), GOVAUTH_TRUST_PROXY: 'true' } });
   await t.cliJson('init', '--demo');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
+  rs = await createResourceServer(t);
   await t.server.policy.sync();
 });
 afterAll(() => t?.stop());

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
-import { API, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { API, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const ADMIN = 'urn:govauth:admin';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'training-bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
+  rs = await createResourceServer(t);
   auditorBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'audit-bot', '--grant', 'client_credentials', '--roles', 'govauth-auditor', '--admin-access');
   app = await createWebApp(t);
   appCreds = { client_id: app.client_id, client_secret: app.client_secret ?? '' };

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/governance/totp.ts';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
 import type { ClientCreds } from '../helpers/oauth.ts';
-import { API, PASSWORD, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { PASSWORD, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { SignInSteps, authorize, exchange, type Answer } from '../helpers/sign-in-steps.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { isActive, oauthError } from './helpers/flows.ts';
@@ -25,7 +25,7 @@ let config: oidc.Configuration;
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'rs', '--resource', API, '--introspect');
+  rs = await createResourceServer(t, 'rs');
   config = await discover(t, await createWebApp(t));
   await t.server.policy.sync();
 });

@@ -7,7 +7,7 @@ import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
-import { API, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { API, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { attackerKey, hmacSigned, parts, rsaSigned, serverJwks, spkiDer, spkiPem, startAttackerServer, withSignature, type Claims } from './helpers/tokens.ts';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   await t.cliJson('init', '--demo');
   await t.cliJson('scope', 'create', 'datasets.read', '--description', 'Read datasets');
   await t.cliJson('resource', 'create', DATASETS, '--name', 'Dataset store', '--scopes', 'datasets.read');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'model-api', '--resource', API, '--introspect');
+  rs = await createResourceServer(t);
   datasetsRs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'dataset-store', '--resource', DATASETS, '--introspect');
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'training-bot', '--grant', 'client_credentials', '--roles', 'data-scientist');
   adminBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'ops-bot', '--grant', 'client_credentials', '--roles', 'govauth-admin', '--admin-access');

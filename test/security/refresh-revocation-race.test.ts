@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokePrincipal } from '../../src/governance/revocations.ts';
 import type { RevocationEntry } from '../../src/governance/revocation-state.ts';
 import type { ClientCreds } from '../helpers/oauth.ts';
-import { API, PASSWORD } from '../helpers/people.ts';
+import { PASSWORD, createResourceServer } from '../helpers/people.ts';
 import { authorize, exchange, type Answer } from '../helpers/sign-in-steps.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { isActive, postToken, signedInAlone } from './helpers/flows.ts';
@@ -29,7 +29,7 @@ let rs: ClientCreds;
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'rs', '--resource', API, '--introspect');
+  rs = await createResourceServer(t, 'rs');
 });
 afterAll(() => t?.stop());
 

@@ -6,7 +6,7 @@
 // token's jti is the token itself).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, type ClientCreds } from '../helpers/oauth.ts';
-import { API } from '../helpers/people.ts';
+import { createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { isActive, postToken, signedInAlone } from './helpers/flows.ts';
 
@@ -16,7 +16,7 @@ let rs: ClientCreds;
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'rs', '--resource', API, '--introspect');
+  rs = await createResourceServer(t, 'rs');
 });
 afterAll(() => t?.stop());
 

@@ -5,7 +5,7 @@ import type * as oidc from 'openid-client';
 import * as openid from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, type ClientCreds } from '../helpers/oauth.ts';
-import { API, REDIRECT, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { REDIRECT, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { isActive, postToken, redeem, signInForCode } from './helpers/flows.ts';
 
@@ -22,7 +22,7 @@ let configA: oidc.Configuration;
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'rs', '--resource', API, '--introspect');
+  rs = await createResourceServer(t, 'rs');
   for (const name of ['rita', 'sam', 'tess', 'uma', 'vic', 'walt', 'xena', 'yara']) await createUser(t, `${name}@example.com`, ['data-scientist']);
   await t.cliJson('role', 'create', 'trainee', '--scopes', 'ai.training.read', '--description', 'reads training data only');
   appA = await createWebApp(t);

@@ -7,7 +7,7 @@ import * as openid from 'openid-client';
 import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, type ClientCreds } from '../helpers/oauth.ts';
-import { PASSWORD, createUser, createWebApp, discover } from '../helpers/people.ts';
+import { PASSWORD, createUser, createWebApp, discover, createResourceServer } from '../helpers/people.ts';
 import { SignInSteps, authorize, exchange, type Answer } from '../helpers/sign-in-steps.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { isActive, oauthError } from './helpers/flows.ts';
@@ -22,7 +22,7 @@ let config: oidc.Configuration;
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
-  rs = await t.cliJson<ClientCreds>('client', 'create', '--name', 'rs', '--resource', 'https://models.example', '--introspect');
+  rs = await createResourceServer(t, 'rs');
   await createUser(t, 'olga@example.com', ['data-scientist']);
   config = await discover(t, await createWebApp(t));
   await t.server.policy.sync();
