@@ -43,7 +43,7 @@ node "$src/scripts/require-node.js"
     --exclude='src/db/generated' \
     package.json package-lock.json LICENSE README.md SECURITY.md .env.example \
     bin src prisma prisma.config.ts views \
-    scripts/require-node.js scripts/postinstall.ts scripts/warm-compile-cache.ts \
+    scripts/require-node.js scripts/postinstall.ts scripts/generate-prisma-clients.ts scripts/warm-compile-cache.ts \
     deploy/start.sh
 ) | tar -xf - -C "$out"
 

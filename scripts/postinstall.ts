@@ -10,24 +10,10 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_ENV } from '../src/runtime-flags.ts';
+import { generatePrismaClients } from './generate-prisma-clients.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const prisma = join(root, 'node_modules/.bin/prisma');
-
-for (const provider of ['sqlite', 'postgresql']) {
-  execFileSync(prisma, ['generate'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PRISMA_PROVIDER: provider,
-      // generate reads no database, but Prisma 6 resolves env("DATABASE_URL") to pick its
-      // engine and otherwise tries to download a native one.
-      DATABASE_URL: provider === 'sqlite' ? 'file:./unused.db' : 'postgresql://localhost/unused',
-      PRISMA_HIDE_UPDATE_MESSAGE: '1',
-    },
-  });
-}
+generatePrismaClients(root);
 
 const bin = join(root, 'node_modules/.bin');
 mkdirSync(bin, { recursive: true });

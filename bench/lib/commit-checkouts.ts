@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMPILE_CACHE_DIR } from '../../src/runtime-flags.ts';
+import { generatePrismaClients } from '../../scripts/generate-prisma-clients.ts';
 
 export interface Checkout {
   /** What was asked for: a commit-ish, or WORKTREE for this checkout as it is on disk. */
@@ -58,23 +59,6 @@ export function temporaryCheckout(root: string, ref: string): Checkout {
   } catch (err) {
     remove();
     throw err;
-  }
-}
-
-// As scripts/postinstall.ts does it: both providers' clients, no database read. Prisma 6 resolves
-// env("DATABASE_URL") to pick its engine, so each gets a placeholder of its kind.
-function generatePrismaClients(dir: string): void {
-  for (const provider of ['sqlite', 'postgresql']) {
-    execFileSync(join(dir, 'node_modules/.bin/prisma'), ['generate'], {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        PRISMA_PROVIDER: provider,
-        DATABASE_URL: provider === 'sqlite' ? 'file:./unused.db' : 'postgresql://localhost/unused',
-        PRISMA_HIDE_UPDATE_MESSAGE: '1',
-      },
-    });
   }
 }
 
