@@ -4,7 +4,6 @@
 import { prismaOf, type Reader, type Database, type Tx } from './database.ts';
 
 /** Reads that run either inside a write's transaction or on their own. */
-const on = prismaOf;
 
 /** Prisma's code for a unique-constraint violation: the row already exists. */
 export const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'P2002';
@@ -49,7 +48,7 @@ export async function insertResource(tx: Tx, r: { audience: string; name: string
 }
 
 /** A resource as is (no scopes): whether it exists. */
-export const findResource = (h: Reader, audience: string): Promise<{ audience: string } | null> => on(h).resource.findUnique({ where: { audience } });
+export const findResource = (h: Reader, audience: string): Promise<{ audience: string } | null> => prismaOf(h).resource.findUnique({ where: { audience } });
 
 export const findResourceWithScopes = (tx: Tx, audience: string): Promise<ResourceRow | null> =>
   tx.resource.findUnique({ where: { audience }, include: withScopeNames });
@@ -74,7 +73,7 @@ export async function insertRole(tx: Tx, r: { name: string; description: string;
 }
 
 /** A role as is (no scopes): whether it exists. */
-export const findRole = (h: Reader, name: string): Promise<{ name: string } | null> => on(h).role.findUnique({ where: { name } });
+export const findRole = (h: Reader, name: string): Promise<{ name: string } | null> => prismaOf(h).role.findUnique({ where: { name } });
 
 export const findRoleWithScopes = (tx: Tx, name: string): Promise<RoleRow | null> => tx.role.findUnique({ where: { name }, include: withScopeNames });
 

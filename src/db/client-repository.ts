@@ -3,12 +3,11 @@
 // src/governance/client-registry.ts; JSON-in-text columns are parsed there.
 import { prismaOf, type Reader, type Database, type Tx } from './database.ts';
 
-const on = prismaOf;
-
 export interface ClientRow {
   readonly id: string;
   readonly name: string;
   readonly secretHash: string | null;
+  /** JSON arrays of strings, as the columns hold them. */
   readonly grantTypes: string;
   readonly redirectUris: string;
   readonly postLogoutRedirectUris: string;
@@ -20,17 +19,8 @@ export interface ClientRow {
   readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
 }
 
-export interface NewClient {
-  readonly id: string;
-  readonly name: string;
-  readonly secretHash: string | null;
-  /** JSON arrays of strings, as the columns hold them. */
-  readonly grantTypes: string;
-  readonly redirectUris: string;
-  readonly postLogoutRedirectUris: string;
-  readonly scopeCeiling: string | null;
-  readonly introspectAudience: string | null;
-  readonly adminAccess: boolean;
+/** A client to insert: its columns (enabled, created now) and the roles it holds without expiry. */
+export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles'> {
   readonly roles: readonly string[];
 }
 
@@ -41,7 +31,7 @@ export async function insertClient(tx: Tx, c: NewClient): Promise<void> {
   await tx.client.create({ data: { ...columns, roles: { create: roles.map((roleName) => ({ roleName })) } } });
 }
 
-export const findClientWithRoles = (h: Reader, id: string): Promise<ClientRow | null> => on(h).client.findUnique({ where: { id }, include: withRoles });
+export const findClientWithRoles = (h: Reader, id: string): Promise<ClientRow | null> => prismaOf(h).client.findUnique({ where: { id }, include: withRoles });
 
 /** Inside a write that just made or changed the client: it exists. */
 export const readClientWithRoles = (tx: Tx, id: string): Promise<ClientRow> => tx.client.findUniqueOrThrow({ where: { id }, include: withRoles });
@@ -52,7 +42,7 @@ export const listClientRows = (db: Database): Promise<ClientRow[]> => db.prisma.
 export const findClient = (db: Database, id: string): Promise<{ id: string } | null> => db.prisma.client.findUnique({ where: { id } });
 
 export const findClientGrantTypes = (h: Reader, id: string): Promise<{ id: string; grantTypes: string } | null> =>
-  on(h).client.findUnique({ where: { id }, select: { id: true, grantTypes: true } });
+  prismaOf(h).client.findUnique({ where: { id }, select: { id: true, grantTypes: true } });
 
 export const findClientDisabled = (tx: Tx, id: string): Promise<{ disabled: boolean } | null> => tx.client.findUnique({ where: { id }, select: { disabled: true } });
 

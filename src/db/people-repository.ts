@@ -3,8 +3,6 @@
 // src/governance/user-registry.ts; these are its queries.
 import { prismaOf, type Reader, type Database, type Tx } from './database.ts';
 
-const on = prismaOf;
-
 export interface UserRow {
   readonly id: string;
   readonly email: string;
@@ -32,7 +30,7 @@ export const findUserByEmail = (db: Database, email: string): Promise<UserRow | 
 /** Whether a person exists (the whole row, no roles). */
 export const findUser = (db: Database, email: string): Promise<{ id: string } | null> => db.prisma.user.findUnique({ where: { email } });
 
-export const findUserId = (h: Reader, email: string): Promise<{ id: string } | null> => on(h).user.findUnique({ where: { email }, select: { id: true } });
+export const findUserId = (h: Reader, email: string): Promise<{ id: string } | null> => prismaOf(h).user.findUnique({ where: { email }, select: { id: true } });
 
 export const insertUser = (tx: Tx, u: { id: string; email: string; passwordHash: string; roles: readonly string[] }): Promise<UserRow> =>
   tx.user.create({ data: { id: u.id, email: u.email, passwordHash: u.passwordHash, roles: { create: u.roles.map((roleName) => ({ roleName })) } }, include: withRoles });

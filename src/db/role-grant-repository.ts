@@ -2,8 +2,6 @@
 // (never shorten a grant by accident, audit records) are in src/governance/role-grants.ts.
 import { prismaOf, type Reader, type Tx } from './database.ts';
 
-const on = prismaOf;
-
 /** Who holds a grant: a person (UserRole) or a client (ClientRole). */
 export type GrantHolder = 'user' | 'client';
 
@@ -21,7 +19,7 @@ export interface ExpiredGrant extends GrantRow {
 
 /** The grants `id` holds, by role name. */
 export function grantRows(h: Reader, holder: GrantHolder, id: string): Promise<GrantRow[]> {
-  const q = on(h);
+  const q = prismaOf(h);
   return holder === 'user'
     ? q.userRole.findMany({ where: { userId: id }, orderBy: { roleName: 'asc' } })
     : q.clientRole.findMany({ where: { clientId: id }, orderBy: { roleName: 'asc' } });
