@@ -20,6 +20,31 @@ export interface CatalogRows {
     disabled: boolean;
     roles: { roleName: string; expiresAt: Date | null }[];
   }[];
+  readonly delegationPolicies: readonly DelegationPolicyRow[];
+  readonly standingDelegations: readonly StandingDelegationRow[];
+}
+
+export interface DelegationPolicyRow {
+  readonly id: string;
+  readonly agentRole: string;
+  readonly subjectRole: string;
+  readonly audience: string;
+  readonly scopes: string | null;
+  readonly maxDepth: number;
+  readonly maxTtl: number | null;
+  readonly description: string;
+  readonly createdAt: Date;
+}
+
+export interface StandingDelegationRow {
+  readonly id: string;
+  readonly userId: string;
+  readonly clientId: string;
+  readonly audience: string;
+  readonly scopes: string;
+  readonly maxDepth: number;
+  readonly expiresAt: Date | null;
+  readonly createdAt: Date;
 }
 
 export interface PersonRow {
@@ -31,13 +56,15 @@ export interface PersonRow {
 }
 
 export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
-  const [scopes, resources, roles, clients] = await Promise.all([
+  const [scopes, resources, roles, clients, delegationPolicies, standingDelegations] = await Promise.all([
     db.prisma.scope.findMany(),
     db.prisma.resource.findMany({ include: { scopes: { select: { scopeName: true } } } }),
     db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } } } }),
     db.prisma.client.findMany({ include: { roles: { select: { roleName: true, expiresAt: true } } } }),
+    db.prisma.delegationPolicy.findMany(),
+    db.prisma.standingDelegation.findMany(),
   ]);
-  return { scopes, resources, roles, clients };
+  return { scopes, resources, roles, clients, delegationPolicies, standingDelegations };
 }
 
 const personSelect = {

@@ -2,6 +2,7 @@
 // PolicySnapshot the hot path uses. JSON-in-text columns are validated here, at the edge.
 import type { ClientDef, PolicySnapshot, ResourceDef, RoleDef, ScopeDef, Sensitivity, UserDef } from './policy-model.ts';
 import type { Database } from '../db/database.ts';
+import type { DelegationDef } from './delegation.ts';
 import { loadCatalogRows, loadPersonRow, loadPersonRows, type PersonRow } from '../db/policy-repository.ts';
 
 export function parseStringArray(json: string | null, column: string): string[] {
@@ -14,7 +15,7 @@ export function parseStringArray(json: string | null, column: string): string[] 
 }
 
 export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> {
-  const { scopes, resources, roles, clients } = await loadCatalogRows(db);
+  const { scopes, resources, roles, clients, delegationPolicies, standingDelegations } = await loadCatalogRows(db);
   return {
     scopes: new Map(
       scopes.map((s): [string, ScopeDef] => [
@@ -49,6 +50,35 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
         },
       ]),
     ),
+    delegations: new Map<string, DelegationDef>([
+      ...delegationPolicies.map((d): [string, DelegationDef] => [
+        d.id,
+        {
+          kind: 'policy',
+          id: d.id,
+          agentRole: d.agentRole,
+          subjectRole: d.subjectRole,
+          audience: d.audience,
+          scopes: d.scopes === null ? null : new Set(parseStringArray(d.scopes, 'DelegationPolicy.scopes')),
+          maxDepth: d.maxDepth,
+          maxTtl: d.maxTtl,
+          description: d.description,
+        },
+      ]),
+      ...standingDelegations.map((d): [string, DelegationDef] => [
+        d.id,
+        {
+          kind: 'standing',
+          id: d.id,
+          userId: d.userId,
+          clientId: d.clientId,
+          audience: d.audience,
+          scopes: new Set(parseStringArray(d.scopes, 'StandingDelegation.scopes')),
+          maxDepth: d.maxDepth,
+          expiresAt: d.expiresAt?.getTime() ?? null,
+        },
+      ]),
+    ]),
   };
 }
 

@@ -2,6 +2,7 @@
 // Nothing here touches a database, koa or oidc-provider, so the rules are unit-testable and
 // the hot path (every token issued) never waits on I/O.
 import { AppError } from '../errors/app-error.ts';
+import type { DelegationDef } from './delegation.ts';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
 export const SENSITIVITIES: readonly Sensitivity[] = ['low', 'medium', 'high'];
@@ -64,6 +65,8 @@ export interface PolicySnapshot {
   readonly resources: ReadonlyMap<string, ResourceDef>;
   readonly roles: ReadonlyMap<string, RoleDef>;
   readonly clients: ReadonlyMap<string, ClientDef>;
+  /** Delegation policies and standing delegations, by id (delegation.ts). */
+  readonly delegations: ReadonlyMap<string, DelegationDef>;
 }
 
 export interface PolicyDefaults {

@@ -62,6 +62,7 @@ const worldArb = fc
       resources: new Map(AUDIENCES.map((audience, i) => [audience, { audience, name: audience, tokenTtl: w.resources[i]!.tokenTtl, scopes: new Set(w.resources[i]!.scopes) }])),
       roles: new Map(ROLES.map((name, i) => [name, { name, description: '', scopes: new Set(w.roles[i]) }])),
       clients: new Map([[client.id, client]]),
+      delegations: new Map(),
     };
     const revocations = new RevocationState();
     w.cutoffs.forEach((c, id) => {

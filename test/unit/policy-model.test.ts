@@ -18,6 +18,7 @@ const snapshot: PolicySnapshot = {
     ['writer', { name: 'writer', description: '', scopes: new Set(['a.write']) }],
   ]),
   clients: new Map(),
+  delegations: new Map(),
 };
 const defaults = { accessTokenTtl: 300, defaultResource: undefined };
 const client = (roles: ClientDef['roles'], ceiling: string[] | null = null): ClientDef => ({

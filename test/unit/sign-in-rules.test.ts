@@ -15,6 +15,7 @@ const snapshot: PolicySnapshot = {
   resources: new Map([['https://api', { audience: 'https://api', name: 'API', tokenTtl: null, scopes: new Set(['r', 'w', 'deploy']) }]]),
   roles: new Map([['admin', { name: 'admin', description: '', scopes: new Set(['r', 'w', 'deploy']) }]]),
   clients: new Map(),
+  delegations: new Map(),
 };
 const client = (ceiling: string[] | null): ClientDef => ({
   id: 'cl', name: 'app', secretHash: null, grantTypes: ['authorization_code'], redirectUris: [], postLogoutRedirectUris: [],
