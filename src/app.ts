@@ -95,12 +95,15 @@ async function databaseReachable(db: Database, timeoutMs: number): Promise<boole
 export function createApp(deps: AppDeps): GovauthApp {
   const { config, log } = deps;
   const views = createViews();
+  // Introspection and token exchange judge access tokens with the same checker.
+  const checker = createAccessTokenChecker({ keyring: deps.keys.current(), issuer: deps.issuer, policy: deps.policy, now: deps.now });
   // Built again whenever the signing keys change (provider-host.ts).
   const buildProvider = () => {
     const provider = createProvider({
       ...deps,
       keyring: deps.keys.current(),
       views,
+      checker,
       // Where each runs is decided in one list (oidc/seams.ts).
       wrappers: {
         // Token responses wait for their durable audit record (and become 503 without one).
@@ -194,7 +197,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       db: deps.db,
       policy: deps.policy,
       verifier: deps.verifier,
-      checker: createAccessTokenChecker({ keyring: deps.keys.current(), issuer: deps.issuer, policy: deps.policy, now: deps.now }),
+      checker,
       keyring: deps.keys.current(),
       issuer: deps.issuer,
       events: deps.events,

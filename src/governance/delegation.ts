@@ -70,7 +70,7 @@ export function delegatedScopes(snapshot: PolicySnapshot, d: DelegationDef): Rea
 }
 
 /** The epoch ms after which `d` no longer lets `actor` act for `user` (a role grant or the delegation ends), or Infinity. */
-export function delegationEnds(d: DelegationDef, user: UserDef, actor: ClientDef, now: number): number {
+function delegationEnds(d: DelegationDef, user: UserDef, actor: ClientDef, now: number): number {
   if (d.kind === 'standing') return d.expiresAt ?? Number.POSITIVE_INFINITY;
   const ends = [holds(actor.roles, d.agentRole, now)?.expiresAt, holds(user.roles, d.subjectRole, now)?.expiresAt];
   return Math.min(...ends.map((e) => e ?? Number.POSITIVE_INFINITY));
@@ -122,7 +122,7 @@ const ttlOf = (d: DelegationDef): number => (d.kind === 'policy' ? (d.maxTtl ?? 
  * allowed by the delegation it names: it exists, still covers this actor and person, allows this
  * depth, and its scopes include `scopes`. undefined: allowed.
  */
-export function hopRefusal(snapshot: PolicySnapshot, hop: ChainHop, user: UserDef, audience: string, depth: number, scopes: readonly string[], now: number): DelegationRefusalReason | undefined {
+function hopRefusal(snapshot: PolicySnapshot, hop: ChainHop, user: UserDef, audience: string, depth: number, scopes: readonly string[], now: number): DelegationRefusalReason | undefined {
   const d = snapshot.delegations.get(hop.delegationId);
   const actor = snapshot.clients.get(hop.actor);
   if (!d || !actor || !covers(d, user, actor, audience, now)) return 'delegation_withdrawn';

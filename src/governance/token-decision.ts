@@ -2,6 +2,7 @@
 // the resource indicator hook from the effective grant, read by the token's lifetime and claims,
 // completed when the access token is minted, and read by the audit record of the response. The
 // audit record thus names the token from what minted it, without decoding what was just signed.
+import type { ChainHop } from './delegation.ts';
 import type { Grant } from './effective-grant.ts';
 
 /** What the audit record says about the access token a request minted (its claims, RFC 9068 §2.2). */
@@ -16,11 +17,32 @@ interface MintedToken {
   /** Seconds (exp − iat). */
   readonly lifetime: number;
   readonly grantId: string | undefined;
+  /** A delegated token's actors, current first (token exchange only). */
+  readonly chain?: readonly ChainHop[];
+  readonly subjectJti?: string;
+  readonly actorJti?: string | undefined;
+}
+
+/** What a token exchange (RFC 8693) carries over from the subject token into the new one. */
+interface ExchangeFacts {
+  /** The new token's actors, current first (delegation.ts). */
+  readonly chain: readonly ChainHop[];
+  readonly subjectJti: string;
+  readonly actorJti: string | undefined;
+  /** The subject token's source_iat (or iat): revocations of the person cover the new token as they cover it. */
+  readonly sourceIat: number;
+  readonly grantId: string | undefined;
+  /** How the person authenticated (RFC 9068 §2.2.1), from the subject token. */
+  readonly acr: string | undefined;
+  readonly amr: readonly string[] | undefined;
+  readonly authTime: number | undefined;
 }
 
 export interface TokenDecision {
   /** What governance granted for this request (effective-grant.ts). */
   readonly grant: Grant;
+  /** Set for a token exchange (oidc/token-exchange-grant.ts). */
+  readonly exchange?: ExchangeFacts;
   /** Set when the access token is minted (src/oidc/accounts-and-claims.ts). */
   minted?: MintedToken;
 }

@@ -10,6 +10,7 @@ import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import type { Clock } from '../time/clock.ts';
+import { chainOf } from '../governance/act-claim.ts';
 import { isUserSubject, tokenLiveness, type LivenessReason } from './token-liveness.ts';
 
 export type InactiveReason = 'invalid' | 'expired' | 'not_yet_valid' | 'wrong_audience' | LivenessReason;
@@ -17,7 +18,10 @@ export type InactiveReason = 'invalid' | 'expired' | 'not_yet_valid' | 'wrong_au
 type AccessTokenCheck = { active: true; claims: JWTPayload } | { active: false; reason: InactiveReason; jti?: string | undefined };
 
 export interface AccessTokenChecker {
+  /** Good now, for `audience` (a resource server sees only its own tokens; null: none). */
   check(token: string, audience: string | null): Promise<AccessTokenCheck>;
+  /** Good now, for whatever audience it names (token exchange judges subject and actor tokens). */
+  checkAnyAudience(token: string): Promise<AccessTokenCheck>;
   /** Signature and issuer only (revocation: expired tokens still identify their client). */
   verifySignature(token: string): Promise<JWTPayload | undefined>;
 }
@@ -102,29 +106,38 @@ export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: strin
       return 'payload' in r ? r.payload : undefined;
     },
 
-    async check(token, audience) {
-      const r = await verify(token, true);
-      if (!('payload' in r)) return { active: false, reason: r.error };
-      const p = r.payload;
-      const jti = String(p.jti);
-      // A resource server sees only tokens for its own audience (nothing about the others').
-      if (audience === null || !audienceMatches(p.aud, audience)) return { active: false, reason: 'wrong_audience', jti };
-      const reason = tokenLiveness(deps, {
-        jti,
-        iat: Number(p.iat),
-        // Minted from a code or refresh token issued at or before a revocation: covered by it
-        // (revocation-state.ts). Tokens from before this claim existed fall back to iat.
-        sourceIat: typeof p.source_iat === 'number' ? p.source_iat : undefined,
-        grantId: typeof p.grant_id === 'string' ? p.grant_id : undefined,
-        userId: isUserSubject(p.sub) ? p.sub : undefined,
-        clientId: String(p.client_id),
-        roles: Array.isArray(p.roles) ? p.roles.map(String) : [],
-        audiences: [Array.isArray(p.aud) ? String(p.aud[0]) : String(p.aud)],
-        scopes: typeof p.scope === 'string' ? p.scope.split(' ').filter(Boolean) : [],
-        scopeRule: 'all',
-      });
-      if (reason) return { active: false, reason, jti };
-      return { active: true, claims: p };
-    },
+    check: (token, audience) => checkToken(token, audience),
+    checkAnyAudience: (token) => checkToken(token, { any: true }),
   };
+
+  async function checkToken(token: string, audience: string | null | { any: true }): Promise<AccessTokenCheck> {
+    const r = await verify(token, true);
+    if (!('payload' in r)) return { active: false, reason: r.error };
+    const p = r.payload;
+    const jti = String(p.jti);
+    // A resource server sees only tokens for its own audience (nothing about the others').
+    if (audience === null || (typeof audience === 'string' && !audienceMatches(p.aud, audience))) return { active: false, reason: 'wrong_audience', jti };
+    // A delegated token (RFC 8693 §4.1): its act chain must be well formed, name a person as
+    // subject and the token's client as current actor, or govauth did not sign it as such.
+    const chain = chainOf(p);
+    const userId = isUserSubject(p.sub) ? p.sub : undefined;
+    if (!chain || (chain.length && (!userId || chain[0]?.actor !== p.client_id))) return { active: false, reason: 'invalid', jti };
+    const reason = tokenLiveness(deps, {
+      jti,
+      iat: Number(p.iat),
+      // Minted from a code or refresh token issued at or before a revocation: covered by it
+      // (revocation-state.ts). Tokens from before this claim existed fall back to iat.
+      sourceIat: typeof p.source_iat === 'number' ? p.source_iat : undefined,
+      grantId: typeof p.grant_id === 'string' ? p.grant_id : undefined,
+      userId,
+      clientId: String(p.client_id),
+      roles: Array.isArray(p.roles) ? p.roles.map(String) : [],
+      audiences: [Array.isArray(p.aud) ? String(p.aud[0]) : String(p.aud)],
+      scopes: typeof p.scope === 'string' ? p.scope.split(' ').filter(Boolean) : [],
+      scopeRule: 'all',
+      chain,
+    });
+    if (reason) return { active: false, reason, jti };
+    return { active: true, claims: p };
+  }
 }

@@ -118,6 +118,9 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
         ...(c.amr !== undefined && { amr: c.amr }),
         ...(c.auth_time !== undefined && { auth_time: c.auth_time }),
         ...(c.grant_id !== undefined && { grant_id: c.grant_id }),
+        // The whole delegation chain (RFC 8693 §4.1; the current actor is the outermost).
+        ...(c.act !== undefined && { act: c.act }),
+        ...(c.may_act !== undefined && { may_act: c.may_act }),
         ...(cnf && { cnf }),
       },
       reason: 'active',

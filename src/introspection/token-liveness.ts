@@ -4,12 +4,14 @@
 // skip role revocations). All from memory: no I/O. The rules are issuance's own: the token is
 // evaluated as a fresh request for what it carries (governance/effective-grant.ts), at the same
 // instant for every audience it names.
+import type { ChainHop } from '../governance/delegation.ts';
 import { evaluateGrant, livenessRefusal, type GrantPrincipal, type LivenessRefusal } from '../governance/effective-grant.ts';
+import { chainLiveness, type ChainLivenessRefusal } from '../governance/token-exchange.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { TokenFacts } from '../governance/revocation-state.ts';
 import type { Clock } from '../time/clock.ts';
 
-export type LivenessReason = LivenessRefusal;
+export type LivenessReason = LivenessRefusal | ChainLivenessRefusal;
 
 export const isUserSubject = (sub: unknown): sub is string => typeof sub === 'string' && sub.startsWith('usr_');
 
@@ -26,6 +28,8 @@ export interface LiveTokenFacts extends Omit<TokenFacts, 'roles'> {
    * 'some': one is enough (a refresh yields the scopes still granted; none is invalid_grant).
    */
   readonly scopeRule: 'all' | 'some';
+  /** A delegated token's actors (RFC 8693 §4.1 act), current first; the current one is clientId. */
+  readonly chain?: readonly ChainHop[] | undefined;
 }
 
 const CLIENT: GrantPrincipal = { kind: 'client' };
@@ -41,5 +45,11 @@ export function tokenLiveness(deps: { policy: Pick<PolicyStore, 'snapshot' | 'us
   // rules are applied for each audience its scopes are for (none: a sign-in only).
   const first = evaluateGrant(snapshot, deps.policy.revocations, { principal, client, audience: audiences[0], requested: scopes, now, presented: t });
   const evaluations = audiences.length > 1 ? [first, ...audiences.slice(1).map((audience) => evaluateGrant(snapshot, deps.policy.revocations, { principal, client, audience, requested: scopes, now }))] : [first];
-  return livenessRefusal(evaluations, scopes, t.scopeRule);
+  const refusal = livenessRefusal(evaluations, scopes, t.scopeRule);
+  if (refusal || !t.chain?.length) return refusal;
+  // A delegated token is also only as good as every actor and delegation of its chain.
+  const user = principal.kind === 'user' ? principal.user : undefined;
+  const audience = audiences[0];
+  if (!user || audience === undefined) return 'delegation_withdrawn';
+  return chainLiveness(snapshot, deps.policy.revocations, { chain: t.chain, user, audience, scopes, iat: t.iat, now });
 }

@@ -10,6 +10,8 @@
 //   lifetime…) is added to the request's decision (ctx.state.decision), so the audit never
 //   decodes the token it just signed.
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { chainClaims } from '../governance/act-claim.ts';
+import { soleAgentFor } from '../governance/delegation.ts';
 import { rolesFor } from '../governance/effective-grant.ts';
 import { contributingRoles, heldScopes } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
@@ -49,6 +51,7 @@ type Token = Parameters<NonNullable<Configuration['extraTokenClaims']>>[1];
  */
 function recordMinted(decision: TokenDecision, token: Token, scopes: readonly string[], roles: readonly string[], person?: { accountId: string; grantId: string | undefined }): void {
   decision.minted = {
+    ...(decision.exchange && { chain: decision.exchange.chain, subjectJti: decision.exchange.subjectJti, actorJti: decision.exchange.actorJti }),
     jti: token.jti,
     sub: person?.accountId ?? token.clientId ?? '',
     clientId: token.clientId ?? '',
@@ -73,36 +76,42 @@ export function createExtraTokenClaims(deps: { policy: PolicyStore; now: Clock }
     }
     const user = token.accountId ? deps.policy.user(token.accountId) : undefined;
     if (!user) return undefined;
-    const source = grantSource(ctx);
+    const exchange = decision?.exchange;
+    const source = exchange ? undefined : grantSource(ctx);
     const scopes = scopesOf(token);
     // The roles through which the person holds what this token carries, judged with the grant
     // decided for this request (effective-grant.ts). A token without a resource (a sign-in only)
     // carries no API scope; its roles are looked up the same way at this instant.
     const roles = decision ? rolesFor(decision.grant, scopes) : contributingRoles(heldScopes(deps.policy.snapshot(), user.roles, deps.now()), scopes);
-    const sourceIat = sourceIssuedAt(ctx);
+    // A delegated token inherits its subject token's origin: the same source_iat and grant, so
+    // whatever revokes the person's token revokes what was exchanged from it (RFC 8693 §4.1).
+    const sourceIat = exchange ? exchange.sourceIat : sourceIssuedAt(ctx);
+    const grantId = exchange ? exchange.grantId : token.grantId;
+    const nowSec = Math.floor(deps.now() / 1000);
     // A refresh (or code exchange) can pass oidc-provider's checks and govauth's policy checks
     // just before `govauth revoke` commits; whatever this instance knows now is applied here, as
     // late as possible, and the source_iat claim covers what it cannot know yet (RFC 9700 §4.14:
     // revocation wins over a concurrent refresh).
-    const revoked = deps.policy.revocations.check({
-      iat: Math.floor(deps.now() / 1000),
-      sourceIat,
-      grantId: token.grantId,
-      userId: user.id,
-      clientId: token.clientId,
-      roles,
-    });
+    const revoked =
+      deps.policy.revocations.check({ iat: nowSec, sourceIat, grantId, userId: user.id, clientId: token.clientId, roles }) ??
+      exchange?.chain.map((hop) => deps.policy.revocations.check({ iat: nowSec, clientId: hop.actor })).find(Boolean);
     if (revoked) throw new errors.InvalidGrant(`this grant was revoked (${revoked})`);
-    if (decision) recordMinted(decision, token, scopes, roles, { accountId: user.id, grantId: token.grantId });
+    if (decision) recordMinted(decision, token, scopes, roles, { accountId: user.id, grantId });
+    const auth = exchange ? { acr: exchange.acr, amr: exchange.amr, authTime: exchange.authTime } : source;
+    // RFC 8693 §4.4: a person's own token names the one agent that may exchange it, when policy
+    // lets exactly one act for them on this resource (delegation.ts soleAgentFor).
+    const mayAct = !exchange && decision ? soleAgentFor(deps.policy.snapshot(), user, decision.grant.audience, deps.now()) : undefined;
     return {
       roles,
       ...(typeof sourceIat === 'number' && { source_iat: sourceIat }),
       // Lets introspection find every token of a grant once it is revoked (refresh-token reuse,
       // RFC 7009 revocation of the refresh token, sign-out, `govauth revoke --grant`).
-      ...(token.grantId && { grant_id: token.grantId }),
-      ...(source?.acr && { acr: source.acr }),
-      ...(source?.amr && { amr: [...source.amr] }),
-      ...(typeof source?.authTime === 'number' && { auth_time: source.authTime }),
+      ...(grantId && { grant_id: grantId }),
+      ...(auth?.acr && { acr: auth.acr }),
+      ...(auth?.amr && { amr: [...auth.amr] }),
+      ...(typeof auth?.authTime === 'number' && { auth_time: auth.authTime }),
+      ...(exchange && chainClaims(exchange.chain)),
+      ...(mayAct !== undefined && { may_act: { sub: mayAct } }),
     };
   };
 }

@@ -26,7 +26,9 @@ import { tokenErrorCodes } from './token-error-codes.ts';
 import { signOutEndsGrants } from './sign-out-revocation.ts';
 import { discoveryMetadata } from './discovery-metadata.ts';
 import { databaseOutage, protocolEvents, unknownClientTiming } from './response-wrappers.ts';
-import { patchClientSecretCheck, useResponseWrappers, type ProviderWrappers } from './seams.ts';
+import { patchClientSecretCheck, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
+import { tokenExchangeGrant } from './token-exchange-grant.ts';
+import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
 
 export interface ProviderDeps {
@@ -45,6 +47,8 @@ export interface ProviderDeps {
   readonly wrappers: Pick<ProviderWrappers, 'responseAudit' | 'unknownClientFailures' | 'endSessionAudit' | 'tokenIssuanceSpan'>;
   readonly metrics: Pick<Metrics, 'databaseError'>;
   readonly now: Clock;
+  /** Judges the access tokens a token exchange presents (introspection/access-token-check.ts). */
+  readonly checker: Pick<AccessTokenChecker, 'checkAnyAudience'>;
 }
 
 export function cookieKeys(master: MasterKey): string[] {
@@ -134,6 +138,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(deps.issuer, configuration);
+  // Before any client is loaded: clients are validated against the registered grant types.
+  registerGrants(provider, [
+    tokenExchangeGrant({ policy, defaults, checker: deps.checker, now: deps.now, mfaMaxAge: config.signIn.mfaMaxAge, signingKid: () => keyring.signingKid() }),
+  ]);
   // Verify against the stored argon2id hash, paying argon2 once per secret (client-secrets.ts);
   // failures spend from the source address's budget first (client-auth-failures.ts), and an
   // authenticated client then spends from its token rate limit (token-rate-limit.ts).

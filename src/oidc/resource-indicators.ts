@@ -103,13 +103,15 @@ export function createRotateRefreshToken(deps: ResourceIndicatorDeps) {
   };
 }
 
+/** Every access token is an RS256 JWT (RFC 9068) signed with the key that signs now. */
+export const jwtAccessTokenFormat = (signingKid: () => string): Pick<ResourceServer, 'accessTokenFormat' | 'jwt'> => ({
+  accessTokenFormat: 'jwt',
+  jwt: { sign: { alg: SIGNING_ALG, kid: signingKid() } },
+});
+
 export function createResourceIndicators(deps: ResourceIndicatorDeps) {
   const { policy, defaults, now } = deps;
-
-  const jwtFormat = (): Pick<ResourceServer, 'accessTokenFormat' | 'jwt'> => ({
-    accessTokenFormat: 'jwt', // RFC 9068
-    jwt: { sign: { alg: SIGNING_ALG, kid: deps.signingKid() } },
-  });
+  const jwtFormat = () => jwtAccessTokenFormat(deps.signingKid);
 
   return {
     enabled: true,

@@ -4,7 +4,10 @@
 // is beside it (upstream-strings.ts). An upgrade of oidc-provider re-reads these two files and
 // the tests they name.
 import type { Context, Middleware } from 'koa';
-import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type KoaContextWithOIDC, type TokenEndpointGrantContext } from 'oidc-provider';
+// Not covered by oidc-provider's semantic versioning (lib/helpers/grants.d.ts): the helpers its
+// own grants use, here only for DPoP on govauth's grants. Re-check on every upgrade.
+import { checkDpopReplay, checkDpopRequired, validateDpop } from 'oidc-provider/lib/helpers/grants.js';
 
 /** What oidc-provider knows about the request it is serving. */
 export type ProtocolContext = KoaContextWithOIDC['oidc'];
@@ -83,4 +86,33 @@ export function useResponseWrappers(provider: Provider, wrappers: ProviderWrappe
     const middleware = wrappers[name];
     if (middleware) provider.use(middleware);
   }
+}
+
+/** A grant type govauth adds to the token endpoint (docs § Custom Grant Types). */
+export interface CustomGrant {
+  readonly name: string;
+  readonly handler: (ctx: TokenEndpointGrantContext) => Promise<void>;
+  /** Parameters it reads besides grant_type and client authentication; none may repeat. */
+  readonly parameters: readonly string[];
+}
+
+/**
+ * Registers govauth's grant types, before any client is loaded: clients listing a grant type are
+ * validated against the registered ones (and discovery lists them in grant_types_supported).
+ */
+export function registerGrants(provider: Provider, grants: readonly CustomGrant[]): void {
+  for (const g of grants) provider.registerGrantType(g.name, g.handler, g.parameters);
+}
+
+/**
+ * RFC 9449 for a govauth grant, as oidc-provider's own grants do it: the DPoP proof's key
+ * thumbprint to bind the token to (proof validated, replay checked), or undefined when the
+ * request carries none and the client does not require one.
+ */
+export async function dpopThumbprint(ctx: TokenEndpointGrantContext): Promise<string | undefined> {
+  const provider = ctx.oidc.provider;
+  const dPoP = await validateDpop(provider, ctx);
+  if (dPoP) await checkDpopReplay(provider, ctx, dPoP, ctx.oidc.client.clientId);
+  checkDpopRequired(provider, ctx, dPoP);
+  return dPoP?.thumbprint;
 }

@@ -61,7 +61,7 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: R
       const at = ctx.state.decision?.minted;
       input = {
         ...common,
-        action: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
+        action: grantType === 'refresh_token' ? 'token.refreshed' : at?.chain ? 'token.exchanged' : 'token.issued',
         subject: at?.sub,
         detail: {
           grant_type: grantType,
@@ -73,6 +73,14 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: R
           roles: at?.roles,
           lifetime: at?.lifetime,
           grant_id: at?.grantId,
+          // A token exchange (RFC 8693): the whole chain, current actor first, with the
+          // delegation that let each in, and the tokens presented.
+          ...(at?.chain && {
+            act: at.chain.map((h) => h.actor),
+            delegations: at.chain.map((h) => h.delegationId),
+            subject_token_jti: at.subjectJti,
+            ...(at.actorJti !== undefined && { actor_token_jti: at.actorJti }),
+          }),
           ...(body.refresh_token !== undefined && { refresh_token: grantType === 'refresh_token' ? 'rotated' : 'issued' }),
           ...(body.id_token !== undefined && { id_token: true }),
         },

@@ -1,0 +1,46 @@
+// The delegation chain as JWT claims, both ways. RFC 8693 §4.1: `act` names the current actor;
+// a nested `act` names the one before it, outermost first. govauth's actors are clients, so
+// each `sub` is a client id (as in their own client_credentials tokens). `delegations` (a
+// govauth claim) lists, in the same order, the delegation that let each actor in, so
+// introspection can judge every hop against live policy.
+import { MAX_CHAIN_DEPTH, type ChainHop } from './delegation.ts';
+
+export interface ActClaim {
+  readonly sub: string;
+  readonly act?: ActClaim;
+}
+
+/** The `act` and `delegations` claims of a chain (current actor first); none for an empty chain. */
+export function chainClaims(chain: readonly ChainHop[]): { act?: ActClaim; delegations?: string[] } {
+  if (!chain.length) return {};
+  let act: ActClaim | undefined;
+  for (let i = chain.length - 1; i >= 0; i--) act = { sub: (chain[i] as ChainHop).actor, ...(act && { act }) };
+  return { act, delegations: chain.map((h) => h.delegationId) };
+}
+
+/** The actors an `act` claim names, current first; undefined when it is malformed or deeper than any chain may be. */
+function actorsOf(act: unknown): string[] | undefined {
+  const actors: string[] = [];
+  let node = act;
+  while (node !== undefined) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    const { sub, act: inner } = node as { sub?: unknown; act?: unknown };
+    if (typeof sub !== 'string' || !sub) return undefined;
+    actors.push(sub);
+    if (actors.length > MAX_CHAIN_DEPTH) return undefined;
+    node = inner;
+  }
+  return actors;
+}
+
+/**
+ * The chain a verified token carries: [] for a token without `act`, undefined when its `act`
+ * and `delegations` do not describe one chain (a token govauth never signs).
+ */
+export function chainOf(claims: Readonly<Record<string, unknown>>): ChainHop[] | undefined {
+  if (claims.act === undefined) return claims.delegations === undefined ? [] : undefined;
+  const actors = actorsOf(claims.act);
+  const ids = claims.delegations;
+  if (!actors || !Array.isArray(ids) || ids.length !== actors.length || !ids.every((d) => typeof d === 'string')) return undefined;
+  return actors.map((actor, i) => ({ actor, delegationId: ids[i] as string }));
+}
