@@ -26,6 +26,13 @@ export interface SubjectToken {
   readonly chain: readonly ChainHop[];
   /** RFC 8693 §4.4: the client id its may_act names, when it names one. */
   readonly mayAct?: string | undefined;
+  /**
+   * Seconds: when what it was minted from began (its source_iat, else its iat). The new token
+   * inherits it, so a revocation of the person, of the new actor or of a role that covers the
+   * subject token covers what is exchanged from it too (revocation-state.ts).
+   */
+  readonly sourceIat: number;
+  readonly grantId: string | undefined;
 }
 
 export interface ExchangeRequest {
@@ -107,12 +114,14 @@ export function decideExchange(snapshot: PolicySnapshot, revocations: Pick<Revoc
     const allowed = d ? delegatedScopes(snapshot, d) : new Set<string>();
     for (const s of source) if (!allowed.has(s)) source.delete(s);
   }
-  const e = evaluateGrant(snapshot, revocations, { principal: { kind: 'user', user, mfa: req.mfa }, client: actor, audience, requested: req.requested, source, now });
+  const presented = { iat: Math.floor(now / 1000), sourceIat: subject.sourceIat, grantId: subject.grantId, userId: user.id, clientId: actor.id };
+  const e = evaluateGrant(snapshot, revocations, { principal: { kind: 'user', user, mfa: req.mfa }, client: actor, audience, requested: req.requested, source, now, presented });
   if (!e.resource) return refuse('invalid_target', 'unknown_resource', 'unknown resource');
   if (!e.audienceAllowed) return refuse('invalid_target', 'audience_not_allowed', `this client is not allowed tokens for ${audience} (an administrator must allow it)`);
   if (!e.scopes.length) {
     return refuse('invalid_scope', 'no_scope', req.requested ? 'none of the requested scopes may be delegated to this client' : 'nothing the subject token carries may be delegated to this client');
   }
+  if (e.revoked) return refuse('invalid_grant', `revoked_${e.revoked}`, `the subject token was issued before a revocation that covers this exchange (${e.revoked})`);
   const nowSec = Math.floor(now / 1000);
   const ttl = Math.min(tokenLifetime(snapshot, e.resource, e.scopes, defaults, now, e.held), subject.exp - nowSec, chainTtlCap(snapshot, chain, user, now));
   if (ttl < 1) return refuse('invalid_grant', 'expired', 'the subject token or its delegation has (almost) expired');

@@ -91,7 +91,19 @@ async function subjectToken(deps: TokenExchangeDeps, token: string): Promise<{ c
   if (c.cnf !== undefined) throw refusal('invalid_grant', 'the subject_token is bound to its holder’s key and cannot be exchanged', 'subject_sender_constrained');
   const chain = chainOf(c) ?? [];
   const mayAct = (c.may_act as { sub?: unknown } | undefined)?.sub;
-  return { claims: c, subject: { audience: audienceOf(c), scopes: scopesOf(c), exp: Number(c.exp), chain, mayAct: typeof mayAct === 'string' ? mayAct : undefined } };
+  const iat = Number(c.iat);
+  return {
+    claims: c,
+    subject: {
+      audience: audienceOf(c),
+      scopes: scopesOf(c),
+      exp: Number(c.exp),
+      chain,
+      mayAct: typeof mayAct === 'string' ? mayAct : undefined,
+      sourceIat: typeof c.source_iat === 'number' ? Math.min(c.source_iat, iat) : iat,
+      grantId: typeof c.grant_id === 'string' ? c.grant_id : undefined,
+    },
+  };
 }
 
 /** §2.1 actor_token: here, the authenticated agent's own token (its client_credentials token). */
@@ -141,14 +153,14 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): CustomGrant {
       const { grant, chain } = decision;
       await waitOutCutoff(policy.revocations, { userId: user?.id, clientId: client.clientId, roles: [...grant.roles, ...chainRoles(snapshot, chain)] }, deps.now);
 
-      const grantId = typeof claims.grant_id === 'string' ? claims.grant_id : undefined;
+      const { grantId } = subject;
       ctx.state.decision = {
         grant,
         exchange: {
           chain,
           subjectJti: String(claims.jti),
           actorJti: actor && String(actor.jti),
-          sourceIat: typeof claims.source_iat === 'number' ? Math.min(claims.source_iat, Number(claims.iat)) : Number(claims.iat),
+          sourceIat: subject.sourceIat,
           grantId,
           acr: typeof claims.acr === 'string' ? claims.acr : undefined,
           amr,
