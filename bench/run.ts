@@ -1,6 +1,7 @@
 // The benchmark suite (npm run bench): issuance, introspection and refresh on govauth with 1 and
-// 2 workers, against a bare oidc-provider baseline and the machine's raw RS256 signing rate,
-// all measured in this run. SQLite by default; DATABASE_URL=postgresql://… benches PostgreSQL.
+// 2 workers, token exchange against client_credentials, against a bare oidc-provider baseline
+// and the machine's raw RS256 signing rate, all measured in this run. SQLite by default;
+// DATABASE_URL=postgresql://… benches PostgreSQL.
 // Knobs: BENCH_ROUNDS (default 3), BENCH_DURATION (s per run, default 5), BENCH_CONNECTIONS (32).
 // Results: printed, and written to bench/results/<timestamp>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { startChild } from './lib/processes.ts';
 import { rawRs256SignRate } from './lib/raw-signing.ts';
 import { refreshLoad, refreshTokenPool } from './lib/refresh-load.ts';
 import { alternate, median } from './lib/rounds.ts';
+import { exchangeCandidates, requireAllOk } from './lib/token-exchange.ts';
 import { systemClock } from '../src/time/clock.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -126,9 +128,17 @@ async function main(): Promise<void> {
     }
     const refresh = refreshRuns[0]!;
     rows.push({ ...refresh, rps: Math.round(median(refreshRuns.map((x) => x.rps))), p50: median(refreshRuns.map((x) => x.p50)), p99: median(refreshRuns.map((x) => x.p99)), rssMb: dual.rssPeakMb(), ratio: '' });
+
+    // Token exchange (RFC 8693) against client_credentials for the same agent, 1 worker.
+    const exchangeLoads = await exchangeCandidates(single, fixture, connections, 2 * (2 + rounds * duration));
+    const exchange = await alternate(exchangeLoads, rounds, duration, requireAllOk);
+    const [cc, te] = exchangeLoads.map((c) => c.name);
+    rows.push({ ...exchange.results[cc!]!, name: `${cc!}, 1 worker`, ratio: 'exchange reference' });
+    rows.push({ ...exchange.results[te!]!, name: `${te!}, 1 worker`, ratio: `${exchange.ratios[te!]!.toFixed(2)}× client_credentials of the same rounds` });
     out.issuance = issuance;
     out.introspection = introspection;
     out.refresh = refreshRuns;
+    out.exchange = exchange;
   } finally {
     await Promise.all([single.stop(), dual.stop(), baseline.stop()]);
     await fixture.drop();
@@ -139,6 +149,7 @@ async function main(): Promise<void> {
   console.log(`\nstartup to ready (${kind}, single process): ${startup.fresh} ms on an empty data directory, ${startup.existing} ms on an existing one`);
   const failures = rows.reduce((n, r) => n + r.non2xx + r.errors, 0);
   console.log(failures ? `\nNON-2XX OR ERRORS: ${failures}` : '\nno non-2xx responses and no errors in any run');
+  if (failures) process.exitCode = 1;
   mkdirSync(here('./results/'), { recursive: true });
   const file = here(`./results/${new Date(systemClock()).toISOString().replace(/[:.]/g, '-')}-${kind}.json`);
   writeFileSync(file, JSON.stringify({ ...out, rows }, null, 2));

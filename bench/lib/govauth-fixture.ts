@@ -1,17 +1,27 @@
 // A govauth instance for benchmarks: a fresh database (SQLite temp file, or a new PostgreSQL
-// database when DATABASE_URL is set), the demo model, one bot, one resource-server client.
+// database when DATABASE_URL is set), the demo model, one person, one web app, one bot, one
+// resource-server client, and one agent that may act for the person (token exchange).
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '../../test/helpers/test-database.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { SERVER_ENV, SERVER_V8_FLAGS } from '../../src/runtime-flags.ts';
+import { allowTokenExchange } from './delegation-seed.ts';
+import { BENCH_RESOURCE } from './issuance.ts';
 import { startChild, type Child } from './processes.ts';
+
+/** The person who signs in (data-scientist on the demo resource). */
+export const BENCH_PERSON = { email: 'bench@example.com', password: 'bench password 123' } as const;
+/** The scope the agent gets, for itself or for the person: low sensitivity, so no second factor. */
+export const AGENT_SCOPE = 'ai.prediction.run';
 
 export interface Fixture {
   readonly env: Record<string, string>;
   readonly bot: { client_id: string; client_secret: string };
   readonly rs: { client_id: string; client_secret: string };
   readonly app: { client_id: string; client_secret: string };
+  /** client_credentials for itself (role bench-agent), token exchange for data-scientists. */
+  readonly agent: { client_id: string; client_secret: string };
   /** `v8Flags` defaults to the shipped server settings (src/runtime-flags.ts). */
   start(extraEnv?: Record<string, string>, v8Flags?: readonly string[]): Promise<Child>;
   startWithoutAudit(v8Flags?: readonly string[]): Promise<Child>;
@@ -49,20 +59,24 @@ export async function createFixture(): Promise<Fixture> {
     return JSON.parse(r.stdout) as Record<string, string>;
   };
   await cli('init', '--demo');
-  const user = await runCli(['user', 'create', 'bench@example.com', '--password-stdin', '--roles', 'data-scientist', '--json'], env, {
-    stdin: () => Promise.resolve('bench password 123\n'),
+  const user = await runCli(['user', 'create', BENCH_PERSON.email, '--password-stdin', '--roles', 'data-scientist', '--json'], env, {
+    stdin: () => Promise.resolve(`${BENCH_PERSON.password}\n`),
   });
   if (user.code !== 0) throw new Error(user.stderr);
   const app = (await cli('client', 'create', '--name', 'bench-app', '--grant', 'authorization_code', '--redirect-uri', 'https://app.example/callback')) as Fixture['app'];
   const bot = (await cli('client', 'create', '--name', 'bench-bot', '--grant', 'client_credentials', '--roles', 'data-scientist')) as Fixture['bot'];
   const rs = (await cli('client', 'create', '--name', 'bench-rs', '--resource', 'https://models.example', '--introspect')) as Fixture['rs'];
-  // Tokens introspected during a benchmark must outlive it.
+  await cli('role', 'create', 'bench-agent', '--description', 'benchmark agents', '--scopes', AGENT_SCOPE);
+  const agent = (await cli('client', 'create', '--name', 'bench-agent', '--grant', 'client_credentials', '--roles', 'bench-agent')) as Fixture['agent'];
+  await allowTokenExchange(url, { agentId: agent.client_id, agentRole: 'bench-agent', forRole: 'data-scientist', resource: BENCH_RESOURCE, scopes: [AGENT_SCOPE] });
+  // Tokens introspected or exchanged during a benchmark must outlive it.
   await cli('resource', 'update', 'https://models.example', '--token-ttl', '3600');
   return {
     env,
     bot,
     rs,
     app,
+    agent,
     // The same V8 settings and environment as `npm start`.
     start: (extraEnv = {}, v8Flags = SERVER_V8_FLAGS) =>
       startChild(main, { ...env, ...SERVER_ENV, ...extraEnv, NODE_OPTIONS: `${v8Flags.join(' ')} ${extraEnv.NODE_OPTIONS ?? ''}`.trim() }, /"listening":"(http:\/\/[^"]+)"/),

@@ -4,7 +4,8 @@
 // same audience, so both sign the same kind of token.
 import { basicAuth, FORM, type LoadOptions } from './load.ts';
 
-const BENCH_RESOURCE = 'https://models.example';
+/** The demo resource (src/governance/demo-model.ts) every bench token is for. */
+export const BENCH_RESOURCE = 'https://models.example';
 
 export interface ClientCredentials {
   readonly client_id: string;

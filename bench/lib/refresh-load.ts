@@ -5,13 +5,14 @@
 import autocannon from 'autocannon';
 import * as oidc from 'openid-client';
 import { headlessSignIn } from '../../test/helpers/headless-sign-in.ts';
+import { BENCH_PERSON } from './govauth-fixture.ts';
 import type { LoadResult } from './load.ts';
 
 export async function refreshTokenPool(issuer: string, app: { client_id: string; client_secret: string }, count: number): Promise<string[]> {
   const config = await oidc.discovery(new URL(issuer), app.client_id, app.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
   const pool: string[] = [];
   for (let i = 0; i < count; i++) {
-    const tokens = await headlessSignIn(config, 'bench@example.com', 'openid offline_access ai.training.read', { password: 'bench password 123', extra: { prompt: 'consent' } });
+    const tokens = await headlessSignIn(config, BENCH_PERSON.email, 'openid offline_access ai.training.read', { password: BENCH_PERSON.password, extra: { prompt: 'consent' } });
     if (!tokens.refresh_token) throw new Error('no refresh token');
     pool.push(tokens.refresh_token);
   }
