@@ -124,7 +124,7 @@ describe('the client: unauthorized_client unless it may exchange, and for this p
     const erin = (await headlessSignIn(appConfig, 'erin@example.com', 'openid ai.prediction.run')).access_token;
     expect(parts(erin).payload.may_act).toEqual({ sub: agents.get('solo-agent')?.creds.client_id });
     await allowDelegation(t, { agentRole: 'coding-agent', forRole: 'end-user', resource: API });
-    expectRefusal(await refusalOf(exchange(agent('coding-agent'), erin)), 'invalid_grant', /may_act/);
+    expectRefusal(await refusalOf(exchange(agent('coding-agent'), erin)), 'invalid_grant', /^the subject token names another party that may act for its subject \(may_act\)$/);
     expect((await exchange(agent('solo-agent'), erin)).scope).toBe('ai.prediction.run');
   });
 });

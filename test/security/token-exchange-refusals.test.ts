@@ -3,11 +3,12 @@
 // §2.2.2, RFC 6749 §5.2) with a description saying what is wrong, JSON, never cached, never a
 // 500. A genuine exchange is checked first, so every refusal is the attack's alone. Delegation
 // and policy refusals (targets, scopes, lifetimes, chains): token-exchange-delegation.test.ts.
+import fc from 'fast-check';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_TOKEN_TYPE, allowDelegation, createAgent } from '../helpers/agents.ts';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE, allowDelegation, createAgent } from '../helpers/agents.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
-import { tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
+import { basic, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { API, PASSWORD, createResourceServer, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { SignInSteps, authorize } from '../helpers/sign-in-steps.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
@@ -145,6 +146,17 @@ describe('a subject_token that is not a person’s live access token from this s
     expectRefusal(await withSubject({ subject_token: alice.id, subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }), 'invalid_request', /unsupported subject_token_type/);
   });
 
+  it('a signed introspection response: signed with these keys, about Alice’s token, but not an access token', async () => {
+    const res = await fetch(`${t.url}/token/introspection`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(rs), accept: 'application/token-introspection+jwt' },
+      body: new URLSearchParams({ token: alice.access }),
+    });
+    const signed = await res.text();
+    expect(parts(signed).header.typ).toBe('token-introspection+jwt');
+    expectRefusal(await withSubject({ subject_token: signed }), 'invalid_grant', NOT_OURS);
+  });
+
   it('garbage, and a client_credentials token (no person to act for)', async () => {
     for (const garbage of ['x', 'a.b.c', '...', alice.access.split('.').slice(0, 2).join('.')]) expectRefusal(await withSubject({ subject_token: garbage }), 'invalid_grant', NOT_OURS);
     expectRefusal(await withSubject({ subject_token: agentOwn }), 'invalid_grant', /^the subject_token does not represent a person$/);
@@ -176,7 +188,7 @@ describe('a subject_token that is not a person’s live access token from this s
     const foreign = await tokenRequest(other.url, { grant_type: 'client_credentials', resource: API }, { basic: foreignBot });
     const token = String(foreign.body.access_token);
     expect(parts(token).payload.iss).toBe(OTHER_ISSUER);
-    // The same token from this issuer is refused for what it is (a client's), not for where it is from.
+    // A client's token from this issuer is refused as nobody's (above); this one for its issuer.
     expectRefusal(await withSubject({ subject_token: token }), 'invalid_grant', NOT_OURS);
     expectRefusal(await withSubject({ actor_token: token, actor_token_type: ACCESS_TOKEN_TYPE }), 'invalid_grant', /^the actor_token is not an access token issued by this server$/);
   });
@@ -266,5 +278,34 @@ describe('client authentication and rate limits apply to the grant', () => {
     const limited = await exchangeAt(busyAgent, from);
     expectRefusal(limited, 'slow_down', /too many token requests from this client \(limit 3 per minute\); retry after \d+ s/, 429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('under property-based fuzzing (fixed seed)', () => {
+  it('answers any mix of the exchange’s parameters with a token or a 4xx OAuth error, never a 5xx', async () => {
+    const NAMES = ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope'];
+    const types = ['access_token', 'refresh_token', 'id_token', 'jwt'].map((x) => `urn:ietf:params:oauth:token-type:${x}`);
+    const value = fc.oneof(
+      fc.constantFrom(alice.access, alice.refresh, alice.id, agentOwn, expiring, `${alice.access}x`, API, EXPIRING, 'urn:govauth:admin', 'ai.prediction.run', 'openid ai.deploy.manage', ...types),
+      fc.string({ maxLength: 30 }),
+      fc.string({ unit: 'binary', maxLength: 30 }),
+    );
+    const request = fc.tuple(
+      fc.shuffledSubarray([['subject_token', alice.access], ['subject_token_type', ACCESS_TOKEN_TYPE], ['resource', API], ['scope', 'ai.prediction.run']] as [string, string][]),
+      fc.array(fc.tuple(fc.constantFrom(...NAMES), value), { maxLength: 4 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(request, async ([kept, extra]) => {
+        const form = new URLSearchParams([['grant_type', TOKEN_EXCHANGE], ...kept, ...extra]);
+        const res = await fetch(`${t.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(agent) }, body: form });
+        const body = (await res.json()) as Record<string, unknown>;
+        if (res.status === 200) return;
+        expect([res.status, typeof body.error, typeof body.error_description], `${form.toString().slice(0, 300)} → ${JSON.stringify(body)}`).toEqual([expect.any(Number), 'string', 'string']);
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        expect(res.headers.get('cache-control')).toMatch(/no-store/);
+      }),
+      { seed: 0x7e8693, numRuns: 150, endOnFailure: true },
+    );
   });
 });
