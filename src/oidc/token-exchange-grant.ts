@@ -64,8 +64,9 @@ function targetOf(p: Params, subjectAudience: string): string {
   }
   if (named === undefined) return subjectAudience;
   const url = URL.parse(named);
-  // RFC 8707 §2: an absolute URI without a fragment.
-  if (!url || named.includes('#')) throw refusal('invalid_target', 'the resource must be an absolute URI without a fragment', 'invalid_resource');
+  // RFC 8707 §2: an absolute URI without a fragment. govauth names its resources (the
+  // audiences of RFC 8693 §2.1) only so; the description names the parameter the client sent.
+  if (!url || named.includes('#')) throw refusal('invalid_target', `the ${p.resource === undefined ? 'audience' : 'resource'} must be an absolute URI without a fragment`, 'invalid_resource');
   return named;
 }
 

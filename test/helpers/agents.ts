@@ -5,9 +5,12 @@ import type { TestServer } from './test-server.ts';
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
-/** An agent client that may exchange tokens (and get its own client_credentials tokens). */
-export async function createAgent(t: TestServer, name: string, roles: string[]): Promise<ClientCreds> {
-  const c = await t.cliJson<ClientCreds>('client', 'create', '--name', name, '--grant', 'client_credentials', '--roles', roles.join(','));
+/**
+ * An agent client that may exchange tokens (and get its own client_credentials tokens).
+ * `extra`: more `client create` options (e.g. `--scopes` for a scope ceiling).
+ */
+export async function createAgent(t: TestServer, name: string, roles: string[], extra: string[] = []): Promise<ClientCreds> {
+  const c = await t.cliJson<ClientCreds>('client', 'create', '--name', name, '--grant', 'client_credentials', '--roles', roles.join(','), ...extra);
   // TEMPORARY until the CLI grows --grant token-exchange.
   await t.server.db.prisma.client.update({ where: { id: c.client_id }, data: { grantTypes: JSON.stringify(['client_credentials', TOKEN_EXCHANGE]) } });
   await t.server.db.prisma.change.create({ data: { kind: 'client', key: c.client_id } });
