@@ -65,6 +65,9 @@ const server = createServer((req, res) => {
     }
     try {
       const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: verifier, expectedState: state });
+      // The token itself too: it is the person's own, shown on their terminal, so they can hand
+      // it to an agent that acts for them (README "An agent acting for Alice").
+      console.log('\naccess token:', tokens.access_token);
       console.log('\naccess token claims:', claims(tokens.access_token));
       if (tokens.id_token) console.log('\nID token claims:', claims(tokens.id_token));
       if (tokens.refresh_token) {

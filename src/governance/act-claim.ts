@@ -2,20 +2,33 @@
 // a nested `act` names the one before it, outermost first. govauth's actors are clients, so
 // each `sub` is a client id (as in their own client_credentials tokens). `delegations` (a
 // govauth claim) lists, in the same order, the delegation that let each actor in, so
-// introspection can judge every hop against live policy.
+// introspection can judge every hop against live policy. `exchanged_from` (a govauth claim)
+// lists the jti of every token it was exchanged from, its subject token first: revoking any
+// of them (RFC 7009) ends it too, as it ends them.
 import { MAX_CHAIN_DEPTH, type ChainHop } from './delegation.ts';
+
+/** Exchanges a token may descend through: a chain at its deepest, each actor re-exchanging once to narrow. */
+export const MAX_EXCHANGES = 2 * MAX_CHAIN_DEPTH;
 
 export interface ActClaim {
   readonly sub: string;
   readonly act?: ActClaim;
 }
 
-/** The `act` and `delegations` claims of a chain (current actor first); none for an empty chain. */
-export function chainClaims(chain: readonly ChainHop[]): { act?: ActClaim; delegations?: string[] } {
+/** The `act`, `delegations` and `exchanged_from` claims of a delegated token; none for an empty chain. */
+export function chainClaims(chain: readonly ChainHop[], exchangedFrom: readonly string[]): { act?: ActClaim; delegations?: string[]; exchanged_from?: string[] } {
   if (!chain.length) return {};
   let act: ActClaim | undefined;
   for (let i = chain.length - 1; i >= 0; i--) act = { sub: (chain[i] as ChainHop).actor, ...(act && { act }) };
-  return { act, delegations: chain.map((h) => h.delegationId) };
+  return { act, delegations: chain.map((h) => h.delegationId), exchanged_from: [...exchangedFrom] };
+}
+
+/** The jtis a verified token was exchanged from ([] for a token without `act`); undefined when malformed. */
+export function exchangedFromOf(claims: Readonly<Record<string, unknown>>): string[] | undefined {
+  const v = claims.exchanged_from;
+  if (claims.act === undefined) return v === undefined ? [] : undefined;
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_EXCHANGES || !v.every((j) => typeof j === 'string' && j.length > 0)) return undefined;
+  return v as string[];
 }
 
 /** The actors an `act` claim names, current first; undefined when it is malformed or deeper than any chain may be. */

@@ -27,6 +27,8 @@ interface MintedToken {
 interface ExchangeFacts {
   /** The new token's actors, current first (delegation.ts). */
   readonly chain: readonly ChainHop[];
+  /** The jtis it is exchanged from, its subject token's first (act-claim.ts). */
+  readonly exchangedFrom: readonly string[];
   readonly subjectJti: string;
   readonly actorJti: string | undefined;
   /** The subject token's source_iat (or iat): revocations of the person cover the new token as they cover it. */

@@ -11,6 +11,7 @@
 // - every delegation of the chain: its scopes, depth, lifetime cap and end.
 // A token carrying `act` yields a chain one actor longer (or the same chain, when its current
 // actor exchanges it again to narrow it), never a shorter one.
+import { MAX_EXCHANGES } from './act-claim.ts';
 import { evaluateGrant, type Grant } from './effective-grant.ts';
 import { chainRefusal, chainTtlCap, delegatedScopes, findDelegation, MAX_CHAIN_DEPTH, TOKEN_EXCHANGE_GRANT, type ChainHop, type DelegationRefusalReason } from './delegation.ts';
 import { tokenLifetime, type ClientDef, type MfaFreshness, type PolicyDefaults, type PolicySnapshot, type UserDef } from './policy-model.ts';
@@ -18,6 +19,9 @@ import type { RevocationKind, RevocationState } from './revocation-state.ts';
 
 /** What govauth learned from the verified subject token (an access token it issued for a person). */
 export interface SubjectToken {
+  readonly jti: string;
+  /** The jtis it was itself exchanged from (act-claim.ts exchanged_from). */
+  readonly exchangedFrom: readonly string[];
   readonly audience: string;
   readonly scopes: readonly string[];
   /** Seconds. */
@@ -65,6 +69,8 @@ export interface Exchange {
   readonly grant: Grant;
   /** The new token's chain, current actor first. */
   readonly chain: readonly ChainHop[];
+  /** The jtis it is exchanged from: the subject token's, then those it was exchanged from. */
+  readonly exchangedFrom: readonly string[];
 }
 
 const refuse = (error: ExchangeError, reason: string, description: string): ExchangeRefusal => ({ ok: false, error, reason, description });
@@ -101,6 +107,8 @@ export function decideExchange(snapshot: PolicySnapshot, revocations: Pick<Revoc
   if (audience !== subject.audience) return refuse('invalid_target', 'resource_not_delegated', 'the subject token is not for this resource');
   if (subject.mayAct !== undefined && subject.mayAct !== actor.id) return refuse('invalid_grant', 'may_act', 'the subject token names another party that may act for its subject (may_act)');
 
+  const exchangedFrom = [subject.jti, ...subject.exchangedFrom];
+  if (exchangedFrom.length > MAX_EXCHANGES) return refuse('invalid_grant', 'too_many_exchanges', 'this token has been exchanged too many times; exchange a fresh token of the person');
   const next = nextChain(snapshot, req, user, actor);
   if (!('chain' in next)) return next;
   const { chain } = next;
@@ -128,6 +136,7 @@ export function decideExchange(snapshot: PolicySnapshot, revocations: Pick<Revoc
   return {
     ok: true,
     chain,
+    exchangedFrom,
     grant: { ok: true, audience, resource: e.resource, allowed: e.allowed, scopes: e.scopes, roles: e.roles, ttl: Math.floor(ttl), held: e.held, at: now },
   };
 }
@@ -153,8 +162,10 @@ export type ChainLivenessRefusal = DelegationRefusalReason | 'client_disabled' |
 export function chainLiveness(
   snapshot: PolicySnapshot,
   revocations: Pick<RevocationState, 'check'>,
-  t: { chain: readonly ChainHop[]; user: UserDef; audience: string; scopes: readonly string[]; iat: number; now: number },
+  t: { chain: readonly ChainHop[]; exchangedFrom: readonly string[]; user: UserDef; audience: string; scopes: readonly string[]; iat: number; now: number },
 ): ChainLivenessRefusal | undefined {
+  // A token it was exchanged from was revoked on its own (RFC 7009 by its client).
+  for (const jti of t.exchangedFrom) if (revocations.check({ iat: t.iat, jti })) return 'revoked_token';
   for (const hop of t.chain) {
     const actor = snapshot.clients.get(hop.actor);
     if (!actor || actor.disabled) return 'client_disabled';

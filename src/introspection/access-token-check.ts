@@ -10,7 +10,7 @@ import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import type { Clock } from '../time/clock.ts';
-import { chainOf } from '../governance/act-claim.ts';
+import { chainOf, exchangedFromOf } from '../governance/act-claim.ts';
 import { isUserSubject, tokenLiveness, type LivenessReason } from './token-liveness.ts';
 
 export type InactiveReason = 'invalid' | 'expired' | 'not_yet_valid' | 'wrong_audience' | LivenessReason;
@@ -120,8 +120,9 @@ export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: strin
     // A delegated token (RFC 8693 §4.1): its act chain must be well formed, name a person as
     // subject and the token's client as current actor, or govauth did not sign it as such.
     const chain = chainOf(p);
+    const exchangedFrom = exchangedFromOf(p);
     const userId = isUserSubject(p.sub) ? p.sub : undefined;
-    if (!chain || (chain.length && (!userId || chain[0]?.actor !== p.client_id))) return { active: false, reason: 'invalid', jti };
+    if (!chain || !exchangedFrom || (chain.length && (!userId || chain[0]?.actor !== p.client_id))) return { active: false, reason: 'invalid', jti };
     const reason = tokenLiveness(deps, {
       jti,
       iat: Number(p.iat),
@@ -136,6 +137,7 @@ export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: strin
       scopes: typeof p.scope === 'string' ? p.scope.split(' ').filter(Boolean) : [],
       scopeRule: 'all',
       chain,
+      exchangedFrom,
     });
     if (reason) return { active: false, reason, jti };
     return { active: true, claims: p };

@@ -30,6 +30,8 @@ export interface LiveTokenFacts extends Omit<TokenFacts, 'roles'> {
   readonly scopeRule: 'all' | 'some';
   /** A delegated token's actors (RFC 8693 §4.1 act), current first; the current one is clientId. */
   readonly chain?: readonly ChainHop[] | undefined;
+  /** The jtis a delegated token was exchanged from (act-claim.ts exchanged_from). */
+  readonly exchangedFrom?: readonly string[] | undefined;
 }
 
 const CLIENT: GrantPrincipal = { kind: 'client' };
@@ -51,5 +53,5 @@ export function tokenLiveness(deps: { policy: Pick<PolicyStore, 'snapshot' | 'us
   const user = principal.kind === 'user' ? principal.user : undefined;
   const audience = audiences[0];
   if (!user || audience === undefined) return 'delegation_withdrawn';
-  return chainLiveness(snapshot, deps.policy.revocations, { chain: t.chain, user, audience, scopes, iat: t.iat, now });
+  return chainLiveness(snapshot, deps.policy.revocations, { chain: t.chain, exchangedFrom: t.exchangedFrom ?? [], user, audience, scopes, iat: t.iat, now });
 }

@@ -110,7 +110,7 @@ export function createExtraTokenClaims(deps: { policy: PolicyStore; now: Clock }
       ...(auth?.acr && { acr: auth.acr }),
       ...(auth?.amr && { amr: [...auth.amr] }),
       ...(typeof auth?.authTime === 'number' && { auth_time: auth.authTime }),
-      ...(exchange && chainClaims(exchange.chain)),
+      ...(exchange && chainClaims(exchange.chain, exchange.exchangedFrom)),
       ...(mayAct !== undefined && { may_act: { sub: mayAct } }),
     };
   };

@@ -6,7 +6,7 @@
 // the request and the presented tokens and mints the result.
 import { errors, type TokenEndpointGrantContext } from 'oidc-provider';
 import type { JWTPayload } from 'jose';
-import { chainOf } from '../governance/act-claim.ts';
+import { chainOf, exchangedFromOf } from '../governance/act-claim.ts';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../governance/delegation.ts';
 import { mfaFresh, type PolicyDefaults } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
@@ -96,6 +96,8 @@ async function subjectToken(deps: TokenExchangeDeps, token: string): Promise<{ c
   return {
     claims: c,
     subject: {
+      jti: String(c.jti),
+      exchangedFrom: exchangedFromOf(c) ?? [],
       audience: audienceOf(c),
       scopes: scopesOf(c),
       exp: Number(c.exp),
@@ -151,7 +153,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): CustomGrant {
         now,
       });
       if (!decision.ok) throw refusal(decision.error, decision.description, decision.reason);
-      const { grant, chain } = decision;
+      const { grant, chain, exchangedFrom } = decision;
       await waitOutCutoff(policy.revocations, { userId: user?.id, clientId: client.clientId, roles: [...grant.roles, ...chainRoles(snapshot, chain)] }, deps.now);
 
       const { grantId } = subject;
@@ -159,6 +161,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): CustomGrant {
         grant,
         exchange: {
           chain,
+          exchangedFrom,
           subjectJti: String(claims.jti),
           actorJti: actor && String(actor.jti),
           sourceIat: subject.sourceIat,

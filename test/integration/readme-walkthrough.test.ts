@@ -7,7 +7,10 @@
 // interactive demo app: the test starts the server itself, as `npm start` does) and blocks
 // preceded by `<!-- readme-test: skip … -->` (the PostgreSQL set-up, which needs a server of
 // its own). `npx govauth` runs this checkout's bin/govauth.js; curl fails on an HTTP error
-// status; http://localhost:3000 is the test server's address.
+// status; http://localhost:3000 is the test server's address. Where the README asks a person to
+// sign in with a browser, `<!-- readme-test: browser-sign-in VAR email password scope -->` marks
+// the place: the test signs in as that person with the demo app's client (test/helpers/
+// readme-sign-in.ts, the same login and consent pages) and exports the access token as VAR.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,12 +23,17 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 
 const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 const bin = fileURLToPath(new URL('../../bin/govauth.js', import.meta.url));
+const signIn = fileURLToPath(new URL('../helpers/readme-sign-in.ts', import.meta.url));
 
 /** The README's shell commands in order: continuation lines joined, comments and blank lines dropped. */
 export function readmeCommands(markdown: string): { commands: string[]; skipped: string[] } {
   const commands: string[] = [];
   const skipped: string[] = [];
-  for (const block of markdown.matchAll(/(<!--\s*readme-test:\s*skip[^>]*-->\s*\n)?```sh\n([\s\S]*?)```/g)) {
+  for (const block of markdown.matchAll(/(<!--\s*readme-test:\s*skip[^>]*-->\s*\n)?```sh\n([\s\S]*?)```|<!--\s*readme-test:\s*browser-sign-in\s+(\w+)\s+(.*?)\s*-->/g)) {
+    if (block[3]) {
+      commands.push(`export ${block[3]}=$("$GOVAUTH_NODE" "$GOVAUTH_SIGN_IN" ${block[4] ?? ''})`);
+      continue;
+    }
     const lines = (block[2] ?? '').replace(/\\\n/g, ' ').split('\n').map((l) => l.trim());
     for (const line of lines) {
       if (!line || line.startsWith('#')) continue;
@@ -52,7 +60,7 @@ function runInBash(commands: string[], env: Record<string, string>, cwd: string,
     ...commands.flatMap((command, i) => [`echo "@@step ${i}"; echo "@@step ${i}" >&2`, command.replaceAll('http://localhost:3000', serverUrl), `echo "${i} $?" >&3`]),
   ].join('\n');
   return new Promise((resolve) => {
-    const bash = spawn('bash', ['-c', script], { cwd, env: { ...process.env, ...env, GOVAUTH_NODE: process.execPath, GOVAUTH_BIN: bin }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const bash = spawn('bash', ['-c', script], { cwd, env: { ...process.env, ...env, GOVAUTH_NODE: process.execPath, GOVAUTH_BIN: bin, GOVAUTH_SIGN_IN: signIn, GOVAUTH_URL: serverUrl }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let out = '';
     let statuses = '';
     bash.stdout?.on('data', (d: Buffer) => (out += d.toString()));

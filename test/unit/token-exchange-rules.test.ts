@@ -1,7 +1,7 @@
 // The pure rules of token exchange (governance/token-exchange.ts, delegation.ts, act-claim.ts):
 // what an exchange yields, and that what it yields is judged live at the same instant.
 import { describe, expect, it } from 'vitest';
-import { chainClaims, chainOf } from '../../src/governance/act-claim.ts';
+import { chainClaims, chainOf, exchangedFromOf } from '../../src/governance/act-claim.ts';
 import { TOKEN_EXCHANGE_GRANT, type DelegationDef } from '../../src/governance/delegation.ts';
 import type { ClientDef, PolicySnapshot, UserDef } from '../../src/governance/policy-model.ts';
 import { RevocationState } from '../../src/governance/revocation-state.ts';
@@ -48,7 +48,7 @@ const request = (actor: ClientDef | undefined, extra: Partial<ExchangeRequest> =
   actor,
   audience: API,
   requested: undefined,
-  subject: { audience: API, scopes: ['run', 'read', 'deploy'], exp: NOW_SEC + 900, chain: [], sourceIat: NOW_SEC - 60, grantId: 'g1' },
+  subject: { jti: 'jti-subject', exchangedFrom: [], audience: API, scopes: ['run', 'read', 'deploy'], exp: NOW_SEC + 900, chain: [], sourceIat: NOW_SEC - 60, grantId: 'g1' },
   now: NOW,
   ...extra,
 });
@@ -112,13 +112,23 @@ describe('decideExchange', () => {
     const hop1 = [{ actor: 'cl_a', delegationId: 'dp_a' }];
     const d = decideExchange(snapshot, new RevocationState(), defaults, request(w, { subject: { ...request(w).subject, chain: hop1 } }));
     if (!d.ok) throw new Error(d.description);
-    const live = (s: PolicySnapshot, r = new RevocationState()) => chainLiveness(s, r, { chain: d.chain, user: alice, audience: API, scopes: d.grant.scopes, iat: NOW_SEC, now: NOW });
+    const live = (s: PolicySnapshot, r = new RevocationState()) => chainLiveness(s, r, { chain: d.chain, exchangedFrom: d.exchangedFrom, user: alice, audience: API, scopes: d.grant.scopes, iat: NOW_SEC, now: NOW });
     expect(live(snapshot)).toBeUndefined();
     expect(live(world([policy('dp_w', 'worker')], [a, w]))).toBe('delegation_withdrawn');
     expect(live(world([policy('dp_a', 'agent'), policy('dp_w', 'worker')], [{ ...a, disabled: true }, w]))).toBe('client_disabled');
     const revoked = new RevocationState();
     revoked.set({ id: 1, kind: 'client', key: 'cl_a', cutoff: NOW, expiresAt: NOW + 1e6, reason: null, actor: null });
     expect(live(snapshot, revoked)).toBe('revoked_client');
+    expect(d.exchangedFrom).toEqual(['jti-subject']);
+    const subjectRevoked = new RevocationState();
+    subjectRevoked.set({ id: 2, kind: 'token', key: 'jti-subject', cutoff: NOW, expiresAt: NOW + 1e6, reason: null, actor: null });
+    expect(live(snapshot, subjectRevoked)).toBe('revoked_token');
+  });
+
+  it('refuses a token exchanged too many times', () => {
+    const many = Array.from({ length: 10 }, (_, i) => `j${i}`);
+    const d = decideExchange(snapshot, new RevocationState(), defaults, request(a, { subject: { ...request(a).subject, exchangedFrom: many } }));
+    expect(d).toMatchObject({ ok: false, error: 'invalid_grant', reason: 'too_many_exchanges' });
   });
 });
 
@@ -128,9 +138,12 @@ describe('act claims', () => {
       { actor: 'cl_w', delegationId: 'dp_w' },
       { actor: 'cl_a', delegationId: 'sd_1' },
     ];
-    const claims = chainClaims(chain);
-    expect(claims).toEqual({ act: { sub: 'cl_w', act: { sub: 'cl_a' } }, delegations: ['dp_w', 'sd_1'] });
+    const claims = chainClaims(chain, ['j2', 'j1']);
+    expect(claims).toEqual({ act: { sub: 'cl_w', act: { sub: 'cl_a' } }, delegations: ['dp_w', 'sd_1'], exchanged_from: ['j2', 'j1'] });
     expect(chainOf(claims)).toEqual(chain);
+    expect(exchangedFromOf(claims)).toEqual(['j2', 'j1']);
+    expect(exchangedFromOf({ act: { sub: 'a' }, exchanged_from: [] })).toBeUndefined();
+    expect(exchangedFromOf({ exchanged_from: ['x'] })).toBeUndefined();
     expect(chainOf({})).toEqual([]);
   });
 
