@@ -8,11 +8,13 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Actor } from '../audit/audit-chain.ts';
 import type { Config } from '../config/load-config.ts';
+import { trackChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mfaFresh, type UserDef } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
+import { awaitPropagation } from '../governance/propagation.ts';
 import { decideStandingDelegation } from '../governance/standing-delegation-rules.ts';
 import { grantStandingDelegation, standingDelegationsOf, withdrawStandingDelegation } from '../governance/standing-delegations.ts';
 import { readForm } from '../http/form-body.ts';
@@ -30,7 +32,7 @@ import { ACCOUNT_HOME, accountPath, finishSignIn, startSignIn } from './sign-in-
 export interface AccountDeps {
   readonly sessions: AccountSessions;
   readonly issuer: string;
-  readonly config: Pick<Config, 'signIn'>;
+  readonly config: Pick<Config, 'signIn' | 'propagationWaitMs'>;
   readonly db: Database;
   readonly policy: PolicyStore;
   readonly views: Views;
@@ -74,6 +76,24 @@ export function accountRoutes(deps: AccountDeps): Middleware {
 
   const actor = (ctx: Context, who: Person): Actor => ({ actorType: 'user', actor: who.user.id, requestId: ctx.state.requestId, ip: ctx.ip });
   const isFresh = (who: Person): boolean => mfaFresh(who.session.amr, who.session.authTime, deps.config.signIn.mfaMaxAge, deps.now());
+  /**
+   * Runs a write and returns once it is in force: on this instance at once, and (bounded by
+   * GOVAUTH_PROPAGATION_WAIT_MS, as for the admin API) on every live instance, so a withdrawn
+   * delegation has ended everywhere when the person reads "Withdrawn". The write is committed
+   * either way; a slow instance is logged, not shown as a failure.
+   */
+  async function inForce<T>(work: () => Promise<T>): Promise<T> {
+    const { result, changeId } = await trackChanges(work);
+    await policy.sync().catch((err: unknown) => deps.log.warn('policy sync after an account change failed; the poller will apply it', { err }));
+    if (!changeId) return result;
+    const propagation = await awaitPropagation(deps.db, changeId, deps.config.propagationWaitMs).catch((err: unknown) => {
+      deps.log.warn('could not confirm that every instance applied an account change', { err });
+      return undefined;
+    });
+    if (propagation && !propagation.complete) deps.log.warn('account change not applied by every live instance in time', { changeId, laggards: propagation.laggards });
+    return result;
+  }
+
   const seeOther = (ctx: Context, path: string): void => {
     ctx.status = 303;
     ctx.redirect(path);
@@ -116,13 +136,14 @@ export function accountRoutes(deps: AccountDeps): Middleware {
     if (!answer.allow) return seeOther(ctx, `${ACCOUNT_HOME}?result=denied`);
     const now = deps.now();
     // Checked again from current policy: the grant stores exactly what the page showed, or nothing.
-    const saved = await grantStandingDelegation(
-      deps.db,
-      { snapshot: policy.snapshot(), user: who.user, clientId: answer.clientId, audience: answer.audience, scopes: answer.scopes, expiresAt: answer.expiresAt, mfaFresh: isFresh(who) },
-      actor(ctx, who),
-      now,
+    const saved = await inForce(() =>
+      grantStandingDelegation(
+        deps.db,
+        { snapshot: policy.snapshot(), user: who.user, clientId: answer.clientId, audience: answer.audience, scopes: answer.scopes, expiresAt: answer.expiresAt, mfaFresh: isFresh(who) },
+        actor(ctx, who),
+        now,
+      ),
     );
-    await policy.sync(); // this instance shows it at once; the others follow the change feed
     seeOther(ctx, `${ACCOUNT_HOME}?granted=${encodeURIComponent(saved.id)}`);
   });
 
@@ -138,8 +159,7 @@ export function accountRoutes(deps: AccountDeps): Middleware {
 
   router.post('/delegations/:id/withdraw', async (ctx) => {
     const { who } = await poster(ctx);
-    await withdrawStandingDelegation(deps.db, ctx.params.id ?? '', { as: 'owner', userId: who.user.id }, actor(ctx, who));
-    await policy.sync();
+    await inForce(() => withdrawStandingDelegation(deps.db, ctx.params.id ?? '', { as: 'owner', userId: who.user.id }, actor(ctx, who)));
     seeOther(ctx, `${ACCOUNT_HOME}?result=withdrawn`);
   });
 

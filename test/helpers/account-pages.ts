@@ -67,19 +67,30 @@ export class AccountBrowser {
 }
 
 /**
- * Opens `start` (an account page) signed out, signs in as `email` on the login (and, with a
- * TOTP secret, two-step) page, and follows the way back to `start`; returns the signed-in browser.
+ * Walks from `start` (an account page, or a sign-in link on one) through the sign-in pages as
+ * `email` (password, and the TOTP code when the two-step page shows) and back to the account
+ * page it returns to. Returns the browser (new, or `browser` reused) and that page's path.
  */
-export async function signInToAccount(t: TestServer, email: string, options: { start?: string; totpSecret?: string; password?: string } = {}): Promise<AccountBrowser> {
-  const steps = new SignInSteps({ forwardedFor: null });
-  const callback = await steps.walk(`${t.url}${options.start ?? '/account/delegations'}`, `${t.issuer}/account/signed-in`, (page) => {
+export async function walkSignIn(
+  t: TestServer,
+  start: string,
+  email: string,
+  options: { browser?: AccountBrowser; totpSecret?: string; password?: string } = {},
+): Promise<{ browser: AccountBrowser; returnedTo: string }> {
+  const steps = new SignInSteps({ forwardedFor: null, jar: options.browser?.jar });
+  const callback = await steps.walk(`${t.url}${start}`, `${t.issuer}/account/signed-in`, (page) => {
     if (page.seen > 0) throw new Error(`${page.kind} page shown again (${page.status}): ${page.html.slice(0, 300)}`);
     if (page.kind === 'login') return { email, password: options.password ?? PASSWORD };
     if (page.kind === 'mfa') return { code: totpCode(options.totpSecret ?? '', Date.now()) };
     throw new Error(`unexpected ${page.kind} page while signing in: ${page.html.slice(0, 300)}`);
   });
-  const browser = new AccountBrowser(t.url, steps.jar);
+  const browser = options.browser ?? new AccountBrowser(t.url, steps.jar);
   const back = await browser.get(`${callback.pathname}${callback.search}`);
   if (back.status !== 303) throw new Error(`the sign-in did not come back (${back.status}): ${(await back.text()).slice(0, 300)}`);
-  return browser;
+  return { browser, returnedTo: back.headers.get('location') ?? '' };
+}
+
+/** A browser signed in to the account pages as `email`. */
+export async function signInToAccount(t: TestServer, email: string, options: { totpSecret?: string } = {}): Promise<AccountBrowser> {
+  return (await walkSignIn(t, '/account/delegations', email, options)).browser;
 }
