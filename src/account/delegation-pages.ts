@@ -10,7 +10,7 @@ const UNTIL_WITHDRAWN = 'you withdraw it';
 const DATE = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
 
 /** "5 January 2027 at 10:00 UTC": the same text for everyone, whatever their browser says. */
-export const formatInstant = (ms: number): string => `${DATE.format(ms)} UTC`;
+const formatInstant = (ms: number): string => `${DATE.format(ms)} UTC`;
 
 const until = (expiresAt: number | null): string => (expiresAt === null ? UNTIL_WITHDRAWN : formatInstant(expiresAt));
 

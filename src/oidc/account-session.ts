@@ -18,8 +18,8 @@ import type { ClientMetadata, Grant, KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_MFA } from '../governance/step-up.ts';
 
 /** Not a catalogue id (those are `cl_…`, client-secrets.ts), so no registered client can take it. */
-export const ACCOUNT_CLIENT_ID = 'govauth-account';
-export const ACCOUNT_CALLBACK_PATH = '/account/signed-in';
+const ACCOUNT_CLIENT_ID = 'govauth-account';
+const ACCOUNT_CALLBACK_PATH = '/account/signed-in';
 
 export const isAccountClient = (clientId: string | undefined): boolean => clientId === ACCOUNT_CLIENT_ID;
 

@@ -75,7 +75,9 @@ describe('govauth delegation standing', () => {
   it('refuses a person or agent that does not exist, and a list naming neither or both', async () => {
     const noUser = await t.cli('delegation', 'standing', 'list', '--user', 'nobody@example.com', '--json');
     expect(noUser.code).toBe(1);
-    expect(JSON.parse(noUser.stderr)).toMatchObject({ error: 'not_found', message: expect.stringContaining('no user nobody@example.com') });
+    const failure = JSON.parse(noUser.stderr) as { error: string; message: string };
+    expect(failure.error).toBe('not_found');
+    expect(failure.message).toContain('no user nobody@example.com');
     const noAgent = await t.cli('delegation', 'standing', 'list', '--agent', 'cl_nobody');
     expect(noAgent.code).toBe(1);
     expect(noAgent.stderr).toContain('no client cl_nobody');

@@ -224,11 +224,12 @@ describe('the way back from signing in', () => {
 
 describe('the account pages’ own client', () => {
   it('gets no token at the token endpoint', async () => {
-    for (const body of [
+    const requests: Record<string, string>[] = [
       { grant_type: 'client_credentials', client_id: 'govauth-account' },
       { grant_type: 'authorization_code', client_id: 'govauth-account', code: 'x', redirect_uri: `${t.issuer}/account/signed-in`, code_verifier: 'v'.repeat(43) },
       { grant_type: 'refresh_token', client_id: 'govauth-account', refresh_token: 'x' },
-    ]) {
+    ];
+    for (const body of requests) {
       const res = await fetch(`${t.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
       const json = (await res.json()) as { error?: string; access_token?: string };
       expect(res.status, JSON.stringify(json)).toBeGreaterThanOrEqual(400);
