@@ -252,7 +252,10 @@ describe('the account pages’ own client', () => {
   });
 
   it('is not in the catalogue, and catalogue clients cannot use response_type=none', async () => {
-    expect((await t.cli('client', 'get', 'govauth-account')).code).not.toBe(0);
+    const shown = await t.cli('client', 'show', 'govauth-account');
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toContain('no client govauth-account');
+    expect((await t.cli('client', 'disable', 'govauth-account')).code).toBe(1);
     expect((await t.cliJson<{ clients: { client_id: string }[] }>('client', 'list')).clients.map((c) => c.client_id)).not.toContain('govauth-account');
     const res = await fetch(`${t.url}/auth?${new URLSearchParams({ client_id: webApp, response_type: 'none', scope: 'openid', redirect_uri: REDIRECT, state: 's' }).toString()}`, { redirect: 'manual' });
     const answer = new URL(res.headers.get('location') ?? '');
