@@ -6,13 +6,13 @@ import tseslint from 'typescript-eslint';
 
 // Layer direction (README "How it is built"). Leaves: config, errors, time, log. Then db (the
 // only code that talks to a database); the domain (governance, audit, keys, ratelimit), free of
-// HTTP and oidc-provider; the edge (oidc, interactions, admin, introspection, http, pages,
+// HTTP and oidc-provider; the edge (oidc, interactions, account, admin, introspection, http, pages,
 // metrics, tracing); the composition roots (app, server, main, cluster, cli). Each block names
 // what its folder may not import; a violation fails `npm run lint` and CI.
 const DB_CLIENTS = ['@prisma/*', 'pg', 'pg/*', 'libsql', '@libsql/*', '**/db/generated/**'];
 const OIDC_PROVIDER = ['oidc-provider', 'oidc-provider/*'];
 const ROOTS = ['**/app.ts', '**/server.ts', '**/main.ts', '**/cluster.ts', '**/cli/**'];
-const EDGE = ['**/oidc/**', '**/interactions/**', '**/admin/**', '**/introspection/**', '**/http/**', '**/pages/**', '**/metrics/**'];
+const EDGE = ['**/oidc/**', '**/interactions/**', '**/account/**', '**/admin/**', '**/introspection/**', '**/http/**', '**/pages/**', '**/metrics/**'];
 const DOMAIN = ['**/governance/**', '**/audit/**', '**/keys/**', '**/ratelimit/**'];
 const forbid = (files, groups) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns: groups }] } });
 const only = (group, message) => ({ group, message });
@@ -21,8 +21,8 @@ const noOidcProvider = only(OIDC_PROVIDER, 'Only src/oidc touches oidc-provider 
 const layers = [
   forbid(['src/**/*.ts'], [noDbClient, noOidcProvider]),
   forbid(['src/db/**/*.ts'], [noOidcProvider, only([...DOMAIN, ...EDGE, ...ROOTS], 'src/db is the bottom layer: it imports only config, errors, time, log and tracing.')]),
-  forbid(['src/oidc/**/*.ts'], [noDbClient, only(['**/interactions/**', '**/admin/**', ...ROOTS], 'src/oidc is driven by the sign-in pages and the app, never the other way round: take what it needs as a dependency.')]),
-  forbid(['src/pages/**/*.ts'], [noDbClient, noOidcProvider, only(['**/interactions/**', '**/admin/**', ...ROOTS], 'src/pages renders pages for oidc and the sign-in routes; it is driven by them.')]),
+  forbid(['src/oidc/**/*.ts'], [noDbClient, only(['**/interactions/**', '**/account/**', '**/admin/**', ...ROOTS], 'src/oidc is driven by the sign-in pages and the app, never the other way round: take what it needs as a dependency.')]),
+  forbid(['src/pages/**/*.ts'], [noDbClient, noOidcProvider, only(['**/interactions/**', '**/account/**', '**/admin/**', ...ROOTS], 'src/pages renders pages for oidc, the sign-in routes and the account pages; it is driven by them.')]),
   forbid(['src/governance/**/*.ts', 'src/audit/**/*.ts', 'src/keys/**/*.ts', 'src/ratelimit/**/*.ts'], [
     noDbClient,
     noOidcProvider,

@@ -1,6 +1,7 @@
 // createApp(deps): composes the HTTP application. No I/O at import time, no globals: every
 // dependency arrives in `deps` from the composition root (src/main.ts) or a test.
 import Koa from 'koa';
+import { accountRoutes } from './account/account-routes.ts';
 import { adminApi } from './admin/admin-api.ts';
 import type { Config } from './config/load-config.ts';
 import type { Database } from './db/database.ts';
@@ -35,6 +36,7 @@ import type { ClientAuthFailureBudget } from './ratelimit/client-auth-failures.t
 import { cookieKeys, createProvider } from './oidc/create-provider.ts';
 import { unknownClientFailures } from './oidc/token-rate-limit.ts';
 import { createInteractionHost } from './oidc/interaction-host.ts';
+import { createAccountSessions } from './oidc/account-session.ts';
 import { createProtocolTokens } from './oidc/protocol-tokens.ts';
 import { requestSpan } from './tracing/request-span.ts';
 import { tokenIssuanceSpan } from './oidc/token-issuance-span.ts';
@@ -185,6 +187,21 @@ export function createApp(deps: AppDeps): GovauthApp {
       throttle: createLoginThrottle(deps.db, { maxFailures: config.signIn.maxFailures, lockoutSeconds: config.signIn.lockoutSeconds }),
       limiter: deps.limiter,
       events: deps.events,
+      log,
+      now: deps.now,
+      metrics: deps.metrics,
+    }),
+  );
+  // A signed-in person's own pages: the standing delegations they give agents and withdraw.
+  koa.use(
+    accountRoutes({
+      sessions: createAccountSessions(host.current, deps.issuer),
+      issuer: deps.issuer,
+      config,
+      db: deps.db,
+      policy: deps.policy,
+      views,
+      forms: createFormTokens(deps.master.derive('account-form-tokens')),
       log,
       now: deps.now,
       metrics: deps.metrics,

@@ -22,6 +22,7 @@ const PARAMS: Record<string, string> = {
   email: 'The email address (URL-encoded)',
   role: 'The role name',
   kid: 'The key id (kid), as GET /keys lists it',
+  delegation_id: 'The standing delegation id (sd_…)',
 };
 
 const ERRORS: Record<number, [string, string]> = {

@@ -9,6 +9,7 @@ import { openApiDocument } from './openapi.ts';
 import { withPropagationField } from './propagation-field.ts';
 import { revocationRoutes } from './revocation-routes.ts';
 import { route, type Route } from './route.ts';
+import { standingDelegationRoutes } from './standing-delegation-routes.ts';
 import { userRoutes } from './user-routes.ts';
 
 // One document per issuer (a process has one); built on first request.
@@ -29,4 +30,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...revocationRoutes, ...keyRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...standingDelegationRoutes, ...revocationRoutes, ...keyRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);

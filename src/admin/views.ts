@@ -9,6 +9,7 @@ import type { ResourceView, RoleView, ScopeView } from '../governance/catalog.ts
 import type { ClientCredentialsView, ClientView } from '../governance/client-registry.ts';
 import type { RevocationView } from '../governance/revocations.ts';
 import type { RoleGrantView } from '../governance/role-grants.ts';
+import type { StandingDelegationView } from '../governance/standing-delegations.ts';
 import type { UserView } from '../governance/user-registry.ts';
 import type { KeyView } from '../keys/key-rotation.ts';
 
@@ -66,6 +67,20 @@ export const roleGrantView = z.strictObject({
   reason: z.string().nullable(),
   granted_at: isoTime,
 }) satisfies z.ZodType<RoleGrantView>;
+
+export const standingDelegationView = z.strictObject({
+  id: z.string().describe('sd_…'),
+  user_id: z.string(),
+  user_email: z.string(),
+  client_id: z.string().describe('The agent'),
+  agent_name: z.string(),
+  audience: z.string().describe('The resource the agent may act on'),
+  resource_name: z.string(),
+  scopes: z.array(z.string()),
+  max_depth: z.number().int().describe('The longest delegation chain (RFC 8693 §4.1 act) this delegation may be part of'),
+  expires_at: isoTime.nullable().describe('null: until withdrawn'),
+  granted_at: isoTime,
+}) satisfies z.ZodType<StandingDelegationView>;
 
 const revocationKind = z.enum(['token', 'grant', 'user', 'client', 'role']);
 

@@ -13,6 +13,11 @@ import type { ClientDef, PolicySnapshot, RoleGrant, UserDef } from './policy-mod
 export const DEFAULT_MAX_DEPTH = 2;
 /** No policy may allow longer chains: each hop is one more party a resource server must trust. */
 export const MAX_CHAIN_DEPTH = 5;
+/**
+ * The longest a person's standing delegation may be given for when it has an end (90 days): a
+ * consent made once should be renewed, not forgotten. Without an end it lasts until withdrawn.
+ */
+export const MAX_STANDING_DELEGATION_SECONDS = 90 * 86_400;
 
 /** The grant type (RFC 8693 §2.1) and the one token type govauth exchanges and issues (§3). */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';

@@ -2,6 +2,7 @@
 // signed-in person: requested ∩ app ceiling ∩ their role scopes ∩ resource scopes, and
 // high-sensitivity scopes only with a recent second factor.
 import { decideConsent, type WithheldReason } from '../governance/policy-model.ts';
+import { withheldNotices } from '../pages/withheld-notices.ts';
 import type { InteractionDetails as Details } from '../oidc/interaction-host.ts';
 import type { InteractionDeps } from './interaction-routes.ts';
 
@@ -10,16 +11,6 @@ const OIDC_SCOPES: Record<string, string> = {
   openid: 'Your account identifier',
   email: 'Your email address',
   offline_access: 'Access while you are away (a refresh token), until you sign out or it expires',
-};
-
-const NOTICE: Record<WithheldReason, (scopes: string) => string> = {
-  not_in_roles: (s) => `Not included because your roles do not grant it: ${s}.`,
-  not_allowed_for_app: (s) => `Not included because this app may not request it: ${s}.`,
-  not_on_resource: (s) => `Not included because this resource does not offer it: ${s}.`,
-  unknown_scope: (s) => `Not included because no such permission exists: ${s}.`,
-  mfa_not_enrolled: (s) =>
-    `Not included because it needs two-step verification, which is not set up for your account (ask an administrator to enrol you): ${s}.`,
-  mfa_required: (s) => `Not included because it needs a recent two-step verification: ${s}. Sign in again to use it.`,
 };
 
 export interface ConsentModel {
@@ -61,7 +52,7 @@ export function buildConsent(
 
   const grantable = new Map<string, string[]>();
   const withheld = new Map<string, string[]>();
-  const byReason = new Map<WithheldReason, Set<string>>();
+  const allWithheld: { scope: string; reason: WithheldReason }[] = [];
   const scopes: { name: string; description: string; sensitivity: string }[] = [];
   let resourceName: string | undefined;
   let audience: string | undefined;
@@ -71,10 +62,7 @@ export function buildConsent(
     const decision = decideConsent(snapshot, user, clientDef, resource, apiRequested, mfaFresh, deps.now());
     grantable.set(resource, [...decision.grantable]);
     withheld.set(resource, decision.withheld.map((w) => w.scope));
-    for (const w of decision.withheld) {
-      if (!byReason.has(w.reason)) byReason.set(w.reason, new Set());
-      byReason.get(w.reason)?.add(w.scope);
-    }
+    allWithheld.push(...decision.withheld);
     for (const name of decision.grantable) {
       const def = snapshot.scopes.get(name);
       if (def) scopes.push({ name, description: def.description, sensitivity: def.sensitivity });
@@ -99,7 +87,7 @@ export function buildConsent(
       audience,
       scopes,
       identity: oidcScopes.map((s) => OIDC_SCOPES[s]).filter(Boolean),
-      notices: [...byReason].map(([reason, set]) => NOTICE[reason]([...set].join(', '))),
+      notices: withheldNotices(allWithheld, 'app'),
       canAllow: grantable.size > 0,
     },
   };

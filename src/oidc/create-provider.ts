@@ -14,6 +14,7 @@ import type { MasterKey } from '../keys/master-key.ts';
 import type { Logger } from '../log/logger.ts';
 import { createExtraTokenClaims, createFindAccount } from './accounts-and-claims.ts';
 import { createAdapterFactory, type GrantRevokedHook } from './oidc-adapter.ts';
+import { accountSignInGrant, isAccountClient } from './account-session.ts';
 import { createResourceIndicators, createRotateRefreshToken } from './resource-indicators.ts';
 import { createTtl } from './token-lifetimes.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -68,7 +69,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Only secret-based methods: secrets are stored as argon2id hashes, which rules out
     // client_secret_jwt (it needs the plaintext as an HMAC key).
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
-    responseTypes: ['code'], // no implicit or hybrid flows (RFC 9700 §2.1.2)
+    // No implicit or hybrid flows (RFC 9700 §2.1.2). `none` issues nothing: only the account
+    // pages' own client is registered for it (account-session.ts); catalogue clients get `code`.
+    responseTypes: ['code', 'none'],
     pkce: { required: () => true }, // S256 for every client, not only public ones (RFC 9700 §2.1.1)
     // Browser apps may call the token endpoint from the origins of their redirect URIs only.
     clientBasedCORS: (_ctx, origin, client) =>
@@ -121,6 +124,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     async loadExistingGrant(ctx) {
       const { session, client } = ctx.oidc;
       if (!session || !client) return undefined;
+      if (isAccountClient(client.clientId)) return accountSignInGrant(ctx);
       const user = session.accountId ? policy.user(session.accountId) : undefined;
       await waitOutCutoff(policy.revocations, { userId: session.accountId, clientId: client.clientId, roles: user?.roles.map((r) => r.role) ?? [] }, deps.now);
       const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);

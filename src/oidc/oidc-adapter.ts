@@ -20,6 +20,7 @@ import {
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Clock } from '../time/clock.ts';
 import { toClientMetadata } from './client-metadata.ts';
+import { accountClientMetadata, isAccountClient } from './account-session.ts';
 
 /** Called when oidc-provider revokes a grant (refresh-token reuse, code replay, sign-out). */
 export type GrantRevokedHook = (grantId: string, reason: string) => Promise<void>;
@@ -109,10 +110,14 @@ class SqlModelAdapter implements Adapter {
 
 class SnapshotClientAdapter implements Adapter {
   readonly #policy: PolicyStore;
-  constructor(policy: PolicyStore) {
+  readonly #issuer: string | undefined;
+  constructor(policy: PolicyStore, issuer: string | undefined) {
     this.#policy = policy;
+    this.#issuer = issuer;
   }
   find(id: string): Promise<AdapterPayload | undefined> {
+    // The account pages' own client, known only in code (account-session.ts), beside the catalogue.
+    if (isAccountClient(id)) return Promise.resolve(this.#issuer === undefined ? undefined : accountClientMetadata(this.#issuer));
     const client = this.#policy.snapshot().clients.get(id);
     return Promise.resolve(client && toClientMetadata(client));
   }
@@ -133,7 +138,10 @@ function revocationReason(route: string | undefined): string {
   return `revoked by the protocol (${route ?? 'unknown route'})`;
 }
 
-/** `now` is the server's clock (the provider's deps); a test building adapters alone may leave it out. */
-export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; now: Clock; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy) : new SqlModelAdapter(model, deps.db, deps.now, deps.onGrantRevoked));
+/**
+ * `now` is the server's clock (the provider's deps); `issuer` serves the account pages' client
+ * (account-session.ts): a test building adapters alone may leave it out.
+ */
+export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; now: Clock; issuer?: string; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
+  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy, deps.issuer) : new SqlModelAdapter(model, deps.db, deps.now, deps.onGrantRevoked));
 }

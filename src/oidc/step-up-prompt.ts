@@ -1,11 +1,13 @@
 // The step-up check on oidc-provider's login prompt (governance/step-up.ts says the rule): at
 // the authorization endpoint it asks for the second factor when a high-sensitivity scope needs
-// it and the person can give it (holds such a scope, has TOTP enrolled).
+// it and the person can give it (holds such a scope, has TOTP enrolled), or when the account
+// pages ask for it before a high-sensitivity scope is delegated (account-session.ts).
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { heldScopes, isHighSensitivity, mfaFresh } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { STEP_UP_REASON } from '../governance/step-up.ts';
 import type { Clock } from '../time/clock.ts';
+import { accountAsksStepUp } from './account-session.ts';
 
 /** High-sensitivity scopes in this authorization request that the signed-in person holds. */
 function requestedHighScopes(ctx: KoaContextWithOIDC, policy: PolicyStore, accountId: string, now: number): string[] {
@@ -29,7 +31,7 @@ export function createInteractionPolicy(deps: { policy: PolicyStore; mfaMaxAge: 
       const accountId = session?.accountId;
       if (!accountId) return Check.NO_NEED_TO_PROMPT;
       if (!deps.policy.user(accountId)?.mfaEnrolled) return Check.NO_NEED_TO_PROMPT; // consent explains
-      if (!requestedHighScopes(ctx, deps.policy, accountId, deps.now()).length) return Check.NO_NEED_TO_PROMPT;
+      if (!accountAsksStepUp(ctx) && !requestedHighScopes(ctx, deps.policy, accountId, deps.now()).length) return Check.NO_NEED_TO_PROMPT;
       return mfaFresh(session.amr, session.loginTs, deps.mfaMaxAge, deps.now()) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );

@@ -47,13 +47,14 @@ function kindOf(html: string): PageKind | undefined {
 }
 
 export class SignInSteps {
-  readonly jar = new CookieJar();
+  readonly jar: CookieJar;
   readonly posts: Post[] = [];
   readonly #forwardedFor: string | null;
 
-  /** `forwardedFor`: the X-Forwarded-For every request claims (null: none). */
-  constructor(options: { forwardedFor?: string | null } = {}) {
+  /** `forwardedFor`: the X-Forwarded-For every request claims (null: none); `jar`: a browser's cookies so far. */
+  constructor(options: { forwardedFor?: string | null; jar?: CookieJar } = {}) {
     this.#forwardedFor = options.forwardedFor === undefined ? CLAIMED_ADDRESS : options.forwardedFor;
+    this.jar = options.jar ?? new CookieJar();
   }
 
   /** Follows redirects and answers pages until a redirect to `endsAt`, which it returns. */

@@ -428,6 +428,7 @@ describe('OpenAPI document', () => {
     'GET /users', 'POST /users', 'GET /users/{email}', 'PATCH /users/{email}', 'POST /users/{email}/disable', 'POST /users/{email}/enable', 'PUT /users/{email}/password', 'POST /users/{email}/mfa', 'DELETE /users/{email}/mfa',
     'GET /users/{email}/roles', 'POST /users/{email}/roles', 'DELETE /users/{email}/roles/{role}',
     'GET /clients/{id}/roles', 'POST /clients/{id}/roles', 'DELETE /clients/{id}/roles/{role}',
+    'GET /users/{email}/delegations', 'GET /clients/{id}/delegations', 'DELETE /delegations/standing/{delegation_id}',
     'GET /revocations', 'POST /revocations',
     'GET /keys', 'POST /keys/rotate', 'POST /keys/{kid}/withdraw',
     'GET /audit', 'GET /audit/verify', 'GET /audit/access', 'POST /audit/prune', 'GET /review',

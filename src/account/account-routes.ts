@@ -1,0 +1,179 @@
+// The account pages of a signed-in person: the standing delegations they give agents (the
+// delegation consent page) and withdraw (their delegations page). Who is signed in is
+// oidc-provider's own browser session (oidc/account-session.ts); someone who is not is sent
+// through the ordinary sign-in and back (sign-in-return.ts). Every decision is made on the
+// server from current policy; a form carries nothing the server trusts beyond the person's choice
+// and what the page showed, which is checked again.
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import type { Actor } from '../audit/audit-chain.ts';
+import type { Config } from '../config/load-config.ts';
+import { trackChanges } from '../db/change-feed.ts';
+import type { Database } from '../db/database.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { AppError } from '../errors/app-error.ts';
+import { mfaFresh, type UserDef } from '../governance/policy-model.ts';
+import type { PolicyStore } from '../governance/policy-store.ts';
+import { awaitPropagation } from '../governance/propagation.ts';
+import { decideStandingDelegation } from '../governance/standing-delegation-rules.ts';
+import { grantStandingDelegation, standingDelegationsOf, withdrawStandingDelegation } from '../governance/standing-delegations.ts';
+import { readForm } from '../http/form-body.ts';
+import type { FormTokens } from '../interactions/csrf.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { AccountSessions, SignedIn } from '../oidc/account-session.ts';
+import type { Views } from '../pages/views.ts';
+import type { Clock } from '../time/clock.ts';
+import { AccountDisabled, renderAccountError } from './account-error-page.ts';
+import { readDelegationForm, readDelegationQuery } from './delegation-request.ts';
+import { consentPage, listPage, type ListBanner } from './delegation-pages.ts';
+import { ACCOUNT_HOME, accountPath, finishSignIn, startSignIn } from './sign-in-return.ts';
+
+export interface AccountDeps {
+  readonly sessions: AccountSessions;
+  readonly issuer: string;
+  readonly config: Pick<Config, 'signIn' | 'propagationWaitMs'>;
+  readonly db: Database;
+  readonly policy: PolicyStore;
+  readonly views: Views;
+  /** Keyed apart from the sign-in pages' tokens (app.ts), so neither form is valid for the other. */
+  readonly forms: FormTokens;
+  readonly log: Logger;
+  readonly now: Clock;
+  readonly metrics: Pick<Metrics, 'databaseError'>;
+}
+
+/** A signed-in person, with the things every account page needs. */
+interface Person {
+  readonly session: SignedIn;
+  readonly user: UserDef;
+  /** The form token of this sign-in (the person and their browser session). */
+  readonly csrfKey: string;
+}
+
+export function accountRoutes(deps: AccountDeps): Middleware {
+  const { views, forms, policy } = deps;
+  const router = new Router({ prefix: '/account' });
+
+  /** The signed-in person, or undefined when this browser is not signed in. */
+  async function person(ctx: Context): Promise<Person | undefined> {
+    const session = await deps.sessions.signedIn(ctx);
+    if (!session) return undefined;
+    const user = policy.user(session.accountId);
+    if (!user) return undefined; // a session of an account that no longer exists: sign in again
+    if (user.disabled) throw new AccountDisabled();
+    return { session, user, csrfKey: `account:${session.sessionUid}:${session.accountId}` };
+  }
+
+  /** The signed-in person for a form post; a post cannot be carried through a sign-in. */
+  async function poster(ctx: Context): Promise<{ who: Person; form: Record<string, string> }> {
+    const who = await person(ctx);
+    if (!who) throw new AppError('unauthorized', 'Your sign-in has ended, so nothing was changed. Sign in again and repeat what you were doing.');
+    const form = await readForm(ctx);
+    forms.check(who.csrfKey, form.csrf);
+    return { who, form };
+  }
+
+  const actor = (ctx: Context, who: Person): Actor => ({ actorType: 'user', actor: who.user.id, requestId: ctx.state.requestId, ip: ctx.ip });
+  const isFresh = (who: Person): boolean => mfaFresh(who.session.amr, who.session.authTime, deps.config.signIn.mfaMaxAge, deps.now());
+  /**
+   * Runs a write and returns once it is in force: on this instance at once, and (bounded by
+   * GOVAUTH_PROPAGATION_WAIT_MS, as for the admin API) on every live instance, so a withdrawn
+   * delegation has ended everywhere when the person reads "Withdrawn". The write is committed
+   * either way; a slow instance is logged, not shown as a failure.
+   */
+  async function inForce<T>(work: () => Promise<T>): Promise<T> {
+    const { result, changeId } = await trackChanges(work);
+    await policy.sync().catch((err: unknown) => deps.log.warn('policy sync after an account change failed; the poller will apply it', { err }));
+    if (!changeId) return result;
+    const propagation = await awaitPropagation(deps.db, changeId, deps.config.propagationWaitMs).catch((err: unknown) => {
+      deps.log.warn('could not confirm that every instance applied an account change', { err });
+      return undefined;
+    });
+    if (propagation && !propagation.complete) deps.log.warn('account change not applied by every live instance in time', { changeId, laggards: propagation.laggards });
+    return result;
+  }
+
+  const seeOther = (ctx: Context, path: string): void => {
+    ctx.status = 303;
+    ctx.redirect(path);
+  };
+
+  router.get('/', (ctx) => seeOther(ctx, ACCOUNT_HOME));
+
+  router.get('/signed-in', (ctx) => seeOther(ctx, finishSignIn(ctx, deps.issuer)));
+
+  // An explicit sign-in, or a fresh second factor (mfa=1) before a high-sensitivity permission.
+  router.get('/sign-in', (ctx) => {
+    const back = typeof ctx.query.return === 'string' ? accountPath(ctx.query.return) : undefined;
+    startSignIn(ctx, deps.sessions, back ?? ACCOUNT_HOME, { stepUp: ctx.query.mfa === '1' });
+  });
+
+  router.get('/delegations/new', async (ctx) => {
+    // The request is checked before anyone is asked to sign in for it.
+    const request = readDelegationQuery(ctx.query);
+    const who = await person(ctx);
+    if (!who) return startSignIn(ctx, deps.sessions, ctx.url, { stepUp: false });
+    const now = deps.now();
+    const snapshot = policy.snapshot();
+    const decision = decideStandingDelegation(snapshot, who.user, { ...request, mfaFresh: isFresh(who), now });
+    if (!decision.ok) throw new AppError('invalid_request', decision.message);
+    const mine = await standingDelegationsOf(deps.db, who.user.id);
+    const model = consentPage({
+      snapshot,
+      email: who.user.email,
+      decision,
+      expiresAt: request.expiresIn === null ? null : now + request.expiresIn * 1000,
+      replaces: mine.find((d) => d.client_id === decision.agent.id && d.audience === decision.resource.audience),
+      stepUpHref: `/account/sign-in?${new URLSearchParams({ mfa: '1', return: ctx.url }).toString()}`,
+    });
+    views.render(ctx, 'delegation-consent', { ...model, csrf: forms.issue(who.csrfKey) });
+  });
+
+  router.post('/delegations', async (ctx) => {
+    const { who, form } = await poster(ctx);
+    const answer = readDelegationForm(form);
+    if (!answer.allow) return seeOther(ctx, `${ACCOUNT_HOME}?result=denied`);
+    const now = deps.now();
+    // Checked again from current policy: the grant stores exactly what the page showed, or nothing.
+    const saved = await inForce(() =>
+      grantStandingDelegation(
+        deps.db,
+        { snapshot: policy.snapshot(), user: who.user, clientId: answer.clientId, audience: answer.audience, scopes: answer.scopes, expiresAt: answer.expiresAt, mfaFresh: isFresh(who) },
+        actor(ctx, who),
+        now,
+      ),
+    );
+    seeOther(ctx, `${ACCOUNT_HOME}?granted=${encodeURIComponent(saved.id)}`);
+  });
+
+  router.get('/delegations', async (ctx) => {
+    const who = await person(ctx);
+    if (!who) return startSignIn(ctx, deps.sessions, ctx.url, { stepUp: false });
+    const granted = ctx.query.granted;
+    const banner: ListBanner =
+      typeof granted === 'string' ? { kind: 'granted', id: granted } : ctx.query.result === 'denied' ? { kind: 'denied' } : ctx.query.result === 'withdrawn' ? { kind: 'withdrawn' } : undefined;
+    const mine = await standingDelegationsOf(deps.db, who.user.id);
+    views.render(ctx, 'delegations', { ...listPage(policy.snapshot(), who.user.email, mine, banner, deps.now()), csrf: forms.issue(who.csrfKey) });
+  });
+
+  router.post('/delegations/:id/withdraw', async (ctx) => {
+    const { who } = await poster(ctx);
+    await inForce(() => withdrawStandingDelegation(deps.db, ctx.params.id ?? '', { as: 'owner', userId: who.user.id }, actor(ctx, who)));
+    seeOther(ctx, `${ACCOUNT_HOME}?result=withdrawn`);
+  });
+
+  const routes = router.routes();
+  return async (ctx, next) => {
+    if (ctx.path !== '/account' && !ctx.path.startsWith('/account/')) {
+      await next();
+      return;
+    }
+    try {
+      await routes(ctx as never, () => Promise.reject(new AppError('not_found', 'There is no such page.')));
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) deps.metrics.databaseError('interaction');
+      renderAccountError(ctx, views, deps.log, err);
+    }
+  };
+}

@@ -1,0 +1,103 @@
+// Who is signed in to this browser, for govauth's own account pages (src/account): the person
+// of oidc-provider's own browser session, the same one every app's sign-in uses.
+//
+// How a person who is not signed in gets signed in: the account pages are a first-party client
+// of govauth, known only in code (never in the catalogue, so it cannot be listed, changed,
+// disabled or given roles), and send the browser through an ordinary authorization request
+// (OpenID Connect Core §3.1.2.1) with the login, two-step and error pages every app gets. Its
+// response type is `none` (OAuth 2.0 Multiple Response Type Encoding Practices §4): the request
+// signs the person in to the browser session and answers with `state` and `iss` only, no code
+// and no token. With no grant type it can never use the token endpoint (unauthorized_client),
+// and, absent from the policy snapshot, it is refused any resource (effective-grant.ts), so
+// this client cannot be used to get an API token. PKCE protects a code; none is issued. The
+// page that starts the request keeps `state` in a signed cookie and checks it on the way back
+// (src/account/sign-in-return.ts), with `iss` (RFC 9207).
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { ClientMetadata, Grant, KoaContextWithOIDC } from 'oidc-provider';
+import { ACR_MFA } from '../governance/step-up.ts';
+
+/** Not a catalogue id (those are `cl_…`, client-secrets.ts), so no registered client can take it. */
+const ACCOUNT_CLIENT_ID = 'govauth-account';
+const ACCOUNT_CALLBACK_PATH = '/account/signed-in';
+
+export const isAccountClient = (clientId: string | undefined): boolean => clientId === ACCOUNT_CLIENT_ID;
+
+/** The account pages' client as oidc-provider's Client lookup serves it (oidc-adapter.ts). */
+export function accountClientMetadata(issuer: string): ClientMetadata {
+  return {
+    client_id: ACCOUNT_CLIENT_ID,
+    // The login page reads "to continue to your govauth account".
+    client_name: 'your govauth account',
+    token_endpoint_auth_method: 'none',
+    grant_types: [],
+    response_types: ['none'],
+    redirect_uris: [`${issuer}${ACCOUNT_CALLBACK_PATH}`],
+    post_logout_redirect_uris: [],
+  };
+}
+
+/**
+ * oidc-provider's loadExistingGrant for the account client: the openid scope, consented by
+ * signing in to govauth itself, so no consent page is shown (oidc-provider docs, "skipping
+ * consent for first-party clients"). Never saved: response type `none` issues nothing from it.
+ */
+export function accountSignInGrant(ctx: KoaContextWithOIDC): Grant | undefined {
+  const accountId = ctx.oidc.session?.accountId;
+  if (!accountId) return undefined;
+  const grant = new ctx.oidc.provider.Grant({ accountId, clientId: ACCOUNT_CLIENT_ID });
+  grant.addOIDCScope('openid');
+  return grant;
+}
+
+/**
+ * Whether this authorization request is the account pages asking for a recent second factor
+ * (acr_values, OpenID Connect Core §3.1.2.1): the step-up check (step-up-prompt.ts) then asks
+ * for it as it does for a high-sensitivity scope.
+ */
+export function accountAsksStepUp(ctx: KoaContextWithOIDC): boolean {
+  if (!isAccountClient(ctx.oidc.client?.clientId)) return false;
+  const acr = ctx.oidc.params?.acr_values;
+  return typeof acr === 'string' && acr.split(' ').includes(ACR_MFA);
+}
+
+export interface SignedIn {
+  readonly accountId: string;
+  /** The browser session's uid: stable for the sign-in, never sent to the browser. */
+  readonly sessionUid: string;
+  /** Epoch seconds of the last sign-in (with amr, for the second factor's freshness). */
+  readonly authTime: number | undefined;
+  readonly amr: readonly string[] | undefined;
+}
+
+export interface AccountSessions {
+  /** The signed-in person of this browser, or undefined (no session, an expired or ended one). */
+  signedIn(ctx: Context): Promise<SignedIn | undefined>;
+  /** The authorization request that signs this browser in and returns to ACCOUNT_CALLBACK_PATH with `state`. */
+  signInUrl(state: string, options: { readonly stepUp: boolean }): string;
+}
+
+/** Over the current provider (rebuilt when signing keys change, provider-host.ts). */
+export function createAccountSessions(provider: () => Provider, issuer: string): AccountSessions {
+  return {
+    async signedIn(ctx) {
+      // Session.get reads the signed session cookie with the provider's keys outside its routes
+      // (lib/models/session.js) and only reads: nothing is saved or set here.
+      const session = await provider().Session.get(ctx);
+      if (!session.accountId) return undefined;
+      return { accountId: session.accountId, sessionUid: session.uid, authTime: session.authTime(), amr: session.amr };
+    },
+    signInUrl(state, { stepUp }) {
+      const url = new URL(provider().urlFor('authorization'));
+      url.search = new URLSearchParams({
+        client_id: ACCOUNT_CLIENT_ID,
+        response_type: 'none',
+        scope: 'openid',
+        redirect_uri: `${issuer}${ACCOUNT_CALLBACK_PATH}`,
+        state,
+        ...(stepUp && { acr_values: ACR_MFA }),
+      }).toString();
+      return url.href;
+    },
+  };
+}
