@@ -22,6 +22,7 @@ const PARAMS: Record<string, string> = {
   email: 'The email address (URL-encoded)',
   role: 'The role name',
   kid: 'The key id (kid), as GET /keys lists it',
+  policy_id: 'The delegation policy id (dp_…), as GET /delegation-policies lists it',
 };
 
 const ERRORS: Record<number, [string, string]> = {
@@ -72,7 +73,7 @@ function operation(route: Route): Json {
 }
 
 const SCOPE_DOCS = {
-  [ADMIN_SCOPE]: 'Every operation: change scopes, resources, roles, clients, people, role grants, revocations, signing keys and audit retention; read everything',
+  [ADMIN_SCOPE]: 'Every operation: change scopes, resources, roles, clients, people, role grants, delegation policies, revocations, signing keys and audit retention; read everything',
   [AUDIT_READ_SCOPE]: 'Read-only operations: lists, the audit trail and its verification, the access review',
 };
 
