@@ -2,7 +2,7 @@
 // shown once, in the response that creates or rotates them, and never recorded.
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { CLIENT_GRANTS, mayHoldRoles, ROLES_RULE, SECRET_GRANTS } from '../governance/client-grants.ts';
+import { CLIENT_GRANTS, mayHoldRoles, ROLES_APPLY, SECRET_GRANTS } from '../governance/client-grants.ts';
 import { createClient, getClient, listClients, rotateClientSecret, setClientDisabled, updateClient } from '../governance/client-registry.ts';
 import { ADMIN_PREFIX, route } from './route.ts';
 import { nonEmptyPatch } from './input.ts';
@@ -37,7 +37,7 @@ const createClientBody = z
     if (code && !b.redirect_uris?.length) problem('redirect_uris', 'an authorization_code client needs at least one');
     if (!code && (b.redirect_uris?.length || b.post_logout_redirect_uris?.length)) problem('redirect_uris', 'only apply to authorization_code clients');
     if (b.public && (b.grants.some((g) => SECRET_GRANTS.includes(g)) || b.introspect_audience)) problem('public', 'a public client has no secret, so it cannot use client_credentials, token-exchange (an agent must authenticate) or introspection');
-    if (b.roles?.length && !mayHoldRoles(b.grants)) problem('roles', ROLES_RULE);
+    if (b.roles?.length && !mayHoldRoles(b.grants)) problem('roles', ROLES_APPLY);
     if (b.admin_access && b.public) problem('admin_access', 'cannot be given to a public client: it has no secret, so anyone can act in its name');
   });
 

@@ -50,4 +50,6 @@ export const SECRET_GRANTS: readonly ClientGrant[] = ['client_credentials', 'tok
  */
 export const mayHoldRoles = (grants: readonly string[]): boolean => grants.some((g) => g === 'client_credentials' || g === 'token-exchange' || g === TOKEN_EXCHANGE_GRANT);
 
-export const ROLES_RULE = 'roles apply to client_credentials clients (their own access) and token-exchange clients (which delegation policies let them act for people); people get scopes from their own roles';
+/** The rule in words, after "roles" (the admin API names the field, the CLI the word). */
+export const ROLES_APPLY = 'apply to client_credentials clients (their own access) and token-exchange clients (which delegation policies let them act for people); people get scopes from their own roles';
+export const ROLES_RULE = `roles ${ROLES_APPLY}`;

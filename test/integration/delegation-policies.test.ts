@@ -97,7 +97,7 @@ describe('agent clients: the token-exchange grant', () => {
     expect(t.server.policy.snapshot().clients.get(created.body.client_id ?? '')?.grantTypes).toEqual([TOKEN_EXCHANGE_GRANT, 'client_credentials']);
     const refused = [
       [{ name: 'x', grants: ['token-exchange'], public: true }, /public: a public client has no secret/],
-      [{ name: 'x', grants: ['authorization_code'], redirect_uris: ['https://app.example/cb'], roles: ['coding-agent'] }, /roles: roles apply to client_credentials clients/],
+      [{ name: 'x', grants: ['authorization_code'], redirect_uris: ['https://app.example/cb'], roles: ['coding-agent'] }, /roles: apply to client_credentials clients .* and token-exchange clients/],
       [{ name: 'x', grants: [TOKEN_EXCHANGE_GRANT] }, /grants\.0: /],
     ] as const;
     for (const [body, message] of refused) {
