@@ -1,10 +1,11 @@
-// /audit, /audit/verify, /audit/access, /review: proving who could do what and who did what (as `govauth
-// audit tail|verify` and `govauth review`). Read scope: auditors need no power to change.
+// /audit, /audit/verify, /audit/access, /audit/delegations, /review: proving who could do what
+// and who did what (as `govauth audit tail|verify|access|delegations` and `govauth review`). Read scope: auditors need no power to change.
 // Reading the trail and the review (which names people) is itself recorded (read-audit.ts).
 // /audit/prune is retention (as `govauth audit prune`): govauth.admin only, never inside the
 // floor the operator configured (audit-retention.ts), and recorded in the chain it shortens.
 import { z } from 'zod';
 import { accessAt } from '../audit/audit-access.ts';
+import { delegationHistory as readDelegationHistory, MAX_DELEGATION_ROWS } from '../audit/delegation-history.ts';
 import { pruneAuditTrail } from '../audit/audit-retention.ts';
 import { accessReport } from './access-view.ts';
 import { verifyAuditChain } from '../audit/audit-verify.ts';
@@ -15,7 +16,7 @@ import { governed } from './input.ts';
 import { recordRead } from './read-audit.ts';
 import { route } from './route.ts';
 import { instant, queryBool, queryInt } from './schemas.ts';
-import { accessReview, auditEventView, auditPruned, chainVerification } from './views.ts';
+import { accessReview, auditEventView, auditPruned, chainVerification, delegationHistory } from './views.ts';
 
 // Matched literally (audit-query.ts): no character is a wildcard but a final * in action. No
 // record holds a control character (PostgreSQL text cannot hold NUL), so one is a mistake.
@@ -42,6 +43,14 @@ const accessQuery = z.strictObject({
   resource: filterText(2048).describe('The resource (audience URI)'),
   scope: filterText(256).describe('The scope'),
   at: instant.optional().describe('The time asked about (ISO 8601, or a duration ago such as 7d); now when absent'),
+});
+
+const delegationsQuery = z.strictObject({
+  user: filterText(254).describe('The person: an email address or a user id (usr_…)'),
+  since: instant.optional().describe('Exchanges at or after this time (ISO 8601, or a duration ago such as 7d)'),
+  until: instant.optional().describe('Exchanges before this time'),
+  limit: queryInt(1, MAX_DELEGATION_ROWS, 'How many of the most recent (default 50)').optional(),
+  refused: queryBool('Include refused exchanges').optional(),
 });
 
 const reviewQuery = z.strictObject({
@@ -95,6 +104,24 @@ export const auditRoutes = [
       const now = deps.now();
       const report = await accessAt(deps.db, { resource: query.resource, scope: query.scope, at: query.at === undefined ? new Date(now) : parseInstant(query.at, now, 'at') });
       await recordRead(call, { operation: 'auditAccess', subject: 'audit', returned: report.could_access.length + report.blocked.length, filter: query });
+      return report;
+    },
+  }),
+  route({
+    method: 'GET', path: '/audit/delegations', operationId: 'auditDelegations', summary: 'Which agents acted for a person (token exchanges, RFC 8693), on what and when, with the whole chain of agents: the most recent, oldest first', tag: 'audit', access: 'read', errors: [404],
+    query: delegationsQuery, response: delegationHistory,
+    async handle(call) {
+      const { deps, query } = call;
+      const now = deps.now();
+      const report = await readDelegationHistory(deps.db, {
+        user: query.user,
+        since: query.since === undefined ? undefined : parseInstant(query.since, now, 'since'),
+        until: query.until === undefined ? undefined : parseInstant(query.until, now, 'until'),
+        limit: query.limit ?? 50,
+        refused: query.refused,
+      });
+      // What agents did for one person is that person's data: the read is recorded under their id.
+      await recordRead(call, { operation: 'auditDelegations', subject: report.user.id, returned: report.events.length, filter: query });
       return report;
     },
   }),

@@ -2,7 +2,8 @@
 // shown once, in the response that creates or rotates them, and never recorded.
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { CLIENT_GRANTS, createClient, getClient, listClients, rotateClientSecret, setClientDisabled, updateClient } from '../governance/client-registry.ts';
+import { CLIENT_GRANTS, mayHoldRoles, ROLES_APPLY, SECRET_GRANTS } from '../governance/client-grants.ts';
+import { createClient, getClient, listClients, rotateClientSecret, setClientDisabled, updateClient } from '../governance/client-registry.ts';
 import { ADMIN_PREFIX, route } from './route.ts';
 import { nonEmptyPatch } from './input.ts';
 import { audience, list, redirectUri, roleName, scopeName, text } from './schemas.ts';
@@ -18,8 +19,10 @@ const adminAccess = z
 const createClientBody = z
   .strictObject({
     name,
-    grants: list(z.enum(CLIENT_GRANTS), 2).describe('client_credentials (bots, services), authorization_code (apps for people), or none for a resource server'),
-    roles: list(roleName).optional().describe('Roles of a client_credentials client'),
+    grants: list(z.enum(CLIENT_GRANTS), CLIENT_GRANTS.length).describe(
+      'client_credentials (bots, services), token-exchange (agents acting for people, RFC 8693; stored as urn:ietf:params:oauth:grant-type:token-exchange), authorization_code (apps for people), or none for a resource server',
+    ),
+    roles: list(roleName).optional().describe('Roles of a client_credentials client (its own access) or a token-exchange client (which delegation policies apply to it)'),
     introspect_audience: audience.optional().describe('For a resource server: the audience whose tokens it may introspect'),
     redirect_uris: list(redirectUri, 20).optional(),
     post_logout_redirect_uris: list(redirectUri, 20).optional(),
@@ -33,15 +36,15 @@ const createClientBody = z
     if (!b.grants.length && !b.introspect_audience) problem('grants', 'name a grant, or give introspect_audience for a resource server');
     if (code && !b.redirect_uris?.length) problem('redirect_uris', 'an authorization_code client needs at least one');
     if (!code && (b.redirect_uris?.length || b.post_logout_redirect_uris?.length)) problem('redirect_uris', 'only apply to authorization_code clients');
-    if (b.public && (b.grants.includes('client_credentials') || b.introspect_audience)) problem('public', 'a public client has no secret, so it cannot use client_credentials or introspection');
-    if (b.roles?.length && !b.grants.includes('client_credentials')) problem('roles', 'apply to client_credentials clients (people get scopes from their own roles)');
+    if (b.public && (b.grants.some((g) => SECRET_GRANTS.includes(g)) || b.introspect_audience)) problem('public', 'a public client has no secret, so it cannot use client_credentials, token-exchange (an agent must authenticate) or introspection');
+    if (b.roles?.length && !mayHoldRoles(b.grants)) problem('roles', ROLES_APPLY);
     if (b.admin_access && b.public) problem('admin_access', 'cannot be given to a public client: it has no secret, so anyone can act in its name');
   });
 
 const updateClientBody = nonEmptyPatch(
   z.strictObject({
     name: name.optional(),
-    roles: list(roleName).optional().describe('Replaces the roles (client_credentials clients)'),
+    roles: list(roleName).optional().describe('Replaces the roles (client_credentials and token-exchange clients)'),
     admin_access: adminAccess.optional(),
   }),
 );

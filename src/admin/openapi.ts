@@ -23,6 +23,7 @@ const PARAMS: Record<string, string> = {
   role: 'The role name',
   kid: 'The key id (kid), as GET /keys lists it',
   delegation_id: 'The standing delegation id (sd_…)',
+  policy_id: 'The delegation policy id (dp_…), as GET /delegation-policies lists it',
 };
 
 const ERRORS: Record<number, [string, string]> = {
@@ -73,7 +74,7 @@ function operation(route: Route): Json {
 }
 
 const SCOPE_DOCS = {
-  [ADMIN_SCOPE]: 'Every operation: change scopes, resources, roles, clients, people, role grants, revocations, signing keys and audit retention; read everything',
+  [ADMIN_SCOPE]: 'Every operation: change scopes, resources, roles, clients, people, role grants, delegation policies, revocations, signing keys and audit retention; read everything',
   [AUDIT_READ_SCOPE]: 'Read-only operations: lists, the audit trail and its verification, the access review',
 };
 

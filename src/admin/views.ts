@@ -4,9 +4,11 @@
 // response with these (strict) schemas, which catches fields a schema has and the data lacks.
 import { z } from 'zod';
 import type { AuditEventView } from '../audit/audit-query.ts';
+import type { DelegationHistory } from '../audit/delegation-history.ts';
 import type { AccessReview } from '../governance/access-review.ts';
 import type { ResourceView, RoleView, ScopeView } from '../governance/catalog.ts';
 import type { ClientCredentialsView, ClientView } from '../governance/client-registry.ts';
+import type { DelegationPolicyView } from '../governance/delegation-policies.ts';
 import type { RevocationView } from '../governance/revocations.ts';
 import type { RoleGrantView } from '../governance/role-grants.ts';
 import type { StandingDelegationView } from '../governance/standing-delegations.ts';
@@ -35,7 +37,7 @@ export const roleView = z.strictObject({ name: z.string(), description: z.string
 export const clientView = z.strictObject({
   client_id: z.string(),
   name: z.string(),
-  grant_types: z.array(z.string()),
+  grant_types: z.array(z.string()).describe('client_credentials, token-exchange, authorization_code (with refresh_token); empty for a resource server'),
   roles: z.array(roleHeld),
   redirect_uris: z.array(z.string()),
   post_logout_redirect_uris: z.array(z.string()),
@@ -111,6 +113,42 @@ export const auditEventView = z.strictObject({
   prev_hash: z.string(),
   hash: z.string(),
 }) satisfies z.ZodType<AuditEventView>;
+
+export const delegationPolicyView = z.strictObject({
+  id: z.string().describe('dp_…'),
+  agent_role: z.string().describe('Agents (token-exchange clients) holding this role may act…'),
+  subject_role: z.string().describe('…for people holding this role'),
+  audience: z.string().describe('…on this resource'),
+  scopes: z.array(z.string()).nullable().describe('…with at most these scopes; null: every scope of the resource'),
+  max_depth: z.number().int().describe('Agents a chain may hold, the acting one included'),
+  max_ttl: z.number().int().nullable().describe('Longest lifetime of a token it allows, in seconds; null: the usual token lifetimes'),
+  description: z.string(),
+  created_at: isoTime,
+}) satisfies z.ZodType<DelegationPolicyView>;
+
+const agentNamed = { client_id: z.string(), name: z.string().nullable().describe('null: no client has this id any more') };
+
+export const delegationHistory = z.strictObject({
+  user: z.strictObject({ id: z.string(), email: z.string() }),
+  events: z.array(
+    z.strictObject({
+      seq: z.number().int().describe('The audit record'),
+      at: isoTime,
+      outcome: z.enum(['exchanged', 'refused']),
+      agent: z.strictObject({ ...agentNamed, client_id: agentNamed.client_id.nullable() }).describe('The acting agent'),
+      chain: z.array(z.strictObject({ ...agentNamed, delegation: z.string().nullable().describe('The delegation policy or standing delegation that let it act') })).describe('Every agent, the acting one first (RFC 8693 §4.1 act)'),
+      resource: z.string().nullable(),
+      scopes: z.array(z.string()),
+      lifetime: z.number().nullable().describe('Seconds the issued token lives'),
+      jti: z.string().nullable().describe('The issued token'),
+      subject_token_jti: z.string().nullable(),
+      actor_token_jti: z.string().nullable(),
+      error: z.string().nullable().describe('Refused: the OAuth error'),
+      reason: z.string().nullable().describe('Refused: why'),
+    }),
+  ),
+  truncated: z.boolean().describe('Older matching records exist: narrow with since, or raise limit'),
+}) satisfies z.ZodType<DelegationHistory>;
 
 export const chainVerification = z.union([
   z.strictObject({ ok: z.literal(true), records: z.number().int(), first: z.number().int().nullable(), last: z.number().int().nullable() }),

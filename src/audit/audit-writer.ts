@@ -75,6 +75,10 @@ export function createAuditWriter(target: AuditLogTarget, log: Logger, options: 
       }
     })().finally(() => {
       running = undefined;
+      // A record queued after the loop's last look at the queue, while this promise settled,
+      // found `running` still set and started nothing: without this it waited for the next
+      // record to arrive, however long that took (a quiet server: a token response held).
+      if (queue.length) void drain();
     });
     return running;
   };

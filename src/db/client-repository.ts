@@ -54,3 +54,7 @@ export async function replaceClientRoles(tx: Tx, clientId: string, roles: readon
   await tx.clientRole.deleteMany({ where: { clientId } });
   await tx.clientRole.createMany({ data: roles.map((roleName) => ({ clientId, roleName })) });
 }
+
+/** Names of the clients among `ids` (audit reports name the clients their records cite). */
+export const clientNames = (db: Database, ids: readonly string[]): Promise<{ id: string; name: string }[]> =>
+  db.prisma.client.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true } });

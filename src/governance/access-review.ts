@@ -5,6 +5,7 @@
 import { loadReviewRows } from '../db/access-review-repository.ts';
 import type { Database } from '../db/database.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
+import { mayHoldRoles } from './client-grants.ts';
 import { heldScopes, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
 
 const EXPIRING_SOON_MS = 7 * 86_400_000;
@@ -34,12 +35,16 @@ export interface AccessReview {
 
 function entryFor(
   snapshot: PolicySnapshot,
-  base: { type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; adminAccess: boolean | null; roles: readonly RoleGrant[]; ceiling: ReadonlySet<string> | null; since: number },
+  base: {
+    type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; adminAccess: boolean | null; roles: readonly RoleGrant[]; ceiling: ReadonlySet<string> | null; since: number;
+    /** false: the roles give no scopes of its own (an agent without client_credentials, matched by its roles against delegation policies only). */
+    ownScopes: boolean;
+  },
   usage: ReadonlyMap<string, Date>,
   unusedMs: number,
   now: number,
 ): ReviewEntry {
-  const held = heldScopes(snapshot, base.roles, now);
+  const held = heldScopes(snapshot, base.ownScopes ? base.roles : [], now);
   const scopes = [...held.entries()]
     .filter(([scope]) => base.ceiling === null || base.ceiling.has(scope))
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -94,13 +99,15 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   const entries: ReviewEntry[] = [];
   for (const u of [...users.values()].sort((a, b) => (a.email < b.email ? -1 : 1))) {
     entries.push(
-      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, adminAccess: null, roles: u.roles, ceiling: null, since: created.get(u.id) ?? now }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
+      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, adminAccess: null, roles: u.roles, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
     );
   }
-  // Bots, and every app allowed the admin API: who can reach it is part of the review.
-  for (const c of [...snapshot.clients.values()].filter((c) => c.grantTypes.includes('client_credentials') || c.adminAccess)) {
+  // Bots, agents (their roles decide whom they may act for), and every app allowed the admin
+  // API: who can reach it is part of the review.
+  for (const c of [...snapshot.clients.values()].filter((c) => mayHoldRoles(c.grantTypes) || c.adminAccess)) {
+    const base = { type: 'client' as const, id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now };
     entries.push(
-      entryFor(snapshot, { type: 'client', id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),
+      entryFor(snapshot, { ...base, ownScopes: c.grantTypes.includes('client_credentials') || c.adminAccess }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),
     );
   }
   const byKind: Record<string, number> = {};

@@ -1,5 +1,5 @@
-// OAuth clients: AI services and bots (client_credentials), resource servers that introspect,
-// and (later) web and native apps. The secret is returned once, at creation or rotation, and
+// OAuth clients: AI services and bots (client_credentials), agents acting for people (token
+// exchange, RFC 8693), resource servers that introspect, and web and native apps. The secret is returned once, at creation or rotation, and
 // stored only as an argon2id hash.
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
@@ -17,12 +17,10 @@ import {
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
+import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
 import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
 import { mustExist, requireRoles } from './catalog.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
-
-export const CLIENT_GRANTS = ['client_credentials', 'authorization_code'] as const;
-type ClientGrant = (typeof CLIENT_GRANTS)[number];
 
 export interface CreateClientInput {
   readonly name: string;
@@ -65,17 +63,7 @@ export interface ClientView {
  */
 function checkAdminAccess(isPublic: boolean, grants: readonly string[]): void {
   if (isPublic) throw new AppError('invalid_request', 'admin access cannot be given to a public client: it has no secret, so anyone can act in its name');
-  if (!grants.length) throw new AppError('invalid_request', 'admin access applies to a client that obtains tokens (client_credentials or authorization_code)');
-}
-
-function checkGrants(grants: readonly string[]): ClientGrant[] {
-  const out = uniqueList(grants, (g) => {
-    if (!(CLIENT_GRANTS as readonly string[]).includes(g)) {
-      throw new AppError('invalid_request', `unsupported grant ${JSON.stringify(g)}: use ${CLIENT_GRANTS.join(' or ')}`);
-    }
-    return g;
-  }) as ClientGrant[];
-  return out;
+  if (!grants.length) throw new AppError('invalid_request', `admin access applies to a client that obtains tokens (${CLIENT_GRANTS.join(', ')})`);
 }
 
 export async function createClient(db: Database, input: CreateClientInput, by: Actor): Promise<ClientCredentialsView> {
@@ -91,7 +79,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   if (adminAccess) checkAdminAccess(isPublic, grants);
 
   if (!grants.length && !introspectAudience) {
-    throw new AppError('invalid_request', 'a client needs a grant (--grant client_credentials | authorization_code) or --resource <audience> --introspect');
+    throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}) or --resource <audience> --introspect`);
   }
   if (grants.includes('authorization_code') && !redirectUris.length) {
     throw new AppError('invalid_request', 'an authorization_code client needs at least one --redirect-uri');
@@ -99,14 +87,11 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   if (!grants.includes('authorization_code') && (redirectUris.length || postLogoutRedirectUris.length)) {
     throw new AppError('invalid_request', '--redirect-uri and --post-logout-redirect-uri only apply to authorization_code clients');
   }
-  if (isPublic && (grants.includes('client_credentials') || introspectAudience)) {
-    throw new AppError('invalid_request', 'a public client has no secret, so it cannot use client_credentials or introspection');
+  if (isPublic && (grants.some((g) => SECRET_GRANTS.includes(g)) || introspectAudience)) {
+    throw new AppError('invalid_request', 'a public client has no secret, so it cannot use client_credentials, token-exchange (an agent must authenticate) or introspection');
   }
-  if (roles.length && !grants.includes('client_credentials')) {
-    throw new AppError('invalid_request', '--roles applies to client_credentials clients (people get scopes from their own roles)');
-  }
-  // Refresh tokens come with the code flow (RFC 6749 §6); they are still only issued for offline_access.
-  const grantTypes = grants.includes('authorization_code') ? [...grants, 'refresh_token'] : grants;
+  if (roles.length && !mayHoldRoles(grants)) throw new AppError('invalid_request', ROLES_RULE);
+  const grantTypes = storedGrantTypes(grants);
 
   const clientId = newClientId();
   const clientSecret = isPublic ? null : newClientSecret();
@@ -142,7 +127,7 @@ function clientView(c: ClientRow): ClientView {
   return {
     client_id: c.id,
     name: c.name,
-    grant_types: parseStringArray(c.grantTypes, 'Client.grantTypes'),
+    grant_types: grantNames(parseStringArray(c.grantTypes, 'Client.grantTypes')),
     roles: c.roles.map((r) => ({ role: r.roleName, expires_at: r.expiresAt?.toISOString() ?? null })),
     redirect_uris: parseStringArray(c.redirectUris, 'Client.redirectUris'),
     post_logout_redirect_uris: parseStringArray(c.postLogoutRedirectUris, 'Client.postLogoutRedirectUris'),
@@ -196,9 +181,7 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
     const row = await mustExist(findClientWithRoles(tx, id), `no client ${id}`);
     const before = clientView(row);
     if (roles) {
-      if (!parseStringArray(row.grantTypes, 'Client.grantTypes').includes('client_credentials')) {
-        throw new AppError('invalid_request', 'roles apply to client_credentials clients only');
-      }
+      if (!mayHoldRoles(before.grant_types)) throw new AppError('invalid_request', ROLES_RULE);
       await requireRoles(tx, roles);
       await replaceClientRoles(tx, id, roles);
     }

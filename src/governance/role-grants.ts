@@ -11,6 +11,7 @@ import { findUserId } from '../db/people-repository.ts';
 import { deleteExpiredGrants, deleteGrant, grantRows, upsertGrant, type GrantHolder } from '../db/role-grant-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
+import { mayHoldRoles, ROLES_RULE } from './client-grants.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { normalizeEmail } from './user-registry.ts';
 import { checkRoleName, checkText } from './validation.ts';
@@ -38,7 +39,7 @@ async function resolve(tx: Tx | Database, p: Principal): Promise<{ kind: GrantHo
     return { kind: 'user', id: user.id, label: email };
   }
   const client = await mustExist(findClientGrantTypes(tx, p.id), `no client ${p.id}`);
-  if (!parseStringArray(client.grantTypes, 'Client.grantTypes').includes('client_credentials')) throw new AppError('invalid_request', 'roles apply to client_credentials clients only');
+  if (!mayHoldRoles(parseStringArray(client.grantTypes, 'Client.grantTypes'))) throw new AppError('invalid_request', ROLES_RULE);
   return { kind: 'client', id: client.id, label: client.id };
 }
 

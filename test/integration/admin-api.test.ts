@@ -429,9 +429,10 @@ describe('OpenAPI document', () => {
     'GET /users/{email}/roles', 'POST /users/{email}/roles', 'DELETE /users/{email}/roles/{role}',
     'GET /clients/{id}/roles', 'POST /clients/{id}/roles', 'DELETE /clients/{id}/roles/{role}',
     'GET /users/{email}/delegations', 'GET /clients/{id}/delegations', 'DELETE /delegations/standing/{delegation_id}',
+    'GET /delegation-policies', 'POST /delegation-policies', 'GET /delegation-policies/{policy_id}', 'DELETE /delegation-policies/{policy_id}',
     'GET /revocations', 'POST /revocations',
     'GET /keys', 'POST /keys/rotate', 'POST /keys/{kid}/withdraw',
-    'GET /audit', 'GET /audit/verify', 'GET /audit/access', 'POST /audit/prune', 'GET /review',
+    'GET /audit', 'GET /audit/verify', 'GET /audit/access', 'GET /audit/delegations', 'POST /audit/prune', 'GET /review',
     'GET /openapi.json',
   ];
 

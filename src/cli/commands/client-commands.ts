@@ -1,4 +1,4 @@
-// govauth client …: AI services, bots and resource servers.
+// govauth client …: AI services, bots, agents that act for people, resource servers and apps.
 import type { ClientView } from '../../governance/client-registry.ts';
 import { flag, list, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
@@ -27,7 +27,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
