@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '../../test/helpers/test-database.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { SERVER_ENV, SERVER_V8_FLAGS } from '../../src/runtime-flags.ts';
-import { allowTokenExchange } from './delegation-seed.ts';
 import { BENCH_RESOURCE } from './issuance.ts';
 import { startChild, type Child } from './processes.ts';
 
@@ -67,8 +66,9 @@ export async function createFixture(): Promise<Fixture> {
   const bot = (await cli('client', 'create', '--name', 'bench-bot', '--grant', 'client_credentials', '--roles', 'data-scientist')) as Fixture['bot'];
   const rs = (await cli('client', 'create', '--name', 'bench-rs', '--resource', 'https://models.example', '--introspect')) as Fixture['rs'];
   await cli('role', 'create', 'bench-agent', '--description', 'benchmark agents', '--scopes', AGENT_SCOPE);
-  const agent = (await cli('client', 'create', '--name', 'bench-agent', '--grant', 'client_credentials', '--roles', 'bench-agent')) as Fixture['agent'];
-  await allowTokenExchange(url, { agentId: agent.client_id, agentRole: 'bench-agent', forRole: 'data-scientist', resource: BENCH_RESOURCE, scopes: [AGENT_SCOPE] });
+  // An agent that may act for people holding data-scientist (RFC 8693 token exchange).
+  const agent = (await cli('client', 'create', '--name', 'bench-agent', '--grant', 'client_credentials', '--grant', 'token-exchange', '--roles', 'bench-agent')) as Fixture['agent'];
+  await cli('delegation', 'allow', '--agent-role', 'bench-agent', '--for-role', 'data-scientist', '--resource', BENCH_RESOURCE, '--scopes', AGENT_SCOPE);
   // Tokens introspected or exchanged during a benchmark must outlive it.
   await cli('resource', 'update', 'https://models.example', '--token-ttl', '3600');
   return {

@@ -19,7 +19,7 @@ import {
 } from '../db/delegation-policy-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
-import { DEFAULT_MAX_DEPTH, MAX_CHAIN_DEPTH } from './delegation.ts';
+import { DEFAULT_MAX_DEPTH, isDelegable, MAX_CHAIN_DEPTH } from './delegation.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { ADMIN_AUDIENCE } from './policy-model.ts';
 import { checkAudience, checkRoleName, checkScopeName, checkText, checkTtl, uniqueList } from './validation.ts';
@@ -78,9 +78,7 @@ function view(p: DelegationPolicyRow): DelegationPolicyView {
 /** The input checked on its own (names, bounds, text); what it names is checked in the write. */
 function checkInput(input: DelegationPolicyInput) {
   const audience = checkAudience(input.audience);
-  // Acting on the admin API for someone is acting as an administrator, with power over govauth
-  // and its audit trail: an agent that needs it gets admin access of its own, in its own name.
-  if (audience === ADMIN_AUDIENCE) throw invalid(`the admin API (${ADMIN_AUDIENCE}) cannot be delegated: give the agent admin access of its own (client update --admin-access) if it needs it`);
+  if (!isDelegable(audience)) throw invalid(`the admin API (${ADMIN_AUDIENCE}) cannot be delegated: give the agent admin access of its own (client update --admin-access) if it needs it`);
   const scopes = input.scopes === undefined || input.scopes === null ? null : uniqueList(input.scopes, checkScopeName).sort();
   if (scopes?.length === 0) throw invalid('scopes must name at least one scope; leave them out to allow every scope of the resource');
   return {

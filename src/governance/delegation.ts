@@ -8,7 +8,7 @@
 // names the delegation that let its actor in. Every hop must still be allowed at the chain's
 // depth: an exchange checks it before adding a hop, and introspection on every use, so removing
 // a policy, withdrawing a standing delegation or taking a role away ends the tokens it allowed.
-import type { ClientDef, PolicySnapshot, RoleGrant, UserDef } from './policy-model.ts';
+import { ADMIN_AUDIENCE, type ClientDef, type PolicySnapshot, type RoleGrant, type UserDef } from './policy-model.ts';
 
 export const DEFAULT_MAX_DEPTH = 2;
 /** No policy may allow longer chains: each hop is one more party a resource server must trust. */
@@ -18,6 +18,14 @@ export const MAX_CHAIN_DEPTH = 5;
  * consent made once should be renewed, not forgotten. Without an end it lasts until withdrawn.
  */
 export const MAX_STANDING_DELEGATION_SECONDS = 90 * 86_400;
+
+/**
+ * Whether anyone may act for a person on `audience`. Acting on the admin API for someone is
+ * acting as an administrator, with power over govauth and its audit trail: an agent that needs
+ * it gets admin access of its own, in its own name. Policies, standing delegations and the
+ * exchange itself all ask this.
+ */
+export const isDelegable = (audience: string): boolean => audience !== ADMIN_AUDIENCE;
 
 /** The grant type (RFC 8693 §2.1) and the one token type govauth exchanges and issues (§3). */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';

@@ -3,7 +3,7 @@
 // The scopes follow THE per-scope rule (policy-model.ts withheldReason) with the agent as the
 // client: a person delegates only what they hold now, within the agent's ceiling, and a
 // high-sensitivity scope only with a recent second factor, exactly as on the consent page.
-import { MAX_STANDING_DELEGATION_SECONDS, TOKEN_EXCHANGE_GRANT } from './delegation.ts';
+import { isDelegable, MAX_STANDING_DELEGATION_SECONDS, TOKEN_EXCHANGE_GRANT } from './delegation.ts';
 import { decideConsent, mayUseAudience, type ClientDef, type PolicySnapshot, type ResourceDef, type UserDef, type WithheldReason } from './policy-model.ts';
 
 export interface StandingDelegationRequest {
@@ -40,6 +40,7 @@ export function decideStandingDelegation(snapshot: PolicySnapshot, user: UserDef
   if (!agent.grantTypes.includes(TOKEN_EXCHANGE_GRANT)) return refuse(`${agentName} is not an agent: it is not registered to act for people.`);
   const resource = snapshot.resources.get(req.audience);
   if (!resource) return refuse(`There is no resource ${JSON.stringify(req.audience)}.`);
+  if (!isDelegable(resource.audience)) return refuse(`No one can act for you on ${named(resource.name, resource.audience)}: it is govauth's own administration.`);
   if (!mayUseAudience(agent, resource.audience)) return refuse(`${agentName} may not use ${named(resource.name, resource.audience)}.`);
   const { grantable, withheld } = decideConsent(snapshot, user, agent, resource.audience, req.scopes, req.mfaFresh, req.now);
   return { ok: true, agent, resource, grantable, withheld };

@@ -13,7 +13,7 @@
 // actor exchanges it again to narrow it), never a shorter one.
 import { MAX_EXCHANGES } from './act-claim.ts';
 import { evaluateGrant, type Grant } from './effective-grant.ts';
-import { chainRefusal, chainTtlCap, delegatedScopes, findDelegation, MAX_CHAIN_DEPTH, TOKEN_EXCHANGE_GRANT, type ChainHop, type DelegationRefusalReason } from './delegation.ts';
+import { chainRefusal, chainTtlCap, delegatedScopes, findDelegation, isDelegable, MAX_CHAIN_DEPTH, TOKEN_EXCHANGE_GRANT, type ChainHop, type DelegationRefusalReason } from './delegation.ts';
 import { tokenLifetime, type ClientDef, type MfaFreshness, type PolicyDefaults, type PolicySnapshot, type UserDef } from './policy-model.ts';
 import type { RevocationKind, RevocationState } from './revocation-state.ts';
 
@@ -105,6 +105,7 @@ export function decideExchange(snapshot: PolicySnapshot, revocations: Pick<Revoc
   // The subject token bounds the resource as it bounds the scopes: a token for one API is not a
   // key to another (RFC 8693 §2.1 "audience"/"resource" only narrow what the subject allows).
   if (audience !== subject.audience) return refuse('invalid_target', 'resource_not_delegated', 'the subject token is not for this resource');
+  if (!isDelegable(audience)) return refuse('invalid_target', 'resource_not_delegable', `no one may act for a person on ${audience}`);
   if (subject.mayAct !== undefined && subject.mayAct !== actor.id) return refuse('invalid_grant', 'may_act', 'the subject token names another party that may act for its subject (may_act)');
 
   const exchangedFrom = [subject.jti, ...subject.exchangedFrom];

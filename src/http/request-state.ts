@@ -19,6 +19,8 @@ export interface RequestState {
   serverError?: Error;
   /** Why oidc-provider refused a grant (the audit record's detail). */
   grantError?: Error & { error_detail?: string };
+  /** The person a token request concerned when it is refused (a token exchange's verified subject), for its audit record. */
+  concerns?: string;
   /** The governance decision behind the access token this request issues (claims, lifetime, audit record). */
   decision?: TokenDecision;
 }

@@ -105,6 +105,7 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: R
         ...common,
         action: detail === REFRESH_TOKEN_REUSED ? 'refresh.reuse_detected' : 'token.refused',
         outcome: ctx.status === 401 ? 'denied' : 'failure',
+        subject: ctx.state.concerns,
         detail: { grant_type: grantType, error: body.error, reason: detail },
       };
     } else {

@@ -135,6 +135,8 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): CustomGrant {
       if (client.clientAuthMethod === 'none') throw refusal('unauthorized_client', 'a public client cannot exchange tokens', 'public_client');
       const jkt = await dpopThumbprint(ctx);
       const { claims, subject } = await subjectToken(deps, p.subject_token as string);
+      // A refusal from here on is about this person: `govauth audit delegations --refused` finds it.
+      ctx.state.concerns = String(claims.sub);
       const actor = p.actor_token === undefined ? undefined : await actorToken(deps, p.actor_token, client.clientId, jkt);
       const audience = targetOf(p, subject.audience);
 

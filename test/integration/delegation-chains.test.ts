@@ -106,6 +106,15 @@ describe('a two-hop chain', () => {
     expect(await refusal('helper', hop2)).toBe('invalid_grant');
     const audit = await lastAudit('token.refused');
     expect(audit.detail).toMatchObject({ grant_type: TOKEN_EXCHANGE, error: 'invalid_grant', reason: 'chain_too_deep' });
+    expect(audit.subject).toBe(decodeJwt(bea.access_token).payload.sub);
+
+    // "Which agents acted for Bea, on what, when": both hops, and the refused third.
+    const history = await t.cliJson<{ events: { outcome: string; agent: { client_id: string }; chain: { client_id: string }[]; jti: string | null; reason: string | null }[] }>('audit', 'delegations', '--user', 'bea@example.com', '--refused');
+    expect(history.events.map((e) => [e.outcome, e.agent.client_id, e.chain.map((h) => h.client_id).join('<'), e.jti ?? e.reason])).toEqual([
+      ['exchanged', agent('orchestrator').creds.client_id, agent('orchestrator').creds.client_id, decodeJwt(hop1).payload.jti],
+      ['exchanged', agent('worker').creds.client_id, `${agent('worker').creds.client_id}<${agent('orchestrator').creds.client_id}`, decodeJwt(hop2).payload.jti],
+      ['refused', agent('helper').creds.client_id, agent('helper').creds.client_id, 'chain_too_deep'],
+    ]);
   });
 
   it('never shortens a chain: the current actor may re-exchange to narrow, earlier actors may not come back', async () => {
@@ -166,9 +175,7 @@ describe('everything in the chain can end a delegated token', () => {
     const policy = await allowDelegation(t, { agentRole: 'temp-agent', forRole: 'data-scientist', resource: API });
     const token = await exchange('temp', (await personToken('hal@example.com')).access_token);
     expect(await active(token)).toBe(true);
-    await t.server.db.prisma.delegationPolicy.delete({ where: { id: policy } });
-    await t.server.db.prisma.change.create({ data: { kind: 'delegation', key: policy } });
-    await t.server.policy.sync();
+    await t.cliJson('delegation', 'remove', policy);
     expect(await active(token)).toBe(false);
   });
 

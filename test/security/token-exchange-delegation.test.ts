@@ -44,8 +44,6 @@ const POLICIES: Parameters<typeof allowDelegation>[1][] = [
   { agentRole: 'coding-agent', forRole: 'brief-reader', resource: BRIEF },
   { agentRole: 'coding-agent', forRole: 'admin', resource: API },
   { agentRole: 'solo-agent', forRole: 'end-user', resource: API },
-  { agentRole: 'coding-agent', forRole: 'govauth-auditor', resource: ADMIN },
-  { agentRole: 'ops-agent', forRole: 'govauth-auditor', resource: ADMIN },
 ];
 
 const scopeOf = (token: string): unknown => parts(token).payload.scope;
@@ -97,12 +95,16 @@ describe('the target: the subject token’s resource, and only through a delegat
     expectRefusal(await refusalOf(exchange(agent('datasets-agent'), alice)), 'invalid_target', /^no delegation lets this client act for this person on this resource$/);
   });
 
-  it('the admin API: only an agent an administrator allowed it may get a token for it', async () => {
+  it('the admin API: no one may act for a person on it, not even an agent with admin access of its own', async () => {
     await createUser(t, 'dana@example.com', ['govauth-auditor']);
     const adminApp = await discover(t, await createWebApp(t, ['--admin-access']));
     const dana = (await headlessSignIn(adminApp, 'dana@example.com', 'openid govauth.audit.read', { extra: { resource: ADMIN } })).access_token;
-    expectRefusal(await refusalOf(exchange(agent('coding-agent'), dana, { resource: ADMIN })), 'invalid_target', /^this client is not allowed tokens for urn:govauth:admin \(an administrator must allow it\)$/);
-    expect((await exchange(agent('ops-agent'), dana, { resource: ADMIN })).scope).toBe('govauth.audit.read');
+    const policy = await t.cli('delegation', 'allow', '--agent-role', 'ops-agent', '--for-role', 'govauth-auditor', '--resource', ADMIN);
+    expect(policy.code).toBe(1);
+    expect(policy.stderr).toContain('cannot be delegated');
+    for (const name of ['coding-agent', 'ops-agent']) {
+      expectRefusal(await refusalOf(exchange(agent(name), dana, { resource: ADMIN })), 'invalid_target', /^no one may act for a person on urn:govauth:admin$/);
+    }
   });
 });
 
