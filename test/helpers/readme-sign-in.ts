@@ -13,7 +13,9 @@ if (!email || !password || !scope || !issuer || !clientId || !secret) {
   console.error('usage: readme-sign-in.ts <email> <password> <scope> (with GOVAUTH_URL, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET set)');
   process.exit(2);
 }
-const config = await oidc.discovery(new URL(issuer), clientId, secret, undefined, { execute: [oidc.allowInsecureRequests] });
+// The server's own issuer name (its address may be spelled differently here, RFC 8414 §3.3).
+const metadata = (await (await fetch(new URL('/.well-known/openid-configuration', issuer))).json()) as { issuer: string };
+const config = await oidc.discovery(new URL(metadata.issuer), clientId, secret, undefined, { execute: [oidc.allowInsecureRequests] });
 const verifier = oidc.randomPKCECodeVerifier();
 const state = oidc.randomState();
 const url = oidc.buildAuthorizationUrl(config, { redirect_uri: DEMO_REDIRECT, scope, state, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });

@@ -31,7 +31,7 @@ export function readmeCommands(markdown: string): { commands: string[]; skipped:
   const skipped: string[] = [];
   for (const block of markdown.matchAll(/(<!--\s*readme-test:\s*skip[^>]*-->\s*\n)?```sh\n([\s\S]*?)```|<!--\s*readme-test:\s*browser-sign-in\s+(\w+)\s+(.*?)\s*-->/g)) {
     if (block[3]) {
-      commands.push(`export ${block[3]}=$("$GOVAUTH_NODE" "$GOVAUTH_SIGN_IN" ${block[4] ?? ''})`);
+      commands.push(`${block[3]}=$("$GOVAUTH_NODE" "$GOVAUTH_SIGN_IN" ${block[4] ?? ''}) && export ${block[3]}`);
       continue;
     }
     const lines = (block[2] ?? '').replace(/\\\n/g, ' ').split('\n').map((l) => l.trim());
