@@ -40,7 +40,7 @@ export function decideStandingDelegation(snapshot: PolicySnapshot, user: UserDef
   if (!agent.grantTypes.includes(TOKEN_EXCHANGE_GRANT)) return refuse(`${agentName} is not an agent: it is not registered to act for people.`);
   const resource = snapshot.resources.get(req.audience);
   if (!resource) return refuse(`There is no resource ${JSON.stringify(req.audience)}.`);
-  if (!isDelegable(resource.audience)) return refuse(`No one can act for you on ${named(resource.name, resource.audience)}: it is govauth's own administration.`);
+  if (!isDelegable(resource.audience)) return refuse(`No one can act for you on ${named(resource.name, resource.audience)}: it is where govauth itself is administered.`);
   if (!mayUseAudience(agent, resource.audience)) return refuse(`${agentName} may not use ${named(resource.name, resource.audience)}.`);
   const { grantable, withheld } = decideConsent(snapshot, user, agent, resource.audience, req.scopes, req.mfaFresh, req.now);
   return { ok: true, agent, resource, grantable, withheld };

@@ -64,7 +64,7 @@ describe('GET /account/delegations/new with a request that cannot be shown', () 
     ['a disabled agent', () => ({ ...ok(), client_id: disabledAgent }), 'Retired Agent has been switched off by an administrator'],
     ['an unknown resource', () => ({ ...ok(), resource: 'https://nowhere.example' }), 'There is no resource &quot;https://nowhere.example&quot;.'],
     ['a resource that is not a URI', () => ({ ...ok(), resource: 'not a uri' }), 'must be an absolute URI without a fragment'],
-    ['the admin API, for an agent not allowed it', () => ({ ...ok(), resource: 'urn:govauth:admin', scope: 'govauth.audit.read' }), 'Model Studio Agent may not use govauth admin API.'],
+    ['the admin API: never delegable', () => ({ ...ok(), resource: 'urn:govauth:admin', scope: 'govauth.audit.read' }), 'No one can act for you on govauth admin API: it is where govauth itself is administered.'],
     ['a scope with control characters', () => ({ ...ok(), scope: 'ai.prediction.run\u0000' }), 'invalid scope name'],
     ['an OpenID Connect scope', () => ({ ...ok(), scope: 'openid' }), 'scope name openid is reserved by OpenID Connect'],
     ['too many scopes', () => ({ ...ok(), scope: Array.from({ length: 51 }, (_, i) => `s${i}`).join(' ') }), 'at most 50 permissions'],

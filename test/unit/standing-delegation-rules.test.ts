@@ -61,7 +61,7 @@ describe('decideStandingDelegation', () => {
     expect(ask('cl_off', ['m.run'])).toMatchObject({ ok: false, message: expect.stringMatching(/switched off/) as unknown });
     expect(ask('cl_app', ['m.run'])).toMatchObject({ ok: false, message: 'Agent cl_app is not an agent: it is not registered to act for people.' });
     expect(ask('cl_agent', ['m.run'], { audience: 'https://nowhere.example' })).toEqual({ ok: false, message: 'There is no resource "https://nowhere.example".' });
-    expect(ask('cl_agent', ['govauth.admin'], { audience: ADMIN_AUDIENCE, mfaFresh: true })).toEqual({ ok: false, message: "No one can act for you on Admin API: it is govauth's own administration." });
+    expect(ask('cl_agent', ['govauth.admin'], { audience: ADMIN_AUDIENCE, mfaFresh: true })).toEqual({ ok: false, message: 'No one can act for you on Admin API: it is where govauth itself is administered.' });
   });
 });
 
