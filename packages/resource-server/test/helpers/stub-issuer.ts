@@ -2,7 +2,7 @@
 // made to do in a test: sign tokens with arbitrary claims, serve Token Status Lists and fail on
 // demand, count key fetches, and collect usage reports. Signs with a test RSA key; discovery,
 // JWKS and status lists are served over real HTTP, so the kit's client code runs as in production.
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
@@ -17,6 +17,12 @@ export interface SigningKey {
 export function newSigningKey(kid: string = randomUUID(), modulusLength = 2048): Promise<SigningKey> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength });
   return exportJWK(publicKey).then((jwk) => ({ kid, privateKey, jwk: { ...jwk, kid, alg: 'RS256', use: 'sig' } }));
+}
+
+/** RS256 by hand, for what jose refuses to sign (keys under 2048 bits). */
+export function signRs256(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
 }
 
 /** A status list's `lst`: statuses packed LSB first, ZLIB-deflated, base64url. */
