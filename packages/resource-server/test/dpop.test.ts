@@ -2,7 +2,7 @@
 // it sends a proof (openid-client's DPoP handle), and the kit accepts it only with a fresh proof
 // from that key for this request and this token. Every §4.3 check is exercised with a proof
 // made by hand.
-import { generateKeyPair, exportJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { generateKeyPair, exportJWK, SignJWT, type CryptoKey, type GenerateKeyPairResult, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discover } from '../../../test/helpers/people.ts';
@@ -15,7 +15,7 @@ import { rawRequest } from './helpers/raw-http.ts';
 let g: Govauth;
 let kit: ResourceServer;
 let config: oidc.Configuration;
-let keys: CryptoKeyPair;
+let keys: GenerateKeyPairResult;
 let bound: string;
 
 beforeAll(async () => {
@@ -127,7 +127,7 @@ describe('each proof check (RFC 9449 §4.3)', () => {
   it('refuses the wrong typ, a symmetric or unlisted algorithm, a private key in the header, and a bad signature', async () => {
     await refusedWith(await proof(url, { header: { typ: 'JWT' } }), 'invalid_dpop_proof', /typ/);
     const hs = await new SignJWT({ htm: 'GET', htu: url, iat: Math.floor(Date.now() / 1000), jti: 'x' })
-      .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } })
+      .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } as JWK })
       .sign(new TextEncoder().encode('secret'));
     await refusedWith(hs, 'invalid_dpop_proof', /algorithm/);
     const privateJwk = await exportJWK(keys.privateKey);
