@@ -59,7 +59,7 @@ export async function verifyAccessToken(token: string, keys: KeyStore, rules: Ac
   if (!isString(header.kid)) throw invalidToken('The access token names no key');
 
   const key = await keys.get(header.kid);
-  let valid = false;
+  let valid: boolean;
   try {
     valid = verify('sha256', Buffer.from(jws.signingInput), { key, padding: constants.RSA_PKCS1_PADDING }, jws.signature);
   } catch {

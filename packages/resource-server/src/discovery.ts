@@ -8,7 +8,7 @@ export interface IssuerMetadata {
 }
 
 /** RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path. */
-export function metadataUrls(issuer: string): string[] {
+function metadataUrls(issuer: string): string[] {
   const url = new URL(issuer);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
   return [`${url.origin}/.well-known/oauth-authorization-server${path}`, `${url.origin}${path}/.well-known/openid-configuration`];
@@ -18,7 +18,7 @@ export function metadataUrls(issuer: string): string[] {
  * An endpoint the issuer names must be https, or share the issuer's own origin (a development
  * issuer on http://localhost): a token's keys never come from a place an attacker could answer for.
  */
-export function trustedEndpoint(issuer: string, value: unknown, what: string): string {
+function trustedEndpoint(issuer: string, value: unknown, what: string): string {
   const url = typeof value === 'string' ? URL.parse(value) : null;
   if (!url || (url.protocol !== 'https:' && url.origin !== new URL(issuer).origin)) throw new HttpError(`${what} must be an https URL`);
   return url.href;

@@ -3,7 +3,7 @@
 // for this token (ath), recently (iat), once (jti). Server-provided nonces (§9) are not used:
 // freshness rests on the iat window and the replay cache.
 import { createHash } from 'node:crypto';
-import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify, type JWK } from 'jose';
+import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
 import { invalidProof, invalidToken } from './errors.ts';
 import { parseCompactJws } from './jws.ts';
 import type { ReplayCache } from './replay-cache.ts';
@@ -33,7 +33,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const MAX_JTI = 256;
 
 /** RFC 9449 §4.3 check 9 with RFC 3986 §6.2.2–6.2.3 normalisation; query and fragment ignored. */
-export function normalizeHtu(value: string): string | undefined {
+function normalizeHtu(value: string): string | undefined {
   const url = URL.parse(value);
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
   const path = (url.pathname || '/').replace(/%[0-9a-f]{2}/gi, (pct) => pct.toUpperCase());
@@ -77,7 +77,7 @@ export async function verifyDpopProof(proof: string, req: DpopRequest, rules: Dp
 
   let thumbprint: string;
   try {
-    thumbprint = await calculateJwkThumbprint(jwk as JWK, 'sha256');
+    thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
   } catch {
     throw invalidProof('The DPoP proof key is malformed');
   }

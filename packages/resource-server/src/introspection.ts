@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { basicAuth, parseObject, request, type Fetch } from './http.ts';
 
-export type IntrospectionResult = 'active' | 'inactive' | 'unavailable';
+type IntrospectionResult = 'active' | 'inactive' | 'unavailable';
 
 export interface IntrospectionOptions {
   readonly endpoint: () => Promise<string>;

@@ -30,7 +30,7 @@ const FAILURE_BACKOFF = 1000;
 const MAX_KEYS = 100;
 
 /** RSA signing keys of 2048 bits or more (RFC 7518 §3.3); any other key is left out. */
-export function parseJwks(text: string): Map<string, KeyObject> {
+function parseJwks(text: string): Map<string, KeyObject> {
   const doc = parseObject(text, 'JWKS');
   if (!Array.isArray(doc.keys)) throw new Error('JWKS without keys');
   const keys = new Map<string, KeyObject>();

@@ -9,7 +9,7 @@ export interface StatusList {
 }
 
 /** The decompressed list is bounded: 16 MiB holds 134 million 1-bit statuses. */
-export const MAX_LIST_BYTES = 16 * 1024 * 1024;
+const MAX_LIST_BYTES = 16 * 1024 * 1024;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 const inflateBounded = (data: Buffer): Promise<Buffer> =>

@@ -76,7 +76,7 @@ export function createStatusListClient(options: StatusListOptions): StatusListCl
     const { ttl, exp } = payload;
     if (ttl !== undefined && (typeof ttl !== 'number' || !(ttl > 0))) throw new Error('status list ttl must be a positive number');
     const now = options.now();
-    const keep = Math.min(Math.max((ttl as number | undefined) ?? options.defaultTtl, MIN_TTL), MAX_TTL) * 1000;
+    const keep = Math.min(Math.max(ttl ?? options.defaultTtl, MIN_TTL), MAX_TTL) * 1000;
     const expiresAt = typeof exp === 'number' ? exp * 1000 : now + keep;
     const staleAt = Math.min(now + keep, expiresAt);
     return { list, refreshAt: now + (staleAt - now) * 0.75, staleAt, expiresAt };

@@ -31,7 +31,10 @@ export function requireToken(options: RequireTokenOptions): Middleware {
 /** Serves the protected resource metadata (RFC 9728 §3) at the resource server's metadata path. */
 export function protectedResourceMetadata(kit: ResourceServer): Middleware {
   return async (ctx, next) => {
-    if (!isMetadataRequest(kit, ctx.method, ctx.originalUrl)) return next();
+    if (!isMetadataRequest(kit, ctx.method, ctx.originalUrl)) {
+      await next();
+      return;
+    }
     ctx.set(METADATA_HEADERS);
     ctx.body = JSON.stringify(kit.metadata());
   };

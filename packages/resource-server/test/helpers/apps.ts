@@ -21,7 +21,7 @@ export interface App {
 }
 
 /** What each protected route answers: the token as the handler sees it. */
-export const summary = (t: VerifiedToken): Record<string, unknown> => ({
+const summary = (t: VerifiedToken): Record<string, unknown> => ({
   sub: t.subject,
   client_id: t.clientId,
   scopes: t.scopes,
@@ -33,7 +33,7 @@ export const summary = (t: VerifiedToken): Record<string, unknown> => ({
 
 // Routes: GET|POST /predict (ai.prediction.run), GET /deploy (ai.deploy.manage: the demo bot
 // lacks it), GET /sensitive (introspect: true, when the kit has client credentials), and the metadata.
-export const ROUTES = { predict: ['ai.prediction.run'], deploy: ['ai.deploy.manage'] } as const;
+const ROUTES = { predict: ['ai.prediction.run'], deploy: ['ai.deploy.manage'] } as const;
 
 function listen(server: Server): Promise<App> {
   return new Promise((resolve) => {
@@ -81,7 +81,7 @@ export async function startApp(framework: Framework, kit: ResourceServer, option
     case 'fastify': {
       let server: Server | undefined;
       const app = Fastify({ serverFactory: (handler) => (server = createServer(handler)) });
-      const handler = async (request: Parameters<typeof fastifyKit.tokenOf>[0]) => summary(fastifyKit.tokenOf(request));
+      const handler = (request: Parameters<typeof fastifyKit.tokenOf>[0]) => Promise.resolve(summary(fastifyKit.tokenOf(request)));
       app.get(kit.metadataPath, fastifyKit.metadataHandler(kit));
       app.get('/predict', { preHandler: fastifyKit.requireToken(predict) }, handler);
       app.post('/predict', { preHandler: fastifyKit.requireToken(predict) }, handler);

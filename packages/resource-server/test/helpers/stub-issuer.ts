@@ -55,7 +55,7 @@ export interface StubIssuer {
   close(): Promise<void>;
 }
 
-export interface StatusListOptions {
+interface StatusListOptions {
   readonly bits?: 1 | 2 | 4 | 8;
   readonly ttl?: number;
   /** Seconds from now; null for no exp. */
