@@ -102,22 +102,20 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const challengeBase = { resourceMetadata: metadataUrl(o.resource), dpopAlgorithms: o.dpop?.algorithms, scope: [] as readonly string[] };
 
   async function checkBinding(claims: AccessTokenClaims, credentials: Credentials, facts: RequestFacts): Promise<void> {
-    const cnf = claims.cnf;
-    if (cnf === undefined) {
-      if (credentials.scheme === 'DPoP') throw invalidToken('The access token is not DPoP-bound: present it with the Bearer scheme', 'DPoP');
-      if (o.dpop?.required) throw invalidToken('This resource server accepts DPoP-bound access tokens only', 'DPoP');
-      return;
-    }
+    const cnf: unknown = claims.cnf ?? {};
     // RFC 7800 §3.1: a token bound in a way this server cannot check is refused, not taken as unbound.
-    if (typeof cnf !== 'object' || cnf === null || Object.keys(cnf).some((k) => !KNOWN_CNF.has(k))) throw invalidToken('The access token is bound by a confirmation method this resource server cannot check');
-    const { jkt } = cnf;
-    const x5t = cnf['x5t#S256'];
+    if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf) || Object.keys(cnf).some((k) => !KNOWN_CNF.has(k))) {
+      throw invalidToken('The access token is bound by a confirmation method this resource server cannot check');
+    }
+    const { jkt, 'x5t#S256': x5t } = cnf as Record<string, unknown>;
     if (jkt !== undefined) {
-      if (typeof jkt !== 'string' || !dpopRules) throw invalidToken('The access token is DPoP-bound and DPoP is not accepted here');
+      if (typeof jkt !== 'string') throw invalidToken('The access token key binding is malformed');
+      if (!dpopRules) throw invalidToken('The access token is DPoP-bound and DPoP is not accepted here');
       // RFC 9449 §7.2: a DPoP-bound token presented as a Bearer token is refused.
       if (credentials.scheme !== 'DPoP' || credentials.proof === undefined) throw invalidToken('The access token is DPoP-bound: present it with the DPoP scheme and a proof', 'DPoP');
       await verifyDpopProof(credentials.proof, { method: facts.method, url: requestUrl(facts, o.origin, o.trustProxy), accessToken: credentials.token, jkt }, dpopRules);
     } else if (credentials.scheme === 'DPoP') {
+      // RFC 9449 §7.1: the proof's key must be the token's; an unbound token has none.
       throw invalidToken('The access token is not DPoP-bound: present it with the Bearer scheme', 'DPoP');
     } else if (o.dpop?.required) {
       throw invalidToken('This resource server accepts DPoP-bound access tokens only', 'DPoP');
