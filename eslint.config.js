@@ -18,7 +18,10 @@ const forbid = (files, groups) => ({ files, rules: { 'no-restricted-imports': ['
 const only = (group, message) => ({ group, message });
 const noDbClient = only(DB_CLIENTS, 'Only src/db talks to the database: add or use a repository there.');
 const noOidcProvider = only(OIDC_PROVIDER, 'Only src/oidc touches oidc-provider (seams.ts holds what goes beyond its public configuration).');
+// A workspace package is published on its own: its source imports nothing of govauth's.
+const standalone = only(['../../*', '../../**'], 'A package under packages/ stands alone: import only its own files and its dependencies.');
 const layers = [
+  forbid(['packages/*/src/**/*.ts'], [standalone, noDbClient, noOidcProvider]),
   forbid(['src/**/*.ts'], [noDbClient, noOidcProvider]),
   forbid(['src/db/**/*.ts'], [noOidcProvider, only([...DOMAIN, ...EDGE, ...ROOTS], 'src/db is the bottom layer: it imports only config, errors, time, log and tracing.')]),
   forbid(['src/oidc/**/*.ts'], [noDbClient, only(['**/interactions/**', '**/account/**', '**/admin/**', ...ROOTS], 'src/oidc is driven by the sign-in pages and the app, never the other way round: take what it needs as a dependency.')]),
