@@ -28,17 +28,21 @@ export interface FetchedList {
 
 const jwksByIssuer = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
-/** Fetches and verifies the list at `uri` (issued by `issuer`); throws on any other answer than 200. */
-export async function fetchList(issuer: string, uri: string, init: RequestInit = {}): Promise<FetchedList> {
-  const response = await fetch(uri, { ...init, headers: { accept: 'application/statuslist+jwt', ...init.headers } });
-  if (response.status !== 200) throw new Error(`GET ${uri}: ${response.status} ${await response.text()}`);
+/**
+ * Fetches and verifies the list at `uri` (issued by `issuer`); throws on any other answer than
+ * 200. `from`: the address of the instance to ask instead of the issuer's (instances share it).
+ */
+export async function fetchList(issuer: string, uri: string, from = issuer): Promise<FetchedList> {
+  const at = from === issuer ? uri : uri.replace(issuer, from);
+  const response = await fetch(at, { headers: { accept: 'application/statuslist+jwt' } });
+  if (response.status !== 200) throw new Error(`GET ${at}: ${response.status} ${await response.text()}`);
   const jwt = await response.text();
   let jwks = jwksByIssuer.get(issuer);
   if (!jwks) {
     jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`), { cooldownDuration: 0 });
     jwksByIssuer.set(issuer, jwks);
   }
-  const { payload, protectedHeader } = await jwtVerify(jwt, jwks, { typ: 'statuslist+jwt', algorithms: ['RS256'], subject: uri });
+  const { payload, protectedHeader } = await jwtVerify(jwt, jwks, { typ: 'statuslist+jwt', algorithms: ['RS256'], subject: uri, issuer });
   const list = payload.status_list as { bits: number; lst: string };
   const bytes = inflateSync(Buffer.from(list.lst, 'base64url'));
   return {
@@ -50,10 +54,10 @@ export async function fetchList(issuer: string, uri: string, init: RequestInit =
   };
 }
 
-/** The token's bit in its list, as a resource server would read it now. */
-export async function statusBit(issuer: string, token: string, base = issuer): Promise<number> {
+/** The token's bit in its list, as a resource server would read it now (`from`: see fetchList). */
+export async function statusBit(issuer: string, token: string, from = issuer): Promise<number> {
   const { idx, uri } = statusOf(token);
-  const list = await fetchList(issuer, uri.replace(issuer, base));
+  const list = await fetchList(issuer, uri, from);
   if (idx >= list.size) throw new Error(`index ${idx} out of the list's bounds (${list.size})`);
   return list.bit(idx);
 }
