@@ -152,11 +152,17 @@ export class LiveTokens {
   readonly roleSets = new Interned<readonly string[]>();
   readonly chains = new Interned<readonly ChainHop[]>();
   #tokens = 0;
+  readonly #personId: (id: string) => string | undefined;
 
-  /** `chunkSize`: a power of two from 8 to 32,768 (the jti index holds slot + 1 in 16 bits). */
-  constructor(chunkSize: number) {
+  /**
+   * `chunkSize`: a power of two from 8 to 32,768 (the jti index holds slot + 1 in 16 bits).
+   * `personId`: the copy of a person's id the process already holds (the policy store's), so
+   * each person's id is in memory once, however many tokens name them.
+   */
+  constructor(chunkSize: number, personId: (id: string) => string | undefined = () => undefined) {
     if (!Number.isInteger(Math.log2(chunkSize)) || chunkSize < 8 || chunkSize > 32_768) throw new TypeError('chunk size must be a power of two from 8 to 32768');
     this.chunkSize = chunkSize;
+    this.#personId = personId;
   }
 
   /** Tokens held (expired ones included until their chunk goes). */
@@ -186,7 +192,8 @@ export class LiveTokens {
     chunk.iat[at] = t.iat;
     chunk.sourceIat[at] = t.sourceIat ?? 0;
     const atoms = at * ATOMS;
-    chunk.atoms[atoms + USER] = isUserSubject(t.sub) ? this.users.acquire(t.sub, () => t.sub) : 0;
+    const person = isUserSubject(t.sub) ? (this.#personId(t.sub) ?? t.sub) : undefined;
+    chunk.atoms[atoms + USER] = person === undefined ? 0 : this.users.acquire(person, () => person);
     chunk.atoms[atoms + CLIENT] = this.clients.acquire(t.clientId, () => t.clientId);
     chunk.atoms[atoms + AUDIENCE] = this.audiences.acquire(t.audience, () => [t.audience]);
     chunk.atoms[atoms + SCOPES] = this.scopeSets.acquire(t.scopes.join(' '), () => Object.freeze([...t.scopes]));

@@ -7,7 +7,7 @@
 import { constants, deflateSync } from 'node:zlib';
 import type { JwtSigner } from '../keys/jwt-signer.ts';
 
-export const STATUS_LIST_TYP = 'statuslist+jwt';
+const STATUS_LIST_TYP = 'statuslist+jwt';
 export const STATUS_LIST_MEDIA_TYPE = 'application/statuslist+jwt';
 
 /** The compressed, base64url-encoded list of a bit array (index i: byte ⌊i/8⌋, bit i mod 8, LSB first). */

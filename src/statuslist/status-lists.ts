@@ -52,7 +52,7 @@ export interface StatusListsDeps {
   readonly options?: StatusListOptions;
 }
 
-export type ServedList = { readonly kind: 'list'; readonly jwt: string; readonly maxAge: number } | { readonly kind: 'not_found' } | { readonly kind: 'unavailable' };
+type ServedList = { readonly kind: 'list'; readonly jwt: string; readonly maxAge: number } | { readonly kind: 'not_found' } | { readonly kind: 'unavailable' };
 
 /** A live token this instance knows, for the usage reports (resource-usage.ts). */
 export interface KnownToken {
@@ -63,7 +63,7 @@ export interface KnownToken {
 }
 
 /** A token's place in the status lists: list n, index idx in it (the claim's idx), and n's URI. */
-export interface StatusClaim {
+interface StatusClaim {
   readonly list: number;
   readonly idx: number;
   readonly uri: string;
@@ -102,7 +102,7 @@ export async function createStatusLists(deps: StatusListsDeps): Promise<StatusLi
   const nowSec = (): number => Math.floor(now() / 1000);
   const listOf = (idx: number): number => Math.floor(idx / listSize);
   const uri = (list: number): string => `${deps.issuer}${STATUS_LIST_PATH}/${list}`;
-  const tokens = new LiveTokens(Math.min(1024, listSize));
+  const tokens = new LiveTokens(Math.min(1024, listSize), (id) => policy.user(id)?.id);
   const versions = new Map<number, number>();
   const bits = createStatusBits(tokens, { policy, now, onFlip: (idx) => versions.set(listOf(idx), (versions.get(listOf(idx)) ?? 0) + 1) });
 

@@ -11,7 +11,7 @@ export const MINTED_TOKEN_ACTIONS = ['token.issued', 'token.refreshed', 'token.e
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
-const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined);
+const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : undefined);
 
 function chainOf(act: unknown, delegations: unknown): ChainHop[] | undefined | false {
   if (act === undefined) return undefined;

@@ -47,7 +47,7 @@ export async function fetchList(issuer: string, uri: string, from = issuer): Pro
   const bytes = inflateSync(Buffer.from(list.lst, 'base64url'));
   return {
     payload: payload as FetchedList['payload'],
-    header: protectedHeader as Record<string, unknown>,
+    header: protectedHeader,
     response,
     size: bytes.length * 8,
     bit: (i) => ((bytes[i >> 3] ?? 0) >> (i & 7)) & 1,

@@ -26,14 +26,15 @@ interface Answer {
   json: Record<string, unknown> | undefined;
   headers: Headers;
 }
-async function send(body: BodyInit, headers: Record<string, string> = {}, method = 'POST'): Promise<Answer> {
-  const res = await fetch(`${t.url}/resource-usage`, {
+async function send(body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}, method = 'POST'): Promise<Answer> {
+  const init: RequestInit & { duplex?: 'half' } = {
     method,
     headers: { 'content-type': 'application/json', authorization: basic(rs), ...headers },
     ...(method !== 'GET' && { body }),
     ...(body instanceof ReadableStream && { duplex: 'half' as const }),
     signal: AbortSignal.timeout(5000),
-  } as RequestInit);
+  };
+  const res = await fetch(`${t.url}/resource-usage`, init);
   const text = await res.text();
   return { status: res.status, json: /^[{[]/.test(text) ? (JSON.parse(text) as Record<string, unknown>) : undefined, headers: res.headers };
 }

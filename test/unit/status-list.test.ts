@@ -124,7 +124,7 @@ describe('status index allocator', () => {
       maxAgeMs: 60_000,
       now: Date.now,
     });
-    const got = await Promise.all(Array.from({ length: 40 }, () => alloc.next()));
+    const got = await Promise.all(Array.from({ length: 40 }, () => Promise.resolve(alloc.next())));
     expect(new Set(got).size).toBe(40);
     expect(Math.max(...got)).toBeLessThan(48);
     expect(reservations).toBeLessThanOrEqual(4); // three blocks and at most one prefetch
