@@ -4,19 +4,21 @@
 // whenever a change could alter the verdict (the change feed, as the policy store applies it):
 // - a revocation of one token, one grant, a person, a client or a role: the tokens naming it
 //   (a client also as an actor of a chain; a role also through any chain's delegation policy);
-// - a person changed (disabled, roles): their tokens;
-// - the catalogue (scopes, resources, roles, clients, delegations): every token.
+// - a person changed (disabled, roles): their tokens; a client changed: its tokens, also as an
+//   actor of a chain (nothing else of a client enters another's verdict);
+// - the rest of the catalogue (scopes, resources, roles, delegations): every token.
 // Nothing else changes a verdict before the token expires: a token's lifetime already stops at
 // the end of every role grant and delegation it depends on (policy-model.ts tokenLifetime,
 // delegation.ts chainTtlCap). A slow full pass runs anyway, as a safety net.
-// Work is done a slice at a time so a full pass over 600,000 tokens never holds the event loop.
+// Work is done a slice at a time so a full pass over 600,000 tokens never holds the event loop,
+// and targeted work (a revocation) goes ahead of a full pass under way rather than after it.
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { tokenLiveness } from '../introspection/token-liveness.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Chunk, LiveTokens } from './live-tokens.ts';
 
-/** Change kinds that reload the catalogue snapshot (policy-store.ts POLICY_KINDS). */
-const CATALOGUE_KINDS = new Set(['scope', 'resource', 'role', 'client', 'delegation']);
+/** Catalogue changes whose effect on a token is not confined to the tokens naming the key. */
+const CATALOGUE_KINDS = new Set(['scope', 'resource', 'role', 'delegation']);
 const SLICE_MS = 5;
 
 type Affected = (chunk: Chunk, at: number) => boolean;
@@ -64,8 +66,15 @@ export function createStatusBits(tokens: LiveTokens, deps: StatusBitsDeps): Stat
     if (chunk.setInvalid(at, invalid)) deps.onFlip(chunk.base + at);
   };
 
+  const namingClient = (clientId: string): Affected => {
+    const id = tokens.clients.idOf(clientId);
+    const chains = tokens.chains.idsWhere((chain) => chain.some((hop) => hop.actor === clientId));
+    return (chunk, at) => tokens.names(chunk, at, { clients: new Set(id === undefined ? [] : [id]), chains });
+  };
+
   const affectedBy = (change: { kind: string; key: string }): Affected | 'all' | undefined => {
     if (CATALOGUE_KINDS.has(change.kind)) return 'all';
+    if (change.kind === 'client') return namingClient(change.key);
     if (change.kind === 'user') {
       const id = tokens.users.idOf(change.key);
       return id === undefined ? undefined : (chunk, at) => tokens.names(chunk, at, { users: new Set([id]) });
@@ -85,11 +94,8 @@ export function createStatusBits(tokens: LiveTokens, deps: StatusBitsDeps): Stat
         const id = tokens.users.idOf(key);
         return id === undefined ? undefined : (chunk, at) => tokens.names(chunk, at, { users: new Set([id]) });
       }
-      case 'client': {
-        const id = tokens.clients.idOf(key);
-        const chains = tokens.chains.idsWhere((chain) => chain.some((hop) => hop.actor === key));
-        return (chunk, at) => tokens.names(chunk, at, { clients: new Set(id === undefined ? [] : [id]), chains });
-      }
+      case 'client':
+        return namingClient(key);
       case 'role': {
         // A chain also depends on its delegation policies' roles (token-exchange.ts chainRoles).
         const roleSets = tokens.roleSets.idsWhere((roles) => roles.includes(key));
@@ -101,25 +107,38 @@ export function createStatusBits(tokens: LiveTokens, deps: StatusBitsDeps): Stat
     }
   };
 
+  /** Judges the held tokens `affected` accepts (every one: undefined), a slice at a time. */
+  const sweep = async (affected: Affected[] | undefined, between: () => Promise<void>): Promise<void> => {
+    const memo = new Map<string, boolean>();
+    let sliceStart = performance.now();
+    for (const chunk of tokens.chunks()) {
+      if (tokens.chunk(chunk.base / tokens.chunkSize) !== chunk) continue; // expired while this pass yielded
+      for (let at = 0; at < tokens.chunkSize; at++) {
+        if (chunk.exp[at] === 0) continue;
+        if (!affected || affected.some((a) => a(chunk, at))) judge(chunk, at, memo);
+      }
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await between();
+        sliceStart = performance.now();
+      }
+    }
+  };
+  const targeted = async (): Promise<void> => {
+    while (targets.length) {
+      const only = targets;
+      targets = [];
+      await sweep(only, () => Promise.resolve());
+    }
+  };
+
   const pass = async (): Promise<void> => {
     while (all || targets.length) {
-      const everything = all;
-      const only = targets;
+      await targeted();
+      if (!all) continue;
       all = false;
-      targets = [];
-      const memo = new Map<string, boolean>();
-      let sliceStart = performance.now();
-      for (const chunk of tokens.chunks()) {
-        if (tokens.chunk(chunk.base / tokens.chunkSize) !== chunk) continue; // expired while this pass yielded
-        for (let at = 0; at < tokens.chunkSize; at++) {
-          if (chunk.exp[at] === 0) continue;
-          if (everything || only.some((affected) => affected(chunk, at))) judge(chunk, at, memo);
-        }
-        if (performance.now() - sliceStart > SLICE_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
-          sliceStart = performance.now();
-        }
-      }
+      // A revocation arriving meanwhile is judged at the next slice, not after the whole pass.
+      await sweep(undefined, targeted);
     }
   };
 

@@ -68,6 +68,15 @@ describe('the status claim', () => {
     }
     for (const token of tokens) expect(await statusBit(t.issuer, token)).toBe(0);
     expect(new Set(refs.map((r) => `${r.uri}#${r.idx}`)).size).toBe(4);
+    // Each audit record names the token as signed: iat, lifetime and its place in the lists.
+    for (const token of tokens) {
+      const claims = decodeJwt(token).payload;
+      const records = await t.server.db.prisma.auditEvent.findMany({ where: { action: { in: ['token.issued', 'token.refreshed', 'token.exchanged'] }, detail: { contains: String(claims.jti) } } });
+      const detail = records.map((r) => JSON.parse(r.detail) as Record<string, unknown>).find((d) => d.jti === claims.jti) ?? {};
+      const { idx, uri } = statusOf(token);
+      expect(detail).toMatchObject({ jti: claims.jti, iat: claims.iat, lifetime: Number(claims.exp) - Number(claims.iat), status_idx: idx, status_list: Number(uri.split('/').at(-1)) });
+      if (claims.source_iat !== undefined) expect(detail.source_iat).toBe(claims.source_iat);
+    }
   });
 });
 

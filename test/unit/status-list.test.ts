@@ -3,7 +3,10 @@
 // the index allocator (unique, shuffled, one reservation at a time).
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import type { ClientDef, PolicySnapshot, UserDef } from '../../src/governance/policy-model.ts';
+import { RevocationState } from '../../src/governance/revocation-state.ts';
 import { LiveTokens, type MintedToken } from '../../src/statuslist/live-tokens.ts';
+import { createStatusBits } from '../../src/statuslist/status-bits.ts';
 import { createStatusIndexAllocator } from '../../src/statuslist/status-index-allocator.ts';
 import { encodeStatusList } from '../../src/statuslist/status-list-token.ts';
 import { mintedTokenOf } from '../../src/statuslist/token-facts.ts';
@@ -152,5 +155,73 @@ describe('token facts from audit details', () => {
     expect(mintedTokenOf({ ...detail, status_idx: undefined }, 16)).toBeUndefined();
     expect(mintedTokenOf({ ...detail, status_idx: 16 }, 16)).toBeUndefined();
     expect(mintedTokenOf({ ...detail, act: ['a', 'b'] }, 16)).toBeUndefined();
+  });
+});
+
+describe('status bits', () => {
+  const API = 'https://models.example';
+  const clientDef = (id: string, disabled = false): ClientDef => ({
+    id,
+    name: id,
+    secretHash: null,
+    grantTypes: ['client_credentials'],
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    scopeCeiling: null,
+    introspectAudience: null,
+    adminAccess: false,
+    disabled,
+    roles: [{ role: 'end-user', expiresAt: null }],
+  });
+  const world = (disabled: string[] = []): PolicySnapshot => ({
+    scopes: new Map([['ai.prediction.run', { name: 'ai.prediction.run', description: '', sensitivity: 'low', maxTtl: null }]]),
+    resources: new Map([[API, { audience: API, name: 'API', tokenTtl: null, scopes: new Set(['ai.prediction.run']) }]]),
+    roles: new Map([['end-user', { name: 'end-user', description: '', scopes: new Set(['ai.prediction.run']) }]]),
+    clients: new Map(['cl_a', 'cl_b', 'cl_app'].map((id) => [id, clientDef(id, disabled.includes(id))])),
+    delegations: new Map(),
+  });
+  const NOW = 1_500_000;
+
+  it('re-judges exactly the tokens a change can affect, as introspection would', async () => {
+    let snapshot = world();
+    const revocations = new RevocationState();
+    const users = new Map<string, UserDef>([['usr_p', { id: 'usr_p', email: 'p@example.com', disabled: false, mfaEnrolled: false, roles: [{ role: 'end-user', expiresAt: null }] }]]);
+    const policy = { snapshot: () => snapshot, user: (id: string) => users.get(id), revocations };
+    const t = new LiveTokens(8);
+    const flipped: number[] = [];
+    const bits = createStatusBits(t, { policy, now: () => NOW * 1000, onFlip: (i) => flipped.push(i) });
+    const base = { exp: NOW + 300, iat: NOW - 10 };
+    const add = (m: MintedToken) => {
+      const r = t.add(m, NOW);
+      if (r.chunk && r.at !== undefined) bits.judge(r.chunk, r.at);
+    };
+    add(token(0, { ...base, clientId: 'cl_a', sub: 'cl_a' }));
+    add(token(1, { ...base, clientId: 'cl_a', sub: 'cl_a' }));
+    add(token(2, { ...base, clientId: 'cl_b', sub: 'cl_b' }));
+    add(token(3, { ...base, clientId: 'cl_app', sub: 'usr_p', grantId: 'G'.repeat(43) }));
+    const bit = (i: number) => (t.chunk(Math.floor(i / 8))?.invalid(i % 8) ? 1 : 0);
+    expect([0, 1, 2, 3].map(bit)).toEqual([0, 0, 0, 0]);
+
+    // One token revoked: only it.
+    revocations.set({ id: 1, kind: 'token', key: jti(1), cutoff: NOW * 1000, expiresAt: (NOW + 300) * 1000, reason: null, actor: null });
+    bits.changed([{ kind: 'revocation', key: `token:${jti(1)}` }]);
+    await bits.settled();
+    expect([0, 1, 2, 3].map(bit)).toEqual([0, 1, 0, 0]);
+    // A client disabled: its tokens, not the others'.
+    snapshot = world(['cl_b']);
+    bits.changed([{ kind: 'client', key: 'cl_b' }]);
+    await bits.settled();
+    expect([0, 1, 2, 3].map(bit)).toEqual([0, 1, 1, 0]);
+    // The person's grant revoked.
+    revocations.set({ id: 2, kind: 'grant', key: 'G'.repeat(43), cutoff: NOW * 1000, expiresAt: (NOW + 300) * 1000, reason: null, actor: null });
+    bits.changed([{ kind: 'revocation', key: `grant:${'G'.repeat(43)}` }]);
+    await bits.settled();
+    expect([0, 1, 2, 3].map(bit)).toEqual([0, 1, 1, 1]);
+    // The role loses its scope: every token judged again.
+    snapshot = { ...world(['cl_b']), roles: new Map([['end-user', { name: 'end-user', description: '', scopes: new Set<string>() }]]) };
+    bits.changed([{ kind: 'role', key: 'end-user' }]);
+    await bits.settled();
+    expect([0, 1, 2, 3].map(bit)).toEqual([1, 1, 1, 1]);
+    expect(flipped).toEqual([1, 2, 3, 0]);
   });
 });
