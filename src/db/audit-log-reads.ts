@@ -73,10 +73,13 @@ export async function distinctAuditActions(db: Database, max: number): Promise<s
 // instance, so these are plain SQL on the driver (raw-sql.ts) over the primary key and the `at`
 // index, reading only what it needs.
 
-/** The first record at or after `since`, if any. */
+/**
+ * The seq of the earliest record at or after `since`, if any: one probe of the `at` index. `at`
+ * follows seq but for the clock skew between instances, which the caller allows for.
+ */
 export async function firstAuditSeqSince(db: Pick<Database, 'sql'>, since: Date): Promise<number | undefined> {
-  const [row] = await db.sql.query<{ seq: unknown }>('SELECT MIN("seq") AS "seq" FROM "AuditEvent" WHERE "at" >= ?', [db.sql.time(since)]);
-  return row?.seq === null || row?.seq === undefined ? undefined : Number(row.seq);
+  const [row] = await db.sql.query<{ seq: unknown }>('SELECT "seq" FROM "AuditEvent" WHERE "at" >= ? ORDER BY "at" LIMIT 1', [db.sql.time(since)]);
+  return row === undefined ? undefined : Number(row.seq);
 }
 
 /** The last record's seq (0: none). */
@@ -98,15 +101,6 @@ export async function auditDetailsAfter(db: Pick<Database, 'sql'>, afterSeq: num
   const rows = await db.sql.query<{ seq: unknown; detail: string | null }>(
     `SELECT "seq", CASE WHEN "action" IN (${actionList(actions)}) THEN "detail" END AS "detail" FROM "AuditEvent" WHERE "seq" > ? ORDER BY "seq" LIMIT ?`,
     [...actions, afterSeq, limit],
-  );
-  return rows.map((r) => ({ seq: Number(r.seq), detail: r.detail }));
-}
-
-/** Only the records of `actions` after `afterSeq`, in chain order, at most `limit` (catching up). */
-export async function auditDetailsOf(db: Pick<Database, 'sql'>, afterSeq: number, actions: readonly string[], limit: number): Promise<{ seq: number; detail: string }[]> {
-  const rows = await db.sql.query<{ seq: unknown; detail: string }>(
-    `SELECT "seq", "detail" FROM "AuditEvent" WHERE "seq" > ? AND "action" IN (${actionList(actions)}) ORDER BY "seq" LIMIT ?`,
-    [afterSeq, ...actions, limit],
   );
   return rows.map((r) => ({ seq: Number(r.seq), detail: r.detail }));
 }

@@ -1,9 +1,9 @@
-// Token Status List indices (draft-ietf-oauth-status-list-20 §6, the `idx` of a Referenced Token): one counter,
-// shared by every process and instance on the database, from which each reserves whole blocks.
-// The counter is a row of Meta; a reservation is one short transaction serialized with every
-// other (an advisory lock on PostgreSQL, the write lock on SQLite), so no index is ever handed
-// out twice (the draft's "double allocation", §13.3). Issuance takes indices from its block in
-// memory: one write per block, never one per token.
+// Token status list indices (draft-ietf-oauth-status-list-20 §6: a token's place in a list):
+// one counter, shared by every process and instance on the database, from which each reserves
+// whole blocks. The counter is a row of Meta; a reservation is one short transaction serialized
+// with every other (an advisory lock on PostgreSQL, the write lock on SQLite), so no index is
+// ever handed out twice (the draft's "double allocation", §13.3). Issuance takes indices from
+// its block in memory: one write per block, never one per token.
 import type { Database } from './database.ts';
 
 const NEXT_INDEX_META = 'status_list_next_index';

@@ -3,8 +3,9 @@
 // token can be presented its record is readable here. At start the instance reads the records
 // of every token that can still be live (as far back as the longest lifetime the policy allows);
 // then it follows the chain by seq, which is gap-free and commits in order (src/db/audit-log.ts),
-// every `intervalMs`. One indexed range read per poll, details of token records only.
-import { auditDetailsAfter, auditDetailsOf, firstAuditSeqSince, lastAuditSeq } from '../db/audit-log-reads.ts';
+// every `intervalMs`. Every read is a range of the primary key (whatever plan either database
+// would pick for a filter on `action`), returning the details of token records only.
+import { auditDetailsAfter, firstAuditSeqSince, lastAuditSeq } from '../db/audit-log-reads.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../time/clock.ts';
@@ -49,17 +50,16 @@ export function startTokenRecordTail(deps: TokenRecordTailDeps): TokenRecordTail
 
   const catchUp = async (): Promise<void> => {
     const since = new Date(deps.now() - deps.lookbackSeconds() * 1000 - CLOCK_MARGIN_MS);
-    const head = await lastAuditSeq(deps.db);
     const first = await firstAuditSeqSince(deps.db, since);
-    let seq = first === undefined ? head : first - 1;
+    let seq = first === undefined ? await lastAuditSeq(deps.db) : first - 1;
     for (;;) {
-      const rows = await auditDetailsOf(deps.db, seq, MINTED_TOKEN_ACTIONS, CATCH_UP_PAGE);
+      const rows = await auditDetailsAfter(deps.db, seq, MINTED_TOKEN_ACTIONS, CATCH_UP_PAGE);
       for (const row of rows) read(row.detail);
       seq = rows.at(-1)?.seq ?? seq;
       if (rows.length < CATCH_UP_PAGE || closed) break;
       await new Promise((resolve) => setImmediate(resolve)); // let requests run between pages
     }
-    cursor = Math.max(seq, head);
+    cursor = seq;
     caughtUp = true;
   };
 
