@@ -20,6 +20,7 @@ const LIST_SIZE = 64;
 const statusList = { blockSize: 8, listSize: LIST_SIZE };
 
 let db: TestDatabase;
+const env = { GOVAUTH_STATUS_LIST_TTL: '1', GOVAUTH_POLICY_POLL_MS: String(POLL_MS) };
 let a: TestServer;
 let b: TestServer;
 let appA: oidc.Configuration;
@@ -27,7 +28,6 @@ let agentB: oidc.Configuration;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const env = { GOVAUTH_STATUS_LIST_TTL: '1', GOVAUTH_POLICY_POLL_MS: String(POLL_MS) };
   a = await startTestServer({ db, env, statusList });
   // One issuer, as instances behind one load balancer: each answers for the other's tokens.
   b = await startTestServer({ db, env: { ...env, GOVAUTH_ISSUER: a.issuer }, statusList, masterKey: a.env.GOVAUTH_MASTER_KEY });
@@ -74,7 +74,7 @@ async function flipTime(token: string, revoke: () => Promise<unknown>): Promise<
 const decodeJti = (token: string): string => String(decodeJwt(token).payload.jti);
 
 describe('two instances, one database', () => {
-  it('hand out unique indices from small blocks, rotate full lists, and serve every token in both', async () => {
+  it('hand out unique indices from small blocks (issuance carries on as each runs out), rotate full lists, and serve every token in both', async () => {
     const creds = await bot('burst-bot');
     // Concurrent bursts on both instances: blocks of 8 run out again and again mid-burst.
     const tokens = (await Promise.all(Array.from({ length: 120 }, (_, i) => botToken(i % 2 ? a : b, creds)))).map((tok) => ({ tok, ref: statusOf(tok) }));
@@ -123,6 +123,22 @@ describe('two instances, one database', () => {
 
     console.log('status list propagation (ms, both instances, ttl 1 s, poll 250 ms):', timings);
     for (const [kind, ms] of Object.entries(timings)) expect(ms, kind).toBeLessThanOrEqual(TTL_MS + POLL_MS);
+  });
+
+  it('a third instance started later reads the live tokens from the audit trail before it serves a list', async () => {
+    const creds = await bot('catch-up-bot');
+    const live = await botToken(a, creds);
+    const revoked = await botToken(b, creds);
+    const revocation = await fetch(`${a.url}/token/revocation`, { method: 'POST', headers: { authorization: basic(creds), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: revoked }) });
+    expect(revocation.status).toBe(200);
+    const c = await startTestServer({ db, env: { ...env, GOVAUTH_ISSUER: a.issuer }, statusList, masterKey: a.env.GOVAUTH_MASTER_KEY });
+    try {
+      await waitFor(async () => ((await fetch(`${c.url}/statuslists`)).status === 200 ? true : undefined), 5000);
+      expect(await statusBit(a.issuer, live, c.url)).toBe(0);
+      expect(await statusBit(a.issuer, revoked, c.url)).toBe(1);
+    } finally {
+      await c.stop();
+    }
   });
 
   it('retire a list once no token in it can be live, and keep serving the newest', async () => {
