@@ -140,6 +140,7 @@ export function resourceUsage(deps: ResourceUsageDeps): Middleware {
       await next();
       return;
     }
+    ctx.state.route = RESOURCE_USAGE_PATH;
     if (ctx.method !== 'POST') {
       ctx.set('Allow', 'POST');
       throw new AppError('invalid_request', `${RESOURCE_USAGE_PATH} only accepts POST`);

@@ -52,6 +52,7 @@ async function serveList(ctx: Context, lists: Pick<StatusLists, 'serve'>, list: 
 export function statusListRoutes(lists: Pick<StatusLists, 'serve' | 'served'>): Middleware {
   return async (ctx, next) => {
     if (ctx.path === STATUS_LIST_PATH) {
+      ctx.state.route = STATUS_LIST_PATH;
       onlyGet(ctx);
       const uris = await lists.served();
       ctx.set('Access-Control-Allow-Origin', '*');
@@ -65,6 +66,7 @@ export function statusListRoutes(lists: Pick<StatusLists, 'serve' | 'served'>): 
     }
     const match = LIST_NUMBER.exec(ctx.path);
     if (match?.[1] !== undefined) {
+      ctx.state.route = `${STATUS_LIST_PATH}/:list`; // one metric series, not one per list
       onlyGet(ctx);
       await serveList(ctx, lists, Number(match[1]));
       return;
