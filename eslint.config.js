@@ -7,12 +7,12 @@ import tseslint from 'typescript-eslint';
 // Layer direction (README "How it is built"). Leaves: config, errors, time, log. Then db (the
 // only code that talks to a database); the domain (governance, audit, keys, ratelimit), free of
 // HTTP and oidc-provider; the edge (oidc, interactions, account, admin, introspection, http, pages,
-// metrics, tracing); the composition roots (app, server, main, cluster, cli). Each block names
+// metrics, tracing, statuslist); the composition roots (app, server, main, cluster, cli). Each block names
 // what its folder may not import; a violation fails `npm run lint` and CI.
 const DB_CLIENTS = ['@prisma/*', 'pg', 'pg/*', 'libsql', '@libsql/*', '**/db/generated/**'];
 const OIDC_PROVIDER = ['oidc-provider', 'oidc-provider/*'];
 const ROOTS = ['**/app.ts', '**/server.ts', '**/main.ts', '**/cluster.ts', '**/cli/**'];
-const EDGE = ['**/oidc/**', '**/interactions/**', '**/account/**', '**/admin/**', '**/introspection/**', '**/http/**', '**/pages/**', '**/metrics/**'];
+const EDGE = ['**/oidc/**', '**/interactions/**', '**/account/**', '**/admin/**', '**/introspection/**', '**/statuslist/**', '**/http/**', '**/pages/**', '**/metrics/**'];
 const DOMAIN = ['**/governance/**', '**/audit/**', '**/keys/**', '**/ratelimit/**'];
 const forbid = (files, groups) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns: groups }] } });
 const only = (group, message) => ({ group, message });

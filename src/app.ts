@@ -20,7 +20,10 @@ import type { AuditWriter } from './audit/audit-writer.ts';
 import { endSessionAudit, tokenEndpointAudit } from './oidc/token-audit.ts';
 import type { RefusalSummary } from './audit/refusal-summary.ts';
 import type { PolicyStore } from './governance/policy-store.ts';
-import { bodyLimit } from './http/body-limit.ts';
+import { bodyLimit, MAX_BODY_BYTES } from './http/body-limit.ts';
+import { MAX_USAGE_BODY_BYTES, RESOURCE_USAGE_PATH, resourceUsage } from './introspection/resource-usage.ts';
+import type { StatusLists } from './statuslist/status-lists.ts';
+import { statusListRoutes } from './statuslist/status-list-routes.ts';
 import { errorBoundary } from './http/error-boundary.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { auditKeysRoute } from './http/audit-keys-route.ts';
@@ -68,6 +71,8 @@ export interface AppDeps {
   /** OpenTelemetry spans (src/tracing); NO_TRACING when off. */
   readonly tracing: Tracing;
   readonly metrics: Metrics;
+  /** Token status lists: the status claim of each access token, and the lists (src/statuslist). */
+  readonly statusLists: StatusLists;
   /** What GET /metrics on the main port answers (only with GOVAUTH_METRICS_TOKEN); this process's registry by default. */
   readonly metricsSource?: MetricsSource;
   readonly now: Clock;
@@ -106,10 +111,12 @@ export function createApp(deps: AppDeps): GovauthApp {
       keyring: deps.keys.current(),
       views,
       checker,
+      statusList: () => deps.statusLists.claim(),
       // Where each runs is decided in one list (oidc/seams.ts).
       wrappers: {
-        // Token responses wait for their durable audit record (and become 503 without one).
-        responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals, deps.metrics),
+        // Token responses wait for their durable audit record (and become 503 without one); the
+        // status lists learn each token as soon as its record is durable.
+        responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals, deps.metrics, (detail) => deps.statusLists.recorded(detail)),
         unknownClientFailures: unknownClientFailures(deps.clientAuthFailures),
         endSessionAudit: endSessionAudit(deps.events, log), // sign-out is audited like sign-in
         // Not registered at all when tracing is off.
@@ -142,7 +149,7 @@ export function createApp(deps: AppDeps): GovauthApp {
   koa.use(errorBoundary(log, deps.metrics));
   // Never on the main port without the token (http-metrics.ts); the metrics listener is apart.
   if (config.metrics.token) koa.use(protectedMetricsRoute(config.metrics.token, deps.metricsSource ?? registrySource(deps.metrics)));
-  koa.use(bodyLimit());
+  koa.use(bodyLimit(MAX_BODY_BYTES, { [RESOURCE_USAGE_PATH]: MAX_USAGE_BODY_BYTES }));
   koa.use(
     healthRoutes(async () => {
       const database = await databaseReachable(deps.db, 1000);
@@ -165,6 +172,7 @@ export function createApp(deps: AppDeps): GovauthApp {
     await next();
   });
   koa.use(auditKeysRoute(() => auditPublicKeys(deps.db), deps.now));
+  koa.use(statusListRoutes(deps.statusLists));
   koa.use(async (ctx, next) => {
     if (ctx.path !== '/assets/govauth.css' || ctx.method !== 'GET') {
       await next();
@@ -219,6 +227,18 @@ export function createApp(deps: AppDeps): GovauthApp {
       issuer: deps.issuer,
       events: deps.events,
       metrics: deps.metrics,
+      now: deps.now,
+    }),
+  );
+  koa.use(
+    resourceUsage({
+      policy: deps.policy,
+      verifier: deps.verifier,
+      audit: deps.audit,
+      limiter: deps.limiter,
+      perMinute: config.rateLimits.resourceUsagePerClient,
+      knownToken: (jti) => deps.statusLists.knownToken(jti),
+      log,
       now: deps.now,
     }),
   );

@@ -41,6 +41,7 @@ import { NO_TRACING, shutdownTracing, type Tracing } from './tracing/tracing.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { MetricsSource } from './metrics/http-metrics.ts';
 import { countRefusals } from './metrics/rate-limit-metrics.ts';
+import { createStatusLists, type StatusListOptions, type StatusLists } from './statuslist/status-lists.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -58,6 +59,8 @@ export interface RunningServer {
   readonly instance: InstancePresence;
   /** This process's metrics registry and instruments (src/metrics/). */
   readonly metrics: Metrics;
+  /** The token status lists this instance serves (src/statuslist). */
+  readonly statusLists: StatusLists;
   readonly migrationsApplied: readonly string[];
   readonly createdKid: string | undefined;
   /** Periodic signed audit checkpoints, when GOVAUTH_AUDIT_CHECKPOINT_EVERY is set. */
@@ -90,6 +93,8 @@ export interface ServerOptions {
    * registry by default; a cluster worker passes the whole group's (cluster-metrics.ts).
    */
   readonly metricsSource?: (metrics: Metrics) => MetricsSource;
+  /** Token status list sizes (tests use small blocks and lists); production uses the defaults. */
+  readonly statusList?: StatusListOptions;
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
@@ -104,6 +109,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   let keyStore: KeyringStore | undefined;
   let limiter: RateLimiter | undefined;
   let presence: InstancePresence | undefined;
+  let lists: { close(): void } | undefined;
   try {
     const master = loadMasterKey(config.masterKey, log, true);
     await checkMasterKey(db, master);
@@ -136,6 +142,18 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const { port } = http.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const issuer = config.issuer ?? `http://localhost:${port}`;
+    const statusLists = await createStatusLists({
+      db,
+      policy: store,
+      keyring: keys.current(),
+      issuer,
+      ttlSeconds: config.statusListTtl,
+      accessTokenTtl: config.accessTokenTtl,
+      log,
+      now,
+      options: options.statusList,
+    });
+    lists = statusLists;
     const app = createApp({
       config,
       issuer,
@@ -154,6 +172,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       tracing,
       metrics,
       metricsSource: options.metricsSource?.(metrics),
+      statusLists,
       now,
     });
     // Registered before it serves. It reports what every subscriber to the feed (keys, provider)
@@ -232,6 +251,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       tracing,
       instance,
       metrics,
+      statusLists,
       migrationsApplied,
       createdKid: created,
       checkpoints,
@@ -245,6 +265,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         await limits.close();
         await refusals.close(); // its summaries go through the audit writer
         await audit.close(); // every acknowledged record is on disk before the database closes
+        statusLists.close();
         keys.close();
         await store.close();
         await db.close();
@@ -253,6 +274,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       },
     };
   } catch (err) {
+    lists?.close();
     await presence?.close();
     keyStore?.close();
     await limiter?.close();

@@ -13,7 +13,7 @@ import { awaitPropagation } from '../governance/propagation.ts';
 import { createAccessTokenChecker } from '../introspection/access-token-check.ts';
 import { actorOf, authenticate, insufficientScope, missingScope, type Refusal } from './admin-auth.ts';
 import { parseInput, singleValuedQuery } from './input.ts';
-import { hasBody, readJson } from './json-body.ts';
+import { hasBody, readJson } from '../http/json-body.ts';
 import { sendError } from '../http/error-responses.ts';
 import { ADMIN_PREFIX, type AdminDeps, type Route } from './route.ts';
 import { createRouter } from './router.ts';

@@ -1,6 +1,6 @@
 // Security events and token issuance as audit records: the sink the sign-in pages, introspection
 // and revocation report to, and the scope-usage rows each audit batch keeps current for the
-// access review. Records carry identifiers only (a jti, never a token). The provider
+// access review (from issued tokens and from the requests resource servers report). Records carry identifiers only (a jti, never a token). The provider
 // middleware that records token responses and sign-outs is src/oidc/token-audit.ts.
 import type { SecurityEvent, SecurityEventSink } from '../governance/security-events.ts';
 import type { Logger } from '../log/logger.ts';
@@ -53,22 +53,48 @@ function principalOf(sub: unknown, clientId: unknown): { type: 'user' | 'client'
   return undefined;
 }
 
-/** Keeps ScopeUsage current: one upsert in each audit batch's transaction (audit-chain.ts). */
+/**
+ * The scopes a record shows in use, by whom and when: an issued or refreshed token's scopes at
+ * issuance, and the scopes of a request a resource server reports it accepted with a token
+ * govauth knows (resource.request, src/introspection/resource-usage.ts) at the time it says,
+ * never later than the record itself.
+ */
+function scopesUsed(input: AuditInput, record: { at: Date } | undefined): { principal: { type: 'user' | 'client'; id: string }; scopes: string[]; at: Date } | undefined {
+  const d = input.detail ?? {};
+  if (!record) return undefined;
+  if (input.action === 'token.issued' || input.action === 'token.refreshed') {
+    const principal = principalOf(d.sub, d.client_id);
+    return principal && Array.isArray(d.scopes) ? { principal, scopes: d.scopes as string[], at: record.at } : undefined;
+  }
+  if (input.action === 'resource.request' && input.outcome === 'success' && input.subject && Array.isArray(d.scope)) {
+    const principal = principalOf(input.subject, input.subject);
+    const occurred = typeof d.occurred_at === 'string' ? Date.parse(d.occurred_at) : Number.NaN;
+    const at = Number.isFinite(occurred) && occurred < record.at.getTime() ? new Date(occurred) : record.at;
+    return principal && { principal, scopes: d.scope as string[], at };
+  }
+  return undefined;
+}
+
+/**
+ * Keeps ScopeUsage current: one upsert in each audit batch's transaction (audit-chain.ts). A
+ * row only moves forward in time: a usage report may arrive after a later use was recorded.
+ */
 export const scopeUsageAlongside: Alongside = (records, inputs, time) => {
   const latest = new Map<string, { type: string; id: string; scope: string; at: Date }>();
   inputs.forEach((input, i) => {
-    if (input.action !== 'token.issued' && input.action !== 'token.refreshed') return;
-    const d = input.detail ?? {};
-    const principal = principalOf(d.sub, d.client_id);
-    const at = records[i]?.at;
-    if (!principal || !at || !Array.isArray(d.scopes)) return;
-    for (const scope of d.scopes as string[]) latest.set(`${principal.type}\0${principal.id}\0${scope}`, { ...principal, scope, at });
+    const used = scopesUsed(input, records[i]);
+    if (!used) return;
+    for (const scope of used.scopes) {
+      const key = `${used.principal.type}\0${used.principal.id}\0${scope}`;
+      const prev = latest.get(key);
+      if (!prev || prev.at < used.at) latest.set(key, { ...used.principal, scope, at: used.at });
+    }
   });
   if (!latest.size) return undefined;
   const rows = [...latest.values()];
   return {
     sql: `INSERT INTO "ScopeUsage" ("principalType", "principalId", "scope", "lastUsedAt") VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}
-     ON CONFLICT ("principalType", "principalId", "scope") DO UPDATE SET "lastUsedAt" = excluded."lastUsedAt"`,
+     ON CONFLICT ("principalType", "principalId", "scope") DO UPDATE SET "lastUsedAt" = CASE WHEN excluded."lastUsedAt" > "ScopeUsage"."lastUsedAt" THEN excluded."lastUsedAt" ELSE "ScopeUsage"."lastUsedAt" END`,
     params: rows.flatMap((u) => [u.type, u.id, u.scope, time(u.at)]),
   };
 };

@@ -31,6 +31,11 @@ export interface Config {
   readonly masterKey: { readonly key: Buffer } | { readonly file: string };
   readonly defaultResource: string | undefined;
   readonly accessTokenTtl: number;
+  /**
+   * Seconds a resource server may cache a token status list (its `ttl` claim): how long a
+   * revocation can take to reach resource servers that check the list (src/statuslist).
+   */
+  readonly statusListTtl: number;
   readonly policyPollMs: number;
   /** How long a change waits until every live instance applied it (CLI default, admin API). */
   readonly propagationWaitMs: number;
@@ -112,6 +117,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const masterKeyFile = read('GOVAUTH_MASTER_KEY_FILE', undefined as string | undefined, (v) => resolve(base, v.trim()));
   const defaultResource = read<string | undefined>('GOVAUTH_DEFAULT_RESOURCE', undefined, parseResourceUri);
   const accessTokenTtl = read('GOVAUTH_ACCESS_TOKEN_TTL', 300, (v) => parseInteger(v, 1, 86_400));
+  const statusListTtl = read('GOVAUTH_STATUS_LIST_TTL', 10, (v) => parseInteger(v, 1, 3600));
   const policyPollMs = read('GOVAUTH_POLICY_POLL_MS', 250, (v) => parseInteger(v, 20, 1000));
   const propagationWaitMs = read('GOVAUTH_PROPAGATION_WAIT_MS', 2000, (v) => parseInteger(v, 0, 60_000));
   const trustProxy = read('GOVAUTH_TRUST_PROXY', false, parseBoolean);
@@ -166,6 +172,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     masterKey: Object.freeze(masterKeyValue ? { key: masterKeyValue } : { file: masterKeyFile ?? resolve(dataDir, 'master.key') }),
     defaultResource,
     accessTokenTtl,
+    statusListTtl,
     policyPollMs,
     propagationWaitMs,
     trustProxy,

@@ -11,6 +11,8 @@ export interface RateLimitConfig {
   readonly signInPerAddress: number;
   /** Failed client authentications per minute per source address (client-auth-failures.ts). */
   readonly clientAuthFailuresPerAddress: number;
+  /** Usage reports (POST /resource-usage) per authenticated resource server. */
+  readonly resourceUsagePerClient: number;
 }
 
 export function readRateLimits(read: Read): RateLimitConfig {
@@ -20,5 +22,7 @@ export function readRateLimits(read: Read): RateLimitConfig {
     signInPerAccount: read('GOVAUTH_RATE_LIMIT_SIGNIN_ACCOUNT', 20, perMinute),
     signInPerAddress: read('GOVAUTH_RATE_LIMIT_SIGNIN_ADDRESS', 120, perMinute),
     clientAuthFailuresPerAddress: read('GOVAUTH_RATE_LIMIT_CLIENT_AUTH_FAILURES', 60, perMinute),
+    // The kit sends at most one report a second per process: 600 covers ten processes.
+    resourceUsagePerClient: read('GOVAUTH_RATE_LIMIT_RESOURCE_USAGE', 600, perMinute),
   };
 }

@@ -68,3 +68,39 @@ export async function distinctAuditActions(db: Database, max: number): Promise<s
   const rows = await db.prisma.$queryRawUnsafe<{ action: string }[]>(distinctActions(max));
   return rows.map((r) => r.action);
 }
+
+// The status lists' tail (src/statuslist/token-record-tail.ts) runs every second on every
+// instance, so these are plain SQL on the driver (raw-sql.ts) over the primary key and the `at`
+// index, reading only what it needs.
+
+/**
+ * The seq of the earliest record at or after `since`, if any: one probe of the `at` index. `at`
+ * follows seq but for the clock skew between instances, which the caller allows for.
+ */
+export async function firstAuditSeqSince(db: Pick<Database, 'sql'>, since: Date): Promise<number | undefined> {
+  const [row] = await db.sql.query<{ seq: unknown }>('SELECT "seq" FROM "AuditEvent" WHERE "at" >= ? ORDER BY "at" LIMIT 1', [db.sql.time(since)]);
+  return row === undefined ? undefined : Number(row.seq);
+}
+
+/** The last record's seq (0: none). */
+export async function lastAuditSeq(db: Pick<Database, 'sql'>): Promise<number> {
+  const [row] = await db.sql.query<{ seq: unknown }>('SELECT MAX("seq") AS "seq" FROM "AuditEvent"');
+  return Number(row?.seq ?? 0);
+}
+
+const actionList = (actions: readonly string[]): string => {
+  if (!actions.length) throw new TypeError('name at least one action');
+  return actions.map(() => '?').join(', ');
+};
+
+/**
+ * Every record after `afterSeq`, in chain order, at most `limit`: its seq (so a cursor moves past
+ * records of other actions too) and, for records of `actions` only, its detail.
+ */
+export async function auditDetailsAfter(db: Pick<Database, 'sql'>, afterSeq: number, actions: readonly string[], limit: number): Promise<{ seq: number; detail: string | null }[]> {
+  const rows = await db.sql.query<{ seq: unknown; detail: string | null }>(
+    `SELECT "seq", CASE WHEN "action" IN (${actionList(actions)}) THEN "detail" END AS "detail" FROM "AuditEvent" WHERE "seq" > ? ORDER BY "seq" LIMIT ?`,
+    [...actions, afterSeq, limit],
+  );
+  return rows.map((r) => ({ seq: Number(r.seq), detail: r.detail }));
+}

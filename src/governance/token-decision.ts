@@ -16,6 +16,13 @@ interface MintedToken {
   readonly roles: readonly string[];
   /** Seconds (exp − iat). */
   readonly lifetime: number;
+  /** Seconds: the signed `iat` (set once the JWT's claims are final, oidc/accounts-and-claims.ts). */
+  readonly iat?: number;
+  /** The `source_iat` claim (a person's token: when its code or refresh-token chain began). */
+  readonly sourceIat?: number | undefined;
+  /** Its `status` claim (src/statuslist): the list's number and the token's index in it. */
+  readonly statusList?: number;
+  readonly statusIdx?: number;
   readonly grantId: string | undefined;
   /** A delegated token's actors, current first (token exchange only). */
   readonly chain?: readonly ChainHop[];

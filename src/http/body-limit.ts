@@ -7,13 +7,15 @@ import { sendError } from './error-responses.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-export function bodyLimit(maxBytes = MAX_BODY_BYTES): Middleware {
+/** `larger`: paths allowed more (their handler caps what it reads itself, json-body.ts). */
+export function bodyLimit(maxBytes = MAX_BODY_BYTES, larger: Readonly<Record<string, number>> = {}): Middleware {
   return async (ctx, next) => {
     const declared = ctx.get('content-length');
-    if (declared && Number(declared) > maxBytes) {
+    const limit = Object.hasOwn(larger, ctx.path) ? (larger[ctx.path] ?? maxBytes) : maxBytes;
+    if (declared && Number(declared) > limit) {
       ctx.set('Connection', 'close');
       ctx.set('Cache-Control', 'no-store');
-      sendError(ctx, 413, 'invalid_request', `request body exceeds ${maxBytes} bytes`);
+      sendError(ctx, 413, 'invalid_request', `request body exceeds ${limit} bytes`);
       return;
     }
     await next();

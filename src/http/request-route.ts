@@ -10,8 +10,8 @@ const FIXED_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metr
 
 /**
  * The route template that served the request: oidc-provider's router and @koa/router (the
- * interactions) leave it in `ctx._matchedRoute`; the admin API sets `ctx.state.route` from its
- * route table; govauth's fixed paths are their own template. Undefined for anything else (404s).
+ * interactions) leave it in `ctx._matchedRoute`; the admin API (from its route table), the
+ * status lists and usage reports set `ctx.state.route`; govauth's fixed paths are their own template. Undefined for anything else (404s).
  */
 export function routeTemplate(ctx: Context): string | undefined {
   const matched: unknown = (ctx as { _matchedRoute?: unknown })._matchedRoute;

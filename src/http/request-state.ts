@@ -7,7 +7,7 @@ import type { TokenDecision } from '../governance/token-decision.ts';
 export interface RequestState {
   /** Set first by request-context.ts; echoed as X-Request-Id, carried into logs and audit. */
   requestId: string;
-  /** The admin API's route template (for logs and metrics, never the raw path). */
+  /** The route template of a govauth route with parameters (admin API, status lists), for logs and metrics: never the raw path. */
   route?: string;
   /** The client govauth's own client authentication accepted (introspection, revocation, admin). */
   clientId?: string;

@@ -2,7 +2,6 @@
 // oidc-provider would use. Its built-in ones reject JWT access tokens (400
 // unsupported_token_type), and every govauth access token is a JWT.
 import type { Context, Middleware } from 'koa';
-import { importJWK, SignJWT } from 'jose';
 import { AppError } from '../errors/app-error.ts';
 import type { Database } from '../db/database.ts';
 import type { SecretVerifier } from '../governance/client-secrets.ts';
@@ -13,7 +12,7 @@ import { RESERVED_SCOPES } from '../governance/validation.ts';
 import type { SecurityEventSink } from '../governance/security-events.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Keyring } from '../keys/keyring.ts';
-import { SIGNING_ALG } from '../keys/signing-keys.ts';
+import { createJwtSigner } from '../keys/jwt-signer.ts';
 import { readForm } from '../http/form-body.ts';
 import type { ProtocolTokens } from '../oidc/protocol-tokens.ts';
 import type { Clock } from '../time/clock.ts';
@@ -128,21 +127,9 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
     };
   }
 
-  let signingKey: { kid: string; key: Awaited<ReturnType<typeof importJWK>> } | undefined;
-  async function signedResponse(result: Introspection, caller: ClientDef): Promise<string> {
-    const kid = deps.keyring.signingKid();
-    if (signingKey?.kid !== kid) {
-      const jwk = deps.keyring.privateJwks().find((k) => k.kid === kid);
-      if (!jwk) throw new AppError('server_error', 'no signing key');
-      signingKey = { kid, key: await importJWK(jwk, SIGNING_ALG) };
-    }
-    return new SignJWT({ token_introspection: result })
-      .setProtectedHeader({ alg: SIGNING_ALG, typ: 'token-introspection+jwt', kid })
-      .setIssuer(deps.issuer)
-      .setAudience(caller.id)
-      .setIssuedAt(Math.floor(deps.now() / 1000))
-      .sign(signingKey.key);
-  }
+  const sign = createJwtSigner(deps.keyring);
+  const signedResponse = (result: Introspection, caller: ClientDef): Promise<string> =>
+    sign({ token_introspection: result, iss: deps.issuer, aud: caller.id, iat: Math.floor(deps.now() / 1000) }, 'token-introspection+jwt');
 
   async function introspect(ctx: Context): Promise<void> {
     const form = await readForm(ctx);

@@ -8,7 +8,11 @@
 //   revoked (user, client, role, grant), the same rule introspection applies afterwards.
 // - When the access token is minted, what the audit record names (jti, sub, scopes, roles,
 //   lifetime…) is added to the request's decision (ctx.state.decision), so the audit never
-//   decodes the token it just signed.
+//   decodes the token it just signed; its signed iat and exp are added once the JWT's claims
+//   are final (createSignedClaimsRecorder).
+// - Every JWT access token carries `status.status_list` {idx, uri} (draft-ietf-oauth-status-list
+//   §6.2): where a resource server finds, offline, whether introspection would still accept it
+//   (src/statuslist). Its index is on the decision too, so the audit record names it.
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { chainClaims } from '../governance/act-claim.ts';
 import { soleAgentFor } from '../governance/delegation.ts';
@@ -49,7 +53,12 @@ type Token = Parameters<NonNullable<Configuration['extraTokenClaims']>>[1];
  * sub is the account or else the client, aud the resource server). Its lifetime is already
  * fixed (exp = iat + expiration, computed before these claims), and the jti assigned.
  */
-function recordMinted(decision: TokenDecision, token: Token, scopes: readonly string[], roles: readonly string[], person?: { accountId: string; grantId: string | undefined }): void {
+function recordMinted(
+  decision: TokenDecision,
+  token: Token,
+  m: { scopes: readonly string[]; roles: readonly string[]; status: StatusListRef; person?: { accountId: string; grantId: string | undefined; sourceIat: number | undefined } },
+): void {
+  const { scopes, roles, person } = m;
   decision.minted = {
     ...(decision.exchange && { chain: decision.exchange.chain, subjectJti: decision.exchange.subjectJti, actorJti: decision.exchange.actorJti }),
     jti: token.jti,
@@ -59,20 +68,36 @@ function recordMinted(decision: TokenDecision, token: Token, scopes: readonly st
     scopes,
     roles,
     lifetime: token.expiration,
+    statusList: m.status.list,
+    statusIdx: m.status.idx,
+    ...(person?.sourceIat !== undefined && { sourceIat: person.sourceIat }),
     grantId: person?.grantId || undefined,
   };
 }
 
 const scopesOf = (token: Token): string[] => (token.scope ?? '').split(' ').filter(Boolean);
 
-export function createExtraTokenClaims(deps: { policy: PolicyStore; now: Clock }): NonNullable<Configuration['extraTokenClaims']> {
-  return (ctx, token) => {
+/** The `status` claim's list reference for a token being minted (src/statuslist status-lists.ts claim). */
+export type StatusClaimSource = () => StatusListRef | Promise<StatusListRef>;
+interface StatusListRef {
+  /** The list's number (its uri ends with it). */
+  readonly list: number;
+  /** The token's index in that list. */
+  readonly idx: number;
+  readonly uri: string;
+}
+
+const statusClaim = (ref: StatusListRef) => ({ status: { status_list: { idx: ref.idx, uri: ref.uri } } });
+
+export function createExtraTokenClaims(deps: { policy: PolicyStore; now: Clock; statusList: StatusClaimSource }): NonNullable<Configuration['extraTokenClaims']> {
+  return async (ctx, token) => {
     const decision = ctx.state.decision;
     if (token.kind === 'ClientCredentials') {
       if (!decision) return undefined;
       const roles = [...decision.grant.roles];
-      recordMinted(decision, token, scopesOf(token), roles);
-      return { roles };
+      const status = await deps.statusList();
+      recordMinted(decision, token, { scopes: scopesOf(token), roles, status });
+      return { roles, ...statusClaim(status) };
     }
     const user = token.accountId ? deps.policy.user(token.accountId) : undefined;
     if (!user) return undefined;
@@ -96,7 +121,9 @@ export function createExtraTokenClaims(deps: { policy: PolicyStore; now: Clock }
       deps.policy.revocations.check({ iat: nowSec, sourceIat, grantId, userId: user.id, clientId: token.clientId, roles }) ??
       exchange?.chain.map((hop) => deps.policy.revocations.check({ iat: nowSec, clientId: hop.actor })).find(Boolean);
     if (revoked) throw new errors.InvalidGrant(`this grant was revoked (${revoked})`);
-    if (decision) recordMinted(decision, token, scopes, roles, { accountId: user.id, grantId });
+    // Only a token for a resource (a decision) is a JWT; a sign-in-only token is opaque and has no status.
+    const status = decision && (await deps.statusList());
+    if (decision && status) recordMinted(decision, token, { scopes, roles, status, person: { accountId: user.id, grantId, sourceIat } });
     const auth = exchange ? { acr: exchange.acr, amr: exchange.amr, authTime: exchange.authTime } : source;
     // RFC 8693 §4.4: a person's own token names the one agent that may exchange it, when policy
     // lets exactly one act for them on this resource (delegation.ts soleAgentFor).
@@ -112,6 +139,25 @@ export function createExtraTokenClaims(deps: { policy: PolicyStore; now: Clock }
       ...(typeof auth?.authTime === 'number' && { auth_time: auth.authTime }),
       ...(exchange && chainClaims(exchange.chain, exchange.exchangedFrom)),
       ...(mayAct !== undefined && { may_act: { sub: mayAct } }),
+      ...(status && statusClaim(status)),
     };
+  };
+}
+
+type JwtCustomizer = NonNullable<NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt']>;
+
+/**
+ * oidc-provider's JWT customizer (formats.customizers.jwt), called with the final claims just
+ * before signing: records the signed iat and lifetime on the decision. extraTokenClaims runs
+ * before oidc-provider stamps them (lib/models/formats/opaque.js), so only here are they exact,
+ * and the status list judges revocation cutoffs on the exact iat, as introspection does.
+ */
+export function createSignedClaimsRecorder(): JwtCustomizer {
+  return (ctx, _token, jwt) => {
+    const decision = (ctx as KoaContextWithOIDC | undefined)?.state.decision;
+    const { iat, exp } = jwt.payload as { iat?: unknown; exp?: unknown };
+    if (!decision?.minted || typeof iat !== 'number' || typeof exp !== 'number') return undefined;
+    decision.minted = { ...decision.minted, iat, lifetime: exp - iat };
+    return undefined;
   };
 }

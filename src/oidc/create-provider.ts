@@ -12,7 +12,7 @@ import { htmlHeaders, originsOf, type Views } from '../pages/views.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import type { Logger } from '../log/logger.ts';
-import { createExtraTokenClaims, createFindAccount } from './accounts-and-claims.ts';
+import { createExtraTokenClaims, createFindAccount, createSignedClaimsRecorder, type StatusClaimSource } from './accounts-and-claims.ts';
 import { createAdapterFactory, type GrantRevokedHook } from './oidc-adapter.ts';
 import { accountSignInGrant, isAccountClient } from './account-session.ts';
 import { createResourceIndicators, createRotateRefreshToken } from './resource-indicators.ts';
@@ -50,6 +50,8 @@ export interface ProviderDeps {
   readonly now: Clock;
   /** Judges the access tokens a token exchange presents (introspection/access-token-check.ts). */
   readonly checker: Pick<AccessTokenChecker, 'checkAnyAudience'>;
+  /** The token status list entry of each access token minted (src/statuslist). */
+  readonly statusList: StatusClaimSource;
 }
 
 export function cookieKeys(master: MasterKey): string[] {
@@ -132,6 +134,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     ttl: createTtl(deps),
     extraTokenClaims: createExtraTokenClaims(deps),
+    // Sees the final claims just before signing: the audit record gets the signed iat and exp.
+    formats: { customizers: { jwt: createSignedClaimsRecorder() } },
     findAccount: createFindAccount(deps),
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,

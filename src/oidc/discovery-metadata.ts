@@ -6,6 +6,7 @@
 import type { Middleware } from 'koa';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from '../introspection/token-endpoints.ts';
+import { STATUS_LIST_PATH } from '../statuslist/status-lists.ts';
 import { protocolOf } from './seams.ts';
 
 /**
@@ -34,6 +35,8 @@ export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore })
       introspection_signing_alg_values_supported: ['RS256'],
       revocation_endpoint: `${deps.issuer}${REVOCATION_PATH}`,
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      // Every access token names its status list (draft-ietf-oauth-status-list-20 §9.1, §14.6).
+      status_list_aggregation_endpoint: `${deps.issuer}${STATUS_LIST_PATH}`,
     });
   };
 }

@@ -46,7 +46,14 @@ export function endSessionAudit(events: SecurityEventSink, log: Logger): Middlew
  * requests without a verified client secret beyond a small allowance per address, which are
  * summarised (refusal-summary.ts).
  */
-export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: RefusalSummary, metrics: Pick<Metrics, 'tokenIssued' | 'tokenRefused'>): Middleware {
+export function tokenEndpointAudit(
+  writer: AuditWriter,
+  log: Logger,
+  refusals: RefusalSummary,
+  metrics: Pick<Metrics, 'tokenIssued' | 'tokenRefused'>,
+  /** Told of each minted access token's detail once its record is durable (the status list, src/statuslist). */
+  recorded?: (detail: Record<string, unknown>) => void,
+): Middleware {
   return async (ctx, next) => {
     await next();
     const request = tokenRequestFacts(ctx);
@@ -73,6 +80,11 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: R
           roles: at?.roles,
           lifetime: at?.lifetime,
           grant_id: at?.grantId,
+          // What the token status list needs to judge it as introspection does (src/statuslist).
+          iat: at?.iat,
+          source_iat: at?.sourceIat,
+          status_list: at?.statusList,
+          status_idx: at?.statusIdx,
           // A token exchange (RFC 8693): the whole chain, current actor first, with the
           // delegation that let each in, and the tokens presented.
           ...(at?.chain && {
@@ -114,6 +126,7 @@ export function tokenEndpointAudit(writer: AuditWriter, log: Logger, refusals: R
     try {
       await writer.record(input);
       if (ctx.status === 200) metrics.tokenIssued(grantType, clientId);
+      if (ctx.status === 200 && input.detail) recorded?.(input.detail);
     } catch (err) {
       if (ctx.status === 200) metrics.tokenRefused(grantType, clientId, 'temporarily_unavailable');
       log.error('token not delivered: its audit record could not be written', { err: (err as Error).message, requestId: ctx.state.requestId });

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { createLogger, type Logger } from '../../src/log/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import type { StatusListOptions } from '../../src/statuslist/status-lists.ts';
 import type { Tracing } from '../../src/tracing/tracing.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
@@ -39,6 +40,8 @@ export interface TestServerOptions {
   readonly log?: Logger;
   /** Spans go here instead of the tracing built from the environment (test/integration/tracing.test.ts). */
   readonly tracing?: Tracing;
+  /** Token status list sizes (small blocks and lists to test their ends). */
+  readonly statusList?: StatusListOptions;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -58,7 +61,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const config = loadConfig(env);
   let offset = 0;
-  const server = await startServer(config, options.log ?? createLogger({ level: config.logLevel }), { now: () => Date.now() + offset, tracing: options.tracing });
+  const server = await startServer(config, options.log ?? createLogger({ level: config.logLevel }), { now: () => Date.now() + offset, tracing: options.tracing, statusList: options.statusList });
   const cli = (...args: string[]): Promise<CliResult> => runCli(args, env);
   const self: TestServer = {
     advance: (ms) => void (offset += ms),

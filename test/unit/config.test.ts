@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'sqlite', url: 'file:/srv/app/data/govauth.db', isDefault: true });
     expect(c.masterKey).toEqual({ file: '/srv/app/data/master.key' });
     expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', accessTokenTtl: 300, issuer: undefined, trustProxy: false });
-    expect(c.rateLimits).toEqual({ tokenPerClient: 1200, signInPerAccount: 20, signInPerAddress: 120, clientAuthFailuresPerAddress: 60 });
+    expect(c.rateLimits).toEqual({ tokenPerClient: 1200, signInPerAccount: 20, signInPerAddress: 120, clientAuthFailuresPerAddress: 60, resourceUsagePerClient: 600 });
     expect(c.keys).toEqual({ prepublishSeconds: 3600, rotationDays: 90 });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -17,6 +17,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ GOVAUTH_PROPAGATION_WAIT_MS: '0' }).propagationWaitMs).toBe(0);
     for (const bad of ['-1', '60001', '2s']) {
       expect(() => loadConfig({ GOVAUTH_PROPAGATION_WAIT_MS: bad })).toThrow(/GOVAUTH_PROPAGATION_WAIT_MS=.*must be a whole number between 0 and 60000/);
+    }
+  });
+
+  it('lets resource servers cache a token status list 10 s by default, 1 s at the least', () => {
+    expect(loadConfig({}).statusListTtl).toBe(10);
+    expect(loadConfig({ GOVAUTH_STATUS_LIST_TTL: '1' }).statusListTtl).toBe(1);
+    for (const bad of ['0', '3601', '0.5', '10s']) {
+      expect(() => loadConfig({ GOVAUTH_STATUS_LIST_TTL: bad })).toThrow(/GOVAUTH_STATUS_LIST_TTL=.*must be a whole number between 1 and 3600/);
     }
   });
 

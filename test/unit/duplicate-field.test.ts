@@ -1,8 +1,8 @@
-// Duplicate names in admin JSON bodies are refused (src/admin/json-body.ts). The scan runs on
+// Duplicate names in admin JSON bodies are refused (src/http/json-body.ts). The scan runs on
 // text JSON.parse accepted; it must find every duplicate, however spelled, and nothing else.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { duplicateField } from '../../src/admin/json-body.ts';
+import { duplicateField } from '../../src/http/json-body.ts';
 
 describe('duplicateField', () => {
   it('finds no duplicate in any JSON text JSON.stringify produces', () => {

@@ -1,9 +1,9 @@
-// Reads an application/json request body for the admin API: size-limited while streaming (the
-// app-wide bodyLimit only sees a declared Content-Length; chunked bodies are capped here),
-// strict UTF-8 (RFC 8259 §8.1), and malformed JSON answered as such rather than as a 500.
+// Reads an application/json request body (the admin API, usage reports): size-limited while
+// streaming (the app-wide bodyLimit only sees a declared Content-Length; chunked bodies are
+// capped here), strict UTF-8 (RFC 8259 §8.1), and malformed JSON answered as such, not a 500.
 import type { Context } from 'koa';
 import { AppError } from '../errors/app-error.ts';
-import { MAX_BODY_BYTES } from '../http/body-limit.ts';
+import { MAX_BODY_BYTES } from './body-limit.ts';
 
 /** Whether the request carries a body at all (RFC 9112 §6.3). */
 export function hasBody(ctx: Context): boolean {

@@ -1,0 +1,66 @@
+// An access token's facts from its audit record (src/oidc/token-audit.ts writes them from what
+// minted the token: jti, sub, client_id, aud, scopes, roles, grant_id, act/delegations, iat,
+// lifetime, source_iat, and the status claim's list and index: status_list, status_idx).
+// Records written before the status list existed carry neither and are skipped: their tokens have
+// no status claim.
+import type { ChainHop } from '../governance/delegation.ts';
+import type { MintedToken } from './live-tokens.ts';
+
+/** The audit actions that record a minted access token. */
+export const MINTED_TOKEN_ACTIONS = ['token.issued', 'token.refreshed', 'token.exchanged'] as const;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
+const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : undefined);
+
+function chainOf(act: unknown, delegations: unknown): ChainHop[] | undefined | false {
+  if (act === undefined) return undefined;
+  const actors = strings(act);
+  const ids = strings(delegations);
+  if (!actors || !ids || actors.length !== ids.length) return false;
+  return actors.map((actor, i) => ({ actor, delegationId: ids[i] ?? '' }));
+}
+
+/**
+ * The token a record's detail describes, or undefined (no status claim, or not well formed).
+ * Its index in the table of live tokens is global: list · listSize + its index in the list.
+ */
+export function mintedTokenOf(detail: Record<string, unknown>, listSize: number): MintedToken | undefined {
+  const list = int(detail.status_list);
+  const inList = int(detail.status_idx);
+  const idx = list === undefined || inList === undefined || inList >= listSize ? undefined : list * listSize + inList;
+  const jti = str(detail.jti);
+  const sub = str(detail.sub);
+  const clientId = str(detail.client_id);
+  const audience = str(detail.aud);
+  const iat = int(detail.iat);
+  const lifetime = int(detail.lifetime);
+  const scopes = strings(detail.scopes);
+  const roles = strings(detail.roles) ?? [];
+  const chain = chainOf(detail.act, detail.delegations);
+  if (idx === undefined || !jti || !sub || !clientId || !audience || !iat || lifetime === undefined || !scopes || chain === false) return undefined;
+  return {
+    idx,
+    jti,
+    iat,
+    exp: iat + lifetime,
+    sourceIat: int(detail.source_iat) || undefined,
+    grantId: str(detail.grant_id),
+    sub,
+    clientId,
+    audience,
+    scopes,
+    roles,
+    chain,
+  };
+}
+
+/** Parses a stored detail (canonical JSON) into the token it describes, if any. */
+export function mintedTokenFromRecord(detail: string, listSize: number): MintedToken | undefined {
+  try {
+    const parsed: unknown = JSON.parse(detail);
+    return parsed && typeof parsed === 'object' ? mintedTokenOf(parsed as Record<string, unknown>, listSize) : undefined;
+  } catch {
+    return undefined;
+  }
+}
