@@ -57,10 +57,10 @@ export function clientSecretsOf(client: Omit<ClientSecrets, 'secretHash'> & { re
 }
 
 /** Which of the client's secrets matched. */
-export type SecretMatch = 'current' | 'previous';
+type SecretMatch = 'current' | 'previous';
 
 /** The stored hashes accepted at `now`: an expired secret or a grace that ended is not among them. */
-export function liveSecretHashes(s: ClientSecrets, now: number): { hash: string; which: SecretMatch }[] {
+function liveSecretHashes(s: ClientSecrets, now: number): { hash: string; which: SecretMatch }[] {
   const live: { hash: string; which: SecretMatch }[] = [];
   if (s.secretExpiresAt === null || now < s.secretExpiresAt) live.push({ hash: s.secretHash, which: 'current' });
   if (s.previousSecretHash !== null && s.previousSecretValidUntil !== null && now < s.previousSecretValidUntil) live.push({ hash: s.previousSecretHash, which: 'previous' });
@@ -96,7 +96,7 @@ export interface SecretVerifierOptions {
   readonly concurrency?: number;
   readonly failures?: ClientAuthFailureBudget;
   /** The previous secret of a rotation with a grace was used (client-secret-events.ts audits it). */
-  readonly onPreviousSecret?: (clientId: string, address: string | undefined) => void;
+  readonly onPreviousSecret?: (clientId: string, address: string | undefined, validUntil: number) => void;
 }
 
 export function createSecretVerifier(options: SecretVerifierOptions = {}): SecretVerifier {
@@ -112,13 +112,13 @@ export function createSecretVerifier(options: SecretVerifierOptions = {}): Secre
   const gate = new Semaphore(options.concurrency ?? 2);
   const digestOf = (presented: string): Buffer => createHmac('sha256', key).update(presented, 'utf8').digest();
   const reported = new Map<string, number>();
-  const reportPrevious = (clientId: string, now: number, address: string | undefined): void => {
+  const reportPrevious = (clientId: string, now: number, address: string | undefined, validUntil: number): void => {
     const last = reported.get(clientId);
     if (last !== undefined && now - last < PREVIOUS_SECRET_REPORT_MS) return;
     reported.delete(clientId);
     reported.set(clientId, now);
     if (reported.size > PREVIOUS_SECRET_REPORT_MAX) reported.delete(reported.keys().next().value as string);
-    options.onPreviousSecret?.(clientId, address);
+    options.onPreviousSecret?.(clientId, address, validUntil);
   };
 
   // Every failed authentication takes as long as an argon2 verification, whatever the cause: an
@@ -197,7 +197,7 @@ export function createSecretVerifier(options: SecretVerifierOptions = {}): Secre
         return failAfter(startedAt);
       }
       const matched = (which: SecretMatch): SecretMatch => {
-        if (which === 'previous') reportPrevious(clientId, now, address);
+        if (which === 'previous') reportPrevious(clientId, now, address, secrets.previousSecretValidUntil ?? now);
         return which;
       };
       const digest = digestOf(presented);
