@@ -35,7 +35,7 @@ const id43 = (prefix: string, n: number): string => `${prefix}${n.toString(36).p
 const client = (id: string): ClientDef => ({
   id,
   name: id,
-  secretHash: null,
+  secretHash: null, secretExpiresAt: null, previousSecretHash: null, previousSecretValidUntil: null,
   grantTypes: ['client_credentials'],
   redirectUris: [],
   postLogoutRedirectUris: [],

@@ -154,6 +154,13 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       options: options.statusList,
     });
     lists = statusLists;
+    const events = options.events ?? auditSecurityEvents(audit, log);
+    // Each use of a rotated-out secret during its grace (at most once a minute per client): which
+    // deployments still hold it, for the operator to update before the grace ends.
+    const onPreviousSecret = (clientId: string, ip: string | undefined, validUntil: number): void =>
+      void events
+        .record({ type: 'client.old_secret_used', actor: clientId, clientId, ip, detail: { valid_until: new Date(validUntil).toISOString() } })
+        .catch((err: unknown) => log.error('audit record of a previous secret in use was lost', { err: (err as Error).message, clientId }));
     const app = createApp({
       config,
       issuer,
@@ -162,11 +169,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       policy: store,
       keys,
       master,
-      verifier: createSecretVerifier({ failures: clientAuthFailures }),
+      verifier: createSecretVerifier({ failures: clientAuthFailures, onPreviousSecret }),
       limiter: limits,
       clientAuthFailures,
       passwords: await createPasswordVerifier(),
-      events: options.events ?? auditSecurityEvents(audit, log),
+      events,
       audit,
       refusals,
       tracing,

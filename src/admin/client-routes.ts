@@ -14,6 +14,11 @@ const adminAccess = z
   .boolean()
   .describe('May obtain tokens for urn:govauth:admin: for a bot, with client_credentials; for an app, on behalf of people whose roles carry admin scopes. Never a public client. Setting it to false ends tokens already issued.');
 
+const secretExpires = z
+  .string()
+  .max(40)
+  .describe('When the secret stops working: a duration from now (90d), an ISO 8601 time, or never. A rotation without it keeps the lifetime the replaced secret had');
+
 // The combinations createClient accepts, said in this API's field names (it says them in the
 // CLI's flags); createClient still checks them.
 const createClientBody = z
@@ -29,6 +34,7 @@ const createClientBody = z
     scope_ceiling: list(scopeName).optional().describe('The most an app may ever request, whatever its users hold'),
     public: z.boolean().optional().describe('An app without a secret (native or browser app; PKCE)'),
     admin_access: adminAccess.optional(),
+    secret_expires: secretExpires.optional(),
   })
   .superRefine((b, ctx) => {
     const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [path], message });
@@ -48,6 +54,13 @@ const updateClientBody = nonEmptyPatch(
     admin_access: adminAccess.optional(),
   }),
 );
+
+const rotateSecretBody = z
+  .strictObject({
+    grace: z.string().max(20).optional().describe('How long the replaced secret keeps working, up to 30d (24h, 7d); each use is audited as client.old_secret_used. Without it (or 0) it stops at once'),
+    secret_expires: secretExpires.optional(),
+  })
+  .optional();
 
 const located = (ctx: Context, id: string): void => ctx.set('Location', `${ADMIN_PREFIX}/clients/${encodeURIComponent(id)}`);
 
@@ -78,8 +91,10 @@ export const clientRoutes = [
           scopeCeiling: body.scope_ceiling,
           isPublic: body.public,
           adminAccess: body.admin_access,
+          secretExpires: body.secret_expires,
         },
         actor,
+        deps.now(),
       );
       located(ctx, created.client_id);
       return created;
@@ -91,9 +106,9 @@ export const clientRoutes = [
     handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access }, actor) }),
   }),
   route({
-    method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops working at once', tag: 'clients', access: 'write', errors: [404],
-    response: clientCredentials,
-    handle: ({ deps, params, actor }) => rotateClientSecret(deps.db, params.id, actor, deps.now()),
+    method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops at once or, with a grace, when the grace ends', tag: 'clients', access: 'write', errors: [404],
+    body: rotateSecretBody, response: clientCredentials,
+    handle: ({ deps, params, body, actor }) => rotateClientSecret(deps.db, params.id, actor, deps.now(), { grace: body?.grace, secretExpires: body?.secret_expires }),
   }),
   route({
     method: 'POST', path: '/clients/{id}/disable', operationId: 'disableClient', summary: 'Stop a client from authenticating; its tokens turn inactive', tag: 'clients', access: 'write', errors: [404],

@@ -7,6 +7,7 @@ import type { AuditEventView } from '../audit/audit-query.ts';
 import type { DelegationHistory } from '../audit/delegation-history.ts';
 import type { AccessReview } from '../governance/access-review.ts';
 import type { ResourceView, RoleView, ScopeView } from '../governance/catalog.ts';
+import { CLIENT_AUTH_METHODS } from '../governance/client-auth-method.ts';
 import type { ClientCredentialsView, ClientView } from '../governance/client-registry.ts';
 import type { DelegationPolicyView } from '../governance/delegation-policies.ts';
 import type { RevocationView } from '../governance/revocations.ts';
@@ -16,6 +17,7 @@ import type { UserView } from '../governance/user-registry.ts';
 import type { KeyView } from '../keys/key-rotation.ts';
 
 const isoTime = z.string().describe('ISO 8601 time (UTC)');
+const authMethod = z.enum(CLIENT_AUTH_METHODS);
 const roleHeld = z.strictObject({ role: z.string(), expires_at: isoTime.nullable() });
 
 export const scopeView = z.strictObject({
@@ -44,7 +46,16 @@ export const clientView = z.strictObject({
   scope_ceiling: z.array(z.string()).nullable(),
   introspect_audience: z.string().nullable(),
   admin_access: z.boolean().describe('May obtain tokens for urn:govauth:admin (the admin API)'),
+  auth_method: authMethod.describe('client_secret: a shared secret (client_secret_basic or client_secret_post); none: a public client'),
   public: z.boolean(),
+  secret: z
+    .strictObject({
+      set_at: isoTime.describe('When the current secret was issued (creation or last rotation)'),
+      expires_at: isoTime.nullable().describe('When it stops working (invalid_client); null = never'),
+      previous_valid_until: isoTime.nullable().describe('Until when the secret the last rotation replaced still works (its grace); null = it stopped at the rotation'),
+    })
+    .nullable()
+    .describe('null for a public client'),
   disabled: z.boolean(),
   created_at: isoTime,
 }) satisfies z.ZodType<ClientView>;
@@ -170,7 +181,16 @@ export const keyView = z.strictObject({
   expires_at: isoTime.nullable().describe('Leaves JWKS at this time'),
 }) satisfies z.ZodType<KeyView>;
 
-const findingKind = z.enum(['unused_scope', 'never_used_scope', 'high_sensitivity_without_mfa', 'grant_expiring_soon']);
+const findingKind = z.enum([
+  'unused_scope',
+  'never_used_scope',
+  'high_sensitivity_without_mfa',
+  'grant_expiring_soon',
+  'secret_expiring_soon',
+  'secret_expired',
+  'high_sensitivity_with_shared_secret_bearer',
+]);
+
 
 export const accessReview = z.strictObject({
   generated_at: isoTime,
@@ -183,6 +203,8 @@ export const accessReview = z.strictObject({
       disabled: z.boolean(),
       mfa_enrolled: z.boolean().nullable(),
       admin_access: z.boolean().nullable().describe('Clients: may obtain tokens for the admin API; null for people'),
+      auth_method: authMethod.nullable().describe('Clients: how it authenticates; null for people'),
+      secret_expires_at: isoTime.nullable().describe('Clients: when its secret stops working; null for none or no expiry'),
       roles: z.array(roleHeld),
       scopes: z.array(z.strictObject({ scope: z.string(), sensitivity: z.string(), via_roles: z.array(z.string()), last_used_at: isoTime.nullable() })),
       expiring_soon: z.array(z.strictObject({ role: z.string(), expires_at: isoTime })),

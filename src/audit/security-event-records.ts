@@ -18,6 +18,7 @@ const ACTOR_OF: Record<string, ActorType> = {
   logout: 'user',
   'token.introspected': 'client',
   'token.revoked': 'client',
+  'client.old_secret_used': 'client',
 };
 
 const FAILURES = new Set(['login.failed', 'login.throttled', 'mfa.failed', 'consent.denied']);

@@ -16,11 +16,15 @@ export interface ClientRow {
   readonly adminAccess: boolean;
   readonly disabled: boolean;
   readonly createdAt: Date;
+  readonly secretRotatedAt: Date | null;
+  readonly secretExpiresAt: Date | null;
+  readonly previousSecretValidUntil: Date | null;
   readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
 }
 
 /** A client to insert: its columns (enabled, created now) and the roles it holds without expiry. */
-export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles'> {
+export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil'> {
+  readonly secretExpiresAt?: Date | null;
   readonly roles: readonly string[];
 }
 
@@ -46,7 +50,16 @@ export const findClientGrantTypes = (h: Reader, id: string): Promise<{ id: strin
 
 export const findClientDisabled = (tx: Tx, id: string): Promise<{ disabled: boolean } | null> => tx.client.findUnique({ where: { id }, select: { disabled: true } });
 
-export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; secretHash?: string; secretRotatedAt?: Date }): Promise<void> {
+/** What a rotation writes: the new secret, and the old one kept through a grace (or cleared). */
+export interface SecretColumns {
+  readonly secretHash: string;
+  readonly secretRotatedAt: Date;
+  readonly secretExpiresAt: Date | null;
+  readonly previousSecretHash: string | null;
+  readonly previousSecretValidUntil: Date | null;
+}
+
+export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean } | SecretColumns): Promise<void> {
   await tx.client.update({ where: { id }, data });
 }
 

@@ -11,6 +11,9 @@ export interface CatalogRows {
     id: string;
     name: string;
     secretHash: string | null;
+    secretExpiresAt: Date | null;
+    previousSecretHash: string | null;
+    previousSecretValidUntil: Date | null;
     grantTypes: string;
     redirectUris: string;
     postLogoutRedirectUris: string;

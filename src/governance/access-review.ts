@@ -1,16 +1,26 @@
 // The access review: for every person and client, what they hold, when each scope was last
 // used in an issued token, grants about to expire, and least-privilege findings: scopes held
 // but unused for N days (or never used), and high-sensitivity scopes held by people without
-// two-step verification.
+// two-step verification; for clients, secrets expired or about to, and high-sensitivity scopes
+// held with a shared secret and bearer tokens.
 import { loadReviewRows } from '../db/access-review-repository.ts';
 import type { Database } from '../db/database.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
 import { mayHoldRoles } from './client-grants.ts';
-import { heldScopes, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
+import { heldScopes, type ClientDef, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
+import { clientAuthMethod, requiresProofOfPossession, usesSharedSecret, type ClientAuthMethod } from './client-auth-method.ts';
+import { SECRET_EXPIRY_WARNING_MS } from './secret-lifetimes.ts';
 
 const EXPIRING_SOON_MS = 7 * 86_400_000;
 
-type FindingKind = 'unused_scope' | 'never_used_scope' | 'high_sensitivity_without_mfa' | 'grant_expiring_soon';
+type FindingKind =
+  | 'unused_scope'
+  | 'never_used_scope'
+  | 'high_sensitivity_without_mfa'
+  | 'grant_expiring_soon'
+  | 'secret_expiring_soon'
+  | 'secret_expired'
+  | 'high_sensitivity_with_shared_secret_bearer';
 
 export interface ReviewEntry {
   type: 'user' | 'client';
@@ -20,6 +30,10 @@ export interface ReviewEntry {
   mfa_enrolled: boolean | null;
   /** Clients: may obtain tokens for the admin API (null for people). */
   admin_access: boolean | null;
+  /** Clients: how it authenticates (client-auth-method.ts); null for people. */
+  auth_method: ClientAuthMethod | null;
+  /** Clients with a secret that expires: when (null otherwise). */
+  secret_expires_at: string | null;
   roles: { role: string; expires_at: string | null }[];
   scopes: { scope: string; sensitivity: string; via_roles: string[]; last_used_at: string | null }[];
   expiring_soon: { role: string; expires_at: string }[];
@@ -37,6 +51,8 @@ function entryFor(
   snapshot: PolicySnapshot,
   base: {
     type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; adminAccess: boolean | null; roles: readonly RoleGrant[]; ceiling: ReadonlySet<string> | null; since: number;
+    /** Clients: their secrets and binding (secretFindings); undefined for people. */
+    client?: ClientDef;
     /** false: the roles give no scopes of its own (an agent without client_credentials, matched by its roles against delegation policies only). */
     ownScopes: boolean;
   },
@@ -71,6 +87,7 @@ function entryFor(
     .filter((g): g is RoleGrant & { expiresAt: number } => g.expiresAt !== null && g.expiresAt - now <= EXPIRING_SOON_MS)
     .map((g) => ({ role: g.role, expires_at: new Date(g.expiresAt).toISOString() }));
   for (const e of expiring) findings.push({ kind: 'grant_expiring_soon', role: e.role, message: `role ${e.role} expires at ${e.expires_at}` });
+  if (base.client) findings.push(...secretFindings(base.client, scopes, now));
   return {
     type: base.type,
     id: base.id,
@@ -78,12 +95,40 @@ function entryFor(
     disabled: base.disabled,
     mfa_enrolled: base.mfaEnrolled,
     admin_access: base.adminAccess,
+    auth_method: base.client ? clientAuthMethod(base.client) : null,
+    secret_expires_at: base.client?.secretExpiresAt == null ? null : new Date(base.client.secretExpiresAt).toISOString(),
     roles: active.map((g) => ({ role: g.role, expires_at: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
     scopes,
     expiring_soon: expiring,
     findings,
   };
 }
+
+/**
+ * A client's shared secret: expired (it authenticates no more), or expiring within
+ * SECRET_EXPIRY_WARNING_MS (rotate it before the outage); and high-sensitivity scopes reachable
+ * with a copyable secret and a bearer token, which whoever copies the secret can use from
+ * anywhere (RFC 9700 §2.2.1 recommends sender-constrained tokens).
+ */
+function secretFindings(client: ClientDef, scopes: readonly { scope: string; sensitivity: string }[], now: number): ReviewEntry['findings'] {
+  const findings: ReviewEntry['findings'] = [];
+  if (!usesSharedSecret(client)) return findings;
+  const expiresAt = client.secretExpiresAt;
+  if (expiresAt !== null && expiresAt <= now) {
+    findings.push({ kind: 'secret_expired', message: `its secret expired at ${new Date(expiresAt).toISOString()}: it cannot authenticate until rotated (govauth client rotate-secret ${client.id})` });
+  } else if (expiresAt !== null && expiresAt - now <= SECRET_EXPIRY_WARNING_MS) {
+    findings.push({ kind: 'secret_expiring_soon', message: `its secret expires at ${new Date(expiresAt).toISOString()}: rotate it with a grace (govauth client rotate-secret ${client.id} --grace 24h)` });
+  }
+  if (!requiresProofOfPossession(client)) {
+    for (const s of scopes.filter((x) => x.sensitivity === 'high')) {
+      findings.push({ kind: 'high_sensitivity_with_shared_secret_bearer', scope: s.scope, message: `holds high-sensitivity ${s.scope} with a shared secret and bearer tokens: a copied secret or token works from anywhere` });
+    }
+  }
+  return findings;
+}
+
+/** Clients the review lists although they hold no roles: a resource server whose secret expires. */
+const hasExpiringSecret = (c: ClientDef): boolean => usesSharedSecret(c) && c.secretExpiresAt !== null;
 
 export async function reviewAccess(db: Database, options: { unusedDays: number; now: number }): Promise<AccessReview> {
   const now = options.now;
@@ -104,8 +149,9 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   }
   // Bots, agents (their roles decide whom they may act for), and every app allowed the admin
   // API: who can reach it is part of the review.
-  for (const c of [...snapshot.clients.values()].filter((c) => mayHoldRoles(c.grantTypes) || c.adminAccess)) {
-    const base = { type: 'client' as const, id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now };
+  // Any other client whose secret expires is listed for that finding alone.
+  for (const c of [...snapshot.clients.values()].filter((c) => mayHoldRoles(c.grantTypes) || c.adminAccess || hasExpiringSecret(c))) {
+    const base = { type: 'client' as const, id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now, client: c };
     entries.push(
       entryFor(snapshot, { ...base, ownScopes: c.grantTypes.includes('client_credentials') || c.adminAccess }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),
     );

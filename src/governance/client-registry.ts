@@ -19,6 +19,8 @@ import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
 import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
+import { clientAuthMethod, type ClientAuthMethod } from './client-auth-method.ts';
+import { nextSecretExpiry, parseGrace, parseSecretExpiry, previousSecretValidUntil } from './secret-lifetimes.ts';
 import { mustExist, requireRoles } from './catalog.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
 
@@ -34,6 +36,15 @@ export interface CreateClientInput {
   readonly isPublic?: boolean;
   /** May obtain tokens for the admin API (policy-model.ts mayUseAudience). */
   readonly adminAccess?: boolean;
+  /** When the secret stops working, as typed (secret-lifetimes.ts parseSecretExpiry); none = never. */
+  readonly secretExpires?: string;
+}
+
+export interface RotateSecretInput {
+  /** How long the replaced secret keeps working (secret-lifetimes.ts parseGrace); none = it stops at once. */
+  readonly grace?: string;
+  /** The new secret's expiry; none = the lifetime the replaced secret had (nextSecretExpiry). */
+  readonly secretExpires?: string;
 }
 
 export interface ClientCredentialsView {
@@ -51,7 +62,11 @@ export interface ClientView {
   scope_ceiling: string[] | null;
   introspect_audience: string | null;
   admin_access: boolean;
+  /** How it authenticates (client-auth-method.ts). */
+  auth_method: ClientAuthMethod;
   public: boolean;
+  /** Its shared secret: when set, when it stops, until when the one it replaced still works; null without one. */
+  secret: { set_at: string; expires_at: string | null; previous_valid_until: string | null } | null;
   disabled: boolean;
   created_at: string;
 }
@@ -66,7 +81,7 @@ function checkAdminAccess(isPublic: boolean, grants: readonly string[]): void {
   if (!grants.length) throw new AppError('invalid_request', `admin access applies to a client that obtains tokens (${CLIENT_GRANTS.join(', ')})`);
 }
 
-export async function createClient(db: Database, input: CreateClientInput, by: Actor): Promise<ClientCredentialsView> {
+export async function createClient(db: Database, input: CreateClientInput, by: Actor, now: number): Promise<ClientCredentialsView> {
   const name = checkText(input.name, 'name', 200);
   const grants = checkGrants(input.grants ?? []);
   const roles = uniqueList(input.roles ?? [], checkRoleName);
@@ -77,6 +92,8 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const isPublic = input.isPublic === true;
   const adminAccess = input.adminAccess === true;
   if (adminAccess) checkAdminAccess(isPublic, grants);
+  const secretExpiresAt = input.secretExpires === undefined ? null : parseSecretExpiry(input.secretExpires, now);
+  if (isPublic && input.secretExpires !== undefined) throw new AppError('invalid_request', 'a public client has no secret to expire');
 
   if (!grants.length && !introspectAudience) {
     throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}) or --resource <audience> --introspect`);
@@ -115,6 +132,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       scopeCeiling: ceiling === null ? null : JSON.stringify(ceiling),
       introspectAudience,
       adminAccess,
+      secretExpiresAt: secretExpiresAt === null ? null : new Date(secretExpiresAt),
       roles,
     });
     const after = clientView(await readClientWithRoles(tx, clientId));
@@ -134,7 +152,12 @@ function clientView(c: ClientRow): ClientView {
     scope_ceiling: c.scopeCeiling === null ? null : parseStringArray(c.scopeCeiling, 'Client.scopeCeiling'),
     introspect_audience: c.introspectAudience,
     admin_access: c.adminAccess,
+    auth_method: clientAuthMethod(c),
     public: c.secretHash === null,
+    secret:
+      c.secretHash === null
+        ? null
+        : { set_at: (c.secretRotatedAt ?? c.createdAt).toISOString(), expires_at: c.secretExpiresAt?.toISOString() ?? null, previous_valid_until: c.previousSecretValidUntil?.toISOString() ?? null },
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
   };
@@ -148,15 +171,32 @@ export async function getClient(db: Database, id: string): Promise<ClientView> {
   return clientView(await mustExist(findClientWithRoles(db, id), `no client ${id}`));
 }
 
-export async function rotateClientSecret(db: Database, id: string, by: Actor, now: number): Promise<ClientCredentialsView> {
+/**
+ * A new secret, shown once. With a grace the replaced one keeps working until it ends (never past
+ * its own expiry), each use audited (client.old_secret_used), so deployments switch without an
+ * outage; a rotation during a grace ends that grace (only the latest replaced secret is kept).
+ */
+export async function rotateClientSecret(db: Database, id: string, by: Actor, now: number, input: RotateSecretInput = {}): Promise<ClientCredentialsView> {
+  const graceMs = input.grace === undefined ? 0 : parseGrace(input.grace);
+  const asked = input.secretExpires === undefined ? undefined : parseSecretExpiry(input.secretExpires, now);
   const existing = await mustExist(findClientWithRoles(db, id), `no client ${id}`);
   if (existing.secretHash === null) throw new AppError('invalid_request', `client ${id} is public and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
+  const expiresAt = nextSecretExpiry(asked, { setAt: (existing.secretRotatedAt ?? existing.createdAt).getTime(), expiresAt: existing.secretExpiresAt?.getTime() ?? null }, now);
+  const validUntil = previousSecretValidUntil(graceMs, existing.secretExpiresAt?.getTime() ?? null, now);
+  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
   await writeWithChanges(db, async (tx) => {
-    await updateClientRow(tx, id, { secretHash, secretRotatedAt: new Date(now) });
-    // The secret itself is never recorded, only that it changed.
-    return { result: undefined, changes: [{ kind: 'client', key: id }], audit: [adminEvent(by, 'admin.client.rotate_secret', id, null, null, { secret_rotated: true })] };
+    await updateClientRow(tx, id, {
+      secretHash,
+      secretRotatedAt: new Date(now),
+      secretExpiresAt: expiresAt === null ? null : new Date(expiresAt),
+      previousSecretHash: validUntil === null ? null : existing.secretHash,
+      previousSecretValidUntil: validUntil === null ? null : new Date(validUntil),
+    });
+    // The secret itself is never recorded, only that it changed and for how long each works.
+    const extra = { secret_rotated: true, previous_valid_until: iso(validUntil), secret_expires_at: iso(expiresAt) };
+    return { result: undefined, changes: [{ kind: 'client', key: id }], audit: [adminEvent(by, 'admin.client.rotate_secret', id, null, null, extra)] };
   });
   return { client_id: id, client_secret: clientSecret };
 }

@@ -38,6 +38,11 @@ export interface ClientDef {
   readonly id: string;
   readonly name: string;
   readonly secretHash: string | null;
+  /** When the current secret stops working (epoch ms); null = never. Checked on every request. */
+  readonly secretExpiresAt: number | null;
+  /** The secret a rotation with a grace replaced, accepted until previousSecretValidUntil (epoch ms). */
+  readonly previousSecretHash: string | null;
+  readonly previousSecretValidUntil: number | null;
   readonly grantTypes: readonly string[];
   readonly redirectUris: readonly string[];
   readonly postLogoutRedirectUris: readonly string[];

@@ -12,7 +12,9 @@ type SecurityEventType =
   | 'consent.denied'
   | 'logout'
   | 'token.introspected'
-  | 'token.revoked';
+  | 'token.revoked'
+  // A client authenticated with the secret a rotation replaced, during its grace (client-secrets.ts).
+  | 'client.old_secret_used';
 
 export interface SecurityEvent {
   readonly type: SecurityEventType;

@@ -4,7 +4,7 @@
 // failures limited per source address (client-auth-failures.ts).
 import type { Context } from 'koa';
 import { AppError, CLIENT_AUTH_CHALLENGE } from '../errors/app-error.ts';
-import type { SecretVerifier } from '../governance/client-secrets.ts';
+import { clientSecretsOf, type SecretVerifier } from '../governance/client-secrets.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { ClientAuthThrottled } from '../ratelimit/client-auth-failures.ts';
@@ -12,6 +12,7 @@ import { ClientAuthThrottled } from '../ratelimit/client-auth-failures.ts';
 export interface ClientAuthDeps {
   readonly policy: PolicyStore;
   readonly verifier: SecretVerifier;
+  readonly now: () => number;
 }
 
 /** invalid_client with its challenge (RFC 6749 §5.2), for the caller to throw. */
@@ -71,10 +72,13 @@ async function authenticate(ctx: Context, form: Record<string, string>, deps: Cl
     if (secret) await deps.verifier.reject(undefined, ctx.ip);
     throw unauthorized(ctx, 'client authentication failed');
   }
-  if (client.secretHash === null) {
+  const secrets = clientSecretsOf(client);
+  if (!secrets) {
     if (secret !== undefined || !options.allowPublic) throw unauthorized(ctx, 'client authentication failed');
     return client;
   }
-  if (!secret || !(await deps.verifier.verify(client.id, client.secretHash, secret, ctx.ip))) throw unauthorized(ctx, 'client authentication failed');
+  // The same verifier as the token endpoint (oidc/create-provider.ts): an expired secret, or the
+  // previous one after its grace, fails as a wrong one does.
+  if (!secret || !(await deps.verifier.verify(client.id, secrets, secret, deps.now(), ctx.ip))) throw unauthorized(ctx, 'client authentication failed');
   return client;
 }

@@ -2,6 +2,7 @@
 // Clients are served from memory: oidc-provider calls adapter('Client').find on every request
 // (docs § clients), which would otherwise be a database read per token.
 import type { ClientMetadata } from 'oidc-provider';
+import { clientAuthMethod } from '../governance/client-auth-method.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
 
 export function toClientMetadata(client: ClientDef): ClientMetadata | undefined {
@@ -12,7 +13,7 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     client_name: client.name,
     // The argon2id hash: compareClientSecret is overridden to verify against it (oidc/seams.ts patchClientSecretCheck, governance/client-secrets.ts).
     ...(client.secretHash !== null && { client_secret: client.secretHash }),
-    token_endpoint_auth_method: client.secretHash === null ? 'none' : 'client_secret_basic',
+    token_endpoint_auth_method: clientAuthMethod(client) === 'none' ? 'none' : 'client_secret_basic',
     grant_types: [...client.grantTypes],
     response_types: codeFlow ? ['code'] : [],
     redirect_uris: [...client.redirectUris],

@@ -4,7 +4,7 @@ import Provider, { type Configuration } from 'oidc-provider';
 import type { Config } from '../config/load-config.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Database } from '../db/database.ts';
-import type { SecretVerifier } from '../governance/client-secrets.ts';
+import { clientSecretsOf, type SecretVerifier } from '../governance/client-secrets.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { ACR_MFA, ACR_PASSWORD } from '../governance/step-up.ts';
 import { createInteractionPolicy } from './step-up-prompt.ts';
@@ -154,9 +154,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   // failures spend from the source address's budget first (client-auth-failures.ts), and an
   // authenticated client then spends from its token rate limit (token-rate-limit.ts).
   const limitToken = tokenRateLimit(deps.limiter, config.rateLimits.tokenPerClient, log);
-  patchClientSecretCheck(provider, async (clientId, storedHash, presented, ctx) => {
+  patchClientSecretCheck(provider, async (clientId, _storedHash, presented, ctx) => {
+    // The snapshot, not oidc-provider's copy of the metadata, holds the previous secret of a
+    // rotation with a grace and both instants; they are checked on every request.
+    const secrets = clientSecretsOf(snapshotClient(clientId));
     try {
-      if (!(await deps.verifier.verify(clientId, storedHash, presented, ctx?.ip))) return false;
+      const match = secrets ? await deps.verifier.verify(clientId, secrets, presented, deps.now(), ctx?.ip) : await deps.verifier.reject(undefined, ctx?.ip);
+      if (!match) return false;
     } catch (err) {
       if (err instanceof ClientAuthThrottled && ctx) throw slowDownFor(ctx, err);
       throw err;

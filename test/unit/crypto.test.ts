@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import argon2 from 'argon2';
-import { createSecretVerifier, hashSecret, newClientSecret } from '../../src/governance/client-secrets.ts';
+import { createSecretVerifier, hashSecret, newClientSecret, type ClientSecrets } from '../../src/governance/client-secrets.ts';
 import { ClientAuthThrottled, type ClientAuthFailureBudget } from '../../src/ratelimit/client-auth-failures.ts';
 import { seal, unseal } from '../../src/keys/sealed-box.ts';
 import { MasterKey } from '../../src/keys/master-key.ts';
@@ -26,16 +26,18 @@ describe('master key', () => {
   });
 });
 
+const only = (secretHash: string): ClientSecrets => ({ secretHash, secretExpiresAt: null, previousSecretHash: null, previousSecretValidUntil: null });
+
 describe('secret verifier', () => {
   it('pays argon2 once per secret, then rejects wrong values without argon2', async () => {
     const secret = newClientSecret();
     const hash = await hashSecret(secret);
     const spy = vi.spyOn(argon2, 'verify');
     const v = createSecretVerifier();
-    expect(await Promise.all([v.verify('c', hash, secret), v.verify('c', hash, secret)])).toEqual([true, true]);
+    expect(await Promise.all([v.verify('c', only(hash), secret, 0), v.verify('c', only(hash), secret, 0)])).toEqual(['current', 'current']);
     expect(spy).toHaveBeenCalledTimes(1); // concurrent first checks are coalesced
-    expect(await v.verify('c', hash, secret)).toBe(true);
-    expect(await v.verify('c', hash, 'wrong')).toBe(false);
+    expect(await v.verify('c', only(hash), secret, 0)).toBe('current');
+    expect(await v.verify('c', only(hash), 'wrong', 0)).toBe(false);
     expect(spy).toHaveBeenCalledTimes(1);
     spy.mockRestore();
   });
@@ -43,11 +45,11 @@ describe('secret verifier', () => {
   it('forgets a verified secret when the stored hash changes (rotation)', async () => {
     const old = newClientSecret();
     const v = createSecretVerifier();
-    expect(await v.verify('c', await hashSecret(old), old)).toBe(true);
+    expect(await v.verify('c', only(await hashSecret(old)), old, 0)).toBe('current');
     const fresh = newClientSecret();
     const freshHash = await hashSecret(fresh);
-    expect(await v.verify('c', freshHash, old)).toBe(false);
-    expect(await v.verify('c', freshHash, fresh)).toBe(true);
+    expect(await v.verify('c', only(freshHash), old, 0)).toBe(false);
+    expect(await v.verify('c', only(freshHash), fresh, 0)).toBe('current');
   });
 
   it('spends one unit of the failure budget for a burst of first verifications, even while reading the budget takes time', async () => {
@@ -70,21 +72,52 @@ describe('secret verifier', () => {
     const hash = await hashSecret(secret);
     const right = budget(2);
     const v = createSecretVerifier({ failures: right.b });
-    const burst = await Promise.all(Array.from({ length: 8 }, () => v.verify('c', hash, secret, '198.51.100.1')));
-    expect(burst).toEqual(Array<boolean>(8).fill(true));
+    const burst = await Promise.all(Array.from({ length: 8 }, () => v.verify('c', only(hash), secret, 0, '198.51.100.1')));
+    expect(burst).toEqual(Array<string>(8).fill('current'));
     expect(right.spent).toHaveLength(1); // one argon2 run, one unit, given back
     expect(right.outstanding()).toBe(0);
 
     // Wrong: one shared argon2 run; the starter and every joiner count as failures.
     const wrong = budget(3);
     const w = createSecretVerifier({ failures: wrong.b });
-    const guesses = await Promise.allSettled(Array.from({ length: 5 }, () => w.verify('c', hash, 'wrong', '198.51.100.2')));
+    const guesses = await Promise.allSettled(Array.from({ length: 5 }, () => w.verify('c', only(hash), 'wrong', 0, '198.51.100.2')));
     expect(guesses.map((g) => (g.status === 'fulfilled' ? g.value : (g.reason as Error).name)).sort()).toEqual(['ClientAuthThrottled', 'ClientAuthThrottled', false, false, false].sort());
     expect(wrong.outstanding()).toBe(3);
   });
 
   it('fails closed on a malformed stored hash', async () => {
-    expect(await createSecretVerifier().verify('c', 'not-a-hash', 'x')).toBe(false);
+    expect(await createSecretVerifier().verify('c', only('not-a-hash'), 'x', 0)).toBe(false);
+  });
+
+  it('accepts the previous secret until its grace ends, from the cache too, and reports its use at most once a minute', async () => {
+    const [old, fresh] = [newClientSecret(), newClientSecret()];
+    const [oldHash, freshHash] = await Promise.all([hashSecret(old), hashSecret(fresh)]);
+    const reports: string[] = [];
+    const v = createSecretVerifier({ onPreviousSecret: (id) => reports.push(id) });
+    const grace: ClientSecrets = { secretHash: freshHash, secretExpiresAt: null, previousSecretHash: oldHash, previousSecretValidUntil: 10_000 };
+    expect(await v.verify('c', grace, old, 1_000)).toBe('previous');
+    expect(await v.verify('c', grace, fresh, 1_000)).toBe('current');
+    const spy = vi.spyOn(argon2, 'verify');
+    expect(await v.verify('c', grace, old, 2_000)).toBe('previous'); // cached
+    expect(await v.verify('c', grace, 'wrong', 2_000)).toBe(false); // both known: no argon2
+    expect(spy).not.toHaveBeenCalled();
+    expect(reports).toEqual(['c']); // the second use fell within the minute
+    expect(await v.verify('c', grace, old, 9_999)).toBe('previous');
+    // The grace has ended: the cached digest no longer lets it through.
+    expect(await v.verify('c', grace, old, 10_000)).toBe(false);
+    expect(await v.verify('c', grace, fresh, 10_000)).toBe('current');
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+  });
+
+  it('refuses an expired secret, cached or not, as it refuses a wrong one', async () => {
+    const secret = newClientSecret();
+    const hash = await hashSecret(secret);
+    const v = createSecretVerifier();
+    const expiring: ClientSecrets = { ...only(hash), secretExpiresAt: 5_000 };
+    expect(await v.verify('c', expiring, secret, 4_999)).toBe('current');
+    expect(await v.verify('c', expiring, secret, 5_000)).toBe(false);
+    expect(await createSecretVerifier().verify('c', expiring, secret, 6_000)).toBe(false);
   });
 });
 

@@ -47,7 +47,7 @@ const worldArb = fc
     const client: ClientDef = {
       id: 'cl_bot',
       name: 'bot',
-      secretHash: 'h',
+      secretHash: 'h', secretExpiresAt: null, previousSecretHash: null, previousSecretValidUntil: null,
       grantTypes: ['client_credentials', 'authorization_code'],
       redirectUris: [],
       postLogoutRedirectUris: [],

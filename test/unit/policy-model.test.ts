@@ -24,7 +24,7 @@ const defaults = { accessTokenTtl: 300, defaultResource: undefined };
 const client = (roles: ClientDef['roles'], ceiling: string[] | null = null): ClientDef => ({
   id: 'cl_x',
   name: 'x',
-  secretHash: 'h',
+  secretHash: 'h', secretExpiresAt: null, previousSecretHash: null, previousSecretValidUntil: null,
   grantTypes: ['client_credentials'],
   redirectUris: [],
   postLogoutRedirectUris: [],

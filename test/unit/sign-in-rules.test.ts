@@ -18,7 +18,7 @@ const snapshot: PolicySnapshot = {
   delegations: new Map(),
 };
 const client = (ceiling: string[] | null): ClientDef => ({
-  id: 'cl', name: 'app', secretHash: null, grantTypes: ['authorization_code'], redirectUris: [], postLogoutRedirectUris: [],
+  id: 'cl', name: 'app', secretHash: null, secretExpiresAt: null, previousSecretHash: null, previousSecretValidUntil: null, grantTypes: ['authorization_code'], redirectUris: [], postLogoutRedirectUris: [],
   scopeCeiling: ceiling && new Set(ceiling), introspectAudience: null, adminAccess: false, disabled: false, roles: [],
 });
 const user = (mfaEnrolled: boolean, roles = ['admin']): UserDef => ({ id: 'usr', email: 'a@b.c', disabled: false, mfaEnrolled, roles: roles.map((role) => ({ role, expiresAt: null })) });

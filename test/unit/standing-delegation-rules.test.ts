@@ -9,7 +9,7 @@ const NOW = Date.UTC(2026, 11, 5, 12);
 const agent = (id: string, extra: Partial<ClientDef> = {}): ClientDef => ({
   id,
   name: `Agent ${id}`,
-  secretHash: 'h',
+  secretHash: 'h', secretExpiresAt: null, previousSecretHash: null, previousSecretValidUntil: null,
   grantTypes: [TOKEN_EXCHANGE_GRANT],
   redirectUris: [],
   postLogoutRedirectUris: [],

@@ -163,7 +163,7 @@ describe('status bits', () => {
   const clientDef = (id: string, disabled = false): ClientDef => ({
     id,
     name: id,
-    secretHash: null,
+    secretHash: null, secretExpiresAt: null, previousSecretHash: null, previousSecretValidUntil: null,
     grantTypes: ['client_credentials'],
     redirectUris: [],
     postLogoutRedirectUris: [],

@@ -13,7 +13,7 @@ const API = 'https://api.example';
 const agentDef = (id: string, roles: string[], extra: Partial<ClientDef> = {}): ClientDef => ({
   id,
   name: id,
-  secretHash: 'h',
+  secretHash: 'h', secretExpiresAt: null, previousSecretHash: null, previousSecretValidUntil: null,
   grantTypes: ['client_credentials', TOKEN_EXCHANGE_GRANT],
   redirectUris: [],
   postLogoutRedirectUris: [],

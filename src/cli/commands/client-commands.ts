@@ -6,7 +6,21 @@ import { table } from '../table.ts';
 // Loaded when a command runs, not with the command list (src/cli/main.ts).
 const clientRegistry = () => import('../../governance/client-registry.ts');
 
-const describe = (c: ClientView): string =>
+const DAY_MS = 86_400_000;
+const days = (ms: number): string => `${Math.floor(ms / DAY_MS)}d`;
+
+/** The secret's age, expiry and grace as an operator reads them, relative to `now`. */
+function secretSummary(c: ClientView, now: number): string {
+  if (!c.secret) return '(none: public client)';
+  const parts = [`issued ${days(now - Date.parse(c.secret.set_at))} ago`];
+  const expires = c.secret.expires_at === null ? null : Date.parse(c.secret.expires_at);
+  parts.push(expires === null ? 'no expiry' : expires <= now ? `EXPIRED ${c.secret.expires_at}` : `expires ${c.secret.expires_at} (in ${days(expires - now)})`);
+  const previous = c.secret.previous_valid_until === null ? null : Date.parse(c.secret.previous_valid_until);
+  if (previous !== null && previous > now) parts.push(`previous secret still works until ${c.secret.previous_valid_until}`);
+  return parts.join('; ');
+}
+
+const describe = (c: ClientView, now: number): string =>
   [
     `client_id:  ${c.client_id}`,
     `name:       ${c.name}`,
@@ -15,8 +29,22 @@ const describe = (c: ClientView): string =>
     ...(c.introspect_audience ? [`introspects: ${c.introspect_audience}`] : []),
     ...(c.redirect_uris.length ? [`redirects:  ${c.redirect_uris.join(' ')}`] : []),
     `admin API:  ${c.admin_access ? 'allowed (may obtain tokens for urn:govauth:admin)' : 'not allowed'}`,
+    `auth:       ${c.auth_method}`,
+    `secret:     ${secretSummary(c, now)}`,
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
+
+/** The list's SECRET column: age, and expiry or grace when there is one. */
+function secretColumn(c: ClientView, now: number): string {
+  if (!c.secret) return '-';
+  const expires = c.secret.expires_at === null ? null : Date.parse(c.secret.expires_at);
+  const previous = c.secret.previous_valid_until === null ? null : Date.parse(c.secret.previous_valid_until);
+  return [
+    `age ${days(now - Date.parse(c.secret.set_at))}`,
+    ...(expires === null ? [] : [expires <= now ? 'EXPIRED' : `expires in ${days(expires - now)}`]),
+    ...(previous !== null && previous > now ? ['grace'] : []),
+  ].join(', ');
+}
 
 const secretNotice = (id: string, secret: string | null): string =>
   secret === null
@@ -27,7 +55,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access] [--secret-expires 90d|<ISO time>|never]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -40,6 +68,7 @@ export const clientCommands: Command[] = [
       scopes: { type: 'string', multiple: true },
       public: { type: 'boolean' },
       'admin-access': { type: 'boolean' },
+      'secret-expires': { type: 'string' },
     },
     positionals: [],
     async run({ values }, ctx) {
@@ -58,7 +87,8 @@ export const clientCommands: Command[] = [
         scopeCeiling: list(values, 'scopes'),
         isPublic: flag(values, 'public'),
         adminAccess: flag(values, 'admin-access'),
-      }, ctx.actor);
+        secretExpires: str(values, 'secret-expires'),
+      }, ctx.actor, ctx.now());
       return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret) };
     },
   },
@@ -71,15 +101,18 @@ export const clientCommands: Command[] = [
     async run(_input, ctx) {
       const { listClients } = await clientRegistry();
       const clients = await listClients(await ctx.db());
+      const now = ctx.now();
       return {
         json: { clients },
         text: table(
-          ['CLIENT_ID', 'NAME', 'GRANTS', 'ROLES', 'STATUS'],
+          ['CLIENT_ID', 'NAME', 'GRANTS', 'ROLES', 'AUTH', 'SECRET', 'STATUS'],
           clients.map((c) => [
             c.client_id,
             c.name,
             c.introspect_audience ? `introspect ${c.introspect_audience}` : c.grant_types.join(' '),
             c.roles.map((r) => r.role).join(' ') || '-',
+            c.auth_method,
+            secretColumn(c, now),
             c.disabled ? 'disabled' : 'active',
           ]),
         ),
@@ -95,7 +128,7 @@ export const clientCommands: Command[] = [
     async run({ positionals }, ctx) {
       const { getClient } = await clientRegistry();
       const client = await getClient(await ctx.db(), positionals[0] ?? '');
-      return { json: { client }, text: describe(client) };
+      return { json: { client }, text: describe(client, ctx.now()) };
     },
   },
   {
@@ -111,19 +144,24 @@ export const clientCommands: Command[] = [
       const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess };
       if (Object.values(patch).every((v) => v === undefined)) throw new UsageError('nothing to change: give --name, --roles, --admin-access or --no-admin-access');
       const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor);
-      return { json: { client }, text: describe(client) };
+      return { json: { client }, text: describe(client, ctx.now()) };
     },
   },
   {
     name: 'client rotate-secret',
-    usage: 'govauth client rotate-secret <client_id>',
-    summary: 'issue a new secret; the old one stops working at once',
-    options: {},
+    usage: 'govauth client rotate-secret <client_id> [--grace 24h] [--secret-expires 90d|<ISO time>|never]',
+    summary: 'issue a new secret; the old one stops at once, or with --grace (up to 30d) when the grace ends',
+    options: { grace: { type: 'string' }, 'secret-expires': { type: 'string' } },
     positionals: ['client_id'],
-    async run({ positionals }, ctx) {
+    async run({ values, positionals }, ctx) {
       const { rotateClientSecret } = await clientRegistry();
-      const rotated = await rotateClientSecret(await ctx.db(), positionals[0] ?? '', ctx.actor, ctx.now());
-      return { json: { ...rotated }, text: secretNotice(rotated.client_id, rotated.client_secret) };
+      const grace = str(values, 'grace');
+      const rotated = await rotateClientSecret(await ctx.db(), positionals[0] ?? '', ctx.actor, ctx.now(), { grace, secretExpires: str(values, 'secret-expires') });
+      const note =
+        grace === undefined || grace.trim() === '0'
+          ? '\nThe previous secret has stopped working.'
+          : `\nThe previous secret keeps working for ${grace.trim()}; each use is audited as client.old_secret_used (govauth audit tail --action client.old_secret_used).`;
+      return { json: { ...rotated }, text: secretNotice(rotated.client_id, rotated.client_secret) + note };
     },
   },
   {
