@@ -14,14 +14,21 @@ export interface ClientRow {
   readonly scopeCeiling: string | null;
   readonly introspectAudience: string | null;
   readonly adminAccess: boolean;
+  readonly tlsSubjectDn: string | null;
+  readonly tlsSan: string | null;
+  readonly tlsBoundTokens: boolean;
   readonly disabled: boolean;
   readonly createdAt: Date;
   readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
 }
 
 /** A client to insert: its columns (enabled, created now) and the roles it holds without expiry. */
-export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles'> {
+export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens'> {
   readonly roles: readonly string[];
+  /** Mutual TLS registration (governance/client-certificates.ts); absent: none. */
+  readonly tlsSubjectDn?: string | null;
+  readonly tlsSan?: string | null;
+  readonly tlsBoundTokens?: boolean;
 }
 
 const withRoles = { roles: { orderBy: { roleName: 'asc' as const } } };

@@ -20,6 +20,7 @@ import { parseStringArray } from './policy-loader.ts';
 import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
 import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
 import { mustExist, requireRoles } from './catalog.ts';
+import { checkSan, checkSubjectDn, type SanKind } from './client-certificates.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
 
 export interface CreateClientInput {
@@ -34,6 +35,11 @@ export interface CreateClientInput {
   readonly isPublic?: boolean;
   /** May obtain tokens for the admin API (policy-model.ts mayUseAudience). */
   readonly adminAccess?: boolean;
+  /**
+   * Mutual TLS (RFC 8705): authenticate with a certificate carrying this subject DN or this one
+   * SAN instead of a secret (§2.1.2), and/or receive certificate-bound access tokens (§3).
+   */
+  readonly tls?: { readonly subjectDn?: string; readonly san?: { readonly kind: SanKind; readonly value: string }; readonly boundTokens?: boolean };
 }
 
 export interface ClientCredentialsView {
@@ -51,6 +57,11 @@ export interface ClientView {
   scope_ceiling: string[] | null;
   introspect_audience: string | null;
   admin_access: boolean;
+  /** tls_client_auth: the registered certificate subject DN, or SAN as `dns:…` (RFC 8705 §2.1.2). */
+  tls_subject_dn: string | null;
+  tls_san: string | null;
+  /** Access tokens bound to the client certificate (RFC 8705 §3, cnf x5t#S256). */
+  certificate_bound_tokens: boolean;
   public: boolean;
   disabled: boolean;
   created_at: string;
@@ -66,6 +77,23 @@ function checkAdminAccess(isPublic: boolean, grants: readonly string[]): void {
   if (!grants.length) throw new AppError('invalid_request', `admin access applies to a client that obtains tokens (${CLIENT_GRANTS.join(', ')})`);
 }
 
+/**
+ * RFC 8705 §2.1.2: exactly one registered subject. A mutual TLS client is confidential (not
+ * --public), and govauth's own introspection authenticates resource servers by secret only.
+ */
+function checkTls(input: CreateClientInput['tls'], c: { isPublic: boolean; introspect: boolean; grants: readonly string[] }): { tlsSubjectDn: string | null; tlsSan: string | null; tlsBoundTokens: boolean } {
+  const tlsSubjectDn = input?.subjectDn === undefined ? null : checkSubjectDn(input.subjectDn);
+  const tlsSan = input?.san === undefined ? null : checkSan(input.san.kind, input.san.value);
+  const tlsBoundTokens = input?.boundTokens === true;
+  if (tlsSubjectDn !== null && tlsSan !== null) throw new AppError('invalid_request', 'register the certificate by one subject: --tls-subject-dn or one --tls-san-* (RFC 8705 §2.1.2), not both');
+  if (tlsSubjectDn !== null || tlsSan !== null) {
+    if (c.isPublic) throw new AppError('invalid_request', 'a client that authenticates with a TLS certificate is not public: drop --public');
+    if (c.introspect) throw new AppError('invalid_request', 'resource servers authenticate to introspection with a secret; mutual TLS applies to clients that obtain tokens');
+  }
+  if (tlsBoundTokens && !c.grants.length) throw new AppError('invalid_request', '--bind-certificate applies to a client that obtains tokens');
+  return { tlsSubjectDn, tlsSan, tlsBoundTokens };
+}
+
 export async function createClient(db: Database, input: CreateClientInput, by: Actor): Promise<ClientCredentialsView> {
   const name = checkText(input.name, 'name', 200);
   const grants = checkGrants(input.grants ?? []);
@@ -77,6 +105,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const isPublic = input.isPublic === true;
   const adminAccess = input.adminAccess === true;
   if (adminAccess) checkAdminAccess(isPublic, grants);
+  const tls = checkTls(input.tls, { isPublic, introspect: introspectAudience !== null, grants });
 
   if (!grants.length && !introspectAudience) {
     throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}) or --resource <audience> --introspect`);
@@ -94,7 +123,8 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const grantTypes = storedGrantTypes(grants);
 
   const clientId = newClientId();
-  const clientSecret = isPublic ? null : newClientSecret();
+  // A mutual TLS client has no secret at all: its certificate is its credential.
+  const clientSecret = isPublic || tls.tlsSubjectDn !== null || tls.tlsSan !== null ? null : newClientSecret();
   const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
 
   await writeWithChanges(db, async (tx) => {
@@ -115,6 +145,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       scopeCeiling: ceiling === null ? null : JSON.stringify(ceiling),
       introspectAudience,
       adminAccess,
+      ...tls,
       roles,
     });
     const after = clientView(await readClientWithRoles(tx, clientId));
@@ -134,7 +165,10 @@ function clientView(c: ClientRow): ClientView {
     scope_ceiling: c.scopeCeiling === null ? null : parseStringArray(c.scopeCeiling, 'Client.scopeCeiling'),
     introspect_audience: c.introspectAudience,
     admin_access: c.adminAccess,
-    public: c.secretHash === null,
+    tls_subject_dn: c.tlsSubjectDn,
+    tls_san: c.tlsSan,
+    certificate_bound_tokens: c.tlsBoundTokens,
+    public: c.secretHash === null && c.tlsSubjectDn === null && c.tlsSan === null,
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
   };
@@ -150,7 +184,7 @@ export async function getClient(db: Database, id: string): Promise<ClientView> {
 
 export async function rotateClientSecret(db: Database, id: string, by: Actor, now: number): Promise<ClientCredentialsView> {
   const existing = await mustExist(findClientWithRoles(db, id), `no client ${id}`);
-  if (existing.secretHash === null) throw new AppError('invalid_request', `client ${id} is public and has no secret`);
+  if (existing.secretHash === null) throw new AppError('invalid_request', existing.tlsSubjectDn === null && existing.tlsSan === null ? `client ${id} is public and has no secret` : `client ${id} authenticates with a TLS client certificate and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
   await writeWithChanges(db, async (tx) => {
