@@ -108,7 +108,7 @@ function listener(config: Config, handler: RequestListener): Server {
   const tls = config.tls.listener;
   if (!tls) return createServer(handler);
   const clientCa = config.tls.clientCa;
-  return createHttpsServer({ cert: tls.cert, key: tls.key, ...(clientCa !== undefined && { ca: clientCa, requestCert: true, rejectUnauthorized: false }) }, handler) as unknown as Server;
+  return createHttpsServer({ cert: tls.cert, key: tls.key, ...(clientCa !== undefined && { ca: clientCa, requestCert: true, rejectUnauthorized: false }) }, handler);
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {

@@ -37,7 +37,7 @@ export function createCertificateTrust(authorities: readonly X509Certificate[]):
 }
 
 /** The registered subject kinds, as RFC 8705 §2.1.2 names them (tls_client_auth_san_<kind>). */
-export const SAN_KINDS = ['dns', 'uri', 'ip', 'email'] as const;
+const SAN_KINDS = ['dns', 'uri', 'ip', 'email'] as const;
 export type SanKind = (typeof SAN_KINDS)[number];
 
 /** How node:crypto prints each kind in X509Certificate.subjectAltName. */

@@ -3,7 +3,7 @@
 // the RFC 9440 Client-Cert header. A test CA and certificates are made with openssl here.
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, ConfigError } from '../../src/config/load-config.ts';
+import { loadConfig, type ConfigError } from '../../src/config/load-config.ts';
 import { decodeJwt, type ClientCreds } from '../helpers/oauth.ts';
 import { createTestPki, type Pem, type TestPki } from '../helpers/test-pki.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
