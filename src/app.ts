@@ -29,6 +29,7 @@ import { healthRoutes } from './http/health-routes.ts';
 import { auditKeysRoute } from './http/audit-keys-route.ts';
 import { auditPublicKeys } from './keys/audit-key.ts';
 import { requestContext, trustProxyHeaders } from './http/request-context.ts';
+import { clientCertificate } from './http/client-certificate.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { KeyringStore } from './keys/keyring-store.ts';
 import { createProviderHost } from './oidc/provider-host.ts';
@@ -142,6 +143,8 @@ export function createApp(deps: AppDeps): GovauthApp {
   koa.on('error', (err: Error) => log.debug('connection error', { err: err.message }));
 
   koa.use(requestContext({ log, trustProxy: config.trustProxy, accessLog: config.accessLog }));
+  // Beside ctx.ip's trust: a Client-Cert header is honoured only from a trusted proxy, removed otherwise.
+  koa.use(clientCertificate({ enabled: config.tls.clientCa !== undefined, trustProxy: config.trustProxy, log }));
   // After the request id exists; not registered at all when tracing is off.
   if (deps.tracing.enabled) koa.use(requestSpan(deps.tracing));
   koa.use(requestMetrics(deps.metrics));

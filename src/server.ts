@@ -1,7 +1,8 @@
 // Starts a govauth server from a Config: migrations, database, keys, policy, HTTP. Used by
 // src/main.ts (the process entry) and by integration tests, which start real servers on
 // ephemeral ports with their own databases.
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createApp, type GovauthApp } from './app.ts';
 import { gracefulDrain } from './http/graceful-drain.ts';
@@ -97,6 +98,19 @@ export interface ServerOptions {
   readonly statusList?: StatusListOptions;
 }
 
+/**
+ * Plain http, or https when govauth terminates TLS itself (GOVAUTH_TLS_CERT/KEY). With client
+ * authorities configured the handshake asks for a client certificate but accepts a connection
+ * without one or with one it cannot verify (RFC 8705 §2: browsers and secret-based clients are
+ * unaffected); each request's certificate is judged where it is used (client-certificates.ts).
+ */
+function listener(config: Config, handler: RequestListener): Server {
+  const tls = config.tls.listener;
+  if (!tls) return createServer(handler);
+  const clientCa = config.tls.clientCa;
+  return createHttpsServer({ cert: tls.cert, key: tls.key, ...(clientCa !== undefined && { ca: clientCa, requestCert: true, rejectUnauthorized: false }) }, handler);
+}
+
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const now = options.now ?? systemClock;
   const migrationsApplied = await migrate(config.database);
@@ -128,7 +142,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
 
     // Listen first: without GOVAUTH_ISSUER the issuer is derived from the bound port (tests and
     // development use port 0). Requests that arrive in the meantime get 503.
-    const http = createServer((_req, res) => {
+    const http = listener(config, (_req, res) => {
       res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end(JSON.stringify(unavailableBody()));
     });
     // Slowloris protection; keep-alive longer than typical load-balancer idle timeouts.
@@ -141,7 +155,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     });
     const { port } = http.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const issuer = config.issuer ?? `http://localhost:${port}`;
+    const scheme = config.tls.listener ? 'https' : 'http';
+    const issuer = config.issuer ?? `${scheme}://localhost:${port}`;
     const statusLists = await createStatusLists({
       db,
       policy: store,
@@ -246,7 +261,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const checkpoints: CheckpointWriter | undefined = config.auditCheckpoint && startCheckpointWriter({ db, master, config: config.auditCheckpoint, issuer: checkpointIssuer(config), log, now });
 
     return {
-      url: `http://${host}:${port}`,
+      url: `${scheme}://${host}:${port}`,
       issuer,
       app,
       db,

@@ -47,6 +47,9 @@ export const clientView = z.strictObject({
   introspect_audience: z.string().nullable(),
   admin_access: z.boolean().describe('May obtain tokens for urn:govauth:admin (the admin API)'),
   auth_method: authMethod.describe('client_secret: a shared secret (client_secret_basic or client_secret_post); none: a public client'),
+  tls_subject_dn: z.string().nullable().describe('tls_client_auth (RFC 8705 §2.1.2): the subject DN its client certificate must carry'),
+  tls_san: z.string().nullable().describe('tls_client_auth: the subject alternative name its client certificate must carry, as dns:…, uri:…, ip:… or email:…'),
+  certificate_bound_tokens: z.boolean().describe('Access tokens bound to the client certificate (RFC 8705 §3, cnf x5t#S256)'),
   public: z.boolean(),
   secret: z
     .strictObject({

@@ -15,6 +15,7 @@ import { createEnvReader, type Env } from './env-reader.ts';
 import { readMetrics, type MetricsConfig } from './metrics-config.ts';
 import { readRateLimits, type RateLimitConfig } from './rate-limit-config.ts';
 import { checkSignIn, readSignIn, type SignInConfig } from './sign-in-config.ts';
+import { readTls, type TlsConfig } from './tls-config.ts';
 import { readTracing, type TracingConfig } from './tracing-config.ts';
 
 type RunMode = 'development' | 'production' | 'test';
@@ -71,6 +72,8 @@ export interface Config {
     readonly rotationDays: number;
   };
   readonly tracing: TracingConfig;
+  /** https on govauth's own listener and mutual TLS client certificates (tls-config.ts). */
+  readonly tls: TlsConfig;
 }
 
 export class ConfigError extends Error {
@@ -143,9 +146,10 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const tracing = readTracing(env, read, problems);
   const metrics = readMetrics(read, problems, mode === 'test', port);
   checkSignIn(signIn, problems);
-  if (issuer?.startsWith('https:') && !trustProxy) {
+  const tls = readTls(read, problems, base, trustProxy);
+  if (issuer?.startsWith('https:') && !trustProxy && !tls.listener) {
     problems.push(
-      `GOVAUTH_ISSUER=${issuer}: govauth serves plain HTTP, so an https issuer needs a TLS-terminating proxy in front; set GOVAUTH_TRUST_PROXY=true so it honours X-Forwarded-Proto`,
+      `GOVAUTH_ISSUER=${issuer}: govauth serves plain HTTP, so an https issuer needs a TLS-terminating proxy in front (set GOVAUTH_TRUST_PROXY=true so it honours X-Forwarded-Proto) or GOVAUTH_TLS_CERT and GOVAUTH_TLS_KEY`,
     );
   }
   if (issuer && new URL(issuer).pathname !== '/') problems.push(`GOVAUTH_ISSUER=${issuer}: must be an origin without a path (e.g. https://auth.example.com)`);
@@ -188,6 +192,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     metrics: Object.freeze({ listen: metrics.listen && Object.freeze(metrics.listen), token: metrics.token }),
     keys: Object.freeze(keys),
     tracing: Object.freeze({ ...tracing, sampler: Object.freeze(tracing.sampler) }),
+    tls: Object.freeze({ listener: tls.listener && Object.freeze(tls.listener), clientCa: tls.clientCa }),
   });
 }
 

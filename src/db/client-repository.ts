@@ -14,6 +14,9 @@ export interface ClientRow {
   readonly scopeCeiling: string | null;
   readonly introspectAudience: string | null;
   readonly adminAccess: boolean;
+  readonly tlsSubjectDn: string | null;
+  readonly tlsSan: string | null;
+  readonly tlsBoundTokens: boolean;
   readonly disabled: boolean;
   readonly createdAt: Date;
   readonly secretRotatedAt: Date | null;
@@ -23,9 +26,13 @@ export interface ClientRow {
 }
 
 /** A client to insert: its columns (enabled, created now) and the roles it holds without expiry. */
-export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil'> {
+export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens'> {
   readonly secretExpiresAt?: Date | null;
   readonly roles: readonly string[];
+  /** Mutual TLS registration (governance/client-certificates.ts); absent: none. */
+  readonly tlsSubjectDn?: string | null;
+  readonly tlsSan?: string | null;
+  readonly tlsBoundTokens?: boolean;
 }
 
 const withRoles = { roles: { orderBy: { roleName: 'asc' as const } } };

@@ -20,6 +20,9 @@ export interface CatalogRows {
     scopeCeiling: string | null;
     introspectAudience: string | null;
     adminAccess: boolean;
+    tlsSubjectDn: string | null;
+    tlsSan: string | null;
+    tlsBoundTokens: boolean;
     disabled: boolean;
     roles: { roleName: string; expiresAt: Date | null }[];
   }[];

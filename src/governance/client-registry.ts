@@ -22,6 +22,7 @@ import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
 import { clientAuthMethod, type ClientAuthMethod } from './client-auth-method.ts';
 import { nextSecretExpiry, parseGrace, parseSecretExpiry, previousSecretValidUntil } from './secret-lifetimes.ts';
 import { mustExist, requireRoles } from './catalog.ts';
+import { checkSan, checkSubjectDn, type SanKind } from './client-certificates.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
 
 export interface CreateClientInput {
@@ -38,6 +39,11 @@ export interface CreateClientInput {
   readonly adminAccess?: boolean;
   /** When the secret stops working, as typed (secret-lifetimes.ts parseSecretExpiry); none = never. */
   readonly secretExpires?: string;
+  /**
+   * Mutual TLS (RFC 8705): authenticate with a certificate carrying this subject DN or this one
+   * SAN instead of a secret (§2.1.2), and/or receive certificate-bound access tokens (§3).
+   */
+  readonly tls?: { readonly subjectDn?: string; readonly san?: { readonly kind: SanKind; readonly value: string }; readonly boundTokens?: boolean };
 }
 
 export interface RotateSecretInput {
@@ -64,6 +70,11 @@ export interface ClientView {
   admin_access: boolean;
   /** How it authenticates (client-auth-method.ts). */
   auth_method: ClientAuthMethod;
+  /** tls_client_auth: the registered certificate subject DN, or SAN as `dns:…` (RFC 8705 §2.1.2). */
+  tls_subject_dn: string | null;
+  tls_san: string | null;
+  /** Access tokens bound to the client certificate (RFC 8705 §3, cnf x5t#S256). */
+  certificate_bound_tokens: boolean;
   public: boolean;
   /** Its shared secret: when set, when it stops, until when the one it replaced still works; null without one. */
   secret: { set_at: string; expires_at: string | null; previous_valid_until: string | null } | null;
@@ -81,6 +92,23 @@ function checkAdminAccess(isPublic: boolean, grants: readonly string[]): void {
   if (!grants.length) throw new AppError('invalid_request', `admin access applies to a client that obtains tokens (${CLIENT_GRANTS.join(', ')})`);
 }
 
+/**
+ * RFC 8705 §2.1.2: exactly one registered subject. A mutual TLS client is confidential (not
+ * --public), and govauth's own introspection authenticates resource servers by secret only.
+ */
+function checkTls(input: CreateClientInput['tls'], c: { isPublic: boolean; introspect: boolean; grants: readonly string[] }): { tlsSubjectDn: string | null; tlsSan: string | null; tlsBoundTokens: boolean } {
+  const tlsSubjectDn = input?.subjectDn === undefined ? null : checkSubjectDn(input.subjectDn);
+  const tlsSan = input?.san === undefined ? null : checkSan(input.san.kind, input.san.value);
+  const tlsBoundTokens = input?.boundTokens === true;
+  if (tlsSubjectDn !== null && tlsSan !== null) throw new AppError('invalid_request', 'register the certificate by one subject: --tls-subject-dn or one --tls-san-* (RFC 8705 §2.1.2), not both');
+  if (tlsSubjectDn !== null || tlsSan !== null) {
+    if (c.isPublic) throw new AppError('invalid_request', 'a client that authenticates with a TLS certificate is not public: drop --public');
+    if (c.introspect) throw new AppError('invalid_request', 'resource servers authenticate to introspection with a secret; mutual TLS applies to clients that obtain tokens');
+  }
+  if (tlsBoundTokens && !c.grants.length) throw new AppError('invalid_request', '--bind-certificate applies to a client that obtains tokens');
+  return { tlsSubjectDn, tlsSan, tlsBoundTokens };
+}
+
 export async function createClient(db: Database, input: CreateClientInput, by: Actor, now: number): Promise<ClientCredentialsView> {
   const name = checkText(input.name, 'name', 200);
   const grants = checkGrants(input.grants ?? []);
@@ -94,6 +122,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   if (adminAccess) checkAdminAccess(isPublic, grants);
   const secretExpiresAt = input.secretExpires === undefined ? null : parseSecretExpiry(input.secretExpires, now);
   if (isPublic && input.secretExpires !== undefined) throw new AppError('invalid_request', 'a public client has no secret to expire');
+  const tls = checkTls(input.tls, { isPublic, introspect: introspectAudience !== null, grants });
 
   if (!grants.length && !introspectAudience) {
     throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}) or --resource <audience> --introspect`);
@@ -111,7 +140,8 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const grantTypes = storedGrantTypes(grants);
 
   const clientId = newClientId();
-  const clientSecret = isPublic ? null : newClientSecret();
+  // A mutual TLS client has no secret at all: its certificate is its credential.
+  const clientSecret = isPublic || tls.tlsSubjectDn !== null || tls.tlsSan !== null ? null : newClientSecret();
   const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
 
   await writeWithChanges(db, async (tx) => {
@@ -133,6 +163,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       introspectAudience,
       adminAccess,
       secretExpiresAt: secretExpiresAt === null ? null : new Date(secretExpiresAt),
+      ...tls,
       roles,
     });
     const after = clientView(await readClientWithRoles(tx, clientId));
@@ -153,11 +184,14 @@ function clientView(c: ClientRow): ClientView {
     introspect_audience: c.introspectAudience,
     admin_access: c.adminAccess,
     auth_method: clientAuthMethod(c),
-    public: c.secretHash === null,
+    public: c.secretHash === null && c.tlsSubjectDn === null && c.tlsSan === null,
     secret:
       c.secretHash === null
         ? null
         : { set_at: (c.secretRotatedAt ?? c.createdAt).toISOString(), expires_at: c.secretExpiresAt?.toISOString() ?? null, previous_valid_until: c.previousSecretValidUntil?.toISOString() ?? null },
+    tls_subject_dn: c.tlsSubjectDn,
+    tls_san: c.tlsSan,
+    certificate_bound_tokens: c.tlsBoundTokens,
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
   };
@@ -180,7 +214,7 @@ export async function rotateClientSecret(db: Database, id: string, by: Actor, no
   const graceMs = input.grace === undefined ? 0 : parseGrace(input.grace);
   const asked = input.secretExpires === undefined ? undefined : parseSecretExpiry(input.secretExpires, now);
   const existing = await mustExist(findClientWithRoles(db, id), `no client ${id}`);
-  if (existing.secretHash === null) throw new AppError('invalid_request', `client ${id} is public and has no secret`);
+  if (existing.secretHash === null) throw new AppError('invalid_request', existing.tlsSubjectDn === null && existing.tlsSan === null ? `client ${id} is public and has no secret` : `client ${id} authenticates with a TLS client certificate and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
   const expiresAt = nextSecretExpiry(asked, { setAt: (existing.secretRotatedAt ?? existing.createdAt).getTime(), expiresAt: existing.secretExpiresAt?.getTime() ?? null }, now);

@@ -52,6 +52,11 @@ export interface ClientDef {
   readonly introspectAudience: string | null;
   /** May obtain tokens for ADMIN_AUDIENCE (an administrator's explicit choice; never a public client). */
   readonly adminAccess: boolean;
+  /** tls_client_auth (RFC 8705 §2.1.2): the registered subject DN, or one SAN as `dns:…` (client-certificates.ts); null for both: not a mutual TLS client. */
+  readonly tlsSubjectDn?: string | null;
+  readonly tlsSan?: string | null;
+  /** Access tokens bound to the client certificate (RFC 8705 §3). */
+  readonly tlsBoundTokens?: boolean;
   readonly disabled: boolean;
   readonly roles: readonly RoleGrant[];
 }

@@ -2,6 +2,7 @@
 // it (access log, metrics, audit record). Koa's `ctx.state` is typed here, once, by augmenting
 // koa's DefaultState (oidc-provider's context uses the same type), so every field has one
 // meaning and one type and nothing reads an untyped side channel.
+import type { X509Certificate } from 'node:crypto';
 import type { TokenDecision } from '../governance/token-decision.ts';
 
 export interface RequestState {
@@ -23,6 +24,8 @@ export interface RequestState {
   concerns?: string;
   /** The governance decision behind the access token this request issues (claims, lifetime, audit record). */
   decision?: TokenDecision;
+  /** The client certificate presented by TLS or a trusted proxy's Client-Cert header (client-certificate.ts). */
+  clientCertificate?: X509Certificate | undefined;
 }
 
 declare module 'koa' {

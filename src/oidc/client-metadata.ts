@@ -4,6 +4,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { clientAuthMethod } from '../governance/client-auth-method.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
+import { tlsClientAuthMetadata } from './mutual-tls.ts';
 
 export function toClientMetadata(client: ClientDef): ClientMetadata | undefined {
   if (client.disabled) return undefined; // a disabled client does not exist for the protocol: invalid_client
@@ -14,6 +15,9 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     // The argon2id hash: compareClientSecret is overridden to verify against it (oidc/seams.ts patchClientSecretCheck, governance/client-secrets.ts).
     ...(client.secretHash !== null && { client_secret: client.secretHash }),
     token_endpoint_auth_method: clientAuthMethod(client) === 'none' ? 'none' : 'client_secret_basic',
+    // RFC 8705 §2.1.2: authenticates with a certificate carrying its registered subject; no secret.
+    ...tlsClientAuthMetadata(client.tlsSubjectDn ?? null, client.tlsSan ?? null),
+    ...(client.tlsBoundTokens === true && { tls_client_certificate_bound_access_tokens: true }),
     grant_types: [...client.grantTypes],
     response_types: codeFlow ? ['code'] : [],
     redirect_uris: [...client.redirectUris],

@@ -29,6 +29,7 @@ import { discoveryMetadata } from './discovery-metadata.ts';
 import { databaseOutage, protocolEvents, unknownClientTiming } from './response-wrappers.ts';
 import { patchClientSecretCheck, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
 import { tokenExchangeGrant } from './token-exchange-grant.ts';
+import { mutualTls } from './mutual-tls.ts';
 import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
 
@@ -68,9 +69,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: createAdapterFactory(deps),
     clients: [], // every client comes from the governance catalogue
     jwks: { keys: keyring.privateJwks() },
-    // Only secret-based methods: secrets are stored as argon2id hashes, which rules out
-    // client_secret_jwt (it needs the plaintext as an HMAC key).
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // Secrets are stored as argon2id hashes, which rules out client_secret_jwt (it needs the
+    // plaintext as an HMAC key).
+    // tls_client_auth (RFC 8705 §2.1): a certificate from an authority the operator configured (mutual-tls.ts).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none', 'tls_client_auth'],
     // No implicit or hybrid flows (RFC 9700 §2.1.2). `none` issues nothing: only the account
     // pages' own client is registered for it (account-session.ts); catalogue clients get `code`.
     responseTypes: ['code', 'none'],
@@ -97,6 +99,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false }, // it accepts any username and password
       clientCredentials: { enabled: true },
+      mTLS: mutualTls(config.tls.clientCa, deps.now),
       resourceIndicators: createResourceIndicators(indicators),
       // govauth serves introspection and revocation itself: oidc-provider's endpoints reject JWT
       // access tokens (lib/shared/reject_structured_tokens.js).
@@ -176,7 +179,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     formPostPage: formPostPage(views, deps.issuer),
     signOutEndsGrants: deps.onGrantRevoked && signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }),
     databaseOutage: databaseOutage(deps.metrics),
-    discoveryMetadata: discoveryMetadata({ issuer: deps.issuer, policy }),
+    discoveryMetadata: discoveryMetadata({ issuer: deps.issuer, policy, mutualTls: config.tls.clientCa !== undefined }),
   });
   return provider;
 }

@@ -20,7 +20,8 @@ function scopesSupported(policy: PolicyStore, protocolScopes: readonly string[])
   return [...new Set([...protocolScopes, ...[...offered].sort()])];
 }
 
-export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore }): Middleware {
+/** `mutualTls`: client authorities are configured (GOVAUTH_TLS_CLIENT_CA), so certificates are read (mutual-tls.ts). */
+export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore; mutualTls: boolean }): Middleware {
   return async (ctx, next) => {
     await next();
     const route = protocolOf(ctx)?.route;
@@ -38,5 +39,12 @@ export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore })
       // Every access token names its status list (draft-ietf-oauth-status-list-20 §9.1, §14.6).
       status_list_aggregation_endpoint: `${deps.issuer}${STATUS_LIST_PATH}`,
     });
+    // RFC 8705 §3.3, §2.3: advertised only where a certificate can be presented. The same
+    // listener serves every endpoint with or without a certificate, so there are no
+    // mtls_endpoint_aliases (§5: only where they differ).
+    if (!deps.mutualTls) {
+      delete body.tls_client_certificate_bound_access_tokens;
+      if (Array.isArray(body.token_endpoint_auth_methods_supported)) body.token_endpoint_auth_methods_supported = body.token_endpoint_auth_methods_supported.filter((m) => m !== 'tls_client_auth');
+    }
   };
 }

@@ -1,7 +1,7 @@
 // Certificate-bound tokens (RFC 8705 §3): cnf["x5t#S256"] must be the thumbprint of the client
 // certificate of the request, read from the TLS connection (node:https with requestCert) or from
-// a trusted proxy's Client-Cert header (RFC 9440). govauth does not issue certificate-bound
-// tokens, so the stub issuer signs them.
+// a trusted proxy's Client-Cert header (RFC 9440). The stub issuer signs them here; the same
+// against a real govauth is govauth-mtls.test.ts.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';

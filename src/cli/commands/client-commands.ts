@@ -30,6 +30,8 @@ const describe = (c: ClientView, now: number): string =>
     ...(c.redirect_uris.length ? [`redirects:  ${c.redirect_uris.join(' ')}`] : []),
     `admin API:  ${c.admin_access ? 'allowed (may obtain tokens for urn:govauth:admin)' : 'not allowed'}`,
     `auth:       ${c.auth_method}`,
+    ...(c.tls_subject_dn !== null || c.tls_san !== null ? [`certificate: ${c.tls_subject_dn !== null ? `subject ${c.tls_subject_dn}` : `SAN ${c.tls_san ?? ''}`}`] : []),
+    ...(c.certificate_bound_tokens ? ['tokens:     bound to the client certificate (cnf x5t#S256)'] : []),
     `secret:     ${secretSummary(c, now)}`,
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
@@ -46,8 +48,10 @@ function secretColumn(c: ClientView, now: number): string {
   ].join(', ');
 }
 
-const secretNotice = (id: string, secret: string | null): string =>
-  secret === null
+const secretNotice = (id: string, secret: string | null, tls: boolean): string =>
+  tls
+    ? `client_id:     ${id}\n(no secret: it authenticates with its TLS client certificate, tls_client_auth)`
+    : secret === null
     ? `client_id:     ${id}\n(public client: no secret; it must use PKCE)`
     : `client_id:     ${id}\nclient_secret: ${secret}\n\nStore the secret now: it is not shown again (only its hash is kept).`;
 
@@ -55,7 +59,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access] [--secret-expires 90d|<ISO time>|never]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -69,10 +73,22 @@ export const clientCommands: Command[] = [
       public: { type: 'boolean' },
       'admin-access': { type: 'boolean' },
       'secret-expires': { type: 'string' },
+      'tls-subject-dn': { type: 'string' },
+      'tls-san-dns': { type: 'string' },
+      'tls-san-uri': { type: 'string' },
+      'tls-san-ip': { type: 'string' },
+      'tls-san-email': { type: 'string' },
+      'bind-certificate': { type: 'boolean' },
     },
     positionals: [],
     async run({ values }, ctx) {
       const { createClient } = await clientRegistry();
+      const sans = (['dns', 'uri', 'ip', 'email'] as const).flatMap((kind) => {
+        const value = str(values, `tls-san-${kind}`);
+        return value === undefined ? [] : [{ kind, value }];
+      });
+      if (sans.length > 1) throw new UsageError('register one subject alternative name (RFC 8705 §2.1.2): one of --tls-san-dns, --tls-san-uri, --tls-san-ip, --tls-san-email');
+      const tls = { subjectDn: str(values, 'tls-subject-dn'), san: sans[0], boundTokens: flag(values, 'bind-certificate') };
       const resource = str(values, 'resource');
       if (flag(values, 'introspect') !== (resource !== undefined)) {
         throw new UsageError('--introspect and --resource <audience-uri> go together (credentials a resource server uses to introspect tokens)');
@@ -88,8 +104,9 @@ export const clientCommands: Command[] = [
         isPublic: flag(values, 'public'),
         adminAccess: flag(values, 'admin-access'),
         secretExpires: str(values, 'secret-expires'),
+        tls,
       }, ctx.actor, ctx.now());
-      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret) };
+      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret, tls.subjectDn !== undefined || tls.san !== undefined) };
     },
   },
   {
@@ -161,7 +178,7 @@ export const clientCommands: Command[] = [
         grace === undefined || grace.trim() === '0'
           ? '\nThe previous secret has stopped working.'
           : `\nThe previous secret keeps working for ${grace.trim()}; each use is audited as client.old_secret_used (govauth audit tail --action client.old_secret_used).`;
-      return { json: { ...rotated }, text: secretNotice(rotated.client_id, rotated.client_secret) + note };
+      return { json: { ...rotated }, text: secretNotice(rotated.client_id, rotated.client_secret, false) + note };
     },
   },
   {
