@@ -7,6 +7,8 @@ export interface ClientRow {
   readonly id: string;
   readonly name: string;
   readonly secretHash: string | null;
+  /** JSON public JWK Set of a private_key_jwt client (governance/client-jwks.ts). */
+  readonly jwks: string | null;
   /** JSON arrays of strings, as the columns hold them. */
   readonly grantTypes: string;
   readonly redirectUris: string;
@@ -20,7 +22,8 @@ export interface ClientRow {
 }
 
 /** A client to insert: its columns (enabled, created now) and the roles it holds without expiry. */
-export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles'> {
+export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'jwks'> {
+  readonly jwks?: string | null;
   readonly roles: readonly string[];
 }
 
@@ -46,7 +49,7 @@ export const findClientGrantTypes = (h: Reader, id: string): Promise<{ id: strin
 
 export const findClientDisabled = (tx: Tx, id: string): Promise<{ disabled: boolean } | null> => tx.client.findUnique({ where: { id }, select: { disabled: true } });
 
-export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; secretHash?: string; secretRotatedAt?: Date }): Promise<void> {
+export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; secretHash?: string; secretRotatedAt?: Date; jwks?: string }): Promise<void> {
   await tx.client.update({ where: { id }, data });
 }
 

@@ -11,6 +11,7 @@ export interface CatalogRows {
     id: string;
     name: string;
     secretHash: string | null;
+    jwks: string | null;
     grantTypes: string;
     redirectUris: string;
     postLogoutRedirectUris: string;

@@ -18,6 +18,7 @@ import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
+import { checkClientJwks } from './client-jwks.ts';
 import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
 import { mustExist, requireRoles } from './catalog.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
@@ -34,7 +35,15 @@ export interface CreateClientInput {
   readonly isPublic?: boolean;
   /** May obtain tokens for the admin API (policy-model.ts mayUseAudience). */
   readonly adminAccess?: boolean;
+  /**
+   * private_key_jwt (RFC 7523): the client's public JWK Set (JSON text or parsed). Such a client
+   * has no shared secret: it authenticates with assertions signed by the private key it keeps.
+   */
+  readonly jwks?: unknown;
 }
+
+/** How a client authenticates at /token, introspection and revocation. */
+export type ClientAuthMethod = 'client_secret_basic' | 'private_key_jwt' | 'none';
 
 export interface ClientCredentialsView {
   client_id: string;
@@ -52,6 +61,10 @@ export interface ClientView {
   introspect_audience: string | null;
   admin_access: boolean;
   public: boolean;
+  /** client_secret_basic (or _post), private_key_jwt, or none for a public client. */
+  token_endpoint_auth_method: ClientAuthMethod;
+  /** private_key_jwt clients: the key ids registered (the keys themselves with `jwks`). */
+  jwks: { keys: unknown[] } | null;
   disabled: boolean;
   created_at: string;
 }
@@ -75,6 +88,8 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const postLogoutRedirectUris = uniqueList(input.postLogoutRedirectUris ?? [], checkRedirectUri);
   const ceiling = input.scopeCeiling === undefined ? null : uniqueList(input.scopeCeiling, checkScopeName);
   const isPublic = input.isPublic === true;
+  const jwks = input.jwks === undefined ? null : checkClientJwks(input.jwks);
+  if (jwks && isPublic) throw new AppError('invalid_request', 'a client with registered keys (private_key_jwt) is not public: choose one of --public and --jwks-file');
   const adminAccess = input.adminAccess === true;
   if (adminAccess) checkAdminAccess(isPublic, grants);
 
@@ -94,7 +109,8 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const grantTypes = storedGrantTypes(grants);
 
   const clientId = newClientId();
-  const clientSecret = isPublic ? null : newClientSecret();
+  // A private_key_jwt client gets no secret at all: nothing shared exists that could leak.
+  const clientSecret = isPublic || jwks ? null : newClientSecret();
   const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
 
   await writeWithChanges(db, async (tx) => {
@@ -115,12 +131,18 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       scopeCeiling: ceiling === null ? null : JSON.stringify(ceiling),
       introspectAudience,
       adminAccess,
+      jwks: jwks && JSON.stringify(jwks),
       roles,
     });
     const after = clientView(await readClientWithRoles(tx, clientId));
     return { result: undefined, changes: [{ kind: 'client', key: clientId }], audit: [adminEvent(by, 'admin.client.create', clientId, null, after)] };
   });
   return { client_id: clientId, client_secret: clientSecret };
+}
+
+export function authMethodOf(c: { secretHash: string | null; jwks: unknown }): ClientAuthMethod {
+  if (c.jwks !== null) return 'private_key_jwt';
+  return c.secretHash === null ? 'none' : 'client_secret_basic';
 }
 
 function clientView(c: ClientRow): ClientView {
@@ -134,7 +156,9 @@ function clientView(c: ClientRow): ClientView {
     scope_ceiling: c.scopeCeiling === null ? null : parseStringArray(c.scopeCeiling, 'Client.scopeCeiling'),
     introspect_audience: c.introspectAudience,
     admin_access: c.adminAccess,
-    public: c.secretHash === null,
+    public: c.secretHash === null && c.jwks === null,
+    token_endpoint_auth_method: authMethodOf(c),
+    jwks: c.jwks === null ? null : (JSON.parse(c.jwks) as { keys: unknown[] }),
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
   };
@@ -150,6 +174,7 @@ export async function getClient(db: Database, id: string): Promise<ClientView> {
 
 export async function rotateClientSecret(db: Database, id: string, by: Actor, now: number): Promise<ClientCredentialsView> {
   const existing = await mustExist(findClientWithRoles(db, id), `no client ${id}`);
+  if (existing.jwks !== null) throw new AppError('invalid_request', `client ${id} authenticates with its keys (private_key_jwt) and has no secret: replace its keys with client update --jwks-file`);
   if (existing.secretHash === null) throw new AppError('invalid_request', `client ${id} is public and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
@@ -174,8 +199,9 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
   return getClient(db, id);
 }
 
-export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean }, by: Actor): Promise<ClientView> {
+export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown }, by: Actor): Promise<ClientView> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
+  const jwks = patch.jwks === undefined ? undefined : JSON.stringify(checkClientJwks(patch.jwks));
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
   await writeWithChanges(db, async (tx) => {
     const row = await mustExist(findClientWithRoles(tx, id), `no client ${id}`);
@@ -186,11 +212,18 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
       await replaceClientRoles(tx, id, roles);
     }
     if (patch.adminAccess === true) checkAdminAccess(before.public, before.grant_types);
-    if (name !== undefined || patch.adminAccess !== undefined) await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess });
+    // Key rotation: the new set replaces the old at once, so a client rotating keys registers
+    // the old and the new key together first, then the new one alone (kid tells them apart).
+    if (jwks !== undefined && before.token_endpoint_auth_method !== 'private_key_jwt') {
+      throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt client (register a new client to change the method)`);
+    }
+    if (name !== undefined || patch.adminAccess !== undefined || jwks !== undefined) await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, ...(jwks !== undefined && { jwks }) });
     const after = clientView(await readClientWithRoles(tx, id));
     const audit = [];
     if (name !== undefined || roles) audit.push(adminEvent(by, 'admin.client.update', id, before, after));
     // Its own action, so that a SIEM can alert on who was given the admin API (or lost it).
+    // Its own action: which keys a client may sign with is a credential change (only public keys are stored, so the record may hold them).
+    if (jwks !== undefined) audit.push(adminEvent(by, 'admin.client.rotate_keys', id, { jwks: before.jwks }, { jwks: after.jwks }));
     if (before.admin_access !== after.admin_access) audit.push(adminEvent(by, 'admin.client.admin_access', id, { admin_access: before.admin_access }, { admin_access: after.admin_access }));
     return { result: undefined, changes: [{ kind: 'client', key: id }], audit };
   });

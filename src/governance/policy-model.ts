@@ -2,6 +2,7 @@
 // Nothing here touches a database, koa or oidc-provider, so the rules are unit-testable and
 // the hot path (every token issued) never waits on I/O.
 import { AppError } from '../errors/app-error.ts';
+import type { PublicJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
@@ -38,6 +39,8 @@ export interface ClientDef {
   readonly id: string;
   readonly name: string;
   readonly secretHash: string | null;
+  /** private_key_jwt clients: their public keys (client-jwks.ts); such a client has no secret. */
+  readonly jwks?: PublicJwks | null;
   readonly grantTypes: readonly string[];
   readonly redirectUris: readonly string[];
   readonly postLogoutRedirectUris: readonly string[];

@@ -1,10 +1,28 @@
 // govauth client …: AI services, bots, agents that act for people, resource servers and apps.
+import { readFile } from 'node:fs/promises';
 import type { ClientView } from '../../governance/client-registry.ts';
 import { flag, list, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
 
 // Loaded when a command runs, not with the command list (src/cli/main.ts).
 const clientRegistry = () => import('../../governance/client-registry.ts');
+
+/** The JWK Set file's text (client-jwks.ts checks what is in it); a missing or oversized file is a usage error, not a stack trace. */
+async function readJwksFile(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --jwks-file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  return text;
+}
+
+const authMethodLine = (c: ClientView): string =>
+  c.token_endpoint_auth_method === 'private_key_jwt'
+    ? `private_key_jwt (no secret; keys: ${c.jwks?.keys.map((k) => (k as { kid?: string }).kid ?? '(no kid)').join(' ')})`
+    : c.token_endpoint_auth_method === 'none' ? 'none (public client)' : 'client_secret_basic / client_secret_post';
 
 const describe = (c: ClientView): string =>
   [
@@ -14,12 +32,15 @@ const describe = (c: ClientView): string =>
     `roles:      ${c.roles.map((r) => (r.expires_at ? `${r.role} (until ${r.expires_at})` : r.role)).join(' ') || '(none)'}`,
     ...(c.introspect_audience ? [`introspects: ${c.introspect_audience}`] : []),
     ...(c.redirect_uris.length ? [`redirects:  ${c.redirect_uris.join(' ')}`] : []),
+    `auth:       ${authMethodLine(c)}`,
     `admin API:  ${c.admin_access ? 'allowed (may obtain tokens for urn:govauth:admin)' : 'not allowed'}`,
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
 
-const secretNotice = (id: string, secret: string | null): string =>
-  secret === null
+const secretNotice = (id: string, secret: string | null, keys = false): string =>
+  keys
+    ? `client_id:     ${id}\n(private_key_jwt: no secret; it authenticates with assertions signed by its private key)`
+    : secret === null
     ? `client_id:     ${id}\n(public client: no secret; it must use PKCE)`
     : `client_id:     ${id}\nclient_secret: ${secret}\n\nStore the secret now: it is not shown again (only its hash is kept).`;
 
@@ -27,7 +48,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json>] [--admin-access]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -40,6 +61,7 @@ export const clientCommands: Command[] = [
       scopes: { type: 'string', multiple: true },
       public: { type: 'boolean' },
       'admin-access': { type: 'boolean' },
+      'jwks-file': { type: 'string' },
     },
     positionals: [],
     async run({ values }, ctx) {
@@ -48,6 +70,7 @@ export const clientCommands: Command[] = [
       if (flag(values, 'introspect') !== (resource !== undefined)) {
         throw new UsageError('--introspect and --resource <audience-uri> go together (credentials a resource server uses to introspect tokens)');
       }
+      const jwks = await readJwksFile(str(values, 'jwks-file'));
       const created = await createClient(await ctx.db(), {
         name: required(values, 'name'),
         grants: list(values, 'grant'),
@@ -58,8 +81,9 @@ export const clientCommands: Command[] = [
         scopeCeiling: list(values, 'scopes'),
         isPublic: flag(values, 'public'),
         adminAccess: flag(values, 'admin-access'),
+        jwks,
       }, ctx.actor);
-      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret) };
+      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret, jwks !== undefined) };
     },
   },
   {
@@ -74,12 +98,13 @@ export const clientCommands: Command[] = [
       return {
         json: { clients },
         text: table(
-          ['CLIENT_ID', 'NAME', 'GRANTS', 'ROLES', 'STATUS'],
+          ['CLIENT_ID', 'NAME', 'GRANTS', 'ROLES', 'AUTH', 'STATUS'],
           clients.map((c) => [
             c.client_id,
             c.name,
             c.introspect_audience ? `introspect ${c.introspect_audience}` : c.grant_types.join(' '),
             c.roles.map((r) => r.role).join(' ') || '-',
+            c.token_endpoint_auth_method,
             c.disabled ? 'disabled' : 'active',
           ]),
         ),
@@ -100,16 +125,16 @@ export const clientCommands: Command[] = [
   },
   {
     name: 'client update',
-    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access]',
-    summary: "rename a client, replace its roles, or allow or withdraw the admin API (next token follows)",
-    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' } },
+    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json>]',
+    summary: "rename a client, replace its roles or its keys, or allow or withdraw the admin API (next token follows)",
+    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' } },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
       const { updateClient } = await clientRegistry();
       if (flag(values, 'admin-access') && flag(values, 'no-admin-access')) throw new UsageError('give --admin-access or --no-admin-access, not both');
       const adminAccess = flag(values, 'admin-access') ? true : flag(values, 'no-admin-access') ? false : undefined;
-      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess };
-      if (Object.values(patch).every((v) => v === undefined)) throw new UsageError('nothing to change: give --name, --roles, --admin-access or --no-admin-access');
+      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')) };
+      if (Object.values(patch).every((v) => v === undefined)) throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access or --jwks-file');
       const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor);
       return { json: { client }, text: describe(client) };
     },
