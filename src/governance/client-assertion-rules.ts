@@ -6,7 +6,8 @@
 
 /** Seconds an assertion may be valid for, counted from now (and from its iat when it has one). */
 export const MAX_ASSERTION_LIFETIME = 300;
-const CLOCK_SKEW = 30;
+/** Seconds of clock difference tolerated (oidc-provider's default clockTolerance is 15). */
+export const CLOCK_SKEW = 15;
 
 /** Why the claims are refused, or undefined when they pass. `now` in epoch seconds. */
 export function assertionClaimsProblem(payload: Record<string, unknown>, now: number): string | undefined {

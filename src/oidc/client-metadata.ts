@@ -12,7 +12,9 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     client_name: client.name,
     // The argon2id hash: compareClientSecret is overridden to verify against it (oidc/seams.ts patchClientSecretCheck, governance/client-secrets.ts).
     ...(client.secretHash !== null && { client_secret: client.secretHash }),
-    token_endpoint_auth_method: client.secretHash === null ? 'none' : 'client_secret_basic',
+    // private_key_jwt (RFC 7523 §2.2): assertions verified against the registered public keys.
+    token_endpoint_auth_method: client.jwks ? 'private_key_jwt' : client.secretHash === null ? 'none' : 'client_secret_basic',
+    ...(client.jwks && { jwks: { keys: client.jwks.keys.map((k) => ({ ...k })) } }),
     grant_types: [...client.grantTypes],
     response_types: codeFlow ? ['code'] : [],
     redirect_uris: [...client.redirectUris],
