@@ -4,7 +4,8 @@
 import { AppError } from '../errors/app-error.ts';
 
 /** Asymmetric only: an HMAC key would be a shared secret again (and HS256 "signed" with a public key is an old forgery). */
-export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+// Ed25519 is EdDSA's fully-specified name (RFC 9864), what openid-client signs with today.
+export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
 const MAX_KEYS = 5; // the current key and the next during a rotation, with room to spare
 const MAX_JSON_BYTES = 16_384;
 /** Members of a private or symmetric JWK (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2). */
@@ -44,7 +45,7 @@ function checkKey(raw: unknown, index: number): PublicJwk {
       if (typeof key.n !== 'string' || typeof key.e !== 'string') throw refuse(`keys[${index}]: an RSA key needs n and e`);
       // 2048 bits at least (NIST SP 800-131A): base64url of 256 bytes is 342 characters.
       if (key.n.length < 342) throw refuse(`keys[${index}]: RSA keys must be at least 2048 bits`);
-      if (key.alg === 'ES256' || key.alg === 'EdDSA') throw refuse(`keys[${index}]: alg ${key.alg} does not fit an RSA key`);
+      if (key.alg === 'ES256' || key.alg === 'EdDSA' || key.alg === 'Ed25519') throw refuse(`keys[${index}]: alg ${key.alg} does not fit an RSA key`);
       break;
     case 'EC':
       if (key.crv !== 'P-256' || typeof key.x !== 'string' || typeof key.y !== 'string') throw refuse(`keys[${index}]: EC keys must be P-256 (ES256) with x and y`);
@@ -52,8 +53,9 @@ function checkKey(raw: unknown, index: number): PublicJwk {
       break;
     case 'OKP':
       if (key.crv !== 'Ed25519' || typeof key.x !== 'string') throw refuse(`keys[${index}]: OKP keys must be Ed25519 (EdDSA) with x`);
-      if (key.alg !== undefined && key.alg !== 'EdDSA') throw refuse(`keys[${index}]: alg ${String(key.alg)} does not fit an Ed25519 key`);
-      break;
+      if (key.alg !== undefined && key.alg !== 'EdDSA' && key.alg !== 'Ed25519') throw refuse(`keys[${index}]: alg ${String(key.alg)} does not fit an Ed25519 key`);
+      // Both names mean this key's one algorithm; a stored alg would make verifiers refuse the other.
+      return Object.fromEntries(Object.entries(key).filter(([m]) => m !== 'alg')) as PublicJwk;
     case 'oct':
       throw refuse(`keys[${index}] is a symmetric key: private_key_jwt takes public keys (${CLIENT_ASSERTION_ALGS.join(', ')})`);
     default:
