@@ -223,7 +223,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       db: deps.db,
       policy: deps.policy,
       verifier: deps.verifier,
-      assertions: { issuer: deps.issuer, firstUse: protocolTokens.firstUseOfAssertion, failures: deps.clientAuthFailures, now: deps.now },
+      assertions: { issuer: deps.issuer, firstUse: (iss, jti, exp) => protocolTokens.firstUseOfAssertion(iss, jti, exp), failures: deps.clientAuthFailures, now: deps.now },
       checker,
       keyring: deps.keys.current(),
       issuer: deps.issuer,

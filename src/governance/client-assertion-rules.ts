@@ -5,7 +5,7 @@
 // bounds both the use of a captured assertion and how long its jti must be remembered.
 
 /** Seconds an assertion may be valid for, counted from now (and from its iat when it has one). */
-export const MAX_ASSERTION_LIFETIME = 300;
+const MAX_ASSERTION_LIFETIME = 300;
 /** Seconds of clock difference tolerated (oidc-provider's default clockTolerance is 15). */
 export const CLOCK_SKEW = 15;
 

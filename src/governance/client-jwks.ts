@@ -12,7 +12,7 @@ const MAX_JSON_BYTES = 16_384;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const ALLOWED_MEMBERS = new Set(['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x', 'y', 'x5c', 'x5t', 'x5t#S256']);
 
-export interface PublicJwk {
+interface PublicJwk {
   readonly kty: string;
   readonly kid?: string;
   readonly alg?: string;
@@ -34,26 +34,28 @@ function checkKey(raw: unknown, index: number): PublicJwk {
   const unknown = Object.keys(key).filter((m) => !ALLOWED_MEMBERS.has(m));
   if (unknown.length) throw refuse(`keys[${index}] has unexpected member(s): ${unknown.join(', ')}`);
   for (const m of ['kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y']) {
-    if (key[m] !== undefined && (typeof key[m] !== 'string' || (key[m] as string).length > 2048)) throw refuse(`keys[${index}].${m} must be a string`);
+    const v = key[m];
+    if (v !== undefined && (typeof v !== 'string' || v.length > 2048)) throw refuse(`keys[${index}].${m} must be a string`);
   }
+  const alg = key.alg as string | undefined; // a string or absent, checked just above
   if (key.use !== undefined && key.use !== 'sig') throw refuse(`keys[${index}].use must be "sig"`);
-  if (key.alg !== undefined && !(CLIENT_ASSERTION_ALGS as readonly string[]).includes(key.alg as string)) {
-    throw refuse(`keys[${index}].alg ${String(key.alg)} is not accepted (asymmetric only: ${CLIENT_ASSERTION_ALGS.join(', ')})`);
+  if (alg !== undefined && !(CLIENT_ASSERTION_ALGS as readonly string[]).includes(alg)) {
+    throw refuse(`keys[${index}].alg ${alg} is not accepted (asymmetric only: ${CLIENT_ASSERTION_ALGS.join(', ')})`);
   }
   switch (key.kty) {
     case 'RSA':
       if (typeof key.n !== 'string' || typeof key.e !== 'string') throw refuse(`keys[${index}]: an RSA key needs n and e`);
       // 2048 bits at least (NIST SP 800-131A): base64url of 256 bytes is 342 characters.
       if (key.n.length < 342) throw refuse(`keys[${index}]: RSA keys must be at least 2048 bits`);
-      if (key.alg === 'ES256' || key.alg === 'EdDSA' || key.alg === 'Ed25519') throw refuse(`keys[${index}]: alg ${key.alg} does not fit an RSA key`);
+      if (alg === 'ES256' || alg === 'EdDSA' || alg === 'Ed25519') throw refuse(`keys[${index}]: alg ${alg} does not fit an RSA key`);
       break;
     case 'EC':
       if (key.crv !== 'P-256' || typeof key.x !== 'string' || typeof key.y !== 'string') throw refuse(`keys[${index}]: EC keys must be P-256 (ES256) with x and y`);
-      if (key.alg !== undefined && key.alg !== 'ES256') throw refuse(`keys[${index}]: alg ${String(key.alg)} does not fit a P-256 key`);
+      if (alg !== undefined && alg !== 'ES256') throw refuse(`keys[${index}]: alg ${alg} does not fit a P-256 key`);
       break;
     case 'OKP':
       if (key.crv !== 'Ed25519' || typeof key.x !== 'string') throw refuse(`keys[${index}]: OKP keys must be Ed25519 (EdDSA) with x`);
-      if (key.alg !== undefined && key.alg !== 'EdDSA' && key.alg !== 'Ed25519') throw refuse(`keys[${index}]: alg ${String(key.alg)} does not fit an Ed25519 key`);
+      if (alg !== undefined && alg !== 'EdDSA' && alg !== 'Ed25519') throw refuse(`keys[${index}]: alg ${alg} does not fit an Ed25519 key`);
       // Both names mean this key's one algorithm; a stored alg would make verifiers refuse the other.
       return Object.fromEntries(Object.entries(key).filter(([m]) => m !== 'alg')) as PublicJwk;
     case 'oct':

@@ -43,7 +43,7 @@ export async function clientAssertionProblem(assertion: string, client: ClientDe
   const now = deps.now();
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(assertion, createLocalJWKSet({ keys: client.jwks.keys.map((k) => ({ ...k }) as JWK) }), {
+    ({ payload } = await jwtVerify(assertion, createLocalJWKSet({ keys: client.jwks.keys.map((k): JWK => ({ ...k })) }), {
       algorithms: [...CLIENT_ASSERTION_ALGS],
       issuer: client.id,
       subject: client.id,

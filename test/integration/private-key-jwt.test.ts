@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeJwt, tokenRequest } from '../helpers/oauth.ts';
+import { decodeJwt } from '../helpers/oauth.ts';
 import { API } from '../helpers/people.ts';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -117,11 +117,11 @@ describe('refused assertions: 401 invalid_client at /token and at introspection'
     ['with an unknown kid', () => assertion(botKey, bot.client_id, {}, { kid: 'nope' }), () => assertion(rsKey, rs.client_id, {}, { kid: 'nope' })],
     [
       'alg none',
-      async () => `${b64url({ alg: 'none' })}.${b64url({ iss: bot.client_id, sub: bot.client_id, aud: t.issuer, jti: randomUUID(), exp: now() + 60 })}.`,
-      async () => `${b64url({ alg: 'none' })}.${b64url({ iss: rs.client_id, sub: rs.client_id, aud: t.issuer, jti: randomUUID(), exp: now() + 60 })}.`,
+      () => Promise.resolve(`${b64url({ alg: 'none' })}.${b64url({ iss: bot.client_id, sub: bot.client_id, aud: t.issuer, jti: randomUUID(), exp: now() + 60 })}.`),
+      () => Promise.resolve(`${b64url({ alg: 'none' })}.${b64url({ iss: rs.client_id, sub: rs.client_id, aud: t.issuer, jti: randomUUID(), exp: now() + 60 })}.`),
     ],
     ['HS256 keyed with the public key', () => hs256WithPublicKey(botKey, bot.client_id), () => hs256WithPublicKey(rsKey, rs.client_id)],
-    ['garbage', async () => 'not-a-jwt', async () => 'a.b.c'],
+    ['garbage', () => Promise.resolve('not-a-jwt'), () => Promise.resolve('a.b.c')],
   ];
   for (const [name, forToken, forIntrospection] of cases) {
     it(name, async () => {
@@ -134,10 +134,10 @@ describe('refused assertions: 401 invalid_client at /token and at introspection'
     });
   }
 
-  async function hs256WithPublicKey(key: KeyPair, clientId: string): Promise<string> {
+  function hs256WithPublicKey(key: KeyPair, clientId: string): Promise<string> {
     const signingInput = `${b64url({ alg: 'HS256', kid: key.kid })}.${b64url({ iss: clientId, sub: clientId, aud: t.issuer, jti: randomUUID(), exp: now() + 60 })}`;
     const mac = createHmac('sha256', JSON.stringify(key.publicJwk)).update(signingInput).digest('base64url');
-    return `${signingInput}.${mac}`;
+    return Promise.resolve(`${signingInput}.${mac}`);
   }
 
   it('an assertion used once is refused the second time, wherever it is presented', async () => {
