@@ -219,12 +219,14 @@ export function createApp(deps: AppDeps): GovauthApp {
     }),
   );
   koa.use(adminApi({ ...deps, keyring: deps.keys.current() }));
+  const protocolTokens = createProtocolTokens(host.current);
   koa.use(
     tokenEndpoints({
-      tokens: createProtocolTokens(host.current),
+      tokens: protocolTokens,
       db: deps.db,
       policy: deps.policy,
       verifier: deps.verifier,
+      assertions: { issuer: deps.issuer, firstUse: (iss, jti, exp) => protocolTokens.firstUseOfAssertion(iss, jti, exp), failures: deps.clientAuthFailures, now: deps.now },
       checker,
       keyring: deps.keys.current(),
       issuer: deps.issuer,

@@ -10,6 +10,10 @@ import { audience, list, redirectUri, roleName, scopeName, text } from './schema
 import { clientCredentials, clientView } from './views.ts';
 
 const name = text('name', 200, 'A name for people');
+// The shape only: governance/client-jwks.ts checks the keys (public, asymmetric, kid) and says what is wrong.
+const jwks = z
+  .strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(5) })
+  .describe('private_key_jwt (RFC 7523): the public JWK Set (RS256, PS256, ES256 or EdDSA keys; a kid on each when several; no private members). The client gets no secret.');
 const adminAccess = z
   .boolean()
   .describe('May obtain tokens for urn:govauth:admin: for a bot, with client_credentials; for an app, on behalf of people whose roles carry admin scopes. Never a public client. Setting it to false ends tokens already issued.');
@@ -35,6 +39,7 @@ const createClientBody = z
     public: z.boolean().optional().describe('An app without a secret (native or browser app; PKCE)'),
     admin_access: adminAccess.optional(),
     secret_expires: secretExpires.optional(),
+    jwks: jwks.optional(),
   })
   .superRefine((b, ctx) => {
     const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [path], message });
@@ -44,6 +49,7 @@ const createClientBody = z
     if (!code && (b.redirect_uris?.length || b.post_logout_redirect_uris?.length)) problem('redirect_uris', 'only apply to authorization_code clients');
     if (b.public && (b.grants.some((g) => SECRET_GRANTS.includes(g)) || b.introspect_audience)) problem('public', 'a public client has no secret, so it cannot use client_credentials, token-exchange (an agent must authenticate) or introspection');
     if (b.roles?.length && !mayHoldRoles(b.grants)) problem('roles', ROLES_APPLY);
+    if (b.jwks && b.public) problem('jwks', 'a client with registered keys is not public');
     if (b.admin_access && b.public) problem('admin_access', 'cannot be given to a public client: it has no secret, so anyone can act in its name');
   });
 
@@ -52,6 +58,7 @@ const updateClientBody = nonEmptyPatch(
     name: name.optional(),
     roles: list(roleName).optional().describe('Replaces the roles (client_credentials and token-exchange clients)'),
     admin_access: adminAccess.optional(),
+    jwks: jwks.optional().describe('Replaces the keys of a private_key_jwt client (key rotation: register old and new together, then the new alone)'),
   }),
 );
 
@@ -92,6 +99,7 @@ export const clientRoutes = [
           isPublic: body.public,
           adminAccess: body.admin_access,
           secretExpires: body.secret_expires,
+          jwks: body.jwks,
         },
         actor,
         deps.now(),
@@ -101,9 +109,9 @@ export const clientRoutes = [
     },
   }),
   route({
-    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles, or allow or withdraw admin access', tag: 'clients', access: 'write', errors: [404],
+    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys, or allow or withdraw admin access', tag: 'clients', access: 'write', errors: [404],
     body: updateClientBody, response: z.strictObject({ client: clientView }),
-    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access }, actor) }),
+    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks }, actor) }),
   }),
   route({
     method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops at once or, with a grace, when the grace ends', tag: 'clients', access: 'write', errors: [404],

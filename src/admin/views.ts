@@ -59,13 +59,15 @@ export const clientView = z.strictObject({
     })
     .nullable()
     .describe('null for a public client'),
+  token_endpoint_auth_method: z.enum(['client_secret_basic', 'private_key_jwt', 'tls_client_auth', 'none']).describe('client_secret_basic (or client_secret_post), private_key_jwt (RFC 7523: signed assertions, no shared secret), tls_client_auth (RFC 8705), or none for a public client'),
+  jwks: z.strictObject({ keys: z.array(z.unknown()) }).nullable().describe('The public keys of a private_key_jwt client'),
   disabled: z.boolean(),
   created_at: isoTime,
 }) satisfies z.ZodType<ClientView>;
 
 export const clientCredentials = z.strictObject({
   client_id: z.string(),
-  client_secret: z.string().nullable().describe('Shown once: only its hash is kept. null for a public client'),
+  client_secret: z.string().nullable().describe('Shown once: only its hash is kept. null for a public client and for a private_key_jwt client (it has no secret)'),
 }) satisfies z.ZodType<ClientCredentialsView>;
 
 export const userView = z.strictObject({

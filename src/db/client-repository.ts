@@ -7,6 +7,8 @@ export interface ClientRow {
   readonly id: string;
   readonly name: string;
   readonly secretHash: string | null;
+  /** JSON public JWK Set of a private_key_jwt client (governance/client-jwks.ts). */
+  readonly jwks: string | null;
   /** JSON arrays of strings, as the columns hold them. */
   readonly grantTypes: string;
   readonly redirectUris: string;
@@ -26,8 +28,9 @@ export interface ClientRow {
 }
 
 /** A client to insert: its columns (enabled, created now) and the roles it holds without expiry. */
-export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens'> {
+export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens' | 'jwks'> {
   readonly secretExpiresAt?: Date | null;
+  readonly jwks?: string | null;
   readonly roles: readonly string[];
   /** Mutual TLS registration (governance/client-certificates.ts); absent: none. */
   readonly tlsSubjectDn?: string | null;
@@ -66,7 +69,7 @@ export interface SecretColumns {
   readonly previousSecretValidUntil: Date | null;
 }
 
-export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean } | SecretColumns): Promise<void> {
+export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string } | SecretColumns): Promise<void> {
   await tx.client.update({ where: { id }, data });
 }
 

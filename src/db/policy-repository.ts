@@ -14,6 +14,7 @@ export interface CatalogRows {
     secretExpiresAt: Date | null;
     previousSecretHash: string | null;
     previousSecretValidUntil: Date | null;
+    jwks: string | null;
     grantTypes: string;
     redirectUris: string;
     postLogoutRedirectUris: string;

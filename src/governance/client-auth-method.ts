@@ -4,7 +4,7 @@
 // except that client_secret covers client_secret_basic and client_secret_post, both accepted.
 // private_key_jwt (RFC 7523) and tls_client_auth (RFC 8705) join this list with their columns.
 
-export const CLIENT_AUTH_METHODS = ['client_secret', 'tls_client_auth', 'none'] as const;
+export const CLIENT_AUTH_METHODS = ['client_secret', 'private_key_jwt', 'tls_client_auth', 'none'] as const;
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 interface AuthFacts {
@@ -12,6 +12,8 @@ interface AuthFacts {
   /** RFC 8705 §2.1.2: a registered certificate subject DN or SAN. */
   readonly tlsSubjectDn?: string | null;
   readonly tlsSan?: string | null;
+  /** RFC 7523: registered public keys (a JSON text in a row, parsed in the snapshot). */
+  readonly jwks?: unknown;
 }
 
 /**
@@ -19,8 +21,16 @@ interface AuthFacts {
  * without a secret is public (RFC 6749 §2.1): it identifies itself, it cannot prove it.
  */
 export function clientAuthMethod(client: AuthFacts): ClientAuthMethod {
+  if (client.jwks !== undefined && client.jwks !== null) return 'private_key_jwt';
   if ((client.tlsSubjectDn ?? null) !== null || (client.tlsSan ?? null) !== null) return 'tls_client_auth';
   return client.secretHash === null ? 'none' : 'client_secret';
+}
+
+/** The method's name in the RFC 7591 registry, as oidc-provider and discovery spell it (a secret: client_secret_basic, client_secret_post also accepted). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'private_key_jwt' | 'tls_client_auth' | 'none';
+export function tokenEndpointAuthMethod(client: AuthFacts): TokenEndpointAuthMethod {
+  const m = clientAuthMethod(client);
+  return m === 'client_secret' ? 'client_secret_basic' : m;
 }
 
 /** Whether the client proves itself with a copyable shared secret (the access review flags these). */

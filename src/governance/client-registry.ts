@@ -18,8 +18,9 @@ import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
+import { checkClientJwks } from './client-jwks.ts';
 import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
-import { clientAuthMethod, type ClientAuthMethod } from './client-auth-method.ts';
+import { clientAuthMethod, tokenEndpointAuthMethod, type ClientAuthMethod, type TokenEndpointAuthMethod } from './client-auth-method.ts';
 import { nextSecretExpiry, parseGrace, parseSecretExpiry, previousSecretValidUntil } from './secret-lifetimes.ts';
 import { mustExist, requireRoles } from './catalog.ts';
 import { checkSan, checkSubjectDn, type SanKind } from './client-certificates.ts';
@@ -44,6 +45,11 @@ export interface CreateClientInput {
    * SAN instead of a secret (§2.1.2), and/or receive certificate-bound access tokens (§3).
    */
   readonly tls?: { readonly subjectDn?: string; readonly san?: { readonly kind: SanKind; readonly value: string }; readonly boundTokens?: boolean };
+  /**
+   * private_key_jwt (RFC 7523): the client's public JWK Set (JSON text or parsed). Such a client
+   * has no shared secret: it authenticates with assertions signed by the private key it keeps.
+   */
+  readonly jwks?: unknown;
 }
 
 export interface RotateSecretInput {
@@ -52,6 +58,8 @@ export interface RotateSecretInput {
   /** The new secret's expiry; none = the lifetime the replaced secret had (nextSecretExpiry). */
   readonly secretExpires?: string;
 }
+
+/** How a client authenticates at /token, introspection and revocation. */
 
 export interface ClientCredentialsView {
   client_id: string;
@@ -78,6 +86,10 @@ export interface ClientView {
   public: boolean;
   /** Its shared secret: when set, when it stops, until when the one it replaced still works; null without one. */
   secret: { set_at: string; expires_at: string | null; previous_valid_until: string | null } | null;
+  /** client_secret_basic (or _post), private_key_jwt, or none for a public client. */
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  /** private_key_jwt clients: the key ids registered (the keys themselves with `jwks`). */
+  jwks: { keys: unknown[] } | null;
   disabled: boolean;
   created_at: string;
 }
@@ -118,11 +130,14 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const postLogoutRedirectUris = uniqueList(input.postLogoutRedirectUris ?? [], checkRedirectUri);
   const ceiling = input.scopeCeiling === undefined ? null : uniqueList(input.scopeCeiling, checkScopeName);
   const isPublic = input.isPublic === true;
+  const jwks = input.jwks === undefined ? null : checkClientJwks(input.jwks);
+  if (jwks && isPublic) throw new AppError('invalid_request', 'a client with registered keys (private_key_jwt) is not public: choose one of --public and --jwks-file');
   const adminAccess = input.adminAccess === true;
   if (adminAccess) checkAdminAccess(isPublic, grants);
   const secretExpiresAt = input.secretExpires === undefined ? null : parseSecretExpiry(input.secretExpires, now);
   if (isPublic && input.secretExpires !== undefined) throw new AppError('invalid_request', 'a public client has no secret to expire');
   const tls = checkTls(input.tls, { isPublic, introspect: introspectAudience !== null, grants });
+  if (jwks && (tls.tlsSubjectDn !== null || tls.tlsSan !== null)) throw new AppError('invalid_request', 'a client authenticates one way: registered keys (--jwks-file) or a TLS certificate (--tls-subject-dn / --tls-san-*), not both');
 
   if (!grants.length && !introspectAudience) {
     throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}) or --resource <audience> --introspect`);
@@ -140,8 +155,9 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const grantTypes = storedGrantTypes(grants);
 
   const clientId = newClientId();
-  // A mutual TLS client has no secret at all: its certificate is its credential.
-  const clientSecret = isPublic || tls.tlsSubjectDn !== null || tls.tlsSan !== null ? null : newClientSecret();
+  // No shared secret for a public client, a mutual TLS client (its certificate) or a private_key_jwt
+  // client (its keys): nothing shared exists that could leak.
+  const clientSecret = isPublic || jwks || tls.tlsSubjectDn !== null || tls.tlsSan !== null ? null : newClientSecret();
   const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
 
   await writeWithChanges(db, async (tx) => {
@@ -164,6 +180,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       adminAccess,
       secretExpiresAt: secretExpiresAt === null ? null : new Date(secretExpiresAt),
       ...tls,
+      jwks: jwks && JSON.stringify(jwks),
       roles,
     });
     const after = clientView(await readClientWithRoles(tx, clientId));
@@ -184,7 +201,7 @@ function clientView(c: ClientRow): ClientView {
     introspect_audience: c.introspectAudience,
     admin_access: c.adminAccess,
     auth_method: clientAuthMethod(c),
-    public: c.secretHash === null && c.tlsSubjectDn === null && c.tlsSan === null,
+    public: c.secretHash === null && c.tlsSubjectDn === null && c.tlsSan === null && c.jwks === null,
     secret:
       c.secretHash === null
         ? null
@@ -192,6 +209,8 @@ function clientView(c: ClientRow): ClientView {
     tls_subject_dn: c.tlsSubjectDn,
     tls_san: c.tlsSan,
     certificate_bound_tokens: c.tlsBoundTokens,
+    token_endpoint_auth_method: tokenEndpointAuthMethod(c),
+    jwks: c.jwks === null ? null : (JSON.parse(c.jwks) as { keys: unknown[] }),
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
   };
@@ -214,6 +233,7 @@ export async function rotateClientSecret(db: Database, id: string, by: Actor, no
   const graceMs = input.grace === undefined ? 0 : parseGrace(input.grace);
   const asked = input.secretExpires === undefined ? undefined : parseSecretExpiry(input.secretExpires, now);
   const existing = await mustExist(findClientWithRoles(db, id), `no client ${id}`);
+  if (existing.jwks !== null) throw new AppError('invalid_request', `client ${id} authenticates with its keys (private_key_jwt) and has no secret: replace its keys with client update --jwks-file`);
   if (existing.secretHash === null) throw new AppError('invalid_request', existing.tlsSubjectDn === null && existing.tlsSan === null ? `client ${id} is public and has no secret` : `client ${id} authenticates with a TLS client certificate and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
@@ -248,8 +268,9 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
   return getClient(db, id);
 }
 
-export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean }, by: Actor): Promise<ClientView> {
+export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown }, by: Actor): Promise<ClientView> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
+  const jwks = patch.jwks === undefined ? undefined : JSON.stringify(checkClientJwks(patch.jwks));
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
   await writeWithChanges(db, async (tx) => {
     const row = await mustExist(findClientWithRoles(tx, id), `no client ${id}`);
@@ -260,11 +281,18 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
       await replaceClientRoles(tx, id, roles);
     }
     if (patch.adminAccess === true) checkAdminAccess(before.public, before.grant_types);
-    if (name !== undefined || patch.adminAccess !== undefined) await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess });
+    // Key rotation: the new set replaces the old at once, so a client rotating keys registers
+    // the old and the new key together first, then the new one alone (kid tells them apart).
+    if (jwks !== undefined && before.token_endpoint_auth_method !== 'private_key_jwt') {
+      throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt client (register a new client to change the method)`);
+    }
+    if (name !== undefined || patch.adminAccess !== undefined || jwks !== undefined) await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, ...(jwks !== undefined && { jwks }) });
     const after = clientView(await readClientWithRoles(tx, id));
     const audit = [];
     if (name !== undefined || roles) audit.push(adminEvent(by, 'admin.client.update', id, before, after));
     // Its own action, so that a SIEM can alert on who was given the admin API (or lost it).
+    // Its own action: which keys a client may sign with is a credential change (only public keys are stored, so the record may hold them).
+    if (jwks !== undefined) audit.push(adminEvent(by, 'admin.client.rotate_keys', id, { jwks: before.jwks }, { jwks: after.jwks }));
     if (before.admin_access !== after.admin_access) audit.push(adminEvent(by, 'admin.client.admin_access', id, { admin_access: before.admin_access }, { admin_access: after.admin_access }));
     return { result: undefined, changes: [{ kind: 'client', key: id }], audit };
   });

@@ -2,6 +2,7 @@
 // PolicySnapshot the hot path uses. JSON-in-text columns are validated here, at the edge.
 import type { ClientDef, PolicySnapshot, ResourceDef, RoleDef, ScopeDef, Sensitivity, UserDef } from './policy-model.ts';
 import type { Database } from '../db/database.ts';
+import { parseStoredJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
 import { loadCatalogRows, loadPersonRow, loadPersonRows, type PersonRow } from '../db/policy-repository.ts';
 
@@ -42,6 +43,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           secretExpiresAt: c.secretExpiresAt?.getTime() ?? null,
           previousSecretHash: c.previousSecretHash,
           previousSecretValidUntil: c.previousSecretValidUntil?.getTime() ?? null,
+          jwks: parseStoredJwks(c.jwks),
           grantTypes: parseStringArray(c.grantTypes, 'Client.grantTypes'),
           redirectUris: parseStringArray(c.redirectUris, 'Client.redirectUris'),
           postLogoutRedirectUris: parseStringArray(c.postLogoutRedirectUris, 'Client.postLogoutRedirectUris'),

@@ -2,6 +2,7 @@
 // Nothing here touches a database, koa or oidc-provider, so the rules are unit-testable and
 // the hot path (every token issued) never waits on I/O.
 import { AppError } from '../errors/app-error.ts';
+import type { PublicJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
@@ -43,6 +44,8 @@ export interface ClientDef {
   /** The secret a rotation with a grace replaced, accepted until previousSecretValidUntil (epoch ms). */
   readonly previousSecretHash: string | null;
   readonly previousSecretValidUntil: number | null;
+  /** private_key_jwt clients: their public keys (client-jwks.ts); such a client has no secret. */
+  readonly jwks?: PublicJwks | null;
   readonly grantTypes: readonly string[];
   readonly redirectUris: readonly string[];
   readonly postLogoutRedirectUris: readonly string[];

@@ -1,18 +1,22 @@
 // Client authentication for govauth's own endpoints (introspection, revocation), with the same
 // rules as the token endpoint: client_secret_basic or client_secret_post (RFC 6749 §2.3.1),
-// never both, secrets checked against their argon2id hashes through the verified-secret cache,
-// failures limited per source address (client-auth-failures.ts).
+// or private_key_jwt (RFC 7523 §2.2, client-assertion.ts), never two at once, secrets checked
+// against their argon2id hashes through the verified-secret cache, failures limited per source
+// address (client-auth-failures.ts).
 import type { Context } from 'koa';
 import { AppError, CLIENT_AUTH_CHALLENGE } from '../errors/app-error.ts';
 import { clientSecretsOf, type SecretVerifier } from '../governance/client-secrets.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { ClientAuthThrottled } from '../ratelimit/client-auth-failures.ts';
+import { assertionSubject, clientAssertionProblem, JWT_BEARER_ASSERTION, type ClientAssertionDeps } from './client-assertion.ts';
 
 export interface ClientAuthDeps {
   readonly policy: PolicyStore;
   readonly verifier: SecretVerifier;
   readonly now: () => number;
+  /** private_key_jwt; without it, only secrets (and public clients) are accepted. */
+  readonly assertions?: ClientAssertionDeps | undefined;
 }
 
 /** invalid_client with its challenge (RFC 6749 §5.2), for the caller to throw. */
@@ -50,10 +54,28 @@ export async function authenticateClient(ctx: Context, form: Record<string, stri
   }
 }
 
+async function authenticateWithAssertion(ctx: Context, form: Record<string, string>, deps: ClientAuthDeps): Promise<ClientDef> {
+  if (!deps.assertions) throw unauthorized(ctx, 'client assertions are not accepted here');
+  const assertion = form.client_assertion;
+  if (form.client_assertion_type !== JWT_BEARER_ASSERTION) throw new AppError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+  if (!assertion || assertion.length > 8192) throw new AppError('invalid_request', 'client_assertion is missing or too long');
+  const id = assertionSubject(assertion);
+  if (id !== undefined && form.client_id !== undefined && form.client_id !== id) throw new AppError('invalid_request', 'client_id mismatch');
+  const client = id === undefined ? undefined : deps.policy.snapshot().clients.get(id);
+  const problem = !client || client.disabled ? 'client authentication failed' : await clientAssertionProblem(assertion, client, `${deps.assertions.issuer}${ctx.path}`, deps.assertions);
+  if (problem || !client) {
+    await deps.assertions.failures.spend(ctx.ip); // a refusal counts as a wrong secret does (throws when over budget)
+    throw unauthorized(ctx, problem ?? 'client authentication failed');
+  }
+  return client;
+}
+
 async function authenticate(ctx: Context, form: Record<string, string>, deps: ClientAuthDeps, options: { allowPublic: boolean }): Promise<ClientDef> {
   const header = ctx.get('authorization');
   const inBody = form.client_secret !== undefined;
-  if (header && inBody) throw new AppError('invalid_request', 'client authentication must only be provided using one mechanism');
+  const assertion = form.client_assertion !== undefined || form.client_assertion_type !== undefined;
+  if ([Boolean(header), inBody, assertion].filter(Boolean).length > 1) throw new AppError('invalid_request', 'client authentication must only be provided using one mechanism');
+  if (assertion) return authenticateWithAssertion(ctx, form, deps);
   let id: string | undefined;
   let secret: string | undefined;
   if (header) {
@@ -72,6 +94,8 @@ async function authenticate(ctx: Context, form: Record<string, string>, deps: Cl
     if (secret) await deps.verifier.reject(undefined, ctx.ip);
     throw unauthorized(ctx, 'client authentication failed');
   }
+  // A private_key_jwt or mutual TLS client has no secret but is not public: only its own proof identifies it.
+  if (client.jwks) throw unauthorized(ctx, 'this client authenticates with private_key_jwt (client_assertion)');
   const secrets = clientSecretsOf(client);
   if (!secrets) {
     if (secret !== undefined || !options.allowPublic) throw unauthorized(ctx, 'client authentication failed');

@@ -19,6 +19,7 @@ import type { Clock } from '../time/clock.ts';
 import type { AccessTokenChecker } from './access-token-check.ts';
 import { tokenLiveness } from './token-liveness.ts';
 import { authenticateClient, unauthorized } from './client-authentication.ts';
+import type { ClientAssertionDeps } from './client-assertion.ts';
 
 export const INTROSPECTION_PATH = '/token/introspection';
 export const REVOCATION_PATH = '/token/revocation';
@@ -30,6 +31,8 @@ export interface TokenEndpointDeps {
   readonly db: Database;
   readonly policy: PolicyStore;
   readonly verifier: SecretVerifier;
+  /** private_key_jwt callers (client-assertion.ts). */
+  readonly assertions?: ClientAssertionDeps | undefined;
   readonly checker: AccessTokenChecker;
   readonly keyring: Keyring;
   readonly issuer: string;

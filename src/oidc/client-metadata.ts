@@ -14,7 +14,9 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     client_name: client.name,
     // The argon2id hash: compareClientSecret is overridden to verify against it (oidc/seams.ts patchClientSecretCheck, governance/client-secrets.ts).
     ...(client.secretHash !== null && { client_secret: client.secretHash }),
-    token_endpoint_auth_method: clientAuthMethod(client) === 'none' ? 'none' : 'client_secret_basic',
+    // private_key_jwt (RFC 7523 §2.2): assertions verified against the registered public keys.
+    token_endpoint_auth_method: clientAuthMethod(client) === 'private_key_jwt' ? 'private_key_jwt' : clientAuthMethod(client) === 'none' ? 'none' : 'client_secret_basic',
+    ...(client.jwks && { jwks: { keys: client.jwks.keys.map((k) => ({ ...k })) } }),
     // RFC 8705 §2.1.2: authenticates with a certificate carrying its registered subject; no secret.
     ...tlsClientAuthMetadata(client.tlsSubjectDn ?? null, client.tlsSan ?? null),
     ...(client.tlsBoundTokens === true && { tls_client_certificate_bound_access_tokens: true }),

@@ -1,12 +1,14 @@
 // Assembles the oidc-provider instance. Each non-default choice carries its reason; the
 // concerns live in their own files (adapter, resource indicators, lifetimes, claims, pages).
-import Provider, { type Configuration } from 'oidc-provider';
+import Provider, { errors, type Configuration } from 'oidc-provider';
 import type { Config } from '../config/load-config.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Database } from '../db/database.ts';
 import { clientSecretsOf, type SecretVerifier } from '../governance/client-secrets.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { ACR_MFA, ACR_PASSWORD } from '../governance/step-up.ts';
+import { CLIENT_ASSERTION_ALGS } from '../governance/client-jwks.ts';
+import { assertionClaimsProblem } from '../governance/client-assertion-rules.ts';
 import { createInteractionPolicy } from './step-up-prompt.ts';
 import { htmlHeaders, originsOf, type Views } from '../pages/views.ts';
 import type { Keyring } from '../keys/keyring.ts';
@@ -65,14 +67,27 @@ export function createProvider(deps: ProviderDeps): Provider {
   const snapshotClient = (id: string | undefined) => (id ? policy.snapshot().clients.get(id) : undefined);
   const indicators = { policy, defaults, now: deps.now, signingKid: () => keyring.signingKid(), mfaMaxAge: config.signIn.mfaMaxAge };
 
+  const limitToken = tokenRateLimit(deps.limiter, config.rateLimits.tokenPerClient, log);
+
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps),
     clients: [], // every client comes from the governance catalogue
     jwks: { keys: keyring.privateJwks() },
     // Secrets are stored as argon2id hashes, which rules out client_secret_jwt (it needs the
-    // plaintext as an HMAC key).
+    // plaintext as an HMAC key); private_key_jwt needs no secret at all (RFC 7523 §2.2);
     // tls_client_auth (RFC 8705 §2.1): a certificate from an authority the operator configured (mutual-tls.ts).
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none', 'tls_client_auth'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none', 'tls_client_auth'],
+    // Asymmetric only (client-jwks.ts); oidc-provider's default list also has HS256.
+    enabledJWA: { clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS] },
+    // Beyond oidc-provider's own checks (signature, iss, aud, exp, jti once): a short lifetime
+    // and sub = iss (governance/client-assertion-rules.ts, shared with introspection). Runs once
+    // the signature is verified, so an authenticated client then spends from its token rate
+    // limit, as one with a secret does in patchClientSecretCheck below.
+    async assertJwtClientAuthClaimsAndHeader(ctx, claims, _header, client) {
+      const problem = assertionClaimsProblem(claims, Math.floor(deps.now() / 1000));
+      if (problem) throw new errors.InvalidClientAuth(problem);
+      await limitToken(client.clientId, ctx);
+    },
     // No implicit or hybrid flows (RFC 9700 §2.1.2). `none` issues nothing: only the account
     // pages' own client is registered for it (account-session.ts); catalogue clients get `code`.
     responseTypes: ['code', 'none'],
@@ -156,7 +171,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Verify against the stored argon2id hash, paying argon2 once per secret (client-secrets.ts);
   // failures spend from the source address's budget first (client-auth-failures.ts), and an
   // authenticated client then spends from its token rate limit (token-rate-limit.ts).
-  const limitToken = tokenRateLimit(deps.limiter, config.rateLimits.tokenPerClient, log);
   patchClientSecretCheck(provider, async (clientId, _storedHash, presented, ctx) => {
     // The snapshot, not oidc-provider's copy of the metadata, holds the previous secret of a
     // rotation with a grace and both instants; they are checked on every request.

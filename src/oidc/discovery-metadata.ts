@@ -6,6 +6,7 @@
 import type { Middleware } from 'koa';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from '../introspection/token-endpoints.ts';
+import { CLIENT_ASSERTION_ALGS } from '../governance/client-jwks.ts';
 import { STATUS_LIST_PATH } from '../statuslist/status-lists.ts';
 import { protocolOf } from './seams.ts';
 
@@ -32,10 +33,12 @@ export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore; m
       scopes_supported: scopesSupported(deps.policy, protocolScopes),
       // Introspection and revocation are govauth's own endpoints (token-endpoints.ts).
       introspection_endpoint: `${deps.issuer}${INTROSPECTION_PATH}`,
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
       introspection_signing_alg_values_supported: ['RS256'],
       revocation_endpoint: `${deps.issuer}${REVOCATION_PATH}`,
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
       // Every access token names its status list (draft-ietf-oauth-status-list-20 §9.1, §14.6).
       status_list_aggregation_endpoint: `${deps.issuer}${STATUS_LIST_PATH}`,
     });

@@ -26,6 +26,11 @@ export interface ProtocolTokens {
   findRefreshToken(token: string): Promise<RefreshTokenRecord | undefined>;
   /** Whether the grant still exists (revoking a grant deletes it). */
   grantExists(grantId: string): Promise<boolean>;
+  /**
+   * True the first time a client assertion's (iss, jti) is seen, remembered until `exp`: the
+   * store the token endpoint uses (ReplayDetection, through the adapter, so across instances).
+   */
+  firstUseOfAssertion(iss: string, jti: string, exp: number): Promise<boolean>;
 }
 
 /** Over the current provider (it is rebuilt when signing keys change, provider-host.ts). */
@@ -33,5 +38,6 @@ export function createProtocolTokens(provider: () => Provider): ProtocolTokens {
   return {
     findRefreshToken: (token) => provider().RefreshToken.find(token).catch(() => undefined),
     grantExists: async (grantId) => Boolean(await provider().Grant.find(grantId)),
+    firstUseOfAssertion: (iss, jti, exp) => provider().ReplayDetection.unique(iss, jti, exp),
   };
 }

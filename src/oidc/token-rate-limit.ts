@@ -59,15 +59,20 @@ export function slowDownFor(ctx: Context, err: ClientAuthThrottled): SlowDown {
 /**
  * oidc-provider refuses an unknown or disabled client_id before compareClientSecret runs, so
  * that refusal spends from the address's failure budget here, and over it becomes the same 429
- * a known client's would (the answer must not tell which client_ids exist). Registered inside
- * the token endpoint's audit middleware, which then records a flood of these once.
+ * a known client's would (the answer must not tell which client_ids exist). A refused
+ * private_key_jwt assertion (expired, replayed, another audience, badly signed) spends from it
+ * too, known client or not: the budget counts failed client authentications, whatever their
+ * kind. Registered inside the token endpoint's audit middleware, which then records a flood of
+ * these once.
  */
 export function unknownClientFailures(budget: ClientAuthFailureBudget): Middleware {
   return async (ctx, next) => {
     await next();
     const oidc = protocolOf(ctx);
-    if (oidc?.route !== 'token' || ctx.status !== 401 || oidc.client || (ctx.body as { error?: unknown } | undefined)?.error !== 'invalid_client') return;
-    if (!oidc.params?.client_secret && !/^basic /i.test(ctx.get('authorization'))) return; // no secret, no argon2 to protect
+    if (oidc?.route !== 'token' || ctx.status !== 401 || (ctx.body as { error?: unknown } | undefined)?.error !== 'invalid_client') return;
+    const assertion = oidc.params?.client_assertion !== undefined;
+    if (oidc.client && !assertion) return; // a known client's wrong secret spent in compareClientSecret
+    if (!assertion && !oidc.params?.client_secret && !/^basic /i.test(ctx.get('authorization'))) return; // no secret, no argon2 to protect
     try {
       await budget.spend(ctx.ip);
     } catch (err) {

@@ -1,4 +1,5 @@
 // govauth client …: AI services, bots, agents that act for people, resource servers and apps.
+import { readFile } from 'node:fs/promises';
 import type { ClientView } from '../../governance/client-registry.ts';
 import { flag, list, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
@@ -11,7 +12,7 @@ const days = (ms: number): string => `${Math.floor(ms / DAY_MS)}d`;
 
 /** The secret's age, expiry and grace as an operator reads them, relative to `now`. */
 function secretSummary(c: ClientView, now: number): string {
-  if (!c.secret) return '(none: public client)';
+  if (!c.secret) return c.public ? '(none: public client)' : '(none)';
   const parts = [`issued ${days(now - Date.parse(c.secret.set_at))} ago`];
   const expires = c.secret.expires_at === null ? null : Date.parse(c.secret.expires_at);
   parts.push(expires === null ? 'no expiry' : expires <= now ? `EXPIRED ${c.secret.expires_at}` : `expires ${c.secret.expires_at} (in ${days(expires - now)})`);
@@ -19,6 +20,25 @@ function secretSummary(c: ClientView, now: number): string {
   if (previous !== null && previous > now) parts.push(`previous secret still works until ${c.secret.previous_valid_until}`);
   return parts.join('; ');
 }
+
+/** The JWK Set file's text (client-jwks.ts checks what is in it); a missing or oversized file is a usage error, not a stack trace. */
+async function readJwksFile(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --jwks-file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  return text;
+}
+
+const authMethodLine = (c: ClientView): string =>
+  c.token_endpoint_auth_method === 'private_key_jwt'
+    ? `private_key_jwt (no secret; keys: ${c.jwks?.keys.map((k) => (k as { kid?: string }).kid ?? '(no kid)').join(' ')})`
+    : c.token_endpoint_auth_method === 'tls_client_auth'
+      ? 'tls_client_auth (no secret; its TLS client certificate, RFC 8705)'
+      : c.token_endpoint_auth_method === 'none' ? 'none (public client)' : 'client_secret_basic / client_secret_post';
 
 const describe = (c: ClientView, now: number): string =>
   [
@@ -28,8 +48,8 @@ const describe = (c: ClientView, now: number): string =>
     `roles:      ${c.roles.map((r) => (r.expires_at ? `${r.role} (until ${r.expires_at})` : r.role)).join(' ') || '(none)'}`,
     ...(c.introspect_audience ? [`introspects: ${c.introspect_audience}`] : []),
     ...(c.redirect_uris.length ? [`redirects:  ${c.redirect_uris.join(' ')}`] : []),
+    `auth:       ${authMethodLine(c)}`,
     `admin API:  ${c.admin_access ? 'allowed (may obtain tokens for urn:govauth:admin)' : 'not allowed'}`,
-    `auth:       ${c.auth_method}`,
     ...(c.tls_subject_dn !== null || c.tls_san !== null ? [`certificate: ${c.tls_subject_dn !== null ? `subject ${c.tls_subject_dn}` : `SAN ${c.tls_san ?? ''}`}`] : []),
     ...(c.certificate_bound_tokens ? ['tokens:     bound to the client certificate (cnf x5t#S256)'] : []),
     `secret:     ${secretSummary(c, now)}`,
@@ -48,9 +68,11 @@ function secretColumn(c: ClientView, now: number): string {
   ].join(', ');
 }
 
-const secretNotice = (id: string, secret: string | null, tls: boolean): string =>
-  tls
+const secretNotice = (id: string, secret: string | null, credential: 'secret' | 'tls' | 'keys' = 'secret'): string =>
+  credential === 'tls'
     ? `client_id:     ${id}\n(no secret: it authenticates with its TLS client certificate, tls_client_auth)`
+    : credential === 'keys'
+      ? `client_id:     ${id}\n(private_key_jwt: no secret; it authenticates with assertions signed by its private key)`
     : secret === null
     ? `client_id:     ${id}\n(public client: no secret; it must use PKCE)`
     : `client_id:     ${id}\nclient_secret: ${secret}\n\nStore the secret now: it is not shown again (only its hash is kept).`;
@@ -59,7 +81,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json>] [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -79,6 +101,7 @@ export const clientCommands: Command[] = [
       'tls-san-ip': { type: 'string' },
       'tls-san-email': { type: 'string' },
       'bind-certificate': { type: 'boolean' },
+      'jwks-file': { type: 'string' },
     },
     positionals: [],
     async run({ values }, ctx) {
@@ -93,6 +116,7 @@ export const clientCommands: Command[] = [
       if (flag(values, 'introspect') !== (resource !== undefined)) {
         throw new UsageError('--introspect and --resource <audience-uri> go together (credentials a resource server uses to introspect tokens)');
       }
+      const jwks = await readJwksFile(str(values, 'jwks-file'));
       const created = await createClient(await ctx.db(), {
         name: required(values, 'name'),
         grants: list(values, 'grant'),
@@ -105,8 +129,10 @@ export const clientCommands: Command[] = [
         adminAccess: flag(values, 'admin-access'),
         secretExpires: str(values, 'secret-expires'),
         tls,
+        jwks,
       }, ctx.actor, ctx.now());
-      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret, tls.subjectDn !== undefined || tls.san !== undefined) };
+      const credential = jwks !== undefined ? 'keys' : tls.subjectDn !== undefined || tls.san !== undefined ? 'tls' : 'secret';
+      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret, credential) };
     },
   },
   {
@@ -150,16 +176,16 @@ export const clientCommands: Command[] = [
   },
   {
     name: 'client update',
-    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access]',
-    summary: "rename a client, replace its roles, or allow or withdraw the admin API (next token follows)",
-    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' } },
+    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json>]',
+    summary: "rename a client, replace its roles or its keys, or allow or withdraw the admin API (next token follows)",
+    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' } },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
       const { updateClient } = await clientRegistry();
       if (flag(values, 'admin-access') && flag(values, 'no-admin-access')) throw new UsageError('give --admin-access or --no-admin-access, not both');
       const adminAccess = flag(values, 'admin-access') ? true : flag(values, 'no-admin-access') ? false : undefined;
-      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess };
-      if (Object.values(patch).every((v) => v === undefined)) throw new UsageError('nothing to change: give --name, --roles, --admin-access or --no-admin-access');
+      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')) };
+      if (Object.values(patch).every((v) => v === undefined)) throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access or --jwks-file');
       const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor);
       return { json: { client }, text: describe(client, ctx.now()) };
     },
@@ -178,7 +204,7 @@ export const clientCommands: Command[] = [
         grace === undefined || grace.trim() === '0'
           ? '\nThe previous secret has stopped working.'
           : `\nThe previous secret keeps working for ${grace.trim()}; each use is audited as client.old_secret_used (govauth audit tail --action client.old_secret_used).`;
-      return { json: { ...rotated }, text: secretNotice(rotated.client_id, rotated.client_secret, false) + note };
+      return { json: { ...rotated }, text: secretNotice(rotated.client_id, rotated.client_secret) + note };
     },
   },
   {
