@@ -30,6 +30,7 @@ export const resourceView = z.strictObject({
   name: z.string(),
   scopes: z.array(z.string()),
   token_ttl: z.number().int().nullable(),
+  require_pop: z.boolean().describe('Tokens for this resource are only issued sender-constrained (DPoP, RFC 9449)'),
 }) satisfies z.ZodType<ResourceView>;
 
 export const roleView = z.strictObject({ name: z.string(), description: z.string(), scopes: z.array(z.string()) }) satisfies z.ZodType<RoleView>;
@@ -44,6 +45,7 @@ export const clientView = z.strictObject({
   scope_ceiling: z.array(z.string()).nullable(),
   introspect_audience: z.string().nullable(),
   admin_access: z.boolean().describe('May obtain tokens for urn:govauth:admin (the admin API)'),
+  require_pop: z.boolean().describe('Its access tokens are only issued sender-constrained (DPoP, RFC 9449)'),
   public: z.boolean(),
   disabled: z.boolean(),
   created_at: isoTime,

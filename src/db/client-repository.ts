@@ -14,6 +14,8 @@ export interface ClientRow {
   readonly scopeCeiling: string | null;
   readonly introspectAudience: string | null;
   readonly adminAccess: boolean;
+  /** Absent when inserting = false (the column's default). */
+  readonly requirePop?: boolean;
   readonly disabled: boolean;
   readonly createdAt: Date;
   readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
@@ -46,7 +48,7 @@ export const findClientGrantTypes = (h: Reader, id: string): Promise<{ id: strin
 
 export const findClientDisabled = (tx: Tx, id: string): Promise<{ disabled: boolean } | null> => tx.client.findUnique({ where: { id }, select: { disabled: true } });
 
-export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; secretHash?: string; secretRotatedAt?: Date }): Promise<void> {
+export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; requirePop?: boolean | undefined; disabled?: boolean; secretHash?: string; secretRotatedAt?: Date }): Promise<void> {
   await tx.client.update({ where: { id }, data });
 }
 

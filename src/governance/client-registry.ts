@@ -34,6 +34,8 @@ export interface CreateClientInput {
   readonly isPublic?: boolean;
   /** May obtain tokens for the admin API (policy-model.ts mayUseAudience). */
   readonly adminAccess?: boolean;
+  /** Its access tokens only sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). */
+  readonly requirePop?: boolean;
 }
 
 export interface ClientCredentialsView {
@@ -51,6 +53,7 @@ export interface ClientView {
   scope_ceiling: string[] | null;
   introspect_audience: string | null;
   admin_access: boolean;
+  require_pop: boolean;
   public: boolean;
   disabled: boolean;
   created_at: string;
@@ -115,6 +118,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       scopeCeiling: ceiling === null ? null : JSON.stringify(ceiling),
       introspectAudience,
       adminAccess,
+      requirePop: input.requirePop === true,
       roles,
     });
     const after = clientView(await readClientWithRoles(tx, clientId));
@@ -134,6 +138,7 @@ function clientView(c: ClientRow): ClientView {
     scope_ceiling: c.scopeCeiling === null ? null : parseStringArray(c.scopeCeiling, 'Client.scopeCeiling'),
     introspect_audience: c.introspectAudience,
     admin_access: c.adminAccess,
+    require_pop: c.requirePop === true,
     public: c.secretHash === null,
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
@@ -174,7 +179,7 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
   return getClient(db, id);
 }
 
-export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean }, by: Actor): Promise<ClientView> {
+export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; requirePop?: boolean }, by: Actor): Promise<ClientView> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
   await writeWithChanges(db, async (tx) => {
@@ -186,12 +191,16 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
       await replaceClientRoles(tx, id, roles);
     }
     if (patch.adminAccess === true) checkAdminAccess(before.public, before.grant_types);
-    if (name !== undefined || patch.adminAccess !== undefined) await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess });
+    if (name !== undefined || patch.adminAccess !== undefined || patch.requirePop !== undefined) {
+      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop });
+    }
     const after = clientView(await readClientWithRoles(tx, id));
     const audit = [];
     if (name !== undefined || roles) audit.push(adminEvent(by, 'admin.client.update', id, before, after));
     // Its own action, so that a SIEM can alert on who was given the admin API (or lost it).
     if (before.admin_access !== after.admin_access) audit.push(adminEvent(by, 'admin.client.admin_access', id, { admin_access: before.admin_access }, { admin_access: after.admin_access }));
+    // Its own action too: dropping the requirement is a security downgrade worth alerting on.
+    if (before.require_pop !== after.require_pop) audit.push(adminEvent(by, 'admin.client.require_pop', id, { require_pop: before.require_pop }, { require_pop: after.require_pop }));
     return { result: undefined, changes: [{ kind: 'client', key: id }], audit };
   });
   return getClient(db, id);

@@ -26,7 +26,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
     resources: new Map(
       resources.map((r): [string, ResourceDef] => [
         r.audience,
-        { audience: r.audience, name: r.name, tokenTtl: r.tokenTtl, scopes: new Set(r.scopes.map((x) => x.scopeName)) },
+        { audience: r.audience, name: r.name, tokenTtl: r.tokenTtl, requirePop: r.requirePop, scopes: new Set(r.scopes.map((x) => x.scopeName)) },
       ]),
     ),
     roles: new Map(
@@ -45,6 +45,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           scopeCeiling: c.scopeCeiling === null ? null : new Set(parseStringArray(c.scopeCeiling, 'Client.scopeCeiling')),
           introspectAudience: c.introspectAudience,
           adminAccess: c.adminAccess,
+          requirePop: c.requirePop,
           disabled: c.disabled,
           roles: c.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
         },

@@ -20,6 +20,8 @@ export interface ResourceDef {
   readonly name: string;
   readonly tokenTtl: number | null;
   readonly scopes: ReadonlySet<string>;
+  /** Its tokens are only issued sender-constrained (proof-of-possession.ts); absent = no. */
+  readonly requirePop?: boolean;
 }
 
 export interface RoleDef {
@@ -47,6 +49,8 @@ export interface ClientDef {
   readonly introspectAudience: string | null;
   /** May obtain tokens for ADMIN_AUDIENCE (an administrator's explicit choice; never a public client). */
   readonly adminAccess: boolean;
+  /** Its access tokens are only issued sender-constrained (proof-of-possession.ts); absent = no. */
+  readonly requirePop?: boolean;
   readonly disabled: boolean;
   readonly roles: readonly RoleGrant[];
 }
