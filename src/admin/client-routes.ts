@@ -14,6 +14,10 @@ const adminAccess = z
   .boolean()
   .describe('May obtain tokens for urn:govauth:admin: for a bot, with client_credentials; for an app, on behalf of people whose roles carry admin scopes. Never a public client. Setting it to false ends tokens already issued.');
 
+const requirePop = z
+  .boolean()
+  .describe('Its access tokens are only issued sender-constrained: every token request must carry a DPoP proof (RFC 9449), else invalid_dpop_proof');
+
 // The combinations createClient accepts, said in this API's field names (it says them in the
 // CLI's flags); createClient still checks them.
 const createClientBody = z
@@ -29,6 +33,7 @@ const createClientBody = z
     scope_ceiling: list(scopeName).optional().describe('The most an app may ever request, whatever its users hold'),
     public: z.boolean().optional().describe('An app without a secret (native or browser app; PKCE)'),
     admin_access: adminAccess.optional(),
+    require_pop: requirePop.optional(),
   })
   .superRefine((b, ctx) => {
     const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [path], message });
@@ -46,6 +51,7 @@ const updateClientBody = nonEmptyPatch(
     name: name.optional(),
     roles: list(roleName).optional().describe('Replaces the roles (client_credentials and token-exchange clients)'),
     admin_access: adminAccess.optional(),
+    require_pop: requirePop.optional(),
   }),
 );
 
@@ -78,6 +84,7 @@ export const clientRoutes = [
           scopeCeiling: body.scope_ceiling,
           isPublic: body.public,
           adminAccess: body.admin_access,
+          requirePop: body.require_pop,
         },
         actor,
       );
@@ -88,7 +95,7 @@ export const clientRoutes = [
   route({
     method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles, or allow or withdraw admin access', tag: 'clients', access: 'write', errors: [404],
     body: updateClientBody, response: z.strictObject({ client: clientView }),
-    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access }, actor) }),
+    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, requirePop: body.require_pop }, actor) }),
   }),
   route({
     method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops working at once', tag: 'clients', access: 'write', errors: [404],

@@ -15,6 +15,7 @@ const describe = (c: ClientView): string =>
     ...(c.introspect_audience ? [`introspects: ${c.introspect_audience}`] : []),
     ...(c.redirect_uris.length ? [`redirects:  ${c.redirect_uris.join(' ')}`] : []),
     `admin API:  ${c.admin_access ? 'allowed (may obtain tokens for urn:govauth:admin)' : 'not allowed'}`,
+    `tokens:     ${c.require_pop ? 'bound only (a DPoP proof is required)' : 'bound when the client sends a DPoP proof, else bearer'}`,
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
 
@@ -27,7 +28,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--admin-access] [--require-pop]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -40,6 +41,7 @@ export const clientCommands: Command[] = [
       scopes: { type: 'string', multiple: true },
       public: { type: 'boolean' },
       'admin-access': { type: 'boolean' },
+      'require-pop': { type: 'boolean' },
     },
     positionals: [],
     async run({ values }, ctx) {
@@ -58,6 +60,7 @@ export const clientCommands: Command[] = [
         scopeCeiling: list(values, 'scopes'),
         isPublic: flag(values, 'public'),
         adminAccess: flag(values, 'admin-access'),
+        requirePop: flag(values, 'require-pop'),
       }, ctx.actor);
       return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret) };
     },
@@ -100,16 +103,20 @@ export const clientCommands: Command[] = [
   },
   {
     name: 'client update',
-    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access]',
-    summary: "rename a client, replace its roles, or allow or withdraw the admin API (next token follows)",
-    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' } },
+    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--require-pop | --no-require-pop]',
+    summary: 'rename a client, replace its roles, allow or withdraw the admin API, or require proof of possession (next token follows)',
+    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'require-pop': { type: 'boolean' }, 'no-require-pop': { type: 'boolean' } },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
       const { updateClient } = await clientRegistry();
       if (flag(values, 'admin-access') && flag(values, 'no-admin-access')) throw new UsageError('give --admin-access or --no-admin-access, not both');
       const adminAccess = flag(values, 'admin-access') ? true : flag(values, 'no-admin-access') ? false : undefined;
-      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess };
-      if (Object.values(patch).every((v) => v === undefined)) throw new UsageError('nothing to change: give --name, --roles, --admin-access or --no-admin-access');
+      if (flag(values, 'require-pop') && flag(values, 'no-require-pop')) throw new UsageError('give --require-pop or --no-require-pop, not both');
+      const requirePop = flag(values, 'require-pop') ? true : flag(values, 'no-require-pop') ? false : undefined;
+      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, requirePop };
+      if (Object.values(patch).every((v) => v === undefined)) {
+        throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access, --require-pop or --no-require-pop');
+      }
       const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor);
       return { json: { client }, text: describe(client) };
     },
