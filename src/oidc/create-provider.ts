@@ -62,7 +62,7 @@ export function cookieKeys(master: MasterKey): string[] {
  * RFC 9449 §8 server-provided nonces: oidc-provider derives each nonce from this secret and the
  * time, so every instance must hold the same one to accept the others' nonces.
  */
-export function dpopNonceSecret(master: MasterKey): Buffer {
+function dpopNonceSecret(master: MasterKey): Buffer {
   return master.derive('dpop-nonce-v1');
 }
 
