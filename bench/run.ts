@@ -15,6 +15,7 @@ import { rawRs256SignRate } from './lib/raw-signing.ts';
 import { refreshLoad, refreshTokenPool } from './lib/refresh-load.ts';
 import { alternate, median } from './lib/rounds.ts';
 import { exchangeCandidates, requireAllOk } from './lib/token-exchange.ts';
+import { dpopTokenRequest } from './lib/dpop-load.ts';
 import { systemClock } from '../src/time/clock.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -130,11 +131,18 @@ async function main(): Promise<void> {
     rows.push({ ...refresh, rps: Math.round(median(refreshRuns.map((x) => x.rps))), p50: median(refreshRuns.map((x) => x.p50)), p99: median(refreshRuns.map((x) => x.p99)), rssMb: dual.rssPeakMb(), ratio: '' });
 
     // Token exchange (RFC 8693) against client_credentials for the same agent, 1 worker.
-    const exchangeLoads = await exchangeCandidates(single, fixture, connections, 2 * (2 + rounds * duration));
+    // DPoP-bound client_credentials (RFC 9449) for the same agent, in the same rounds: what a
+    // proof per request (verify, replay check, cnf) costs against the bearer reference.
+    const exchangeLoads = [
+      ...(await exchangeCandidates(single, fixture, connections, 2 * (2 + rounds * duration))),
+      { name: 'client_credentials DPoP-bound, agent', options: await dpopTokenRequest(single.url, fixture.agent, connections), rssMb: single.rssPeakMb },
+    ];
     const exchange = await alternate(exchangeLoads, rounds, duration, requireAllOk);
     const [cc, te] = exchangeLoads.map((c) => c.name);
     rows.push({ ...exchange.results[cc!]!, name: `${cc!}, 1 worker`, ratio: 'exchange reference' });
     rows.push({ ...exchange.results[te!]!, name: `${te!}, 1 worker`, ratio: `${exchange.ratios[te!]!.toFixed(2)}× client_credentials of the same rounds` });
+    const dp = exchangeLoads[2]!.name;
+    rows.push({ ...exchange.results[dp]!, name: `${dp}, 1 worker`, ratio: `${exchange.ratios[dp]!.toFixed(2)}× bearer client_credentials of the same rounds` });
     out.issuance = issuance;
     out.introspection = introspection;
     out.refresh = refreshRuns;

@@ -22,6 +22,8 @@ export interface LoadOptions {
   readonly body?: string;
   readonly connections?: number;
   readonly durationSec?: number;
+  /** Rewrites each request before it is sent (a per-request DPoP proof: dpop-load.ts). */
+  readonly setupRequest?: (req: { headers?: Record<string, string> }) => { headers?: Record<string, string> };
 }
 
 export async function load(name: string, options: LoadOptions): Promise<LoadResult> {
@@ -30,6 +32,7 @@ export async function load(name: string, options: LoadOptions): Promise<LoadResu
     method: options.method ?? 'POST',
     headers: options.headers,
     body: options.body,
+    ...(options.setupRequest && { requests: [{ setupRequest: options.setupRequest as never }] }),
     connections: options.connections ?? 32,
     duration: options.durationSec ?? 10,
   });

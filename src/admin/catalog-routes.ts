@@ -19,14 +19,16 @@ const updateScopeBody = nonEmptyPatch(
 );
 
 const resourceName = text('name', 200, 'A name for people');
+const requirePop = z.boolean().describe('Tokens for this resource are only issued sender-constrained (a DPoP proof, RFC 9449), whatever the grant');
 const createResourceBody = z.strictObject({
   audience,
   name: resourceName,
   scopes: list(scopeName).describe('The scopes this resource server accepts (they must exist)'),
   token_ttl: ttl('Lifetime of access tokens for this resource').optional(),
+  require_pop: requirePop.optional(),
 });
 const updateResourceBody = nonEmptyPatch(
-  z.strictObject({ name: resourceName.optional(), scopes: list(scopeName).optional(), token_ttl: ttl('Token lifetime; null restores the default').nullable().optional() }),
+  z.strictObject({ name: resourceName.optional(), scopes: list(scopeName).optional(), token_ttl: ttl('Token lifetime; null restores the default').nullable().optional(), require_pop: requirePop.optional() }),
 );
 
 const createRoleBody = z.strictObject({ name: roleName, description: description.optional(), scopes: list(scopeName).describe('The scopes the role carries (they must exist)') });
@@ -61,14 +63,14 @@ export const catalogRoutes = [
     method: 'POST', path: '/resources', operationId: 'createResource', summary: 'Register a resource server', tag: 'resources', access: 'write', status: 201, errors: [409],
     body: createResourceBody, response: z.strictObject({ resource: resourceView }),
     handle: async ({ deps, body, actor }) => ({
-      resource: await createResource(deps.db, { audience: body.audience, name: body.name, scopes: body.scopes, tokenTtl: body.token_ttl }, actor),
+      resource: await createResource(deps.db, { audience: body.audience, name: body.name, scopes: body.scopes, tokenTtl: body.token_ttl, requirePop: body.require_pop }, actor),
     }),
   }),
   route({
     method: 'PATCH', path: '/resources/{audience}', operationId: 'updateResource', summary: 'Change a resource server', tag: 'resources', access: 'write', errors: [404],
     body: updateResourceBody, response: z.strictObject({ resource: resourceView }),
     handle: async ({ deps, params, body, actor }) => ({
-      resource: await updateResource(deps.db, params.audience, { name: body.name, scopes: body.scopes, tokenTtl: body.token_ttl }, actor),
+      resource: await updateResource(deps.db, params.audience, { name: body.name, scopes: body.scopes, tokenTtl: body.token_ttl, requirePop: body.require_pop }, actor),
     }),
   }),
   route({

@@ -22,6 +22,9 @@ const secretExpires = z
   .string()
   .max(40)
   .describe('When the secret stops working: a duration from now (90d), an ISO 8601 time, or never. A rotation without it keeps the lifetime the replaced secret had');
+const requirePop = z
+  .boolean()
+  .describe('Its access tokens are only issued sender-constrained: every token request must carry a DPoP proof (RFC 9449), else invalid_dpop_proof');
 
 // The combinations createClient accepts, said in this API's field names (it says them in the
 // CLI's flags); createClient still checks them.
@@ -40,6 +43,7 @@ const createClientBody = z
     admin_access: adminAccess.optional(),
     secret_expires: secretExpires.optional(),
     jwks: jwks.optional(),
+    require_pop: requirePop.optional(),
   })
   .superRefine((b, ctx) => {
     const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [path], message });
@@ -59,6 +63,7 @@ const updateClientBody = nonEmptyPatch(
     roles: list(roleName).optional().describe('Replaces the roles (client_credentials and token-exchange clients)'),
     admin_access: adminAccess.optional(),
     jwks: jwks.optional().describe('Replaces the keys of a private_key_jwt client (key rotation: register old and new together, then the new alone)'),
+    require_pop: requirePop.optional(),
   }),
 );
 
@@ -100,6 +105,7 @@ export const clientRoutes = [
           adminAccess: body.admin_access,
           secretExpires: body.secret_expires,
           jwks: body.jwks,
+          requirePop: body.require_pop,
         },
         actor,
         deps.now(),
@@ -111,7 +117,7 @@ export const clientRoutes = [
   route({
     method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys, or allow or withdraw admin access', tag: 'clients', access: 'write', errors: [404],
     body: updateClientBody, response: z.strictObject({ client: clientView }),
-    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks }, actor) }),
+    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks, requirePop: body.require_pop }, actor) }),
   }),
   route({
     method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops at once or, with a grace, when the grace ends', tag: 'clients', access: 'write', errors: [404],

@@ -32,6 +32,7 @@ export const resourceView = z.strictObject({
   name: z.string(),
   scopes: z.array(z.string()),
   token_ttl: z.number().int().nullable(),
+  require_pop: z.boolean().describe('Tokens for this resource are only issued sender-constrained (DPoP, RFC 9449)'),
 }) satisfies z.ZodType<ResourceView>;
 
 export const roleView = z.strictObject({ name: z.string(), description: z.string(), scopes: z.array(z.string()) }) satisfies z.ZodType<RoleView>;
@@ -50,6 +51,7 @@ export const clientView = z.strictObject({
   tls_subject_dn: z.string().nullable().describe('tls_client_auth (RFC 8705 §2.1.2): the subject DN its client certificate must carry'),
   tls_san: z.string().nullable().describe('tls_client_auth: the subject alternative name its client certificate must carry, as dns:…, uri:…, ip:… or email:…'),
   certificate_bound_tokens: z.boolean().describe('Access tokens bound to the client certificate (RFC 8705 §3, cnf x5t#S256)'),
+  require_pop: z.boolean().describe('Its access tokens are only issued sender-constrained (DPoP, RFC 9449)'),
   public: z.boolean(),
   secret: z
     .strictObject({

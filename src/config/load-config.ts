@@ -14,6 +14,7 @@ import { EnvValueError, parseBoolean, parseEnum, parseHttpUrl, parseInteger, par
 import { createEnvReader, type Env } from './env-reader.ts';
 import { readMetrics, type MetricsConfig } from './metrics-config.ts';
 import { readRateLimits, type RateLimitConfig } from './rate-limit-config.ts';
+import { readPop, type PopConfig } from './pop-config.ts';
 import { checkSignIn, readSignIn, type SignInConfig } from './sign-in-config.ts';
 import { readTls, type TlsConfig } from './tls-config.ts';
 import { readTracing, type TracingConfig } from './tracing-config.ts';
@@ -50,6 +51,8 @@ export interface Config {
   /** One info line per request (src/http/access-log.ts); GOVAUTH_ACCESS_LOG. */
   readonly accessLog: boolean;
   readonly signIn: SignInConfig;
+  /** Proof of possession: the sensitivity only issued bound, and DPoP nonces (pop-config.ts). */
+  readonly pop: PopConfig;
   /** Days after which the server prunes audit records itself; 0 keeps them forever. */
   readonly auditRetentionDays: number;
   /**
@@ -136,6 +139,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const accessLog = read('GOVAUTH_ACCESS_LOG', true, parseBoolean);
 
   const signIn = readSignIn(read);
+  const pop = readPop(read);
   const audit = readAudit(env, read, problems, base, mode === 'production');
   const workers = read('GOVAUTH_WORKERS', mode === 'production' ? autoWorkers() : 1, (v) => (v.trim() === 'auto' ? autoWorkers() : parseInteger(v, 1, 64)));
   const rateLimits = readRateLimits(read);
@@ -184,6 +188,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     logLevel,
     accessLog,
     signIn: Object.freeze(signIn),
+    pop: Object.freeze(pop),
     auditRetentionDays: audit.retentionDays,
     auditPruneFloorDays: audit.pruneFloorDays,
     auditCheckpoint: audit.checkpoint,

@@ -23,6 +23,7 @@ export interface ResourceRow {
   readonly audience: string;
   readonly name: string;
   readonly tokenTtl: number | null;
+  readonly requirePop: boolean;
   readonly scopes: { scopeName: string }[];
 }
 export interface RoleRow {
@@ -43,8 +44,8 @@ export const findScope = (tx: Tx, name: string): Promise<ScopeRow | null> => tx.
 export const updateScopeRow = (tx: Tx, name: string, data: ScopeWrite): Promise<ScopeRow> => tx.scope.update({ where: { name }, data });
 export const listScopeRows = (db: Database): Promise<ScopeRow[]> => db.prisma.scope.findMany({ orderBy: { name: 'asc' } });
 
-export async function insertResource(tx: Tx, r: { audience: string; name: string; tokenTtl: number | null; scopes: readonly string[] }): Promise<void> {
-  await tx.resource.create({ data: { audience: r.audience, name: r.name, tokenTtl: r.tokenTtl, scopes: { create: r.scopes.map((scopeName) => ({ scopeName })) } } });
+export async function insertResource(tx: Tx, r: { audience: string; name: string; tokenTtl: number | null; requirePop: boolean; scopes: readonly string[] }): Promise<void> {
+  await tx.resource.create({ data: { audience: r.audience, name: r.name, tokenTtl: r.tokenTtl, requirePop: r.requirePop, scopes: { create: r.scopes.map((scopeName) => ({ scopeName })) } } });
 }
 
 /** A resource as is (no scopes): whether it exists. */
@@ -58,7 +59,7 @@ export async function replaceResourceScopes(tx: Tx, audience: string, scopes: re
   await tx.resourceScope.createMany({ data: scopes.map((scopeName) => ({ audience, scopeName })) });
 }
 
-export const updateResourceRow = (tx: Tx, audience: string, data: { name?: string; tokenTtl?: number | null }): Promise<ResourceRow> =>
+export const updateResourceRow = (tx: Tx, audience: string, data: { name?: string; tokenTtl?: number | null; requirePop?: boolean }): Promise<ResourceRow> =>
   tx.resource.update({ where: { audience }, data, include: withScopeNames });
 
 export const listResourceRows = (db: Database): Promise<ResourceRow[]> => db.prisma.resource.findMany({ orderBy: { audience: 'asc' }, include: withScopeNames });

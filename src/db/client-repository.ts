@@ -19,6 +19,8 @@ export interface ClientRow {
   readonly tlsSubjectDn: string | null;
   readonly tlsSan: string | null;
   readonly tlsBoundTokens: boolean;
+  /** Absent when inserting = false (the column's default). */
+  readonly requirePop?: boolean;
   readonly disabled: boolean;
   readonly createdAt: Date;
   readonly secretRotatedAt: Date | null;
@@ -69,7 +71,7 @@ export interface SecretColumns {
   readonly previousSecretValidUntil: Date | null;
 }
 
-export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string } | SecretColumns): Promise<void> {
+export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string; requirePop?: boolean | undefined } | SecretColumns): Promise<void> {
   await tx.client.update({ where: { id }, data });
 }
 

@@ -5,7 +5,7 @@ import type { Database } from './database.ts';
 
 export interface CatalogRows {
   readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null }[];
-  readonly resources: readonly { audience: string; name: string; tokenTtl: number | null; scopes: { scopeName: string }[] }[];
+  readonly resources: readonly { audience: string; name: string; tokenTtl: number | null; requirePop: boolean; scopes: { scopeName: string }[] }[];
   readonly roles: readonly { name: string; description: string; scopes: { scopeName: string }[] }[];
   readonly clients: readonly {
     id: string;
@@ -24,6 +24,7 @@ export interface CatalogRows {
     tlsSubjectDn: string | null;
     tlsSan: string | null;
     tlsBoundTokens: boolean;
+    requirePop: boolean;
     disabled: boolean;
     roles: { roleName: string; expiresAt: Date | null }[];
   }[];

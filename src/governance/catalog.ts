@@ -38,6 +38,8 @@ export interface ResourceView {
   name: string;
   scopes: string[];
   token_ttl: number | null;
+  /** Tokens for it only sender-constrained (proof-of-possession.ts). */
+  require_pop: boolean;
 }
 export interface RoleView {
   name: string;
@@ -91,7 +93,7 @@ export async function listScopes(db: Database): Promise<ScopeView[]> {
   return (await listScopeRows(db)).map(scopeView);
 }
 
-export async function createResource(db: Database, input: { audience: string; name: string; scopes: readonly string[]; tokenTtl?: number }, by: Actor): Promise<ResourceView> {
+export async function createResource(db: Database, input: { audience: string; name: string; scopes: readonly string[]; tokenTtl?: number; requirePop?: boolean }, by: Actor): Promise<ResourceView> {
   const audience = checkAudience(input.audience);
   const name = checkText(input.name, 'name', 200);
   const scopes = uniqueList(input.scopes, checkScopeName);
@@ -99,8 +101,9 @@ export async function createResource(db: Database, input: { audience: string; na
   return conflictAs(`resource ${audience} already exists`, () =>
     writeWithChanges(db, async (tx) => {
       await requireScopes(tx, scopes);
-      await insertResource(tx, { audience, name, tokenTtl, scopes });
-      const after = { audience, name, scopes: scopes.sort(), token_ttl: tokenTtl };
+      const requirePop = input.requirePop === true;
+      await insertResource(tx, { audience, name, tokenTtl, requirePop, scopes });
+      const after = { audience, name, scopes: scopes.sort(), token_ttl: tokenTtl, require_pop: requirePop };
       return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [adminEvent(by, 'admin.resource.create', audience, null, after)] };
     }),
   );
@@ -109,7 +112,7 @@ export async function createResource(db: Database, input: { audience: string; na
 export async function updateResource(
   db: Database,
   audience: string,
-  patch: { name?: string; scopes?: readonly string[]; tokenTtl?: number | null },
+  patch: { name?: string; scopes?: readonly string[]; tokenTtl?: number | null; requirePop?: boolean },
   by: Actor,
 ): Promise<ResourceView> {
   const scopes = patch.scopes && uniqueList(patch.scopes, checkScopeName);
@@ -124,17 +127,19 @@ export async function updateResource(
     const row = await updateResourceRow(tx, audience, {
       ...(patch.name !== undefined && { name: checkText(patch.name, 'name', 200) }),
       ...(patch.tokenTtl !== undefined && { tokenTtl: patch.tokenTtl === null ? null : checkTtl(patch.tokenTtl, 'token TTL') }),
+      ...(patch.requirePop !== undefined && { requirePop: patch.requirePop }),
     });
     const after = resourceView(row);
     return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [adminEvent(by, 'admin.resource.update', audience, before, after)] };
   });
 }
 
-const resourceView = (r: { audience: string; name: string; tokenTtl: number | null; scopes: { scopeName: string }[] }): ResourceView => ({
+const resourceView = (r: { audience: string; name: string; tokenTtl: number | null; requirePop: boolean; scopes: { scopeName: string }[] }): ResourceView => ({
   audience: r.audience,
   name: r.name,
   scopes: r.scopes.map((s) => s.scopeName).sort(),
   token_ttl: r.tokenTtl,
+  require_pop: r.requirePop,
 });
 
 export async function listResources(db: Database): Promise<ResourceView[]> {

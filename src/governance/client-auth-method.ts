@@ -38,7 +38,8 @@ export const usesSharedSecret = (client: AuthFacts): boolean => clientAuthMethod
 
 /**
  * Whether every access token of the client is bound to a key it holds, so a copied token is
- * useless without that key: today, certificate-bound tokens (RFC 8705 §3). Requiring DPoP per
- * client (RFC 9449) is to come; it joins here.
+ * useless without that key: certificate-bound tokens (RFC 8705 §3), or proof of possession
+ * required of it (`--require-pop`, proof-of-possession.ts).
  */
-export const requiresProofOfPossession = (client: { readonly tlsBoundTokens?: boolean }): boolean => client.tlsBoundTokens === true;
+export const requiresProofOfPossession = (client: { readonly tlsBoundTokens?: boolean; readonly requirePop?: boolean }): boolean =>
+  client.tlsBoundTokens === true || client.requirePop === true;

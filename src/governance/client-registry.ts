@@ -50,6 +50,8 @@ export interface CreateClientInput {
    * has no shared secret: it authenticates with assertions signed by the private key it keeps.
    */
   readonly jwks?: unknown;
+  /** Its access tokens only sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). */
+  readonly requirePop?: boolean;
 }
 
 export interface RotateSecretInput {
@@ -83,6 +85,7 @@ export interface ClientView {
   tls_san: string | null;
   /** Access tokens bound to the client certificate (RFC 8705 §3, cnf x5t#S256). */
   certificate_bound_tokens: boolean;
+  require_pop: boolean;
   public: boolean;
   /** Its shared secret: when set, when it stops, until when the one it replaced still works; null without one. */
   secret: { set_at: string; expires_at: string | null; previous_valid_until: string | null } | null;
@@ -181,6 +184,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       secretExpiresAt: secretExpiresAt === null ? null : new Date(secretExpiresAt),
       ...tls,
       jwks: jwks && JSON.stringify(jwks),
+      requirePop: input.requirePop === true,
       roles,
     });
     const after = clientView(await readClientWithRoles(tx, clientId));
@@ -211,6 +215,7 @@ function clientView(c: ClientRow): ClientView {
     certificate_bound_tokens: c.tlsBoundTokens,
     token_endpoint_auth_method: tokenEndpointAuthMethod(c),
     jwks: c.jwks === null ? null : (JSON.parse(c.jwks) as { keys: unknown[] }),
+    require_pop: c.requirePop === true,
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
   };
@@ -268,7 +273,7 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
   return getClient(db, id);
 }
 
-export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown }, by: Actor): Promise<ClientView> {
+export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; requirePop?: boolean }, by: Actor): Promise<ClientView> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
   const jwks = patch.jwks === undefined ? undefined : JSON.stringify(checkClientJwks(patch.jwks));
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
@@ -286,7 +291,9 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
     if (jwks !== undefined && before.token_endpoint_auth_method !== 'private_key_jwt') {
       throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt client (register a new client to change the method)`);
     }
-    if (name !== undefined || patch.adminAccess !== undefined || jwks !== undefined) await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, ...(jwks !== undefined && { jwks }) });
+    if (name !== undefined || patch.adminAccess !== undefined || jwks !== undefined || patch.requirePop !== undefined) {
+      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...(jwks !== undefined && { jwks }) });
+    }
     const after = clientView(await readClientWithRoles(tx, id));
     const audit = [];
     if (name !== undefined || roles) audit.push(adminEvent(by, 'admin.client.update', id, before, after));
@@ -294,6 +301,8 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
     // Its own action: which keys a client may sign with is a credential change (only public keys are stored, so the record may hold them).
     if (jwks !== undefined) audit.push(adminEvent(by, 'admin.client.rotate_keys', id, { jwks: before.jwks }, { jwks: after.jwks }));
     if (before.admin_access !== after.admin_access) audit.push(adminEvent(by, 'admin.client.admin_access', id, { admin_access: before.admin_access }, { admin_access: after.admin_access }));
+    // Its own action too: dropping the requirement is a security downgrade worth alerting on.
+    if (before.require_pop !== after.require_pop) audit.push(adminEvent(by, 'admin.client.require_pop', id, { require_pop: before.require_pop }, { require_pop: after.require_pop }));
     return { result: undefined, changes: [{ kind: 'client', key: id }], audit };
   });
   return getClient(db, id);

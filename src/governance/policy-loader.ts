@@ -27,7 +27,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
     resources: new Map(
       resources.map((r): [string, ResourceDef] => [
         r.audience,
-        { audience: r.audience, name: r.name, tokenTtl: r.tokenTtl, scopes: new Set(r.scopes.map((x) => x.scopeName)) },
+        { audience: r.audience, name: r.name, tokenTtl: r.tokenTtl, requirePop: r.requirePop, scopes: new Set(r.scopes.map((x) => x.scopeName)) },
       ]),
     ),
     roles: new Map(
@@ -53,6 +53,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           tlsSubjectDn: c.tlsSubjectDn,
           tlsSan: c.tlsSan,
           tlsBoundTokens: c.tlsBoundTokens,
+          requirePop: c.requirePop,
           disabled: c.disabled,
           roles: c.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
         },

@@ -21,6 +21,8 @@ export interface ResourceDef {
   readonly name: string;
   readonly tokenTtl: number | null;
   readonly scopes: ReadonlySet<string>;
+  /** Its tokens are only issued sender-constrained (proof-of-possession.ts); absent = no. */
+  readonly requirePop?: boolean;
 }
 
 export interface RoleDef {
@@ -60,6 +62,8 @@ export interface ClientDef {
   readonly tlsSan?: string | null;
   /** Access tokens bound to the client certificate (RFC 8705 §3). */
   readonly tlsBoundTokens?: boolean;
+  /** Its access tokens are only issued sender-constrained (proof-of-possession.ts); absent = no. */
+  readonly requirePop?: boolean;
   readonly disabled: boolean;
   readonly roles: readonly RoleGrant[];
 }

@@ -4,6 +4,7 @@
 // audit record thus names the token from what minted it, without decoding what was just signed.
 import type { ChainHop } from './delegation.ts';
 import type { Grant } from './effective-grant.ts';
+import type { TokenBinding } from './proof-of-possession.ts';
 
 /** What the audit record says about the access token a request minted (its claims, RFC 9068 §2.2). */
 interface MintedToken {
@@ -24,6 +25,8 @@ interface MintedToken {
   readonly statusList?: number;
   readonly statusIdx?: number;
   readonly grantId: string | undefined;
+  /** Its `cnf`: DPoP key (RFC 9449 §6), client certificate (RFC 8705 §3), or none. */
+  readonly binding: TokenBinding;
   /** A delegated token's actors, current first (token exchange only). */
   readonly chain?: readonly ChainHop[];
   readonly subjectJti?: string;

@@ -13,6 +13,8 @@
 // - Every JWT access token carries `status.status_list` {idx, uri} (draft-ietf-oauth-status-list
 //   §6.2): where a resource server finds, offline, whether introspection would still accept it
 //   (src/statuslist). Its index is on the decision too, so the audit record names it.
+// - No access token is minted unbound where proof of possession is required (per client, per
+//   resource, per scope sensitivity: proof-of-possession.ts); its binding goes on the record.
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { chainClaims } from '../governance/act-claim.ts';
 import { soleAgentFor } from '../governance/delegation.ts';
@@ -21,6 +23,8 @@ import { contributingRoles, heldScopes } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { TokenDecision } from '../governance/token-decision.ts';
 import type { Clock } from '../time/clock.ts';
+import type { Sensitivity } from '../governance/policy-model.ts';
+import { assertPossession, tokenBinding } from './proof-of-possession.ts';
 import { grantSource } from './resource-indicators.ts';
 
 /**
@@ -72,6 +76,7 @@ function recordMinted(
     statusIdx: m.status.idx,
     ...(person?.sourceIat !== undefined && { sourceIat: person.sourceIat }),
     grantId: person?.grantId || undefined,
+    binding: tokenBinding(token),
   };
 }
 
@@ -89,9 +94,23 @@ interface StatusListRef {
 
 const statusClaim = (ref: StatusListRef) => ({ status: { status_list: { idx: ref.idx, uri: ref.uri } } });
 
-export function createExtraTokenClaims(deps: { policy: PolicyStore; now: Clock; statusList: StatusClaimSource }): NonNullable<Configuration['extraTokenClaims']> {
+export function createExtraTokenClaims(deps: {
+  policy: PolicyStore;
+  now: Clock;
+  statusList: StatusClaimSource;
+  /** GOVAUTH_POP_REQUIRED_SENSITIVITY. */
+  popThreshold: Sensitivity | null;
+}): NonNullable<Configuration['extraTokenClaims']> {
   return async (ctx, token) => {
     const decision = ctx.state.decision;
+    // The token is bound (or not) by now (lib/helpers/grant_common.js applyDpopBinding runs before save).
+    assertPossession(tokenBinding(token), {
+      snapshot: deps.policy.snapshot(),
+      threshold: deps.popThreshold,
+      clientId: token.clientId,
+      audience: decision?.grant.audience,
+      scopes: scopesOf(token),
+    });
     if (token.kind === 'ClientCredentials') {
       if (!decision) return undefined;
       const roles = [...decision.grant.roles];

@@ -61,11 +61,26 @@ export function cookieKeys(master: MasterKey): string[] {
   return [master.derive('cookie-signing-v1').toString('base64url')];
 }
 
+/**
+ * RFC 9449 §8 server-provided nonces: oidc-provider derives each nonce from this secret and the
+ * time, so every instance must hold the same one to accept the others' nonces.
+ */
+function dpopNonceSecret(master: MasterKey): Buffer {
+  return master.derive('dpop-nonce-v1');
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, log, keyring, policy, views } = deps;
   const defaults = { accessTokenTtl: config.accessTokenTtl, defaultResource: config.defaultResource };
   const snapshotClient = (id: string | undefined) => (id ? policy.snapshot().clients.get(id) : undefined);
-  const indicators = { policy, defaults, now: deps.now, signingKid: () => keyring.signingKid(), mfaMaxAge: config.signIn.mfaMaxAge };
+  const indicators = {
+    policy,
+    defaults,
+    now: deps.now,
+    signingKid: () => keyring.signingKid(),
+    mfaMaxAge: config.signIn.mfaMaxAge,
+    popThreshold: config.pop.requiredSensitivity,
+  };
 
   const limitToken = tokenRateLimit(deps.limiter, config.rateLimits.tokenPerClient, log);
 
@@ -115,6 +130,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       devInteractions: { enabled: false }, // it accepts any username and password
       clientCredentials: { enabled: true },
       mTLS: mutualTls(config.tls.clientCa, deps.now),
+      // Any client may bind its tokens to a key (RFC 9449); whether it must is governance
+      // (proof-of-possession.ts). With GOVAUTH_DPOP_NONCE every proof must carry a nonce the
+      // server chose (§8: a proof signed in advance by a stolen key is of no use).
+      dPoP: {
+        enabled: true,
+        ...(config.pop.dpopNonce && { nonceSecret: dpopNonceSecret(deps.master), requireNonce: () => true }),
+      },
       resourceIndicators: createResourceIndicators(indicators),
       // govauth serves introspection and revocation itself: oidc-provider's endpoints reject JWT
       // access tokens (lib/shared/reject_structured_tokens.js).
@@ -151,7 +173,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
     ttl: createTtl(deps),
-    extraTokenClaims: createExtraTokenClaims(deps),
+    extraTokenClaims: createExtraTokenClaims({ ...deps, popThreshold: config.pop.requiredSensitivity }),
     // Sees the final claims just before signing: the audit record gets the signed iat and exp.
     formats: { customizers: { jwt: createSignedClaimsRecorder() } },
     findAccount: createFindAccount(deps),

@@ -11,7 +11,8 @@
 // parameter means everything the client holds for the resource, so we fill it in.
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import { effectiveGrant, evaluateGrant, type GrantPrincipal, type GrantRefusal } from '../governance/effective-grant.ts';
-import { defaultAudienceFor, mfaFresh, type PolicyDefaults, type UserDef } from '../governance/policy-model.ts';
+import { defaultAudienceFor, mfaFresh, type PolicyDefaults, type Sensitivity, type UserDef } from '../governance/policy-model.ts';
+import { assertPossession, requestBinding } from './proof-of-possession.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
 import type { Clock } from '../time/clock.ts';
@@ -25,6 +26,8 @@ export interface ResourceIndicatorDeps {
   readonly signingKid: () => string;
   /** Seconds a second factor counts as recent for high-sensitivity scopes. */
   readonly mfaMaxAge: number;
+  /** GOVAUTH_POP_REQUIRED_SENSITIVITY (proof-of-possession.ts). */
+  readonly popThreshold: Sensitivity | null;
 }
 
 const grantType = (ctx: KoaContextWithOIDC): unknown => (ctx.oidc.route === 'token' ? ctx.oidc.params?.grant_type : undefined);
@@ -78,6 +81,18 @@ export function createRotateRefreshToken(deps: ResourceIndicatorDeps) {
     // answer invalid_target only after consuming the refresh token (RFC 8707 §2.2).
     if (rt && typeof param === 'string' && !rt.resourceIndicators.has(param)) {
       throw new errors.InvalidTarget('the resource is not part of this grant');
+    }
+    // An unbound refresh where a bound token is required is refused before it is consumed too
+    // (proof-of-possession.ts); judged on everything the refresh token could yield.
+    if (rt) {
+      const resources = [rt.resource ?? []].flat();
+      assertPossession(requestBinding(ctx), {
+        snapshot: deps.policy.snapshot(),
+        threshold: deps.popThreshold,
+        clientId: ctx.oidc.client?.clientId,
+        audience: typeof param === 'string' ? param : resources.length === 1 ? resources[0] : undefined,
+        scopes: typeof raw === 'string' ? raw.split(' ') : rt.scopes,
+      });
     }
     if (typeof raw !== 'string' || !rt?.accountId) return true;
     const granted = [rt.resource ?? []].flat();

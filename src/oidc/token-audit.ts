@@ -80,6 +80,9 @@ export function tokenEndpointAudit(
           roles: at?.roles,
           lifetime: at?.lifetime,
           grant_id: at?.grantId,
+          // Item 7 of the threat model (SECURITY.md): how the token is bound, how the client proved itself.
+          binding: at?.binding ?? (body.token_type === 'DPoP' ? 'dpop' : 'bearer'),
+          client_auth: request.clientAuth,
           // What the token status list needs to judge it as introspection does (src/statuslist).
           iat: at?.iat,
           source_iat: at?.sourceIat,

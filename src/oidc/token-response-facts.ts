@@ -10,6 +10,8 @@ export interface TokenRequestFacts {
   readonly clientId: string | undefined;
   /** The client_id the request names, authenticated or not. */
   readonly claimedClientId: string | undefined;
+  /** How the client authenticated (RFC 7591 §2 token_endpoint_auth_method names), once it did. */
+  readonly clientAuth: string | undefined;
 }
 
 export interface SignOutFacts {
@@ -28,7 +30,18 @@ export function tokenRequestFacts(ctx: Context): TokenRequestFacts | undefined {
     grantType: typeof oidc.params?.grant_type === 'string' ? oidc.params.grant_type : undefined,
     clientId,
     claimedClientId: clientId ?? (typeof oidc.params?.client_id === 'string' ? oidc.params.client_id : undefined),
+    clientAuth: clientAuthUsed(oidc.client?.clientAuthMethod, oidc.params?.client_secret !== undefined),
   };
+}
+
+/**
+ * The method that authenticated the request. oidc-provider accepts a secret in the body or in
+ * a Basic header whichever of the two is registered (lib/shared/client_auth.js), so for secrets
+ * the request says which; any other method is the registered one, the only one it accepts.
+ */
+function clientAuthUsed(registered: string | undefined, secretInBody: boolean): string | undefined {
+  if (registered === 'client_secret_basic' || registered === 'client_secret_post') return secretInBody ? 'client_secret_post' : 'client_secret_basic';
+  return registered;
 }
 
 /** A confirmed RP-initiated sign-out (end_session_confirm, 303) of someone signed in, or undefined. */

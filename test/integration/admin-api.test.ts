@@ -137,7 +137,7 @@ describe('catalogue: scopes, resources, roles', () => {
   it('registers a resource and changes it at its URL-encoded audience', async () => {
     const created = await admin('POST', '/resources', { audience: 'https://datasets.example', name: 'Dataset store', scopes: ['datasets.read'], token_ttl: 120 });
     expect(created.status).toBe(201);
-    expect(created.body.resource).toEqual({ audience: 'https://datasets.example', name: 'Dataset store', scopes: ['datasets.read'], token_ttl: 120 });
+    expect(created.body.resource).toEqual({ audience: 'https://datasets.example', name: 'Dataset store', scopes: ['datasets.read'], token_ttl: 120, require_pop: false });
     expect((await admin('POST', '/resources', { audience: 'https://datasets.example', name: 'again', scopes: [] })).status).toBe(409);
     const patched = await admin('PATCH', `/resources/${u('https://datasets.example')}`, { token_ttl: null, name: 'Datasets' });
     expect(patched.body.resource).toMatchObject({ name: 'Datasets', token_ttl: null });

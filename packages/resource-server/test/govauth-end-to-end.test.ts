@@ -78,3 +78,16 @@ describe('usage reports', () => {
     expect(usage?.lastUsedAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 });
+
+describe('a DPoP-bound token from govauth (RFC 9449)', () => {
+  it('is refused without a proof of its key (a stolen copy), accepted with one', async () => {
+    const oidc = await import('openid-client');
+    const config = await oidc.discovery(new URL(g.t.issuer), g.bot.client_id, g.bot.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+    const tokens = await oidc.clientCredentialsGrant(config, { resource: API }, { DPoP: dpop });
+    expect(tokens.token_type).toBe('dpop');
+    expect((await predict(tokens.access_token)).status).toBe(401);
+    const res = await oidc.fetchProtectedResource(config, tokens.access_token, new URL(`${app.url}/predict`), 'GET', undefined, undefined, { DPoP: dpop });
+    expect(res.status).toBe(200);
+  });
+});

@@ -1,6 +1,6 @@
 // govauth scope|resource|role …: the governance catalogue.
 import type { ResourceView, RoleView, ScopeView } from '../../governance/catalog.ts';
-import { int, list, required, str, UsageError, type Command } from '../command.ts';
+import { flag, int, list, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
 
 // Loaded when a command runs, not with the command list (src/cli/main.ts).
@@ -8,7 +8,7 @@ const catalog = () => import('../../governance/catalog.ts');
 
 const scopeLine = (s: ScopeView): string => `scope ${s.name} (${s.sensitivity}${s.max_ttl ? `, max TTL ${s.max_ttl}s` : ''}): ${s.description}`;
 const resourceLine = (r: ResourceView): string =>
-  `resource ${r.audience} "${r.name}" scopes: ${r.scopes.join(' ') || '(none)'}${r.token_ttl ? `, token TTL ${r.token_ttl}s` : ''}`;
+  `resource ${r.audience} "${r.name}" scopes: ${r.scopes.join(' ') || '(none)'}${r.token_ttl ? `, token TTL ${r.token_ttl}s` : ''}${r.require_pop ? ', bound tokens only' : ''}`;
 const roleLine = (r: RoleView): string => `role ${r.name}: ${r.scopes.join(' ') || '(no scopes)'}`;
 
 function ttlOption(values: Record<string, unknown>, name: string): number | null | undefined {
@@ -67,9 +67,9 @@ export const catalogCommands: Command[] = [
   },
   {
     name: 'resource create',
-    usage: 'govauth resource create <audience-uri> --name <text> --scopes <s1,s2> [--token-ttl <seconds>]',
+    usage: 'govauth resource create <audience-uri> --name <text> --scopes <s1,s2> [--token-ttl <seconds>] [--require-pop]',
     summary: 'register a resource server (an audience)',
-    options: { name: { type: 'string' }, scopes: { type: 'string', multiple: true }, 'token-ttl': { type: 'string' } },
+    options: { name: { type: 'string' }, scopes: { type: 'string', multiple: true }, 'token-ttl': { type: 'string' }, 'require-pop': { type: 'boolean' } },
     positionals: ['audience-uri'],
     async run({ values, positionals }, ctx) {
       const { createResource } = await catalog();
@@ -78,22 +78,31 @@ export const catalogCommands: Command[] = [
         name: required(values, 'name'),
         scopes: list(values, 'scopes') ?? [],
         tokenTtl: int(values, 'token-ttl'),
+        requirePop: flag(values, 'require-pop'),
       }, ctx.actor);
       return { json: { resource }, text: `created ${resourceLine(resource)}` };
     },
   },
   {
     name: 'resource update',
-    usage: 'govauth resource update <audience-uri> [--name <text>] [--scopes <s1,s2>] [--token-ttl <seconds>|none]',
+    usage: 'govauth resource update <audience-uri> [--name <text>] [--scopes <s1,s2>] [--token-ttl <seconds>|none] [--require-pop | --no-require-pop]',
     summary: 'change a resource server',
-    options: { name: { type: 'string' }, scopes: { type: 'string', multiple: true }, 'token-ttl': { type: 'string' } },
+    options: {
+      name: { type: 'string' },
+      scopes: { type: 'string', multiple: true },
+      'token-ttl': { type: 'string' },
+      'require-pop': { type: 'boolean' },
+      'no-require-pop': { type: 'boolean' },
+    },
     positionals: ['audience-uri'],
     async run({ values, positionals }, ctx) {
       const { updateResource } = await catalog();
+      if (flag(values, 'require-pop') && flag(values, 'no-require-pop')) throw new UsageError('give --require-pop or --no-require-pop, not both');
       const resource = await updateResource(await ctx.db(), positionals[0] ?? '', {
         name: str(values, 'name'),
         scopes: list(values, 'scopes'),
         tokenTtl: ttlOption(values, 'token-ttl'),
+        requirePop: flag(values, 'require-pop') ? true : flag(values, 'no-require-pop') ? false : undefined,
       }, ctx.actor);
       return { json: { resource }, text: `updated ${resourceLine(resource)}` };
     },
@@ -109,7 +118,7 @@ export const catalogCommands: Command[] = [
       const resources = await listResources(await ctx.db());
       return {
         json: { resources },
-        text: table(['AUDIENCE', 'NAME', 'TOKEN TTL', 'SCOPES'], resources.map((r) => [r.audience, r.name, r.token_ttl ? `${r.token_ttl}s` : 'default', r.scopes.join(' ')])),
+        text: table(['AUDIENCE', 'NAME', 'TOKEN TTL', 'BOUND ONLY', 'SCOPES'], resources.map((r) => [r.audience, r.name, r.token_ttl ? `${r.token_ttl}s` : 'default', r.require_pop ? 'yes' : 'no', r.scopes.join(' ')])),
       };
     },
   },

@@ -53,6 +53,7 @@ const describe = (c: ClientView, now: number): string =>
     ...(c.tls_subject_dn !== null || c.tls_san !== null ? [`certificate: ${c.tls_subject_dn !== null ? `subject ${c.tls_subject_dn}` : `SAN ${c.tls_san ?? ''}`}`] : []),
     ...(c.certificate_bound_tokens ? ['tokens:     bound to the client certificate (cnf x5t#S256)'] : []),
     `secret:     ${secretSummary(c, now)}`,
+    `tokens:     ${c.require_pop ? 'bound only (a DPoP proof is required)' : 'bound when the client sends a DPoP proof, else bearer'}`,
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
 
@@ -81,7 +82,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json>] [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json>] [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate] [--require-pop]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -102,6 +103,7 @@ export const clientCommands: Command[] = [
       'tls-san-email': { type: 'string' },
       'bind-certificate': { type: 'boolean' },
       'jwks-file': { type: 'string' },
+      'require-pop': { type: 'boolean' },
     },
     positionals: [],
     async run({ values }, ctx) {
@@ -130,6 +132,7 @@ export const clientCommands: Command[] = [
         secretExpires: str(values, 'secret-expires'),
         tls,
         jwks,
+        requirePop: flag(values, 'require-pop'),
       }, ctx.actor, ctx.now());
       const credential = jwks !== undefined ? 'keys' : tls.subjectDn !== undefined || tls.san !== undefined ? 'tls' : 'secret';
       return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret, credential) };
@@ -176,16 +179,20 @@ export const clientCommands: Command[] = [
   },
   {
     name: 'client update',
-    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json>]',
-    summary: "rename a client, replace its roles or its keys, or allow or withdraw the admin API (next token follows)",
-    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' } },
+    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json>] [--require-pop | --no-require-pop]',
+    summary: 'rename a client, replace its roles or its keys, allow or withdraw the admin API, or require proof of possession (next token follows)',
+    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' }, 'require-pop': { type: 'boolean' }, 'no-require-pop': { type: 'boolean' } },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
       const { updateClient } = await clientRegistry();
       if (flag(values, 'admin-access') && flag(values, 'no-admin-access')) throw new UsageError('give --admin-access or --no-admin-access, not both');
       const adminAccess = flag(values, 'admin-access') ? true : flag(values, 'no-admin-access') ? false : undefined;
-      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')) };
-      if (Object.values(patch).every((v) => v === undefined)) throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access or --jwks-file');
+      if (flag(values, 'require-pop') && flag(values, 'no-require-pop')) throw new UsageError('give --require-pop or --no-require-pop, not both');
+      const requirePop = flag(values, 'require-pop') ? true : flag(values, 'no-require-pop') ? false : undefined;
+      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')), requirePop };
+      if (Object.values(patch).every((v) => v === undefined)) {
+        throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access, --jwks-file, --require-pop or --no-require-pop');
+      }
       const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor);
       return { json: { client }, text: describe(client, ctx.now()) };
     },
