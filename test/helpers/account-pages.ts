@@ -1,37 +1,15 @@
-// Fixtures for the account pages' tests: agent clients registered for token exchange (written
-// through the client repository, as the CLI cannot register one yet), and a browser signed in to
-// the account pages over plain HTTP, through the same sign-in pages a person uses.
-import { writeWithChanges } from '../../src/db/change-feed.ts';
-import { insertClient } from '../../src/db/client-repository.ts';
-import { hashSecret, newClientId, newClientSecret } from '../../src/governance/client-secrets.ts';
-import { TOKEN_EXCHANGE_GRANT } from '../../src/governance/delegation.ts';
+// Fixtures for the account pages' tests: agent clients registered for token exchange, and a
+// browser signed in to the account pages over plain HTTP, through the same sign-in pages a person uses.
 import { totpCode } from '../../src/governance/totp.ts';
 import { CookieJar, field } from './cookie-jar.ts';
 import { PASSWORD } from './people.ts';
 import { SignInSteps } from './sign-in-steps.ts';
 import type { TestServer } from './test-server.ts';
 
-/** Registers an agent: a confidential client allowed the token-exchange grant (and any others given). */
-export async function createAgent(t: TestServer, name: string, options: { grantTypes?: string[]; scopeCeiling?: string[] } = {}): Promise<string> {
-  const id = newClientId();
-  const secretHash = await hashSecret(newClientSecret());
-  await writeWithChanges(t.server.db, async (tx) => {
-    await insertClient(tx, {
-      id,
-      name,
-      secretHash,
-      grantTypes: JSON.stringify(options.grantTypes ?? [TOKEN_EXCHANGE_GRANT]),
-      redirectUris: '[]',
-      postLogoutRedirectUris: '[]',
-      scopeCeiling: options.scopeCeiling ? JSON.stringify(options.scopeCeiling) : null,
-      introspectAudience: null,
-      adminAccess: false,
-      roles: [],
-    });
-    return { result: undefined, changes: [{ kind: 'client', key: id }] };
-  });
-  await t.server.policy.sync();
-  return id;
+/** Registers an agent through the CLI: a confidential client with the token-exchange grant, optionally with a scope ceiling. */
+export async function createAgent(t: TestServer, name: string, options: { scopeCeiling?: string[] } = {}): Promise<string> {
+  const created = await t.cliJson<{ client_id: string }>('client', 'create', '--name', name, '--grant', 'token-exchange', ...(options.scopeCeiling ? ['--scopes', options.scopeCeiling.join(',')] : []));
+  return created.client_id;
 }
 
 /** A browser's view of the account pages: its cookies, and requests that never follow redirects. */
