@@ -71,7 +71,7 @@ export const clientView = z.strictObject({
 
 export const clientCredentials = z.strictObject({
   client_id: z.string(),
-  client_secret: z.string().nullable().describe('Shown once: only its hash is kept. null for a public client and for a private_key_jwt client (it has no secret)'),
+  client_secret: z.string().nullable().describe('Shown once: only its hash is kept. null for a public client and for a private_key_jwt, tls_client_auth or self_signed_tls_client_auth client (it has no secret)'),
 }) satisfies z.ZodType<ClientCredentialsView>;
 
 export const userView = z.strictObject({
