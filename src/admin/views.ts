@@ -213,6 +213,7 @@ export const accessReview = z.strictObject({
       mfa_enrolled: z.boolean().nullable(),
       admin_access: z.boolean().nullable().describe('Clients: may obtain tokens for the admin API; null for people'),
       auth_method: authMethod.nullable().describe('Clients: how it authenticates; null for people'),
+      requires_pop: z.boolean().nullable().describe('Clients: every access token is bound to a key it holds (certificate-bound, RFC 8705 §3, or proof of possession required, RFC 9449); false: it may get bearer tokens; null for people'),
       secret_expires_at: isoTime.nullable().describe('Clients: when its secret stops working; null for none or no expiry'),
       roles: z.array(roleHeld),
       scopes: z.array(z.strictObject({ scope: z.string(), sensitivity: z.string(), via_roles: z.array(z.string()), last_used_at: isoTime.nullable() })),

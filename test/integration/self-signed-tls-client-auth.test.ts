@@ -140,12 +140,18 @@ describe('govauth terminates TLS, self-signed client certificates only (GOVAUTH_
     const self = await t.cliJson<ClientCreds>('client', 'create', '--name', 'self-admin', '--grant', 'client_credentials', '--roles', 'admin', '--auth', 'self_signed_tls_client_auth', '--jwks-file', jwksFile(mine));
     const secret = await t.cliJson<ClientCreds>('client', 'create', '--name', 'secret-admin', '--grant', 'client_credentials', '--roles', 'admin');
     const popSecret = await t.cliJson<ClientCreds>('client', 'create', '--name', 'pop-admin', '--grant', 'client_credentials', '--roles', 'admin', '--require-pop');
-    const r = await t.cliJson<{ principals: { id: string; auth_method: string | null; findings: { kind: string; scope?: string }[] }[] }>('review');
+    const r = await t.cliJson<{ principals: { id: string; auth_method: string | null; requires_pop: boolean | null; findings: { kind: string; scope?: string }[] }[] }>('review');
     const kinds = (id: string) => r.principals.find((p) => p.id === id)?.findings.map((f) => f.kind) ?? [];
     expect(kinds(secret.client_id)).toContain('high_sensitivity_with_shared_secret_bearer');
     expect(kinds(popSecret.client_id)).not.toContain('high_sensitivity_with_shared_secret_bearer');
     expect(kinds(self.client_id)).not.toContain('high_sensitivity_with_shared_secret_bearer');
-    expect(r.principals.find((p) => p.id === self.client_id)?.auth_method).toBe('self_signed_tls_client_auth');
+    const entry = (id: string) => r.principals.find((p) => p.id === id);
+    expect(entry(self.client_id)).toMatchObject({ auth_method: 'self_signed_tls_client_auth', requires_pop: true });
+    expect(entry(popSecret.client_id)).toMatchObject({ auth_method: 'client_secret', requires_pop: true });
+    expect(entry(secret.client_id)).toMatchObject({ auth_method: 'client_secret', requires_pop: false });
+    const text = (await t.cli('review')).stdout;
+    expect(text).toContain('auth:   self_signed_tls_client_auth · tokens: bound only');
+    expect(text).toContain('auth:   client_secret · tokens: bearer allowed');
   });
 });
 

@@ -53,7 +53,7 @@ const describe = (c: ClientView, now: number): string =>
     ...(c.tls_subject_dn !== null || c.tls_san !== null ? [`certificate: ${c.tls_subject_dn !== null ? `subject ${c.tls_subject_dn}` : `SAN ${c.tls_san ?? ''}`}`] : []),
     ...(c.certificate_bound_tokens ? ['tokens:     bound to the client certificate (cnf x5t#S256)'] : []),
     `secret:     ${secretSummary(c, now)}`,
-    `tokens:     ${c.require_pop ? 'bound only (a DPoP proof is required)' : 'bound when the client sends a DPoP proof, else bearer'}`,
+    ...(c.certificate_bound_tokens && !c.require_pop ? [] : [`tokens:     ${c.require_pop ? 'bound only (a DPoP proof is required)' : 'bound when the client sends a DPoP proof, else bearer'}`]),
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
 
