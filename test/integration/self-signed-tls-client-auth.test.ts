@@ -103,6 +103,10 @@ describe('govauth terminates TLS, self-signed client certificates only (GOVAUTH_
     const seen = (await tlsRequest(t.url, '/token/introspection', { cert: impostor, form: { token: access }, headers: { authorization } })).body;
     expect(seen).toMatchObject({ active: true, client_id: bot.client_id, cnf: { 'x5t#S256': mine.thumbprint } });
     expect((seen.cnf as Record<string, string>)['x5t#S256']).not.toBe(impostor.thumbprint);
+    // The audit record says how the token is bound and how the client authenticated.
+    const rows = await t.server.db.prisma.auditEvent.findMany({ where: { action: 'token.issued' }, orderBy: { seq: 'desc' }, take: 20 });
+    const record = rows.map((r) => JSON.parse(r.detail ?? '{}') as Record<string, unknown>).find((d) => d.jti === decodeJwt(access).payload.jti);
+    expect(record).toMatchObject({ binding: 'mtls', client_auth: 'self_signed_tls_client_auth' });
   });
 
   it('refuses with invalid_client: another self-signed certificate with the same subject, a CA-issued one, none', async () => {
