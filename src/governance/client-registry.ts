@@ -153,7 +153,7 @@ function checkAuthMethod(asked: string | undefined, c: { isPublic: boolean; intr
       self_signed_tls_client_auth: '--jwks-file with x5c',
       none: '--public',
     };
-    throw new AppError('invalid_request', `--auth ${method} contradicts the other options, which register a ${made} client: ${method} takes ${how[method]}`);
+    throw new AppError('invalid_request', `the authentication method ${method} (--auth, auth_method) contradicts the other options, which register a ${made} client: ${method} takes ${how[method]}`);
   }
   return { tlsSelfSigned };
 }
