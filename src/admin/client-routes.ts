@@ -3,6 +3,8 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { CLIENT_GRANTS, mayHoldRoles, ROLES_APPLY, SECRET_GRANTS } from '../governance/client-grants.ts';
+import { authMethodInput, certificateBoundTokens, tlsSan, tlsSubjectDn } from './client-auth-fields.ts';
+import { splitSan } from '../governance/client-certificates.ts';
 import { createClient, getClient, listClients, rotateClientSecret, setClientDisabled, updateClient } from '../governance/client-registry.ts';
 import { ADMIN_PREFIX, route } from './route.ts';
 import { nonEmptyPatch } from './input.ts';
@@ -44,6 +46,10 @@ const createClientBody = z
     secret_expires: secretExpires.optional(),
     jwks: jwks.optional(),
     require_pop: requirePop.optional(),
+    auth_method: authMethodInput.optional(),
+    tls_subject_dn: tlsSubjectDn.optional(),
+    tls_san: tlsSan.optional(),
+    certificate_bound_tokens: certificateBoundTokens.optional(),
   })
   .superRefine((b, ctx) => {
     const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [path], message });
@@ -55,6 +61,9 @@ const createClientBody = z
     if (b.roles?.length && !mayHoldRoles(b.grants)) problem('roles', ROLES_APPLY);
     if (b.jwks && b.public) problem('jwks', 'a client with registered keys is not public');
     if (b.admin_access && b.public) problem('admin_access', 'cannot be given to a public client: it has no secret, so anyone can act in its name');
+    if (b.tls_subject_dn !== undefined && b.tls_san !== undefined) problem('tls_san', 'register the certificate by one subject: tls_subject_dn or tls_san, not both (RFC 8705 §2.1.2)');
+    if ((b.tls_subject_dn !== undefined || b.tls_san !== undefined) && (b.jwks || b.public)) problem('tls_subject_dn', 'a client authenticates one way: a certificate subject (tls_client_auth) excludes jwks and public');
+    if (b.auth_method === 'self_signed_tls_client_auth' && !b.jwks) problem('jwks', 'self_signed_tls_client_auth needs the client certificate: a key whose x5c holds it');
   });
 
 const updateClientBody = nonEmptyPatch(
@@ -106,6 +115,8 @@ export const clientRoutes = [
           secretExpires: body.secret_expires,
           jwks: body.jwks,
           requirePop: body.require_pop,
+          authMethod: body.auth_method,
+          tls: { subjectDn: body.tls_subject_dn, san: body.tls_san === undefined ? undefined : splitSan(body.tls_san), boundTokens: body.certificate_bound_tokens },
         },
         actor,
         deps.now(),
@@ -115,7 +126,7 @@ export const clientRoutes = [
     },
   }),
   route({
-    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys, or allow or withdraw admin access', tag: 'clients', access: 'write', errors: [404],
+    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys (private_key_jwt, self_signed_tls_client_auth), allow or withdraw admin access, or require proof of possession', tag: 'clients', access: 'write', errors: [404],
     body: updateClientBody, response: z.strictObject({ client: clientView }),
     handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks, requirePop: body.require_pop }, actor) }),
   }),

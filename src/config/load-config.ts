@@ -197,7 +197,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     metrics: Object.freeze({ listen: metrics.listen && Object.freeze(metrics.listen), token: metrics.token }),
     keys: Object.freeze(keys),
     tracing: Object.freeze({ ...tracing, sampler: Object.freeze(tracing.sampler) }),
-    tls: Object.freeze({ listener: tls.listener && Object.freeze(tls.listener), clientCa: tls.clientCa }),
+    tls: Object.freeze({ ...tls, listener: tls.listener && Object.freeze(tls.listener) }),
   });
 }
 

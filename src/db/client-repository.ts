@@ -19,6 +19,8 @@ export interface ClientRow {
   readonly tlsSubjectDn: string | null;
   readonly tlsSan: string | null;
   readonly tlsBoundTokens: boolean;
+  /** self_signed_tls_client_auth: jwks holds the client's certificates (RFC 8705 §2.2). */
+  readonly tlsSelfSigned: boolean;
   /** Absent when inserting = false (the column's default). */
   readonly requirePop?: boolean;
   readonly disabled: boolean;
@@ -30,7 +32,7 @@ export interface ClientRow {
 }
 
 /** A client to insert: its columns (enabled, created now) and the roles it holds without expiry. */
-export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens' | 'jwks'> {
+export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens' | 'tlsSelfSigned' | 'jwks'> {
   readonly secretExpiresAt?: Date | null;
   readonly jwks?: string | null;
   readonly roles: readonly string[];
@@ -38,6 +40,7 @@ export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'r
   readonly tlsSubjectDn?: string | null;
   readonly tlsSan?: string | null;
   readonly tlsBoundTokens?: boolean;
+  readonly tlsSelfSigned?: boolean;
 }
 
 const withRoles = { roles: { orderBy: { roleName: 'asc' as const } } };

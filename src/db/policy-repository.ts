@@ -24,6 +24,7 @@ export interface CatalogRows {
     tlsSubjectDn: string | null;
     tlsSan: string | null;
     tlsBoundTokens: boolean;
+    tlsSelfSigned: boolean;
     requirePop: boolean;
     disabled: boolean;
     roles: { roleName: string; expiresAt: Date | null }[];

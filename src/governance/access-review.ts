@@ -32,6 +32,8 @@ export interface ReviewEntry {
   admin_access: boolean | null;
   /** Clients: how it authenticates (client-auth-method.ts); null for people. */
   auth_method: ClientAuthMethod | null;
+  /** Clients: every access token bound to a key it holds (certificate-bound or --require-pop; client-auth-method.ts); null for people. */
+  requires_pop: boolean | null;
   /** Clients with a secret that expires: when (null otherwise). */
   secret_expires_at: string | null;
   roles: { role: string; expires_at: string | null }[];
@@ -96,6 +98,7 @@ function entryFor(
     mfa_enrolled: base.mfaEnrolled,
     admin_access: base.adminAccess,
     auth_method: base.client ? clientAuthMethod(base.client) : null,
+    requires_pop: base.client ? requiresProofOfPossession(base.client) : null,
     secret_expires_at: base.client?.secretExpiresAt == null ? null : new Date(base.client.secretExpiresAt).toISOString(),
     roles: active.map((g) => ({ role: g.role, expires_at: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
     scopes,

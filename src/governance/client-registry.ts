@@ -18,9 +18,9 @@ import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
-import { checkClientJwks } from './client-jwks.ts';
+import { checkClientJwks, checkSelfSignedJwks, type PublicJwks } from './client-jwks.ts';
 import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
-import { clientAuthMethod, tokenEndpointAuthMethod, type ClientAuthMethod, type TokenEndpointAuthMethod } from './client-auth-method.ts';
+import { clientAuthMethod, parseClientAuthMethod, tokenEndpointAuthMethod, usesClientCertificate, type ClientAuthMethod, type TokenEndpointAuthMethod } from './client-auth-method.ts';
 import { nextSecretExpiry, parseGrace, parseSecretExpiry, previousSecretValidUntil } from './secret-lifetimes.ts';
 import { mustExist, requireRoles } from './catalog.ts';
 import { checkSan, checkSubjectDn, type SanKind } from './client-certificates.ts';
@@ -52,6 +52,12 @@ export interface CreateClientInput {
   readonly jwks?: unknown;
   /** Its access tokens only sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). */
   readonly requirePop?: boolean;
+  /**
+   * The authentication method, as client-auth-method.ts parses it. The other fields imply one;
+   * naming it is needed only for self_signed_tls_client_auth (RFC 8705 §2.2: `jwks` holds the
+   * client's certificates, presented in the TLS handshake), and otherwise must agree with them.
+   */
+  readonly authMethod?: string;
 }
 
 export interface RotateSecretInput {
@@ -91,7 +97,7 @@ export interface ClientView {
   secret: { set_at: string; expires_at: string | null; previous_valid_until: string | null } | null;
   /** client_secret_basic (or _post), private_key_jwt, or none for a public client. */
   token_endpoint_auth_method: TokenEndpointAuthMethod;
-  /** private_key_jwt clients: the key ids registered (the keys themselves with `jwks`). */
+  /** private_key_jwt clients: their public keys; self_signed_tls_client_auth clients: those of their certificates (x5c). */
   jwks: { keys: unknown[] } | null;
   disabled: boolean;
   created_at: string;
@@ -124,6 +130,34 @@ function checkTls(input: CreateClientInput['tls'], c: { isPublic: boolean; intro
   return { tlsSubjectDn, tlsSan, tlsBoundTokens };
 }
 
+/**
+ * The method the registration asks for must be the one its credentials make (one way per
+ * client). self_signed_tls_client_auth turns registered keys into registered certificates:
+ * at least one with x5c (RFC 8705 §2.2.2), and its tokens are always certificate-bound (§3;
+ * the certificate is presented on every token request anyway).
+ */
+function checkAuthMethod(asked: string | undefined, c: { isPublic: boolean; introspect: boolean; jwks: PublicJwks | null; tlsSubjectDn: string | null; tlsSan: string | null }): { tlsSelfSigned: boolean } {
+  const method = asked === undefined ? undefined : parseClientAuthMethod(asked);
+  const tlsSelfSigned = method === 'self_signed_tls_client_auth';
+  if (tlsSelfSigned) {
+    if (c.jwks === null) throw new AppError('invalid_request', 'self_signed_tls_client_auth needs the client certificate: --jwks-file with a key whose x5c holds it (RFC 8705 §2.2)');
+    checkSelfSignedJwks(c.jwks);
+    if (c.introspect) throw new AppError('invalid_request', 'resource servers authenticate to introspection with a secret or private_key_jwt; mutual TLS applies to clients that obtain tokens');
+  }
+  const made = clientAuthMethod({ secretHash: c.isPublic ? null : 'a secret', jwks: c.jwks, tlsSelfSigned, tlsSubjectDn: c.tlsSubjectDn, tlsSan: c.tlsSan });
+  if (method !== undefined && method !== made) {
+    const how: Record<ClientAuthMethod, string> = {
+      client_secret: 'no --public, --jwks-file or certificate subject',
+      private_key_jwt: '--jwks-file',
+      tls_client_auth: '--tls-subject-dn or one --tls-san-*',
+      self_signed_tls_client_auth: '--jwks-file with x5c',
+      none: '--public',
+    };
+    throw new AppError('invalid_request', `the authentication method ${method} (--auth, auth_method) contradicts the other options, which register a ${made} client: ${method} takes ${how[method]}`);
+  }
+  return { tlsSelfSigned };
+}
+
 export async function createClient(db: Database, input: CreateClientInput, by: Actor, now: number): Promise<ClientCredentialsView> {
   const name = checkText(input.name, 'name', 200);
   const grants = checkGrants(input.grants ?? []);
@@ -139,8 +173,10 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   if (adminAccess) checkAdminAccess(isPublic, grants);
   const secretExpiresAt = input.secretExpires === undefined ? null : parseSecretExpiry(input.secretExpires, now);
   if (isPublic && input.secretExpires !== undefined) throw new AppError('invalid_request', 'a public client has no secret to expire');
-  const tls = checkTls(input.tls, { isPublic, introspect: introspectAudience !== null, grants });
+  const tls = { ...checkTls(input.tls, { isPublic, introspect: introspectAudience !== null, grants }) };
   if (jwks && (tls.tlsSubjectDn !== null || tls.tlsSan !== null)) throw new AppError('invalid_request', 'a client authenticates one way: registered keys (--jwks-file) or a TLS certificate (--tls-subject-dn / --tls-san-*), not both');
+  const { tlsSelfSigned } = checkAuthMethod(input.authMethod, { isPublic, introspect: introspectAudience !== null, jwks, ...tls });
+  if (tlsSelfSigned) tls.tlsBoundTokens = true;
 
   if (!grants.length && !introspectAudience) {
     throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}) or --resource <audience> --introspect`);
@@ -184,6 +220,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       secretExpiresAt: secretExpiresAt === null ? null : new Date(secretExpiresAt),
       ...tls,
       jwks: jwks && JSON.stringify(jwks),
+      tlsSelfSigned,
       requirePop: input.requirePop === true,
       roles,
     });
@@ -205,7 +242,7 @@ function clientView(c: ClientRow): ClientView {
     introspect_audience: c.introspectAudience,
     admin_access: c.adminAccess,
     auth_method: clientAuthMethod(c),
-    public: c.secretHash === null && c.tlsSubjectDn === null && c.tlsSan === null && c.jwks === null,
+    public: clientAuthMethod(c) === 'none',
     secret:
       c.secretHash === null
         ? null
@@ -238,8 +275,8 @@ export async function rotateClientSecret(db: Database, id: string, by: Actor, no
   const graceMs = input.grace === undefined ? 0 : parseGrace(input.grace);
   const asked = input.secretExpires === undefined ? undefined : parseSecretExpiry(input.secretExpires, now);
   const existing = await mustExist(findClientWithRoles(db, id), `no client ${id}`);
-  if (existing.jwks !== null) throw new AppError('invalid_request', `client ${id} authenticates with its keys (private_key_jwt) and has no secret: replace its keys with client update --jwks-file`);
-  if (existing.secretHash === null) throw new AppError('invalid_request', existing.tlsSubjectDn === null && existing.tlsSan === null ? `client ${id} is public and has no secret` : `client ${id} authenticates with a TLS client certificate and has no secret`);
+  if (existing.jwks !== null) throw new AppError('invalid_request', `client ${id} authenticates with ${clientAuthMethod(existing)} and has no secret: replace its keys with client update --jwks-file`);
+  if (existing.secretHash === null) throw new AppError('invalid_request', usesClientCertificate(existing) ? `client ${id} authenticates with a TLS client certificate and has no secret` : `client ${id} is public and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
   const expiresAt = nextSecretExpiry(asked, { setAt: (existing.secretRotatedAt ?? existing.createdAt).getTime(), expiresAt: existing.secretExpiresAt?.getTime() ?? null }, now);
@@ -275,7 +312,8 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
 
 export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; requirePop?: boolean }, by: Actor): Promise<ClientView> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
-  const jwks = patch.jwks === undefined ? undefined : JSON.stringify(checkClientJwks(patch.jwks));
+  const keys = patch.jwks === undefined ? undefined : checkClientJwks(patch.jwks);
+  const jwks = keys && JSON.stringify(keys);
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
   await writeWithChanges(db, async (tx) => {
     const row = await mustExist(findClientWithRoles(tx, id), `no client ${id}`);
@@ -288,8 +326,12 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
     if (patch.adminAccess === true) checkAdminAccess(before.public, before.grant_types);
     // Key rotation: the new set replaces the old at once, so a client rotating keys registers
     // the old and the new key together first, then the new one alone (kid tells them apart).
-    if (jwks !== undefined && before.token_endpoint_auth_method !== 'private_key_jwt') {
-      throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt client (register a new client to change the method)`);
+    // The same for a self_signed_tls_client_auth client's certificates (RFC 8705 §2.2).
+    if (keys !== undefined) {
+      if (before.auth_method === 'self_signed_tls_client_auth') checkSelfSignedJwks(keys);
+      else if (before.auth_method !== 'private_key_jwt') {
+        throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt or self_signed_tls_client_auth client (register a new client to change the method)`);
+      }
     }
     if (name !== undefined || patch.adminAccess !== undefined || jwks !== undefined || patch.requirePop !== undefined) {
       await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...(jwks !== undefined && { jwks }) });

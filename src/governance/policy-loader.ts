@@ -53,6 +53,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           tlsSubjectDn: c.tlsSubjectDn,
           tlsSan: c.tlsSan,
           tlsBoundTokens: c.tlsBoundTokens,
+          tlsSelfSigned: c.tlsSelfSigned,
           requirePop: c.requirePop,
           disabled: c.disabled,
           roles: c.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),

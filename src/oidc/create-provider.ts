@@ -90,8 +90,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: { keys: keyring.privateJwks() },
     // Secrets are stored as argon2id hashes, which rules out client_secret_jwt (it needs the
     // plaintext as an HMAC key); private_key_jwt needs no secret at all (RFC 7523 §2.2);
-    // tls_client_auth (RFC 8705 §2.1): a certificate from an authority the operator configured (mutual-tls.ts).
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none', 'tls_client_auth'],
+    // tls_client_auth (RFC 8705 §2.1): a certificate from an authority the operator configured;
+    // self_signed_tls_client_auth (§2.2): a certificate registered in the client's JWKS (mutual-tls.ts).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none', 'tls_client_auth', 'self_signed_tls_client_auth'],
     // Asymmetric only (client-jwks.ts); oidc-provider's default list also has HS256.
     enabledJWA: { clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS] },
     // Beyond oidc-provider's own checks (signature, iss, aud, exp, jti once): a short lifetime
@@ -215,7 +216,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     formPostPage: formPostPage(views, deps.issuer),
     signOutEndsGrants: deps.onGrantRevoked && signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }),
     databaseOutage: databaseOutage(deps.metrics),
-    discoveryMetadata: discoveryMetadata({ issuer: deps.issuer, policy, mutualTls: config.tls.clientCa !== undefined }),
+    discoveryMetadata: discoveryMetadata({ issuer: deps.issuer, policy, tls: config.tls }),
   });
   return provider;
 }

@@ -36,8 +36,8 @@ async function readJwksFile(path: string | undefined): Promise<string | undefine
 const authMethodLine = (c: ClientView): string =>
   c.token_endpoint_auth_method === 'private_key_jwt'
     ? `private_key_jwt (no secret; keys: ${c.jwks?.keys.map((k) => (k as { kid?: string }).kid ?? '(no kid)').join(' ')})`
-    : c.token_endpoint_auth_method === 'tls_client_auth'
-      ? 'tls_client_auth (no secret; its TLS client certificate, RFC 8705)'
+    : c.token_endpoint_auth_method === 'tls_client_auth' || c.token_endpoint_auth_method === 'self_signed_tls_client_auth'
+      ? `${c.token_endpoint_auth_method} (no secret; its TLS client certificate, RFC 8705)`
       : c.token_endpoint_auth_method === 'none' ? 'none (public client)' : 'client_secret_basic / client_secret_post';
 
 const describe = (c: ClientView, now: number): string =>
@@ -53,7 +53,7 @@ const describe = (c: ClientView, now: number): string =>
     ...(c.tls_subject_dn !== null || c.tls_san !== null ? [`certificate: ${c.tls_subject_dn !== null ? `subject ${c.tls_subject_dn}` : `SAN ${c.tls_san ?? ''}`}`] : []),
     ...(c.certificate_bound_tokens ? ['tokens:     bound to the client certificate (cnf x5t#S256)'] : []),
     `secret:     ${secretSummary(c, now)}`,
-    `tokens:     ${c.require_pop ? 'bound only (a DPoP proof is required)' : 'bound when the client sends a DPoP proof, else bearer'}`,
+    ...(c.certificate_bound_tokens && !c.require_pop ? [] : [`tokens:     ${c.require_pop ? 'bound only (a DPoP proof is required)' : 'bound when the client sends a DPoP proof, else bearer'}`]),
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
 
@@ -69,9 +69,9 @@ function secretColumn(c: ClientView, now: number): string {
   ].join(', ');
 }
 
-const secretNotice = (id: string, secret: string | null, credential: 'secret' | 'tls' | 'keys' = 'secret'): string =>
+const secretNotice = (id: string, secret: string | null, credential: 'secret' | 'tls' | 'keys' = 'secret', method = 'tls_client_auth'): string =>
   credential === 'tls'
-    ? `client_id:     ${id}\n(no secret: it authenticates with its TLS client certificate, tls_client_auth)`
+    ? `client_id:     ${id}\n(no secret: it authenticates with its TLS client certificate, ${method})`
     : credential === 'keys'
       ? `client_id:     ${id}\n(private_key_jwt: no secret; it authenticates with assertions signed by its private key)`
     : secret === null
@@ -82,7 +82,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json>] [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate] [--require-pop]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json>] [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate] [--require-pop] [--auth self_signed_tls_client_auth (with --jwks-file holding its certificate in x5c) | <method>]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -104,6 +104,7 @@ export const clientCommands: Command[] = [
       'bind-certificate': { type: 'boolean' },
       'jwks-file': { type: 'string' },
       'require-pop': { type: 'boolean' },
+      auth: { type: 'string' },
     },
     positionals: [],
     async run({ values }, ctx) {
@@ -133,9 +134,11 @@ export const clientCommands: Command[] = [
         tls,
         jwks,
         requirePop: flag(values, 'require-pop'),
+        authMethod: str(values, 'auth'),
       }, ctx.actor, ctx.now());
-      const credential = jwks !== undefined ? 'keys' : tls.subjectDn !== undefined || tls.san !== undefined ? 'tls' : 'secret';
-      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret, credential) };
+      const selfSigned = str(values, 'auth')?.trim() === 'self_signed_tls_client_auth';
+      const credential = selfSigned || tls.subjectDn !== undefined || tls.san !== undefined ? 'tls' : jwks !== undefined ? 'keys' : 'secret';
+      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret, credential, selfSigned ? 'self_signed_tls_client_auth' : undefined) };
     },
   },
   {
