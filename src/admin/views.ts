@@ -63,6 +63,7 @@ export const clientView = z.strictObject({
     .describe('null for a public client'),
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'private_key_jwt', 'tls_client_auth', 'none']).describe('client_secret_basic (or client_secret_post), private_key_jwt (RFC 7523: signed assertions, no shared secret), tls_client_auth (RFC 8705), or none for a public client'),
   jwks: z.strictObject({ keys: z.array(z.unknown()) }).nullable().describe('The public keys of a private_key_jwt client'),
+  jwks_uri: z.string().nullable().describe('Or the https URL its public keys are fetched from (RFC 7591 §2)'),
   disabled: z.boolean(),
   created_at: isoTime,
 }) satisfies z.ZodType<ClientView>;
@@ -212,6 +213,7 @@ export const accessReview = z.strictObject({
       admin_access: z.boolean().nullable().describe('Clients: may obtain tokens for the admin API; null for people'),
       auth_method: authMethod.nullable().describe('Clients: how it authenticates; null for people'),
       secret_expires_at: isoTime.nullable().describe('Clients: when its secret stops working; null for none or no expiry'),
+      jwks_uri: z.string().nullable().describe('Clients whose public keys the server fetches: from where; null otherwise'),
       roles: z.array(roleHeld),
       scopes: z.array(z.strictObject({ scope: z.string(), sensitivity: z.string(), via_roles: z.array(z.string()), last_used_at: isoTime.nullable() })),
       expiring_soon: z.array(z.strictObject({ role: z.string(), expires_at: isoTime })),

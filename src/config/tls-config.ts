@@ -15,7 +15,7 @@ export interface TlsConfig {
   readonly clientCa: string | undefined;
 }
 
-function readPem(base: string, check: (pem: string) => void): (raw: string) => string {
+export function readPem(base: string, check: (pem: string) => void): (raw: string) => string {
   return (raw) => {
     const path = resolve(base, raw.trim());
     let pem: string;
@@ -29,7 +29,7 @@ function readPem(base: string, check: (pem: string) => void): (raw: string) => s
   };
 }
 
-function checkCertificates(pem: string): void {
+export function checkCertificates(pem: string): void {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (!blocks.length) throw new EnvValueError('holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
   for (const block of blocks) {

@@ -14,6 +14,8 @@ interface AuthFacts {
   readonly tlsSan?: string | null;
   /** RFC 7523: registered public keys (a JSON text in a row, parsed in the snapshot). */
   readonly jwks?: unknown;
+  /** RFC 7591 §2: or the https URL of those keys. */
+  readonly jwksUri?: string | null;
 }
 
 /**
@@ -21,7 +23,7 @@ interface AuthFacts {
  * without a secret is public (RFC 6749 §2.1): it identifies itself, it cannot prove it.
  */
 export function clientAuthMethod(client: AuthFacts): ClientAuthMethod {
-  if (client.jwks !== undefined && client.jwks !== null) return 'private_key_jwt';
+  if ((client.jwks !== undefined && client.jwks !== null) || (client.jwksUri ?? null) !== null) return 'private_key_jwt';
   if ((client.tlsSubjectDn ?? null) !== null || (client.tlsSan ?? null) !== null) return 'tls_client_auth';
   return client.secretHash === null ? 'none' : 'client_secret';
 }

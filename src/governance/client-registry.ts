@@ -18,7 +18,8 @@ import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
-import { checkClientJwks } from './client-jwks.ts';
+import { checkClientJwks, checkJwksUri } from './client-jwks.ts';
+import type { OutboundUrlRules } from './outbound-url.ts';
 import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
 import { clientAuthMethod, tokenEndpointAuthMethod, type ClientAuthMethod, type TokenEndpointAuthMethod } from './client-auth-method.ts';
 import { nextSecretExpiry, parseGrace, parseSecretExpiry, previousSecretValidUntil } from './secret-lifetimes.ts';
@@ -50,6 +51,8 @@ export interface CreateClientInput {
    * has no shared secret: it authenticates with assertions signed by the private key it keeps.
    */
   readonly jwks?: unknown;
+  /** Or the https URL of that JWK Set (RFC 7591 §2 jwks_uri), fetched by the server: exactly one of the two. */
+  readonly jwksUri?: string;
   /** Its access tokens only sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). */
   readonly requirePop?: boolean;
 }
@@ -93,6 +96,8 @@ export interface ClientView {
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   /** private_key_jwt clients: the key ids registered (the keys themselves with `jwks`). */
   jwks: { keys: unknown[] } | null;
+  /** private_key_jwt clients whose keys the server fetches (RFC 7591 §2); null otherwise. */
+  jwks_uri: string | null;
   disabled: boolean;
   created_at: string;
 }
@@ -124,7 +129,11 @@ function checkTls(input: CreateClientInput['tls'], c: { isPublic: boolean; intro
   return { tlsSubjectDn, tlsSan, tlsBoundTokens };
 }
 
-export async function createClient(db: Database, input: CreateClientInput, by: Actor, now: number): Promise<ClientCredentialsView> {
+/** Where no development allowance is given, private and loopback URLs are refused (outbound-url.ts). */
+const NO_ALLOWANCE: OutboundUrlRules = { allowPrivate: false };
+
+/** `urlRules`: the server's rules for URLs it fetches (GOVAUTH_OUTBOUND_FETCH_ALLOW_PRIVATE), for a jwks_uri. */
+export async function createClient(db: Database, input: CreateClientInput, by: Actor, now: number, urlRules: OutboundUrlRules = NO_ALLOWANCE): Promise<ClientCredentialsView> {
   const name = checkText(input.name, 'name', 200);
   const grants = checkGrants(input.grants ?? []);
   const roles = uniqueList(input.roles ?? [], checkRoleName);
@@ -134,13 +143,17 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const ceiling = input.scopeCeiling === undefined ? null : uniqueList(input.scopeCeiling, checkScopeName);
   const isPublic = input.isPublic === true;
   const jwks = input.jwks === undefined ? null : checkClientJwks(input.jwks);
-  if (jwks && isPublic) throw new AppError('invalid_request', 'a client with registered keys (private_key_jwt) is not public: choose one of --public and --jwks-file');
+  const jwksUri = input.jwksUri === undefined ? null : checkJwksUri(input.jwksUri, urlRules);
+  if (jwks && jwksUri) throw new AppError('invalid_request', 'register the keys one way: --jwks-file (the keys) or --jwks-uri (where they are published), not both');
+  const keyed = jwks !== null || jwksUri !== null;
+  if (jwksUri && introspectAudience) throw new AppError('invalid_request', '--jwks-uri applies to clients that obtain tokens; a resource server that introspects registers its keys with --jwks-file');
+  if (keyed && isPublic) throw new AppError('invalid_request', 'a client with registered keys (private_key_jwt) is not public: choose one of --public and --jwks-file');
   const adminAccess = input.adminAccess === true;
   if (adminAccess) checkAdminAccess(isPublic, grants);
   const secretExpiresAt = input.secretExpires === undefined ? null : parseSecretExpiry(input.secretExpires, now);
   if (isPublic && input.secretExpires !== undefined) throw new AppError('invalid_request', 'a public client has no secret to expire');
   const tls = checkTls(input.tls, { isPublic, introspect: introspectAudience !== null, grants });
-  if (jwks && (tls.tlsSubjectDn !== null || tls.tlsSan !== null)) throw new AppError('invalid_request', 'a client authenticates one way: registered keys (--jwks-file) or a TLS certificate (--tls-subject-dn / --tls-san-*), not both');
+  if (keyed && (tls.tlsSubjectDn !== null || tls.tlsSan !== null)) throw new AppError('invalid_request', 'a client authenticates one way: registered keys (--jwks-file or --jwks-uri) or a TLS certificate (--tls-subject-dn / --tls-san-*), not both');
 
   if (!grants.length && !introspectAudience) {
     throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}) or --resource <audience> --introspect`);
@@ -160,7 +173,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const clientId = newClientId();
   // No shared secret for a public client, a mutual TLS client (its certificate) or a private_key_jwt
   // client (its keys): nothing shared exists that could leak.
-  const clientSecret = isPublic || jwks || tls.tlsSubjectDn !== null || tls.tlsSan !== null ? null : newClientSecret();
+  const clientSecret = isPublic || keyed || tls.tlsSubjectDn !== null || tls.tlsSan !== null ? null : newClientSecret();
   const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
 
   await writeWithChanges(db, async (tx) => {
@@ -184,6 +197,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       secretExpiresAt: secretExpiresAt === null ? null : new Date(secretExpiresAt),
       ...tls,
       jwks: jwks && JSON.stringify(jwks),
+      jwksUri,
       requirePop: input.requirePop === true,
       roles,
     });
@@ -205,7 +219,7 @@ function clientView(c: ClientRow): ClientView {
     introspect_audience: c.introspectAudience,
     admin_access: c.adminAccess,
     auth_method: clientAuthMethod(c),
-    public: c.secretHash === null && c.tlsSubjectDn === null && c.tlsSan === null && c.jwks === null,
+    public: c.secretHash === null && c.tlsSubjectDn === null && c.tlsSan === null && c.jwks === null && c.jwksUri === null,
     secret:
       c.secretHash === null
         ? null
@@ -215,6 +229,7 @@ function clientView(c: ClientRow): ClientView {
     certificate_bound_tokens: c.tlsBoundTokens,
     token_endpoint_auth_method: tokenEndpointAuthMethod(c),
     jwks: c.jwks === null ? null : (JSON.parse(c.jwks) as { keys: unknown[] }),
+    jwks_uri: c.jwksUri,
     require_pop: c.requirePop === true,
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
@@ -238,7 +253,7 @@ export async function rotateClientSecret(db: Database, id: string, by: Actor, no
   const graceMs = input.grace === undefined ? 0 : parseGrace(input.grace);
   const asked = input.secretExpires === undefined ? undefined : parseSecretExpiry(input.secretExpires, now);
   const existing = await mustExist(findClientWithRoles(db, id), `no client ${id}`);
-  if (existing.jwks !== null) throw new AppError('invalid_request', `client ${id} authenticates with its keys (private_key_jwt) and has no secret: replace its keys with client update --jwks-file`);
+  if (existing.jwks !== null || existing.jwksUri !== null) throw new AppError('invalid_request', `client ${id} authenticates with its keys (private_key_jwt) and has no secret: replace its keys with client update --jwks-file or --jwks-uri`);
   if (existing.secretHash === null) throw new AppError('invalid_request', existing.tlsSubjectDn === null && existing.tlsSan === null ? `client ${id} is public and has no secret` : `client ${id} authenticates with a TLS client certificate and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
@@ -273,9 +288,19 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
   return getClient(db, id);
 }
 
-export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; requirePop?: boolean }, by: Actor): Promise<ClientView> {
+export async function updateClient(
+  db: Database,
+  id: string,
+  patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; jwksUri?: string; requirePop?: boolean },
+  by: Actor,
+  urlRules: OutboundUrlRules = NO_ALLOWANCE,
+): Promise<ClientView> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
+  if (patch.jwks !== undefined && patch.jwksUri !== undefined) throw new AppError('invalid_request', 'give the new keys one way: --jwks-file or --jwks-uri, not both');
   const jwks = patch.jwks === undefined ? undefined : JSON.stringify(checkClientJwks(patch.jwks));
+  const jwksUri = patch.jwksUri === undefined ? undefined : checkJwksUri(patch.jwksUri, urlRules);
+  // One replaces the other: a client's keys are registered one way (oidc-provider refuses both).
+  const keys = jwks !== undefined ? { jwks, jwksUri: null } : jwksUri !== undefined ? { jwks: null, jwksUri } : undefined;
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
   await writeWithChanges(db, async (tx) => {
     const row = await mustExist(findClientWithRoles(tx, id), `no client ${id}`);
@@ -288,18 +313,19 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
     if (patch.adminAccess === true) checkAdminAccess(before.public, before.grant_types);
     // Key rotation: the new set replaces the old at once, so a client rotating keys registers
     // the old and the new key together first, then the new one alone (kid tells them apart).
-    if (jwks !== undefined && before.token_endpoint_auth_method !== 'private_key_jwt') {
+    if (keys !== undefined && before.token_endpoint_auth_method !== 'private_key_jwt') {
       throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt client (register a new client to change the method)`);
     }
-    if (name !== undefined || patch.adminAccess !== undefined || jwks !== undefined || patch.requirePop !== undefined) {
-      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...(jwks !== undefined && { jwks }) });
+    if (keys && jwksUri !== undefined && before.introspect_audience !== null) throw new AppError('invalid_request', '--jwks-uri applies to clients that obtain tokens; a resource server that introspects registers its keys with --jwks-file');
+    if (name !== undefined || patch.adminAccess !== undefined || keys !== undefined || patch.requirePop !== undefined) {
+      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...keys });
     }
     const after = clientView(await readClientWithRoles(tx, id));
     const audit = [];
     if (name !== undefined || roles) audit.push(adminEvent(by, 'admin.client.update', id, before, after));
     // Its own action, so that a SIEM can alert on who was given the admin API (or lost it).
     // Its own action: which keys a client may sign with is a credential change (only public keys are stored, so the record may hold them).
-    if (jwks !== undefined) audit.push(adminEvent(by, 'admin.client.rotate_keys', id, { jwks: before.jwks }, { jwks: after.jwks }));
+    if (keys !== undefined) audit.push(adminEvent(by, 'admin.client.rotate_keys', id, { jwks: before.jwks, jwks_uri: before.jwks_uri }, { jwks: after.jwks, jwks_uri: after.jwks_uri }));
     if (before.admin_access !== after.admin_access) audit.push(adminEvent(by, 'admin.client.admin_access', id, { admin_access: before.admin_access }, { admin_access: after.admin_access }));
     // Its own action too: dropping the requirement is a security downgrade worth alerting on.
     if (before.require_pop !== after.require_pop) audit.push(adminEvent(by, 'admin.client.require_pop', id, { require_pop: before.require_pop }, { require_pop: after.require_pop }));

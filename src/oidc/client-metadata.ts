@@ -17,6 +17,8 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     // private_key_jwt (RFC 7523 §2.2): assertions verified against the registered public keys.
     token_endpoint_auth_method: clientAuthMethod(client) === 'private_key_jwt' ? 'private_key_jwt' : clientAuthMethod(client) === 'none' ? 'none' : 'client_secret_basic',
     ...(client.jwks && { jwks: { keys: client.jwks.keys.map((k) => ({ ...k })) } }),
+    // Or fetched and cached by oidc-provider through outbound-fetch.ts (refetched when stale and an unknown kid arrives).
+    ...(client.jwksUri && { jwks_uri: client.jwksUri }),
     // RFC 8705 §2.1.2: authenticates with a certificate carrying its registered subject; no secret.
     ...tlsClientAuthMetadata(client.tlsSubjectDn ?? null, client.tlsSan ?? null),
     ...(client.tlsBoundTokens === true && { tls_client_certificate_bound_access_tokens: true }),
