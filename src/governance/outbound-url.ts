@@ -61,7 +61,7 @@ export function outboundUrlProblem(raw: string, rules: OutboundUrlRules): string
   if (url.username || url.password) return 'must not contain credentials (user:password@)';
   if (url.hash || raw.includes('#')) return 'must not contain a fragment';
   if (rules.allowPrivate) return undefined;
-  const host = url.hostname.toLowerCase();
+  const host = url.hostname.toLowerCase().replace(/\.$/, ''); // a fully-qualified name's root dot
   if (isSpecialUseAddress(host)) return `must not point at a private, loopback, link-local or other special-use address (${host})`;
   if (host === 'localhost' || host.endsWith('.localhost')) return `must not point at the local host (${host})`;
   return undefined;

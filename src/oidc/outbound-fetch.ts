@@ -80,7 +80,7 @@ export function createOutboundFetch(config: OutboundFetchConfig, timeoutMs: numb
     const given = (init as { dispatcher?: Dispatcher }).dispatcher;
     let response: Response;
     try {
-      response = await fetch(url, { ...init, signal: AbortSignal.any(signals), redirect: 'manual', dispatcher: dispatcherFor(given) } as RequestInit);
+      response = await fetch(url, { ...init, signal: AbortSignal.any(signals), redirect: 'manual', dispatcher: dispatcherFor(given) });
     } catch (err) {
       throw refusalOf(err, timeoutMs);
     }
