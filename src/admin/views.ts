@@ -65,6 +65,7 @@ export const clientView = z.strictObject({
     .enum(['client_secret_basic', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'])
     .describe('client_secret_basic (or client_secret_post), private_key_jwt (RFC 7523: signed assertions, no shared secret), tls_client_auth or self_signed_tls_client_auth (RFC 8705), or none for a public client'),
   jwks: z.strictObject({ keys: z.array(z.unknown()) }).nullable().describe('The public keys of a private_key_jwt client; of a self_signed_tls_client_auth client, the keys with its certificates (x5c)'),
+  jwks_uri: z.string().nullable().describe('Or the https URL its public keys are fetched from (RFC 7591 §2)'),
   disabled: z.boolean(),
   created_at: isoTime,
 }) satisfies z.ZodType<ClientView>;
@@ -215,6 +216,7 @@ export const accessReview = z.strictObject({
       auth_method: authMethod.nullable().describe('Clients: how it authenticates; null for people'),
       requires_pop: z.boolean().nullable().describe('Clients: every access token is bound to a key it holds (certificate-bound, RFC 8705 §3, or proof of possession required, RFC 9449); false: it may get bearer tokens; null for people'),
       secret_expires_at: isoTime.nullable().describe('Clients: when its secret stops working; null for none or no expiry'),
+      jwks_uri: z.string().nullable().describe('Clients whose public keys the server fetches: from where; null otherwise'),
       roles: z.array(roleHeld),
       scopes: z.array(z.strictObject({ scope: z.string(), sensitivity: z.string(), via_roles: z.array(z.string()), last_used_at: isoTime.nullable() })),
       expiring_soon: z.array(z.strictObject({ role: z.string(), expires_at: isoTime })),

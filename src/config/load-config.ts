@@ -13,6 +13,7 @@ import { readDatabase, type DatabaseConfig } from './database-config.ts';
 import { EnvValueError, parseBoolean, parseEnum, parseHttpUrl, parseInteger, parseKey32 } from './env-parsers.ts';
 import { createEnvReader, type Env } from './env-reader.ts';
 import { readMetrics, type MetricsConfig } from './metrics-config.ts';
+import { readOutboundFetch, type OutboundFetchConfig } from './outbound-fetch-config.ts';
 import { readRateLimits, type RateLimitConfig } from './rate-limit-config.ts';
 import { readPop, type PopConfig } from './pop-config.ts';
 import { checkSignIn, readSignIn, type SignInConfig } from './sign-in-config.ts';
@@ -77,6 +78,8 @@ export interface Config {
   readonly tracing: TracingConfig;
   /** https on govauth's own listener and mutual TLS client certificates (tls-config.ts). */
   readonly tls: TlsConfig;
+  /** Server-side fetches of URLs others chose (jwks_uri): the development allowance (outbound-fetch-config.ts). */
+  readonly outboundFetch: OutboundFetchConfig;
 }
 
 export class ConfigError extends Error {
@@ -151,6 +154,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const metrics = readMetrics(read, problems, mode === 'test', port);
   checkSignIn(signIn, problems);
   const tls = readTls(read, problems, base, trustProxy);
+  const outboundFetch = readOutboundFetch(read, problems, base, mode === 'production');
   if (issuer?.startsWith('https:') && !trustProxy && !tls.listener) {
     problems.push(
       `GOVAUTH_ISSUER=${issuer}: govauth serves plain HTTP, so an https issuer needs a TLS-terminating proxy in front (set GOVAUTH_TRUST_PROXY=true so it honours X-Forwarded-Proto) or GOVAUTH_TLS_CERT and GOVAUTH_TLS_KEY`,
@@ -198,6 +202,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     keys: Object.freeze(keys),
     tracing: Object.freeze({ ...tracing, sampler: Object.freeze(tracing.sampler) }),
     tls: Object.freeze({ ...tls, listener: tls.listener && Object.freeze(tls.listener) }),
+    outboundFetch: Object.freeze(outboundFetch),
   });
 }
 

@@ -36,7 +36,7 @@ function parseOrigin(raw: string): string {
   return url.origin;
 }
 
-function readPem(base: string, check: (pem: string) => void): (raw: string) => string {
+export function readPem(base: string, check: (pem: string) => void): (raw: string) => string {
   return (raw) => {
     const path = resolve(base, raw.trim());
     let pem: string;
@@ -50,7 +50,7 @@ function readPem(base: string, check: (pem: string) => void): (raw: string) => s
   };
 }
 
-function checkCertificates(pem: string): void {
+export function checkCertificates(pem: string): void {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (!blocks.length) throw new EnvValueError('holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
   for (const block of blocks) {

@@ -9,6 +9,8 @@ export interface ClientRow {
   readonly secretHash: string | null;
   /** JSON public JWK Set of a private_key_jwt client (governance/client-jwks.ts). */
   readonly jwks: string | null;
+  /** Or where those keys are fetched from (RFC 7591 §2 jwks_uri); never both. */
+  readonly jwksUri: string | null;
   /** JSON arrays of strings, as the columns hold them. */
   readonly grantTypes: string;
   readonly redirectUris: string;
@@ -32,9 +34,10 @@ export interface ClientRow {
 }
 
 /** A client to insert: its columns (enabled, created now) and the roles it holds without expiry. */
-export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens' | 'tlsSelfSigned' | 'jwks'> {
+export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens' | 'tlsSelfSigned' | 'jwks' | 'jwksUri'> {
   readonly secretExpiresAt?: Date | null;
   readonly jwks?: string | null;
+  readonly jwksUri?: string | null;
   readonly roles: readonly string[];
   /** Mutual TLS registration (governance/client-certificates.ts); absent: none. */
   readonly tlsSubjectDn?: string | null;
@@ -74,7 +77,7 @@ export interface SecretColumns {
   readonly previousSecretValidUntil: Date | null;
 }
 
-export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string; requirePop?: boolean | undefined } | SecretColumns): Promise<void> {
+export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string | null; jwksUri?: string | null; requirePop?: boolean | undefined } | SecretColumns): Promise<void> {
   await tx.client.update({ where: { id }, data });
 }
 

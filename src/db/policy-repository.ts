@@ -15,6 +15,7 @@ export interface CatalogRows {
     previousSecretHash: string | null;
     previousSecretValidUntil: Date | null;
     jwks: string | null;
+    jwksUri: string | null;
     grantTypes: string;
     redirectUris: string;
     postLogoutRedirectUris: string;

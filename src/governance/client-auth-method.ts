@@ -19,6 +19,8 @@ interface AuthFacts {
   readonly jwks?: unknown;
   /** RFC 8705 §2.2: the registered keys are certificates (x5c) presented in the TLS handshake, not assertion keys. */
   readonly tlsSelfSigned?: boolean;
+  /** RFC 7591 §2: or the https URL of those keys. */
+  readonly jwksUri?: string | null;
 }
 
 /**
@@ -28,7 +30,7 @@ interface AuthFacts {
  * identifies itself, it cannot prove it.
  */
 export function clientAuthMethod(client: AuthFacts): ClientAuthMethod {
-  if (client.jwks !== undefined && client.jwks !== null) return client.tlsSelfSigned === true ? 'self_signed_tls_client_auth' : 'private_key_jwt';
+  if ((client.jwks !== undefined && client.jwks !== null) || (client.jwksUri ?? null) !== null) return client.tlsSelfSigned === true ? 'self_signed_tls_client_auth' : 'private_key_jwt';
   if ((client.tlsSubjectDn ?? null) !== null || (client.tlsSan ?? null) !== null) return 'tls_client_auth';
   return client.secretHash === null ? 'none' : 'client_secret';
 }

@@ -4,6 +4,7 @@
 // the catalogue, so that the protocol layer only ever sees keys it can safely verify with.
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { AppError } from '../errors/app-error.ts';
+import { outboundUrlProblem, type OutboundUrlRules } from './outbound-url.ts';
 
 /** Asymmetric only: an HMAC key would be a shared secret again (and HS256 "signed" with a public key is an old forgery). */
 // Ed25519 is EdDSA's fully-specified name (RFC 9864), what openid-client signs with today.
@@ -142,3 +143,17 @@ export function checkSelfSignedJwks(jwks: PublicJwks): PublicJwks {
 
 /** The stored column back to keys (written by checkClientJwks, so trusted). */
 export const parseStoredJwks = (column: string | null): PublicJwks | null => (column === null ? null : (JSON.parse(column) as PublicJwks));
+
+/**
+ * A private_key_jwt client's jwks_uri (RFC 7591 §2): where the server fetches its keys, under
+ * the rules of every server-side fetch (outbound-url.ts). `allowPrivate`: the development
+ * allowance (GOVAUTH_OUTBOUND_FETCH_ALLOW_PRIVATE), refused in production at start.
+ */
+export function checkJwksUri(input: unknown, rules: OutboundUrlRules): string {
+  if (typeof input !== 'string' || !input.trim()) throw new AppError('invalid_request', 'jwks_uri: expected an https URL');
+  const uri = input.trim();
+  if (uri.length > 2048) throw new AppError('invalid_request', 'jwks_uri: at most 2048 characters');
+  const problem = outboundUrlProblem(uri, rules);
+  if (problem) throw new AppError('invalid_request', `jwks_uri ${problem}`);
+  return new URL(uri).href;
+}

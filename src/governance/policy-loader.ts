@@ -44,6 +44,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           previousSecretHash: c.previousSecretHash,
           previousSecretValidUntil: c.previousSecretValidUntil?.getTime() ?? null,
           jwks: parseStoredJwks(c.jwks),
+          jwksUri: c.jwksUri,
           grantTypes: parseStringArray(c.grantTypes, 'Client.grantTypes'),
           redirectUris: parseStringArray(c.redirectUris, 'Client.redirectUris'),
           postLogoutRedirectUris: parseStringArray(c.postLogoutRedirectUris, 'Client.postLogoutRedirectUris'),

@@ -48,6 +48,8 @@ export interface ClientDef {
   readonly previousSecretValidUntil: number | null;
   /** private_key_jwt clients: their public keys; self_signed_tls_client_auth clients: their certificates' (x5c) (client-jwks.ts); such a client has no secret. */
   readonly jwks?: PublicJwks | null;
+  /** Or the https URL oidc-provider fetches them from (RFC 7591 §2; oidc/outbound-fetch.ts). */
+  readonly jwksUri?: string | null;
   readonly grantTypes: readonly string[];
   readonly redirectUris: readonly string[];
   readonly postLogoutRedirectUris: readonly string[];

@@ -18,6 +18,8 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     // self_signed_tls_client_auth (RFC 8705 §2.2): the certificate presented must be one of their x5c.
     token_endpoint_auth_method: tokenEndpointAuthMethod(client),
     ...(client.jwks && { jwks: { keys: client.jwks.keys.map((k) => ({ ...k })) } }),
+    // Or fetched and cached by oidc-provider through outbound-fetch.ts (refetched when stale and an unknown kid arrives).
+    ...(client.jwksUri && { jwks_uri: client.jwksUri }),
     // RFC 8705 §2.1.2: authenticates with a certificate carrying its registered subject; no secret.
     ...tlsClientAuthMetadata(client.tlsSubjectDn ?? null, client.tlsSan ?? null),
     ...(client.tlsBoundTokens === true && { tls_client_certificate_bound_access_tokens: true }),

@@ -32,6 +32,8 @@ import { databaseOutage, protocolEvents, unknownClientTiming } from './response-
 import { patchClientSecretCheck, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
 import { tokenExchangeGrant } from './token-exchange-grant.ts';
 import { mutualTls } from './mutual-tls.ts';
+import { createOutboundFetch, FETCH_RESPONSE_BODY_LIMITS } from './outbound-fetch.ts';
+import { outboundFetchFailures } from './outbound-fetch-errors.ts';
 import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
 
@@ -104,6 +106,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (problem) throw new errors.InvalidClientAuth(problem);
       await limitToken(client.clientId, ctx);
     },
+    // Every server-side fetch to a URL someone else chose (a client's jwks_uri): https only, no
+    // special-use addresses, no redirects, bounded in time and size (outbound-fetch.ts).
+    fetch: createOutboundFetch(config.outboundFetch),
+    fetchResponseBodyLimits: { ...FETCH_RESPONSE_BODY_LIMITS },
     // No implicit or hybrid flows (RFC 9700 §2.1.2). `none` issues nothing: only the account
     // pages' own client is registered for it (account-session.ts); catalogue clients get `code`.
     responseTypes: ['code', 'none'],
@@ -213,6 +219,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ...deps.wrappers,
     unknownClientTiming: unknownClientTiming(deps.verifier),
     tokenErrorCodes: tokenErrorCodes(),
+    outboundFetchFailures: outboundFetchFailures(),
     formPostPage: formPostPage(views, deps.issuer),
     signOutEndsGrants: deps.onGrantRevoked && signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }),
     databaseOutage: databaseOutage(deps.metrics),
