@@ -180,7 +180,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       void events
         .record({ type: 'client.old_secret_used', actor: clientId, clientId, ip, detail: { valid_until: new Date(validUntil).toISOString() } })
         .catch((err: unknown) => log.error('audit record of a previous secret in use was lost', { err: (err as Error).message, clientId }));
-    const suspiciousUse = createSuspiciousUse({ config: config.suspiciousUse, networks: clientNetworks(db), record: (input) => audit.record(input), signals: metrics, log, now });
+    const suspiciousUse = createSuspiciousUse({
+      config: config.suspiciousUse,
+      networks: clientNetworks(db),
+      record: (input) => audit.record(input),
+      signals: metrics,
+      log,
+      now,
+      instance: () => presence?.id, // registered below, before the first request is served
+    });
     const app = createApp({
       config,
       issuer,

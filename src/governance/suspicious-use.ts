@@ -43,6 +43,8 @@ export interface SuspiciousUseDeps {
   };
   readonly log: Logger;
   readonly now: Clock;
+  /** This instance's id in the instance registry (what `govauth` commands name), once registered. */
+  readonly instance?: () => string | undefined;
 }
 
 /** Pairs remembered per process; beyond it the oldest is forgotten and costs one query when used again. */
@@ -142,7 +144,8 @@ export function createSuspiciousUse(deps: SuspiciousUseDeps): SuspiciousUse {
         detail: {
           client_id: use.clientId,
           grant_type: use.grantType,
-          // Counted by the instance that records this (README "Suspicious use": several instances).
+          // Counted by this instance only (README "Suspicious use": several instances).
+          instance: deps.instance?.(),
           observed_per_minute: anomaly.observed,
           baseline_per_minute: baseline,
           multiplier: config.rateMultiplier,

@@ -158,7 +158,7 @@ describe("a sudden rise in a client's token rate", () => {
     for (let i = 0; i < 12; i++) await token(t, bot, '198.51.100.7');
     let seen = await events(t, 'client.rate_anomaly', bot);
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ client_id: bot.client_id, detail: { client_id: bot.client_id, observed_per_minute: 5, baseline_per_minute: 1, multiplier: 3, floor: 5, cooldown_seconds: 120 } });
+    expect(seen[0]).toMatchObject({ client_id: bot.client_id, detail: { client_id: bot.client_id, instance: t.server.instance.id, observed_per_minute: 5, baseline_per_minute: 1, multiplier: 3, floor: 5, cooldown_seconds: 120 } });
     expect(await metric(t, 'govauth_client_rate_anomalies_total', { client_id: bot.client_id })).toBe(1);
 
     // Still bursting a minute later: inside the cool-down, nothing more.
