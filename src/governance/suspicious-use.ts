@@ -77,10 +77,11 @@ export function createSuspiciousUse(deps: SuspiciousUseDeps): SuspiciousUse {
     if (await networks.known(use.clientId, network)) {
       await networks.seen(use.clientId, network, new Date(at));
     } else if (await networks.add(use.clientId, network, new Date(at))) {
-      // Its only row: the client's first network ever, recorded but not suspicious. Two first
-      // networks added at the same instant by two instances both count as new: the safe side.
-      const firstUse = (await networks.count(use.clientId)) === 1;
+      let firstUse: boolean;
       try {
+        // Its only row: the client's first network ever, recorded but not suspicious. Two first
+        // networks added at the same instant by two instances both count as new: the safe side.
+        firstUse = (await networks.count(use.clientId)) === 1;
         await deps.record({
           action: 'client.new_network',
           actorType: 'client',

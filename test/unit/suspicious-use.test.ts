@@ -137,6 +137,19 @@ describe('suspicious-use checks', () => {
     expect(counted).toEqual(['network cl_bot true']);
   });
 
+  it('a database failure after the insert also leaves the pair unknown', async () => {
+    const { watch, networks, records, use } = setup();
+    const count = networks.count.bind(networks);
+    networks.count = () => Promise.reject(new Error('connection reset'));
+    use('198.51.100.7');
+    await watch.settled();
+    expect(networks.rows.size).toBe(0);
+    networks.count = count;
+    use('198.51.100.7');
+    await watch.settled();
+    expect(records).toHaveLength(1);
+  });
+
   it('ignores what is not an address, and keeps clients apart', async () => {
     const { watch, records, use } = setup();
     use('not-an-address');
