@@ -21,6 +21,7 @@ export interface SuspiciousUseConfig {
 }
 
 export function readSuspiciousUse(read: Read, problems: string[], tokenRateLimit: number): SuspiciousUseConfig {
+  const floor = read<number | undefined>('GOVAUTH_SUSPICIOUS_RATE_FLOOR', undefined, (v) => parseInteger(v, 1, 1_000_000_000));
   const config: SuspiciousUseConfig = {
     networks: read('GOVAUTH_SUSPICIOUS_NETWORKS', true, parseBoolean),
     // Shorter than /8 (IPv4) or /16 (IPv6) would put unrelated operators in one network.
@@ -29,10 +30,11 @@ export function readSuspiciousUse(read: Read, problems: string[], tokenRateLimit
     rate: read('GOVAUTH_SUSPICIOUS_RATE', true, parseBoolean),
     // 2 at least: a multiple of 1 would report every minute above average.
     rateMultiplier: read('GOVAUTH_SUSPICIOUS_RATE_MULTIPLIER', 10, (v) => parseInteger(v, 2, 1000)),
-    rateFloor: read('GOVAUTH_SUSPICIOUS_RATE_FLOOR', 60, (v) => parseInteger(v, 1, 1_000_000_000)),
+    // 60, or the per-client token limit when that is lower (a floor above it could never be reached).
+    rateFloor: floor ?? (tokenRateLimit > 0 ? Math.min(60, tokenRateLimit) : 60),
     rateCooldownSeconds: read('GOVAUTH_SUSPICIOUS_RATE_COOLDOWN', 900, (v) => parseInteger(v, 60, 86_400)),
   };
-  // The per-client token limit refuses requests before they are issued: a floor above it could
+  // The per-client token limit refuses requests before they are issued: a floor set above it could
   // never be reached, and the operator would believe rate anomalies are watched.
   if (config.rate && tokenRateLimit > 0 && config.rateFloor > tokenRateLimit) {
     problems.push(

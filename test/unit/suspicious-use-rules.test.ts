@@ -146,6 +146,8 @@ describe('GOVAUTH_SUSPICIOUS_* settings', () => {
   it('refuses a floor no client can reach under the per-client token limit', () => {
     expect(() => loadConfig({ GOVAUTH_RATE_LIMIT_TOKEN: '100', GOVAUTH_SUSPICIOUS_RATE_FLOOR: '101' })).toThrow(/GOVAUTH_SUSPICIOUS_RATE_FLOOR=101 is above GOVAUTH_RATE_LIMIT_TOKEN=100/);
     expect(loadConfig({ GOVAUTH_RATE_LIMIT_TOKEN: '100', GOVAUTH_SUSPICIOUS_RATE_FLOOR: '100' }).suspiciousUse.rateFloor).toBe(100);
+    // Unset, the floor follows a lower token limit instead of refusing to start.
+    expect(loadConfig({ GOVAUTH_RATE_LIMIT_TOKEN: '4' }).suspiciousUse.rateFloor).toBe(4);
     expect(loadConfig({ GOVAUTH_RATE_LIMIT_TOKEN: '0', GOVAUTH_SUSPICIOUS_RATE_FLOOR: '5000' }).suspiciousUse.rateFloor).toBe(5000);
     expect(loadConfig({ GOVAUTH_RATE_LIMIT_TOKEN: '100', GOVAUTH_SUSPICIOUS_RATE_FLOOR: '5000', GOVAUTH_SUSPICIOUS_RATE: 'false' }).suspiciousUse.rate).toBe(false);
   });
