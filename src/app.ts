@@ -11,6 +11,7 @@ import type { SecretVerifier } from './governance/client-secrets.ts';
 import { createLoginThrottle } from './governance/login-throttle.ts';
 import type { PasswordVerifier } from './governance/passwords.ts';
 import type { SecurityEventSink } from './governance/security-events.ts';
+import type { SuspiciousUse } from './governance/suspicious-use.ts';
 import { createFormTokens } from './interactions/csrf.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
 import { createViews, type Views } from './pages/views.ts';
@@ -75,6 +76,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** Token status lists: the status claim of each access token, and the lists (src/statuslist). */
   readonly statusLists: StatusLists;
+  /** New source networks and rate anomalies of clients' tokens (src/governance/suspicious-use.ts). */
+  readonly suspiciousUse: SuspiciousUse;
   /** What GET /metrics on the main port answers (only with GOVAUTH_METRICS_TOKEN); this process's registry by default. */
   readonly metricsSource?: MetricsSource;
   readonly now: Clock;
@@ -117,8 +120,15 @@ export function createApp(deps: AppDeps): GovauthApp {
       // Where each runs is decided in one list (oidc/seams.ts).
       wrappers: {
         // Token responses wait for their durable audit record (and become 503 without one); the
-        // status lists learn each token as soon as its record is durable.
-        responseAudit: tokenEndpointAudit(deps.audit, log, deps.refusals, deps.metrics, (detail) => deps.statusLists.recorded(detail)),
+        // status lists and the suspicious-use checks learn each token once its record is durable.
+        responseAudit: tokenEndpointAudit(
+          deps.audit,
+          log,
+          deps.refusals,
+          deps.metrics,
+          (detail) => deps.statusLists.recorded(detail),
+          (use) => deps.suspiciousUse.observe(use),
+        ),
         unknownClientFailures: unknownClientFailures(deps.clientAuthFailures),
         endSessionAudit: endSessionAudit(deps.events, log), // sign-out is audited like sign-in
         // Not registered at all when tracing is off.

@@ -43,6 +43,8 @@ import { NO_TRACING, shutdownTracing, type Tracing } from './tracing/tracing.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { MetricsSource } from './metrics/http-metrics.ts';
 import { countRefusals } from './metrics/rate-limit-metrics.ts';
+import { clientNetworks } from './db/client-networks.ts';
+import { createSuspiciousUse, type SuspiciousUse } from './governance/suspicious-use.ts';
 import { createStatusLists, type StatusListOptions, type StatusLists } from './statuslist/status-lists.ts';
 
 export interface RunningServer {
@@ -63,6 +65,8 @@ export interface RunningServer {
   readonly metrics: Metrics;
   /** The token status lists this instance serves (src/statuslist). */
   readonly statusLists: StatusLists;
+  /** New source networks and rate anomalies of clients' tokens (src/governance/suspicious-use.ts). */
+  readonly suspiciousUse: SuspiciousUse;
   readonly migrationsApplied: readonly string[];
   readonly createdKid: string | undefined;
   /** Periodic signed audit checkpoints, when GOVAUTH_AUDIT_CHECKPOINT_EVERY is set. */
@@ -180,6 +184,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       void events
         .record({ type: 'client.old_secret_used', actor: clientId, clientId, ip, detail: { valid_until: new Date(validUntil).toISOString() } })
         .catch((err: unknown) => log.error('audit record of a previous secret in use was lost', { err: (err as Error).message, clientId }));
+    const suspiciousUse = createSuspiciousUse({
+      config: config.suspiciousUse,
+      networks: clientNetworks(db),
+      record: (input) => audit.record(input),
+      signals: metrics,
+      log,
+      now,
+      instance: () => presence?.id, // registered below, before the first request is served
+    });
     const app = createApp({
       config,
       issuer,
@@ -199,6 +212,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       metrics,
       metricsSource: options.metricsSource?.(metrics),
       statusLists,
+      suspiciousUse,
       now,
     });
     // Registered before it serves. It reports what every subscriber to the feed (keys, provider)
@@ -278,6 +292,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       instance,
       metrics,
       statusLists,
+      suspiciousUse,
       migrationsApplied,
       createdKid: created,
       checkpoints,
@@ -289,6 +304,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         await drain.close();
         await instance.close(); // commands stop waiting for it
         await limits.close();
+        await suspiciousUse.settled(); // its records go through the audit writer
         await refusals.close(); // its summaries go through the audit writer
         await audit.close(); // every acknowledged record is on disk before the database closes
         statusLists.close();

@@ -16,6 +16,7 @@ import { readMetrics, type MetricsConfig } from './metrics-config.ts';
 import { readOutboundFetch, type OutboundFetchConfig } from './outbound-fetch-config.ts';
 import { readRateLimits, type RateLimitConfig } from './rate-limit-config.ts';
 import { readPop, type PopConfig } from './pop-config.ts';
+import { readSuspiciousUse, type SuspiciousUseConfig } from './suspicious-use-config.ts';
 import { checkSignIn, readSignIn, type SignInConfig } from './sign-in-config.ts';
 import { readTls, type TlsConfig } from './tls-config.ts';
 import { readTracing, type TracingConfig } from './tracing-config.ts';
@@ -67,6 +68,8 @@ export interface Config {
   readonly rateLimits: RateLimitConfig;
   /** Periodic signed audit checkpoints (GOVAUTH_AUDIT_CHECKPOINT_*); undefined: none. */
   readonly auditCheckpoint: AuditCheckpointConfig | undefined;
+  /** New source networks and rate anomalies per client (suspicious-use-config.ts). */
+  readonly suspiciousUse: SuspiciousUseConfig;
   /** Prometheus metrics (src/metrics/): where /metrics is served. */
   readonly metrics: MetricsConfig;
   readonly keys: {
@@ -146,6 +149,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const audit = readAudit(env, read, problems, base, mode === 'production');
   const workers = read('GOVAUTH_WORKERS', mode === 'production' ? autoWorkers() : 1, (v) => (v.trim() === 'auto' ? autoWorkers() : parseInteger(v, 1, 64)));
   const rateLimits = readRateLimits(read);
+  const suspiciousUse = readSuspiciousUse(read, problems, rateLimits.tokenPerClient);
   const keys = {
     prepublishSeconds: read('GOVAUTH_KEY_PREPUBLISH', 3600, (v) => parseInteger(v, 0, 30 * 86_400)),
     rotationDays: read('GOVAUTH_KEY_ROTATION_DAYS', 90, (v) => parseInteger(v, 0, 3650)),
@@ -198,6 +202,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     auditCheckpoint: audit.checkpoint,
     workers,
     rateLimits: Object.freeze(rateLimits),
+    suspiciousUse: Object.freeze(suspiciousUse),
     metrics: Object.freeze({ listen: metrics.listen && Object.freeze(metrics.listen), token: metrics.token }),
     keys: Object.freeze(keys),
     tracing: Object.freeze({ ...tracing, sampler: Object.freeze(tracing.sampler) }),

@@ -53,6 +53,10 @@ export interface Metrics {
   /** The database was unreachable or overloaded where a request or commit needed it. */
   databaseError(where: 'request' | 'protocol' | 'interaction' | 'audit_commit'): void;
   rateLimited(limit: string): void;
+  /** A client obtained a token from a source network it never used (src/governance/suspicious-use.ts); its first ever is `firstUse`. */
+  clientNewNetwork(clientId: string, firstUse: boolean): void;
+  /** A client's tokens per minute passed its own baseline (src/governance/rate-baseline.ts). */
+  clientRateAnomaly(clientId: string): void;
   /** Binds the scrape-time gauges to the running server. */
   bind(sources: MetricSources): void;
 }
@@ -105,6 +109,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers,
   });
   const limited = new Counter({ name: 'govauth_rate_limit_refusals_total', help: 'Requests refused by a rate limit, by limit', labelNames: ['limit'] as const, registers });
+  const newNetworks = new Counter({
+    name: 'govauth_client_new_networks_total',
+    help: 'Tokens a client obtained from a source network it had never used (first_use="true": its very first network), by client',
+    labelNames: ['client_id', 'first_use'] as const,
+    registers,
+  });
+  const rateAnomalies = new Counter({
+    name: 'govauth_client_rate_anomalies_total',
+    help: "Minutes in which a client's token rate passed its own baseline (seen by this process; one per cool-down), by client",
+    labelNames: ['client_id'] as const,
+    registers,
+  });
 
   new Gauge({
     name: 'govauth_db_pool_connections',
@@ -160,6 +176,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     databaseError: (where) => dbErrors.inc({ where }),
     rateLimited: (limit) => limited.inc({ limit }),
+    clientNewNetwork: (clientId, firstUse) => newNetworks.inc({ client_id: client(clientId), first_use: String(firstUse) }),
+    clientRateAnomaly: (clientId) => rateAnomalies.inc({ client_id: client(clientId) }),
     bind(s) {
       sources = s;
     },

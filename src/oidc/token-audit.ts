@@ -7,6 +7,7 @@ import type { AuditInput } from '../audit/audit-chain.ts';
 import type { AuditWriter } from '../audit/audit-writer.ts';
 import type { RefusalSummary } from '../audit/refusal-summary.ts';
 import type { SecurityEventSink } from '../governance/security-events.ts';
+import type { TokenUse } from '../governance/suspicious-use.ts';
 import { CANNOT_RECORD, sendUnavailable } from '../http/error-responses.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -53,6 +54,11 @@ export function tokenEndpointAudit(
   metrics: Pick<Metrics, 'tokenIssued' | 'tokenRefused'>,
   /** Told of each minted access token's detail once its record is durable (the status list, src/statuslist). */
   recorded?: (detail: Record<string, unknown>) => void,
+  /**
+   * Told of each token issued to an authenticated client once its record is durable: new source
+   * networks and rate anomalies (src/governance/suspicious-use.ts). Synchronous, never throws.
+   */
+  issued?: (use: TokenUse) => void,
 ): Middleware {
   return async (ctx, next) => {
     await next();
@@ -130,6 +136,10 @@ export function tokenEndpointAudit(
       await writer.record(input);
       if (ctx.status === 200) metrics.tokenIssued(grantType, clientId);
       if (ctx.status === 200 && input.detail) recorded?.(input.detail);
+      // A public client ('none') has no credential to leak, and its address is its users'.
+      if (ctx.status === 200 && clientId && request.clientAuth && request.clientAuth !== 'none') {
+        issued?.({ clientId, ip: ctx.ip, grantType, requestId: String(ctx.state.requestId) });
+      }
     } catch (err) {
       if (ctx.status === 200) metrics.tokenRefused(grantType, clientId, 'temporarily_unavailable');
       log.error('token not delivered: its audit record could not be written', { err: (err as Error).message, requestId: ctx.state.requestId });
