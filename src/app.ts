@@ -10,6 +10,7 @@ import type { SecretVerifier } from './governance/client-secrets.ts';
 import { createLoginThrottle } from './governance/login-throttle.ts';
 import type { PasswordVerifier } from './governance/passwords.ts';
 import type { SecurityEventSink } from './governance/security-events.ts';
+import type { AccessRequestEvents } from './governance/access-request-events.ts';
 import { createFormTokens } from './interactions/csrf.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
 import { createViews, type Views } from './pages/views.ts';
@@ -76,6 +77,8 @@ export interface AppDeps {
   readonly statusLists: StatusLists;
   /** What GET /metrics on the main port answers (only with GOVAUTH_METRICS_TOKEN); this process's registry by default. */
   readonly metricsSource?: MetricsSource;
+  /** Access request lifecycle events, for notifiers (access-request-events.ts). */
+  readonly accessRequests: AccessRequestEvents;
   readonly now: Clock;
 }
 
@@ -213,6 +216,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       policy: deps.policy,
       views,
       forms: createFormTokens(deps.master.derive('account-form-tokens')),
+      accessRequests: deps.accessRequests,
       log,
       now: deps.now,
       metrics: deps.metrics,

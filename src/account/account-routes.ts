@@ -13,6 +13,7 @@ import type { Database } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mfaFresh, type UserDef } from '../governance/policy-model.ts';
+import type { AccessRequestEvents } from '../governance/access-request-events.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { awaitPropagation } from '../governance/propagation.ts';
 import { decideStandingDelegation } from '../governance/standing-delegation-rules.ts';
@@ -38,6 +39,7 @@ export interface AccountDeps {
   readonly views: Views;
   /** Keyed apart from the sign-in pages' tokens (app.ts), so neither form is valid for the other. */
   readonly forms: FormTokens;
+  readonly accessRequests: AccessRequestEvents;
   readonly log: Logger;
   readonly now: Clock;
   readonly metrics: Pick<Metrics, 'databaseError'>;
