@@ -139,7 +139,11 @@ export const accessRequestRoutes = [
   route({
     method: 'GET', path: '/access-requests/{id}', operationId: 'getAccessRequest', summary: 'One access request with every decision on it', tag, access: 'read', errors: [404],
     response: one,
-    handle: async ({ deps, params }) => ({ request: await getAccessRequest(deps.db, params.id, deps.now()) }),
+    async handle(call) {
+      const request = await getAccessRequest(call.deps.db, call.params.id, call.deps.now());
+      await recordRead(call, { operation: 'getAccessRequest', subject: request.holder.id, returned: 1 });
+      return { request };
+    },
   }),
   route({
     method: 'POST', path: '/access-requests/{id}/approve', operationId: 'approveAccessRequest', summary: 'Approve as a person holding the approver role; the approval that completes the request grants the role at once', tag, access: 'write', errors: [...ERRORS],
