@@ -161,6 +161,20 @@ describe('denial, cancellation and lapse', () => {
   });
 });
 
+describe('the approver role at the moment of approval', () => {
+  it('an approver whose time-boxed approver grant has ended may no longer approve', async () => {
+    await createUser(t, 'frank@example.com', ['end-user']);
+    await t.cliJson('user', 'grant-role', 'frank@example.com', 'access-approver', '--expires-in', '90s');
+    const r = await file('erin@example.com', 'admin', '1h');
+    const { decideAccessRequest } = await import('../../src/governance/access-requests.ts');
+    const later = Date.now() + 120_000;
+    await expect(decideAccessRequest(t.server.db, r.id, { email: 'frank@example.com' }, { approve: true }, { actorType: 'cli', actor: 'test' }, later, t.server.accessRequests)).rejects.toMatchObject({ code: 'forbidden', reason: 'not_an_approver' });
+    // While the grant is in force, the same approval counts.
+    expect((await request('approve', r.id, '--as', 'frank@example.com')).decisions.map((d) => d.approver_email)).toEqual(['frank@example.com']);
+    await request('cancel', r.id);
+  });
+});
+
 describe('a role that needs no approval', () => {
   it('is granted at once within its maximum, and recorded as needing none', async () => {
     await t.cliJson('requests', 'policy', 'set', 'end-user', '--approver-role', 'access-approver', '--approval', 'none', '--max', '1d');
