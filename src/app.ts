@@ -12,6 +12,7 @@ import { createLoginThrottle } from './governance/login-throttle.ts';
 import type { PasswordVerifier } from './governance/passwords.ts';
 import type { SecurityEventSink } from './governance/security-events.ts';
 import type { SuspiciousUse } from './governance/suspicious-use.ts';
+import type { AccessRequestEvents } from './governance/access-request-events.ts';
 import { createFormTokens } from './interactions/csrf.ts';
 import { interactionRoutes } from './interactions/interaction-routes.ts';
 import { createViews, type Views } from './pages/views.ts';
@@ -80,6 +81,8 @@ export interface AppDeps {
   readonly suspiciousUse: SuspiciousUse;
   /** What GET /metrics on the main port answers (only with GOVAUTH_METRICS_TOKEN); this process's registry by default. */
   readonly metricsSource?: MetricsSource;
+  /** Access request lifecycle events, for notifiers (access-request-events.ts). */
+  readonly accessRequests: AccessRequestEvents;
   readonly now: Clock;
 }
 
@@ -224,6 +227,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       policy: deps.policy,
       views,
       forms: createFormTokens(deps.master.derive('account-form-tokens')),
+      accessRequests: deps.accessRequests,
       log,
       now: deps.now,
       metrics: deps.metrics,

@@ -30,6 +30,8 @@ import { createRateLimiter, pruneRateLimitCounters, type RateLimiter } from './r
 import { clientAuthFailureBudget } from './ratelimit/client-auth-failures.ts';
 import { pruneRevocations } from './governance/revocations.ts';
 import { expireRoleGrants } from './governance/role-grants.ts';
+import { lapseAccessRequests } from './governance/access-requests.ts';
+import { createAccessRequestEvents, type AccessRequestEvents } from './governance/access-request-events.ts';
 import { ensureAdminModel } from './governance/admin-model.ts';
 import { pruneAuditTrail } from './audit/audit-retention.ts';
 import { checkpointIssuer } from './audit/audit-checkpoint.ts';
@@ -71,6 +73,8 @@ export interface RunningServer {
   readonly createdKid: string | undefined;
   /** Periodic signed audit checkpoints, when GOVAUTH_AUDIT_CHECKPOINT_EVERY is set. */
   readonly checkpoints: CheckpointWriter | undefined;
+  /** Access request lifecycle events on this instance, for notifiers to subscribe to. */
+  readonly accessRequests: AccessRequestEvents;
   close(): Promise<void>;
 }
 
@@ -178,6 +182,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     });
     lists = statusLists;
     const events = options.events ?? auditSecurityEvents(audit, log);
+    const accessRequests = createAccessRequestEvents((err, e) => log.warn('an access request event subscriber failed', { err, type: e.type, request: e.requestId }));
     // Each use of a rotated-out secret during its grace (at most once a minute per client): which
     // deployments still hold it, for the operator to update before the grace ends.
     const onPreviousSecret = (clientId: string, ip: string | undefined, validUntil: number): void =>
@@ -213,6 +218,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       metricsSource: options.metricsSource?.(metrics),
       statusLists,
       suspiciousUse,
+      accessRequests,
       now,
     });
     // Registered before it serves. It reports what every subscriber to the feed (keys, provider)
@@ -256,6 +262,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
           if (n) await store.sync();
         })
         .catch((err: unknown) => log.warn('role-grant expiry sweep failed; will retry', { err }));
+      // Pending requests past their time read as lapsed already (access-request-views.ts); this closes them and records each.
+      lapseAccessRequests(db, now(), accessRequests).catch((err: unknown) => log.warn('access request lapse sweep failed; will retry', { err }));
       if (config.auditRetentionDays > 0) {
         const at = now();
         pruneAuditTrail(db, new Date(at - config.auditRetentionDays * 86_400_000), { actorType: 'system', actor: 'retention' }, { floorDays: config.auditPruneFloorDays, now: at }).catch((err: unknown) =>
@@ -296,6 +304,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       migrationsApplied,
       createdKid: created,
       checkpoints,
+      accessRequests,
       async close() {
         clearInterval(maintenance);
         clearInterval(sweeper);

@@ -1,5 +1,6 @@
 // The account pages of a signed-in person: the standing delegations they give agents (the
-// delegation consent page) and withdraw (their delegations page). Who is signed in is
+// delegation consent page) and withdraw (their delegations page), and their access requests and
+// approvals (access-request-pages.ts). Who is signed in is
 // oidc-provider's own browser session (oidc/account-session.ts); someone who is not is sent
 // through the ordinary sign-in and back (sign-in-return.ts). Every decision is made on the
 // server from current policy; a form carries nothing the server trusts beyond the person's choice
@@ -13,6 +14,7 @@ import type { Database } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mfaFresh, type UserDef } from '../governance/policy-model.ts';
+import type { AccessRequestEvents } from '../governance/access-request-events.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { awaitPropagation } from '../governance/propagation.ts';
 import { decideStandingDelegation } from '../governance/standing-delegation-rules.ts';
@@ -24,6 +26,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { AccountSessions, SignedIn } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
 import type { Clock } from '../time/clock.ts';
+import { accessRequestPages } from './access-request-pages.ts';
 import { AccountDisabled, renderAccountError } from './account-error-page.ts';
 import { readDelegationForm, readDelegationQuery } from './delegation-request.ts';
 import { consentPage, listPage, type ListBanner } from './delegation-pages.ts';
@@ -38,6 +41,7 @@ export interface AccountDeps {
   readonly views: Views;
   /** Keyed apart from the sign-in pages' tokens (app.ts), so neither form is valid for the other. */
   readonly forms: FormTokens;
+  readonly accessRequests: AccessRequestEvents;
   readonly log: Logger;
   readonly now: Clock;
   readonly metrics: Pick<Metrics, 'databaseError'>;
@@ -161,6 +165,20 @@ export function accountRoutes(deps: AccountDeps): Middleware {
     const { who } = await poster(ctx);
     await inForce(() => withdrawStandingDelegation(deps.db, ctx.params.id ?? '', { as: 'owner', userId: who.user.id }, actor(ctx, who)));
     seeOther(ctx, `${ACCOUNT_HOME}?result=withdrawn`);
+  });
+
+  accessRequestPages(router, {
+    db: deps.db,
+    views,
+    forms,
+    now: deps.now,
+    events: deps.accessRequests,
+    person,
+    poster,
+    signIn: (ctx) => startSignIn(ctx, deps.sessions, ctx.url, { stepUp: false }),
+    actor: (ctx, user) => ({ actorType: 'user', actor: user.id, requestId: ctx.state.requestId, ip: ctx.ip }),
+    inForce,
+    seeOther,
   });
 
   const routes = router.routes();

@@ -7,6 +7,7 @@ import type { Actor } from '../audit/audit-chain.ts';
 import type { AuditWriter } from '../audit/audit-writer.ts';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
+import type { AccessRequestEvents } from '../governance/access-request-events.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { MasterKey } from '../keys/master-key.ts';
@@ -24,6 +25,7 @@ export interface AdminDeps {
   readonly keyring: Keyring;
   readonly master: MasterKey;
   readonly audit: AuditWriter;
+  readonly accessRequests: AccessRequestEvents;
   readonly now: () => number;
 }
 

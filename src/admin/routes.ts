@@ -1,5 +1,6 @@
 // The admin API's route table: every operation, in the order the OpenAPI document lists them.
 import { z } from 'zod';
+import { accessRequestRoutes } from './access-request-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { clientRoutes } from './client-routes.ts';
@@ -31,4 +32,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...revocationRoutes, ...keyRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);

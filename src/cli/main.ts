@@ -23,6 +23,8 @@ import { backupCommands } from './commands/backup-commands.ts';
 import { standingDelegationCommands } from './commands/standing-delegation-commands.ts';
 import { delegationCommands } from './commands/delegation-commands.ts';
 import { delegationAuditCommands } from './commands/delegation-audit-command.ts';
+import { accessRequestCommands } from './commands/access-request-commands.ts';
+import { approvalAuditCommands } from './commands/approval-audit-command.ts';
 import { PROPAGATION_OPTIONS, runPropagated } from './propagation.ts';
 
 // Each run loads only what its command needs: the command lists above hold names, usage and
@@ -30,7 +32,7 @@ import { PROPAGATION_OPTIONS, runPropagated } from './propagation.ts';
 // the drivers), the master key and the failure reporting (errors.ts) load on first use. A
 // read such as `govauth role list` so never loads argon2, jose, pino, pg or OpenTelemetry's
 // SDK (measured: 650 modules and ~430 ms before; bench/cli-bench.ts).
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...keyCommands, ...backupCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...accessRequestCommands, ...approvalAuditCommands, ...keyCommands, ...backupCommands];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

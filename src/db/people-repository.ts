@@ -32,6 +32,10 @@ export const findUser = (db: Database, email: string): Promise<{ id: string } | 
 
 export const findUserId = (h: Reader, email: string): Promise<{ id: string } | null> => prismaOf(h).user.findUnique({ where: { email }, select: { id: true } });
 
+/** A person by id or by email (as stored), with their role grants (access-requests.ts reads them under its write lock). */
+export const findPersonWithRoles = (h: Reader, where: { id: string } | { email: string }): Promise<UserRow | null> =>
+  prismaOf(h).user.findUnique({ where, include: withRoles });
+
 export const insertUser = (tx: Tx, u: { id: string; email: string; passwordHash: string; roles: readonly string[] }): Promise<UserRow> =>
   tx.user.create({ data: { id: u.id, email: u.email, passwordHash: u.passwordHash, roles: { create: u.roles.map((roleName) => ({ roleName })) } }, include: withRoles });
 

@@ -72,34 +72,39 @@ function checkNotShortening(label: string, existing: RoleGrantView | undefined, 
   if (expiresAt.getTime() < held) throw new GrantWouldShorten(label, existing, expiresAt);
 }
 
+type GrantInput = { principal: Principal; role: string; expiresAt?: Date | null; reason?: string; replace?: boolean };
+type Extra = Record<string, unknown>;
+
 /**
  * Grants a role (permanently when `expiresAt` is null). Extending a grant, or making an
  * expiring one permanent, needs nothing more; shortening one needs `replace: true`.
  */
-export async function grantRole(
-  db: Database,
-  input: { principal: Principal; role: string; expiresAt?: Date | null; reason?: string; replace?: boolean },
-  by: Actor,
-  now: number,
-): Promise<RoleGrantView[]> {
+export async function grantRole(db: Database, input: GrantInput, by: Actor, now: number): Promise<RoleGrantView[]> {
+  return writeWithChanges(db, (tx) => grantRoleIn(tx, input, by, now));
+}
+
+/**
+ * The grant as one step of a larger write (an approved access request, access-requests.ts): the
+ * caller's transaction commits it, its change rows and its audit record together with its own.
+ * `extra` joins the audit record's detail (e.g. the request it completes).
+ */
+export async function grantRoleIn(tx: Tx, input: GrantInput, by: Actor, now: number, extra: Extra = {}) {
   const role = checkRoleName(input.role);
   const expiresAt = input.expiresAt ?? null;
   if (expiresAt && expiresAt.getTime() <= now) throw new AppError('invalid_request', 'the expiry must be in the future');
   const reason = input.reason === undefined ? null : checkText(input.reason, 'reason', 500);
-  return writeWithChanges(db, async (tx) => {
-    const who = await resolve(tx, input.principal);
-    await mustExist(findRole(tx, role), `no role named ${role}`);
-    // Read under the write lock: a concurrent grant cannot slip between the check and the write.
-    const before = await grantsOf(tx, who.kind, who.id);
-    checkNotShortening(who.label, before.find((g) => g.role === role), expiresAt, input.replace === true, now);
-    await upsertGrant(tx, who.kind, who.id, role, { expiresAt, reason });
-    const after = await grantsOf(tx, who.kind, who.id);
-    return {
-      result: after,
-      changes: [{ kind: who.kind, key: who.id }],
-      audit: [adminEvent(by, 'admin.role_grant.create', who.id, before, after, { role, expires_at: expiresAt?.toISOString() ?? null, reason, ...(input.replace === true && { replace: true }) })],
-    };
-  });
+  const who = await resolve(tx, input.principal);
+  await mustExist(findRole(tx, role), `no role named ${role}`);
+  // Read under the write lock: a concurrent grant cannot slip between the check and the write.
+  const before = await grantsOf(tx, who.kind, who.id);
+  checkNotShortening(who.label, before.find((g) => g.role === role), expiresAt, input.replace === true, now);
+  await upsertGrant(tx, who.kind, who.id, role, { expiresAt, reason });
+  const after = await grantsOf(tx, who.kind, who.id);
+  return {
+    result: after,
+    changes: [{ kind: who.kind, key: who.id }],
+    audit: [adminEvent(by, 'admin.role_grant.create', who.id, before, after, { role, expires_at: expiresAt?.toISOString() ?? null, reason, ...(input.replace === true && { replace: true }), ...extra })],
+  };
 }
 
 export async function removeRoleGrant(db: Database, input: { principal: Principal; role: string }, by: Actor): Promise<RoleGrantView[]> {

@@ -430,6 +430,8 @@ describe('OpenAPI document', () => {
     'GET /clients/{id}/roles', 'POST /clients/{id}/roles', 'DELETE /clients/{id}/roles/{role}',
     'GET /users/{email}/delegations', 'GET /clients/{id}/delegations', 'DELETE /delegations/standing/{delegation_id}',
     'GET /delegation-policies', 'POST /delegation-policies', 'GET /delegation-policies/{policy_id}', 'DELETE /delegation-policies/{policy_id}',
+    'GET /access-policies', 'PUT /access-policies/{role}', 'DELETE /access-policies/{role}',
+    'POST /access-requests', 'GET /access-requests', 'GET /access-requests/{id}', 'POST /access-requests/{id}/approve', 'POST /access-requests/{id}/deny', 'POST /access-requests/{id}/cancel', 'GET /audit/approvals',
     'GET /revocations', 'POST /revocations',
     'GET /keys', 'POST /keys/rotate', 'POST /keys/{kid}/withdraw',
     'GET /audit', 'GET /audit/verify', 'GET /audit/access', 'GET /audit/delegations', 'POST /audit/prune', 'GET /review',
