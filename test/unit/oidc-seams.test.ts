@@ -30,6 +30,7 @@ describe('useResponseWrappers', () => {
     const wrappers: ProviderWrappers = {
       tokenIssuanceSpan: named('tokenIssuanceSpan'),
       discoveryMetadata: named('discoveryMetadata'),
+      registrationGate: named('registrationGate'),
       endSessionAudit: named('endSessionAudit'),
       unknownClientFailures: undefined,
       databaseOutage: named('databaseOutage'),
@@ -51,6 +52,7 @@ describe('useResponseWrappers', () => {
       'databaseOutage',
       'endSessionAudit',
       'discoveryMetadata',
+      'registrationGate',
       'tokenIssuanceSpan',
     ]);
   });
