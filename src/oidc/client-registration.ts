@@ -63,6 +63,10 @@ export const extraClientMetadata: Configuration['extraClientMetadata'] = {
       // What the client declared, not oidc-provider's default (web); a metadata document's type is inferred.
       const declared = registering ? (oidc.body as Record<string, unknown> | undefined)?.application_type : undefined;
       metadata.application_type = checkRegistrationMetadata(metadata, declared).applicationType;
+      // `scope` is a hint (RFC 7591 §2) that RFC 7591 §3.2.1 lets the server replace: what a
+      // client receives is governance's decision at each issuance, and oidc-provider would
+      // refuse the API scopes it does not list itself.
+      delete metadata.scope;
     } catch (err) {
       if (!(err instanceof RegistrationRefused)) throw err;
       // oidc-provider answers invalid_redirect_uri for a description starting with redirect_uris (RFC 7591 §3.2.2).

@@ -1,0 +1,106 @@
+// MCP onboarding as an MCP client meets govauth: the official SDK's client discovers govauth
+// from an MCP server's RFC 9728 metadata, registers itself (RFC 7591), the person signs in
+// (the headless walker), and the client calls a tool with a token for the server's resource.
+// Governance holds throughout: an unvetted client never receives a high-sensitivity scope, and
+// a blocked one is refused at once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '../../src/governance/totp.ts';
+import { authorizeMcpClient, callWhoami, MemoryOAuthProvider, startMcpServer, type McpFixture } from '../helpers/mcp-fixture.ts';
+import { createUser, PASSWORD } from '../helpers/people.ts';
+import type { Answer } from '../helpers/sign-in-steps.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+
+let t: TestServer;
+let mcp: McpFixture;
+let aliceTotp: string;
+/** How far govauth's clock was moved (a TOTP code is accepted once: the next sign-in needs the next one). */
+let offset = 0;
+
+/** A person who gets everything right; the consent pages they saw are kept. */
+function person(email: string, totpSecret?: string): { answer: Answer; consents: string[] } {
+  const consents: string[] = [];
+  const answer: Answer = (page) => {
+    if (page.seen > 0) throw new Error(`${page.kind} page again (${page.status}): ${page.html.slice(0, 300)}`);
+    if (page.kind === 'login') return { email, password: PASSWORD };
+    if (page.kind === 'mfa') return { code: totpCode(totpSecret ?? '', Date.now() + offset) };
+    if (page.kind === 'consent') {
+      consents.push(page.html);
+      return { decision: 'allow' };
+    }
+    throw new Error(`unexpected ${page.kind} page`);
+  };
+  return { answer, consents };
+}
+
+const nativeClient = (name: string): MemoryOAuthProvider =>
+  new MemoryOAuthProvider({
+    client_name: name,
+    redirect_uris: [`http://127.0.0.1:${40_000 + Math.floor(Math.random() * 20_000)}/callback`],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+  });
+
+beforeAll(async () => {
+  t = await startTestServer({ env: { GOVAUTH_DYNAMIC_REGISTRATION: 'open', GOVAUTH_RATE_LIMIT_TOKEN: '0' } });
+  await t.cliJson('init', '--demo');
+  await createUser(t, 'bob@example.com', ['end-user']);
+  await createUser(t, 'alice@example.com', ['admin']);
+  aliceTotp = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', 'alice@example.com')).secret;
+  await t.server.policy.sync();
+  mcp = await startMcpServer(t.issuer, ['ai.prediction.run'], async (audience) => {
+    await t.cliJson('resource', 'create', audience, '--name', 'Models over MCP', '--scopes', 'ai.prediction.run,ai.deploy.manage');
+    await t.server.policy.sync();
+  });
+});
+afterAll(async () => {
+  await mcp?.close();
+  await t?.stop();
+});
+
+describe('an MCP client that registers itself (RFC 7591)', () => {
+  it('discovers govauth from the MCP server, registers, signs the person in and calls a tool', async () => {
+    const client = nativeClient('Claude-like desktop client');
+    const bob = person('bob@example.com');
+    const tokens = await authorizeMcpClient(client, mcp.url, bob.answer);
+    const who = await callWhoami(mcp.url, client);
+    expect(who.clientId).toBe(client.info?.client_id);
+    expect(who.scopes).toEqual(['ai.prediction.run']);
+    // The consent page says what the client is: registered by itself, not reviewed.
+    expect(bob.consents[0]).toContain('not been reviewed by your organisation');
+    expect(bob.consents[0]).toContain('registered itself');
+    const listed = await t.cliJson<{ clients: { client_id: string; kind: string; trust: string }[] }>('client', 'self-registered');
+    expect(listed.clients).toContainEqual(expect.objectContaining({ client_id: client.info?.client_id, kind: 'dynamic', trust: 'unreviewed' }));
+  });
+
+  it('never gives an unvetted client a high-sensitivity scope the person holds and asks for; approved, it may', async () => {
+    const client = nativeClient('Unvetted deployer');
+    const alice = person('alice@example.com', aliceTotp);
+    const tokens = await authorizeMcpClient(client, mcp.url, alice.answer, 'ai.prediction.run ai.deploy.manage');
+    expect(tokens.scope?.split(' ')).toEqual(['ai.prediction.run']);
+    expect(alice.consents[0]).not.toContain('value="ai.deploy.manage"');
+
+    await t.cliJson('client', 'approve', client.info?.client_id ?? '');
+    await t.server.policy.sync();
+    t.advance(30_000);
+    offset += 30_000;
+    const again = new MemoryOAuthProvider(client.clientMetadata);
+    again.info = client.info;
+    const approved = await authorizeMcpClient(again, mcp.url, person('alice@example.com', aliceTotp).answer, 'ai.prediction.run ai.deploy.manage');
+    expect(approved.scope?.split(' ').sort()).toEqual(['ai.deploy.manage', 'ai.prediction.run']);
+  });
+
+  it('refuses a blocked client at once: invalid_client at the token endpoint', async () => {
+    const client = nativeClient('Soon blocked');
+    const tokens = await authorizeMcpClient(client, mcp.url, person('bob@example.com').answer);
+    await t.cliJson('client', 'block', client.info?.client_id ?? '');
+    await t.server.policy.sync();
+    const res = await fetch(`${t.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '', client_id: client.info?.client_id ?? '' }),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
+  });
+});
