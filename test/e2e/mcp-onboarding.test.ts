@@ -71,6 +71,11 @@ describe('an MCP client that registers itself (RFC 7591)', () => {
     expect(bob.consents[0]).toContain('registered itself');
     const listed = await t.cliJson<{ clients: { client_id: string; kind: string; trust: string }[] }>('client', 'self-registered');
     expect(listed.clients).toContainEqual(expect.objectContaining({ client_id: client.info?.client_id, kind: 'dynamic', trust: 'unreviewed' }));
+    // The access review lists it with its last use and what reached people through it.
+    const review = await t.cliJson<{ self_registered: { client_id: string; last_used_at: string | null; scopes: { scope: string }[] }[] }>('review');
+    const entry = review.self_registered.find((c) => c.client_id === client.info?.client_id);
+    expect(entry?.last_used_at).toBeTruthy();
+    expect(entry?.scopes.map((s) => s.scope)).toEqual(['ai.prediction.run']);
   });
 
   it('never gives an unvetted client a high-sensitivity scope the person holds and asks for; approved, it may', async () => {
