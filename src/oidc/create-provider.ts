@@ -28,6 +28,7 @@ import { createRenderError } from './render-error.ts';
 import { tokenErrorCodes } from './token-error-codes.ts';
 import { signOutEndsGrants } from './sign-out-revocation.ts';
 import { discoveryMetadata } from './discovery-metadata.ts';
+import { metadataDocumentFeature } from './client-id-metadata-documents.ts';
 import { clientRegistrations, extraClientMetadata, registrationFeatures, registrationGate } from './client-registration.ts';
 import { databaseOutage, protocolEvents, unknownClientTiming } from './response-wrappers.ts';
 import { patchClientSecretCheck, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
@@ -134,6 +135,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientCredentials: { enabled: true },
       // RFC 7591/7592 with GOVAUTH_DYNAMIC_REGISTRATION (client-registration.ts).
       ...registrationFeatures(config.selfRegistration),
+      // Client ID Metadata Documents with GOVAUTH_CLIENT_ID_METADATA_DOCUMENTS (client-id-metadata-documents.ts).
+      ...metadataDocumentFeature({ config: config.selfRegistration, db: deps.db, policy, limiter: deps.limiter, perMinute: config.rateLimits.metadataDocumentPerAddress, log }),
       mTLS: mutualTls(config.tls.clientCa, deps.now),
       // Any client may bind its tokens to a key (RFC 9449); whether it must is governance
       // (proof-of-possession.ts). With GOVAUTH_DPOP_NONCE every proof must carry a nonce the
