@@ -6,7 +6,7 @@
 import { parseBoolean, parseEnum } from './env-parsers.ts';
 import type { Read } from './env-reader.ts';
 
-export const REGISTRATION_MODES = ['off', 'token', 'open'] as const;
+const REGISTRATION_MODES = ['off', 'token', 'open'] as const;
 
 export interface SelfRegistrationConfig {
   /** A client_id may be an https URL whose document describes the client (fetched, cached). */

@@ -56,7 +56,7 @@ export function hostMatches(pattern: string, host: string): boolean {
   return pattern.startsWith('*.') ? h.endsWith(pattern.slice(1)) && h.length > pattern.length - 1 : h === pattern;
 }
 
-export const isTrustedHost = (policy: TrustPolicy, host: string | null): boolean => host !== null && policy.trustedHosts.some((p) => hostMatches(p, host));
+const isTrustedHost = (policy: TrustPolicy, host: string | null): boolean => host !== null && policy.trustedHosts.some((p) => hostMatches(p, host));
 
 /**
  * Whether the organisation vouches for the client: an administrator approved it, or it proved
@@ -68,7 +68,7 @@ export function isVetted(policy: TrustPolicy, reg: SelfRegistration): boolean {
 }
 
 /** Every scope below high sensitivity: what an unvetted client may receive by default. */
-export function defaultUnvettedScopes(scopes: ReadonlyMap<string, ScopeDef>): Set<string> {
+function defaultUnvettedScopes(scopes: ReadonlyMap<string, ScopeDef>): Set<string> {
   return new Set([...scopes.values()].filter((s) => s.sensitivity !== 'high').map((s) => s.name));
 }
 

@@ -60,7 +60,7 @@ export function metadataDocumentFeature(deps: {
         const doc = { clientId: client.clientId, name: client.clientName, redirectUris: [...(client.redirectUris ?? [])] };
         if (!isRecorded(deps.policy.snapshot().clients.get(client.clientId), doc)) {
           const oidcCtx = ctx as KoaContextWithOIDC | undefined;
-          await recordMetadataDocumentClient(deps.db, doc, { actorType: 'client', actor: client.clientId, ip: oidcCtx?.ip, requestId: oidcCtx?.state.requestId as string | undefined });
+          await recordMetadataDocumentClient(deps.db, doc, { actorType: 'client', actor: client.clientId, ip: oidcCtx?.ip, requestId: oidcCtx?.state.requestId });
           await deps.policy.sync();
         }
         return true;

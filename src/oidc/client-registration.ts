@@ -5,7 +5,7 @@
 // initial access token is govauth's (hashed, counted, expiring: governance/registration-tokens.ts), and
 // every request spends from its source address's budget.
 import type { Middleware } from 'koa';
-import { errors, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type AdapterPayload, type Configuration } from 'oidc-provider';
 import type { Actor } from '../audit/audit-chain.ts';
 import type { SelfRegistrationConfig } from '../config/self-registration-config.ts';
 import type { Database } from '../db/database.ts';
@@ -21,7 +21,7 @@ import type { Clock } from '../time/clock.ts';
 import { currentOidcContext } from './seams.ts';
 
 /** oidc-provider's registration route (its default, routes.registration). */
-export const REGISTRATION_PATH = '/reg';
+const REGISTRATION_PATH = '/reg';
 
 type Features = NonNullable<Configuration['features']>;
 
@@ -56,12 +56,12 @@ export const extraClientMetadata: Configuration['extraClientMetadata'] = {
   properties: ['software_id', 'software_version'],
   validator(ctx, key, _value, metadata) {
     if (key !== 'software_id') return; // once per client
-    const oidc = (ctx as KoaContextWithOIDC | undefined)?.oidc;
+    const oidc = (ctx)?.oidc;
     const registering = oidc?.route === 'registration' || oidc?.route === 'client_update';
     if (!registering && !isMetadataDocumentId(metadata.client_id)) return;
     try {
       // What the client declared, not oidc-provider's default (web); a metadata document's type is inferred.
-      const declared = registering ? (oidc.body as Record<string, unknown> | undefined)?.application_type : undefined;
+      const declared = registering ? (oidc.body)?.application_type : undefined;
       metadata.application_type = checkRegistrationMetadata(metadata, declared).applicationType;
       // `scope` is a hint (RFC 7591 §2) that RFC 7591 §3.2.1 lets the server replace: what a
       // client receives is governance's decision at each issuance, and oidc-provider would
@@ -79,7 +79,7 @@ export const extraClientMetadata: Configuration['extraClientMetadata'] = {
 /** Who registered: the client itself, from the request's address (the audit record's actor). */
 function clientActor(clientId: string): Actor {
   const ctx = currentOidcContext();
-  return { actorType: 'client', actor: clientId, ip: ctx?.ip, requestId: ctx?.state.requestId as string | undefined };
+  return { actorType: 'client', actor: clientId, ip: ctx?.ip, requestId: ctx?.state.requestId };
 }
 
 /** What the Client adapter does with a registration oidc-provider accepted (oidc-adapter.ts). */
@@ -92,7 +92,7 @@ export function clientRegistrations(deps: { db: Database; policy: PolicyStore; n
   return {
     async upsert(clientId, payload) {
       // The validator above judged what the client declared; here only what is stored is read.
-      const facts = checkRegistrationMetadata(payload as Record<string, unknown>, payload.application_type === 'native' ? 'native' : undefined);
+      const facts = checkRegistrationMetadata(payload, payload.application_type === 'native' ? 'native' : undefined);
       const known = deps.policy.snapshot().clients.get(clientId);
       if (known) {
         if (known.selfRegistered?.kind !== 'dynamic') throw new errors.InvalidClientMetadata('this client is managed by an administrator');
@@ -121,7 +121,10 @@ export function clientRegistrations(deps: { db: Database; policy: PolicyStore; n
 export function registrationGate(deps: { config: SelfRegistrationConfig; db: Database; limiter: RateLimiter; perMinute: number; log: Logger; now: Clock }): Middleware {
   const rule: RateRule = { name: 'registration-address', limit: deps.perMinute, windowSeconds: 60 };
   return async (ctx, next) => {
-    if (deps.config.dynamicRegistration === 'off' || (ctx.path !== REGISTRATION_PATH && !ctx.path.startsWith(`${REGISTRATION_PATH}/`))) return next();
+    if (deps.config.dynamicRegistration === 'off' || (ctx.path !== REGISTRATION_PATH && !ctx.path.startsWith(`${REGISTRATION_PATH}/`))) {
+      await next();
+      return;
+    }
     if (rule.limit > 0) {
       const verdict = await deps.limiter.take(rule, ctx.ip);
       if (!verdict.allowed) {

@@ -62,7 +62,7 @@ describe('an MCP client that registers itself (RFC 7591)', () => {
   it('discovers govauth from the MCP server, registers, signs the person in and calls a tool', async () => {
     const client = nativeClient('Claude-like desktop client');
     const bob = person('bob@example.com');
-    const tokens = await authorizeMcpClient(client, mcp.url, bob.answer);
+    await authorizeMcpClient(client, mcp.url, bob.answer);
     const who = await callWhoami(mcp.url, client);
     expect(who.clientId).toBe(client.info?.client_id);
     expect(who.scopes).toEqual(['ai.prediction.run']);
