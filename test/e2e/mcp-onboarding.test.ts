@@ -93,6 +93,11 @@ describe('an MCP client that registers itself (RFC 7591)', () => {
     again.info = client.info;
     const approved = await authorizeMcpClient(again, mcp.url, person('alice@example.com', aliceTotp).answer, 'ai.prediction.run ai.deploy.manage');
     expect(approved.scope?.split(' ').sort()).toEqual(['ai.deploy.manage', 'ai.prediction.run']);
+    // Approved or not, a person gives only what their own roles grant.
+    const forBob = new MemoryOAuthProvider(client.clientMetadata);
+    forBob.info = client.info;
+    const bobs = await authorizeMcpClient(forBob, mcp.url, person('bob@example.com').answer, 'ai.prediction.run ai.deploy.manage');
+    expect(bobs.scope?.split(' ')).toEqual(['ai.prediction.run']);
   });
 
   it('refuses a blocked client at once: invalid_client at the token endpoint', async () => {
