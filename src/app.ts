@@ -4,6 +4,7 @@ import Koa from 'koa';
 import { accountRoutes } from './account/account-routes.ts';
 import { adminApi } from './admin/admin-api.ts';
 import type { Config } from './config/load-config.ts';
+import { readsClientCertificates } from './config/tls-config.ts';
 import type { Database } from './db/database.ts';
 import { databaseAnswers } from './db/health.ts';
 import type { SecretVerifier } from './governance/client-secrets.ts';
@@ -144,7 +145,7 @@ export function createApp(deps: AppDeps): GovauthApp {
 
   koa.use(requestContext({ log, trustProxy: config.trustProxy, accessLog: config.accessLog }));
   // Beside ctx.ip's trust: a Client-Cert header is honoured only from a trusted proxy, removed otherwise.
-  koa.use(clientCertificate({ enabled: config.tls.clientCa !== undefined, trustProxy: config.trustProxy, log }));
+  koa.use(clientCertificate({ enabled: readsClientCertificates(config.tls), trustProxy: config.trustProxy, log }));
   // After the request id exists; not registered at all when tracing is off.
   if (deps.tracing.enabled) koa.use(requestSpan(deps.tracing));
   koa.use(requestMetrics(deps.metrics));

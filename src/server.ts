@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type GovauthApp } from './app.ts';
 import { gracefulDrain } from './http/graceful-drain.ts';
 import type { Config } from './config/load-config.ts';
+import { readsClientCertificates } from './config/tls-config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { systemClock } from './time/clock.ts';
@@ -107,8 +108,11 @@ export interface ServerOptions {
 function listener(config: Config, handler: RequestListener): Server {
   const tls = config.tls.listener;
   if (!tls) return createServer(handler);
+  // Requested, never required, and judged per request (oidc/mutual-tls.ts). With a client CA
+  // the request names it, so browsers only offer certificates it issued.
   const clientCa = config.tls.clientCa;
-  return createHttpsServer({ cert: tls.cert, key: tls.key, ...(clientCa !== undefined && { ca: clientCa, requestCert: true, rejectUnauthorized: false }) }, handler);
+  const mutual = readsClientCertificates(config.tls) && { requestCert: true, rejectUnauthorized: false, ...(clientCa !== undefined && { ca: clientCa }) };
+  return createHttpsServer({ cert: tls.cert, key: tls.key, ...mutual }, handler);
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {

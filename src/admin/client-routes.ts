@@ -3,6 +3,8 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { CLIENT_GRANTS, mayHoldRoles, ROLES_APPLY, SECRET_GRANTS } from '../governance/client-grants.ts';
+import { authMethodInput, certificateBoundTokens, tlsSan, tlsSubjectDn } from './client-auth-fields.ts';
+import { splitSan } from '../governance/client-certificates.ts';
 import { createClient, getClient, listClients, rotateClientSecret, setClientDisabled, updateClient } from '../governance/client-registry.ts';
 import { ADMIN_PREFIX, route } from './route.ts';
 import { nonEmptyPatch } from './input.ts';
@@ -14,6 +16,11 @@ const name = text('name', 200, 'A name for people');
 const jwks = z
   .strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(5) })
   .describe('private_key_jwt (RFC 7523): the public JWK Set (RS256, PS256, ES256 or EdDSA keys; a kid on each when several; no private members). The client gets no secret.');
+// The shape only: governance/client-jwks.ts checkJwksUri applies the server-side fetch rules.
+const jwksUri = z
+  .string()
+  .max(2048)
+  .describe('private_key_jwt (RFC 7523) with keys published at this https URL (RFC 7591 §2), fetched and cached by the server: https only, no credentials or fragment, no private, loopback or link-local address; the server follows no redirects. Exactly one of jwks and jwks_uri. The client gets no secret.');
 const adminAccess = z
   .boolean()
   .describe('May obtain tokens for urn:govauth:admin: for a bot, with client_credentials; for an app, on behalf of people whose roles carry admin scopes. Never a public client. Setting it to false ends tokens already issued.');
@@ -43,7 +50,12 @@ const createClientBody = z
     admin_access: adminAccess.optional(),
     secret_expires: secretExpires.optional(),
     jwks: jwks.optional(),
+    jwks_uri: jwksUri.optional(),
     require_pop: requirePop.optional(),
+    auth_method: authMethodInput.optional(),
+    tls_subject_dn: tlsSubjectDn.optional(),
+    tls_san: tlsSan.optional(),
+    certificate_bound_tokens: certificateBoundTokens.optional(),
   })
   .superRefine((b, ctx) => {
     const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [path], message });
@@ -54,7 +66,12 @@ const createClientBody = z
     if (b.public && (b.grants.some((g) => SECRET_GRANTS.includes(g)) || b.introspect_audience)) problem('public', 'a public client has no secret, so it cannot use client_credentials, token-exchange (an agent must authenticate) or introspection');
     if (b.roles?.length && !mayHoldRoles(b.grants)) problem('roles', ROLES_APPLY);
     if (b.jwks && b.public) problem('jwks', 'a client with registered keys is not public');
+    if (b.jwks_uri !== undefined && b.public) problem('jwks_uri', 'a client with registered keys is not public');
+    if (b.jwks && b.jwks_uri !== undefined) problem('jwks_uri', 'give the keys one way: jwks or jwks_uri, not both');
     if (b.admin_access && b.public) problem('admin_access', 'cannot be given to a public client: it has no secret, so anyone can act in its name');
+    if (b.tls_subject_dn !== undefined && b.tls_san !== undefined) problem('tls_san', 'register the certificate by one subject: tls_subject_dn or tls_san, not both (RFC 8705 §2.1.2)');
+    if ((b.tls_subject_dn !== undefined || b.tls_san !== undefined) && (b.jwks || b.public)) problem('tls_subject_dn', 'a client authenticates one way: a certificate subject (tls_client_auth) excludes jwks and public');
+    if (b.auth_method === 'self_signed_tls_client_auth' && !b.jwks) problem('jwks', 'self_signed_tls_client_auth needs the client certificate: a key whose x5c holds it');
   });
 
 const updateClientBody = nonEmptyPatch(
@@ -63,6 +80,7 @@ const updateClientBody = nonEmptyPatch(
     roles: list(roleName).optional().describe('Replaces the roles (client_credentials and token-exchange clients)'),
     admin_access: adminAccess.optional(),
     jwks: jwks.optional().describe('Replaces the keys of a private_key_jwt client (key rotation: register old and new together, then the new alone)'),
+    jwks_uri: jwksUri.optional().describe('Replaces the keys of a private_key_jwt client with the URL they are published at (or moves it there)'),
     require_pop: requirePop.optional(),
   }),
 );
@@ -105,19 +123,23 @@ export const clientRoutes = [
           adminAccess: body.admin_access,
           secretExpires: body.secret_expires,
           jwks: body.jwks,
+          jwksUri: body.jwks_uri,
           requirePop: body.require_pop,
+          authMethod: body.auth_method,
+          tls: { subjectDn: body.tls_subject_dn, san: body.tls_san === undefined ? undefined : splitSan(body.tls_san), boundTokens: body.certificate_bound_tokens },
         },
         actor,
         deps.now(),
+        deps.config.outboundFetch,
       );
       located(ctx, created.client_id);
       return created;
     },
   }),
   route({
-    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys, or allow or withdraw admin access', tag: 'clients', access: 'write', errors: [404],
+    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys (private_key_jwt, self_signed_tls_client_auth), allow or withdraw admin access, or require proof of possession', tag: 'clients', access: 'write', errors: [404],
     body: updateClientBody, response: z.strictObject({ client: clientView }),
-    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks, requirePop: body.require_pop }, actor) }),
+    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks, jwksUri: body.jwks_uri, requirePop: body.require_pop }, actor, deps.config.outboundFetch) }),
   }),
   route({
     method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops at once or, with a grace, when the grace ends', tag: 'clients', access: 'write', errors: [404],

@@ -47,7 +47,7 @@ export const clientView = z.strictObject({
   scope_ceiling: z.array(z.string()).nullable(),
   introspect_audience: z.string().nullable(),
   admin_access: z.boolean().describe('May obtain tokens for urn:govauth:admin (the admin API)'),
-  auth_method: authMethod.describe('client_secret: a shared secret (client_secret_basic or client_secret_post); none: a public client'),
+  auth_method: authMethod.describe('client_secret: a shared secret (client_secret_basic or client_secret_post); private_key_jwt: signed assertions (RFC 7523); tls_client_auth: a certificate from the configured client CA with its registered subject (RFC 8705 §2.1); self_signed_tls_client_auth: a certificate registered in its jwks (RFC 8705 §2.2); none: a public client'),
   tls_subject_dn: z.string().nullable().describe('tls_client_auth (RFC 8705 §2.1.2): the subject DN its client certificate must carry'),
   tls_san: z.string().nullable().describe('tls_client_auth: the subject alternative name its client certificate must carry, as dns:…, uri:…, ip:… or email:…'),
   certificate_bound_tokens: z.boolean().describe('Access tokens bound to the client certificate (RFC 8705 §3, cnf x5t#S256)'),
@@ -61,15 +61,18 @@ export const clientView = z.strictObject({
     })
     .nullable()
     .describe('null for a public client'),
-  token_endpoint_auth_method: z.enum(['client_secret_basic', 'private_key_jwt', 'tls_client_auth', 'none']).describe('client_secret_basic (or client_secret_post), private_key_jwt (RFC 7523: signed assertions, no shared secret), tls_client_auth (RFC 8705), or none for a public client'),
-  jwks: z.strictObject({ keys: z.array(z.unknown()) }).nullable().describe('The public keys of a private_key_jwt client'),
+  token_endpoint_auth_method: z
+    .enum(['client_secret_basic', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'])
+    .describe('client_secret_basic (or client_secret_post), private_key_jwt (RFC 7523: signed assertions, no shared secret), tls_client_auth or self_signed_tls_client_auth (RFC 8705), or none for a public client'),
+  jwks: z.strictObject({ keys: z.array(z.unknown()) }).nullable().describe('The public keys of a private_key_jwt client; of a self_signed_tls_client_auth client, the keys with its certificates (x5c)'),
+  jwks_uri: z.string().nullable().describe('Or the https URL its public keys are fetched from (RFC 7591 §2)'),
   disabled: z.boolean(),
   created_at: isoTime,
 }) satisfies z.ZodType<ClientView>;
 
 export const clientCredentials = z.strictObject({
   client_id: z.string(),
-  client_secret: z.string().nullable().describe('Shown once: only its hash is kept. null for a public client and for a private_key_jwt client (it has no secret)'),
+  client_secret: z.string().nullable().describe('Shown once: only its hash is kept. null for a public client and for a private_key_jwt, tls_client_auth or self_signed_tls_client_auth client (it has no secret)'),
 }) satisfies z.ZodType<ClientCredentialsView>;
 
 export const userView = z.strictObject({
@@ -211,7 +214,9 @@ export const accessReview = z.strictObject({
       mfa_enrolled: z.boolean().nullable(),
       admin_access: z.boolean().nullable().describe('Clients: may obtain tokens for the admin API; null for people'),
       auth_method: authMethod.nullable().describe('Clients: how it authenticates; null for people'),
+      requires_pop: z.boolean().nullable().describe('Clients: every access token is bound to a key it holds (certificate-bound, RFC 8705 §3, or proof of possession required, RFC 9449); false: it may get bearer tokens; null for people'),
       secret_expires_at: isoTime.nullable().describe('Clients: when its secret stops working; null for none or no expiry'),
+      jwks_uri: z.string().nullable().describe('Clients whose public keys the server fetches: from where; null otherwise'),
       roles: z.array(roleHeld),
       scopes: z.array(z.strictObject({ scope: z.string(), sensitivity: z.string(), via_roles: z.array(z.string()), last_used_at: isoTime.nullable() })),
       expiring_soon: z.array(z.strictObject({ role: z.string(), expires_at: isoTime })),

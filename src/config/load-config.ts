@@ -13,6 +13,7 @@ import { readDatabase, type DatabaseConfig } from './database-config.ts';
 import { EnvValueError, parseBoolean, parseEnum, parseHttpUrl, parseInteger, parseKey32 } from './env-parsers.ts';
 import { createEnvReader, type Env } from './env-reader.ts';
 import { readMetrics, type MetricsConfig } from './metrics-config.ts';
+import { readOutboundFetch, type OutboundFetchConfig } from './outbound-fetch-config.ts';
 import { readRateLimits, type RateLimitConfig } from './rate-limit-config.ts';
 import { readPop, type PopConfig } from './pop-config.ts';
 import { readSelfRegistration, type SelfRegistrationConfig } from './self-registration-config.ts';
@@ -80,6 +81,8 @@ export interface Config {
   readonly tls: TlsConfig;
   /** Client ID Metadata Documents and RFC 7591 registration (self-registration-config.ts). */
   readonly selfRegistration: SelfRegistrationConfig;
+  /** Server-side fetches of URLs others chose (jwks_uri): the development allowance (outbound-fetch-config.ts). */
+  readonly outboundFetch: OutboundFetchConfig;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +158,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const metrics = readMetrics(read, problems, mode === 'test', port);
   checkSignIn(signIn, problems);
   const tls = readTls(read, problems, base, trustProxy);
+  const outboundFetch = readOutboundFetch(read, problems, base, mode === 'production');
   if (issuer?.startsWith('https:') && !trustProxy && !tls.listener) {
     problems.push(
       `GOVAUTH_ISSUER=${issuer}: govauth serves plain HTTP, so an https issuer needs a TLS-terminating proxy in front (set GOVAUTH_TRUST_PROXY=true so it honours X-Forwarded-Proto) or GOVAUTH_TLS_CERT and GOVAUTH_TLS_KEY`,
@@ -202,7 +206,8 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     metrics: Object.freeze({ listen: metrics.listen && Object.freeze(metrics.listen), token: metrics.token }),
     keys: Object.freeze(keys),
     tracing: Object.freeze({ ...tracing, sampler: Object.freeze(tracing.sampler) }),
-    tls: Object.freeze({ listener: tls.listener && Object.freeze(tls.listener), clientCa: tls.clientCa }),
+    tls: Object.freeze({ ...tls, listener: tls.listener && Object.freeze(tls.listener) }),
+    outboundFetch: Object.freeze(outboundFetch),
   });
 }
 

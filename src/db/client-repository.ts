@@ -9,6 +9,8 @@ export interface ClientRow {
   readonly secretHash: string | null;
   /** JSON public JWK Set of a private_key_jwt client (governance/client-jwks.ts). */
   readonly jwks: string | null;
+  /** Or where those keys are fetched from (RFC 7591 §2 jwks_uri); never both. */
+  readonly jwksUri: string | null;
   /** JSON arrays of strings, as the columns hold them. */
   readonly grantTypes: string;
   readonly redirectUris: string;
@@ -19,6 +21,8 @@ export interface ClientRow {
   readonly tlsSubjectDn: string | null;
   readonly tlsSan: string | null;
   readonly tlsBoundTokens: boolean;
+  /** self_signed_tls_client_auth: jwks holds the client's certificates (RFC 8705 §2.2). */
+  readonly tlsSelfSigned: boolean;
   /** Absent when inserting = false (the column's default). */
   readonly requirePop?: boolean;
   readonly disabled: boolean;
@@ -30,14 +34,16 @@ export interface ClientRow {
 }
 
 /** A client to insert: its columns (enabled, created now) and the roles it holds without expiry. */
-export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens' | 'jwks'> {
+export interface NewClient extends Omit<ClientRow, 'disabled' | 'createdAt' | 'roles' | 'secretRotatedAt' | 'secretExpiresAt' | 'previousSecretValidUntil' | 'tlsSubjectDn' | 'tlsSan' | 'tlsBoundTokens' | 'tlsSelfSigned' | 'jwks' | 'jwksUri'> {
   readonly secretExpiresAt?: Date | null;
   readonly jwks?: string | null;
+  readonly jwksUri?: string | null;
   readonly roles: readonly string[];
   /** Mutual TLS registration (governance/client-certificates.ts); absent: none. */
   readonly tlsSubjectDn?: string | null;
   readonly tlsSan?: string | null;
   readonly tlsBoundTokens?: boolean;
+  readonly tlsSelfSigned?: boolean;
 }
 
 const withRoles = { roles: { orderBy: { roleName: 'asc' as const } } };
@@ -71,7 +77,7 @@ export interface SecretColumns {
   readonly previousSecretValidUntil: Date | null;
 }
 
-export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string; requirePop?: boolean | undefined; redirectUris?: string; postLogoutRedirectUris?: string } | SecretColumns): Promise<void> {
+export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string | null; jwksUri?: string | null; requirePop?: boolean | undefined; redirectUris?: string; postLogoutRedirectUris?: string } | SecretColumns): Promise<void> {
   await tx.client.update({ where: { id }, data });
 }
 

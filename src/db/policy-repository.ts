@@ -16,6 +16,7 @@ export interface CatalogRows {
     previousSecretHash: string | null;
     previousSecretValidUntil: Date | null;
     jwks: string | null;
+    jwksUri: string | null;
     grantTypes: string;
     redirectUris: string;
     postLogoutRedirectUris: string;
@@ -25,6 +26,7 @@ export interface CatalogRows {
     tlsSubjectDn: string | null;
     tlsSan: string | null;
     tlsBoundTokens: boolean;
+    tlsSelfSigned: boolean;
     requirePop: boolean;
     disabled: boolean;
     roles: { roleName: string; expiresAt: Date | null }[];

@@ -32,8 +32,12 @@ export interface ReviewEntry {
   admin_access: boolean | null;
   /** Clients: how it authenticates (client-auth-method.ts); null for people. */
   auth_method: ClientAuthMethod | null;
+  /** Clients: every access token bound to a key it holds (certificate-bound or --require-pop; client-auth-method.ts); null for people. */
+  requires_pop: boolean | null;
   /** Clients with a secret that expires: when (null otherwise). */
   secret_expires_at: string | null;
+  /** Clients whose keys the server fetches (private_key_jwt with jwks_uri): from where; null otherwise. */
+  jwks_uri: string | null;
   roles: { role: string; expires_at: string | null }[];
   scopes: { scope: string; sensitivity: string; via_roles: string[]; last_used_at: string | null }[];
   expiring_soon: { role: string; expires_at: string }[];
@@ -111,7 +115,9 @@ function entryFor(
     mfa_enrolled: base.mfaEnrolled,
     admin_access: base.adminAccess,
     auth_method: base.client ? clientAuthMethod(base.client) : null,
+    requires_pop: base.client ? requiresProofOfPossession(base.client) : null,
     secret_expires_at: base.client?.secretExpiresAt == null ? null : new Date(base.client.secretExpiresAt).toISOString(),
+    jwks_uri: base.client?.jwksUri ?? null,
     roles: active.map((g) => ({ role: g.role, expires_at: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
     scopes,
     expiring_soon: expiring,

@@ -51,6 +51,15 @@ export function parseStoredSan(stored: string): { kind: SanKind; value: string }
   return { kind, value: stored.slice(at + 1) };
 }
 
+/** A SAN as the admin API takes it, the way it is shown (`dns:bot.example`): its kind and value, or invalid_request. */
+export function splitSan(raw: string): { kind: SanKind; value: string } {
+  const at = raw.indexOf(':');
+  const kind = raw.slice(0, Math.max(at, 0)).trim().toLowerCase() as SanKind;
+  if (at < 1 || !SAN_KINDS.includes(kind)) throw new AppError('invalid_request', `tls_san ${JSON.stringify(raw.slice(0, 60))}: expected <kind>:<value> with kind one of ${SAN_KINDS.join(', ')} (dns:bot.example)`);
+  checkSan(kind, raw.slice(at + 1));
+  return { kind, value: raw.slice(at + 1).trim() };
+}
+
 /**
  * RFC 4514 order (most specific first, comma-separated: `CN=bot,O=Example`, as `openssl x509
  * -noout -subject -nameopt RFC2253` prints it) → node:crypto's order (one RDN a line, most

@@ -1,7 +1,10 @@
-// A private_key_jwt client's registered keys (RFC 7523 §2.2, OpenID Connect Core §9): a public
+// A private_key_jwt client's registered keys (RFC 7523 §2.2, OpenID Connect Core §9), or a
+// self_signed_tls_client_auth client's certificates (RFC 8705 §2.2: x5c in its JWKS): a public
 // JWK Set the administrator gives at registration or rotation. Checked once here, at the edge of
 // the catalogue, so that the protocol layer only ever sees keys it can safely verify with.
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import { AppError } from '../errors/app-error.ts';
+import { outboundUrlProblem, type OutboundUrlRules } from './outbound-url.ts';
 
 /** Asymmetric only: an HMAC key would be a shared secret again (and HS256 "signed" with a public key is an old forgery). */
 // Ed25519 is EdDSA's fully-specified name (RFC 9864), what openid-client signs with today.
@@ -24,6 +27,38 @@ export interface PublicJwks {
 
 const refuse = (message: string): AppError => new AppError('invalid_request', `jwks: ${message}`);
 
+const MAX_CHAIN = 10;
+/** RFC 7517 §4.7: standard base64 (not base64url) DER certificates. */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * RFC 7517 §4.7: x5c is a chain whose first certificate holds this very key. Checked so that a
+ * self_signed_tls_client_auth registration (matched on the first certificate's thumbprint,
+ * RFC 8705 §2.2) cannot pin a certificate whose key the JWK does not describe, and oidc-provider
+ * never meets a chain it cannot read.
+ */
+function checkX5c(key: Record<string, unknown>, index: number): void {
+  const chain = key.x5c;
+  if (chain === undefined) return;
+  if (!Array.isArray(chain) || !chain.length || chain.length > MAX_CHAIN || !chain.every((c) => typeof c === 'string' && c.length <= 8192 && BASE64.test(c))) {
+    throw refuse(`keys[${index}].x5c must be an array of 1 to ${MAX_CHAIN} base64 DER certificates (RFC 7517 §4.7)`);
+  }
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(Buffer.from(chain[0] as string, 'base64'));
+  } catch {
+    throw refuse(`keys[${index}].x5c[0] is not a certificate`);
+  }
+  const spki = (k: ReturnType<typeof createPublicKey>): Buffer => k.export({ type: 'spki', format: 'der' });
+  let same: boolean;
+  try {
+    same = spki(cert.publicKey).equals(spki(createPublicKey({ key, format: 'jwk' })));
+  } catch {
+    same = false;
+  }
+  if (!same) throw refuse(`keys[${index}].x5c[0] is a certificate for another key than the JWK's`);
+}
+
 function checkKey(raw: unknown, index: number): PublicJwk {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw refuse(`keys[${index}] is not a JSON object`);
   const key = raw as Record<string, unknown>;
@@ -33,7 +68,7 @@ function checkKey(raw: unknown, index: number): PublicJwk {
   }
   const unknown = Object.keys(key).filter((m) => !ALLOWED_MEMBERS.has(m));
   if (unknown.length) throw refuse(`keys[${index}] has unexpected member(s): ${unknown.join(', ')}`);
-  for (const m of ['kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y']) {
+  for (const m of ['kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y', 'x5t', 'x5t#S256']) {
     const v = key[m];
     if (v !== undefined && (typeof v !== 'string' || v.length > 2048)) throw refuse(`keys[${index}].${m} must be a string`);
   }
@@ -81,7 +116,11 @@ export function checkClientJwks(input: unknown): PublicJwks {
   const raw = (value as { keys: unknown[] }).keys;
   if (!raw.length) throw refuse('no keys');
   if (raw.length > MAX_KEYS) throw refuse(`at most ${MAX_KEYS} keys`);
-  const keys = raw.map(checkKey);
+  const keys = raw.map((k, i) => {
+    const key = checkKey(k, i);
+    checkX5c(key, i);
+    return key;
+  });
   if (keys.length > 1) {
     // With several keys the assertion's kid says which one signed it (RFC 7515 §4.1.4).
     const kids = keys.map((k) => k.kid);
@@ -91,5 +130,30 @@ export function checkClientJwks(input: unknown): PublicJwks {
   return { keys };
 }
 
+/**
+ * RFC 8705 §2.2.2: a self_signed_tls_client_auth client registers its certificate in its JWKS;
+ * the one it presents must be the first in the x5c of one of these keys.
+ */
+export function checkSelfSignedJwks(jwks: PublicJwks): PublicJwks {
+  if (!jwks.keys.some((k) => Array.isArray(k.x5c))) {
+    throw refuse('self_signed_tls_client_auth needs the client certificate in its JWKS: at least one key with x5c (RFC 8705 §2.2), e.g. the JWK of the certificate\'s key with "x5c": ["<base64 DER certificate>"]');
+  }
+  return jwks;
+}
+
 /** The stored column back to keys (written by checkClientJwks, so trusted). */
 export const parseStoredJwks = (column: string | null): PublicJwks | null => (column === null ? null : (JSON.parse(column) as PublicJwks));
+
+/**
+ * A private_key_jwt client's jwks_uri (RFC 7591 §2): where the server fetches its keys, under
+ * the rules of every server-side fetch (outbound-url.ts). `allowPrivate`: the development
+ * allowance (GOVAUTH_OUTBOUND_FETCH_ALLOW_PRIVATE), refused in production at start.
+ */
+export function checkJwksUri(input: unknown, rules: OutboundUrlRules): string {
+  if (typeof input !== 'string' || !input.trim()) throw new AppError('invalid_request', 'jwks_uri: expected an https URL');
+  const uri = input.trim();
+  if (uri.length > 2048) throw new AppError('invalid_request', 'jwks_uri: at most 2048 characters');
+  const problem = outboundUrlProblem(uri, rules);
+  if (problem) throw new AppError('invalid_request', `jwks_uri ${problem}`);
+  return new URL(uri).href;
+}

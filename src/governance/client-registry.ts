@@ -19,9 +19,10 @@ import { insertSelfRegisteredRow } from '../db/self-registration-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
-import { checkClientJwks } from './client-jwks.ts';
+import { checkClientJwks, checkJwksUri, checkSelfSignedJwks, type PublicJwks } from './client-jwks.ts';
+import type { OutboundUrlRules } from './outbound-url.ts';
 import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
-import { clientAuthMethod, tokenEndpointAuthMethod, type ClientAuthMethod, type TokenEndpointAuthMethod } from './client-auth-method.ts';
+import { clientAuthMethod, parseClientAuthMethod, tokenEndpointAuthMethod, usesClientCertificate, type ClientAuthMethod, type TokenEndpointAuthMethod } from './client-auth-method.ts';
 import { nextSecretExpiry, parseGrace, parseSecretExpiry, previousSecretValidUntil } from './secret-lifetimes.ts';
 import { mustExist, requireRoles } from './catalog.ts';
 import { checkSan, checkSubjectDn, type SanKind } from './client-certificates.ts';
@@ -51,8 +52,16 @@ export interface CreateClientInput {
    * has no shared secret: it authenticates with assertions signed by the private key it keeps.
    */
   readonly jwks?: unknown;
+  /** Or the https URL of that JWK Set (RFC 7591 §2 jwks_uri), fetched by the server: exactly one of the two. */
+  readonly jwksUri?: string;
   /** Its access tokens only sender-constrained: DPoP (RFC 9449) or mTLS (RFC 8705). */
   readonly requirePop?: boolean;
+  /**
+   * The authentication method, as client-auth-method.ts parses it. The other fields imply one;
+   * naming it is needed only for self_signed_tls_client_auth (RFC 8705 §2.2: `jwks` holds the
+   * client's certificates, presented in the TLS handshake), and otherwise must agree with them.
+   */
+  readonly authMethod?: string;
 }
 
 export interface RotateSecretInput {
@@ -92,8 +101,10 @@ export interface ClientView {
   secret: { set_at: string; expires_at: string | null; previous_valid_until: string | null } | null;
   /** client_secret_basic (or _post), private_key_jwt, or none for a public client. */
   token_endpoint_auth_method: TokenEndpointAuthMethod;
-  /** private_key_jwt clients: the key ids registered (the keys themselves with `jwks`). */
+  /** private_key_jwt clients: their public keys; self_signed_tls_client_auth clients: those of their certificates (x5c). */
   jwks: { keys: unknown[] } | null;
+  /** private_key_jwt clients whose keys the server fetches (RFC 7591 §2); null otherwise. */
+  jwks_uri: string | null;
   disabled: boolean;
   created_at: string;
 }
@@ -126,6 +137,40 @@ function checkTls(input: CreateClientInput['tls'], c: { isPublic: boolean; intro
 }
 
 /**
+ * The method the registration asks for must be the one its credentials make (one way per
+ * client). self_signed_tls_client_auth turns registered keys into registered certificates:
+ * at least one with x5c (RFC 8705 §2.2.2), and its tokens are always certificate-bound (§3;
+ * the certificate is presented on every token request anyway).
+ */
+function checkAuthMethod(asked: string | undefined, c: { isPublic: boolean; introspect: boolean; jwks: PublicJwks | null; jwksUri: string | null; tlsSubjectDn: string | null; tlsSan: string | null }): { tlsSelfSigned: boolean } {
+  const method = asked === undefined ? undefined : parseClientAuthMethod(asked);
+  const tlsSelfSigned = method === 'self_signed_tls_client_auth';
+  if (tlsSelfSigned) {
+    // The certificates are registered, not fetched: a jwks_uri would let whoever controls that URL
+    // add a certificate that authenticates as this client.
+    if (c.jwks === null) throw new AppError('invalid_request', 'self_signed_tls_client_auth needs the client certificate: --jwks-file with a key whose x5c holds it (RFC 8705 §2.2); --jwks-uri is not accepted for it');
+    checkSelfSignedJwks(c.jwks);
+    if (c.introspect) throw new AppError('invalid_request', 'resource servers authenticate to introspection with a secret or private_key_jwt; mutual TLS applies to clients that obtain tokens');
+  }
+  const made = clientAuthMethod({ secretHash: c.isPublic ? null : 'a secret', jwks: c.jwks, jwksUri: c.jwksUri, tlsSelfSigned, tlsSubjectDn: c.tlsSubjectDn, tlsSan: c.tlsSan });
+  if (method !== undefined && method !== made) {
+    const how: Record<ClientAuthMethod, string> = {
+      client_secret: 'no --public, --jwks-file, --jwks-uri or certificate subject',
+      private_key_jwt: '--jwks-file or --jwks-uri',
+      tls_client_auth: '--tls-subject-dn or one --tls-san-*',
+      self_signed_tls_client_auth: '--jwks-file with x5c',
+      none: '--public',
+    };
+    throw new AppError('invalid_request', `the authentication method ${method} (--auth, auth_method) contradicts the other options, which register a ${made} client: ${method} takes ${how[method]}`);
+  }
+  return { tlsSelfSigned };
+}
+
+/** Where no development allowance is given, private and loopback URLs are refused (outbound-url.ts). */
+const NO_ALLOWANCE: OutboundUrlRules = { allowPrivate: false };
+
+/** `urlRules`: the server's rules for URLs it fetches (GOVAUTH_OUTBOUND_FETCH_ALLOW_PRIVATE), for a jwks_uri. */
+/**
  * A client that registered itself (RFC 7591): oidc-provider chose its id and secret and answers
  * with them; it is recorded as self-registered, so the trust policy caps it (self-registration.ts).
  */
@@ -134,7 +179,7 @@ export interface SelfRegisteredIdentity {
   readonly clientSecret: string | null;
 }
 
-export async function createClient(db: Database, input: CreateClientInput, by: Actor, now: number, registered?: SelfRegisteredIdentity): Promise<ClientCredentialsView> {
+export async function createClient(db: Database, input: CreateClientInput, by: Actor, now: number, urlRules: OutboundUrlRules = NO_ALLOWANCE, registered?: SelfRegisteredIdentity): Promise<ClientCredentialsView> {
   const name = checkText(input.name, 'name', 200);
   const grants = checkGrants(input.grants ?? []);
   const roles = uniqueList(input.roles ?? [], checkRoleName);
@@ -144,13 +189,19 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const ceiling = input.scopeCeiling === undefined ? null : uniqueList(input.scopeCeiling, checkScopeName);
   const isPublic = input.isPublic === true;
   const jwks = input.jwks === undefined ? null : checkClientJwks(input.jwks);
-  if (jwks && isPublic) throw new AppError('invalid_request', 'a client with registered keys (private_key_jwt) is not public: choose one of --public and --jwks-file');
+  const jwksUri = input.jwksUri === undefined ? null : checkJwksUri(input.jwksUri, urlRules);
+  if (jwks && jwksUri) throw new AppError('invalid_request', 'register the keys one way: --jwks-file (the keys) or --jwks-uri (where they are published), not both');
+  const keyed = jwks !== null || jwksUri !== null;
+  if (jwksUri && introspectAudience) throw new AppError('invalid_request', '--jwks-uri applies to clients that obtain tokens; a resource server that introspects registers its keys with --jwks-file');
+  if (keyed && isPublic) throw new AppError('invalid_request', 'a client with registered keys (private_key_jwt) is not public: choose one of --public and --jwks-file');
   const adminAccess = input.adminAccess === true;
   if (adminAccess) checkAdminAccess(isPublic, grants);
   const secretExpiresAt = input.secretExpires === undefined ? null : parseSecretExpiry(input.secretExpires, now);
   if (isPublic && input.secretExpires !== undefined) throw new AppError('invalid_request', 'a public client has no secret to expire');
-  const tls = checkTls(input.tls, { isPublic, introspect: introspectAudience !== null, grants });
-  if (jwks && (tls.tlsSubjectDn !== null || tls.tlsSan !== null)) throw new AppError('invalid_request', 'a client authenticates one way: registered keys (--jwks-file) or a TLS certificate (--tls-subject-dn / --tls-san-*), not both');
+  const tls = { ...checkTls(input.tls, { isPublic, introspect: introspectAudience !== null, grants }) };
+  if (keyed && (tls.tlsSubjectDn !== null || tls.tlsSan !== null)) throw new AppError('invalid_request', 'a client authenticates one way: registered keys (--jwks-file or --jwks-uri) or a TLS certificate (--tls-subject-dn / --tls-san-*), not both');
+  const { tlsSelfSigned } = checkAuthMethod(input.authMethod, { isPublic, introspect: introspectAudience !== null, jwks, jwksUri, ...tls });
+  if (tlsSelfSigned) tls.tlsBoundTokens = true;
 
   if (!grants.length && !introspectAudience) {
     throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}) or --resource <audience> --introspect`);
@@ -170,7 +221,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const clientId = registered?.clientId ?? newClientId();
   // No shared secret for a public client, a mutual TLS client (its certificate) or a private_key_jwt
   // client (its keys): nothing shared exists that could leak.
-  const secretless = isPublic || jwks || tls.tlsSubjectDn !== null || tls.tlsSan !== null;
+  const secretless = isPublic || keyed || tls.tlsSubjectDn !== null || tls.tlsSan !== null;
   if (registered && secretless !== (registered.clientSecret === null)) throw new TypeError('a registered client has a secret exactly when it is confidential');
   const clientSecret = secretless ? null : (registered?.clientSecret ?? newClientSecret());
   const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
@@ -196,6 +247,8 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       secretExpiresAt: secretExpiresAt === null ? null : new Date(secretExpiresAt),
       ...tls,
       jwks: jwks && JSON.stringify(jwks),
+      tlsSelfSigned,
+      jwksUri,
       requirePop: input.requirePop === true,
       roles,
     });
@@ -218,7 +271,7 @@ function clientView(c: ClientRow): ClientView {
     introspect_audience: c.introspectAudience,
     admin_access: c.adminAccess,
     auth_method: clientAuthMethod(c),
-    public: c.secretHash === null && c.tlsSubjectDn === null && c.tlsSan === null && c.jwks === null,
+    public: clientAuthMethod(c) === 'none',
     secret:
       c.secretHash === null
         ? null
@@ -228,6 +281,7 @@ function clientView(c: ClientRow): ClientView {
     certificate_bound_tokens: c.tlsBoundTokens,
     token_endpoint_auth_method: tokenEndpointAuthMethod(c),
     jwks: c.jwks === null ? null : (JSON.parse(c.jwks) as { keys: unknown[] }),
+    jwks_uri: c.jwksUri,
     require_pop: c.requirePop === true,
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
@@ -251,8 +305,8 @@ export async function rotateClientSecret(db: Database, id: string, by: Actor, no
   const graceMs = input.grace === undefined ? 0 : parseGrace(input.grace);
   const asked = input.secretExpires === undefined ? undefined : parseSecretExpiry(input.secretExpires, now);
   const existing = await mustExist(findClientWithRoles(db, id), `no client ${id}`);
-  if (existing.jwks !== null) throw new AppError('invalid_request', `client ${id} authenticates with its keys (private_key_jwt) and has no secret: replace its keys with client update --jwks-file`);
-  if (existing.secretHash === null) throw new AppError('invalid_request', existing.tlsSubjectDn === null && existing.tlsSan === null ? `client ${id} is public and has no secret` : `client ${id} authenticates with a TLS client certificate and has no secret`);
+  if (existing.jwks !== null || existing.jwksUri !== null) throw new AppError('invalid_request', `client ${id} authenticates with ${clientAuthMethod(existing)} and has no secret: replace its keys with client update --jwks-file${clientAuthMethod(existing) === 'private_key_jwt' ? ' or --jwks-uri' : ''}`);
+  if (existing.secretHash === null) throw new AppError('invalid_request', usesClientCertificate(existing) ? `client ${id} authenticates with a TLS client certificate and has no secret` : `client ${id} is public and has no secret`);
   const clientSecret = newClientSecret();
   const secretHash = await hashSecret(clientSecret);
   const expiresAt = nextSecretExpiry(asked, { setAt: (existing.secretRotatedAt ?? existing.createdAt).getTime(), expiresAt: existing.secretExpiresAt?.getTime() ?? null }, now);
@@ -286,9 +340,20 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
   return getClient(db, id);
 }
 
-export async function updateClient(db: Database, id: string, patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; requirePop?: boolean }, by: Actor): Promise<ClientView> {
+export async function updateClient(
+  db: Database,
+  id: string,
+  patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; jwksUri?: string; requirePop?: boolean },
+  by: Actor,
+  urlRules: OutboundUrlRules = NO_ALLOWANCE,
+): Promise<ClientView> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
-  const jwks = patch.jwks === undefined ? undefined : JSON.stringify(checkClientJwks(patch.jwks));
+  if (patch.jwks !== undefined && patch.jwksUri !== undefined) throw new AppError('invalid_request', 'give the new keys one way: --jwks-file or --jwks-uri, not both');
+  const checkedJwks = patch.jwks === undefined ? undefined : checkClientJwks(patch.jwks);
+  const jwks = checkedJwks && JSON.stringify(checkedJwks);
+  const jwksUri = patch.jwksUri === undefined ? undefined : checkJwksUri(patch.jwksUri, urlRules);
+  // One replaces the other: a client's keys are registered one way (oidc-provider refuses both).
+  const keys = jwks !== undefined ? { jwks, jwksUri: null } : jwksUri !== undefined ? { jwks: null, jwksUri } : undefined;
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
   await writeWithChanges(db, async (tx) => {
     const row = await mustExist(findClientWithRoles(tx, id), `no client ${id}`);
@@ -301,18 +366,26 @@ export async function updateClient(db: Database, id: string, patch: { name?: str
     if (patch.adminAccess === true) checkAdminAccess(before.public, before.grant_types);
     // Key rotation: the new set replaces the old at once, so a client rotating keys registers
     // the old and the new key together first, then the new one alone (kid tells them apart).
-    if (jwks !== undefined && before.token_endpoint_auth_method !== 'private_key_jwt') {
-      throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt client (register a new client to change the method)`);
+    // The same for a self_signed_tls_client_auth client's certificates (RFC 8705 §2.2), which are
+    // registered, never fetched (see checkAuthMethod).
+    if (keys !== undefined) {
+      if (before.auth_method === 'self_signed_tls_client_auth') {
+        if (checkedJwks === undefined) throw new AppError('invalid_request', `client ${id} authenticates with self_signed_tls_client_auth: its certificates are registered with --jwks-file, not fetched from a --jwks-uri`);
+        checkSelfSignedJwks(checkedJwks);
+      } else if (before.auth_method !== 'private_key_jwt') {
+        throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt or self_signed_tls_client_auth client (register a new client to change the method)`);
+      }
     }
-    if (name !== undefined || patch.adminAccess !== undefined || jwks !== undefined || patch.requirePop !== undefined) {
-      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...(jwks !== undefined && { jwks }) });
+    if (keys && jwksUri !== undefined && before.introspect_audience !== null) throw new AppError('invalid_request', '--jwks-uri applies to clients that obtain tokens; a resource server that introspects registers its keys with --jwks-file');
+    if (name !== undefined || patch.adminAccess !== undefined || keys !== undefined || patch.requirePop !== undefined) {
+      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...keys });
     }
     const after = clientView(await readClientWithRoles(tx, id));
     const audit = [];
     if (name !== undefined || roles) audit.push(adminEvent(by, 'admin.client.update', id, before, after));
     // Its own action, so that a SIEM can alert on who was given the admin API (or lost it).
     // Its own action: which keys a client may sign with is a credential change (only public keys are stored, so the record may hold them).
-    if (jwks !== undefined) audit.push(adminEvent(by, 'admin.client.rotate_keys', id, { jwks: before.jwks }, { jwks: after.jwks }));
+    if (keys !== undefined) audit.push(adminEvent(by, 'admin.client.rotate_keys', id, { jwks: before.jwks, jwks_uri: before.jwks_uri }, { jwks: after.jwks, jwks_uri: after.jwks_uri }));
     if (before.admin_access !== after.admin_access) audit.push(adminEvent(by, 'admin.client.admin_access', id, { admin_access: before.admin_access }, { admin_access: after.admin_access }));
     // Its own action too: dropping the requirement is a security downgrade worth alerting on.
     if (before.require_pop !== after.require_pop) audit.push(adminEvent(by, 'admin.client.require_pop', id, { require_pop: before.require_pop }, { require_pop: after.require_pop }));

@@ -94,7 +94,7 @@ export function checkRegistrationMetadata(metadata: Readonly<Record<string, unkn
 
 /** Stores a registration oidc-provider accepted: a catalogue client, recorded as self-registered. */
 export async function registerDynamicClient(db: Database, registered: { clientId: string; clientSecret: string | null }, facts: RegistrationFacts, by: Actor, now: number): Promise<void> {
-  await createClient(db, { name: facts.name, grants: ['authorization_code'], redirectUris: facts.redirectUris, postLogoutRedirectUris: facts.postLogoutRedirectUris, isPublic: facts.isPublic }, by, now, registered);
+  await createClient(db, { name: facts.name, grants: ['authorization_code'], redirectUris: facts.redirectUris, postLogoutRedirectUris: facts.postLogoutRedirectUris, isPublic: facts.isPublic }, by, now, { allowPrivate: false }, registered);
 }
 
 /** RFC 7592 §2.2: the client replaces its name and redirect URIs (never its standing or ceilings). */

@@ -47,8 +47,10 @@ export interface ClientDef {
   /** The secret a rotation with a grace replaced, accepted until previousSecretValidUntil (epoch ms). */
   readonly previousSecretHash: string | null;
   readonly previousSecretValidUntil: number | null;
-  /** private_key_jwt clients: their public keys (client-jwks.ts); such a client has no secret. */
+  /** private_key_jwt clients: their public keys; self_signed_tls_client_auth clients: their certificates' (x5c) (client-jwks.ts); such a client has no secret. */
   readonly jwks?: PublicJwks | null;
+  /** Or the https URL oidc-provider fetches them from (RFC 7591 §2; oidc/outbound-fetch.ts). */
+  readonly jwksUri?: string | null;
   readonly grantTypes: readonly string[];
   readonly redirectUris: readonly string[];
   readonly postLogoutRedirectUris: readonly string[];
@@ -63,6 +65,8 @@ export interface ClientDef {
   readonly tlsSan?: string | null;
   /** Access tokens bound to the client certificate (RFC 8705 §3). */
   readonly tlsBoundTokens?: boolean;
+  /** self_signed_tls_client_auth (RFC 8705 §2.2): `jwks` holds the certificates it presents; absent = no. */
+  readonly tlsSelfSigned?: boolean;
   /** Its access tokens are only issued sender-constrained (proof-of-possession.ts); absent = no. */
   readonly requirePop?: boolean;
   /**

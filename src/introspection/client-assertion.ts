@@ -5,6 +5,7 @@
 // remembered in the same store (oidc-provider's ReplayDetection through the adapter), so an
 // assertion used once, anywhere, on any instance, is refused everywhere after.
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JWK } from 'jose';
+import { clientAuthMethod } from '../governance/client-auth-method.ts';
 import { CLIENT_ASSERTION_ALGS } from '../governance/client-jwks.ts';
 import { assertionClaimsProblem, CLOCK_SKEW } from '../governance/client-assertion-rules.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
@@ -39,7 +40,8 @@ export function assertionSubject(assertion: string): string | undefined {
  * at /token (clientJwtAuthExpectedAudience), so one assertion recipe works everywhere.
  */
 export async function clientAssertionProblem(assertion: string, client: ClientDef, endpointUrl: string, deps: ClientAssertionDeps): Promise<string | undefined> {
-  if (!client.jwks) return 'this client has no registered keys';
+  // A client authenticates one way: a self_signed_tls_client_auth client's keys are its certificates' (RFC 8705 §2.2), not assertion keys.
+  if (!client.jwks || clientAuthMethod(client) !== 'private_key_jwt') return 'this client has no registered assertion keys';
   const now = deps.now();
   let payload: Record<string, unknown>;
   try {

@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import { AppError, CLIENT_AUTH_CHALLENGE } from '../errors/app-error.ts';
 import { clientSecretsOf, type SecretVerifier } from '../governance/client-secrets.ts';
+import { clientAuthMethod } from '../governance/client-auth-method.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { ClientAuthThrottled } from '../ratelimit/client-auth-failures.ts';
@@ -95,7 +96,7 @@ async function authenticate(ctx: Context, form: Record<string, string>, deps: Cl
     throw unauthorized(ctx, 'client authentication failed');
   }
   // A private_key_jwt or mutual TLS client has no secret but is not public: only its own proof identifies it.
-  if (client.jwks) throw unauthorized(ctx, 'this client authenticates with private_key_jwt (client_assertion)');
+  if (client.jwks) throw unauthorized(ctx, `this client authenticates with ${clientAuthMethod(client)}${client.tlsSelfSigned === true ? ' at the token endpoint' : ' (client_assertion)'}`);
   const secrets = clientSecretsOf(client);
   if (!secrets) {
     if (secret !== undefined || !options.allowPublic) throw unauthorized(ctx, 'client authentication failed');

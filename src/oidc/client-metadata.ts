@@ -2,7 +2,7 @@
 // Clients are served from memory: oidc-provider calls adapter('Client').find on every request
 // (docs § clients), which would otherwise be a database read per token.
 import type { ClientMetadata } from 'oidc-provider';
-import { clientAuthMethod } from '../governance/client-auth-method.ts';
+import { tokenEndpointAuthMethod } from '../governance/client-auth-method.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
 import { tlsClientAuthMetadata } from './mutual-tls.ts';
 
@@ -14,9 +14,12 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     client_name: client.name,
     // The argon2id hash: compareClientSecret is overridden to verify against it (oidc/seams.ts patchClientSecretCheck, governance/client-secrets.ts).
     ...(client.secretHash !== null && { client_secret: client.secretHash }),
-    // private_key_jwt (RFC 7523 §2.2): assertions verified against the registered public keys.
-    token_endpoint_auth_method: clientAuthMethod(client) === 'private_key_jwt' ? 'private_key_jwt' : clientAuthMethod(client) === 'none' ? 'none' : 'client_secret_basic',
+    // private_key_jwt (RFC 7523 §2.2): assertions verified against the registered public keys;
+    // self_signed_tls_client_auth (RFC 8705 §2.2): the certificate presented must be one of their x5c.
+    token_endpoint_auth_method: tokenEndpointAuthMethod(client),
     ...(client.jwks && { jwks: { keys: client.jwks.keys.map((k) => ({ ...k })) } }),
+    // Or fetched and cached by oidc-provider through outbound-fetch.ts (refetched when stale and an unknown kid arrives).
+    ...(client.jwksUri && { jwks_uri: client.jwksUri }),
     // RFC 8705 §2.1.2: authenticates with a certificate carrying its registered subject; no secret.
     ...tlsClientAuthMetadata(client.tlsSubjectDn ?? null, client.tlsSan ?? null),
     ...(client.tlsBoundTokens === true && { tls_client_certificate_bound_access_tokens: true }),

@@ -34,6 +34,8 @@ import { databaseOutage, protocolEvents, unknownClientTiming } from './response-
 import { patchClientSecretCheck, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
 import { tokenExchangeGrant } from './token-exchange-grant.ts';
 import { mutualTls } from './mutual-tls.ts';
+import { createOutboundFetch, FETCH_RESPONSE_BODY_LIMITS } from './outbound-fetch.ts';
+import { outboundFetchFailures } from './outbound-fetch-errors.ts';
 import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
 
@@ -94,8 +96,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: { keys: keyring.privateJwks() },
     // Secrets are stored as argon2id hashes, which rules out client_secret_jwt (it needs the
     // plaintext as an HMAC key); private_key_jwt needs no secret at all (RFC 7523 §2.2);
-    // tls_client_auth (RFC 8705 §2.1): a certificate from an authority the operator configured (mutual-tls.ts).
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none', 'tls_client_auth'],
+    // tls_client_auth (RFC 8705 §2.1): a certificate from an authority the operator configured;
+    // self_signed_tls_client_auth (§2.2): a certificate registered in the client's JWKS (mutual-tls.ts).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none', 'tls_client_auth', 'self_signed_tls_client_auth'],
     // Asymmetric only (client-jwks.ts); oidc-provider's default list also has HS256.
     enabledJWA: { clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS] },
     // Beyond oidc-provider's own checks (signature, iss, aud, exp, jti once): a short lifetime
@@ -107,6 +110,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (problem) throw new errors.InvalidClientAuth(problem);
       await limitToken(client.clientId, ctx);
     },
+    // Every server-side fetch to a URL someone else chose (a client's jwks_uri): https only, no
+    // special-use addresses, no redirects, bounded in time and size (outbound-fetch.ts).
+    fetch: createOutboundFetch(config.outboundFetch),
+    fetchResponseBodyLimits: { ...FETCH_RESPONSE_BODY_LIMITS },
     // No implicit or hybrid flows (RFC 9700 §2.1.2). `none` issues nothing: only the account
     // pages' own client is registered for it (account-session.ts); catalogue clients get `code`.
     responseTypes: ['code', 'none'],
@@ -220,11 +227,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     ...deps.wrappers,
     unknownClientTiming: unknownClientTiming(deps.verifier),
     tokenErrorCodes: tokenErrorCodes(),
+    outboundFetchFailures: outboundFetchFailures(),
     formPostPage: formPostPage(views, deps.issuer),
     signOutEndsGrants: deps.onGrantRevoked && signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }),
     databaseOutage: databaseOutage(deps.metrics),
     registrationGate: registrationGate({ config: config.selfRegistration, db: deps.db, limiter: deps.limiter, perMinute: config.rateLimits.registrationPerAddress, log, now: deps.now }),
-    discoveryMetadata: discoveryMetadata({ issuer: deps.issuer, policy, mutualTls: config.tls.clientCa !== undefined }),
+    discoveryMetadata: discoveryMetadata({ issuer: deps.issuer, policy, tls: config.tls }),
   });
   return provider;
 }

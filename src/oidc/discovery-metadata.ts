@@ -4,6 +4,7 @@
 // catalogue, and the catalogue changes at runtime (the change feed), so the body is completed on
 // every request from the live snapshot.
 import type { Middleware } from 'koa';
+import { readsClientCertificates, type TlsConfig } from '../config/tls-config.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from '../introspection/token-endpoints.ts';
 import { CLIENT_ASSERTION_ALGS } from '../governance/client-jwks.ts';
@@ -21,8 +22,41 @@ function scopesSupported(policy: PolicyStore, protocolScopes: readonly string[])
   return [...new Set([...protocolScopes, ...[...offered].sort()])];
 }
 
-/** `mutualTls`: client authorities are configured (GOVAUTH_TLS_CLIENT_CA), so certificates are read (mutual-tls.ts). */
-export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore; mutualTls: boolean }): Middleware {
+/** The endpoints a client calls with its certificate (RFC 8705 §5), as discovery names them. */
+const MTLS_ENDPOINTS = [
+  'token_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'userinfo_endpoint',
+  'pushed_authorization_request_endpoint',
+  'device_authorization_endpoint',
+  'backchannel_authentication_endpoint',
+] as const;
+
+/**
+ * RFC 8705 §5: where certificates are presented at another origin than the issuer's (a
+ * listener or proxy that asks for them, so the issuer's own need not, for browsers' sake), the
+ * same endpoints at that origin. Absent when they would be the same URLs.
+ */
+function mtlsEndpointAliases(body: Record<string, unknown>, issuer: string, mtlsOrigin: string | undefined): Record<string, string> | undefined {
+  const issuerOrigin = new URL(issuer).origin;
+  if (mtlsOrigin === undefined || mtlsOrigin === issuerOrigin) return undefined;
+  const aliases: Record<string, string> = {};
+  for (const name of MTLS_ENDPOINTS) {
+    const url = body[name];
+    // The same path at the other origin (oidc-provider writes the endpoints from the request's view of the issuer).
+    if (typeof url === 'string' && URL.canParse(url)) aliases[name] = `${mtlsOrigin}${new URL(url).pathname}`;
+  }
+  return aliases;
+}
+
+/** Each mutual TLS method needs its setting: tls_client_auth a client CA, self_signed_tls_client_auth certificates read at all (mutual-tls.ts). */
+function unavailableAuthMethods(tls: Pick<TlsConfig, 'clientCa' | 'selfSignedClients'>): string[] {
+  return [...(tls.clientCa === undefined ? ['tls_client_auth'] : []), ...(readsClientCertificates(tls) ? [] : ['self_signed_tls_client_auth'])];
+}
+
+export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore; tls: Pick<TlsConfig, 'clientCa' | 'selfSignedClients' | 'mtlsOrigin'> }): Middleware {
+  const unavailable = unavailableAuthMethods(deps.tls);
   return async (ctx, next) => {
     await next();
     const route = protocolOf(ctx)?.route;
@@ -42,12 +76,10 @@ export function discoveryMetadata(deps: { issuer: string; policy: PolicyStore; m
       // Every access token names its status list (draft-ietf-oauth-status-list-20 §9.1, §14.6).
       status_list_aggregation_endpoint: `${deps.issuer}${STATUS_LIST_PATH}`,
     });
-    // RFC 8705 §3.3, §2.3: advertised only where a certificate can be presented. The same
-    // listener serves every endpoint with or without a certificate, so there are no
-    // mtls_endpoint_aliases (§5: only where they differ).
-    if (!deps.mutualTls) {
-      delete body.tls_client_certificate_bound_access_tokens;
-      if (Array.isArray(body.token_endpoint_auth_methods_supported)) body.token_endpoint_auth_methods_supported = body.token_endpoint_auth_methods_supported.filter((m) => m !== 'tls_client_auth');
-    }
+    // RFC 8705 §3.3, §2.3: advertised only where a certificate can be presented.
+    if (!readsClientCertificates(deps.tls)) delete body.tls_client_certificate_bound_access_tokens;
+    if (Array.isArray(body.token_endpoint_auth_methods_supported)) body.token_endpoint_auth_methods_supported = body.token_endpoint_auth_methods_supported.filter((m) => !unavailable.includes(String(m)));
+    const aliases = readsClientCertificates(deps.tls) ? mtlsEndpointAliases(body, deps.issuer, deps.tls.mtlsOrigin) : undefined;
+    if (aliases) body.mtls_endpoint_aliases = aliases;
   };
 }

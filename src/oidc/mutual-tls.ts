@@ -1,12 +1,17 @@
-// Mutual TLS (RFC 8705) in oidc-provider: tls_client_auth (§2.1) and certificate-bound access
-// tokens (§3, cnf x5t#S256). The certificate is whatever the request presented through
-// govauth's TLS listener or a trusted proxy (http/client-certificate.ts); whether it is trusted
-// and whose it is, is decided by governance/client-certificates.ts.
+// Mutual TLS (RFC 8705) in oidc-provider: tls_client_auth (§2.1), self_signed_tls_client_auth
+// (§2.2) and certificate-bound access tokens (§3, cnf x5t#S256). The certificate is whatever the
+// request presented through govauth's TLS listener or a trusted proxy
+// (http/client-certificate.ts); for tls_client_auth, whether it is trusted and whose it is, is
+// decided by governance/client-certificates.ts. For self_signed_tls_client_auth oidc-provider
+// itself compares its SHA-256 thumbprint with the x5c certificates of the client's registered
+// JWKS (governance/client-jwks.ts checks them at registration): no authority is involved, the
+// registration is the trust.
 //
 // The feature is always on so client metadata that names it stays valid whatever the
-// deployment; without GOVAUTH_TLS_CLIENT_CA no certificate is ever read, so a tls_client_auth
-// client is refused (invalid_client), a certificate-bound one gets invalid_grant, and discovery
-// does not advertise it (discovery-metadata.ts).
+// deployment; when no certificate is read (neither GOVAUTH_TLS_CLIENT_CA nor
+// GOVAUTH_TLS_SELF_SIGNED_CLIENTS) a mutual TLS client is refused (invalid_client), a
+// certificate-bound one gets invalid_grant, and discovery does not advertise them
+// (discovery-metadata.ts).
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../time/clock.ts';
 import { createCertificateTrust, parseCertificates, parseStoredSan, sanMatches, subjectDnMatches } from '../governance/client-certificates.ts';
@@ -28,8 +33,7 @@ export function mutualTls(clientCa: string | undefined, now: Clock): MtlsFeature
     enabled: true,
     certificateBoundAccessTokens: true,
     tlsClientAuth: true,
-    // Needs a registered JWKS per client, which govauth does not keep for this purpose yet.
-    selfSignedTlsClientAuth: false,
+    selfSignedTlsClientAuth: true,
     getCertificate: certificate,
     certificateAuthorized(ctx) {
       const cert = certificate(ctx);

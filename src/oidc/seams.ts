@@ -52,6 +52,7 @@ export interface ProviderWrappers {
   readonly responseAudit: Middleware | undefined;
   readonly unknownClientTiming: Middleware;
   readonly tokenErrorCodes: Middleware;
+  readonly outboundFetchFailures: Middleware;
   readonly formPostPage: Middleware;
   readonly signOutEndsGrants: Middleware | undefined;
   readonly databaseOutage: Middleware;
@@ -72,6 +73,7 @@ const RESPONSE_WRAPPERS: readonly (readonly [keyof ProviderWrappers, string])[] 
   ['responseAudit', 'the token response waits for its durable audit record, as the client finally gets it (token-audit.ts)'],
   ['unknownClientTiming', 'an unknown client_id answers as late as a wrong secret, seeing the 401 tokenErrorCodes makes (response-wrappers.ts)'],
   ['tokenErrorCodes', 'RFC 6749 §5.2 codes where oidc-provider answers others (token-error-codes.ts)'],
+  ['outboundFetchFailures', "a 401 invalid_client caused by a failed jwks_uri fetch says why (outbound-fetch-errors.ts)"],
   ['formPostPage', "govauth's script-free page instead of oidc-provider's auto-submitting one (form-post-page.ts)"],
   ['signOutEndsGrants', 'a confirmed sign-out revokes every grant of the session, offline ones too (sign-out-revocation.ts)'],
   ['databaseOutage', 'a 500 caused by a database outage becomes a 503 to retry (response-wrappers.ts)'],

@@ -55,3 +55,15 @@ export const DESCRIPTION_OF = {
 export function isInteractionGone(err: unknown): boolean {
   return err instanceof errors.SessionNotFound || err instanceof errors.InvalidRequest;
 }
+
+/**
+ * The error a socket to a special-use address is destroyed with (lib/helpers/fetch_request.js
+ * destroySpecialUseSocket): a refusal outbound-fetch.ts names (test/integration/jwks-uri.test.ts).
+ */
+export const SPECIAL_USE_SOCKET_DESTROYED = 'hostname resolves to a special-use IP address';
+
+/** A response body over its fetchResponseBodyLimits entry (lib/helpers/fetch_body_check.js). */
+export const RESPONSE_TOO_LARGE = 'response too large';
+
+/** What a client's jwks_uri refresh failure is wrapped in (lib/models/client.js ClientKeyStore.refresh). */
+export const JWKS_REFRESH_FAILED = 'client JSON Web Key Set failed to be refreshed';

@@ -1,7 +1,7 @@
 // A throwaway PKI for mutual TLS tests, made with Debian's openssl: a client CA, certificates it
 // issues, a self-signed certificate outside it, and a server certificate for localhost.
 import { execFileSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ export interface Pem {
   readonly thumbprint: string;
   /** RFC 9440 Client-Cert header value: the DER certificate as a structured-field byte sequence. */
   readonly header: string;
+  /** RFC 8705 §2.2: the public JWK Set registering this certificate (its key's JWK with x5c), as a self_signed_tls_client_auth client gives it. */
+  readonly jwks: { keys: Record<string, unknown>[] };
 }
 
 export interface TestPki {
@@ -38,6 +40,7 @@ function pem(dir: string, name: string): Pem {
     keyFile: join(dir, `${name}.key`),
     thumbprint: createHash('sha256').update(x509.raw).digest('base64url'),
     header: `:${x509.raw.toString('base64')}:`,
+    jwks: { keys: [{ ...createPublicKey(cert).export({ format: 'jwk' }), kid: name, x5c: [x509.raw.toString('base64')] }] },
   };
 }
 

@@ -196,7 +196,7 @@ describe('key rotation', () => {
     const secretBot = await t.cliJson<{ client_id: string }>('client', 'create', '--name', 'secret-bot', '--grant', 'client_credentials');
     const r1 = await t.cli('client', 'update', secretBot.client_id, '--jwks-file', jwksFile('one.json', [otherKey.publicJwk]));
     expect(r1.code).not.toBe(0);
-    expect(r1.stderr).toMatch(/keys can only be replaced on a private_key_jwt client/);
+    expect(r1.stderr).toMatch(/keys can only be replaced on a private_key_jwt or self_signed_tls_client_auth client/);
     const r2 = await t.cli('client', 'rotate-secret', bot.client_id);
     expect(r2.code).not.toBe(0);
     expect(r2.stderr).toMatch(/has no secret/);

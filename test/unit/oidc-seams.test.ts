@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 import { describe, expect, it } from 'vitest';
 import { useResponseWrappers, type ProviderWrappers } from '../../src/oidc/seams.ts';
-import { FORM_POST_PAGE_TITLE, GRANT_TYPE_NOT_ALLOWED, NO_CLIENT_AUTHENTICATION, REFRESH_TOKEN_REUSED, REVOKES_GRANT } from '../../src/oidc/upstream-strings.ts';
+import { FORM_POST_PAGE_TITLE, GRANT_TYPE_NOT_ALLOWED, JWKS_REFRESH_FAILED, NO_CLIENT_AUTHENTICATION, REFRESH_TOKEN_REUSED, RESPONSE_TOO_LARGE, REVOKES_GRANT, SPECIAL_USE_SOCKET_DESTROYED } from '../../src/oidc/upstream-strings.ts';
 
 const LIB = fileURLToPath(new URL('.', import.meta.resolve('oidc-provider')));
 const upstream = (file: string): string => readFileSync(`${LIB}${file}`, 'utf8');
@@ -21,6 +21,9 @@ describe('upstream strings', () => {
     // grant_source.js builds it as `${label} already consumed` with the label 'authorization code'.
     expect(upstream('helpers/grant_source.js')).toContain('already consumed');
     expect(upstream('response_modes/form_post.js')).toContain(FORM_POST_PAGE_TITLE);
+    expect(upstream('helpers/fetch_request.js')).toContain(`'${SPECIAL_USE_SOCKET_DESTROYED}'`);
+    expect(upstream('helpers/fetch_body_check.js')).toContain(`'${RESPONSE_TOO_LARGE}'`);
+    expect(upstream('models/client.js')).toContain(`'${JWKS_REFRESH_FAILED}'`);
   });
 });
 
@@ -37,6 +40,7 @@ describe('useResponseWrappers', () => {
       signOutEndsGrants: named('signOutEndsGrants'),
       formPostPage: named('formPostPage'),
       tokenErrorCodes: named('tokenErrorCodes'),
+      outboundFetchFailures: named('outboundFetchFailures'),
       unknownClientTiming: named('unknownClientTiming'),
       responseAudit: named('responseAudit'),
     };
@@ -47,6 +51,7 @@ describe('useResponseWrappers', () => {
       'responseAudit',
       'unknownClientTiming',
       'tokenErrorCodes',
+      'outboundFetchFailures',
       'formPostPage',
       'signOutEndsGrants',
       'databaseOutage',

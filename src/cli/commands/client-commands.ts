@@ -6,6 +6,8 @@ import { table } from '../table.ts';
 
 // Loaded when a command runs, not with the command list (src/cli/main.ts).
 const clientRegistry = () => import('../../governance/client-registry.ts');
+/** The server's rules for URLs it fetches (a --jwks-uri), with its development allowance if set. */
+const urlRules = async (env: Readonly<Record<string, string | undefined>>) => (await import('../../config/load-config.ts')).loadConfig(env).outboundFetch;
 
 const DAY_MS = 86_400_000;
 const days = (ms: number): string => `${Math.floor(ms / DAY_MS)}d`;
@@ -35,9 +37,11 @@ async function readJwksFile(path: string | undefined): Promise<string | undefine
 
 const authMethodLine = (c: ClientView): string =>
   c.token_endpoint_auth_method === 'private_key_jwt'
-    ? `private_key_jwt (no secret; keys: ${c.jwks?.keys.map((k) => (k as { kid?: string }).kid ?? '(no kid)').join(' ')})`
-    : c.token_endpoint_auth_method === 'tls_client_auth'
-      ? 'tls_client_auth (no secret; its TLS client certificate, RFC 8705)'
+    ? c.jwks_uri !== null
+      ? `private_key_jwt (no secret; keys fetched from ${c.jwks_uri})`
+      : `private_key_jwt (no secret; keys: ${c.jwks?.keys.map((k) => (k as { kid?: string }).kid ?? '(no kid)').join(' ')})`
+    : c.token_endpoint_auth_method === 'tls_client_auth' || c.token_endpoint_auth_method === 'self_signed_tls_client_auth'
+      ? `${c.token_endpoint_auth_method} (no secret; its TLS client certificate, RFC 8705)`
       : c.token_endpoint_auth_method === 'none' ? 'none (public client)' : 'client_secret_basic / client_secret_post';
 
 const describe = (c: ClientView, now: number): string =>
@@ -53,7 +57,7 @@ const describe = (c: ClientView, now: number): string =>
     ...(c.tls_subject_dn !== null || c.tls_san !== null ? [`certificate: ${c.tls_subject_dn !== null ? `subject ${c.tls_subject_dn}` : `SAN ${c.tls_san ?? ''}`}`] : []),
     ...(c.certificate_bound_tokens ? ['tokens:     bound to the client certificate (cnf x5t#S256)'] : []),
     `secret:     ${secretSummary(c, now)}`,
-    `tokens:     ${c.require_pop ? 'bound only (a DPoP proof is required)' : 'bound when the client sends a DPoP proof, else bearer'}`,
+    ...(c.certificate_bound_tokens && !c.require_pop ? [] : [`tokens:     ${c.require_pop ? 'bound only (a DPoP proof is required)' : 'bound when the client sends a DPoP proof, else bearer'}`]),
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
 
@@ -69,9 +73,9 @@ function secretColumn(c: ClientView, now: number): string {
   ].join(', ');
 }
 
-const secretNotice = (id: string, secret: string | null, credential: 'secret' | 'tls' | 'keys' = 'secret'): string =>
+const secretNotice = (id: string, secret: string | null, credential: 'secret' | 'tls' | 'keys' = 'secret', method = 'tls_client_auth'): string =>
   credential === 'tls'
-    ? `client_id:     ${id}\n(no secret: it authenticates with its TLS client certificate, tls_client_auth)`
+    ? `client_id:     ${id}\n(no secret: it authenticates with its TLS client certificate, ${method})`
     : credential === 'keys'
       ? `client_id:     ${id}\n(private_key_jwt: no secret; it authenticates with assertions signed by its private key)`
     : secret === null
@@ -82,7 +86,7 @@ export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json>] [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate] [--require-pop]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json> | --jwks-uri <https URL>] [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate] [--require-pop] [--auth self_signed_tls_client_auth (with --jwks-file holding its certificate in x5c) | <method>]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -103,7 +107,9 @@ export const clientCommands: Command[] = [
       'tls-san-email': { type: 'string' },
       'bind-certificate': { type: 'boolean' },
       'jwks-file': { type: 'string' },
+      'jwks-uri': { type: 'string' },
       'require-pop': { type: 'boolean' },
+      auth: { type: 'string' },
     },
     positionals: [],
     async run({ values }, ctx) {
@@ -119,6 +125,7 @@ export const clientCommands: Command[] = [
         throw new UsageError('--introspect and --resource <audience-uri> go together (credentials a resource server uses to introspect tokens)');
       }
       const jwks = await readJwksFile(str(values, 'jwks-file'));
+      const jwksUri = str(values, 'jwks-uri');
       const created = await createClient(await ctx.db(), {
         name: required(values, 'name'),
         grants: list(values, 'grant'),
@@ -132,10 +139,13 @@ export const clientCommands: Command[] = [
         secretExpires: str(values, 'secret-expires'),
         tls,
         jwks,
+        jwksUri,
         requirePop: flag(values, 'require-pop'),
-      }, ctx.actor, ctx.now());
-      const credential = jwks !== undefined ? 'keys' : tls.subjectDn !== undefined || tls.san !== undefined ? 'tls' : 'secret';
-      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret, credential) };
+        authMethod: str(values, 'auth'),
+      }, ctx.actor, ctx.now(), await urlRules(ctx.env));
+      const selfSigned = str(values, 'auth')?.trim() === 'self_signed_tls_client_auth';
+      const credential = selfSigned || tls.subjectDn !== undefined || tls.san !== undefined ? 'tls' : jwks !== undefined || jwksUri !== undefined ? 'keys' : 'secret';
+      return { json: { ...created }, text: secretNotice(created.client_id, created.client_secret, credential, selfSigned ? 'self_signed_tls_client_auth' : undefined) };
     },
   },
   {
@@ -179,9 +189,9 @@ export const clientCommands: Command[] = [
   },
   {
     name: 'client update',
-    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json>] [--require-pop | --no-require-pop]',
+    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json> | --jwks-uri <https URL>] [--require-pop | --no-require-pop]',
     summary: 'rename a client, replace its roles or its keys, allow or withdraw the admin API, or require proof of possession (next token follows)',
-    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' }, 'require-pop': { type: 'boolean' }, 'no-require-pop': { type: 'boolean' } },
+    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, 'require-pop': { type: 'boolean' }, 'no-require-pop': { type: 'boolean' } },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
       const { updateClient } = await clientRegistry();
@@ -189,11 +199,11 @@ export const clientCommands: Command[] = [
       const adminAccess = flag(values, 'admin-access') ? true : flag(values, 'no-admin-access') ? false : undefined;
       if (flag(values, 'require-pop') && flag(values, 'no-require-pop')) throw new UsageError('give --require-pop or --no-require-pop, not both');
       const requirePop = flag(values, 'require-pop') ? true : flag(values, 'no-require-pop') ? false : undefined;
-      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')), requirePop };
+      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')), jwksUri: str(values, 'jwks-uri'), requirePop };
       if (Object.values(patch).every((v) => v === undefined)) {
-        throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access, --jwks-file, --require-pop or --no-require-pop');
+        throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access, --jwks-file, --jwks-uri, --require-pop or --no-require-pop');
       }
-      const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor);
+      const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor, patch.jwksUri === undefined ? undefined : await urlRules(ctx.env));
       return { json: { client }, text: describe(client, ctx.now()) };
     },
   },
