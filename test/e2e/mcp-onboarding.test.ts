@@ -9,9 +9,12 @@ import { authorizeMcpClient, callWhoami, MemoryOAuthProvider, startMcpServer, ty
 import { createUser, PASSWORD } from '../helpers/people.ts';
 import type { Answer } from '../helpers/sign-in-steps.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { startHttpsFixtureServer, type HttpsFixtureServer } from '../helpers/https-fixture-server.ts';
 
 let t: TestServer;
 let mcp: McpFixture;
+/** Serves client ID metadata documents over https on 127.0.0.1 (the development allowance). */
+let documents: HttpsFixtureServer;
 let aliceTotp: string;
 /** How far govauth's clock was moved (a TOTP code is accepted once: the next sign-in needs the next one). */
 let offset = 0;
@@ -42,7 +45,8 @@ const nativeClient = (name: string): MemoryOAuthProvider =>
   });
 
 beforeAll(async () => {
-  t = await startTestServer({ env: { GOVAUTH_DYNAMIC_REGISTRATION: 'open', GOVAUTH_RATE_LIMIT_TOKEN: '0' } });
+  documents = await startHttpsFixtureServer();
+  t = await startTestServer({ env: { GOVAUTH_DYNAMIC_REGISTRATION: 'open', GOVAUTH_CLIENT_ID_METADATA_DOCUMENTS: 'true', GOVAUTH_RATE_LIMIT_TOKEN: '0', ...documents.fetchEnv } });
   await t.cliJson('init', '--demo');
   await createUser(t, 'bob@example.com', ['end-user']);
   await createUser(t, 'alice@example.com', ['admin']);
@@ -55,6 +59,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await mcp?.close();
+  await documents?.close();
   await t?.stop();
 });
 
@@ -112,5 +117,69 @@ describe('an MCP client that registers itself (RFC 7591)', () => {
     });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
+  });
+});
+
+/** A client ID metadata document at `path` on the fixture, and an SDK provider identifying by it. */
+function documentClient(path: string, name: string): { provider: MemoryOAuthProvider; clientId: string } {
+  const clientId = `${documents.url}${path}`;
+  const redirect = `http://127.0.0.1:${40_000 + Math.floor(Math.random() * 20_000)}/callback`;
+  const metadata = { client_id: clientId, client_name: name, redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+  documents.serve(path, { body: metadata, headers: { 'cache-control': 'max-age=300' } });
+  return { provider: new MemoryOAuthProvider({ client_name: name, redirect_uris: [redirect], grant_types: metadata.grant_types, response_types: ['code'], token_endpoint_auth_method: 'none' }, clientId), clientId };
+}
+
+// Without client authentication, RFC 6749 §5.2 answers invalid_client with 400 (401 is for a
+// client that authenticated by the Authorization header).
+const tokenWith = async (clientId: string): Promise<{ status: number; error: string; description: string }> => {
+  const res = await fetch(`${t.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'nope', redirect_uri: 'http://127.0.0.1:1/cb', code_verifier: 'x'.repeat(43), client_id: clientId }),
+  });
+  const body = (await res.json()) as { error: string; error_description: string };
+  expect(res.status).toBe(400);
+  return { status: res.status, error: body.error, description: body.error_description };
+};
+
+describe('an MCP client that identifies itself by a client ID metadata document', () => {
+  it('is fetched, recorded, shown by its domain, signed in and calls a tool', async () => {
+    const { provider, clientId } = documentClient('/mcp-client.json', 'Document MCP client');
+    const bob = person('bob@example.com');
+    await authorizeMcpClient(provider, mcp.url, bob.answer);
+    expect(provider.info?.client_id).toBe(clientId);
+    const who = await callWhoami(mcp.url, provider);
+    expect(who).toMatchObject({ clientId, scopes: ['ai.prediction.run'] });
+    expect(bob.consents[0]).toContain('identified itself by its domain <strong>127.0.0.1</strong>');
+    expect(bob.consents[0]).toContain('not been reviewed by your organisation');
+    const listed = await t.cliJson<{ clients: { client_id: string; kind: string; host: string; trust: string }[] }>('client', 'self-registered');
+    expect(listed.clients).toContainEqual(expect.objectContaining({ client_id: clientId, kind: 'metadata_document', host: '127.0.0.1', trust: 'unreviewed' }));
+  });
+
+  it('refuses a blocked document client at once, and documents that fail, with invalid_client', async () => {
+    const { provider, clientId } = documentClient('/blocked.json', 'Soon blocked document client');
+    await authorizeMcpClient(provider, mcp.url, person('bob@example.com').answer);
+    await t.cliJson('client', 'block', clientId);
+    await t.server.policy.sync();
+    expect(await tokenWith(clientId)).toMatchObject({ error: 'invalid_client', description: expect.stringMatching(/blocked/) });
+
+    documents.serve('/missing-status.json', { status: 404, body: {} });
+    expect(await tokenWith(`${documents.url}/missing-status.json`)).toMatchObject({ error: 'invalid_client' });
+    documents.serve('/moved.json', { status: 302, headers: { location: `${documents.url}/mcp-client.json` } });
+    expect(await tokenWith(`${documents.url}/moved.json`)).toMatchObject({ error: 'invalid_client' });
+    documents.serve('/not-json.json', { body: 'not json' });
+    expect(await tokenWith(`${documents.url}/not-json.json`)).toMatchObject({ error: 'invalid_client' });
+    // The document must name its own URL (draft-ietf-oauth-client-id-metadata-document §4.1).
+    documents.serve('/other.json', { body: { client_id: `${documents.url}/mcp-client.json`, redirect_uris: ['http://127.0.0.1:1/cb'], token_endpoint_auth_method: 'none' } });
+    expect(await tokenWith(`${documents.url}/other.json`)).toMatchObject({ status: 400, error: 'invalid_client_metadata' });
+  });
+
+  it('refuses documents from hosts the trust policy does not admit, before fetching them', async () => {
+    await t.cliJson('client', 'trust-policy', '--refuse-unknown-hosts', '--trust-host', 'mcp.trusted.example');
+    await t.server.policy.sync();
+    documents.serve('/untrusted.json', { body: {} });
+    expect(await tokenWith(`${documents.url}/untrusted.json`)).toMatchObject({ error: 'invalid_client', description: expect.stringMatching(/not trusted/) });
+    expect(documents.hits('/untrusted.json')).toBe(0);
+    await t.cliJson('client', 'trust-policy', '--allow-unknown-hosts');
   });
 });
