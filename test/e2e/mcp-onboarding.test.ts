@@ -143,6 +143,11 @@ const tokenWith = async (clientId: string): Promise<{ status: number; error: str
 };
 
 describe('an MCP client that identifies itself by a client ID metadata document', () => {
+  it('finds both ways in the authorization server metadata (RFC 8414)', async () => {
+    const meta = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(meta).toMatchObject({ client_id_metadata_document_supported: true, registration_endpoint: `${t.issuer}/reg`, code_challenge_methods_supported: ['S256'], authorization_response_iss_parameter_supported: true });
+  });
+
   it('is fetched, recorded, shown by its domain, signed in and calls a tool', async () => {
     const { provider, clientId } = documentClient('/mcp-client.json', 'Document MCP client');
     const bob = person('bob@example.com');
