@@ -41,6 +41,12 @@ function banner(config: Config, log: Logger, ready: WorkerReady): void {
     workers: config.workers,
     startup_ms: ready.startupMs,
   });
+  // Deliberately open: anyone who can reach /reg can register a client (RFC 7591 §3 without an
+  // initial access token). The trust policy still caps such clients; say it where operators look.
+  if (config.selfRegistration.dynamicRegistration === 'open') {
+    log.warn('GOVAUTH_DYNAMIC_REGISTRATION=open: ANYONE can register a client at /reg without an initial access token; such clients are unvetted and held to the trust policy (govauth client trust-policy). Use token to require a token from an administrator.');
+  }
+  if (config.selfRegistration.metadataDocuments) log.info('client ID metadata documents accepted: unvetted clients are held to the trust policy (govauth client trust-policy)');
   if (config.mode !== 'production') {
     process.stdout.write(
       `\ngovauth is listening on ${ready.url} (issuer ${ready.issuer})\n` +

@@ -223,6 +223,21 @@ export const accessReview = z.strictObject({
       findings: z.array(z.strictObject({ kind: findingKind, scope: z.string().optional(), role: z.string().optional(), message: z.string() })),
     }),
   ),
+  self_registered: z
+    .array(
+      z.strictObject({
+        client_id: z.string(),
+        name: z.string(),
+        kind: z.enum(['metadata_document', 'dynamic']),
+        host: z.string().nullable(),
+        trust: z.string(),
+        vetted: z.boolean(),
+        disabled: z.boolean(),
+        last_used_at: isoTime.nullable(),
+        scopes: z.array(z.strictObject({ scope: z.string(), sensitivity: z.string(), last_used_at: isoTime })),
+      }),
+    )
+    .describe('Clients that identified or registered themselves: standing, last use, the scopes that reached people through them'),
   summary: z.strictObject({ principals: z.number().int(), findings: z.number().int(), by_kind: z.record(z.string(), z.number().int()) }),
 }) satisfies z.ZodType<AccessReview>;
 

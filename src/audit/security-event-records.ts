@@ -76,20 +76,31 @@ function scopesUsed(input: AuditInput, record: { at: Date } | undefined): { prin
   return undefined;
 }
 
+/** The client a person's token was issued through (token records name it). */
+function appOf(input: AuditInput): string | undefined {
+  const clientId = (input.detail ?? {}).client_id;
+  return input.action === 'token.issued' || input.action === 'token.refreshed' ? (typeof clientId === 'string' ? clientId : undefined) : undefined;
+}
+
 /**
  * Keeps ScopeUsage current: one upsert in each audit batch's transaction (audit-chain.ts). A
  * row only moves forward in time: a usage report may arrive after a later use was recorded.
  */
 export const scopeUsageAlongside: Alongside = (records, inputs, time) => {
   const latest = new Map<string, { type: string; id: string; scope: string; at: Date }>();
+  const keep = (principal: { type: string; id: string }, scope: string, at: Date): void => {
+    const key = `${principal.type}\0${principal.id}\0${scope}`;
+    const prev = latest.get(key);
+    if (!prev || prev.at < at) latest.set(key, { ...principal, scope, at });
+  };
   inputs.forEach((input, i) => {
     const used = scopesUsed(input, records[i]);
     if (!used) return;
-    for (const scope of used.scopes) {
-      const key = `${used.principal.type}\0${used.principal.id}\0${scope}`;
-      const prev = latest.get(key);
-      if (!prev || prev.at < used.at) latest.set(key, { ...used.principal, scope, at: used.at });
-    }
+    for (const scope of used.scopes) keep(used.principal, scope, used.at);
+    // Which scopes reached people through an app, and when last (principal type `app`): the
+    // review's last use of self-registered clients, which hold no roles of their own.
+    const app = appOf(input);
+    if (app && used.principal.type === 'user') for (const scope of used.scopes) keep({ type: 'app', id: app }, scope, used.at);
   });
   if (!latest.size) return undefined;
   const rows = [...latest.values()];

@@ -17,6 +17,7 @@ import { readOutboundFetch, type OutboundFetchConfig } from './outbound-fetch-co
 import { readRateLimits, type RateLimitConfig } from './rate-limit-config.ts';
 import { readPop, type PopConfig } from './pop-config.ts';
 import { readSuspiciousUse, type SuspiciousUseConfig } from './suspicious-use-config.ts';
+import { readSelfRegistration, type SelfRegistrationConfig } from './self-registration-config.ts';
 import { checkSignIn, readSignIn, type SignInConfig } from './sign-in-config.ts';
 import { readTls, type TlsConfig } from './tls-config.ts';
 import { readTracing, type TracingConfig } from './tracing-config.ts';
@@ -81,6 +82,8 @@ export interface Config {
   readonly tracing: TracingConfig;
   /** https on govauth's own listener and mutual TLS client certificates (tls-config.ts). */
   readonly tls: TlsConfig;
+  /** Client ID Metadata Documents and RFC 7591 registration (self-registration-config.ts). */
+  readonly selfRegistration: SelfRegistrationConfig;
   /** Server-side fetches of URLs others chose (jwks_uri): the development allowance (outbound-fetch-config.ts). */
   readonly outboundFetch: OutboundFetchConfig;
 }
@@ -146,6 +149,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
 
   const signIn = readSignIn(read);
   const pop = readPop(read);
+  const selfRegistration = readSelfRegistration(read);
   const audit = readAudit(env, read, problems, base, mode === 'production');
   const workers = read('GOVAUTH_WORKERS', mode === 'production' ? autoWorkers() : 1, (v) => (v.trim() === 'auto' ? autoWorkers() : parseInteger(v, 1, 64)));
   const rateLimits = readRateLimits(read);
@@ -197,6 +201,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     accessLog,
     signIn: Object.freeze(signIn),
     pop: Object.freeze(pop),
+    selfRegistration: Object.freeze(selfRegistration),
     auditRetentionDays: audit.retentionDays,
     auditPruneFloorDays: audit.pruneFloorDays,
     auditCheckpoint: audit.checkpoint,

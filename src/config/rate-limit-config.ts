@@ -13,6 +13,10 @@ export interface RateLimitConfig {
   readonly clientAuthFailuresPerAddress: number;
   /** Usage reports (POST /resource-usage) per authenticated resource server. */
   readonly resourceUsagePerClient: number;
+  /** RFC 7591 registration and RFC 7592 management requests per source address. */
+  readonly registrationPerAddress: number;
+  /** Client ID Metadata Document fetches a source address may cause (a cached document costs none). */
+  readonly metadataDocumentPerAddress: number;
 }
 
 export function readRateLimits(read: Read): RateLimitConfig {
@@ -24,5 +28,7 @@ export function readRateLimits(read: Read): RateLimitConfig {
     clientAuthFailuresPerAddress: read('GOVAUTH_RATE_LIMIT_CLIENT_AUTH_FAILURES', 60, perMinute),
     // The kit sends at most one report a second per process: 600 covers ten processes.
     resourceUsagePerClient: read('GOVAUTH_RATE_LIMIT_RESOURCE_USAGE', 600, perMinute),
+    registrationPerAddress: read('GOVAUTH_RATE_LIMIT_REGISTRATION', 20, perMinute),
+    metadataDocumentPerAddress: read('GOVAUTH_RATE_LIMIT_METADATA_DOCUMENT', 30, perMinute),
   };
 }

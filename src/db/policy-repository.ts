@@ -2,6 +2,7 @@
 // clients with their grants) and people with their grants. src/governance/policy-loader.ts
 // turns them into the PolicySnapshot the hot path reads.
 import type { Database } from './database.ts';
+import { findTrustPolicyRow, listSelfRegisteredRows, type SelfRegisteredRow, type TrustPolicyRow } from './self-registration-repository.ts';
 
 export interface CatalogRows {
   readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null }[];
@@ -32,6 +33,9 @@ export interface CatalogRows {
   }[];
   readonly delegationPolicies: readonly DelegationPolicyRow[];
   readonly standingDelegations: readonly StandingDelegationRow[];
+  /** Self-registered clients and their trust policy (null: the defaults). */
+  readonly selfRegistered: readonly SelfRegisteredRow[];
+  readonly trustPolicy: TrustPolicyRow | null;
 }
 
 export interface DelegationPolicyRow {
@@ -66,15 +70,17 @@ export interface PersonRow {
 }
 
 export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
-  const [scopes, resources, roles, clients, delegationPolicies, standingDelegations] = await Promise.all([
+  const [scopes, resources, roles, clients, delegationPolicies, standingDelegations, selfRegistered, trustPolicy] = await Promise.all([
     db.prisma.scope.findMany(),
     db.prisma.resource.findMany({ include: { scopes: { select: { scopeName: true } } } }),
     db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } } } }),
     db.prisma.client.findMany({ include: { roles: { select: { roleName: true, expiresAt: true } } } }),
     db.prisma.delegationPolicy.findMany(),
     db.prisma.standingDelegation.findMany(),
+    listSelfRegisteredRows(db),
+    findTrustPolicyRow(db),
   ]);
-  return { scopes, resources, roles, clients, delegationPolicies, standingDelegations };
+  return { scopes, resources, roles, clients, delegationPolicies, standingDelegations, selfRegistered, trustPolicy };
 }
 
 const personSelect = {

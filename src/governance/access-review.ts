@@ -44,10 +44,25 @@ export interface ReviewEntry {
   findings: { kind: FindingKind; scope?: string; role?: string; message: string }[];
 }
 
+/** A client that identified or registered itself: its standing, and what reached people through it. */
+export interface SelfRegisteredReviewEntry {
+  client_id: string;
+  name: string;
+  kind: 'metadata_document' | 'dynamic';
+  host: string | null;
+  trust: string;
+  vetted: boolean;
+  disabled: boolean;
+  /** The last token issued through it (null: never used). */
+  last_used_at: string | null;
+  scopes: { scope: string; sensitivity: string; last_used_at: string }[];
+}
+
 export interface AccessReview {
   generated_at: string;
   unused_days: number;
   principals: ReviewEntry[];
+  self_registered: SelfRegisteredReviewEntry[];
   summary: { principals: number; findings: number; by_kind: Record<string, number> };
 }
 
@@ -162,12 +177,24 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
       entryFor(snapshot, { ...base, ownScopes: c.grantTypes.includes('client_credentials') || c.adminAccess }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),
     );
   }
+  const selfRegistered = [...snapshot.clients.values()].flatMap((c): SelfRegisteredReviewEntry[] => {
+    const reg = c.selfRegistered;
+    if (!reg) return [];
+    const used = [...(usage.get(`app\0${c.id}`) ?? new Map<string, Date>()).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const last = used.reduce<Date | null>((m, [, at]) => (m === null || at > m ? at : m), null);
+    return [{
+      client_id: c.id, name: c.name, kind: reg.kind, host: reg.host, trust: reg.trust, vetted: reg.vetted, disabled: c.disabled,
+      last_used_at: last?.toISOString() ?? null,
+      scopes: used.map(([scope, at]) => ({ scope, sensitivity: snapshot.scopes.get(scope)?.sensitivity ?? 'low', last_used_at: at.toISOString() })),
+    }];
+  });
   const byKind: Record<string, number> = {};
   for (const f of entries.flatMap((e) => e.findings)) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
   return {
     generated_at: new Date(now).toISOString(),
     unused_days: options.unusedDays,
     principals: entries,
+    self_registered: selfRegistered,
     summary: { principals: entries.length, findings: Object.values(byKind).reduce((a, b) => a + b, 0), by_kind: byKind },
   };
 }

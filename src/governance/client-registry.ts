@@ -15,6 +15,7 @@ import {
   type ClientRow,
 } from '../db/client-repository.ts';
 import type { Database } from '../db/database.ts';
+import { insertSelfRegisteredRow } from '../db/self-registration-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
@@ -169,7 +170,16 @@ function checkAuthMethod(asked: string | undefined, c: { isPublic: boolean; intr
 const NO_ALLOWANCE: OutboundUrlRules = { allowPrivate: false };
 
 /** `urlRules`: the server's rules for URLs it fetches (GOVAUTH_OUTBOUND_FETCH_ALLOW_PRIVATE), for a jwks_uri. */
-export async function createClient(db: Database, input: CreateClientInput, by: Actor, now: number, urlRules: OutboundUrlRules = NO_ALLOWANCE): Promise<ClientCredentialsView> {
+/**
+ * A client that registered itself (RFC 7591): oidc-provider chose its id and secret and answers
+ * with them; it is recorded as self-registered, so the trust policy caps it (self-registration.ts).
+ */
+export interface SelfRegisteredIdentity {
+  readonly clientId: string;
+  readonly clientSecret: string | null;
+}
+
+export async function createClient(db: Database, input: CreateClientInput, by: Actor, now: number, urlRules: OutboundUrlRules = NO_ALLOWANCE, registered?: SelfRegisteredIdentity): Promise<ClientCredentialsView> {
   const name = checkText(input.name, 'name', 200);
   const grants = checkGrants(input.grants ?? []);
   const roles = uniqueList(input.roles ?? [], checkRoleName);
@@ -208,10 +218,12 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   if (roles.length && !mayHoldRoles(grants)) throw new AppError('invalid_request', ROLES_RULE);
   const grantTypes = storedGrantTypes(grants);
 
-  const clientId = newClientId();
+  const clientId = registered?.clientId ?? newClientId();
   // No shared secret for a public client, a mutual TLS client (its certificate) or a private_key_jwt
   // client (its keys): nothing shared exists that could leak.
-  const clientSecret = isPublic || keyed || tls.tlsSubjectDn !== null || tls.tlsSan !== null ? null : newClientSecret();
+  const secretless = isPublic || keyed || tls.tlsSubjectDn !== null || tls.tlsSan !== null;
+  if (registered && secretless !== (registered.clientSecret === null)) throw new TypeError('a registered client has a secret exactly when it is confidential');
+  const clientSecret = secretless ? null : (registered?.clientSecret ?? newClientSecret());
   const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
 
   await writeWithChanges(db, async (tx) => {
@@ -240,8 +252,9 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       requirePop: input.requirePop === true,
       roles,
     });
+    if (registered) await insertSelfRegisteredRow(tx, { clientId, kind: 'dynamic', host: null, name, redirectUris: JSON.stringify(redirectUris) });
     const after = clientView(await readClientWithRoles(tx, clientId));
-    return { result: undefined, changes: [{ kind: 'client', key: clientId }], audit: [adminEvent(by, 'admin.client.create', clientId, null, after)] };
+    return { result: undefined, changes: [{ kind: 'client', key: clientId }], audit: [adminEvent(by, registered ? 'client.registered' : 'admin.client.create', clientId, null, after)] };
   });
   return { client_id: clientId, client_secret: clientSecret };
 }

@@ -5,6 +5,7 @@ import type { Database } from '../db/database.ts';
 import { parseStoredJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
 import { loadCatalogRows, loadPersonRow, loadPersonRows, type PersonRow } from '../db/policy-repository.ts';
+import { selfRegisteredClientDefs, toTrustPolicy } from './self-registered-clients.ts';
 
 export function parseStringArray(json: string | null, column: string): string[] {
   if (json === null) return [];
@@ -16,24 +17,15 @@ export function parseStringArray(json: string | null, column: string): string[] 
 }
 
 export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> {
-  const { scopes, resources, roles, clients, delegationPolicies, standingDelegations } = await loadCatalogRows(db);
-  return {
-    scopes: new Map(
+  const { scopes, resources, roles, clients, delegationPolicies, standingDelegations, selfRegistered, trustPolicy: policyRow } = await loadCatalogRows(db);
+  const scopeDefs = new Map(
       scopes.map((s): [string, ScopeDef] => [
         s.name,
         { name: s.name, description: s.description, sensitivity: s.sensitivity as Sensitivity, maxTtl: s.maxTtl },
       ]),
-    ),
-    resources: new Map(
-      resources.map((r): [string, ResourceDef] => [
-        r.audience,
-        { audience: r.audience, name: r.name, tokenTtl: r.tokenTtl, requirePop: r.requirePop, scopes: new Set(r.scopes.map((x) => x.scopeName)) },
-      ]),
-    ),
-    roles: new Map(
-      roles.map((r): [string, RoleDef] => [r.name, { name: r.name, description: r.description, scopes: new Set(r.scopes.map((x) => x.scopeName)) }]),
-    ),
-    clients: new Map(
+  );
+  const trustPolicy = toTrustPolicy(policyRow);
+  const catalogue = new Map(
       clients.map((c): [string, ClientDef] => [
         c.id,
         {
@@ -60,7 +52,20 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           roles: c.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
         },
       ]),
+  );
+  return {
+    scopes: scopeDefs,
+    trustPolicy,
+    resources: new Map(
+      resources.map((r): [string, ResourceDef] => [
+        r.audience,
+        { audience: r.audience, name: r.name, tokenTtl: r.tokenTtl, requirePop: r.requirePop, scopes: new Set(r.scopes.map((x) => x.scopeName)) },
+      ]),
     ),
+    roles: new Map(
+      roles.map((r): [string, RoleDef] => [r.name, { name: r.name, description: r.description, scopes: new Set(r.scopes.map((x) => x.scopeName)) }]),
+    ),
+    clients: selfRegisteredClientDefs(catalogue, selfRegistered, trustPolicy, scopeDefs),
     delegations: new Map<string, DelegationDef>([
       ...delegationPolicies.map((d): [string, DelegationDef] => [
         d.id,

@@ -4,6 +4,7 @@
 import { AppError } from '../errors/app-error.ts';
 import type { PublicJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
+import type { SelfRegistration, TrustPolicy } from './self-registration.ts';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
 export const SENSITIVITIES: readonly Sensitivity[] = ['low', 'medium', 'high'];
@@ -68,6 +69,14 @@ export interface ClientDef {
   readonly tlsSelfSigned?: boolean;
   /** Its access tokens are only issued sender-constrained (proof-of-possession.ts); absent = no. */
   readonly requirePop?: boolean;
+  /**
+   * A client that identified (metadata document) or registered (RFC 7591) itself, and whether
+   * the organisation vouches for it (self-registration.ts); absent: an administrator created it.
+   * Its trust decision is already folded into scopeCeiling, resourceCeiling and disabled.
+   */
+  readonly selfRegistered?: SelfRegistration & { readonly vetted: boolean };
+  /** The audiences it may ever receive tokens for; absent or null: any (mayUseAudience). */
+  readonly resourceCeiling?: ReadonlySet<string> | null;
   readonly disabled: boolean;
   readonly roles: readonly RoleGrant[];
 }
@@ -88,6 +97,8 @@ export interface PolicySnapshot {
   readonly clients: ReadonlyMap<string, ClientDef>;
   /** Delegation policies and standing delegations, by id (delegation.ts). */
   readonly delegations: ReadonlyMap<string, DelegationDef>;
+  /** What self-registered clients are held to (self-registration.ts); absent: DEFAULT_TRUST_POLICY. */
+  readonly trustPolicy?: TrustPolicy;
 }
 
 export interface PolicyDefaults {
@@ -106,9 +117,11 @@ export const ADMIN_AUDIENCE = 'urn:govauth:admin';
  * let every app they sign in to (a public SPA included) act on the admin API in their name. So
  * the admin audience is reachable only through clients an administrator allowed it. Checked at
  * issuance (every grant, RFC 8707 §2 invalid_target) and on every use (introspection, admin
- * API), so removing the allowance ends tokens already issued.
+ * API), so removing the allowance ends tokens already issued. A self-registered client may
+ * also be held to a set of audiences (its resource ceiling, self-registration.ts).
  */
-export const mayUseAudience = (client: ClientDef, audience: string): boolean => audience !== ADMIN_AUDIENCE || client.adminAccess;
+export const mayUseAudience = (client: ClientDef, audience: string): boolean =>
+  (audience !== ADMIN_AUDIENCE || client.adminAccess) && (!client.resourceCeiling || client.resourceCeiling.has(audience));
 
 /** Scope → expiry (epoch ms, or Infinity) of the longest-lived active role granting it. */
 export function heldScopes(snapshot: PolicySnapshot, grants: readonly RoleGrant[], now: number): Map<string, { until: number; roles: string[] }> {

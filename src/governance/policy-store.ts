@@ -16,7 +16,7 @@ import { RevocationState, REVOCATION_KINDS, type RevocationKind } from './revoca
 import { loadRevocation, loadRevocations } from './revocations.ts';
 
 /** Change kinds that alter the snapshot; other kinds are for other subscribers. */
-const POLICY_KINDS = new Set(['scope', 'resource', 'role', 'client', 'delegation']);
+const POLICY_KINDS = new Set(['scope', 'resource', 'role', 'client', 'delegation', 'trust-policy']);
 
 type ChangeListener = (changes: readonly { kind: string; key: string }[]) => void | Promise<void>;
 

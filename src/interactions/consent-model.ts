@@ -1,7 +1,7 @@
 // What the consent page shows and what a consent grants, computed from current policy for the
 // signed-in person: requested ∩ app ceiling ∩ their role scopes ∩ resource scopes, and
 // high-sensitivity scopes only with a recent second factor.
-import { decideConsent, type WithheldReason } from '../governance/policy-model.ts';
+import { decideConsent, type ClientDef, type WithheldReason } from '../governance/policy-model.ts';
 import { withheldNotices } from '../pages/withheld-notices.ts';
 import type { InteractionDetails as Details } from '../oidc/interaction-host.ts';
 import type { InteractionDeps } from './interaction-routes.ts';
@@ -26,6 +26,16 @@ function resourcesOf(details: Details): string[] {
   const listed = Array.isArray(fromParams) ? fromParams : typeof fromParams === 'string' ? [fromParams] : [];
   const missing = (details.prompt.details as { missingResourceScopes?: Record<string, string[]> }).missingResourceScopes ?? {};
   return [...new Set([...listed.map(String), ...Object.keys(missing)])];
+}
+
+/**
+ * What the page says about a client that identified or registered itself: its name is its own
+ * claim, so the page names what was verified (the metadata document's host) and whether the
+ * organisation vouches for it (self-registration.ts isVetted).
+ */
+function selfRegisteredNotice(reg: ClientDef['selfRegistered']): { domain: string | null; reviewed: boolean; trustedHost: boolean } | undefined {
+  if (!reg) return undefined;
+  return { domain: reg.host, reviewed: reg.trust === 'approved' || reg.trust === 'restricted', trustedHost: reg.vetted && reg.trust !== 'approved' };
 }
 
 export async function mfaFreshForInteraction(deps: Pick<InteractionDeps, 'interactions' | 'config' | 'now'>, details: Details): Promise<boolean> {
@@ -82,6 +92,7 @@ export function buildConsent(
     withheld,
     view: {
       appName: client.clientName ?? client.clientId,
+      selfRegistered: selfRegisteredNotice(clientDef?.selfRegistered),
       email: user?.email ?? '',
       resourceName,
       audience,

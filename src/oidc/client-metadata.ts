@@ -23,6 +23,9 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     // RFC 8705 §2.1.2: authenticates with a certificate carrying its registered subject; no secret.
     ...tlsClientAuthMetadata(client.tlsSubjectDn ?? null, client.tlsSan ?? null),
     ...(client.tlsBoundTokens === true && { tls_client_certificate_bound_access_tokens: true }),
+    // A self-registered client redirecting anywhere but https is a native app (RFC 8252 §7.3,
+    // dynamic-registration.ts): loopback redirects then match on any port.
+    ...(client.selfRegistered && { application_type: client.redirectUris.every((u) => u.startsWith('https:')) ? 'web' : 'native' }),
     grant_types: [...client.grantTypes],
     response_types: codeFlow ? ['code'] : [],
     redirect_uris: [...client.redirectUris],

@@ -28,6 +28,8 @@ import { createRenderError } from './render-error.ts';
 import { tokenErrorCodes } from './token-error-codes.ts';
 import { signOutEndsGrants } from './sign-out-revocation.ts';
 import { discoveryMetadata } from './discovery-metadata.ts';
+import { metadataDocumentFeature } from './client-id-metadata-documents.ts';
+import { clientRegistrations, extraClientMetadata, registrationFeatures, registrationGate } from './client-registration.ts';
 import { databaseOutage, protocolEvents, unknownClientTiming } from './response-wrappers.ts';
 import { patchClientSecretCheck, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
 import { tokenExchangeGrant } from './token-exchange-grant.ts';
@@ -87,8 +89,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   const limitToken = tokenRateLimit(deps.limiter, config.rateLimits.tokenPerClient, log);
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(deps),
+    adapter: createAdapterFactory({ ...deps, registrations: clientRegistrations(deps) }),
     clients: [], // every client comes from the governance catalogue
+    // govauth's rules for self-registered clients' metadata run here (client-registration.ts).
+    extraClientMetadata,
     jwks: { keys: keyring.privateJwks() },
     // Secrets are stored as argon2id hashes, which rules out client_secret_jwt (it needs the
     // plaintext as an HMAC key); private_key_jwt needs no secret at all (RFC 7523 §2.2);
@@ -136,6 +140,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false }, // it accepts any username and password
       clientCredentials: { enabled: true },
+      // RFC 7591/7592 with GOVAUTH_DYNAMIC_REGISTRATION (client-registration.ts).
+      ...registrationFeatures(config.selfRegistration),
+      // Client ID Metadata Documents with GOVAUTH_CLIENT_ID_METADATA_DOCUMENTS (client-id-metadata-documents.ts).
+      ...metadataDocumentFeature({ config: config.selfRegistration, db: deps.db, policy, limiter: deps.limiter, perMinute: config.rateLimits.metadataDocumentPerAddress, log }),
       mTLS: mutualTls(config.tls.clientCa, deps.now),
       // Any client may bind its tokens to a key (RFC 9449); whether it must is governance
       // (proof-of-possession.ts). With GOVAUTH_DPOP_NONCE every proof must carry a nonce the
@@ -223,6 +231,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     formPostPage: formPostPage(views, deps.issuer),
     signOutEndsGrants: deps.onGrantRevoked && signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }),
     databaseOutage: databaseOutage(deps.metrics),
+    registrationGate: registrationGate({ config: config.selfRegistration, db: deps.db, limiter: deps.limiter, perMinute: config.rateLimits.registrationPerAddress, log, now: deps.now }),
     discoveryMetadata: discoveryMetadata({ issuer: deps.issuer, policy, tls: config.tls }),
   });
   return provider;

@@ -21,6 +21,7 @@ import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Clock } from '../time/clock.ts';
 import { toClientMetadata } from './client-metadata.ts';
 import { accountClientMetadata, isAccountClient } from './account-session.ts';
+import type { ClientRegistrations } from './client-registration.ts';
 
 /** Called when oidc-provider revokes a grant (refresh-token reuse, code replay, sign-out). */
 export type GrantRevokedHook = (grantId: string, reason: string) => Promise<void>;
@@ -111,24 +112,32 @@ class SqlModelAdapter implements Adapter {
 class SnapshotClientAdapter implements Adapter {
   readonly #policy: PolicyStore;
   readonly #issuer: string | undefined;
-  constructor(policy: PolicyStore, issuer: string | undefined) {
+  readonly #registrations: ClientRegistrations | undefined;
+  constructor(policy: PolicyStore, issuer: string | undefined, registrations: ClientRegistrations | undefined) {
     this.#policy = policy;
     this.#issuer = issuer;
+    this.#registrations = registrations;
   }
   find(id: string): Promise<AdapterPayload | undefined> {
     // The account pages' own client, known only in code (account-session.ts), beside the catalogue.
     if (isAccountClient(id)) return Promise.resolve(this.#issuer === undefined ? undefined : accountClientMetadata(this.#issuer));
     const client = this.#policy.snapshot().clients.get(id);
+    // A metadata document client is resolved from its URL by oidc-provider (fetched, cached),
+    // never served from here: the snapshot holds only governance's record of it.
+    if (client?.selfRegistered?.kind === 'metadata_document') return Promise.resolve(undefined);
     return Promise.resolve(client && toClientMetadata(client));
   }
-  // Dynamic registration is off: clients are managed with the CLI and the admin API.
-  upsert(): Promise<void> {
-    return Promise.reject(new TypeError('clients are read-only through the protocol'));
+  // RFC 7591 registration and RFC 7592 update/delete (client-registration.ts); without them
+  // clients are managed with the CLI and the admin API only.
+  upsert(id: string, payload: AdapterPayload): Promise<void> {
+    return this.#registrations ? this.#registrations.upsert(id, payload) : Promise.reject(new TypeError('clients are read-only through the protocol'));
+  }
+  destroy(id: string): Promise<void> {
+    return this.#registrations ? this.#registrations.destroy(id) : Promise.resolve();
   }
   findByUid = (): Promise<undefined> => Promise.resolve(undefined);
   findByUserCode = (): Promise<undefined> => Promise.resolve(undefined);
   consume = (): Promise<void> => Promise.resolve();
-  destroy = (): Promise<void> => Promise.resolve();
   revokeByGrantId = (): Promise<void> => Promise.resolve();
 }
 
@@ -142,6 +151,6 @@ function revocationReason(route: string | undefined): string {
  * `now` is the server's clock (the provider's deps); `issuer` serves the account pages' client
  * (account-session.ts): a test building adapters alone may leave it out.
  */
-export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; now: Clock; issuer?: string; onGrantRevoked?: GrantRevokedHook }): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy, deps.issuer) : new SqlModelAdapter(model, deps.db, deps.now, deps.onGrantRevoked));
+export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; now: Clock; issuer?: string; onGrantRevoked?: GrantRevokedHook; registrations?: ClientRegistrations }): (model: string) => Adapter {
+  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy, deps.issuer, deps.registrations) : new SqlModelAdapter(model, deps.db, deps.now, deps.onGrantRevoked));
 }

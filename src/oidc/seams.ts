@@ -59,6 +59,7 @@ export interface ProviderWrappers {
   readonly unknownClientFailures: Middleware | undefined;
   readonly endSessionAudit: Middleware | undefined;
   readonly discoveryMetadata: Middleware;
+  readonly registrationGate: Middleware;
   readonly tokenIssuanceSpan: Middleware | undefined;
 }
 
@@ -79,6 +80,7 @@ const RESPONSE_WRAPPERS: readonly (readonly [keyof ProviderWrappers, string])[] 
   ['unknownClientFailures', "an unknown client's refusal spends the address's failure budget; inside the audit, so a flood is recorded once (token-rate-limit.ts)"],
   ['endSessionAudit', 'sign-out is audited like sign-in (token-audit.ts)'],
   ['discoveryMetadata', "discovery names govauth's own introspection and revocation and the live scopes (discovery-metadata.ts)"],
+  ['registrationGate', 'RFC 7591 registration: the address budget and govauth\'s initial access token before, the stored secret never echoed after (client-registration.ts)'],
   ['tokenIssuanceSpan', 'a span around the grant handler that mints and signs, not the audit write (token-issuance-span.ts)'],
 ];
 

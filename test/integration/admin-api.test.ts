@@ -436,6 +436,9 @@ describe('OpenAPI document', () => {
     'GET /keys', 'POST /keys/rotate', 'POST /keys/{kid}/withdraw',
     'GET /audit', 'GET /audit/verify', 'GET /audit/access', 'GET /audit/delegations', 'POST /audit/prune', 'GET /review',
     'GET /openapi.json',
+    'GET /self-registration/policy', 'PATCH /self-registration/policy', 'GET /self-registration/clients',
+    'POST /self-registration/clients/{id}/approve', 'POST /self-registration/clients/{id}/block', 'POST /self-registration/clients/{id}/reset',
+    'POST /self-registration/clients/{id}/restrict', 'GET /self-registration/tokens', 'POST /self-registration/tokens', 'POST /self-registration/tokens/{id}/revoke',
   ];
 
   it('is served without authentication, cacheable, valid OpenAPI 3.1, and lists every route', async () => {

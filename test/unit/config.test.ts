@@ -7,9 +7,16 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'sqlite', url: 'file:/srv/app/data/govauth.db', isDefault: true });
     expect(c.masterKey).toEqual({ file: '/srv/app/data/master.key' });
     expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', accessTokenTtl: 300, issuer: undefined, trustProxy: false });
-    expect(c.rateLimits).toEqual({ tokenPerClient: 1200, signInPerAccount: 20, signInPerAddress: 120, clientAuthFailuresPerAddress: 60, resourceUsagePerClient: 600 });
+    expect(c.rateLimits).toEqual({ tokenPerClient: 1200, signInPerAccount: 20, signInPerAddress: 120, clientAuthFailuresPerAddress: 60, resourceUsagePerClient: 600, registrationPerAddress: 20, metadataDocumentPerAddress: 30 });
+    // Strangers' clients reach the consent page only when an operator says so.
+    expect(c.selfRegistration).toEqual({ metadataDocuments: false, dynamicRegistration: 'off' });
     expect(c.keys).toEqual({ prepublishSeconds: 3600, rotationDays: 90 });
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('refuses an unknown dynamic registration mode and a non-boolean metadata document switch, naming both', () => {
+    expect(() => loadConfig({ GOVAUTH_DYNAMIC_REGISTRATION: 'yes', GOVAUTH_CLIENT_ID_METADATA_DOCUMENTS: 'sure' }, '/srv/app')).toThrow(/GOVAUTH_DYNAMIC_REGISTRATION[\s\S]*GOVAUTH_CLIENT_ID_METADATA_DOCUMENTS|GOVAUTH_CLIENT_ID_METADATA_DOCUMENTS[\s\S]*GOVAUTH_DYNAMIC_REGISTRATION/);
+    expect(loadConfig({ GOVAUTH_DYNAMIC_REGISTRATION: 'token' }, '/srv/app').selfRegistration.dynamicRegistration).toBe('token');
   });
 
   it('bounds how long a change waits to be in force on every instance (default 2 s)', () => {

@@ -33,6 +33,7 @@ describe('useResponseWrappers', () => {
     const wrappers: ProviderWrappers = {
       tokenIssuanceSpan: named('tokenIssuanceSpan'),
       discoveryMetadata: named('discoveryMetadata'),
+      registrationGate: named('registrationGate'),
       endSessionAudit: named('endSessionAudit'),
       unknownClientFailures: undefined,
       databaseOutage: named('databaseOutage'),
@@ -56,6 +57,7 @@ describe('useResponseWrappers', () => {
       'databaseOutage',
       'endSessionAudit',
       'discoveryMetadata',
+      'registrationGate',
       'tokenIssuanceSpan',
     ]);
   });

@@ -258,6 +258,10 @@ export const governanceCommands: Command[] = [
         ...p.findings.map((f) => `  FINDING ${f.kind}: ${f.message}`),
         '',
       ]);
+      for (const c of review.self_registered) {
+        lines.push(`self-registered ${c.name} (${c.client_id})${c.disabled ? ' DISABLED' : ''} · ${c.kind === 'metadata_document' ? `domain ${c.host ?? '?'}` : 'RFC 7591'} · ${c.trust}${c.vetted ? ' (vetted)' : ''} · last used ${c.last_used_at ?? 'never'}`);
+        lines.push(...c.scopes.map((s) => `  scope   ${s.scope.padEnd(28)} ${s.sensitivity.padEnd(6)} last used ${s.last_used_at}`), '');
+      }
       lines.push(`${review.summary.principals} principals, ${review.summary.findings} findings (unused = not used in ${unusedDays} days)`);
       return { json: { ...review }, text: lines.join('\n') };
     },
