@@ -6,6 +6,7 @@ import { clientRoutes } from './client-routes.ts';
 import { delegationRoutes } from './delegation-routes.ts';
 import { roleGrantRoutes } from './grant-routes.ts';
 import { keyRoutes } from './key-routes.ts';
+import { notificationRoutes } from './notification-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { withPropagationField } from './propagation-field.ts';
 import { revocationRoutes } from './revocation-routes.ts';
@@ -31,4 +32,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...revocationRoutes, ...keyRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);

@@ -432,6 +432,7 @@ describe('OpenAPI document', () => {
     'GET /delegation-policies', 'POST /delegation-policies', 'GET /delegation-policies/{policy_id}', 'DELETE /delegation-policies/{policy_id}',
     'GET /revocations', 'POST /revocations',
     'GET /keys', 'POST /keys/rotate', 'POST /keys/{kid}/withdraw',
+    'GET /notifications', 'POST /notifications/{event_id}/retry',
     'GET /audit', 'GET /audit/verify', 'GET /audit/access', 'GET /audit/delegations', 'POST /audit/prune', 'GET /review',
     'GET /openapi.json',
   ];
