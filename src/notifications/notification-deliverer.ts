@@ -95,7 +95,14 @@ export function startNotificationDeliverer(deps: DelivererDeps): NotificationDel
   async function tick(): Promise<number> {
     const at = now();
     const rows = await claimDueNotifications(db, owner, new Date(at), new Date(at + LEASE_MS), BATCH);
-    for (const row of rows) await attempt(row);
+    for (const [i, row] of rows.entries()) {
+      if (closed) {
+        // Shutting down: hand the rest back now rather than when their lease ends.
+        for (const left of rows.slice(i)) await settleNotification(db, left.id, owner, { status: 'pending', attempts: left.attempts, nextAttemptAt: left.nextAttemptAt, lastError: left.lastError });
+        return i;
+      }
+      await attempt(row);
+    }
     return rows.length;
   }
 
@@ -122,6 +129,7 @@ export function startNotificationDeliverer(deps: DelivererDeps): NotificationDel
 
   return {
     deliverDue,
+    /** Waits for the attempt under way (at most the POST's time limit); the rest stay in the outbox. */
     async close() {
       closed = true;
       if (timer) clearInterval(timer);

@@ -8,6 +8,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
 import { parseMetrics, total } from '../helpers/metrics-text.ts';
+import { createUser } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
@@ -78,6 +79,20 @@ describe('webhook notifications signed as Security Event Tokens', () => {
     await deliver();
     const set = await verifySet(receiver.received[0] as ReceivedRequest);
     expect(set.events['urn:govauth:event:client.disabled']).toEqual({ client_id: id, by: { type: 'admin', id: adminBotId } });
+  });
+
+  it('a disabled person is announced by user id, never by email; enabling them too', async () => {
+    const userId = await createUser(t, 'carol@example.com', []);
+    receiver.received.length = 0;
+    await t.cliJson('user', 'disable', 'carol@example.com');
+    await t.cliJson('user', 'enable', 'carol@example.com');
+    expect(await deliver()).toBe(2);
+    const sets = await Promise.all(receiver.received.map(verifySet));
+    expect(sets.map((x) => x.events)).toEqual([
+      { 'urn:govauth:event:user.disabled': { user_id: userId, by: { type: 'cli', id: expect.any(String) as string } } },
+      { 'urn:govauth:event:user.enabled': { user_id: userId, by: { type: 'cli', id: expect.any(String) as string } } },
+    ]);
+    expect(JSON.stringify(sets)).not.toContain('carol');
   });
 
   it('a receiver failing twice gets the event on the third attempt, after backoff; each attempt is signed', async () => {
