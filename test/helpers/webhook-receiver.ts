@@ -1,6 +1,7 @@
 // A webhook receiver on 127.0.0.1 (plain http: govauth reaches it with the development
 // allowance GOVAUTH_OUTBOUND_FETCH_ALLOW_PRIVATE=true). It records every request and answers
-// with the statuses a test queues (then 202, RFC 8935 §2.2's success).
+// with the statuses a test queues (then 202, RFC 8935 §2.2's success); a 3xx points at the
+// cloud metadata address, which govauth must never follow.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -30,7 +31,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     req.on('end', () => {
       const status = queue.shift() ?? fixed ?? 202;
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status });
-      res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '' : JSON.stringify({ err: 'unavailable', description: 'try later' }));
+      const redirect = status >= 300 && status < 400 ? { location: 'http://169.254.169.254/latest/meta-data/' } : {};
+      res.writeHead(status, { 'content-type': 'application/json', ...redirect }).end(status < 300 ? '' : JSON.stringify({ err: 'unavailable', description: 'try later' }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -153,6 +153,19 @@ describe('webhook notifications signed as Security Event Tokens', () => {
     expect(audit.events.map((e) => e.subject)).toContain(failed[0]?.id);
   });
 
+  it('never follows a redirect: a 307 is a failed attempt, retried at the configured URL', async () => {
+    const id = await newClient('redirect-bot');
+    receiver.received.length = 0;
+    receiver.answer(307);
+    await t.cliJson('client', 'disable', id);
+    expect(await deliver()).toBe(1);
+    const [n] = (await t.cliJson<{ notifications: Listed[] }>('notifications', 'list')).notifications;
+    expect(n).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringMatching(/^HTTP 307 \(redirects are not followed\)/) as string });
+    t.advance(10_001);
+    expect(await deliver()).toBe(1);
+    expect(receiver.received.map((r) => r.status)).toEqual([307, 202]); // both at the receiver: nothing went to the Location
+  });
+
   it('refuses a retry of what has not failed, a malformed id and an unknown one, with the right statuses', async () => {
     const delivered = (await t.cliJson<{ notifications: Listed[] }>('notifications', 'list')).notifications.find((n) => n.status === 'delivered');
     const conflict = await callAdmin<{ error: string; error_description: string }>(t.url, adminToken, 'POST', `/notifications/${delivered?.id}/retry`);
