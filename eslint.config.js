@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 
 // Layer direction (README "How it is built"). Leaves: config, errors, time, log. Then db (the
-// only code that talks to a database); the domain (governance, audit, keys, ratelimit), free of
+// only code that talks to a database); the domain (governance, audit, keys, ratelimit, notifications), free of
 // HTTP and oidc-provider; the edge (oidc, interactions, account, admin, introspection, http, pages,
 // metrics, tracing, statuslist); the composition roots (app, server, main, cluster, cli). Each block names
 // what its folder may not import; a violation fails `npm run lint` and CI.
@@ -13,7 +13,7 @@ const DB_CLIENTS = ['@prisma/*', 'pg', 'pg/*', 'libsql', '@libsql/*', '**/db/gen
 const OIDC_PROVIDER = ['oidc-provider', 'oidc-provider/*'];
 const ROOTS = ['**/app.ts', '**/server.ts', '**/main.ts', '**/cluster.ts', '**/cli/**'];
 const EDGE = ['**/oidc/**', '**/interactions/**', '**/account/**', '**/admin/**', '**/introspection/**', '**/statuslist/**', '**/http/**', '**/pages/**', '**/metrics/**'];
-const DOMAIN = ['**/governance/**', '**/audit/**', '**/keys/**', '**/ratelimit/**'];
+const DOMAIN = ['**/governance/**', '**/audit/**', '**/keys/**', '**/ratelimit/**', '**/notifications/**'];
 const forbid = (files, groups) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns: groups }] } });
 const only = (group, message) => ({ group, message });
 const noDbClient = only(DB_CLIENTS, 'Only src/db talks to the database: add or use a repository there.');
@@ -26,7 +26,7 @@ const layers = [
   forbid(['src/db/**/*.ts'], [noOidcProvider, only([...DOMAIN, ...EDGE, ...ROOTS], 'src/db is the bottom layer: it imports only config, errors, time, log and tracing.')]),
   forbid(['src/oidc/**/*.ts'], [noDbClient, only(['**/interactions/**', '**/account/**', '**/admin/**', ...ROOTS], 'src/oidc is driven by the sign-in pages and the app, never the other way round: take what it needs as a dependency.')]),
   forbid(['src/pages/**/*.ts'], [noDbClient, noOidcProvider, only(['**/interactions/**', '**/account/**', '**/admin/**', ...ROOTS], 'src/pages renders pages for oidc, the sign-in routes and the account pages; it is driven by them.')]),
-  forbid(['src/governance/**/*.ts', 'src/audit/**/*.ts', 'src/keys/**/*.ts', 'src/ratelimit/**/*.ts'], [
+  forbid(['src/governance/**/*.ts', 'src/audit/**/*.ts', 'src/keys/**/*.ts', 'src/ratelimit/**/*.ts', 'src/notifications/**/*.ts'], [
     noDbClient,
     noOidcProvider,
     only(['koa', '@koa/*'], 'The domain layers are free of HTTP.'),

@@ -47,6 +47,11 @@ import type { MetricsSource } from './metrics/http-metrics.ts';
 import { countRefusals } from './metrics/rate-limit-metrics.ts';
 import { clientNetworks } from './db/client-networks.ts';
 import { createSuspiciousUse, type SuspiciousUse } from './governance/suspicious-use.ts';
+import { createNotificationMetrics } from './metrics/notification-metrics.ts';
+import { countNotifications, pruneDeliveredNotifications } from './db/notification-outbox.ts';
+import { createJwtSigner } from './keys/jwt-signer.ts';
+import { startNotificationDeliverer, type NotificationDeliverer } from './notifications/notification-deliverer.ts';
+import { createRequestSigner } from './notifications/webhook-signing.ts';
 import { createStatusLists, type StatusListOptions, type StatusLists } from './statuslist/status-lists.ts';
 
 export interface RunningServer {
@@ -75,6 +80,8 @@ export interface RunningServer {
   readonly checkpoints: CheckpointWriter | undefined;
   /** Access request lifecycle events on this instance, for notifiers to subscribe to. */
   readonly accessRequests: AccessRequestEvents;
+  /** Delivers the notification outbox to GOVAUTH_WEBHOOK_URL; undefined when none is set. */
+  readonly notifications: NotificationDeliverer | undefined;
   close(): Promise<void>;
 }
 
@@ -84,6 +91,8 @@ const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
 const EXPIRY_SWEEP_MS = 30_000;
 const KEY_ROTATION_CHECK_MS = 15 * 60_000;
 const CHANGE_RETENTION_MS = 24 * 3600_000;
+// Delivered notifications stay listed this long (`govauth notifications list`); failed ones stay.
+const DELIVERED_NOTIFICATION_RETENTION_MS = 7 * 86_400_000;
 // Within main.ts's 10 s shutdown budget, after the drain.
 const TRACING_FLUSH_MS = 3000;
 
@@ -105,6 +114,8 @@ export interface ServerOptions {
   readonly metricsSource?: (metrics: Metrics) => MetricsSource;
   /** Token status list sizes (tests use small blocks and lists); production uses the defaults. */
   readonly statusList?: StatusListOptions;
+  /** Milliseconds between outbox polls; false: none (tests call notifications.deliverDue()). */
+  readonly notificationPollMs?: number | false;
 }
 
 /**
@@ -136,6 +147,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   let limiter: RateLimiter | undefined;
   let presence: InstancePresence | undefined;
   let lists: { close(): void } | undefined;
+  let deliverer: NotificationDeliverer | undefined;
   try {
     const master = loadMasterKey(config.masterKey, log, true);
     await checkMasterKey(db, master);
@@ -239,6 +251,20 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       instance: () => instance.id,
       isKnownClient: (id) => store.snapshot().clients.has(id),
     });
+    const notificationMetrics = createNotificationMetrics(metrics.registry, () => countNotifications(db));
+    deliverer =
+      config.webhook &&
+      startNotificationDeliverer({
+        db,
+        config: config.webhook,
+        sign: createRequestSigner(config.webhook, createJwtSigner(keys.current())),
+        issuer,
+        log,
+        now,
+        metrics: notificationMetrics,
+        ca: config.outboundFetch.ca,
+        pollMs: options.notificationPollMs,
+      });
     const drain = gracefulDrain(http);
     http.removeAllListeners('request');
     http.on('request', drain.wrap(app.koa.callback()));
@@ -250,6 +276,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000, now()),
         pruneRevocations(db, now()),
         pruneRateLimitCounters(db, now()),
+        pruneDeliveredNotifications(db, new Date(now() - DELIVERED_NOTIFICATION_RETENTION_MS)),
         Promise.resolve(store.revocations.prune(now())),
       ]).catch((err: unknown) =>
         log.warn('maintenance failed; will retry', { err }),
@@ -305,12 +332,14 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       createdKid: created,
       checkpoints,
       accessRequests,
+      notifications: deliverer,
       async close() {
         clearInterval(maintenance);
         clearInterval(sweeper);
         clearInterval(rotation);
         await checkpoints?.close();
         await drain.close();
+        await deliverer?.close(); // an attempt under way ends and is recorded; the rest stay in the outbox
         await instance.close(); // commands stop waiting for it
         await limits.close();
         await suspiciousUse.settled(); // its records go through the audit writer
@@ -325,6 +354,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       },
     };
   } catch (err) {
+    await deliverer?.close();
     lists?.close();
     await presence?.close();
     keyStore?.close();

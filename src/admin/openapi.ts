@@ -24,6 +24,7 @@ const PARAMS: Record<string, string> = {
   kid: 'The key id (kid), as GET /keys lists it',
   delegation_id: 'The standing delegation id (sd_…)',
   policy_id: 'The delegation policy id (dp_…), as GET /delegation-policies lists it',
+  event_id: 'The notification id (evt_…), as GET /notifications lists it',
 };
 
 const ERRORS: Record<number, [string, string]> = {
@@ -31,7 +32,7 @@ const ERRORS: Record<number, [string, string]> = {
   401: ['Unauthorized', 'No access token, or one that is invalid, expired, revoked or not for the admin API'],
   403: ['Forbidden', 'The token lacks the scope this operation needs'],
   404: ['NotFound', 'No such object'],
-  409: ['Conflict', 'It already exists, or the current state does not allow the change (withdrawing the only signing key; shortening a role grant in force without "replace"; re-enrolling TOTP without "force")'],
+  409: ['Conflict', 'It already exists, or the current state does not allow the change (withdrawing the only signing key; retrying a notification that has not failed; shortening a role grant in force without "replace"; re-enrolling TOTP without "force")'],
   413: ['PayloadTooLarge', `The body exceeds ${MAX_BODY_BYTES} bytes`],
   415: ['UnsupportedMediaType', 'The body is not application/json'],
 };

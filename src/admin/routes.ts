@@ -8,6 +8,7 @@ import { selfRegistrationRoutes } from './self-registration-routes.ts';
 import { delegationRoutes } from './delegation-routes.ts';
 import { roleGrantRoutes } from './grant-routes.ts';
 import { keyRoutes } from './key-routes.ts';
+import { notificationRoutes } from './notification-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { withPropagationField } from './propagation-field.ts';
 import { revocationRoutes } from './revocation-routes.ts';
@@ -33,4 +34,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);

@@ -20,6 +20,7 @@ import { userCommands } from './commands/user-commands.ts';
 import { revocationCommands } from './commands/revocation-commands.ts';
 import { governanceCommands } from './commands/governance-commands.ts';
 import { keyCommands } from './commands/key-commands.ts';
+import { notificationCommands } from './commands/notification-commands.ts';
 import { backupCommands } from './commands/backup-commands.ts';
 import { standingDelegationCommands } from './commands/standing-delegation-commands.ts';
 import { delegationCommands } from './commands/delegation-commands.ts';
@@ -33,7 +34,7 @@ import { PROPAGATION_OPTIONS, runPropagated } from './propagation.ts';
 // the drivers), the master key and the failure reporting (errors.ts) load on first use. A
 // read such as `govauth role list` so never loads argon2, jose, pino, pg or OpenTelemetry's
 // SDK (measured: 650 modules and ~430 ms before; bench/cli-bench.ts).
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...selfRegistrationCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...accessRequestCommands, ...approvalAuditCommands, ...keyCommands, ...backupCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...selfRegistrationCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...accessRequestCommands, ...approvalAuditCommands, ...keyCommands, ...notificationCommands, ...backupCommands];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -28,9 +28,9 @@ export function createEnvReader(env: Env): { read: Read; problems: string[] } {
  * start-up errors land in logs that many people read.
  */
 function shownValue(name: string, raw: string): string {
-  if (name === 'GOVAUTH_MASTER_KEY' || name === 'GOVAUTH_METRICS_TOKEN') return `(hidden, ${raw.length} characters)`;
+  if (name === 'GOVAUTH_MASTER_KEY' || name === 'GOVAUTH_METRICS_TOKEN' || name === 'GOVAUTH_WEBHOOK_SECRET') return `(hidden, ${raw.length} characters)`;
   // A webhook's path or query often is its secret: show where it points, not the rest.
-  if (name === 'GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK') return URL.parse(raw.trim())?.origin.concat('/…') ?? `(hidden, ${raw.length} characters)`;
+  if (name === 'GOVAUTH_AUDIT_CHECKPOINT_WEBHOOK' || name === 'GOVAUTH_WEBHOOK_URL') return URL.parse(raw.trim())?.origin.concat('/…') ?? `(hidden, ${raw.length} characters)`;
   let shown = raw;
   // OTLP endpoints are refused with credentials (they belong in OTEL_EXPORTER_OTLP_HEADERS), and
   // the refusal must not print them.

@@ -21,6 +21,7 @@ import { readSelfRegistration, type SelfRegistrationConfig } from './self-regist
 import { checkSignIn, readSignIn, type SignInConfig } from './sign-in-config.ts';
 import { readTls, type TlsConfig } from './tls-config.ts';
 import { readTracing, type TracingConfig } from './tracing-config.ts';
+import { readWebhook, type WebhookConfig } from './webhook-config.ts';
 
 type RunMode = 'development' | 'production' | 'test';
 
@@ -86,6 +87,8 @@ export interface Config {
   readonly selfRegistration: SelfRegistrationConfig;
   /** Server-side fetches of URLs others chose (jwks_uri): the development allowance (outbound-fetch-config.ts). */
   readonly outboundFetch: OutboundFetchConfig;
+  /** Where notifications are delivered (webhook-config.ts); undefined: kept in the outbox, not sent. */
+  readonly webhook: WebhookConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +166,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   checkSignIn(signIn, problems);
   const tls = readTls(read, problems, base, trustProxy);
   const outboundFetch = readOutboundFetch(read, problems, base, mode === 'production');
+  const webhook = readWebhook(read, problems, outboundFetch.allowPrivate && mode !== 'production');
   if (issuer?.startsWith('https:') && !trustProxy && !tls.listener) {
     problems.push(
       `GOVAUTH_ISSUER=${issuer}: govauth serves plain HTTP, so an https issuer needs a TLS-terminating proxy in front (set GOVAUTH_TRUST_PROXY=true so it honours X-Forwarded-Proto) or GOVAUTH_TLS_CERT and GOVAUTH_TLS_KEY`,
@@ -213,6 +217,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     tracing: Object.freeze({ ...tracing, sampler: Object.freeze(tracing.sampler) }),
     tls: Object.freeze({ ...tls, listener: tls.listener && Object.freeze(tls.listener) }),
     outboundFetch: Object.freeze(outboundFetch),
+    webhook: webhook && Object.freeze(webhook),
   });
 }
 

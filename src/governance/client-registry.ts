@@ -3,6 +3,7 @@
 // stored only as an argon2id hash.
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
+import { enqueueNotification, notifiedActor } from '../notifications/notification-event.ts';
 import { existingScopeNames, findResource } from '../db/catalog-repository.ts';
 import {
   findClientDisabled,
@@ -331,6 +332,10 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
   await writeWithChanges(db, async (tx) => {
     const before = await mustExist(findClientDisabled(tx, id), `no client ${id}`);
     await updateClientRow(tx, id, { disabled });
+    // Only a real transition is news to the receiver (a repeated `client disable` is not).
+    if (before.disabled !== disabled) {
+      await enqueueNotification(tx, { type: disabled ? 'client.disabled' : 'client.enabled', data: { client_id: id, by: notifiedActor(by) } }, db.now());
+    }
     return {
       result: undefined,
       changes: [{ kind: 'client', key: id }],

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
+import { enqueueNotification, notifiedActor } from '../notifications/notification-event.ts';
 import type { Database, Tx } from '../db/database.ts';
 import {
   claimTotpStep,
@@ -83,15 +84,7 @@ export async function getUser(db: Database, email: string): Promise<UserView> {
 async function applyUserChange(tx: Tx, userId: string, data: UserWrite, by: Actor, action: string, extra: Record<string, unknown>) {
   const before = userView(await readUser(tx, userId));
   const after = userView(await updateUserRow(tx, userId, data));
-  return { after, change: { kind: 'user', key: userId }, record: adminEvent(by, action, userId, before, after, extra) };
-}
-
-async function updateUser(db: Database, email: string, data: UserWrite, by: Actor, action: string, extra: Record<string, unknown> = {}): Promise<UserView> {
-  const user = await findByEmail(db, email);
-  return writeWithChanges(db, async (tx) => {
-    const { after, change, record } = await applyUserChange(tx, user.id, data, by, action, extra);
-    return { result: after, changes: [change], audit: [record] };
-  });
+  return { before, after, change: { kind: 'user', key: userId }, record: adminEvent(by, action, userId, before, after, extra) };
 }
 
 /**
@@ -115,8 +108,17 @@ async function updateUserEndingAccess(
   });
 }
 
-export const setUserDisabled = (db: Database, email: string, disabled: boolean, by: Actor): Promise<UserView> =>
-  updateUser(db, email, { disabled }, by, disabled ? 'admin.user.disable' : 'admin.user.enable');
+export async function setUserDisabled(db: Database, email: string, disabled: boolean, by: Actor): Promise<UserView> {
+  const user = await findByEmail(db, email);
+  return writeWithChanges(db, async (tx) => {
+    const { before, after, change, record } = await applyUserChange(tx, user.id, { disabled }, by, disabled ? 'admin.user.disable' : 'admin.user.enable', {});
+    // Only a real transition is news to the receiver (README "Notifications").
+    if (before.disabled !== disabled) {
+      await enqueueNotification(tx, { type: disabled ? 'user.disabled' : 'user.enabled', data: { user_id: user.id, by: notifiedActor(by) } }, db.now());
+    }
+    return { result: after, changes: [change], audit: [record] };
+  });
+}
 
 /** What ending a person's sign-ins ended; every token issued to them until `cutoff` is revoked. */
 export type EndedAccess = EndedState & { readonly cutoff: string };

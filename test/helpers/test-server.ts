@@ -42,6 +42,8 @@ export interface TestServerOptions {
   readonly tracing?: Tracing;
   /** Token status list sizes (small blocks and lists to test their ends). */
   readonly statusList?: StatusListOptions;
+  /** Milliseconds between outbox polls; false: none, the test calls server.notifications.deliverDue(). */
+  readonly notificationPollMs?: number | false;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -61,7 +63,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const config = loadConfig(env);
   let offset = 0;
-  const server = await startServer(config, options.log ?? createLogger({ level: config.logLevel }), { now: () => Date.now() + offset, tracing: options.tracing, statusList: options.statusList });
+  const server = await startServer(config, options.log ?? createLogger({ level: config.logLevel }), { now: () => Date.now() + offset, tracing: options.tracing, statusList: options.statusList, notificationPollMs: options.notificationPollMs });
   const cli = (...args: string[]): Promise<CliResult> => runCli(args, env);
   const self: TestServer = {
     advance: (ms) => void (offset += ms),

@@ -434,6 +434,7 @@ describe('OpenAPI document', () => {
     'POST /access-requests', 'GET /access-requests', 'GET /access-requests/{id}', 'POST /access-requests/{id}/approve', 'POST /access-requests/{id}/deny', 'POST /access-requests/{id}/cancel', 'GET /audit/approvals',
     'GET /revocations', 'POST /revocations',
     'GET /keys', 'POST /keys/rotate', 'POST /keys/{kid}/withdraw',
+    'GET /notifications', 'POST /notifications/{event_id}/retry',
     'GET /audit', 'GET /audit/verify', 'GET /audit/access', 'GET /audit/delegations', 'POST /audit/prune', 'GET /review',
     'GET /openapi.json',
     'GET /self-registration/policy', 'PATCH /self-registration/policy', 'GET /self-registration/clients',

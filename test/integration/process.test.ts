@@ -52,4 +52,14 @@ describe.skipIf(onPostgres())('the server process on the embedded default', () =
     expect(stderr).toMatch(/GOVAUTH_MASTER_KEY .*required when NODE_ENV=production/);
     expect(stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('refuses to start with an unsafe or half-configured webhook: http in production, hmac without a secret', async () => {
+    const production = { NODE_ENV: 'production', GOVAUTH_MASTER_KEY: 'a'.repeat(64), GOVAUTH_ISSUER: 'https://auth.example', GOVAUTH_TRUST_PROXY: 'true', GOVAUTH_DATA_DIR: mkdtempSync(join(tmpdir(), 'govauth-proc-')) };
+    const http = await start({ ...production, GOVAUTH_WEBHOOK_URL: 'http://alerts.internal/hook', GOVAUTH_WEBHOOK_SIGNING: 'jws' }).done;
+    expect(http.code).toBe(78);
+    expect(http.stderr).toMatch(/GOVAUTH_WEBHOOK_URL=http:\/\/alerts\.internal\/…: must use https/);
+    const hmac = await start({ ...production, GOVAUTH_WEBHOOK_URL: 'https://alerts.internal/hook', GOVAUTH_WEBHOOK_SIGNING: 'hmac' }).done;
+    expect(hmac.code).toBe(78);
+    expect(hmac.stderr).toMatch(/GOVAUTH_WEBHOOK_SIGNING=hmac needs GOVAUTH_WEBHOOK_SECRET/);
+  });
 });
