@@ -52,6 +52,7 @@ import { countNotifications, pruneDeliveredNotifications } from './db/notificati
 import { createJwtSigner } from './keys/jwt-signer.ts';
 import { startNotificationDeliverer, type NotificationDeliverer } from './notifications/notification-deliverer.ts';
 import { createRequestSigner } from './notifications/webhook-signing.ts';
+import { emitNotification } from './notifications/notification-event.ts';
 import { createStatusLists, type StatusListOptions, type StatusLists } from './statuslist/status-lists.ts';
 
 export interface RunningServer {
@@ -205,6 +206,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       config: config.suspiciousUse,
       networks: clientNetworks(db),
       record: (input) => audit.record(input),
+      notify: (event) => emitNotification(db, event, log),
       signals: metrics,
       log,
       now,

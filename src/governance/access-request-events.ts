@@ -3,10 +3,9 @@
 // lapsed, cancelled, granted. One bus per process; a notifier (an outgoing webhook, CIBA's
 // approvals page) subscribes here instead of reaching into the write path. A subscriber that
 // throws is logged and never undoes or delays the decision.
-// The bus is per process: steps taken by the CLI (another process) reach the server's bus only
-// through the audit trail, where every step is an `access_request.*` record in the same
-// transaction; a notifier that must see those too tails those records (audit-log-reads.ts
-// auditDetailsAfter) rather than this bus.
+// The bus is per process: steps taken by the CLI (another process) do not reach the server's
+// bus. The webhook does not depend on it: each step's events also go into the notification
+// outbox in the step's own transaction (access-requests.ts notifyAll), whichever process took it.
 
 export type AccessRequestEventType = 'requested' | 'approved' | 'denied' | 'lapsed' | 'cancelled' | 'granted';
 

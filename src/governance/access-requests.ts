@@ -24,6 +24,7 @@ import { findPersonWithRoles, type UserRow } from '../db/people-repository.ts';
 import { findRole } from '../db/catalog-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { AccessRequestEvent, AccessRequestEvents } from './access-request-events.ts';
+import { enqueueNotification } from '../notifications/notification-event.ts';
 import { termsOf } from './access-policies.ts';
 import { decideApproval, decideCancel, decideDenial, decideRequest, type ApproverFacts, type Refusal, type RequestFacts, type RequestState } from './access-request-rules.ts';
 import { requestView, type AccessRequestView } from './access-request-views.ts';
@@ -97,6 +98,25 @@ const record = (by: Actor, action: string, r: AccessRequestView, extra: Record<s
   detail: { request: r.id, role: r.role, holder: r.holder, requested_by: r.requested_by, justification: r.justification, state: r.state, grant_expires_at: r.grant_expires_at, ...extra },
 });
 
+/**
+ * Each step's events into the notification outbox, in the step's transaction: the webhook hears
+ * of a request, an approval or a lapse exactly when it committed, whichever process (server or
+ * CLI) took the step. A person is named by id, never by email (README, "Event catalogue").
+ */
+async function notifyAll(tx: Tx, events: readonly AccessRequestEvent[], now: number): Promise<void> {
+  for (const e of events) {
+    await enqueueNotification(
+      tx,
+      {
+        type: `access_request.${e.type}`,
+        data: { request_id: e.requestId, role: e.role, holder: { type: e.holder.type, id: e.holder.id }, ...(e.grantExpiresAt && { grant_expires_at: e.grantExpiresAt }) },
+        occurredAt: Date.parse(e.at),
+      },
+      now,
+    );
+  }
+}
+
 interface Step {
   readonly result: AccessRequestView;
   readonly refusal?: AccessRequestRefused;
@@ -111,6 +131,7 @@ async function step(db: Database, events: AccessRequestEvents, work: (tx: Tx) =>
   const out = await writeWithChanges(db, async (tx) => {
     const s = await work(tx);
     emitted = s.events;
+    await notifyAll(tx, s.events, db.now());
     return { result: s, changes: s.changes, audit: s.audit };
   });
   events.emit(emitted);
@@ -274,6 +295,7 @@ export async function lapseAccessRequests(db: Database, now: number, events: Acc
     const found = [];
     for (const r of await lapsedRequests(tx, new Date(now))) found.push(await lapse(tx, r, now));
     emitted = found.map((f) => f.event);
+    await notifyAll(tx, emitted, now);
     return { result: found.length, changes: [], audit: found.map((f) => f.audit) };
   });
   events.emit(emitted);

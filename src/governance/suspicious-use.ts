@@ -9,6 +9,7 @@
 // memory, so the common token costs no query: a pair costs one query per process, and one
 // write when it is new (plus a last-seen update at most hourly).
 import type { AuditInput } from '../db/audit-record.ts';
+import type { NotificationEvent } from '../notifications/notification-event.ts';
 import type { ClientNetworks } from '../db/client-networks.ts';
 import type { SuspiciousUseConfig } from '../config/suspicious-use-config.ts';
 import type { Logger } from '../log/logger.ts';
@@ -41,6 +42,8 @@ export interface SuspiciousUseDeps {
     clientNewNetwork(clientId: string, firstUse: boolean): void;
     clientRateAnomaly(clientId: string): void;
   };
+  /** Sends a notification (the webhook outbox, notification-event.ts emitNotification); never throws. */
+  readonly notify?: (event: NotificationEvent) => void;
   readonly log: Logger;
   readonly now: Clock;
   /** This instance's id in the instance registry (what `govauth` commands name), once registered. */
@@ -99,7 +102,11 @@ export function createSuspiciousUse(deps: SuspiciousUseDeps): SuspiciousUse {
       }
       deps.signals.clientNewNetwork(use.clientId, firstUse);
       if (firstUse) log.info('client used its first source network', { clientId: use.clientId, network });
-      else log.warn('client obtained a token from a new source network', { clientId: use.clientId, network, requestId: use.requestId });
+      else {
+        log.warn('client obtained a token from a new source network', { clientId: use.clientId, network, requestId: use.requestId });
+        // Only the suspicious case is pushed: a client's first network is routine.
+        deps.notify?.({ type: 'client.new_network', data: { client_id: use.clientId, network, grant_type: use.grantType }, occurredAt: at });
+      }
     }
     // Another instance recorded it first (add was false): known, and recorded once.
     remember(key, at);
@@ -133,6 +140,7 @@ export function createSuspiciousUse(deps: SuspiciousUseDeps): SuspiciousUse {
     const baseline = Math.round(anomaly.baseline * 100) / 100;
     deps.signals.clientRateAnomaly(use.clientId);
     log.warn("client's token rate passed its baseline", { clientId: use.clientId, observedPerMinute: anomaly.observed, baselinePerMinute: baseline });
+    deps.notify?.({ type: 'client.rate_anomaly', data: { client_id: use.clientId, grant_type: use.grantType, instance: deps.instance?.() ?? null, observed_per_minute: anomaly.observed, baseline_per_minute: baseline }, occurredAt: at });
     background(
       deps.record({
         action: 'client.rate_anomaly',

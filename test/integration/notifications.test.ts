@@ -95,6 +95,25 @@ describe('webhook notifications signed as Security Event Tokens', () => {
     expect(JSON.stringify(sets)).not.toContain('carol');
   });
 
+  it('an access request is announced as it is filed, approved and granted, from the CLI process, by ids only', async () => {
+    await t.cliJson('role', 'create', 'request-approver', '--scopes', 'ai.usage.log.read', '--description', 'Approves access requests');
+    const requesterId = await createUser(t, 'rita@example.com', ['end-user']);
+    await createUser(t, 'abe@example.com', ['request-approver']);
+    await t.cliJson('requests', 'policy', 'set', 'data-scientist', '--approver-role', 'request-approver', '--approvals', '1', '--max', '8h');
+    receiver.received.length = 0;
+    const { request } = await t.cliJson<{ request: { id: string } }>('requests', 'create', '--user', 'rita@example.com', '--role', 'data-scientist', '--for', '2h', '--justification', 'INC-7 model rollback');
+    await t.cliJson('requests', 'approve', request.id, '--as', 'abe@example.com');
+    expect(await deliver()).toBe(3);
+    const events = (await Promise.all(receiver.received.map(verifySet))).map((x) => x.events);
+    const holder = { type: 'user', id: requesterId };
+    expect(events).toEqual([
+      { 'urn:govauth:event:access_request.requested': { request_id: request.id, role: 'data-scientist', holder } },
+      { 'urn:govauth:event:access_request.approved': { request_id: request.id, role: 'data-scientist', holder } },
+      { 'urn:govauth:event:access_request.granted': { request_id: request.id, role: 'data-scientist', holder, grant_expires_at: expect.any(String) as string } },
+    ]);
+    expect(JSON.stringify(events)).not.toMatch(/rita|abe@|INC-7/);
+  });
+
   it('a receiver failing twice gets the event on the third attempt, after backoff; each attempt is signed', async () => {
     const id = await newClient('retry-bot');
     receiver.received.length = 0;

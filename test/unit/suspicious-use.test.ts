@@ -52,6 +52,7 @@ function setup(options: { failRecords?: number } = {}) {
   let failures = options.failRecords ?? 0;
   const records: AuditInput[] = [];
   const counted: string[] = [];
+  const notified: { type: string; data: Record<string, unknown> }[] = [];
   const networks = fakeNetworks();
   const watch = createSuspiciousUse({
     config: CONFIG,
@@ -68,11 +69,12 @@ function setup(options: { failRecords?: number } = {}) {
       clientNewNetwork: (clientId, firstUse) => void counted.push(`network ${clientId} ${firstUse}`),
       clientRateAnomaly: (clientId) => void counted.push(`rate ${clientId}`),
     },
+    notify: (event) => void notified.push({ type: event.type, data: { ...event.data } }),
     log: createLogger({ level: 'silent' }),
     now: () => now,
   });
   const use = (ip: string, clientId = 'cl_bot') => watch.observe({ clientId, ip, grantType: 'client_credentials', requestId: 'req' });
-  return { watch, networks, records, counted, use, advance: (ms: number) => void (now += ms) };
+  return { watch, networks, records, counted, notified, use, advance: (ms: number) => void (now += ms) };
 }
 
 describe('suspicious-use checks', () => {
@@ -87,6 +89,26 @@ describe('suspicious-use checks', () => {
     await watch.settled();
     expect(networks.calls).toEqual([]);
     expect(counted).toEqual(['network cl_bot true']);
+  });
+
+  it('notifies (the webhook outbox) of a new network after the first, and of a rate anomaly; never of the first network', async () => {
+    const { watch, notified, use, advance } = setup();
+    use('198.51.100.7');
+    await watch.settled();
+    expect(notified).toEqual([]);
+    use('203.0.113.9');
+    await watch.settled();
+    expect(notified).toEqual([{ type: 'client.new_network', data: { client_id: 'cl_bot', network: '203.0.113.0/24', grant_type: 'client_credentials' } }]);
+    // A quiet baseline of one token a minute for 20 minutes, then a burst of 100 in one minute.
+    for (let m = 0; m < 20; m++) {
+      advance(60_000);
+      use('203.0.113.9');
+    }
+    advance(60_000);
+    for (let i = 0; i < 100; i++) use('203.0.113.9');
+    await watch.settled();
+    expect(notified.map((n) => n.type)).toEqual(['client.new_network', 'client.rate_anomaly']);
+    expect(notified[1]?.data).toMatchObject({ client_id: 'cl_bot', observed_per_minute: expect.any(Number) as number });
   });
 
   it('checks a burst from a new network once, not per token', async () => {
