@@ -8,6 +8,11 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
+    // A worker reuses its module graph from one test file to the next instead of importing
+    // oidc-provider, Prisma and the app again per file: the suite's import time fell from about
+    // 43 s to 8 s for test/unit + test/security, and their wall time by half. Safe because tests
+    // share no module state: every server, database, clock and registry is made per test file.
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
