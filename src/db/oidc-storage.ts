@@ -44,6 +44,20 @@ export async function upsertOidcRow(db: Database, model: string, id: string, row
   await sql.execute(UPSERT, [model, id, row.payload, row.grantId, row.accountId, row.clientId, row.uid, row.userCode, row.expiresAt && sql.time(row.expiresAt)]);
 }
 
+/**
+ * Stores the row unless one with the same id exists, in one statement; true when this call
+ * stored it. What a one-time-use check needs: of two concurrent callers, exactly one is first.
+ */
+export async function insertOidcRowOnce(db: Database, model: string, id: string, row: OidcRowInput): Promise<boolean> {
+  const { sql } = db;
+  const stored = await sql.execute(
+    `INSERT INTO "OidcPayload" ("model", "id", "payload", "grantId", "accountId", "clientId", "uid", "userCode", "expiresAt")
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("model", "id") DO NOTHING`,
+    [model, id, row.payload, row.grantId, row.accountId, row.clientId, row.uid, row.userCode, row.expiresAt && sql.time(row.expiresAt)],
+  );
+  return stored !== 0;
+}
+
 /** Names the browser session a Grant was issued in, unless it already names one. */
 export async function linkGrantToSession(db: Database, grantId: string, sessionUid: string): Promise<void> {
   await db.sql.execute(`UPDATE "OidcPayload" SET "sessionUid" = ? WHERE "model" = 'Grant' AND "id" = ? AND "sessionUid" IS NULL`, [sessionUid, grantId]);

@@ -4,6 +4,7 @@ import Provider, { errors, type Configuration } from 'oidc-provider';
 import type { Config } from '../config/load-config.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Database } from '../db/database.ts';
+import { insertOidcRowOnce } from '../db/oidc-storage.ts';
 import { clientSecretsOf, type SecretVerifier } from '../governance/client-secrets.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { ACR_MFA, ACR_PASSWORD } from '../governance/step-up.ts';
@@ -31,7 +32,7 @@ import { discoveryMetadata } from './discovery-metadata.ts';
 import { metadataDocumentFeature } from './client-id-metadata-documents.ts';
 import { clientRegistrations, extraClientMetadata, registrationFeatures, registrationGate } from './client-registration.ts';
 import { databaseOutage, protocolEvents, unknownClientTiming } from './response-wrappers.ts';
-import { patchClientSecretCheck, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
+import { patchClientSecretCheck, patchReplayDetection, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
 import { tokenExchangeGrant } from './token-exchange-grant.ts';
 import { mutualTls } from './mutual-tls.ts';
 import { createOutboundFetch, FETCH_RESPONSE_BODY_LIMITS } from './outbound-fetch.ts';
@@ -222,6 +223,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     await limitToken(clientId, ctx);
     return true;
   });
+  patchReplayDetection(provider, (id, iss, exp) =>
+    insertOidcRowOnce(deps.db, 'ReplayDetection', id, { payload: JSON.stringify({ kind: 'ReplayDetection', jti: id, iss, exp }), grantId: null, accountId: null, clientId: null, uid: null, userCode: null, expiresAt: new Date(exp * 1000) }),
+  );
   protocolEvents(provider, log);
   useResponseWrappers(provider, {
     ...deps.wrappers,

@@ -3,6 +3,7 @@
 // list of middleware that rewrite or observe its responses. The upstream text govauth matches
 // is beside it (upstream-strings.ts). An upgrade of oidc-provider re-reads these two files and
 // the tests they name.
+import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import Provider, { type KoaContextWithOIDC, type TokenEndpointGrantContext } from 'oidc-provider';
 // Not covered by oidc-provider's semantic versioning (lib/helpers/grants.d.ts): the helpers its
@@ -41,6 +42,20 @@ export function patchClientSecretCheck(provider: Provider, check: ClientSecretCh
     if (!this.clientSecret) return false;
     return check(this.clientId, this.clientSecret, presented, currentOidcContext());
   };
+}
+
+/** True the first time (iss, jti) is seen, remembered until `exp` (epoch seconds). */
+export type FirstUse = (id: string, iss: string, exp: number) => Promise<boolean>;
+
+/**
+ * One use per DPoP proof (RFC 9449 §11.1) and per client assertion (RFC 7523 §3, item 7),
+ * decided atomically. oidc-provider's ReplayDetection.unique (lib/models/replay_detection.js)
+ * finds, then saves: two requests carrying the same proof or assertion at the same moment, on
+ * two instances or interleaved on one, both pass the find. Same id as oidc-provider's
+ * (sha256 of iss and jti), so rows it wrote are still honoured; `firstUse` is one insert-if-absent.
+ */
+export function patchReplayDetection(provider: Provider, firstUse: FirstUse): void {
+  provider.ReplayDetection.unique = (iss: string, jti: string, exp: number) => firstUse(createHash('sha256').update(`${iss}${jti}`).digest('base64url'), iss, exp);
 }
 
 /**

@@ -251,6 +251,14 @@ describe('malformed proofs are invalid_dpop_proof, never a 500', () => {
     expect(again.status).toBe(400);
     expect(again.body.error).toBe('invalid_grant');
   });
+
+  it('the same proof sent many times at once is used once: the replay check is one atomic insert, not find-then-save', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const p = await proof(privateKey, await exportJWK(publicKey), {});
+    const results = await Promise.all(Array.from({ length: 8 }, () => rawToken(t, bot, { grant_type: 'client_credentials', resource: API }, p)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400, 400, 400]);
+    expect(results.filter((r) => r.status === 400).every((r) => r.body.error === 'invalid_grant')).toBe(true);
+  });
 });
 
 describe('server nonces and the sensitivity rule (GOVAUTH_DPOP_NONCE, GOVAUTH_POP_REQUIRED_SENSITIVITY)', () => {

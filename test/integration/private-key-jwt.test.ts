@@ -152,6 +152,12 @@ describe('refused assertions: 401 invalid_client at /token and at introspection'
     expect((await introspectWith(rsOnce)).status).toBe(401);
   });
 
+  it('the same assertion presented many times at once authenticates once (RFC 7523 §3: the jti check is atomic)', async () => {
+    const once = await assertion(botKey, bot.client_id);
+    const results = await Promise.all(Array.from({ length: 8 }, () => tokenWith(once)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401, 401, 401, 401]);
+  });
+
   it('accepts the token endpoint URL as the audience too', async () => {
     expect((await tokenWith(await assertion(botKey, bot.client_id, { aud: `${t.issuer}/token` }))).status).toBe(200);
     expect((await introspectWith(await assertion(rsKey, rs.client_id, { aud: `${t.issuer}/token/introspection` }))).status).toBe(200);
