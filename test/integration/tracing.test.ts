@@ -84,6 +84,12 @@ describe('tracing with an exporter', () => {
   it('continues the trace of an incoming W3C traceparent', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const callerSpan = '00f067aa0ba902b7';
+    // The previous test's token left background work (the suspicious-use check records the
+    // client's first network): settled and written, so this request's record starts its own
+    // audit batch, whose commit span belongs to this trace (a record that joins a batch already
+    // being committed is committed in that batch's span).
+    await t.server.suspiciousUse.settled();
+    await t.server.audit.flush();
     const res = await fetch(`${t.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', traceparent: `00-${traceId}-${callerSpan}-01`, tracestate: 'vendor=opaque' },
