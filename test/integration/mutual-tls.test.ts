@@ -1,11 +1,11 @@
 // Mutual TLS (RFC 8705) with real TLS: govauth terminating TLS itself (client certificates
 // requested, not required) and behind a TLS-terminating proxy that passes the certificate in
 // the RFC 9440 Client-Cert header. A test CA and certificates are made with openssl here.
-import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type ConfigError } from '../../src/config/load-config.ts';
 import { decodeJwt, type ClientCreds } from '../helpers/oauth.ts';
 import { createTestPki, type Pem, type TestPki } from '../helpers/test-pki.ts';
+import { tlsRequest as httpsWithCertificate, type TlsReply } from '../helpers/tls-request.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const API = 'https://models.example';
@@ -14,37 +14,9 @@ let bot: Pem;
 let other: Pem;
 let rogue: Pem;
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
-
 /** An https request to govauth's own listener, presenting `cert` (or none) in the handshake. */
-function tlsRequest(url: string, path: string, options: { cert?: Pem; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const body = options.form && new URLSearchParams(options.form).toString();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(path, url),
-      {
-        method: body ? 'POST' : 'GET',
-        ca: pki.server.cert,
-        ...(options.cert && { cert: options.cert.cert, key: options.cert.key }),
-        headers: { ...(body && { 'content-type': 'application/x-www-form-urlencoded' }), ...options.headers },
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const tlsRequest = (url: string, path: string, options: { cert?: Pem; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<TlsReply> =>
+  httpsWithCertificate(url, path, { ...options, ca: pki.server.cert });
 
 async function introspect(t: TestServer, rs: ClientCreds, token: string): Promise<Record<string, unknown>> {
   const authorization = `Basic ${Buffer.from(`${rs.client_id}:${rs.client_secret}`).toString('base64')}`;

@@ -5,11 +5,11 @@
 // are presented at another origin than the issuer's.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type ConfigError } from '../../src/config/load-config.ts';
 import { decodeJwt, type ClientCreds } from '../helpers/oauth.ts';
 import { createTestPki, type Pem, type TestPki } from '../helpers/test-pki.ts';
+import { tlsRequest as httpsWithCertificate, type TlsReply } from '../helpers/tls-request.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const API = 'https://models.example';
@@ -19,36 +19,9 @@ let mine: Pem;
 let impostor: Pem;
 let issued: Pem;
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-function tlsRequest(url: string, path: string, options: { cert?: Pem; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const body = options.form && new URLSearchParams(options.form).toString();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(path, url),
-      {
-        method: body ? 'POST' : 'GET',
-        ca: pki.server.cert,
-        ...(options.cert && { cert: options.cert.cert, key: options.cert.key }),
-        headers: { ...(body && { 'content-type': 'application/x-www-form-urlencoded' }), ...options.headers },
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** An https request to govauth's own listener, presenting `cert` (or none) in the handshake. */
+const tlsRequest = (url: string, path: string, options: { cert?: Pem; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<TlsReply> =>
+  httpsWithCertificate(url, path, { ...options, ca: pki.server.cert });
 
 const jwksFile = (pem: Pem, jwks: unknown = pem.jwks): string => {
   const file = join(pki.dir, `${pem.thumbprint.slice(0, 12)}-${Math.random().toString(36).slice(2)}.jwks.json`);
