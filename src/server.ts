@@ -117,6 +117,11 @@ export interface ServerOptions {
   readonly statusList?: StatusListOptions;
   /** Milliseconds between outbox polls; false: none (tests call notifications.deliverDue()). */
   readonly notificationPollMs?: number | false;
+  /**
+   * How long shutdown waits with no request in flight before it stops listening (graceful-drain.ts).
+   * Tests that stop their own server pass 0: nobody else routes to it.
+   */
+  readonly drainQuietMs?: number;
 }
 
 /**
@@ -267,7 +272,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         ca: config.outboundFetch.ca,
         pollMs: options.notificationPollMs,
       });
-    const drain = gracefulDrain(http);
+    const drain = gracefulDrain(http, options.drainQuietMs);
     http.removeAllListeners('request');
     http.on('request', drain.wrap(app.koa.callback()));
 

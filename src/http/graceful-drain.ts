@@ -3,11 +3,11 @@
 // so clients that were already talking to us would see ECONNRESET. Instead, on shutdown:
 //  1. /readyz answers 503 so load balancers stop routing here, and every response carries
 //     `Connection: close` so keep-alive clients reconnect elsewhere (RFC 9112 §9.6);
-//  2. we keep accepting until no request has been in flight for QUIET_MS;
+//  2. we keep accepting until no request has been in flight for a quiet period (250 ms);
 //  3. only then stop listening and close the now idle connections.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
-const QUIET_MS = 250;
+const DEFAULT_QUIET_MS = 250;
 const POLL_MS = 25;
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -20,7 +20,7 @@ export interface Drain {
   close(): Promise<void>;
 }
 
-export function gracefulDrain(http: Server): Drain {
+export function gracefulDrain(http: Server, quietMs = DEFAULT_QUIET_MS): Drain {
   let inFlight = 0;
   let lastActivity = performance.now();
   let draining = false;
@@ -50,7 +50,7 @@ export function gracefulDrain(http: Server): Drain {
     async close() {
       draining = true;
       lastActivity = performance.now();
-      while (inFlight > 0 || performance.now() - lastActivity < QUIET_MS) {
+      while (inFlight > 0 || performance.now() - lastActivity < quietMs) {
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
       await new Promise<void>((resolve) => {

@@ -47,7 +47,7 @@ export interface TestServerOptions {
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const db = options.db ?? (await createTestDatabase());
+  const db = options.db ?? (await createTestDatabase({ migrated: true }));
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
@@ -63,7 +63,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const config = loadConfig(env);
   let offset = 0;
-  const server = await startServer(config, options.log ?? createLogger({ level: config.logLevel }), { now: () => Date.now() + offset, tracing: options.tracing, statusList: options.statusList, notificationPollMs: options.notificationPollMs });
+  const server = await startServer(config, options.log ?? createLogger({ level: config.logLevel }), { now: () => Date.now() + offset, tracing: options.tracing, statusList: options.statusList, notificationPollMs: options.notificationPollMs, drainQuietMs: 0 });
   const cli = (...args: string[]): Promise<CliResult> => runCli(args, env);
   const self: TestServer = {
     advance: (ms) => void (offset += ms),
