@@ -48,7 +48,7 @@ import { countRefusals } from './metrics/rate-limit-metrics.ts';
 import { clientNetworks } from './db/client-networks.ts';
 import { createSuspiciousUse, type SuspiciousUse } from './governance/suspicious-use.ts';
 import { createNotificationMetrics } from './metrics/notification-metrics.ts';
-import { countNotifications, pruneDeliveredNotifications } from './db/notification-outbox.ts';
+import { countNotifications, pruneNotificationOutbox } from './db/notification-outbox.ts';
 import { createJwtSigner } from './keys/jwt-signer.ts';
 import { startNotificationDeliverer, type NotificationDeliverer } from './notifications/notification-deliverer.ts';
 import { createRequestSigner } from './notifications/webhook-signing.ts';
@@ -92,8 +92,9 @@ const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
 const EXPIRY_SWEEP_MS = 30_000;
 const KEY_ROTATION_CHECK_MS = 15 * 60_000;
 const CHANGE_RETENTION_MS = 24 * 3600_000;
-// Delivered notifications stay listed this long (`govauth notifications list`); failed ones stay.
-const DELIVERED_NOTIFICATION_RETENTION_MS = 7 * 86_400_000;
+// Delivered notifications stay listed this long (`govauth notifications list`); failed ones stay;
+// without a webhook URL, undelivered ones are kept this long too (notification-outbox.ts).
+const NOTIFICATION_RETENTION_MS = 7 * 86_400_000;
 // Within main.ts's 10 s shutdown budget, after the drain.
 const TRACING_FLUSH_MS = 3000;
 
@@ -283,7 +284,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         pruneLoginThrottle(db, config.signIn.lockoutSeconds * 1000, now()),
         pruneRevocations(db, now()),
         pruneRateLimitCounters(db, now()),
-        pruneDeliveredNotifications(db, new Date(now() - DELIVERED_NOTIFICATION_RETENTION_MS)),
+        pruneNotificationOutbox(db, now(), NOTIFICATION_RETENTION_MS, config.webhook !== undefined),
         Promise.resolve(store.revocations.prune(now())),
       ]).catch((err: unknown) =>
         log.warn('maintenance failed; will retry', { err }),

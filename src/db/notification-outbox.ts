@@ -96,8 +96,16 @@ export async function countNotifications(h: Reader): Promise<Record<Notification
   return counts;
 }
 
-/** Deletes delivered rows created before `before` (failed ones stay until retried or pruned by hand). */
-export async function pruneDeliveredNotifications(h: Reader, before: Date): Promise<number> {
-  const { count } = await prismaOf(h).notification.deleteMany({ where: { status: 'delivered', createdAt: { lt: before } } });
+/**
+ * The outbox's retention, run by each instance's maintenance: delivered rows go after
+ * `keepMs`; failed ones stay until retried (an operator must see them). Without a webhook
+ * URL nothing is ever delivered, so pending rows older than `keepMs` go too: an install that
+ * never configures a receiver keeps the last `keepMs` of events (sent once a URL is
+ * configured), not every event since it started.
+ */
+export async function pruneNotificationOutbox(h: Reader, now: number, keepMs: number, webhookConfigured: boolean): Promise<number> {
+  const before = new Date(now - keepMs);
+  const statuses: NotificationStatus[] = webhookConfigured ? ['delivered'] : ['delivered', 'pending'];
+  const { count } = await prismaOf(h).notification.deleteMany({ where: { status: { in: statuses }, createdAt: { lt: before } } });
   return count;
 }
