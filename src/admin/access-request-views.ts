@@ -63,6 +63,7 @@ export const approvedGrantsView = z.strictObject({
       granted_at: isoTime,
       request: z.string().nullable(),
       role: z.string().nullable(),
+      scope: z.strictObject({ name: z.string(), resource: z.string() }).nullable().describe('A grant of one scope on one resource; null for a role grant'),
       holder: z.strictObject({ type: z.string(), id: z.string(), label: z.string() }).nullable(),
       requested_by: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
       justification: z.string().nullable(),
