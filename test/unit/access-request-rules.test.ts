@@ -36,6 +36,13 @@ describe('filing a request', () => {
     expect(decideRequest(policy, { role: 'admin' }, 8 * 3600 + 1, false)).toMatchObject({ ok: false, reason: 'duration_too_long', message: 'role admin may be requested for at most 8h (asked for 28801s)' });
     expect(decideRequest(policy, { role: 'admin' }, 30, false)).toMatchObject({ ok: false, reason: 'duration_too_short' });
     expect(decideRequest(policy, { role: 'admin' }, 3600, true)).toMatchObject({ ok: false, code: 'conflict', reason: 'already_pending' });
+    // One scope on one resource: the same rules, the target named in every message.
+    const deploy = { scope: 'ai.deploy.manage', resource: 'https://models.example' };
+    expect(decideRequest(undefined, deploy, 3600, false)).toMatchObject({
+      reason: 'not_requestable',
+      message: 'scope ai.deploy.manage on https://models.example cannot be requested: no access policy is set for it (an administrator sets one with govauth requests policy set --scope ai.deploy.manage --resource https://models.example …)',
+    });
+    expect(decideRequest({ ...policy, target: deploy, maxDuration: 4 * 3600 }, deploy, 5 * 3600, false)).toMatchObject({ message: 'scope ai.deploy.manage on https://models.example may be requested for at most 4h (asked for 5h)' });
   });
 
   it('checks an administrator’s policy terms', () => {
