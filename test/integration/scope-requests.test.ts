@@ -158,6 +158,11 @@ describe('an agent asks for one scope for itself', () => {
     expect(history.grants.find((g) => g.request === requestId)).toMatchObject({ scope: { name: SCOPE, resource: API }, approvers: [{ email: 'bob@example.com' }, { email: 'carol@example.com' }], approvers_distinct_from_requester: true });
     expect((await t.cli('audit', 'approvals')).stdout).toContain(`scope ${SCOPE} on ${API}`);
 
+    // "Who could access the model API with ai.deploy.manage now?" names the agent and its grant.
+    const who = await t.cliJson<{ could_access: { id: string; paths: unknown[]; scope_grants: { request: string; until: string }[] }[] }>('audit', 'access', '--resource', API, '--scope', SCOPE);
+    expect(who.could_access.find((p) => p.id === agent.client_id)).toMatchObject({ paths: [], scope_grants: [{ request: requestId }] });
+    const shownAt = Date.now();
+
     // Ended by an administrator: the token in hand is inactive at once, and no new one carries the scope.
     const ended = await call<{ grants: unknown[] }>('DELETE', `/clients/${agent.client_id}/scope-grants?resource=${encodeURIComponent(API)}&scope=${SCOPE}`);
     expect(ended.status).toBe(200);
@@ -166,6 +171,11 @@ describe('an agent asks for one scope for itself', () => {
     expect((await deployToken(agent)).body.error).toBe('invalid_scope');
     expect((await audit('admin.scope_grant.remove')).at(-1)).toMatchObject({ subject: agent.client_id, detail: { scope: SCOPE, resource: API } });
     expect((await call<ErrorBody>('DELETE', `/clients/${agent.client_id}/scope-grants?resource=${encodeURIComponent(API)}&scope=${SCOPE}`)).status).toBe(404);
+    // Replayed later: held at that instant until its removal; nobody holds it now.
+    const then = await call<{ could_access: { id: string; scope_grants: { until: string }[] }[] }>('GET', `/audit/access?resource=${encodeURIComponent(API)}&scope=${SCOPE}&at=${new Date(shownAt).toISOString()}`, undefined, auditorToken);
+    const held = then.body.could_access.find((p) => p.id === agent.client_id)?.scope_grants[0];
+    expect(Date.parse(held?.until ?? '')).toBeLessThan(Date.now() + 60_000);
+    expect((await t.cliJson<{ could_access: { id: string }[] }>('audit', 'access', '--resource', API, '--scope', SCOPE)).could_access.map((p) => p.id)).not.toContain(agent.client_id);
   });
 
   it('expires by itself: the token turns inactive at the instant, and the sweep records the expiry', async () => {
