@@ -123,6 +123,16 @@ describe('an agent asks for one scope for itself', () => {
     expect(denied.body.error).toBe('insufficient_scope');
     const listed = await call<{ requests: Request[] }>('GET', '/my/access-requests', undefined, agentToken);
     expect(listed.body.requests.map((r) => r.id)).toEqual([requestId]);
+    expect(listed.status).toBe(200);
+    // A role for itself, the same way; and it withdraws it.
+    await t.cliJson('requests', 'policy', 'set', 'auditor', '--approver-role', APPROVER_ROLE, '--max', '1d');
+    const role = await mine({ role: 'auditor', duration: '8h', justification: 'read usage logs for the incident review' });
+    expect(role.status).toBe(201);
+    expect(role.body.request).toMatchObject({ role: 'auditor', scope: null, target: 'role auditor', holder: { type: 'client', id: agent.client_id } });
+    const withdrawn = await call<{ request: Request }>('POST', `/my/access-requests/${role.body.request.id}/cancel`, undefined, agentToken);
+    expect(withdrawn.body.request.state).toBe('cancelled');
+    expect((await call<ErrorBody>('POST', `/my/access-requests/${role.body.request.id}/cancel`, undefined, agentToken)).body.error).toBe('conflict');
+    expect((await audit('access_request.cancelled')).at(-1)).toMatchObject({ actor: agent.client_id, detail: { request: role.body.request.id } });
     // Someone else's request reads as missing.
     const other = await t.cliJson<{ request: Request }>('requests', 'create', '--user', 'dave@example.com', '--scope', SCOPE, '--resource', API, '--for', '1h', '--justification', 'dave');
     expect((await call('POST', `/my/access-requests/${other.request.id}/cancel`, undefined, agentToken)).status).toBe(404);
