@@ -6,7 +6,8 @@ import { findAccessRequest, listAccessPolicies, listAccessRequests, listScopeAcc
 import type { Reader } from '../db/database.ts';
 import { findPersonWithRoles } from '../db/people-repository.ts';
 import { AppError } from '../errors/app-error.ts';
-import { currentState, describeTarget, type RequestState, type RequestTarget } from './access-request-rules.ts';
+import { currentState, describeTarget, type RequestState } from './access-request-rules.ts';
+import { targetOf } from './access-request-targets.ts';
 import { normalizeEmail } from './email-address.ts';
 
 export interface AccessDecisionView {
@@ -40,8 +41,6 @@ export interface AccessRequestView {
   approvers_distinct_from_requester: boolean | null;
 }
 
-const targetOfRow = (r: AccessRequestRow): RequestTarget => (r.roleName !== null ? { role: r.roleName } : { scope: r.scopeName ?? '', resource: r.audience ?? '' });
-
 export function requestView(r: AccessRequestRow, now: number): AccessRequestView {
   const decisions = r.decisions.map((d): AccessDecisionView => ({
     approver_id: d.approverId,
@@ -57,7 +56,7 @@ export function requestView(r: AccessRequestRow, now: number): AccessRequestView
     state: currentState({ state: r.state as RequestState, lapsesAt: r.lapsesAt.getTime() }, now),
     role: r.roleName,
     scope: r.roleName === null ? { name: r.scopeName ?? '', resource: r.audience ?? '' } : null,
-    target: describeTarget(targetOfRow(r)),
+    target: describeTarget(targetOf(r)),
     holder: { type: r.holderType === 'client' ? 'client' : 'user', id: r.holderId, label: r.holderLabel },
     requested_by: { type: r.requestedByType, id: r.requestedBy },
     justification: r.justification,
