@@ -30,6 +30,7 @@ import { createRateLimiter, pruneRateLimitCounters, type RateLimiter } from './r
 import { clientAuthFailureBudget } from './ratelimit/client-auth-failures.ts';
 import { pruneRevocations } from './governance/revocations.ts';
 import { expireRoleGrants } from './governance/role-grants.ts';
+import { expireScopeGrants } from './governance/scope-grants.ts';
 import { lapseAccessRequests } from './governance/access-requests.ts';
 import { createAccessRequestEvents, type AccessRequestEvents } from './governance/access-request-events.ts';
 import { ensureAdminModel } from './governance/admin-model.ts';
@@ -292,9 +293,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     }, MAINTENANCE_INTERVAL_MS);
     maintenance.unref();
     const sweeper = setInterval(() => {
-      expireRoleGrants(db, new Date(now()))
-        .then(async (n) => {
-          if (n) await store.sync();
+      Promise.all([expireRoleGrants(db, new Date(now())), expireScopeGrants(db, new Date(now()))])
+        .then(async ([roles, scopes]) => {
+          if (roles || scopes) await store.sync();
         })
         .catch((err: unknown) => log.warn('role-grant expiry sweep failed; will retry', { err }));
       // Pending requests past their time read as lapsed already (access-request-views.ts); this closes them and records each.

@@ -1,5 +1,5 @@
-// A signed-in person's access request pages: /account/requests (ask for a role for a time, see
-// and cancel one's own requests) and /account/approvals (decide the requests one may decide).
+// A signed-in person's access request pages: /account/requests (ask for a role, or one scope on
+// one resource, for a time, see and cancel one's own requests) and /account/approvals (decide the requests one may decide).
 // Server-rendered, no script, forms with the account pages' CSRF token; every rule is checked on
 // the server by access-requests.ts at the moment of the post, whatever the page showed.
 import type Router from '@koa/router';
@@ -8,6 +8,7 @@ import type { Actor } from '../audit/audit-chain.ts';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { listPolicies } from '../governance/access-policies.ts';
+import { listScopePolicies } from '../governance/scope-access-policies.ts';
 import type { AccessRequestEvents } from '../governance/access-request-events.ts';
 import { approvableBy, requestsOf, type AccessRequestView } from '../governance/access-request-views.ts';
 import { cancelAccessRequest, createAccessRequest, decideAccessRequest } from '../governance/access-requests.ts';
@@ -48,6 +49,8 @@ function progress(r: AccessRequestView): string {
 const item = (r: AccessRequestView) => ({
   id: r.id,
   role: r.role,
+  /** What is asked for, in words: "role ops", "scope ai.deploy.manage on https://models.example". */
+  target: r.target,
   state: r.state,
   holder: r.holder.label,
   duration: human(r.duration),
@@ -61,13 +64,22 @@ const item = (r: AccessRequestView) => ({
 
 const CONFIRMATIONS: Record<string, string> = {
   requested: 'Your request is waiting for approval.',
-  granted: 'Granted: the role is yours for the time you asked.',
+  granted: 'Granted: the access is yours for the time you asked.',
   cancelled: 'Your request is cancelled.',
   approved: 'Approved.',
-  completed: 'Approved: the role is granted now.',
+  completed: 'Approved: the access is granted now.',
   denied: 'Denied: the request has ended.',
 };
 const confirmation = (ctx: Context): string | undefined => (typeof ctx.query.result === 'string' ? CONFIRMATIONS[ctx.query.result] : undefined);
+
+/** The form's target: a role (`role`), or one scope on one resource (`scope_target`: "<audience> <scope>"). */
+function requestedTarget(form: Record<string, string>): { role: string } | { scope: string; resource: string } {
+  const pair = form.scope_target;
+  if (pair === undefined) return { role: form.role ?? '' };
+  const at = pair.indexOf(' ');
+  if (at < 1) throw new AppError('invalid_request', 'Choose a scope on a resource.');
+  return { resource: pair.slice(0, at), scope: pair.slice(at + 1) };
+}
 
 export function accessRequestPages(router: Router, kit: AccountKit): void {
   router.get('/requests', async (ctx) => {
@@ -76,14 +88,23 @@ export function accessRequestPages(router: Router, kit: AccountKit): void {
     const now = kit.now();
     const policies = (await listPolicies(kit.db)).map((p) => ({ role: p.role, max: human(p.max_duration), approvals: p.require_approval ? `${p.approvals} approver${p.approvals === 1 ? '' : 's'}` : 'no approval needed' }));
     const mine = (await requestsOf(kit.db, who.user.id, now)).map(item);
-    kit.views.render(ctx, 'access-requests', { email: who.user.email, policies, requests: mine, confirmation: confirmation(ctx), csrf: kit.forms.issue(who.csrfKey) });
+    const scopePolicies = (await listScopePolicies(kit.db)).map((p) => ({
+      // One field names both: an audience (an absolute URI) and a scope name hold no space.
+      value: `${p.resource} ${p.scope}`,
+      scope: p.scope,
+      resource: p.resource,
+      max: human(p.max_duration),
+      approvals: p.require_approval ? `${p.approvals} approver${p.approvals === 1 ? '' : 's'}` : 'no approval needed',
+    }));
+    kit.views.render(ctx, 'access-requests', { email: who.user.email, policies, scopePolicies, requests: mine, confirmation: confirmation(ctx), csrf: kit.forms.issue(who.csrfKey) });
   });
 
   router.post('/requests', async (ctx) => {
     const { who, form } = await kit.poster(ctx);
     const duration = parseDuration(form.duration ?? '', 'the duration') / 1000;
+    const target = requestedTarget(form);
     const made = await kit.inForce(() =>
-      createAccessRequest(kit.db, { holder: { type: 'user', email: who.user.email }, role: form.role ?? '', duration, justification: form.justification ?? '' }, { type: 'user', id: who.user.id }, kit.actor(ctx, who.user), kit.now(), kit.events),
+      createAccessRequest(kit.db, { holder: { type: 'user', email: who.user.email }, ...target, duration, justification: form.justification ?? '' }, { type: 'user', id: who.user.id }, kit.actor(ctx, who.user), kit.now(), kit.events),
     );
     kit.seeOther(ctx, `/account/requests?result=${made.state === 'approved' ? 'granted' : 'requested'}`);
   });

@@ -14,7 +14,7 @@ import { getAccessRequest, listRequests } from '../governance/access-request-vie
 import { parseDuration } from '../governance/durations.ts';
 import { recordRead } from './read-audit.ts';
 import { route, type Call } from './route.ts';
-import { duration, email, queryBool, queryInt, roleName, text } from './schemas.ts';
+import { audience, duration, email, queryBool, queryInt, roleName, scopeName, text } from './schemas.ts';
 import { accessPolicyView, accessRequestView, approvedGrantsView } from './access-request-views.ts';
 
 const USER_ID = /^usr_/;
@@ -37,11 +37,15 @@ const requestBody = z
   .strictObject({
     user: email.optional().describe('The person the role is for'),
     client: z.string().min(1).max(128).optional().describe('The client the role is for'),
-    role: roleName,
+    role: roleName.optional().describe('The role asked for; or name scope and resource'),
+    scope: scopeName.optional().describe('One scope asked for, on resource (instead of a role)'),
+    resource: audience.optional().describe('The resource (audience) the scope is for'),
     duration: duration.describe('How long the grant lasts once approved (at most the policy’s max_duration)'),
     justification: text('justification', 1000, 'Why the access is needed; shown to approvers and kept in the audit trail'),
   })
-  .refine((b) => b.user === undefined || b.client === undefined, { path: ['client'], message: 'name user or client, not both' });
+  .refine((b) => b.user === undefined || b.client === undefined, { path: ['client'], message: 'name user or client, not both' })
+  .refine((b) => (b.role !== undefined) !== (b.scope !== undefined || b.resource !== undefined), { path: ['role'], message: 'ask for a role, or for one scope on one resource (scope and resource)' })
+  .refine((b) => (b.scope === undefined) === (b.resource === undefined), { path: ['resource'], message: 'a scope is asked for on one resource: give scope and resource together' });
 
 const decisionBody = z.strictObject({
   as: email.optional().describe('The approver (a person holding the approver role). A person’s own token decides as that person; a client token must name one.'),
@@ -117,12 +121,12 @@ export const accessRequestRoutes = [
     handle: async ({ deps, params, actor }) => ({ removed: await removeAccessPolicy(deps.db, params.role, actor) }),
   }),
   route({
-    method: 'POST', path: '/access-requests', operationId: 'createAccessRequest', summary: 'Ask for a role for a time, with a justification (for a person, a client, or the caller itself)', tag, access: 'write', status: 201, errors: [...ERRORS],
+    method: 'POST', path: '/access-requests', operationId: 'createAccessRequest', summary: 'Ask for a role, or one scope on one resource, for a time, with a justification (for a person, a client, or the caller itself)', tag, access: 'write', status: 201, errors: [...ERRORS],
     body: requestBody, response: one,
     async handle({ deps, body, actor }) {
       const caller = principalOf(actor);
       const holder = holderOf(body, caller);
-      const request = await createAccessRequest(deps.db, { holder, role: body.role, duration: seconds(body.duration, 'duration'), justification: body.justification }, { type: caller.type === 'client' ? 'client' : 'user', id: caller.id }, actor, deps.now(), deps.accessRequests);
+      const request = await createAccessRequest(deps.db, { holder, role: body.role, scope: body.scope, resource: body.resource, duration: seconds(body.duration, 'duration'), justification: body.justification }, { type: caller.type === 'client' ? 'client' : 'user', id: caller.id }, actor, deps.now(), deps.accessRequests);
       return { request };
     },
   }),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ApprovedGrant } from '../audit/approval-history.ts';
 import type { AccessPolicyView } from '../governance/access-policies.ts';
 import type { AccessRequestView } from '../governance/access-request-views.ts';
+import type { ScopeAccessPolicyView } from '../governance/scope-access-policies.ts';
 
 const isoTime = z.string().describe('ISO 8601 time (UTC)');
 
@@ -17,10 +18,23 @@ export const accessPolicyView = z.strictObject({
   updated_at: isoTime,
 }) satisfies z.ZodType<AccessPolicyView>;
 
+export const scopeAccessPolicyView = z.strictObject({
+  resource: z.string().describe('The audience of the resource'),
+  scope: z.string(),
+  require_approval: z.boolean(),
+  approvals: z.number().int().describe('Distinct approvers needed: 1 or 2'),
+  approver_role: z.string().describe('An approver must hold this role at the moment of approval'),
+  max_duration: z.number().int().describe('Seconds: the longest a request may ask for'),
+  lapse_after: z.number().int().describe('Seconds a request may wait for a decision'),
+  updated_at: isoTime,
+}) satisfies z.ZodType<ScopeAccessPolicyView>;
+
 export const accessRequestView = z.strictObject({
   id: z.string().describe('ar_…'),
   state: z.enum(['pending', 'approved', 'denied', 'lapsed', 'cancelled']).describe('The state now: a pending request past lapses_at reads as lapsed'),
-  role: z.string(),
+  role: z.string().nullable().describe('The role asked for; null for a request for one scope on one resource'),
+  scope: z.strictObject({ name: z.string(), resource: z.string().describe('The audience of the resource') }).nullable().describe('The scope asked for, on one resource; null for a role request'),
+  target: z.string().describe('What is asked for, in words: "role ops", "scope ai.deploy.manage on https://models.example"'),
   holder: z.strictObject({ type: z.enum(['user', 'client']), id: z.string(), label: z.string().describe('The email or client_id') }),
   requested_by: z.strictObject({ type: z.string().describe('user | client | cli | admin'), id: z.string() }),
   justification: z.string(),
@@ -49,6 +63,7 @@ export const approvedGrantsView = z.strictObject({
       granted_at: isoTime,
       request: z.string().nullable(),
       role: z.string().nullable(),
+      scope: z.strictObject({ name: z.string(), resource: z.string() }).nullable().describe('A grant of one scope on one resource; null for a role grant'),
       holder: z.strictObject({ type: z.string(), id: z.string(), label: z.string() }).nullable(),
       requested_by: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
       justification: z.string().nullable(),

@@ -17,6 +17,9 @@ const principal = z.strictObject({
       role_scope: z.strictObject(interval).describe('The role carrying the scope'),
     }),
   ),
+  scope_grants: z
+    .array(z.strictObject({ request: z.string().nullable(), since: isoTime, until: isoTime.describe('Its expiry, or an earlier removal') }))
+    .describe('A time-boxed grant of exactly this scope on this resource in force then (an approved access request)'),
   blocked: z.array(z.string()).describe('Why the principal could not use its path at that time (empty: it could)'),
   revocations: z.array(z.strictObject({ cutoff: isoTime, reason: z.string().nullable() })).describe('Revocations in force then: tokens issued before cutoff were dead'),
 });

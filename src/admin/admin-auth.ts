@@ -4,7 +4,7 @@
 // live policy; what remains here is the scope decision and the RFC 6750 §3 challenges.
 import type { Context } from 'koa';
 import type { Actor } from '../audit/audit-chain.ts';
-import { ADMIN_AUDIENCE, ADMIN_SCOPE, AUDIT_READ_SCOPE } from '../governance/admin-model.ts';
+import { ADMIN_AUDIENCE, ADMIN_SCOPE, AUDIT_READ_SCOPE, REQUESTS_SCOPE } from '../governance/admin-model.ts';
 import type { AccessTokenChecker, InactiveReason } from '../introspection/access-token-check.ts';
 import type { Access } from './route.ts';
 
@@ -68,7 +68,8 @@ export function missingScope(principal: AdminPrincipal, access: Access): string 
   if (access === 'public') return undefined;
   if (principal.scopes.has(ADMIN_SCOPE)) return undefined;
   if (access === 'read' && principal.scopes.has(AUDIT_READ_SCOPE)) return undefined;
-  return access === 'read' ? AUDIT_READ_SCOPE : ADMIN_SCOPE;
+  if (access === 'requests' && principal.scopes.has(REQUESTS_SCOPE)) return undefined;
+  return access === 'read' ? AUDIT_READ_SCOPE : access === 'requests' ? REQUESTS_SCOPE : ADMIN_SCOPE;
 }
 
 export function insufficientScope(scope: string): Refusal {
@@ -76,7 +77,7 @@ export function insufficientScope(scope: string): Refusal {
     ok: false,
     status: 403,
     challenge: `${REALM}, error="insufficient_scope", scope="${scope}"`,
-    body: { error: 'insufficient_scope', error_description: `this operation requires the ${scope} scope${scope === AUDIT_READ_SCOPE ? ` (or ${ADMIN_SCOPE})` : ''}` },
+    body: { error: 'insufficient_scope', error_description: `this operation requires the ${scope} scope${scope === AUDIT_READ_SCOPE || scope === REQUESTS_SCOPE ? ` (or ${ADMIN_SCOPE})` : ''}` },
   };
 }
 

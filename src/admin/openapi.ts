@@ -3,7 +3,7 @@
 // draft 2020-12, which is OpenAPI 3.1's schema dialect), so the document cannot describe an
 // API other than the one served.
 import { z } from 'zod';
-import { ADMIN_AUDIENCE, ADMIN_ROLE, ADMIN_SCOPE, AUDIT_READ_SCOPE, AUDITOR_ROLE } from '../governance/admin-model.ts';
+import { ADMIN_AUDIENCE, ADMIN_ROLE, ADMIN_SCOPE, AUDIT_READ_SCOPE, AUDITOR_ROLE, REQUESTS_SCOPE } from '../governance/admin-model.ts';
 import { MAX_BODY_BYTES } from '../http/body-limit.ts';
 import { ADMIN_PREFIX, type Route } from './route.ts';
 import { errorBody } from './views.ts';
@@ -57,7 +57,7 @@ function operation(route: Route): Json {
     ...(route.errors?.includes(409) ? [409] : []),
     ...(route.body ? [413, 415] : []),
   ];
-  const scopes = route.access === 'write' ? [ADMIN_SCOPE] : [AUDIT_READ_SCOPE, ADMIN_SCOPE];
+  const scopes = route.access === 'write' ? [ADMIN_SCOPE] : route.access === 'requests' ? [REQUESTS_SCOPE, ADMIN_SCOPE] : [AUDIT_READ_SCOPE, ADMIN_SCOPE];
   return {
     operationId: route.operationId,
     summary: route.summary,
@@ -77,6 +77,7 @@ function operation(route: Route): Json {
 const SCOPE_DOCS = {
   [ADMIN_SCOPE]: 'Every operation: change scopes, resources, roles, clients, people, role grants, delegation policies, revocations, signing keys and audit retention; read everything',
   [AUDIT_READ_SCOPE]: 'Read-only operations: lists, the audit trail and its verification, the access review',
+  [REQUESTS_SCOPE]: 'A client asking for access for itself: file, list and cancel its own access requests (/my/access-requests), nothing else',
 };
 
 export function openApiDocument(routes: readonly Route[], issuer: string): Json {

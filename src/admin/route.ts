@@ -30,8 +30,11 @@ export interface AdminDeps {
 }
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-/** public: documentation only; read: govauth.audit.read or govauth.admin; write: govauth.admin. */
-export type Access = 'public' | 'read' | 'write';
+/**
+ * public: documentation only; read: govauth.audit.read or govauth.admin; write: govauth.admin;
+ * requests: govauth.requests or govauth.admin, for routes that only ever act for the caller itself.
+ */
+export type Access = 'public' | 'read' | 'write' | 'requests';
 /** Error statuses a route documents beyond the ones every route of its kind can answer. */
 type ExtraError = 404 | 409;
 

@@ -10,9 +10,11 @@ import { roleGrantRoutes } from './grant-routes.ts';
 import { keyRoutes } from './key-routes.ts';
 import { notificationRoutes } from './notification-routes.ts';
 import { openApiDocument } from './openapi.ts';
+import { ownAccessRequestRoutes } from './own-access-request-routes.ts';
 import { withPropagationField } from './propagation-field.ts';
 import { revocationRoutes } from './revocation-routes.ts';
 import { route, type Route } from './route.ts';
+import { scopeAccessRoutes } from './scope-access-routes.ts';
 import { standingDelegationRoutes } from './standing-delegation-routes.ts';
 import { userRoutes } from './user-routes.ts';
 
@@ -34,4 +36,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...scopeAccessRoutes, ...ownAccessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);

@@ -220,6 +220,7 @@ export const accessReview = z.strictObject({
       roles: z.array(roleHeld),
       scopes: z.array(z.strictObject({ scope: z.string(), sensitivity: z.string(), via_roles: z.array(z.string()), last_used_at: isoTime.nullable() })),
       expiring_soon: z.array(z.strictObject({ role: z.string(), expires_at: isoTime })),
+      scope_grants: z.array(z.strictObject({ resource: z.string(), scope: z.string(), expires_at: isoTime })).describe('Time-boxed grants of one scope on one resource in force (approved access requests)'),
       findings: z.array(z.strictObject({ kind: findingKind, scope: z.string().optional(), role: z.string().optional(), message: z.string() })),
     }),
   ),

@@ -9,6 +9,7 @@ function principalLines(tag: string, p: PrincipalAccess): string[] {
   return [
     `${tag} ${p.type} ${p.name} (${p.id})${p.blocked.length ? `: ${p.blocked.join('; ')}` : ''}`,
     ...p.paths.map(pathLine),
+    ...p.scope_grants.map((g) => `    via a scope grant${g.request ? ` (access request ${g.request})` : ''}: since ${g.since} until ${g.until}`),
     ...p.revocations.map((r) => `    revoked: tokens issued before ${r.cutoff} (${r.reason ?? 'no reason given'})`),
   ];
 }

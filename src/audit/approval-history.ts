@@ -18,6 +18,8 @@ export interface ApprovedGrant {
   granted_at: string;
   request: string | null;
   role: string | null;
+  /** A grant of one scope on one resource (null for a role grant). */
+  scope: { name: string; resource: string } | null;
   holder: { type: string; id: string; label: string } | null;
   requested_by: { type: string; id: string } | null;
   justification: string | null;
@@ -57,6 +59,7 @@ function grantOf(r: AuditRecord): ApprovedGrant {
     granted_at: r.at.toISOString(),
     request: text(d.request),
     role: text(d.role),
+    scope: typeof d.scope === 'string' && typeof d.resource === 'string' ? { name: d.scope, resource: d.resource } : null,
     holder,
     requested_by: requestedBy,
     justification: text(d.justification),

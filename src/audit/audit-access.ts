@@ -4,7 +4,8 @@
 // offered on R; a principal holds S through a role that carries S and that it holds (a grant not
 // yet expired); it must not be disabled; a client's ceiling must admit S; the admin audience
 // needs admin access. People act through apps (authorization_code clients), so the apps that
-// could request S are listed, and a person with no such app is reported as blocked.
+// could request S are listed, and a person with no such app is reported as blocked. A principal
+// may also hold S on R through a time-boxed scope grant (scope-grant-history.ts).
 import { findAuditRecords, firstAuditRecord, readAuditAnchor } from '../db/audit-log-reads.ts';
 import { GENESIS } from '../db/audit-record.ts';
 import type { Database } from '../db/database.ts';
@@ -13,6 +14,7 @@ import { listClients } from '../governance/client-registry.ts';
 import { listResources, listRoles } from '../governance/catalog.ts';
 import { listUsers } from '../governance/user-registry.ts';
 import { MAX_TTL_SECONDS } from '../config/token-limits.ts';
+import { scopeGrantsAt, type ScopeGrantPath } from './scope-grant-history.ts';
 import { ABSENT, buildHistory, GOVERNANCE_ACTIONS, grantIn, intervalOf, itemKey, normalizeGrants, type Grant, type History, type Interval, type Value } from './audit-history.ts';
 
 export interface AccessPath {
@@ -28,6 +30,8 @@ export interface PrincipalAccess {
   readonly id: string;
   readonly name: string;
   readonly paths: AccessPath[];
+  /** A time-boxed grant of exactly this scope on this resource in force then (an approved access request). */
+  readonly scope_grants: ScopeGrantPath[];
   /** Why a principal holding a path could not use it at T (empty: it could). */
   readonly blocked: string[];
   /** Revocations in force at T: tokens issued before `cutoff` were dead. */
@@ -162,10 +166,12 @@ export async function accessAt(db: Database, query: { resource: string; scope: s
   const resourceKey = itemKey('resource', resource, 'scopes');
   const offered = contains(scope)(history.valueAt(resourceKey, at));
   const revocations = await revocationsAt(db, at);
+  const scopeGrants = offered ? await scopeGrantsAt(db, resource, scope, at) : new Map<string, ScopeGrantPath>();
   const principalIds = (kind: 'user' | 'client'): string[] => {
     const ids = new Set<string>();
     for (const key of current.values.keys()) if (key.startsWith(`${kind}\u0000`)) ids.add(key.split('\u0000')[1] ?? '');
     for (const r of records) if (r.subject && (r.action.startsWith(`admin.${kind}.`) || r.action.startsWith('admin.role_grant.') || r.action === 'role_grant.expired')) ids.add(r.subject);
+    for (const id of scopeGrants.keys()) ids.add(id);
     return [...ids].filter((id) => (kind === 'user') === id.startsWith('usr_'));
   };
   const exists = (kind: string, id: string): boolean => history.valueAt(itemKey(kind, id, 'disabled'), at) !== ABSENT;
@@ -187,14 +193,15 @@ export async function accessAt(db: Database, query: { resource: string; scope: s
       for (const id of principalIds(kind)) {
         if (!exists(kind, id)) continue;
         const paths = pathsOf(history, kind, id, scope, at);
-        if (!paths.length) continue;
+        const granted = scopeGrants.get(id);
+        if (!paths.length && !granted) continue;
         const why: string[] = [];
         if (disabled(kind, id)) why.push(`${kind} disabled`);
         if (kind === 'client' && !ceilingAdmits(id)) why.push(`the client's scope ceiling excludes ${scope}`);
         if (kind === 'client' && !adminOk(id)) why.push('the client has no admin API access');
         if (kind === 'client' && !(current.grantTypes.get(id) ?? []).includes('client_credentials')) why.push('the client has no client_credentials grant');
         if (kind === 'user' && !apps.length) why.push(`no app (authorization_code client) could request ${scope} for ${resource}`);
-        const entry = { type: kind, id, name: current.names.get(id) ?? id, paths, blocked: why, revocations: revocations.get(id) ?? [] };
+        const entry = { type: kind, id, name: current.names.get(id) ?? id, paths, scope_grants: granted ? [granted] : [], blocked: why, revocations: revocations.get(id) ?? [] };
         (why.length ? blocked : could).push(entry);
       }
     }

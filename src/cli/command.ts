@@ -37,6 +37,8 @@ export interface Command {
   readonly summary: string;
   readonly options: ParseArgsOptionsConfig;
   readonly positionals: readonly string[]; // names of required positionals
+  /** The positionals may all be left out (the command then names its target with options instead). */
+  readonly positionalsOptional?: boolean;
   /** Writes its own output through ctx.out; --json prints nothing more. */
   readonly streams?: boolean;
   /** May create the database (`init`); every other command needs an existing one. */

@@ -26,6 +26,7 @@ import { standingDelegationCommands } from './commands/standing-delegation-comma
 import { delegationCommands } from './commands/delegation-commands.ts';
 import { delegationAuditCommands } from './commands/delegation-audit-command.ts';
 import { accessRequestCommands } from './commands/access-request-commands.ts';
+import { scopeGrantCommands } from './commands/scope-grant-commands.ts';
 import { approvalAuditCommands } from './commands/approval-audit-command.ts';
 import { PROPAGATION_OPTIONS, runPropagated } from './propagation.ts';
 
@@ -34,7 +35,7 @@ import { PROPAGATION_OPTIONS, runPropagated } from './propagation.ts';
 // the drivers), the master key and the failure reporting (errors.ts) load on first use. A
 // read such as `govauth role list` so never loads argon2, jose, pino, pg or OpenTelemetry's
 // SDK (measured: 650 modules and ~430 ms before; bench/cli-bench.ts).
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...selfRegistrationCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...accessRequestCommands, ...approvalAuditCommands, ...keyCommands, ...notificationCommands, ...backupCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...clientCommands, ...selfRegistrationCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...accessRequestCommands, ...scopeGrantCommands, ...approvalAuditCommands, ...keyCommands, ...notificationCommands, ...backupCommands];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -156,7 +157,7 @@ export async function runCli(
     const shielded = acceptDashLedArguments(rest, options, command.positionals.length > 0);
     const parsed = parseArgs({ args: shielded.args, options, allowPositionals: true, strict: true });
     parsed.positionals = parsed.positionals.map(shielded.restore);
-    if (parsed.positionals.length !== command.positionals.length) {
+    if (parsed.positionals.length !== command.positionals.length && !(command.positionalsOptional && parsed.positionals.length === 0)) {
       throw new UsageError(
         command.positionals.length
           ? `expected ${command.positionals.map((p) => `<${p}>`).join(' ')}${parsed.positionals.length > command.positionals.length ? ', got extra arguments' : ''}`

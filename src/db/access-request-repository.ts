@@ -1,5 +1,5 @@
-// Access requests, their decisions and the per-role policies (AccessPolicy, AccessRequest,
-// AccessDecision). The rules are src/governance/access-request-rules.ts; the lifecycle and its
+// Access requests, their decisions and the policies that govern them (AccessPolicy per role,
+// ScopeAccessPolicy per resource and scope, AccessRequest, AccessDecision). The rules are src/governance/access-request-rules.ts; the lifecycle and its
 // audit records src/governance/access-requests.ts.
 import { prismaOf, type Reader, type Tx } from './database.ts';
 
@@ -11,6 +11,11 @@ export interface AccessPolicyRow {
   readonly maxDuration: number;
   readonly lapseAfter: number;
   readonly updatedAt: Date;
+}
+
+export interface ScopeAccessPolicyRow extends Omit<AccessPolicyRow, 'roleName'> {
+  readonly audience: string;
+  readonly scopeName: string;
 }
 
 export interface AccessDecisionRow {
@@ -27,7 +32,10 @@ export interface AccessRequestRow {
   readonly holderType: string;
   readonly holderId: string;
   readonly holderLabel: string;
-  readonly roleName: string;
+  /** A role request; null when one scope on one resource is asked for (audience, scopeName). */
+  readonly roleName: string | null;
+  readonly audience: string | null;
+  readonly scopeName: string | null;
   readonly duration: number;
   readonly justification: string;
   readonly requestedByType: string;
@@ -55,6 +63,21 @@ export async function deleteAccessPolicy(tx: Tx, roleName: string): Promise<void
   await tx.accessPolicy.delete({ where: { roleName } });
 }
 
+export const findScopeAccessPolicy = (h: Reader, audience: string, scopeName: string): Promise<ScopeAccessPolicyRow | null> =>
+  prismaOf(h).scopeAccessPolicy.findUnique({ where: { audience_scopeName: { audience, scopeName } } });
+
+export const listScopeAccessPolicies = (h: Reader): Promise<ScopeAccessPolicyRow[]> =>
+  prismaOf(h).scopeAccessPolicy.findMany({ orderBy: [{ audience: 'asc' }, { scopeName: 'asc' }] });
+
+export const upsertScopeAccessPolicy = (tx: Tx, row: Omit<ScopeAccessPolicyRow, 'updatedAt'>): Promise<ScopeAccessPolicyRow> => {
+  const { audience, scopeName, ...terms } = row;
+  return tx.scopeAccessPolicy.upsert({ where: { audience_scopeName: { audience, scopeName } }, create: row, update: terms });
+};
+
+export async function deleteScopeAccessPolicy(tx: Tx, audience: string, scopeName: string): Promise<void> {
+  await tx.scopeAccessPolicy.delete({ where: { audience_scopeName: { audience, scopeName } } });
+}
+
 export const findAccessRequest = (h: Reader, id: string): Promise<AccessRequestRow | null> => prismaOf(h).accessRequest.findUnique({ where: { id }, include: withDecisions });
 
 export interface AccessRequestFilter {
@@ -62,6 +85,8 @@ export interface AccessRequestFilter {
   readonly holderId?: string;
   readonly roleName?: string;
   readonly roleNames?: readonly string[];
+  /** Scope requests on these (audience, scope) pairs; with roleNames: either. */
+  readonly scopeTargets?: readonly { audience: string; scopeName: string }[];
 }
 
 /** Oldest first; at most `take`. */
@@ -70,7 +95,9 @@ export const listAccessRequests = (h: Reader, f: AccessRequestFilter, take: numb
     where: {
       ...(f.states && { state: { in: [...f.states] } }),
       ...(f.holderId !== undefined && { holderId: f.holderId }),
-      ...(f.roleNames ? { roleName: { in: [...f.roleNames] } } : f.roleName !== undefined && { roleName: f.roleName }),
+      ...(f.roleNames || f.scopeTargets
+        ? { OR: [...(f.roleNames?.length ? [{ roleName: { in: [...f.roleNames] } }] : []), ...(f.scopeTargets ?? []).map((t) => ({ audience: t.audience, scopeName: t.scopeName }))] }
+        : f.roleName !== undefined && { roleName: f.roleName }),
     },
     include: withDecisions,
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],

@@ -4,6 +4,15 @@
 import type { Database } from './database.ts';
 import { findTrustPolicyRow, listSelfRegisteredRows, type SelfRegisteredRow, type TrustPolicyRow } from './self-registration-repository.ts';
 
+/** A time-boxed grant of one scope on one resource (UserScopeGrant, ClientScopeGrant). */
+export interface ScopeGrantRef {
+  readonly audience: string;
+  readonly scopeName: string;
+  readonly expiresAt: Date;
+}
+
+const scopeGrantSelect = { select: { audience: true, scopeName: true, expiresAt: true } } as const;
+
 export interface CatalogRows {
   readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null }[];
   readonly resources: readonly { audience: string; name: string; tokenTtl: number | null; requirePop: boolean; scopes: { scopeName: string }[] }[];
@@ -30,6 +39,7 @@ export interface CatalogRows {
     requirePop: boolean;
     disabled: boolean;
     roles: { roleName: string; expiresAt: Date | null }[];
+    scopeGrants: ScopeGrantRef[];
   }[];
   readonly delegationPolicies: readonly DelegationPolicyRow[];
   readonly standingDelegations: readonly StandingDelegationRow[];
@@ -67,6 +77,7 @@ export interface PersonRow {
   readonly disabled: boolean;
   readonly mfaEnrolledAt: Date | null;
   readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
+  readonly scopeGrants: readonly ScopeGrantRef[];
 }
 
 export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
@@ -74,7 +85,7 @@ export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
     db.prisma.scope.findMany(),
     db.prisma.resource.findMany({ include: { scopes: { select: { scopeName: true } } } }),
     db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } } } }),
-    db.prisma.client.findMany({ include: { roles: { select: { roleName: true, expiresAt: true } } } }),
+    db.prisma.client.findMany({ include: { roles: { select: { roleName: true, expiresAt: true } }, scopeGrants: scopeGrantSelect } }),
     db.prisma.delegationPolicy.findMany(),
     db.prisma.standingDelegation.findMany(),
     listSelfRegisteredRows(db),
@@ -89,6 +100,7 @@ const personSelect = {
   disabled: true,
   mfaEnrolledAt: true,
   roles: { select: { roleName: true, expiresAt: true } },
+  scopeGrants: scopeGrantSelect,
 } as const;
 
 export const loadPersonRows = (db: Database): Promise<PersonRow[]> => db.prisma.user.findMany({ select: personSelect });

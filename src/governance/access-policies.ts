@@ -37,7 +37,7 @@ const view = (p: AccessPolicyRow): AccessPolicyView => ({
 });
 
 export const termsOf = (p: AccessPolicyRow): AccessPolicyTerms => ({
-  role: p.roleName,
+  target: { role: p.roleName },
   requireApproval: p.requireApproval,
   approvals: p.approvals,
   approverRole: p.approverRole,
@@ -67,7 +67,7 @@ export async function setAccessPolicy(db: Database, input: AccessPolicyInput, by
     const maxDuration = input.maxDuration ?? previous?.maxDuration;
     if (maxDuration === undefined) throw new AppError('invalid_request', 'name the longest duration a request may ask for (--max, max_duration) when setting a policy first');
     const terms: AccessPolicyTerms = {
-      role,
+      target: { role },
       requireApproval: input.requireApproval ?? previous?.requireApproval ?? true,
       approvals: input.approvals ?? previous?.approvals ?? 1,
       approverRole,

@@ -12,7 +12,9 @@ export type AccessRequestEventType = 'requested' | 'approved' | 'denied' | 'laps
 export interface AccessRequestEvent {
   readonly type: AccessRequestEventType;
   readonly requestId: string;
-  readonly role: string;
+  /** The role asked for; null when the request is for one scope on one resource (`scope`). */
+  readonly role: string | null;
+  readonly scope?: { readonly name: string; readonly resource: string };
   readonly holder: { readonly type: 'user' | 'client'; readonly id: string; readonly label: string };
   /** Who acted: the requester, an approver (email), or "system" (a lapse). */
   readonly by: string;

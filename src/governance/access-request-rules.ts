@@ -7,9 +7,18 @@
 
 export type RequestState = 'pending' | 'approved' | 'denied' | 'lapsed' | 'cancelled';
 
-/** How a role may be requested (an AccessPolicy row). Durations in seconds. */
+/** What is asked for: a role, or one scope on one resource (a time-boxed scope grant, scope-grants.ts). */
+export type RequestTarget = { readonly role: string } | { readonly scope: string; readonly resource: string };
+
+/** The target in words, for messages and pages: "role ops", "scope ai.deploy on https://models.example". */
+export const describeTarget = (t: RequestTarget): string => ('role' in t ? `role ${t.role}` : `scope ${t.scope} on ${t.resource}`);
+
+const policyCommand = (t: RequestTarget): string =>
+  'role' in t ? `govauth requests policy set ${t.role} …` : `govauth requests policy set --scope ${t.scope} --resource ${t.resource} …`;
+
+/** How a target may be requested (an AccessPolicy row per role, a ScopeAccessPolicy row per resource and scope). Durations in seconds. */
 export interface AccessPolicyTerms {
-  readonly role: string;
+  readonly target: RequestTarget;
   readonly requireApproval: boolean;
   /** Distinct approvers needed: 1 or 2. */
   readonly approvals: number;
@@ -78,13 +87,14 @@ const human = (seconds: number): string =>
   seconds % 86_400 === 0 ? `${seconds / 86_400}d` : seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
 
 /** Whether a request for `duration` seconds may be filed under `policy` (undefined: no policy). */
-export function decideRequest(policy: AccessPolicyTerms | undefined, role: string, duration: number, alreadyPending: boolean): { ok: true } | Refusal {
-  if (!policy) return refuse('invalid_request', 'not_requestable', `role ${role} cannot be requested: no access policy is set for it (an administrator sets one with govauth requests policy set ${role} …)`);
+export function decideRequest(policy: AccessPolicyTerms | undefined, target: RequestTarget, duration: number, alreadyPending: boolean): { ok: true } | Refusal {
+  const what = describeTarget(target);
+  if (!policy) return refuse('invalid_request', 'not_requestable', `${what} cannot be requested: no access policy is set for it (an administrator sets one with ${policyCommand(target)})`);
   if (!Number.isInteger(duration) || duration < MIN_REQUEST_SECONDS) return refuse('invalid_request', 'duration_too_short', `a request must be for at least ${MIN_REQUEST_SECONDS} seconds`);
   if (duration > policy.maxDuration) {
-    return refuse('invalid_request', 'duration_too_long', `role ${role} may be requested for at most ${human(policy.maxDuration)} (asked for ${human(duration)})`);
+    return refuse('invalid_request', 'duration_too_long', `${what} may be requested for at most ${human(policy.maxDuration)} (asked for ${human(duration)})`);
   }
-  if (alreadyPending) return refuse('conflict', 'already_pending', `a request for role ${role} is already pending for this holder: cancel it or wait for its decision`);
+  if (alreadyPending) return refuse('conflict', 'already_pending', `a request for ${what} is already pending for this holder: cancel it or wait for its decision`);
   return { ok: true };
 }
 
@@ -97,10 +107,10 @@ function decidable(r: RequestFacts, policy: AccessPolicyTerms | undefined, appro
   const state = currentState(r, now);
   if (state === 'lapsed') return refuse('conflict', 'lapsed', `request ${r.id} lapsed unanswered; the requester may ask again`);
   if (state !== 'pending') return refuse('conflict', 'already_decided', `request ${r.id} is ${state} already`);
-  if (!policy) return refuse('conflict', 'not_requestable', `request ${r.id} can no longer be decided: its role's access policy was removed`);
+  if (!policy) return refuse('conflict', 'not_requestable', `request ${r.id} can no longer be decided: the access policy for what it asks was removed`);
   if (isParty(r, approver.id)) return refuse('forbidden', 'self_approval', 'nobody may decide their own request or a request for themselves');
   if (approver.disabled) return refuse('forbidden', 'approver_disabled', `${approver.email} is disabled`);
-  if (!approver.holdsApproverRole) return refuse('forbidden', 'not_an_approver', `${approver.email} does not hold role ${policy.approverRole}, which approves requests for role ${policy.role}`);
+  if (!approver.holdsApproverRole) return refuse('forbidden', 'not_an_approver', `${approver.email} does not hold role ${policy.approverRole}, which approves requests for ${describeTarget(policy.target)}`);
   return undefined;
 }
 
@@ -120,7 +130,7 @@ export function decideApproval(
   if (approvedBy.includes(approver.id)) return refuse('conflict', 'already_approved_by_you', `${approver.email} has approved request ${r.id} already: a second approval must come from someone else`);
   const terms = policy as AccessPolicyTerms;
   // The policy may have been tightened since the request was filed: the grant obeys it now.
-  if (r.duration > terms.maxDuration) return refuse('conflict', 'duration_too_long', `request ${r.id} asks for ${human(r.duration)}, beyond role ${terms.role}'s maximum of ${human(terms.maxDuration)} now`);
+  if (r.duration > terms.maxDuration) return refuse('conflict', 'duration_too_long', `request ${r.id} asks for ${human(r.duration)}, beyond the maximum for ${describeTarget(terms.target)} of ${human(terms.maxDuration)} now`);
   return { ok: true, completes: new Set([...approvedBy, approver.id]).size >= terms.approvals };
 }
 

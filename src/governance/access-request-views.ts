@@ -2,11 +2,12 @@
 // list them: the state shown is the state now (a pending request past its time reads as lapsed
 // before the sweep closes it), and each answer says whether every approver differs from the
 // person the request is for and from whoever filed it.
-import { findAccessRequest, listAccessPolicies, listAccessRequests, type AccessRequestFilter, type AccessRequestRow } from '../db/access-request-repository.ts';
+import { findAccessRequest, listAccessPolicies, listAccessRequests, listScopeAccessPolicies, type AccessRequestFilter, type AccessRequestRow } from '../db/access-request-repository.ts';
 import type { Reader } from '../db/database.ts';
 import { findPersonWithRoles } from '../db/people-repository.ts';
 import { AppError } from '../errors/app-error.ts';
-import { currentState, type RequestState } from './access-request-rules.ts';
+import { currentState, describeTarget, type RequestState } from './access-request-rules.ts';
+import { targetOf } from './access-request-targets.ts';
 import { normalizeEmail } from './email-address.ts';
 
 export interface AccessDecisionView {
@@ -21,7 +22,11 @@ export interface AccessDecisionView {
 export interface AccessRequestView {
   id: string;
   state: RequestState;
-  role: string;
+  /** The role asked for; null when the request is for one scope on one resource (`scope`). */
+  role: string | null;
+  scope: { name: string; resource: string } | null;
+  /** What is asked for, in words: "role ops", "scope ai.deploy on https://models.example". */
+  target: string;
   holder: { type: 'user' | 'client'; id: string; label: string };
   requested_by: { type: string; id: string };
   justification: string;
@@ -50,6 +55,8 @@ export function requestView(r: AccessRequestRow, now: number): AccessRequestView
     id: r.id,
     state: currentState({ state: r.state as RequestState, lapsesAt: r.lapsesAt.getTime() }, now),
     role: r.roleName,
+    scope: r.roleName === null ? { name: r.scopeName ?? '', resource: r.audience ?? '' } : null,
+    target: describeTarget(targetOf(r)),
     holder: { type: r.holderType === 'client' ? 'client' : 'user', id: r.holderId, label: r.holderLabel },
     requested_by: { type: r.requestedByType, id: r.requestedBy },
     justification: r.justification,
@@ -97,7 +104,7 @@ export async function requestsOf(db: Reader, userId: string, now: number): Promi
 }
 
 /**
- * What a person may decide now: pending requests for roles whose approver role they hold, not
+ * What a person may decide now: pending requests for roles (or scopes on resources) whose approver role they hold, not
  * their own, not for themselves, and not already answered by them.
  */
 export async function approvableBy(db: Reader, userId: string, now: number): Promise<AccessRequestView[]> {
@@ -105,8 +112,9 @@ export async function approvableBy(db: Reader, userId: string, now: number): Pro
   if (!person || person.disabled) return [];
   const held = new Set(person.roles.filter((g) => g.expiresAt === null || g.expiresAt.getTime() > now).map((g) => g.roleName));
   const roles = (await listAccessPolicies(db)).filter((p) => held.has(p.approverRole)).map((p) => p.roleName);
-  if (!roles.length) return [];
-  const rows = await listAccessRequests(db, { states: ['pending'], roleNames: roles }, MAX_LISTED_REQUESTS);
+  const scopeTargets = (await listScopeAccessPolicies(db)).filter((p) => held.has(p.approverRole)).map((p) => ({ audience: p.audience, scopeName: p.scopeName }));
+  if (!roles.length && !scopeTargets.length) return [];
+  const rows = await listAccessRequests(db, { states: ['pending'], roleNames: roles, scopeTargets }, MAX_LISTED_REQUESTS);
   return rows
     .map((r) => requestView(r, now))
     .filter((v) => v.state === 'pending' && v.holder.id !== userId && v.requested_by.id !== userId && !v.decisions.some((d) => d.approver_id === userId));

@@ -1,16 +1,15 @@
-// The lifecycle of access requests: filed (by the person, an administrator for them, or a client
-// for itself), approved by one or two distinct approvers, denied, cancelled, or lapsed. Each step
+// The lifecycle of access requests for a role, or for one scope on one resource: filed (by the
+// person, an administrator for them, or a client for itself), approved by one or two distinct approvers, denied, cancelled, or lapsed. Each step
 // is one write transaction under the change-feed lock (change-feed.ts), so decisions on one
 // request are serialized on every instance and database: two approvers at once, an approval
 // against a denial or a lapse, can never grant twice or grant a closed request. The approval
 // that completes a request makes the time-boxed grant in that same transaction through
-// role-grants.ts (which propagates it to every instance). The rules are access-request-rules.ts;
+// role-grants.ts or scope-grants.ts (either propagates it to every instance). The rules are access-request-rules.ts;
 // events for notifiers are emitted after commit (access-request-events.ts).
 import { randomBytes } from 'node:crypto';
 import type { Actor, AuditInput } from '../audit/audit-chain.ts';
 import {
   closeAccessRequest,
-  findAccessPolicy,
   findAccessRequest,
   insertAccessDecision,
   insertAccessRequest,
@@ -25,15 +24,25 @@ import { findRole } from '../db/catalog-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { AccessRequestEvent, AccessRequestEvents } from './access-request-events.ts';
 import { enqueueNotification } from '../notifications/notification-event.ts';
-import { termsOf } from './access-policies.ts';
-import { decideApproval, decideCancel, decideDenial, decideRequest, type ApproverFacts, type Refusal, type RequestFacts, type RequestState } from './access-request-rules.ts';
+import { grantFor, heldUntil, policyFor, requestTarget, targetColumns, targetOf } from './access-request-targets.ts';
+import {
+  decideApproval,
+  decideCancel,
+  decideDenial,
+  decideRequest,
+  describeTarget,
+  type ApproverFacts,
+  type Refusal,
+  type RequestFacts,
+  type RequestState,
+} from './access-request-rules.ts';
 import { requestView, type AccessRequestView } from './access-request-views.ts';
 import { mustExist } from './catalog.ts';
 import { mayHoldRoles, ROLES_RULE } from './client-grants.ts';
 import { normalizeEmail } from './email-address.ts';
 import { parseStringArray } from './policy-loader.ts';
-import { grantRoleIn } from './role-grants.ts';
-import { checkRoleName, checkText } from './validation.ts';
+import { checkScopeOnResource } from './scope-grants.ts';
+import { checkText } from './validation.ts';
 
 /** Who filed a request: the person themselves, a client for itself, the CLI operator, an admin API principal. */
 export interface Requester {
@@ -83,6 +92,7 @@ const event = (type: AccessRequestEvent['type'], r: AccessRequestRow, by: string
   type,
   requestId: r.id,
   role: r.roleName,
+  ...(r.roleName === null && { scope: { name: r.scopeName ?? '', resource: r.audience ?? '' } }),
   holder: { type: r.holderType as 'user' | 'client', id: r.holderId, label: r.holderLabel },
   by,
   at: new Date(now).toISOString(),
@@ -95,7 +105,7 @@ const record = (by: Actor, action: string, r: AccessRequestView, extra: Record<s
   action,
   subject: r.holder.id,
   outcome,
-  detail: { request: r.id, role: r.role, holder: r.holder, requested_by: r.requested_by, justification: r.justification, state: r.state, grant_expires_at: r.grant_expires_at, ...extra },
+  detail: { request: r.id, role: r.role, ...(r.scope && { scope: r.scope.name, resource: r.scope.resource }), holder: r.holder, requested_by: r.requested_by, justification: r.justification, state: r.state, grant_expires_at: r.grant_expires_at, ...extra },
 });
 
 /**
@@ -109,7 +119,8 @@ async function notifyAll(tx: Tx, events: readonly AccessRequestEvent[], now: num
       tx,
       {
         type: `access_request.${e.type}`,
-        data: { request_id: e.requestId, role: e.role, holder: { type: e.holder.type, id: e.holder.id }, ...(e.grantExpiresAt && { grant_expires_at: e.grantExpiresAt }) },
+        // The target described: a role, or one scope on one resource (README, "Event catalogue").
+        data: { request_id: e.requestId, role: e.role, ...(e.scope && { scope: e.scope.name, resource: e.scope.resource }), holder: { type: e.holder.type, id: e.holder.id }, ...(e.grantExpiresAt && { grant_expires_at: e.grantExpiresAt }) },
         occurredAt: Date.parse(e.at),
       },
       now,
@@ -139,17 +150,12 @@ async function step(db: Database, events: AccessRequestEvents, work: (tx: Tx) =>
   return out.result;
 }
 
-/** Makes the grant a completed request earns, in the caller's transaction. */
-async function grantFor(tx: Tx, r: AccessRequestRow, by: Actor, now: number) {
-  const expiresAt = new Date(now + r.duration * 1000);
-  const principal = r.holderType === 'user' ? { type: 'user' as const, email: r.holderLabel } : { type: 'client' as const, id: r.holderId };
-  const granted = await grantRoleIn(tx, { principal, role: r.roleName, expiresAt, reason: `access request ${r.id}: ${r.justification}`.slice(0, 500) }, by, now, { access_request: r.id });
-  return { expiresAt, granted };
-}
-
 export interface NewRequest {
   readonly holder: Holder;
-  readonly role: string;
+  /** A role, or `scope` on `resource` (exactly one of the two). */
+  readonly role?: string | undefined;
+  readonly scope?: string | undefined;
+  readonly resource?: string | undefined;
   /** Seconds. */
   readonly duration: number;
   readonly justification: string;
@@ -157,26 +163,26 @@ export interface NewRequest {
 
 /** Files a request; under a policy that needs no approval, grants it at once. */
 export async function createAccessRequest(db: Database, input: NewRequest, requester: Requester, by: Actor, now: number, events: AccessRequestEvents): Promise<AccessRequestView> {
-  const role = checkRoleName(input.role);
+  const target = requestTarget(input);
   const justification = checkText(input.justification, 'justification', 1000);
   return step(db, events, async (tx) => {
     const holder = await resolveHolder(tx, input.holder);
-    await mustExist(findRole(tx, role), `no role named ${role}`);
-    const policy = await findAccessPolicy(tx, role);
-    const terms = policy ? termsOf(policy) : undefined;
-    const open = await tx.accessRequest.count({ where: { holderId: holder.id, roleName: role, state: 'pending', lapsesAt: { gt: new Date(now) } } });
-    const decision = decideRequest(terms, role, input.duration, open > 0);
+    if ('role' in target) await mustExist(findRole(tx, target.role), `no role named ${target.role}`);
+    else await checkScopeOnResource(tx, target.resource, target.scope);
+    const terms = await policyFor(tx, target);
+    const open = await tx.accessRequest.count({ where: { holderId: holder.id, ...targetColumns(target), state: 'pending', lapsesAt: { gt: new Date(now) } } });
+    const decision = decideRequest(terms, target, input.duration, open > 0);
     if (!decision.ok) throw new AccessRequestRefused(decision);
-    const held = holder.roles?.find((g) => g.roleName === role && (g.expiresAt === null || g.expiresAt.getTime() > now));
-    if (held && (held.expiresAt === null || held.expiresAt.getTime() >= now + input.duration * 1000)) {
-      throw new AccessRequestRefused({ ok: false, code: 'conflict', reason: 'already_held', message: `${holder.label} already holds role ${role} ${held.expiresAt ? `until ${held.expiresAt.toISOString()}` : 'permanently'}` });
+    const held = await heldUntil(tx, holder, target, now);
+    if (held !== undefined && (held === null || held.getTime() >= now + input.duration * 1000)) {
+      throw new AccessRequestRefused({ ok: false, code: 'conflict', reason: 'already_held', message: `${holder.label} already holds ${describeTarget(target)} ${held ? `until ${held.toISOString()}` : 'permanently'}` });
     }
     const row = await insertAccessRequest(tx, {
       id: newRequestId(),
       holderType: holder.type,
       holderId: holder.id,
       holderLabel: holder.label,
-      roleName: role,
+      ...targetColumns(target),
       duration: input.duration,
       justification,
       requestedByType: requester.type,
@@ -237,8 +243,7 @@ export async function decideAccessRequest(
   const action = decision.approve ? 'approve' : 'deny';
   return step(db, events, async (tx) => {
     const r = await mustExist(findAccessRequest(tx, id), `no access request ${JSON.stringify(id.slice(0, 80))}`);
-    const policy = await findAccessPolicy(tx, r.roleName);
-    const terms = policy ? termsOf(policy) : undefined;
+    const terms = await policyFor(tx, targetOf(r));
     const who = await approverFacts(tx, approver, terms?.approverRole, now);
     const approvedBy = r.decisions.filter((d) => d.decision === 'approve').map((d) => d.approverId);
     const verdict = decision.approve ? decideApproval(facts(r), terms, who, approvedBy, now) : decideDenial(facts(r), terms, who, now);
@@ -278,8 +283,8 @@ export async function cancelAccessRequest(db: Database, id: string, canceller: {
   return step(db, events, async (tx) => {
     const who = 'email' in canceller ? { type: 'user', id: (await approverFacts(tx, canceller, undefined, now)).id } : canceller;
     const r = await findAccessRequest(tx, id);
-    // Someone else's request answers as a missing one when a person asks: its id tells them nothing.
-    if (!r || (who.type === 'user' && r.holderId !== who.id && r.requestedBy !== who.id)) throw new AppError('not_found', `no access request ${JSON.stringify(id.slice(0, 80))}`);
+    // Someone else's request answers as a missing one when a person or a client asks: its id tells them nothing.
+    if (!r || ((who.type === 'user' || who.type === 'client') && r.holderId !== who.id && r.requestedBy !== who.id)) throw new AppError('not_found', `no access request ${JSON.stringify(id.slice(0, 80))}`);
     const verdict = decideCancel(facts(r), who, now);
     if (!verdict.ok) throw new AccessRequestRefused(verdict);
     await closeAccessRequest(tx, r.id, { state: 'cancelled', decidedAt: new Date(now) });

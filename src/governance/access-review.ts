@@ -9,6 +9,7 @@ import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
 import { mayHoldRoles } from './client-grants.ts';
 import { heldScopes, type ClientDef, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
 import { clientAuthMethod, requiresProofOfPossession, usesSharedSecret, type ClientAuthMethod } from './client-auth-method.ts';
+import type { ScopeGrant } from './scope-grants-model.ts';
 import { SECRET_EXPIRY_WARNING_MS } from './secret-lifetimes.ts';
 
 const EXPIRING_SOON_MS = 7 * 86_400_000;
@@ -41,6 +42,8 @@ export interface ReviewEntry {
   roles: { role: string; expires_at: string | null }[];
   scopes: { scope: string; sensitivity: string; via_roles: string[]; last_used_at: string | null }[];
   expiring_soon: { role: string; expires_at: string }[];
+  /** Time-boxed grants of one scope on one resource in force (made by approved access requests). */
+  scope_grants: { resource: string; scope: string; expires_at: string }[];
   findings: { kind: FindingKind; scope?: string; role?: string; message: string }[];
 }
 
@@ -69,7 +72,7 @@ export interface AccessReview {
 function entryFor(
   snapshot: PolicySnapshot,
   base: {
-    type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; adminAccess: boolean | null; roles: readonly RoleGrant[]; ceiling: ReadonlySet<string> | null; since: number;
+    type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; adminAccess: boolean | null; roles: readonly RoleGrant[]; scopeGrants?: readonly ScopeGrant[] | undefined; ceiling: ReadonlySet<string> | null; since: number;
     /** Clients: their secrets and binding (secretFindings); undefined for people. */
     client?: ClientDef;
     /** false: the roles give no scopes of its own (an agent without client_credentials, matched by its roles against delegation policies only). */
@@ -121,6 +124,7 @@ function entryFor(
     roles: active.map((g) => ({ role: g.role, expires_at: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
     scopes,
     expiring_soon: expiring,
+    scope_grants: (base.scopeGrants ?? []).filter((g) => g.expiresAt > now).map((g) => ({ resource: g.audience, scope: g.scope, expires_at: new Date(g.expiresAt).toISOString() })),
     findings,
   };
 }
@@ -165,14 +169,14 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   const entries: ReviewEntry[] = [];
   for (const u of [...users.values()].sort((a, b) => (a.email < b.email ? -1 : 1))) {
     entries.push(
-      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, adminAccess: null, roles: u.roles, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
+      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, adminAccess: null, roles: u.roles, scopeGrants: u.scopeGrants, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
     );
   }
   // Bots, agents (their roles decide whom they may act for), and every app allowed the admin
   // API: who can reach it is part of the review.
   // Any other client whose secret expires is listed for that finding alone.
   for (const c of [...snapshot.clients.values()].filter((c) => mayHoldRoles(c.grantTypes) || c.adminAccess || hasExpiringSecret(c))) {
-    const base = { type: 'client' as const, id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now, client: c };
+    const base = { type: 'client' as const, id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, scopeGrants: c.scopeGrants, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now, client: c };
     entries.push(
       entryFor(snapshot, { ...base, ownScopes: c.grantTypes.includes('client_credentials') || c.adminAccess }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),
     );

@@ -26,6 +26,7 @@ import {
   type UserDef,
 } from './policy-model.ts';
 import type { RevocationKind, RevocationState, TokenFacts } from './revocation-state.ts';
+import { withScopeGrants } from './scope-grants-model.ts';
 
 /** Who would hold the token: the client itself, a person, or anyone (the client's ceiling only). */
 export type GrantPrincipal =
@@ -111,7 +112,9 @@ export function evaluateGrant(snapshot: PolicySnapshot, revocations: Pick<Revoca
   const { client, principal, audience, now } = req;
   const user = principal.kind === 'user' ? principal.user : undefined;
   const grants = principal.kind === 'client' ? (client?.roles ?? NO_ROLES) : principal.kind === 'user' ? (user?.roles ?? NO_ROLES) : NO_ROLES;
-  const held = heldScopes(snapshot, grants, now);
+  // Role grants, plus (for this audience only) time-boxed scope grants: scope-grants-model.ts.
+  const scopeGrants = principal.kind === 'client' ? client?.scopeGrants : principal.kind === 'user' ? user?.scopeGrants : undefined;
+  const held = withScopeGrants(heldScopes(snapshot, grants, now), scopeGrants, audience, now);
   const resource = audience === undefined ? undefined : snapshot.resources.get(audience);
   const holder: ScopeHolder | undefined =
     principal.kind === 'anyone' ? undefined : { held, person: user && principal.kind === 'user' ? { mfa: principal.mfa, mfaEnrolled: user.mfaEnrolled } : undefined };

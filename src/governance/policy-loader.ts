@@ -4,7 +4,8 @@ import type { ClientDef, PolicySnapshot, ResourceDef, RoleDef, ScopeDef, Sensiti
 import type { Database } from '../db/database.ts';
 import { parseStoredJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
-import { loadCatalogRows, loadPersonRow, loadPersonRows, type PersonRow } from '../db/policy-repository.ts';
+import { loadCatalogRows, loadPersonRow, loadPersonRows, type PersonRow, type ScopeGrantRef } from '../db/policy-repository.ts';
+import type { ScopeGrant } from './scope-grants-model.ts';
 import { selfRegisteredClientDefs, toTrustPolicy } from './self-registered-clients.ts';
 
 export function parseStringArray(json: string | null, column: string): string[] {
@@ -15,6 +16,8 @@ export function parseStringArray(json: string | null, column: string): string[] 
   }
   return value;
 }
+
+const toScopeGrant = (g: ScopeGrantRef): ScopeGrant => ({ audience: g.audience, scope: g.scopeName, expiresAt: g.expiresAt.getTime() });
 
 export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> {
   const { scopes, resources, roles, clients, delegationPolicies, standingDelegations, selfRegistered, trustPolicy: policyRow } = await loadCatalogRows(db);
@@ -50,6 +53,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           requirePop: c.requirePop,
           disabled: c.disabled,
           roles: c.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
+          scopeGrants: c.scopeGrants.map(toScopeGrant),
         },
       ]),
   );
@@ -105,6 +109,7 @@ function toUserDef(u: PersonRow): UserDef {
     disabled: u.disabled,
     mfaEnrolled: u.mfaEnrolledAt !== null,
     roles: u.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
+    scopeGrants: u.scopeGrants.map(toScopeGrant),
   };
 }
 

@@ -5,6 +5,7 @@ import { AppError } from '../errors/app-error.ts';
 import type { PublicJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
 import type { SelfRegistration, TrustPolicy } from './self-registration.ts';
+import { withScopeGrants, type ScopeGrant } from './scope-grants-model.ts';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
 export const SENSITIVITIES: readonly Sensitivity[] = ['low', 'medium', 'high'];
@@ -79,6 +80,8 @@ export interface ClientDef {
   readonly resourceCeiling?: ReadonlySet<string> | null;
   readonly disabled: boolean;
   readonly roles: readonly RoleGrant[];
+  /** Time-boxed grants of one scope on one resource (scope-grants-model.ts); absent: none. */
+  readonly scopeGrants?: readonly ScopeGrant[];
 }
 
 /** A person, as the hot path needs them: no password hash, no MFA secret. */
@@ -88,6 +91,8 @@ export interface UserDef {
   readonly disabled: boolean;
   readonly mfaEnrolled: boolean;
   readonly roles: readonly RoleGrant[];
+  /** Time-boxed grants of one scope on one resource (scope-grants-model.ts); absent: none. */
+  readonly scopeGrants?: readonly ScopeGrant[];
 }
 
 export interface PolicySnapshot {
@@ -239,7 +244,7 @@ export function decideConsent(
 ): ConsentDecision {
   const resource = snapshot.resources.get(audience);
   if (!resource) throw new AppError('invalid_target', 'unknown resource');
-  const held = heldScopes(snapshot, user.roles, now);
+  const held = withScopeGrants(heldScopes(snapshot, user.roles, now), user.scopeGrants, audience, now);
   const holder: ScopeHolder = { held, person: { mfa: mfaFresh ? 'fresh' : 'stale', mfaEnrolled: user.mfaEnrolled } };
   const grantable: string[] = [];
   const withheld: { scope: string; reason: WithheldReason }[] = [];

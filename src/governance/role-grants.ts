@@ -32,7 +32,8 @@ const view = (g: { roleName: string; expiresAt: Date | null; reason: string | nu
   granted_at: g.createdAt.toISOString(),
 });
 
-async function resolve(tx: Tx | Database, p: Principal): Promise<{ kind: GrantHolder; id: string; label: string }> {
+/** The holder of a grant, looked up (a client must be one that may hold grants: ROLES_RULE). */
+export async function resolvePrincipal(tx: Tx | Database, p: Principal): Promise<{ kind: GrantHolder; id: string; label: string }> {
   if (p.type === 'user') {
     const email = normalizeEmail(p.email);
     const user = await mustExist(findUserId(tx, email), `no user ${email}`);
@@ -93,7 +94,7 @@ export async function grantRoleIn(tx: Tx, input: GrantInput, by: Actor, now: num
   const expiresAt = input.expiresAt ?? null;
   if (expiresAt && expiresAt.getTime() <= now) throw new AppError('invalid_request', 'the expiry must be in the future');
   const reason = input.reason === undefined ? null : checkText(input.reason, 'reason', 500);
-  const who = await resolve(tx, input.principal);
+  const who = await resolvePrincipal(tx, input.principal);
   await mustExist(findRole(tx, role), `no role named ${role}`);
   // Read under the write lock: a concurrent grant cannot slip between the check and the write.
   const before = await grantsOf(tx, who.kind, who.id);
@@ -109,7 +110,7 @@ export async function grantRoleIn(tx: Tx, input: GrantInput, by: Actor, now: num
 
 export async function removeRoleGrant(db: Database, input: { principal: Principal; role: string }, by: Actor): Promise<RoleGrantView[]> {
   return writeWithChanges(db, async (tx) => {
-    const who = await resolve(tx, input.principal);
+    const who = await resolvePrincipal(tx, input.principal);
     const before = await grantsOf(tx, who.kind, who.id);
     if (!before.some((g) => g.role === input.role)) throw new AppError('not_found', `${who.label} does not hold role ${input.role}`);
     await deleteGrant(tx, who.kind, who.id, input.role);
@@ -119,7 +120,7 @@ export async function removeRoleGrant(db: Database, input: { principal: Principa
 }
 
 export async function listRoleGrants(db: Database, principal: Principal): Promise<{ id: string; label: string; grants: RoleGrantView[] }> {
-  const who = await resolve(db, principal);
+  const who = await resolvePrincipal(db, principal);
   return { id: who.id, label: who.label, grants: await grantsOf(db, who.kind, who.id) };
 }
 

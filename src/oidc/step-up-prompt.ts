@@ -4,6 +4,7 @@
 // pages ask for it before a high-sensitivity scope is delegated (account-session.ts).
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { heldScopes, isHighSensitivity, mfaFresh } from '../governance/policy-model.ts';
+import { holdsScopeGrant } from '../governance/scope-grants-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { STEP_UP_REASON } from '../governance/step-up.ts';
 import type { Clock } from '../time/clock.ts';
@@ -17,7 +18,7 @@ function requestedHighScopes(ctx: KoaContextWithOIDC, policy: PolicyStore, accou
   const held = heldScopes(snapshot, user.roles, now);
   const resources = Object.keys(ctx.oidc.resourceServers ?? {});
   return [...ctx.oidc.requestParamScopes].filter(
-    (s) => isHighSensitivity(snapshot, s) && held.has(s) && resources.some((r) => snapshot.resources.get(r)?.scopes.has(s)),
+    (s) => isHighSensitivity(snapshot, s) && ((held.has(s) && resources.some((r) => snapshot.resources.get(r)?.scopes.has(s))) || holdsScopeGrant(user.scopeGrants, resources, s, now)),
   );
 }
 

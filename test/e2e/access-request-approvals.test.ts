@@ -58,7 +58,7 @@ describe('access requests in a browser', () => {
 
     const bob = await open('bob@example.com', '/account/approvals');
     const request = bob.getByRole('region', { name: /^Request ar_/ });
-    expect(await request.innerText()).toContain('alice@example.com asks for admin for 4 hours');
+    expect(await request.innerText()).toContain('alice@example.com asks for role admin for 4 hours');
     expect(await request.innerText()).toContain('INC-42: restore the fraud model');
     await request.getByLabel(/Reason/).fill('on call this week');
     await request.getByRole('button', { name: 'Approve' }).click();
@@ -73,7 +73,7 @@ describe('access requests in a browser', () => {
     await screenshot(carol, 'approvals');
     await same.getByRole('button', { name: 'Approve' }).click();
     await carol.getByRole('status').waitFor();
-    expect(await carol.getByRole('status').innerText()).toBe('Approved: the role is granted now.');
+    expect(await carol.getByRole('status').innerText()).toBe('Approved: the access is granted now.');
     // In force on return: the server's policy holds the grant, ending 4 hours from now.
     expect(adminGrant()).toBeDefined();
     expect(adminGrant()?.expiresAt ?? 0).toBeCloseTo(Date.now() + 4 * 3600_000, -5);

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
 import type { ClientCreds } from '../helpers/oauth.ts';
-import { createUser } from '../helpers/people.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { startAccessRequestServer } from '../helpers/access-request-fixture.ts';
+import type { TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
 let adminBot: ClientCreds;
@@ -28,12 +28,7 @@ const ask = (body: Record<string, unknown>) => call<{ request: Request } & Error
 const decide = (id: string, verb: 'approve' | 'deny', body: Record<string, unknown>) => call<{ request: Request } & ErrorBody>('POST', `/access-requests/${encodeURIComponent(id)}/${verb}`, body);
 
 beforeAll(async () => {
-  t = await startTestServer();
-  await t.cliJson('init', '--demo');
-  await t.cliJson('role', 'create', 'access-approver', '--scopes', 'ai.usage.log.read');
-  await createUser(t, 'alice@example.com', ['end-user']);
-  await createUser(t, 'bob@example.com', ['access-approver']);
-  await createUser(t, 'carol@example.com', ['access-approver']);
+  t = await startAccessRequestServer({ 'alice@example.com': ['end-user'], 'bob@example.com': ['access-approver'], 'carol@example.com': ['access-approver'] });
   const bots = await createAdminBots(t);
   adminBot = bots.adminBot;
   adminToken = await tokenFor(t.url, bots.adminBot);

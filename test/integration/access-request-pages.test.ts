@@ -5,8 +5,8 @@
 // Chromium: test/e2e/access-request-approvals.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInToAccount, type AccountBrowser } from '../helpers/account-pages.ts';
-import { createUser } from '../helpers/people.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { startAccessRequestServer } from '../helpers/access-request-fixture.ts';
+import type { TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
 let alice: AccountBrowser;
@@ -17,14 +17,9 @@ const roles = async (email: string) => (await t.cliJson<{ grants: { role: string
 const requests = async (email: string) => (await t.cliJson<{ requests: { id: string; state: string }[] }>('requests', 'list', '--user', email)).requests;
 
 beforeAll(async () => {
-  t = await startTestServer();
-  await t.cliJson('init', '--demo');
-  await t.cliJson('role', 'create', 'access-approver', '--scopes', 'ai.usage.log.read');
-  await t.cliJson('requests', 'policy', 'set', 'admin', '--approver-role', 'access-approver', '--approvals', '1', '--max', '8h');
   // Alice is an approver herself: still never of her own request.
-  await createUser(t, 'alice@example.com', ['end-user', 'access-approver']);
-  await createUser(t, 'bob@example.com', ['access-approver']);
-  await createUser(t, 'dave@example.com', ['end-user']);
+  t = await startAccessRequestServer({ 'alice@example.com': ['end-user', 'access-approver'], 'bob@example.com': ['access-approver'], 'dave@example.com': ['end-user'] });
+  await t.cliJson('requests', 'policy', 'set', 'admin', '--approver-role', 'access-approver', '--approvals', '1', '--max', '8h');
   [alice, bob, dave] = await Promise.all([signInToAccount(t, 'alice@example.com'), signInToAccount(t, 'bob@example.com'), signInToAccount(t, 'dave@example.com')]);
 });
 afterAll(() => t?.stop());

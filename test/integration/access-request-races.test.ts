@@ -5,8 +5,8 @@
 // and its audit records agree. CI runs this on SQLite and PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lapseAccessRequests } from '../../src/governance/access-requests.ts';
-import { createUser } from '../helpers/people.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { startAccessRequestServer } from '../helpers/access-request-fixture.ts';
+import type { TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
 const ROUNDS = 2;
@@ -45,12 +45,7 @@ async function consistent(id: string, email: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  t = await startTestServer();
-  await t.cliJson('init', '--demo');
-  await t.cliJson('role', 'create', 'access-approver', '--scopes', 'ai.usage.log.read');
-  await createUser(t, 'alice@example.com', ['end-user']);
-  await createUser(t, 'bob@example.com', ['access-approver']);
-  await createUser(t, 'carol@example.com', ['access-approver']);
+  t = await startAccessRequestServer({ 'alice@example.com': ['end-user'], 'bob@example.com': ['access-approver'], 'carol@example.com': ['access-approver'] });
 });
 afterAll(() => t?.stop());
 

@@ -3,8 +3,9 @@
 // an approval makes is in force on return; every step is in the audit trail; bad input is a
 // clear refusal (exit 1 or 2), never a grant nobody approved.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAccessRequestServer } from '../helpers/access-request-fixture.ts';
 import { createUser } from '../helpers/people.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import type { TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
 
@@ -36,14 +37,10 @@ const audit = async (action: string) =>
 const file = (user: string, role = 'admin', duration = '4h') => request('create', '--user', user, '--role', role, '--for', duration, '--justification', `incident INC-1 for ${user}`);
 
 beforeAll(async () => {
-  t = await startTestServer({ env: { GOVAUTH_OPERATOR: 'ops-alex' } });
-  await t.cliJson('init', '--demo');
-  await t.cliJson('role', 'create', 'access-approver', '--scopes', 'ai.usage.log.read', '--description', 'Approves access requests');
-  await createUser(t, 'alice@example.com', ['end-user']);
-  await createUser(t, 'erin@example.com', ['end-user']);
-  await createUser(t, 'bob@example.com', ['access-approver']);
-  await createUser(t, 'carol@example.com', ['access-approver']);
-  await createUser(t, 'dave@example.com', ['end-user']);
+  t = await startAccessRequestServer(
+    { 'alice@example.com': ['end-user'], 'erin@example.com': ['end-user'], 'bob@example.com': ['access-approver'], 'carol@example.com': ['access-approver'], 'dave@example.com': ['end-user'] },
+    { env: { GOVAUTH_OPERATOR: 'ops-alex' } },
+  );
 });
 afterAll(() => t?.stop());
 

@@ -432,6 +432,9 @@ describe('OpenAPI document', () => {
     'GET /delegation-policies', 'POST /delegation-policies', 'GET /delegation-policies/{policy_id}', 'DELETE /delegation-policies/{policy_id}',
     'GET /access-policies', 'PUT /access-policies/{role}', 'DELETE /access-policies/{role}',
     'POST /access-requests', 'GET /access-requests', 'GET /access-requests/{id}', 'POST /access-requests/{id}/approve', 'POST /access-requests/{id}/deny', 'POST /access-requests/{id}/cancel', 'GET /audit/approvals',
+    'GET /scope-access-policies', 'PUT /scope-access-policies', 'DELETE /scope-access-policies',
+    'GET /users/{email}/scope-grants', 'DELETE /users/{email}/scope-grants', 'GET /clients/{id}/scope-grants', 'DELETE /clients/{id}/scope-grants',
+    'POST /my/access-requests', 'GET /my/access-requests', 'POST /my/access-requests/{id}/cancel',
     'GET /revocations', 'POST /revocations',
     'GET /keys', 'POST /keys/rotate', 'POST /keys/{kid}/withdraw',
     'GET /notifications', 'POST /notifications/{event_id}/retry',
@@ -456,9 +459,10 @@ describe('OpenAPI document', () => {
     expect(listed.sort()).toEqual([...EXPECTED].sort());
     expect(doc.servers[0]?.url).toBe(`${t.issuer}/admin/v1`);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-    expect(Object.keys(doc.components.securitySchemes.clientCredentials?.flows?.clientCredentials.scopes ?? {}).sort()).toEqual(['govauth.admin', 'govauth.audit.read']);
+    expect(Object.keys(doc.components.securitySchemes.clientCredentials?.flows?.clientCredentials.scopes ?? {}).sort()).toEqual(['govauth.admin', 'govauth.audit.read', 'govauth.requests']);
     expect(doc.paths['/scopes']?.post?.security).toEqual([{ bearerAuth: ['govauth.admin'] }]);
     expect(doc.paths['/scopes']?.get?.security).toEqual([{ bearerAuth: ['govauth.audit.read'] }, { bearerAuth: ['govauth.admin'] }]);
+    expect(doc.paths['/my/access-requests']?.post?.security).toEqual([{ bearerAuth: ['govauth.requests'] }, { bearerAuth: ['govauth.admin'] }]);
     expect(Object.keys(doc.paths['/scopes']?.post?.responses ?? {}).sort()).toEqual(['201', '400', '401', '403', '409', '413', '415']);
     expect(JSON.stringify(doc.paths['/scopes']?.post)).toContain('"additionalProperties":false');
   });

@@ -15,7 +15,7 @@ import {
 } from '../../src/governance/access-request-rules.ts';
 
 const NOW = Date.UTC(2026, 11, 5, 12);
-const policy: AccessPolicyTerms = { role: 'admin', requireApproval: true, approvals: 2, approverRole: 'approver', maxDuration: 8 * 3600, lapseAfter: 86_400 };
+const policy: AccessPolicyTerms = { target: { role: 'admin' }, requireApproval: true, approvals: 2, approverRole: 'approver', maxDuration: 8 * 3600, lapseAfter: 86_400 };
 const request = (extra: Partial<RequestFacts> = {}): RequestFacts => ({
   id: 'ar_1',
   state: 'pending',
@@ -31,11 +31,18 @@ const approver = (id: string, extra: Partial<ApproverFacts> = {}): ApproverFacts
 
 describe('filing a request', () => {
   it('needs a policy, a duration within its maximum, and no request pending for the same role', () => {
-    expect(decideRequest(undefined, 'admin', 3600, false)).toMatchObject({ ok: false, code: 'invalid_request', reason: 'not_requestable' });
-    expect(decideRequest(policy, 'admin', 8 * 3600, false)).toEqual({ ok: true });
-    expect(decideRequest(policy, 'admin', 8 * 3600 + 1, false)).toMatchObject({ ok: false, reason: 'duration_too_long', message: 'role admin may be requested for at most 8h (asked for 28801s)' });
-    expect(decideRequest(policy, 'admin', 30, false)).toMatchObject({ ok: false, reason: 'duration_too_short' });
-    expect(decideRequest(policy, 'admin', 3600, true)).toMatchObject({ ok: false, code: 'conflict', reason: 'already_pending' });
+    expect(decideRequest(undefined, { role: 'admin' }, 3600, false)).toMatchObject({ ok: false, code: 'invalid_request', reason: 'not_requestable' });
+    expect(decideRequest(policy, { role: 'admin' }, 8 * 3600, false)).toEqual({ ok: true });
+    expect(decideRequest(policy, { role: 'admin' }, 8 * 3600 + 1, false)).toMatchObject({ ok: false, reason: 'duration_too_long', message: 'role admin may be requested for at most 8h (asked for 28801s)' });
+    expect(decideRequest(policy, { role: 'admin' }, 30, false)).toMatchObject({ ok: false, reason: 'duration_too_short' });
+    expect(decideRequest(policy, { role: 'admin' }, 3600, true)).toMatchObject({ ok: false, code: 'conflict', reason: 'already_pending' });
+    // One scope on one resource: the same rules, the target named in every message.
+    const deploy = { scope: 'ai.deploy.manage', resource: 'https://models.example' };
+    expect(decideRequest(undefined, deploy, 3600, false)).toMatchObject({
+      reason: 'not_requestable',
+      message: 'scope ai.deploy.manage on https://models.example cannot be requested: no access policy is set for it (an administrator sets one with govauth requests policy set --scope ai.deploy.manage --resource https://models.example …)',
+    });
+    expect(decideRequest({ ...policy, target: deploy, maxDuration: 4 * 3600 }, deploy, 5 * 3600, false)).toMatchObject({ message: 'scope ai.deploy.manage on https://models.example may be requested for at most 4h (asked for 5h)' });
   });
 
   it('checks an administrator’s policy terms', () => {

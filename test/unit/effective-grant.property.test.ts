@@ -24,6 +24,12 @@ const grantsArb = fc.uniqueArray(
   { minLength: 1, maxLength: 4, selector: (g) => g.role },
 );
 
+// Time-boxed grants of one scope on one resource (scope-grants-model.ts), beside the role grants.
+const scopeGrantsArb = fc.uniqueArray(
+  fc.record({ audience: fc.constantFrom(...AUDIENCES), scope: fc.constantFrom(...SCOPES), expiresAt: fc.integer({ min: NOW - HOUR, max: NOW + 2 * HOUR }) }),
+  { maxLength: 3, selector: (g) => `${g.audience} ${g.scope}` },
+);
+
 interface World {
   snapshot: PolicySnapshot;
   user: UserDef;
@@ -39,6 +45,8 @@ const worldArb = fc
     ceiling: fc.option(fc.subarray(SCOPES, { minLength: 2 }), { nil: null }),
     adminAccess: fc.boolean(),
     userGrants: grantsArb,
+    clientScopeGrants: scopeGrantsArb,
+    userScopeGrants: scopeGrantsArb,
     mfaEnrolled: fc.boolean(),
     // Revocations made before the request: a cutoff up to an hour ago (or in the request's second).
     cutoffs: fc.array(fc.record({ kind: fc.constantFrom<RevocationKind>('user', 'client', 'role'), role: fc.constantFrom(...ROLES), ago: fc.integer({ min: 0, max: HOUR }) }), { maxLength: 2 }),
@@ -56,6 +64,7 @@ const worldArb = fc
       adminAccess: w.adminAccess,
       disabled: false,
       roles: w.clientGrants,
+      scopeGrants: w.clientScopeGrants,
     };
     const snapshot: PolicySnapshot = {
       scopes: new Map(SCOPES.map((name, i) => [name, { name, description: '', ...w.scopes[i]! }])),
@@ -69,7 +78,7 @@ const worldArb = fc
       const key = c.kind === 'user' ? 'usr_1' : c.kind === 'client' ? client.id : c.role;
       revocations.set({ id, kind: c.kind, key, cutoff: NOW - c.ago, expiresAt: NOW + 10 * HOUR, reason: null, actor: null });
     });
-    return { snapshot, user: { id: 'usr_1', email: 'a@example.com', disabled: false, mfaEnrolled: w.mfaEnrolled, roles: w.userGrants }, revocations };
+    return { snapshot, user: { id: 'usr_1', email: 'a@example.com', disabled: false, mfaEnrolled: w.mfaEnrolled, roles: w.userGrants, scopeGrants: w.userScopeGrants }, revocations };
   });
 
 const requestArb = fc.record({
@@ -142,10 +151,15 @@ function expectWithinPolicy(w: World, r: Request, m: Minted, now: number): void 
   const resource = w.snapshot.resources.get(r.audience)!;
   const c = client(w);
   const grants: readonly RoleGrant[] = r.person ? w.user.roles : c.roles;
+  const scopeGrants = (r.person ? w.user.scopeGrants : c.scopeGrants) ?? [];
   for (const s of m.facts.scopes) {
     expect(resource.scopes.has(s)).toBe(true);
     expect(c.scopeCeiling === null || c.scopeCeiling.has(s)).toBe(true);
-    expect(grants.some((g) => (g.expiresAt === null || g.expiresAt > now) && w.snapshot.roles.get(g.role)?.scopes.has(s))).toBe(true);
+    // Held through a role in force, or a scope grant in force for exactly this audience.
+    const viaRole = grants.some((g) => (g.expiresAt === null || g.expiresAt > now) && w.snapshot.roles.get(g.role)?.scopes.has(s));
+    const viaScopeGrant = scopeGrants.some((g) => g.audience === r.audience && g.scope === s && g.expiresAt > now);
+    expect(viaRole || viaScopeGrant).toBe(true);
+    if (!viaRole) expect(m.ttl).toBeLessThanOrEqual(Math.max(...scopeGrants.filter((g) => g.audience === r.audience && g.scope === s).map((g) => sec(g.expiresAt - now)))); // never outlives it
     if (r.person && w.snapshot.scopes.get(s)?.sensitivity === 'high') expect(r.mfaFresh).toBe(true);
     const maxTtl = w.snapshot.scopes.get(s)?.maxTtl;
     if (maxTtl) expect(m.ttl).toBeLessThanOrEqual(maxTtl);
@@ -156,6 +170,7 @@ function expectWithinPolicy(w: World, r: Request, m: Minted, now: number): void 
 
 type Change =
   | { kind: 'drop_grant'; role: string }
+  | { kind: 'drop_scope_grants' }
   | { kind: 'advance'; ms: number }
   | { kind: 'role_scope'; role: string; scope: string }
   | { kind: 'resource_scope'; scope: string }
@@ -166,6 +181,7 @@ type Change =
 
 const changeArb: fc.Arbitrary<Change> = fc.oneof(
   fc.record({ kind: fc.constant('drop_grant' as const), role: fc.constantFrom(...ROLES) }),
+  fc.record({ kind: fc.constant('drop_scope_grants' as const) }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 2 * HOUR }) }),
   fc.record({ kind: fc.constant('role_scope' as const), role: fc.constantFrom(...ROLES), scope: fc.constantFrom(...SCOPES) }),
   fc.record({ kind: fc.constant('resource_scope' as const), scope: fc.constantFrom(...SCOPES) }),
@@ -187,6 +203,10 @@ function applyChange(w: World, r: Request, change: Change, iatSec: number): { wo
     case 'drop_grant':
       if (r.person) user = { ...user, roles: user.roles.filter((g) => g.role !== change.role) };
       else snapshot = withClient({ ...c, roles: c.roles.filter((g) => g.role !== change.role) });
+      break;
+    case 'drop_scope_grants':
+      if (r.person) user = { ...user, scopeGrants: [] };
+      else snapshot = withClient({ ...c, scopeGrants: [] });
       break;
     case 'advance':
       now += change.ms;

@@ -1,8 +1,9 @@
-// govauth requests …: access requests with approval (the two-person rule), and the per-role
-// policies that govern them. An approver is named with --as <email>: the person whose decision
+// govauth requests …: access requests with approval (the two-person rule) for a role or for one
+// scope on one resource, and the policies (per role, per resource and scope) that govern them. An approver is named with --as <email>: the person whose decision
 // this is (they must hold the approver role now); the audit trail records the operator who ran
 // the command (GOVAUTH_OPERATOR, as for every CLI change) beside them.
 import type { AccessPolicyView } from '../../governance/access-policies.ts';
+import type { ScopeAccessPolicyView } from '../../governance/scope-access-policies.ts';
 import type { AccessRequestView } from '../../governance/access-request-views.ts';
 import { flag, int, required, str, UsageError, type CliContext, type Command } from '../command.ts';
 import { table } from '../table.ts';
@@ -11,6 +12,7 @@ import { table } from '../table.ts';
 const requests = () => import('../../governance/access-requests.ts');
 const views = () => import('../../governance/access-request-views.ts');
 const policies = () => import('../../governance/access-policies.ts');
+const scopePolicies = () => import('../../governance/scope-access-policies.ts');
 const events = () => import('../../governance/access-request-events.ts');
 const durations = () => import('../../governance/durations.ts');
 
@@ -26,15 +28,15 @@ const approvers = (r: AccessRequestView): string =>
 
 const requestRows = (list: readonly AccessRequestView[]): string =>
   table(
-    ['ID', 'STATE', 'FOR', 'ROLE', 'DURATION', 'REQUESTED BY', 'DECISIONS', 'REQUESTED', 'JUSTIFICATION'],
-    list.map((r) => [r.id, r.state, r.holder.label, r.role, human(r.duration), `${r.requested_by.type}:${r.requested_by.id}`, approvers(r), r.requested_at, r.justification]),
+    ['ID', 'STATE', 'FOR', 'ASKS FOR', 'DURATION', 'REQUESTED BY', 'DECISIONS', 'REQUESTED', 'JUSTIFICATION'],
+    list.map((r) => [r.id, r.state, r.holder.label, r.target, human(r.duration), `${r.requested_by.type}:${r.requested_by.id}`, approvers(r), r.requested_at, r.justification]),
   );
 
 function describe(r: AccessRequestView): string {
   const lines = [
     `request ${r.id}: ${r.state}`,
     `  for:           ${r.holder.label} (${r.holder.type} ${r.holder.id})`,
-    `  role:          ${r.role} for ${human(r.duration)}`,
+    `  asks for:      ${r.target} for ${human(r.duration)}`,
     `  requested by:  ${r.requested_by.type}:${r.requested_by.id} at ${r.requested_at}`,
     `  justification: ${r.justification}`,
     ...r.decisions.map((d) => `  ${d.decision === 'approve' ? 'approved' : 'denied'} by ${d.approver_email} at ${d.at}${d.reason ? ` (${d.reason})` : ''}`),
@@ -49,6 +51,31 @@ const policyRows = (list: readonly AccessPolicyView[]): string =>
     ['ROLE', 'APPROVAL', 'APPROVERS', 'APPROVER ROLE', 'LONGEST', 'LAPSES AFTER'],
     list.map((p) => [p.role, p.require_approval ? 'required' : 'none', String(p.approvals), p.approver_role, human(p.max_duration), human(p.lapse_after)]),
   );
+
+const scopePolicyRows = (list: readonly ScopeAccessPolicyView[]): string =>
+  table(
+    ['RESOURCE', 'SCOPE', 'APPROVAL', 'APPROVERS', 'APPROVER ROLE', 'LONGEST', 'LAPSES AFTER'],
+    list.map((p) => [p.resource, p.scope, p.require_approval ? 'required' : 'none', String(p.approvals), p.approver_role, human(p.max_duration), human(p.lapse_after)]),
+  );
+
+/** A role as the positional, or --scope with --resource: exactly one. */
+function policyTarget(values: Record<string, unknown>, positionals: string[]): { role: string } | { scope: string; resource: string } {
+  const scope = typeof values.scope === 'string' ? values.scope : undefined;
+  const resource = typeof values.resource === 'string' ? values.resource : undefined;
+  const role = positionals[0];
+  if (role !== undefined) {
+    if (scope !== undefined || resource !== undefined) throw new UsageError('name a role, or --scope with --resource, not both');
+    return { role };
+  }
+  if (scope === undefined || resource === undefined) throw new UsageError('name a role, or a scope on a resource: --scope <scope> --resource <audience>');
+  return { scope, resource };
+}
+
+async function personId(db: Awaited<ReturnType<CliContext['db']>>, email: string): Promise<string> {
+  const [{ findUserId }, { normalizeEmail }, { mustExist }] = await Promise.all([import('../../db/people-repository.ts'), import('../../governance/email-address.ts'), import('../../governance/catalog.ts')]);
+  const address = normalizeEmail(email);
+  return (await mustExist(findUserId(db, address), `no user ${address}`)).id;
+}
 
 async function bus() {
   return (await events()).NO_ACCESS_REQUEST_EVENTS;
@@ -65,10 +92,11 @@ async function decide(approve: boolean, values: Record<string, unknown>, id: str
 export const accessRequestCommands: Command[] = [
   {
     name: 'requests policy set',
-    usage: 'govauth requests policy set <role> [--approver-role <role>] [--max <4h>] [--approvals 1|2] [--approval required|none] [--lapse-after <24h>]',
-    summary: 'let a role be requested: who approves (holders of --approver-role), how many distinct approvers, the longest duration, how long a request may wait',
-    options: { 'approver-role': { type: 'string' }, max: { type: 'string' }, approvals: { type: 'string' }, approval: { type: 'string' }, 'lapse-after': { type: 'string' } },
+    usage: 'govauth requests policy set (<role> | --scope <scope> --resource <audience>) [--approver-role <role>] [--max <4h>] [--approvals 1|2] [--approval required|none] [--lapse-after <24h>]',
+    summary: 'let a role, or one scope on one resource, be requested: who approves (holders of --approver-role), how many distinct approvers, the longest duration, how long a request may wait',
+    options: { 'approver-role': { type: 'string' }, max: { type: 'string' }, approvals: { type: 'string' }, approval: { type: 'string' }, 'lapse-after': { type: 'string' }, scope: { type: 'string' }, resource: { type: 'string' } },
     positionals: ['role'],
+    positionalsOptional: true,
     async run({ values, positionals }, ctx) {
       const approval = str(values, 'approval');
       if (approval !== undefined && approval !== 'required' && approval !== 'none') throw new UsageError('--approval must be required or none');
@@ -76,11 +104,24 @@ export const accessRequestCommands: Command[] = [
       const lapse = str(values, 'lapse-after');
       const approverRole = str(values, 'approver-role');
       const approvals = int(values, 'approvals');
+      const target = policyTarget(values, positionals);
+      const terms = {
+        ...(approverRole !== undefined && { approverRole }),
+        ...(approvals !== undefined && { approvals }),
+        ...(approval !== undefined && { requireApproval: approval === 'required' }),
+        ...(max !== undefined && { maxDuration: await seconds(max, '--max') }),
+        ...(lapse !== undefined && { lapseAfter: await seconds(lapse, '--lapse-after') }),
+      };
+      if (!('role' in target)) {
+        const { setScopeAccessPolicy } = await scopePolicies();
+        const policy = await setScopeAccessPolicy(await ctx.db(), { ...target, ...terms }, ctx.actor);
+        return { json: { policy }, text: scopePolicyRows([policy]) };
+      }
       const { setAccessPolicy } = await policies();
       const policy = await setAccessPolicy(
         await ctx.db(),
         {
-          role: positionals[0] ?? '',
+          role: target.role,
           ...(approverRole !== undefined && { approverRole }),
           ...(approvals !== undefined && { approvals }),
           ...(approval !== undefined && { requireApproval: approval === 'required' }),
@@ -95,43 +136,61 @@ export const accessRequestCommands: Command[] = [
   {
     name: 'requests policy list',
     usage: 'govauth requests policy list',
-    summary: 'the roles that may be requested, and how',
+    summary: 'the roles, and the scopes on resources, that may be requested, and how',
     options: {},
     positionals: [],
     async run(_input, ctx) {
       const { listPolicies } = await policies();
-      const list = await listPolicies(await ctx.db());
-      return { json: { policies: list }, text: policyRows(list) };
+      const { listScopePolicies } = await scopePolicies();
+      const db = await ctx.db();
+      const list = await listPolicies(db);
+      const scopes = await listScopePolicies(db);
+      return { json: { policies: list, scope_policies: scopes }, text: `${policyRows(list)}\n\n${scopePolicyRows(scopes)}` };
     },
   },
   {
     name: 'requests policy remove',
-    usage: 'govauth requests policy remove <role>',
-    summary: 'stop a role being requested; pending requests for it can no longer be approved',
-    options: {},
+    usage: 'govauth requests policy remove (<role> | --scope <scope> --resource <audience>)',
+    summary: 'stop a role (or a scope on a resource) being requested; pending requests for it can no longer be approved',
+    options: { scope: { type: 'string' }, resource: { type: 'string' } },
     positionals: ['role'],
-    async run({ positionals }, ctx) {
+    positionalsOptional: true,
+    async run({ values, positionals }, ctx) {
+      const target = policyTarget(values, positionals);
+      if (!('role' in target)) {
+        const { removeScopeAccessPolicy } = await scopePolicies();
+        const removed = await removeScopeAccessPolicy(await ctx.db(), target.resource, target.scope, ctx.actor);
+        return { json: { removed }, text: `scope ${removed.scope} on ${removed.resource} can no longer be requested` };
+      }
       const { removeAccessPolicy } = await policies();
-      const removed = await removeAccessPolicy(await ctx.db(), positionals[0] ?? '', ctx.actor);
+      const removed = await removeAccessPolicy(await ctx.db(), target.role, ctx.actor);
       return { json: { removed }, text: `role ${removed.role} can no longer be requested` };
     },
   },
   {
     name: 'requests create',
-    usage: 'govauth requests create (--user <email> | --client <client_id>) --role <role> --for <4h> --justification <text>',
-    summary: 'ask for a role for a time; granted when the approvers the role’s policy names approve (at once when it needs no approval)',
-    options: { user: { type: 'string' }, client: { type: 'string' }, role: { type: 'string' }, for: { type: 'string' }, justification: { type: 'string' } },
+    usage: 'govauth requests create (--as <email> | --user <email> | --client <client_id>) (--role <role> | --scope <scope> --resource <audience>) --for <4h> --justification <text>',
+    summary: 'ask for a role, or one scope on one resource, for a time; granted when the approvers its policy names approve (at once when it needs no approval). --as: the person asks for themselves (recorded as requester); --user/--client: the operator files it for them',
+    options: { as: { type: 'string' }, user: { type: 'string' }, client: { type: 'string' }, role: { type: 'string' }, scope: { type: 'string' }, resource: { type: 'string' }, for: { type: 'string' }, justification: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
+      const as = str(values, 'as');
       const user = str(values, 'user');
       const client = str(values, 'client');
-      if ((user === undefined) === (client === undefined)) throw new UsageError('name exactly one of --user <email> or --client <client_id>');
-      const role = required(values, 'role');
+      if ([as, user, client].filter((v) => v !== undefined).length !== 1) throw new UsageError('name exactly one of --as <email>, --user <email> or --client <client_id>');
+      const role = str(values, 'role');
+      const scope = str(values, 'scope');
+      const resource = str(values, 'resource');
+      if ((role === undefined) === (scope === undefined && resource === undefined)) throw new UsageError('ask for --role <role>, or for --scope <scope> --resource <audience>');
+      if ((scope === undefined) !== (resource === undefined)) throw new UsageError('a scope is asked for on one resource: give --scope and --resource together');
       const duration = await seconds(required(values, 'for'), '--for');
       const justification = required(values, 'justification');
       const { createAccessRequest } = await requests();
-      const holder = user !== undefined ? { type: 'user' as const, email: user } : { type: 'client' as const, id: client ?? '' };
-      const request = await createAccessRequest(await ctx.db(), { holder, role, duration, justification }, { type: 'cli', id: ctx.actor.actor ?? 'cli' }, ctx.actor, ctx.now(), await bus());
+      const db = await ctx.db();
+      const holder = client !== undefined ? { type: 'client' as const, id: client } : { type: 'user' as const, email: as ?? user ?? '' };
+      // --as: the person files it for themselves, so they count as requester for separation of duties.
+      const requester = as !== undefined ? { type: 'user' as const, id: await personId(db, as) } : { type: 'cli' as const, id: ctx.actor.actor ?? 'cli' };
+      const request = await createAccessRequest(db, { holder, role, scope, resource, duration, justification }, requester, ctx.actor, ctx.now(), await bus());
       return { json: { request }, text: describe(request) };
     },
   },

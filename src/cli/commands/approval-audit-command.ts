@@ -14,7 +14,7 @@ const row = (g: ApprovedGrant): string[] => [
   g.granted_at,
   g.request ?? '?',
   g.holder?.label ?? '?',
-  g.role ?? '?',
+  g.role ?? (g.scope ? `scope ${g.scope.name} on ${g.scope.resource}` : '?'),
   g.requested_by ? `${g.requested_by.type}:${g.requested_by.id}` : '?',
   g.approvers.map((a) => a.email).join(', ') || '-',
   distinct(g),
@@ -35,7 +35,7 @@ export const approvalAuditCommands: Command[] = [
       if (limit < 1 || limit > MAX_APPROVAL_ROWS) throw new UsageError(`--limit must be between 1 and ${MAX_APPROVAL_ROWS}`);
       const report = await approvalHistory(await ctx.db(), { user: str(values, 'user'), role: str(values, 'role'), limit });
       const heading = `${report.grants.length} grant${report.grants.length === 1 ? '' : 's'} made by access requests${report.truncated ? ' (older ones exist: --limit)' : ''}`;
-      const headers = ['GRANTED', 'REQUEST', 'FOR', 'ROLE', 'REQUESTED BY', 'APPROVED BY', 'APPROVERS DIFFERENT FROM REQUESTER', 'UNTIL', 'JUSTIFICATION'];
+      const headers = ['GRANTED', 'REQUEST', 'FOR', 'GRANTED WHAT', 'REQUESTED BY', 'APPROVED BY', 'APPROVERS DIFFERENT FROM REQUESTER', 'UNTIL', 'JUSTIFICATION'];
       return { json: { ...report }, text: `${heading}\n${table(headers, report.grants.map(row))}` };
     },
   },

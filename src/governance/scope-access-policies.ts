@@ -1,0 +1,102 @@
+// Per resource and scope access policies: how one scope on one resource may be requested (a
+// time-boxed scope grant, scope-grants.ts). The same terms as a role's policy
+// (access-policies.ts): whether approval is needed, by how many distinct people (1 or 2) holding
+// which role, the longest duration, how long a request may wait. Keyed by (resource, scope)
+// because a scope shared by two resources is two different powers. A scope with no policy
+// cannot be requested. The policy is explicit: no default from the scope's sensitivity, so what
+// approves access to a high-sensitivity scope is always an administrator's written choice
+// (README, "Access requests").
+import { adminEvent, type Actor } from '../audit/audit-chain.ts';
+import {
+  deleteScopeAccessPolicy,
+  findScopeAccessPolicy,
+  listScopeAccessPolicies,
+  upsertScopeAccessPolicy,
+  type ScopeAccessPolicyRow,
+} from '../db/access-request-repository.ts';
+import { writeWithChanges } from '../db/change-feed.ts';
+import { findRole } from '../db/catalog-repository.ts';
+import type { Database, Reader } from '../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import { DEFAULT_LAPSE_SECONDS, type AccessPolicyInput } from './access-policies.ts';
+import { policyFault, type AccessPolicyTerms } from './access-request-rules.ts';
+import { mustExist } from './catalog.ts';
+import { checkScopeOnResource } from './scope-grants.ts';
+import { checkRoleName } from './validation.ts';
+
+export interface ScopeAccessPolicyView {
+  resource: string;
+  scope: string;
+  require_approval: boolean;
+  approvals: number;
+  approver_role: string;
+  /** Seconds. */
+  max_duration: number;
+  lapse_after: number;
+  updated_at: string;
+}
+
+const view = (p: ScopeAccessPolicyRow): ScopeAccessPolicyView => ({
+  resource: p.audience,
+  scope: p.scopeName,
+  require_approval: p.requireApproval,
+  approvals: p.approvals,
+  approver_role: p.approverRole,
+  max_duration: p.maxDuration,
+  lapse_after: p.lapseAfter,
+  updated_at: p.updatedAt.toISOString(),
+});
+
+export const scopeTermsOf = (p: ScopeAccessPolicyRow): AccessPolicyTerms => ({
+  target: { scope: p.scopeName, resource: p.audience },
+  requireApproval: p.requireApproval,
+  approvals: p.approvals,
+  approverRole: p.approverRole,
+  maxDuration: p.maxDuration,
+  lapseAfter: p.lapseAfter,
+});
+
+export type ScopeAccessPolicyInput = Omit<AccessPolicyInput, 'role'> & { readonly resource: string; readonly scope: string };
+
+const label = (resource: string, scope: string): string => `${resource} ${scope}`;
+
+/** Creates or changes the policy of one scope on one resource; fields left out keep their value (or the default on creation). */
+export async function setScopeAccessPolicy(db: Database, input: ScopeAccessPolicyInput, by: Actor): Promise<ScopeAccessPolicyView> {
+  const { resource, scope } = input;
+  return writeWithChanges(db, async (tx) => {
+    await checkScopeOnResource(tx, resource, scope);
+    const previous = await findScopeAccessPolicy(tx, resource, scope);
+    const approverRole = input.approverRole ?? previous?.approverRole;
+    if (approverRole === undefined) throw new AppError('invalid_request', 'name the role whose holders approve requests (--approver-role, approver_role) when setting a policy first');
+    await mustExist(findRole(tx, checkRoleName(approverRole)), `no role named ${approverRole} (the approver role)`);
+    const maxDuration = input.maxDuration ?? previous?.maxDuration;
+    if (maxDuration === undefined) throw new AppError('invalid_request', 'name the longest duration a request may ask for (--max, max_duration) when setting a policy first');
+    const terms: AccessPolicyTerms = {
+      target: { scope, resource },
+      requireApproval: input.requireApproval ?? previous?.requireApproval ?? true,
+      approvals: input.approvals ?? previous?.approvals ?? 1,
+      approverRole,
+      maxDuration,
+      lapseAfter: input.lapseAfter ?? previous?.lapseAfter ?? DEFAULT_LAPSE_SECONDS,
+    };
+    const fault = policyFault(terms);
+    if (fault) throw new AppError('invalid_request', fault);
+    const row = await upsertScopeAccessPolicy(tx, { audience: resource, scopeName: scope, requireApproval: terms.requireApproval, approvals: terms.approvals, approverRole, maxDuration, lapseAfter: terms.lapseAfter });
+    const after = view(row);
+    return { result: after, changes: [], audit: [adminEvent(by, 'admin.scope_access_policy.set', label(resource, scope), previous ? view(previous) : undefined, after)] };
+  });
+}
+
+/** Removes it: new requests for the scope on the resource are refused, pending ones can no longer be approved. */
+export async function removeScopeAccessPolicy(db: Database, resource: string, scope: string, by: Actor): Promise<ScopeAccessPolicyView> {
+  return writeWithChanges(db, async (tx) => {
+    const previous = await mustExist(findScopeAccessPolicy(tx, resource, scope), `scope ${scope} on ${resource} has no access policy`);
+    await deleteScopeAccessPolicy(tx, resource, scope);
+    const before = view(previous);
+    return { result: before, changes: [], audit: [adminEvent(by, 'admin.scope_access_policy.remove', label(resource, scope), before, null)] };
+  });
+}
+
+export async function listScopePolicies(db: Reader): Promise<ScopeAccessPolicyView[]> {
+  return (await listScopeAccessPolicies(db)).map(view);
+}
