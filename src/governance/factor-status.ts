@@ -1,0 +1,33 @@
+// A person's second factors as the account page, `user show`, `review` and the removal rule see
+// them (factor-rules.ts). TOTP and recovery codes are kept here; passkeys are kept by the passkey
+// store, which plugs in through `PasskeyFactors`: it counts them for the removal rule and the
+// listings, and removes them in the same transaction as an administrator's factor reset
+// (user-registry.ts resetFactors). Until it is passed, NO_PASSKEYS counts none.
+import type { Database, Reader, Tx } from '../db/database.ts';
+import { totpEnrolledAt, unusedRecoveryCodes, unusedRecoveryCodesByUser } from '../db/factor-repository.ts';
+import type { FactorStatus } from './factor-rules.ts';
+
+export interface PasskeyFactors {
+  count(h: Reader, userId: string): Promise<number>;
+  /** Per person, for listings. */
+  countAll(db: Database): Promise<ReadonlyMap<string, number>>;
+  /** Inside the reset's transaction: removes every passkey of the person; returns how many. */
+  removeAll(tx: Tx, userId: string): Promise<number>;
+}
+
+export const NO_PASSKEYS: PasskeyFactors = {
+  count: () => Promise.resolve(0),
+  countAll: () => Promise.resolve(new Map()),
+  removeAll: () => Promise.resolve(0),
+};
+
+export async function factorStatus(h: Reader, userId: string, passkeys: PasskeyFactors = NO_PASSKEYS): Promise<FactorStatus> {
+  const [enrolled, recoveryCodesLeft, count] = await Promise.all([totpEnrolledAt(h, userId), unusedRecoveryCodes(h, userId), passkeys.count(h, userId)]);
+  return { totp: enrolled !== null, passkeys: count, recoveryCodesLeft };
+}
+
+/** Recovery codes left and passkeys, per person id, for `user list`/`review`-style listings. */
+export async function factorCounts(db: Database, passkeys: PasskeyFactors = NO_PASSKEYS): Promise<{ recoveryCodes: ReadonlyMap<string, number>; passkeys: ReadonlyMap<string, number> }> {
+  const [recoveryCodes, keys] = await Promise.all([unusedRecoveryCodesByUser(db), passkeys.countAll(db)]);
+  return { recoveryCodes, passkeys: keys };
+}
