@@ -18,3 +18,16 @@ CREATE UNIQUE INDEX "RecoveryCode_codeHash_key" ON "RecoveryCode"("codeHash");
 -- CreateIndex
 CREATE INDEX "RecoveryCode_userId_idx" ON "RecoveryCode"("userId");
 
+-- CreateTable
+CREATE TABLE "SessionDevice" (
+    "sessionUid" TEXT NOT NULL PRIMARY KEY,
+    "accountId" TEXT NOT NULL,
+    "userAgent" TEXT NOT NULL,
+    "ip" TEXT NOT NULL,
+    "firstSeenAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "lastSeenAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateIndex
+CREATE INDEX "SessionDevice_accountId_idx" ON "SessionDevice"("accountId");
+
