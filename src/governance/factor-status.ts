@@ -31,3 +31,12 @@ export async function factorCounts(db: Database, passkeys: PasskeyFactors = NO_P
   const [recoveryCodes, keys] = await Promise.all([unusedRecoveryCodesByUser(db), passkeys.countAll(db)]);
   return { recoveryCodes, passkeys: keys };
 }
+
+/** As `user show`, the admin API and `review` print it. */
+export interface FactorView {
+  totp: boolean;
+  passkeys: number;
+  recovery_codes_left: number;
+}
+
+export const factorView = (s: FactorStatus): FactorView => ({ totp: s.totp, passkeys: s.passkeys, recovery_codes_left: s.recoveryCodesLeft });

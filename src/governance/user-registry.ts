@@ -27,7 +27,7 @@ import { conflictAs, mustExist, requireRoles } from './catalog.ts';
 import { checkPassword, hashPassword } from './passwords.ts';
 import { revokeUserIn, type EndedState } from './revocations.ts';
 import { newTotpSecret, otpauthUrl, verifyTotp } from './totp.ts';
-import { NO_PASSKEYS, type PasskeyFactors } from './factor-status.ts';
+import { factorStatus, factorView, NO_PASSKEYS, type FactorView, type PasskeyFactors } from './factor-status.ts';
 import { replaceRecoveryCodes } from '../db/factor-repository.ts';
 import { checkRoleName, uniqueList } from './validation.ts';
 import { normalizeEmail } from './email-address.ts';
@@ -44,6 +44,8 @@ export interface UserView {
   mfa_enrolled: boolean;
   roles: { role: string; expires_at: string | null }[];
   created_at: string;
+  /** `user show` and GET /users/{email} only: TOTP, passkeys and recovery codes left. */
+  factors?: FactorView;
 }
 
 const userView = (u: UserRow): UserView => ({
@@ -78,8 +80,9 @@ export async function listUsers(db: Database): Promise<UserView[]> {
   return (await listUserRows(db)).map(userView);
 }
 
-export async function getUser(db: Database, email: string): Promise<UserView> {
-  return userView(await findByEmail(db, email));
+export async function getUser(db: Database, email: string, passkeys: PasskeyFactors = NO_PASSKEYS): Promise<UserView> {
+  const row = await findByEmail(db, email);
+  return { ...userView(row), factors: factorView(await factorStatus(db, row.id, passkeys)) };
 }
 
 /** One change to a person, inside the caller's transaction; "before" is read under the write lock. */
