@@ -25,7 +25,6 @@ const minutes = (ms: number): string => {
 
 const ENDED: Readonly<Record<string, string>> = {
   session: 'That sign-in has ended. The apps signed in with it have lost their access.',
-  signed_out: 'You signed this browser out.',
   grant: 'That app no longer has access. Tokens it holds stop working now.',
   role: 'You gave up that role. Your next tokens no longer include it.',
 };
@@ -75,7 +74,9 @@ export function sessionPages(router: Router, kit: SecurityKit): void {
     const session = (await sessionsOf(kit.db, who.user.id, kit.now())).find((s) => handleOf(s.uid) === ctx.params.handle);
     if (!session) throw new AppError('not_found', 'That sign-in has already ended.');
     await kit.inForce(() => endSession(kit.db, who.user.id, session.uid, kit.actor(ctx, who), kit.now()));
-    kit.seeOther(ctx, session.uid === who.session.sessionUid ? '/account/sessions?ended=signed_out' : '/account/sessions?ended=session');
+    if (session.uid !== who.session.sessionUid) return kit.seeOther(ctx, '/account/sessions?ended=session');
+    // This browser is signed out now: the account pages would only ask it to sign in again.
+    views.render(ctx, 'account-signed-out', {});
   });
 
   router.post('/grants/:id/end', async (ctx) => {
