@@ -11,6 +11,7 @@ import { removeRoleGrant } from '../governance/role-grants.ts';
 import { standingDelegationsOf } from '../governance/standing-delegations.ts';
 import { changeOwnPassword, findUserCredentials } from '../governance/user-registry.ts';
 import { ACCOUNT_NAV, when, type Person, type SecurityKit } from './account-kit.ts';
+import { deviceLabel } from './device-label.ts';
 
 /**
  * A session's name on the page: a one-way digest of its uid, so the uid (oidc-provider's handle
@@ -41,7 +42,8 @@ export function sessionPages(router: Router, kit: SecurityKit): void {
       sessions: sessions.map((s) => ({
         handle: handleOf(s.uid),
         current: s.uid === who.session.sessionUid,
-        device: s.device?.userAgent ?? 'Browser not recorded',
+        device: deviceLabel(s.device?.userAgent),
+        userAgent: s.device?.userAgent,
         ip: s.device?.ip,
         signedIn: when(s.signedInAt),
         lastSeen: s.device ? when(s.device.lastSeenAt) : undefined,
@@ -53,7 +55,7 @@ export function sessionPages(router: Router, kit: SecurityKit): void {
         id: g.id,
         app: clientName(g.clientId),
         granted: when(g.grantedAt),
-        expires: g.expiresAt === null ? 'until you end it' : when(g.expiresAt),
+        expires: g.expiresAt === null ? 'until you end it' : `until ${when(g.expiresAt)}`,
         resources: [...g.resources].map(([audience, scopes]) => ({ name: snapshot.resources.get(audience)?.name ?? audience, audience, scopes })),
         profile: g.openidScopes.filter((s) => s !== 'openid'),
       })),
@@ -66,7 +68,7 @@ export function sessionPages(router: Router, kit: SecurityKit): void {
     const who = await kit.person(ctx);
     if (!who) return kit.signIn(ctx, '/account/sessions', false);
     const ended = typeof ctx.query.ended === 'string' ? ENDED[ctx.query.ended] : undefined;
-    views.render(ctx, 'account-sessions', { nav: ACCOUNT_NAV, email: who.user.email, ended, ...(await sessionsModel(who)), csrf: forms.issue(who.csrfKey) });
+    views.render(ctx, 'account-sessions', { nav: ACCOUNT_NAV, current: '/account/sessions', email: who.user.email, ended, ...(await sessionsModel(who)), csrf: forms.issue(who.csrfKey) });
   });
 
   router.post('/sessions/:handle/end', async (ctx) => {
