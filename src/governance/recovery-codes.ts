@@ -27,7 +27,7 @@ const newCode = (): string => {
 };
 
 /** The code as typed, without spaces, dashes or case; undefined when it cannot be a code. */
-export function normalizeRecoveryCode(input: string): string | undefined {
+function normalizeRecoveryCode(input: string): string | undefined {
   const code = input.replace(/[\s-]/g, '').toLowerCase();
   return code.length === CODE_LENGTH && [...code].every((c) => ALPHABET.includes(c)) ? code : undefined;
 }

@@ -17,7 +17,7 @@ import { newTotpSecret, otpauthUrl, verifyTotp } from './totp.ts';
 import { totpSealKey } from './user-registry.ts';
 
 /** How long a shown secret waits for its first code. */
-export const PENDING_MS = 10 * 60 * 1000;
+const PENDING_MS = 10 * 60 * 1000;
 
 const userChange = (userId: string) => [{ kind: 'user', key: userId }];
 

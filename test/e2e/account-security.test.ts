@@ -5,7 +5,7 @@
 // the app (a second use refused), a password change that ends the sign-in in another browser,
 // and ending an app's access, after which its token is inactive. Screenshots of each page go to
 // test-results/screenshots/. The pages use no script, so none may be blocked or fail.
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,9 @@ import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { isActive } from '../security/helpers/flows.ts';
 import { userFactors } from '../helpers/account-security.ts';
 
+// jsQR is CommonJS whose module.exports is the function, with itself as `.default` too (its
+// types describe only the ES default export, which NodeNext resolution reaches through .default).
+const jsQR = jsQRModule.default;
 const EMAIL = 'alma@example.com';
 let t: TestServer;
 let browser: Browser;
@@ -53,7 +56,7 @@ async function phone(): Promise<{ context: BrowserContext; page: Page }> {
 }
 
 async function fitsPhone(page: Page): Promise<void> {
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
 }
 
 async function signInWithPassword(page: Page): Promise<void> {

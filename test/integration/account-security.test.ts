@@ -8,7 +8,7 @@ import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/governance/totp.ts';
 import { AccountBrowser, walkSignIn } from '../helpers/account-pages.ts';
-import type { ClientCreds } from '../helpers/oauth.ts';
+import { decodeJwt, type ClientCreds } from '../helpers/oauth.ts';
 import { PASSWORD, createResourceServer, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { SignInSteps, authorize, exchange } from '../helpers/sign-in-steps.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -225,7 +225,7 @@ describe('sessions and access', () => {
 
     // End the app's access from the first browser: its token goes inactive; the other's stays.
     const grantId = /action="\/account\/grants\/([^"]+)\/end"/.exec(html)?.[1] ?? '';
-    const grantOfFirst = String(JSON.parse(Buffer.from(tokens.access_token.split('.')[1] ?? '', 'base64url').toString()).grant_id);
+    const grantOfFirst = String(decodeJwt(tokens.access_token).payload.grant_id);
     const ended = await browser.post(`/account/grants/${grantOfFirst}/end`, { csrf: await browser.csrf('/account/sessions') });
     expect(ended.status, grantId).toBe(303);
     expect(await isActive(t.issuer, rs, tokens.access_token)).toBe(false);
