@@ -208,7 +208,7 @@ export async function resetMfa(db: Database, email: string, by: Actor, options: 
     passkeys_removed: await passkeys.removeAll(tx, userId),
   });
   const data = { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null, mfaPendingSecret: null, mfaPendingUntil: null };
-  return updateUserEndingAccess(db, email, { data, action: 'admin.user.mfa_reset', reason: 'second factors reset', alsoIn }, by, options);
+  return updateUserEndingAccess(db, email, { data, action: 'admin.user.mfa_reset', reason: 'two-step verification reset', alsoIn }, by, options);
 }
 
 /**
