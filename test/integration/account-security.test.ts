@@ -247,6 +247,24 @@ describe('sessions and access', () => {
   });
 });
 
+describe('time-boxed roles', () => {
+  it('lists them, and the person can give one up; a standing role cannot be given up here', async () => {
+    const id = await createUser(t, 'tina@example.com', ['data-scientist']);
+    await t.cliJson('user', 'grant-role', 'tina@example.com', 'auditor', '--expires-in', '8h', '--reason', 'quarterly review');
+    await t.server.policy.sync();
+    const { browser } = await walkSignIn(t, '/account/sessions', 'tina@example.com');
+    const html = await (await browser.get('/account/sessions')).text();
+    expect(html).toContain('Give up auditor now');
+    expect(html).not.toContain('Give up data-scientist now');
+    const res = await browser.post('/account/roles/auditor/end', { csrf: await browser.csrf('/account/password') });
+    expect(res.status).toBe(303);
+    const roles = (await t.cliJson<{ user: { roles: { role: string }[] } }>('user', 'show', 'tina@example.com')).user.roles.map((r) => r.role);
+    expect(roles).toEqual(['data-scientist']);
+    const [record] = await audit('admin.role_grant.remove');
+    expect(record).toMatchObject({ actor: id, subject: id, detail: { role: 'auditor' } });
+  });
+});
+
 describe('an administrator resets every factor', () => {
   it('removes TOTP and recovery codes, ends the sign-ins, and user show and review say so', async () => {
     const id = await createUser(t, 'remy@example.com', ['admin']);
