@@ -2,7 +2,14 @@
 // them (factor-rules.ts). TOTP and recovery codes are kept here; passkeys are kept by the passkey
 // store, which plugs in through `PasskeyFactors`: it counts them for the removal rule and the
 // listings, and removes them in the same transaction as an administrator's factor reset
-// (user-registry.ts resetFactors). Until it is passed, NO_PASSKEYS counts none.
+// (user-registry.ts resetMfa). Until it is passed, NO_PASSKEYS counts none.
+//
+// Where a passkey store plugs in: `passkeys` in the account routes' deps (app.ts: the overview,
+// the removal rule for TOTP), `resetMfa(…, { passkeys })` (CLI `user mfa reset`, admin
+// DELETE /users/{email}/mfa), `getUser(db, email, passkeys)` (`user show`, GET /users/{email})
+// and `reviewAccess(db, { passkeys })`. Removing a passkey uses the same rule as TOTP:
+// decideFactorRemoval(await factorStatus(tx, userId, passkeys), 'passkey', rolesRequiringMfa(…)).
+// A per-role factor requirement goes into rolesRequiringMfa's `requiresFactor`.
 import type { Database, Reader, Tx } from '../db/database.ts';
 import { totpEnrolledAt, unusedRecoveryCodes, unusedRecoveryCodesByUser } from '../db/factor-repository.ts';
 import type { FactorStatus } from './factor-rules.ts';
