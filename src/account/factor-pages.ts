@@ -137,6 +137,7 @@ export function factorPages(router: Router, kit: SecurityKit): void {
       hasFactor: true,
       fresh: true,
       codes,
+      replaced: status.recoveryCodesLeft > 0,
       csrf: forms.issue(who.csrfKey),
     });
   });
