@@ -110,7 +110,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     );
   }
 
-  function renderMfa(ctx: Context, details: Details, client: OidcClient, error?: string, status?: number): void {
+  function renderMfa(ctx: Context, details: Details, client: OidcClient, error?: string, status?: number, recovery = false): void {
     const user = policy.user(details.session?.accountId ?? '');
     views.render(
       ctx,
@@ -121,6 +121,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
         email: user?.email ?? '',
         reason: 'This app asks for a high-sensitivity permission. Confirm it is you with your authenticator app.',
         error,
+        recovery,
       },
       { status, formTargets: formTargets(client) },
     );
@@ -225,7 +226,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
       await deps.throttle.recordFailure(throttleId, ctx.ip, deps.now());
       await audit(ctx, { type: 'mfa.failed', actor: accountId, clientId: client.clientId, ...(recovery && { detail: { method: 'recovery_code' } }) });
       const error = recovery ? 'That recovery code is not valid, or it was already used.' : 'That code is not valid. Enter the current 6-digit code from your authenticator app.';
-      renderMfa(ctx, details, client, error, 401);
+      renderMfa(ctx, details, client, error, 401, recovery);
       return;
     }
     await deps.throttle.recordSuccess(throttleId, ctx.ip);
