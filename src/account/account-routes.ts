@@ -10,10 +10,11 @@ import type { Context, Middleware } from 'koa';
 import type { Actor } from '../audit/audit-chain.ts';
 import type { Config } from '../config/load-config.ts';
 import { trackChanges } from '../db/change-feed.ts';
+import { NO_PASSKEYS } from '../governance/factor-status.ts';
 import type { Database } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors/app-error.ts';
-import { mfaFresh, type UserDef } from '../governance/policy-model.ts';
+import { mfaFresh } from '../governance/policy-model.ts';
 import type { AccessRequestEvents } from '../governance/access-request-events.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { awaitPropagation } from '../governance/propagation.ts';
@@ -23,10 +24,17 @@ import { readForm } from '../http/form-body.ts';
 import type { FormTokens } from '../interactions/csrf.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { AccountSessions, SignedIn } from '../oidc/account-session.ts';
+import type { AccountSessions } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
 import type { Clock } from '../time/clock.ts';
+import type { PasskeyFactors } from '../governance/factor-status.ts';
+import type { LoginThrottle } from '../governance/login-throttle.ts';
+import type { PasswordVerifier } from '../governance/passwords.ts';
+import type { MasterKey } from '../keys/master-key.ts';
 import { accessRequestPages } from './access-request-pages.ts';
+import type { Person } from './account-kit.ts';
+import { factorPages } from './factor-pages.ts';
+import { sessionPages } from './session-pages.ts';
 import { AccountDisabled, renderAccountError } from './account-error-page.ts';
 import { readDelegationForm, readDelegationQuery } from './delegation-request.ts';
 import { consentPage, listPage, type ListBanner } from './delegation-pages.ts';
@@ -45,14 +53,12 @@ export interface AccountDeps {
   readonly log: Logger;
   readonly now: Clock;
   readonly metrics: Pick<Metrics, 'databaseError'>;
-}
-
-/** A signed-in person, with the things every account page needs. */
-interface Person {
-  readonly session: SignedIn;
-  readonly user: UserDef;
-  /** The form token of this sign-in (the person and their browser session). */
-  readonly csrfKey: string;
+  /** For the security pages (factor-pages.ts, session-pages.ts). */
+  readonly master: MasterKey;
+  readonly passwords: PasswordVerifier;
+  readonly throttle: LoginThrottle;
+  /** Passkeys as a factor (factor-status.ts); absent: none are counted. */
+  readonly passkeys?: PasskeyFactors;
 }
 
 export function accountRoutes(deps: AccountDeps): Middleware {
@@ -102,8 +108,6 @@ export function accountRoutes(deps: AccountDeps): Middleware {
     ctx.status = 303;
     ctx.redirect(path);
   };
-
-  router.get('/', (ctx) => seeOther(ctx, ACCOUNT_HOME));
 
   router.get('/signed-in', (ctx) => seeOther(ctx, finishSignIn(ctx, deps.issuer)));
 
@@ -166,6 +170,29 @@ export function accountRoutes(deps: AccountDeps): Middleware {
     await inForce(() => withdrawStandingDelegation(deps.db, ctx.params.id ?? '', { as: 'owner', userId: who.user.id }, actor(ctx, who)));
     seeOther(ctx, `${ACCOUNT_HOME}?result=withdrawn`);
   });
+
+  const securityKit = {
+    db: deps.db,
+    views,
+    forms,
+    now: deps.now,
+    master: deps.master,
+    passwords: deps.passwords,
+    throttle: deps.throttle,
+    passkeys: deps.passkeys ?? NO_PASSKEYS,
+    policy,
+    config: deps.config,
+    log: deps.log,
+    person,
+    poster,
+    signIn: (ctx: Context, returnTo: string, stepUp: boolean) => startSignIn(ctx, deps.sessions, returnTo, { stepUp }),
+    actor,
+    isFresh,
+    inForce,
+    seeOther,
+  };
+  factorPages(router, securityKit);
+  sessionPages(router, securityKit);
 
   accessRequestPages(router, {
     db: deps.db,

@@ -80,7 +80,7 @@ export const userRoutes = [
       }),
   }),
   route({
-    method: 'DELETE', path: '/users/{email}/mfa', operationId: 'resetMfa', summary: "Remove a person's TOTP enrolment (a lost phone); ends their sign-ins and revokes their tokens", tag: 'users', access: 'write', errors: [404],
+    method: 'DELETE', path: '/users/{email}/mfa', operationId: 'resetMfa', summary: "Remove every second factor of a person (TOTP, recovery codes, passkeys: a lost phone); ends their sign-ins and revokes their tokens", tag: 'users', access: 'write', errors: [404],
     response: userResponse,
     handle: async ({ deps, params, actor }) => ({ user: (await resetMfa(deps.db, params.email, actor, { horizonSeconds: deps.config.signIn.sessionMaxAge, now: deps.now() })).user }),
   }),

@@ -75,6 +75,12 @@ export const clientCredentials = z.strictObject({
   client_secret: z.string().nullable().describe('Shown once: only its hash is kept. null for a public client and for a private_key_jwt, tls_client_auth or self_signed_tls_client_auth client (it has no secret)'),
 }) satisfies z.ZodType<ClientCredentialsView>;
 
+const factorView = z.strictObject({
+  totp: z.boolean().describe('An authenticator app (TOTP, RFC 6238) is enrolled'),
+  passkeys: z.number().int().describe('Registered passkeys (WebAuthn)'),
+  recovery_codes_left: z.number().int().describe('Unused one-time recovery codes'),
+});
+
 export const userView = z.strictObject({
   id: z.string(),
   email: z.string(),
@@ -82,6 +88,7 @@ export const userView = z.strictObject({
   mfa_enrolled: z.boolean(),
   roles: z.array(roleHeld),
   created_at: isoTime,
+  factors: factorView.optional().describe('GET /users/{email} only'),
 }) satisfies z.ZodType<UserView>;
 
 export const roleGrantView = z.strictObject({
@@ -212,6 +219,7 @@ export const accessReview = z.strictObject({
       name: z.string(),
       disabled: z.boolean(),
       mfa_enrolled: z.boolean().nullable(),
+      factors: factorView.nullable().describe("People: their second factors; null for clients"),
       admin_access: z.boolean().nullable().describe('Clients: may obtain tokens for the admin API; null for people'),
       auth_method: authMethod.nullable().describe('Clients: how it authenticates; null for people'),
       requires_pop: z.boolean().nullable().describe('Clients: every access token is bound to a key it holds (certificate-bound, RFC 8705 §3, or proof of possession required, RFC 9449); false: it may get bearer tokens; null for people'),

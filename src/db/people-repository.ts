@@ -20,6 +20,8 @@ export interface UserWrite {
   readonly mfaSecret?: string | null;
   readonly mfaEnrolledAt?: Date | null;
   readonly mfaLastStep?: number | null;
+  readonly mfaPendingSecret?: string | null;
+  readonly mfaPendingUntil?: Date | null;
 }
 
 const withRoles = { roles: { orderBy: { roleName: 'asc' as const } } };

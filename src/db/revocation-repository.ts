@@ -18,6 +18,8 @@ export interface StoredStateOwner {
   readonly accountId?: string | undefined;
   readonly clientId?: string | undefined;
   readonly grantId?: string | undefined;
+  /** With accountId: this browser session (by uid) is kept, the person's others end. */
+  readonly exceptSessionUid?: string | undefined;
 }
 
 /** Live rows of each kind a revocation deleted. */
@@ -57,7 +59,9 @@ async function countEnded(tx: Tx, where: PayloadWhere, now: Date): Promise<Ended
 export async function endStoredState(tx: Tx, owner: StoredStateOwner | undefined, liveAt: Date): Promise<EndedCounts | undefined> {
   const where: PayloadWhere[] = [];
   if (owner?.grantId) where.push({ OR: [{ grantId: owner.grantId }, { model: 'Grant', id: owner.grantId }] });
-  if (owner?.accountId) where.push({ accountId: owner.accountId });
+  if (owner?.accountId) {
+    where.push(owner.exceptSessionUid ? { accountId: owner.accountId, NOT: { model: 'Session', uid: owner.exceptSessionUid } } : { accountId: owner.accountId });
+  }
   if (owner?.clientId) where.push({ clientId: owner.clientId, model: { not: 'Client' } });
   if (!where.length) return undefined;
   const ended = await countEnded(tx, { OR: where }, liveAt);

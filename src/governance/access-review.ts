@@ -3,6 +3,7 @@
 // but unused for N days (or never used), and high-sensitivity scopes held by people without
 // two-step verification; for clients, secrets expired or about to, and high-sensitivity scopes
 // held with a shared secret and bearer tokens.
+import { factorCounts, factorView, type FactorView, type PasskeyFactors } from './factor-status.ts';
 import { loadReviewRows } from '../db/access-review-repository.ts';
 import type { Database } from '../db/database.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
@@ -29,6 +30,8 @@ export interface ReviewEntry {
   name: string;
   disabled: boolean;
   mfa_enrolled: boolean | null;
+  /** People: their second factors (factor-status.ts); null for clients. */
+  factors: FactorView | null;
   /** Clients: may obtain tokens for the admin API (null for people). */
   admin_access: boolean | null;
   /** Clients: how it authenticates (client-auth-method.ts); null for people. */
@@ -116,6 +119,7 @@ function entryFor(
     name: base.name,
     disabled: base.disabled,
     mfa_enrolled: base.mfaEnrolled,
+    factors: null,
     admin_access: base.adminAccess,
     auth_method: base.client ? clientAuthMethod(base.client) : null,
     requires_pop: base.client ? requiresProofOfPossession(base.client) : null,
@@ -155,10 +159,10 @@ function secretFindings(client: ClientDef, scopes: readonly { scope: string; sen
 /** Clients the review lists although they hold no roles: a resource server whose secret expires. */
 const hasExpiringSecret = (c: ClientDef): boolean => usesSharedSecret(c) && c.secretExpiresAt !== null;
 
-export async function reviewAccess(db: Database, options: { unusedDays: number; now: number }): Promise<AccessReview> {
+export async function reviewAccess(db: Database, options: { unusedDays: number; now: number; passkeys?: PasskeyFactors }): Promise<AccessReview> {
   const now = options.now;
   const unusedMs = options.unusedDays * 86_400_000;
-  const [snapshot, users, { usage: usageRows, created: createdRows }] = await Promise.all([loadPolicySnapshot(db), loadUsers(db), loadReviewRows(db)]);
+  const [snapshot, users, { usage: usageRows, created: createdRows }, counts] = await Promise.all([loadPolicySnapshot(db), loadUsers(db), loadReviewRows(db), factorCounts(db, options.passkeys)]);
   const usage = new Map<string, Map<string, Date>>();
   for (const u of usageRows) {
     const key = `${u.principalType}\0${u.principalId}`;
@@ -168,9 +172,10 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   const created = new Map(createdRows.map((r) => [r.id, r.createdAt.getTime()]));
   const entries: ReviewEntry[] = [];
   for (const u of [...users.values()].sort((a, b) => (a.email < b.email ? -1 : 1))) {
-    entries.push(
-      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, adminAccess: null, roles: u.roles, scopeGrants: u.scopeGrants, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
-    );
+    entries.push({
+      ...entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, adminAccess: null, roles: u.roles, scopeGrants: u.scopeGrants, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
+      factors: factorView({ totp: u.mfaEnrolled, passkeys: counts.passkeys.get(u.id) ?? 0, recoveryCodesLeft: counts.recoveryCodes.get(u.id) ?? 0 }),
+    });
   }
   // Bots, agents (their roles decide whom they may act for), and every app allowed the admin
   // API: who can reach it is part of the review.

@@ -98,17 +98,19 @@ const principalExpiry = (now: number, horizonSeconds: number): Date => new Date(
 
 /**
  * `govauth revoke --user`, inside the caller's transaction: every token of the person issued
- * until now is inactive, and their browser sessions, grants, codes and refresh tokens are gone.
+ * until now is inactive, and their browser sessions, grants, codes and refresh tokens are gone
+ * (but the session `keepSessionUid`: a person changing their own password stays signed in there).
  * A cutoff, not a block: a sign-in after it gets working tokens (issuance waits out the
  * cutoff's second, revocation-state.ts); `user disable` is the block.
  */
 export function revokeUserIn(
   tx: Tx,
   userId: string,
-  input: { reason?: string | undefined; actor: string; by?: Actor | undefined; horizonSeconds: number },
+  input: { reason?: string | undefined; actor: string; by?: Actor | undefined; horizonSeconds: number; keepSessionUid?: string | undefined },
   now: number,
 ): ReturnType<typeof recordIn> {
-  return recordIn(tx, { kind: 'user', key: userId, cutoff: new Date(now), expiresAt: principalExpiry(now, input.horizonSeconds), reason: input.reason, actor: input.actor, by: input.by }, { accountId: userId });
+  const owner = { accountId: userId, exceptSessionUid: input.keepSessionUid };
+  return recordIn(tx, { kind: 'user', key: userId, cutoff: new Date(now), expiresAt: principalExpiry(now, input.horizonSeconds), reason: input.reason, actor: input.actor, by: input.by }, owner);
 }
 
 /** One access token, until its own expiry (RFC 7009). */

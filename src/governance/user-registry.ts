@@ -27,6 +27,8 @@ import { conflictAs, mustExist, requireRoles } from './catalog.ts';
 import { checkPassword, hashPassword } from './passwords.ts';
 import { revokeUserIn, type EndedState } from './revocations.ts';
 import { newTotpSecret, otpauthUrl, verifyTotp } from './totp.ts';
+import { factorStatus, factorView, NO_PASSKEYS, type FactorView, type PasskeyFactors } from './factor-status.ts';
+import { replaceRecoveryCodes } from '../db/factor-repository.ts';
 import { checkRoleName, uniqueList } from './validation.ts';
 import { normalizeEmail } from './email-address.ts';
 
@@ -42,6 +44,8 @@ export interface UserView {
   mfa_enrolled: boolean;
   roles: { role: string; expires_at: string | null }[];
   created_at: string;
+  /** `user show` and GET /users/{email} only: TOTP, passkeys and recovery codes left. */
+  factors?: FactorView;
 }
 
 const userView = (u: UserRow): UserView => ({
@@ -76,8 +80,9 @@ export async function listUsers(db: Database): Promise<UserView[]> {
   return (await listUserRows(db)).map(userView);
 }
 
-export async function getUser(db: Database, email: string): Promise<UserView> {
-  return userView(await findByEmail(db, email));
+export async function getUser(db: Database, email: string, passkeys: PasskeyFactors = NO_PASSKEYS): Promise<UserView> {
+  const row = await findByEmail(db, email);
+  return { ...userView(row), factors: factorView(await factorStatus(db, row.id, passkeys)) };
 }
 
 /** One change to a person, inside the caller's transaction; "before" is read under the write lock. */
@@ -95,14 +100,16 @@ async function applyUserChange(tx: Tx, userId: string, data: UserWrite, by: Acto
 async function updateUserEndingAccess(
   db: Database,
   email: string,
-  change: { data: UserWrite; action: string; extra?: Record<string, unknown>; reason: string },
+  change: { data: UserWrite; action: string; extra?: Record<string, unknown>; reason: string; alsoIn?: (tx: Tx, userId: string) => Promise<Record<string, unknown>> },
   by: Actor,
   options: EndAccessOptions,
 ): Promise<{ user: UserView; ended: EndedAccess }> {
   const user = await findByEmail(db, email);
   return writeWithChanges(db, async (tx) => {
-    const applied = await applyUserChange(tx, user.id, change.data, by, change.action, change.extra ?? {});
-    const revoked = await revokeUserIn(tx, user.id, { reason: change.reason, actor: by.actor ?? by.actorType, by, horizonSeconds: options.horizonSeconds }, options.now);
+    const also = change.alsoIn ? await change.alsoIn(tx, user.id) : {};
+    const applied = await applyUserChange(tx, user.id, change.data, by, change.action, { ...change.extra, ...also });
+    const end = { reason: change.reason, actor: by.actor ?? by.actorType, by, horizonSeconds: options.horizonSeconds, keepSessionUid: options.keepSessionUid };
+    const revoked = await revokeUserIn(tx, user.id, end, options.now);
     const ended = { ...revoked.result.ended, cutoff: new Date(revoked.result.entry.cutoff).toISOString() };
     return { result: { user: applied.after, ended }, changes: [applied.change, ...revoked.changes], audit: [applied.record, ...revoked.audit] };
   });
@@ -128,6 +135,8 @@ export interface EndAccessOptions {
   readonly horizonSeconds: number;
   /** The cutoff (ms since the epoch): the server's clock, the one issuance stamps iat with. */
   readonly now: number;
+  /** A browser session (uid) that stays signed in: the person's own, when they made the change. */
+  readonly keepSessionUid?: string | undefined;
 }
 
 /**
@@ -153,7 +162,7 @@ export async function setUserRoles(db: Database, email: string, roles: readonly 
   });
 }
 
-const totpSealKey = (master: MasterKey): Buffer => master.derive('totp-secret-seal');
+export const totpSealKey = (master: MasterKey): Buffer => master.derive('totp-secret-seal');
 
 /**
  * Enrols TOTP and returns the secret once, for the person's authenticator app. Re-enrolling
@@ -190,9 +199,28 @@ export async function enrollMfa(
  * as `govauth revoke --user`, so a session or refresh token obtained with the old authenticator
  * cannot keep high-sensitivity access.
  */
-export async function resetMfa(db: Database, email: string, by: Actor, options: EndAccessOptions): Promise<{ user: UserView; ended: EndedAccess }> {
-  const change = { data: { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null }, action: 'admin.user.mfa_reset', reason: 'two-step verification reset' };
-  return updateUserEndingAccess(db, email, change, by, options);
+export async function resetMfa(db: Database, email: string, by: Actor, options: EndAccessOptions & { passkeys?: PasskeyFactors }): Promise<{ user: UserView; ended: EndedAccess }> {
+  const passkeys = options.passkeys ?? NO_PASSKEYS;
+  // Every factor goes, in the same transaction: TOTP (active and pending), recovery codes, and
+  // passkeys through their store's hook (factor-status.ts).
+  const alsoIn = async (tx: Tx, userId: string) => ({
+    recovery_codes_removed: await replaceRecoveryCodes(tx, userId, []),
+    passkeys_removed: await passkeys.removeAll(tx, userId),
+  });
+  const data = { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null, mfaPendingSecret: null, mfaPendingUntil: null };
+  return updateUserEndingAccess(db, email, { data, action: 'admin.user.mfa_reset', reason: 'two-step verification reset', alsoIn }, by, options);
+}
+
+/**
+ * A person changes their own password (the account page): the current one is checked by the
+ * caller (throttled like a sign-in). Every other sign-in ends as with `user set-password`; the
+ * browser they did it in stays signed in.
+ */
+export async function changeOwnPassword(db: Database, email: string, password: string, by: Actor, options: EndAccessOptions): Promise<{ ended: EndedAccess }> {
+  const passwordHash = await hashPassword(checkPassword(password));
+  const change = { data: { passwordHash, passwordChangedAt: new Date(options.now) }, action: 'account.password.change', extra: { password_changed: true }, reason: 'password changed by its owner' };
+  const { ended } = await updateUserEndingAccess(db, email, change, by, options);
+  return { ended };
 }
 
 /** For sign-in: the stored hash, read fresh from the database (never cached). */

@@ -20,6 +20,7 @@ import { readForm } from '../http/form-body.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { hashPassword } from '../governance/passwords.ts';
+import { consumeRecoveryCode } from '../governance/recovery-codes.ts';
 import { buildConsent, mfaFreshForInteraction } from './consent-model.ts';
 import { renderInteractionError } from './interaction-error-page.ts';
 import type { FormTokens } from './csrf.ts';
@@ -109,7 +110,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     );
   }
 
-  function renderMfa(ctx: Context, details: Details, client: OidcClient, error?: string, status?: number): void {
+  function renderMfa(ctx: Context, details: Details, client: OidcClient, error?: string, status?: number, recovery = false): void {
     const user = policy.user(details.session?.accountId ?? '');
     views.render(
       ctx,
@@ -120,6 +121,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
         email: user?.email ?? '',
         reason: 'This app asks for a high-sensitivity permission. Confirm it is you with your authenticator app.',
         error,
+        recovery,
       },
       { status, formTargets: formTargets(client) },
     );
@@ -214,15 +216,21 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
       renderMfa(ctx, details, client, `Too many wrong codes. Try again in ${minutes(locked - deps.now())}.`, 429);
       return;
     }
-    const code = (form.code ?? '').replace(/\s+/g, '');
-    if (!(await consumeTotp(deps.db, deps.master, accountId, code, deps.now()))) {
+    // A recovery code (recovery-codes.ts) stands in for the app's code; both spend the same
+    // failure budget, so offering two kinds of code does not double a guesser's attempts.
+    const recovery = form.recovery_code !== undefined;
+    const verified = recovery
+      ? (await consumeRecoveryCode(deps.db, deps.master, accountId, form.recovery_code ?? '', { actorType: 'user', actor: accountId, clientId: client.clientId, requestId: ctx.state.requestId, ip: ctx.ip })).ok
+      : await consumeTotp(deps.db, deps.master, accountId, (form.code ?? '').replace(/\s+/g, ''), deps.now());
+    if (!verified) {
       await deps.throttle.recordFailure(throttleId, ctx.ip, deps.now());
-      await audit(ctx, { type: 'mfa.failed', actor: accountId, clientId: client.clientId });
-      renderMfa(ctx, details, client, 'That code is not valid. Enter the current 6-digit code from your authenticator app.', 401);
+      await audit(ctx, { type: 'mfa.failed', actor: accountId, clientId: client.clientId, ...(recovery && { detail: { method: 'recovery_code' } }) });
+      const error = recovery ? 'That recovery code is not valid, or it was already used.' : 'That code is not valid. Enter the current 6-digit code from your authenticator app.';
+      renderMfa(ctx, details, client, error, 401, recovery);
       return;
     }
     await deps.throttle.recordSuccess(throttleId, ctx.ip);
-    await audit(ctx, { type: 'mfa.succeeded', actor: accountId, clientId: client.clientId, detail: { amr: ['pwd', 'otp'] } });
+    await audit(ctx, { type: 'mfa.succeeded', actor: accountId, clientId: client.clientId, detail: { amr: ['pwd', 'otp'], ...(recovery && { method: 'recovery_code' }) } });
     await deps.interactions.finish(ctx, { login: { accountId, amr: ['pwd', 'otp'], acr: ACR_MFA, remember: true } });
   });
 

@@ -34,6 +34,7 @@ import { clientRegistrations, extraClientMetadata, registrationFeatures, registr
 import { databaseOutage, protocolEvents, unknownClientTiming } from './response-wrappers.ts';
 import { patchClientSecretCheck, patchReplayDetection, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
 import { tokenExchangeGrant } from './token-exchange-grant.ts';
+import { recordSessionDevices } from './session-devices.ts';
 import { mutualTls } from './mutual-tls.ts';
 import { createOutboundFetch, FETCH_RESPONSE_BODY_LIMITS } from './outbound-fetch.ts';
 import { outboundFetchFailures } from './outbound-fetch-errors.ts';
@@ -227,6 +228,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     insertOidcRowOnce(deps.db, 'ReplayDetection', id, { payload: JSON.stringify({ kind: 'ReplayDetection', jti: id, iss, exp }), grantId: null, accountId: null, clientId: null, uid: null, userCode: null, expiresAt: new Date(exp * 1000) }),
   );
   protocolEvents(provider, log);
+  recordSessionDevices(provider, { db: deps.db, log, now: deps.now });
   useResponseWrappers(provider, {
     ...deps.wrappers,
     unknownClientTiming: unknownClientTiming(deps.verifier),

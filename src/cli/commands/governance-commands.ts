@@ -251,7 +251,7 @@ export const governanceCommands: Command[] = [
       const review = await reviewAccess(await ctx.db(), { unusedDays, now: ctx.now() });
       const shown = flag(values, 'findings-only') ? review.principals.filter((p) => p.findings.length) : review.principals;
       const lines = shown.flatMap((p) => [
-        `${p.type} ${p.name} (${p.id})${p.disabled ? ' DISABLED' : ''}${p.type === 'user' ? (p.mfa_enrolled ? ' · MFA' : ' · no MFA') : ''}${p.admin_access ? ' · admin API' : ''}`,
+        `${p.type} ${p.name} (${p.id})${p.disabled ? ' DISABLED' : ''}${p.type === 'user' ? (p.mfa_enrolled ? ' · MFA' : ' · no MFA') : ''}${p.factors ? ` (TOTP ${p.factors.totp ? 'on' : 'off'}, passkeys ${p.factors.passkeys}, recovery codes ${p.factors.recovery_codes_left})` : ''}${p.admin_access ? ' · admin API' : ''}`,
         `  roles:  ${p.roles.map((r) => (r.expires_at ? `${r.role} (until ${r.expires_at})` : r.role)).join(', ') || '(none)'}`,
         ...p.scope_grants.map((g) => `  scope grant ${g.scope} on ${g.resource} (until ${g.expires_at})`),
         ...(p.auth_method ? [`  auth:   ${p.auth_method}${p.secret_expires_at ? ` (secret expires ${p.secret_expires_at})` : ''}${p.jwks_uri ? ` (keys from ${p.jwks_uri})` : ''} · tokens: ${p.requires_pop ? 'bound only' : 'bearer allowed'}`] : []),

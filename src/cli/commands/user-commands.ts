@@ -28,6 +28,7 @@ const describe = (u: UserView): string =>
     `email:  ${u.email}`,
     `roles:  ${u.roles.map((r) => (r.expires_at ? `${r.role} (until ${r.expires_at})` : r.role)).join(' ') || '(none)'}`,
     `mfa:    ${u.mfa_enrolled ? 'TOTP enrolled' : 'not enrolled'}`,
+    ...(u.factors ? [`factors: TOTP ${u.factors.totp ? 'on' : 'off'} · passkeys ${u.factors.passkeys} · recovery codes left ${u.factors.recovery_codes_left}`] : []),
     `status: ${u.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
 
@@ -146,13 +147,13 @@ export const userCommands: Command[] = [
   {
     name: 'user mfa reset',
     usage: 'govauth user mfa reset <email>',
-    summary: "remove a person's TOTP enrolment (a lost phone); ends their sign-ins and revokes their tokens",
+    summary: "remove every second factor of a person (TOTP, recovery codes, passkeys: a lost phone); ends their sign-ins and revokes their tokens",
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
       const { resetMfa } = await userRegistry();
       const { user, ended } = await resetMfa(await ctx.db(), positionals[0] ?? '', ctx.actor, endAccessOptions(ctx));
-      return { json: { user, ended: endedJson(ended) }, text: `two-step verification removed for ${user.email}\n${endedText(ended)}` };
+      return { json: { user, ended: endedJson(ended) }, text: `every second factor removed for ${user.email} (authenticator app, recovery codes, passkeys)\n${endedText(ended)}` };
     },
   },
 ];
