@@ -7,7 +7,7 @@ import { findTrustPolicyRow, listSelfRegisteredRows, type SelfRegisteredRow, typ
 export interface CatalogRows {
   readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null }[];
   readonly resources: readonly { audience: string; name: string; tokenTtl: number | null; requirePop: boolean; scopes: { scopeName: string }[] }[];
-  readonly roles: readonly { name: string; description: string; scopes: { scopeName: string }[] }[];
+  readonly roles: readonly { name: string; description: string; scopes: { scopeName: string }[]; includes: { includedName: string }[] }[];
   readonly clients: readonly {
     id: string;
     name: string;
@@ -73,7 +73,7 @@ export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
   const [scopes, resources, roles, clients, delegationPolicies, standingDelegations, selfRegistered, trustPolicy] = await Promise.all([
     db.prisma.scope.findMany(),
     db.prisma.resource.findMany({ include: { scopes: { select: { scopeName: true } } } }),
-    db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } } } }),
+    db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } }, includes: { select: { includedName: true } } } }),
     db.prisma.client.findMany({ include: { roles: { select: { roleName: true, expiresAt: true } } } }),
     db.prisma.delegationPolicy.findMany(),
     db.prisma.standingDelegation.findMany(),

@@ -29,6 +29,7 @@ import { termsOf } from './access-policies.ts';
 import { decideApproval, decideCancel, decideDenial, decideRequest, type ApproverFacts, type Refusal, type RequestFacts, type RequestState } from './access-request-rules.ts';
 import { requestView, type AccessRequestView } from './access-request-views.ts';
 import { mustExist } from './catalog.ts';
+import { assertSeparationOfDuties, rolesInForce } from './exclusive-roles.ts';
 import { mayHoldRoles, ROLES_RULE } from './client-grants.ts';
 import { normalizeEmail } from './email-address.ts';
 import { parseStringArray } from './policy-loader.ts';
@@ -167,6 +168,13 @@ export async function createAccessRequest(db: Database, input: NewRequest, reque
     const open = await tx.accessRequest.count({ where: { holderId: holder.id, roleName: role, state: 'pending', lapsesAt: { gt: new Date(now) } } });
     const decision = decideRequest(terms, role, input.duration, open > 0);
     if (!decision.ok) throw new AccessRequestRefused(decision);
+    // Separation of duties: a request that could never be granted is refused when filed. A
+    // conflict that arises later (another grant, a new role inclusion) refuses the approval
+    // instead, and the request stays pending until denied, cancelled or lapsed (exclusive-roles.ts).
+    if (holder.roles) {
+      const inForce = rolesInForce(holder.roles, now);
+      if (!inForce.includes(role)) await assertSeparationOfDuties(tx, holder.label, inForce, [...inForce, role]);
+    }
     const held = holder.roles?.find((g) => g.roleName === role && (g.expiresAt === null || g.expiresAt.getTime() > now));
     if (held && (held.expiresAt === null || held.expiresAt.getTime() >= now + input.duration * 1000)) {
       throw new AccessRequestRefused({ ok: false, code: 'conflict', reason: 'already_held', message: `${holder.label} already holds role ${role} ${held.expiresAt ? `until ${held.expiresAt.toISOString()}` : 'permanently'}` });
