@@ -20,7 +20,7 @@ export interface SodConflict {
 }
 
 /** Every role `granted` reaches, each with the granted roles that reach it. */
-export function authorizedRoles(inclusions: Inclusions, granted: Iterable<string>): Map<string, string[]> {
+function authorizedRoles(inclusions: Inclusions, granted: Iterable<string>): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const g of new Set(granted)) {
     for (const r of reachableRoles(inclusions, g)) {
