@@ -14,7 +14,7 @@ const NONE: ReadonlySet<string> = new Set();
  * `role` and every role it reaches through inclusions, in breadth-first order (`role` first).
  * Terminates on any graph, a cyclic one included (each role is visited once).
  */
-export function reachableRoles(inclusions: Inclusions, role: string): string[] {
+export function reachableRoles(inclusions: Pick<Inclusions, 'get'>, role: string): string[] {
   const seen = new Set([role]);
   const order = [role];
   for (let i = 0; i < order.length; i++) {

@@ -71,6 +71,10 @@ describe('role hierarchies', () => {
     expect(claims.roles).toEqual(['data-scientist', 'ml-lead']); // the granted role and the one that gave the scope
     expect(await introspect(tokens.access_token)).toMatchObject({ active: true });
 
+    // `audit access` replays the hierarchy from the trail: at this instant Lena could, through ml-lead including data-scientist.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const whileIncluded = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const excluded = await t.cliJson<{ role: RoleShown }>('role', 'exclude', 'ml-lead', 'data-scientist');
     expect(excluded.role.effective_scopes).toEqual(['ai.usage.log.read']);
     await t.server.policy.sync();
@@ -78,6 +82,11 @@ describe('role hierarchies', () => {
     const again = await headlessSignIn(app, 'lena@example.com', 'openid ai.training.read ai.usage.log.read', { extra: { prompt: 'consent' } });
     expect(decodeJwt(again.access_token).payload.scope).toBe('ai.usage.log.read');
 
+    type Access = { could_access: { name: string; paths: { role: string; included_role?: string }[] }[] };
+    const accessAt = (at: string) => t.cliJson<Access>('audit', 'access', '--resource', API, '--scope', 'ai.training.read', '--at', at);
+    expect((await accessAt(whileIncluded)).could_access.find((p) => p.name === 'lena@example.com')?.paths).toEqual([expect.objectContaining({ role: 'ml-lead', included_role: 'data-scientist' })]);
+    expect((await accessAt(new Date().toISOString())).could_access.find((p) => p.name === 'lena@example.com')).toBeUndefined();
+    expect((await t.cli('audit', 'access', '--resource', API, '--scope', 'ai.training.read', '--at', whileIncluded)).stdout).toContain('via role ml-lead (includes data-scientist)');
     const [record] = (await audit('admin.role.exclude')).slice(-1);
     expect(record).toMatchObject({ subject: 'ml-lead', detail: { excluded: 'data-scientist', before: { includes: ['data-scientist'] }, after: { includes: [] } } });
     expect((await audit('admin.role.include')).at(-1)).toMatchObject({ subject: 'ml-lead', detail: { included: 'data-scientist' } });
