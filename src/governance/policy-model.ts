@@ -130,7 +130,7 @@ const NO_INCLUDES: ReadonlySet<string> = new Set();
 const inclusionsCache = new WeakMap<ReadonlyMap<string, RoleDef>, Inclusions>();
 
 /** The snapshot's role → included roles, built once per snapshot. */
-function roleInclusions(snapshot: PolicySnapshot): Inclusions {
+export function roleInclusions(snapshot: PolicySnapshot): Inclusions {
   let found = inclusionsCache.get(snapshot.roles);
   if (!found) {
     found = new Map([...snapshot.roles.values()].map((r) => [r.name, r.includes ?? NO_INCLUDES]));

@@ -1,8 +1,9 @@
 // The pure rules of role hierarchies (cycles, transitive closure, the tree) and separation of
 // duties, and that effective scopes follow the hierarchy through the one place (heldScopes).
 import { describe, expect, it } from 'vitest';
+import { findDelegation, TOKEN_EXCHANGE_GRANT, type DelegationDef } from '../../src/governance/delegation.ts';
 import { effectiveGrant } from '../../src/governance/effective-grant.ts';
-import { heldScopes, type PolicySnapshot, type RoleDef } from '../../src/governance/policy-model.ts';
+import { heldScopes, type ClientDef, type PolicySnapshot, type RoleDef, type UserDef } from '../../src/governance/policy-model.ts';
 import { findCycle, includersOf, inclusionsFrom, reachableRoles, roleTree, withInclusion } from '../../src/governance/role-hierarchy.ts';
 import { describeConflict, newConflicts, sodConflicts, type ExclusiveSet } from '../../src/governance/separation-of-duties.ts';
 
@@ -123,5 +124,30 @@ describe('effective scopes follow the hierarchy (heldScopes, the one place)', ()
     const g = effectiveGrant(snapshot, { check: () => undefined }, { accessTokenTtl: 300, defaultResource: undefined }, { principal: { kind: 'client' }, client, audience: 'https://a.example', now: NOW });
     expect(g.ok && g.scopes).toEqual(['a.audit', 'a.deploy']);
     expect(g.ok && g.roles).toEqual(['deployer', 'lead']);
+  });
+});
+
+describe('delegation policies match roles held through the hierarchy', () => {
+  const API = 'https://a.example';
+  const role = (name: string, includes: string[] = []): [string, RoleDef] => [name, { name, description: '', scopes: new Set(['a.read']), includes: new Set(includes) }];
+  const policy: DelegationDef = { kind: 'policy', id: 'dp', agentRole: 'coding-agent', subjectRole: 'scientist', audience: API, scopes: null, maxDepth: 1, maxTtl: null, description: '' };
+  const snapshot: PolicySnapshot = {
+    scopes: new Map([['a.read', { name: 'a.read', description: '', sensitivity: 'low', maxTtl: null }]]),
+    resources: new Map([[API, { audience: API, name: 'A', tokenTtl: null, scopes: new Set(['a.read']) }]]),
+    roles: new Map([role('scientist'), role('lead', ['scientist']), role('coding-agent'), role('senior-agent', ['coding-agent'])]),
+    clients: new Map(),
+    delegations: new Map([['dp', policy]]),
+  };
+  const actor = (roles: string[]): ClientDef => ({
+    id: 'cl_agent', name: 'agent', secretHash: null, secretExpiresAt: null, previousSecretHash: null, previousSecretValidUntil: null, grantTypes: [TOKEN_EXCHANGE_GRANT],
+    redirectUris: [], postLogoutRedirectUris: [], scopeCeiling: null, introspectAudience: null, adminAccess: false, disabled: false, roles: roles.map((r) => ({ role: r, expiresAt: null })),
+  });
+  const person = (roles: string[]): UserDef => ({ id: 'usr_x', email: 'x@example.com', disabled: false, mfaEnrolled: false, roles: roles.map((r) => ({ role: r, expiresAt: null })) });
+  const find = (agentRoles: string[], personRoles: string[]) => findDelegation(snapshot, { user: person(personRoles), actor: actor(agentRoles), audience: API, depth: 1, now: NOW });
+
+  it('lets an agent holding a role that includes the agent role act for a person holding a role that includes the subject role', () => {
+    expect(find(['coding-agent'], ['scientist']).ok).toBe(true);
+    expect(find(['senior-agent'], ['lead']).ok).toBe(true);
+    expect(find(['senior-agent'], ['coding-agent'])).toEqual({ ok: false, reason: 'no_delegation' });
   });
 });
