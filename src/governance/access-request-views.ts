@@ -8,6 +8,7 @@ import { findPersonWithRoles } from '../db/people-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { currentState, type RequestState } from './access-request-rules.ts';
 import { normalizeEmail } from './email-address.ts';
+import { rolesReached } from './exclusive-roles.ts';
 
 export interface AccessDecisionView {
   approver_id: string;
@@ -103,7 +104,7 @@ export async function requestsOf(db: Reader, userId: string, now: number): Promi
 export async function approvableBy(db: Reader, userId: string, now: number): Promise<AccessRequestView[]> {
   const person = await findPersonWithRoles(db, { id: userId });
   if (!person || person.disabled) return [];
-  const held = new Set(person.roles.filter((g) => g.expiresAt === null || g.expiresAt.getTime() > now).map((g) => g.roleName));
+  const held = await rolesReached(db, person.roles, now); // directly or through role inclusions
   const roles = (await listAccessPolicies(db)).filter((p) => held.has(p.approverRole)).map((p) => p.roleName);
   if (!roles.length) return [];
   const rows = await listAccessRequests(db, { states: ['pending'], roleNames: roles }, MAX_LISTED_REQUESTS);

@@ -29,7 +29,7 @@ import { termsOf } from './access-policies.ts';
 import { decideApproval, decideCancel, decideDenial, decideRequest, type ApproverFacts, type Refusal, type RequestFacts, type RequestState } from './access-request-rules.ts';
 import { requestView, type AccessRequestView } from './access-request-views.ts';
 import { mustExist } from './catalog.ts';
-import { assertSeparationOfDuties, rolesInForce } from './exclusive-roles.ts';
+import { assertSeparationOfDuties, rolesInForce, rolesReached } from './exclusive-roles.ts';
 import { mayHoldRoles, ROLES_RULE } from './client-grants.ts';
 import { normalizeEmail } from './email-address.ts';
 import { parseStringArray } from './policy-loader.ts';
@@ -66,7 +66,6 @@ const facts = (r: AccessRequestRow): RequestFacts => ({
   lapsesAt: r.lapsesAt.getTime(),
 });
 
-const holdsNow = (person: UserRow, role: string, now: number): boolean => person.roles.some((g) => g.roleName === role && (g.expiresAt === null || g.expiresAt.getTime() > now));
 
 async function resolveHolder(tx: Tx, holder: Holder): Promise<{ type: 'user' | 'client'; id: string; label: string; roles?: UserRow['roles'] }> {
   if (holder.type === 'user') {
@@ -215,7 +214,9 @@ export async function createAccessRequest(db: Database, input: NewRequest, reque
 async function approverFacts(tx: Tx, who: { email: string } | { id: string }, approverRole: string | undefined, now: number): Promise<ApproverFacts> {
   const where = 'email' in who ? { email: normalizeEmail(who.email) } : who;
   const person = await mustExist(findPersonWithRoles(tx, where), `no user ${'email' in where ? where.email : where.id}`);
-  return { id: person.id, email: person.email, disabled: person.disabled, holdsApproverRole: approverRole !== undefined && holdsNow(person, approverRole, now) };
+  // Held directly or through a role that includes it (role-hierarchy.ts).
+  const holds = approverRole !== undefined && (await rolesReached(tx, person.roles, now)).has(approverRole);
+  return { id: person.id, email: person.email, disabled: person.disabled, holdsApproverRole: holds };
 }
 
 /** A pending request found past its time: closed as lapsed in this transaction, with its record and event. */

@@ -13,7 +13,7 @@ import { conflictAs, requireRoles } from './catalog.ts';
 import type { Database, Reader, Tx } from '../db/database.ts';
 import { deleteExclusiveSet, exclusiveSetRows, holdersOf, inclusionRows, insertExclusiveSet, type ExclusiveSetRow, type HolderGrants } from '../db/role-hierarchy-repository.ts';
 import { AppError } from '../errors/app-error.ts';
-import { inclusionsFrom, type Inclusions } from './role-hierarchy.ts';
+import { inclusionsFrom, reachableRoles, type Inclusions } from './role-hierarchy.ts';
 import { describeConflict, newConflicts, sodConflicts, type ExclusiveSet, type SodConflict } from './separation-of-duties.ts';
 import { checkRoleName, checkText, uniqueList } from './validation.ts';
 
@@ -44,6 +44,12 @@ export interface RoleConstraints {
   readonly inclusions: Inclusions;
   readonly sets: readonly ExclusiveSet[];
   readonly reasons: ReadonlyMap<string, string | null>;
+}
+
+/** Every role `grants` in force reach at `now`, themselves and through inclusions (e.g. whether someone holds an approver role). */
+export async function rolesReached(h: Reader, grants: readonly { roleName: string; expiresAt: Date | null }[], now: number): Promise<Set<string>> {
+  const inclusions = inclusionsFrom(await inclusionRows(h));
+  return new Set(rolesInForce(grants, now).flatMap((r) => reachableRoles(inclusions, r)));
 }
 
 export async function loadRoleConstraints(h: Reader): Promise<RoleConstraints> {

@@ -233,6 +233,15 @@ describe('mutually exclusive roles (separation of duties)', () => {
     expect(shown.request.state).toBe('pending');
     expect(shown.request.decisions).toEqual([]);
     expect((await t.cliJson<{ grants: { role: string }[] }>('user', 'roles', 'pia@example.com')).grants.map((g) => g.role)).toEqual(['end-user', 'model-approver']);
+
+    // The approver role counts when held through an inclusion too.
+    await t.cliJson('role', 'create', 'head-of-ml', '--scopes', 'ai.usage.log.read');
+    await t.cliJson('role', 'include', 'head-of-ml', 'access-approver');
+    await createUser(t, 'hope@example.com', ['head-of-ml']);
+    await createUser(t, 'quinn@example.com', ['end-user']);
+    const q = await t.cliJson<{ request: { id: string } }>('requests', 'create', '--user', 'quinn@example.com', '--role', 'model-deployer', '--for', '2h', '--justification', 'release 8');
+    expect((await t.cliJson<{ request: { state: string } }>('requests', 'approve', q.request.id, '--as', 'hope@example.com')).request.state).toBe('approved');
+    expect((await refused('requests', 'approve', request.id, '--as', 'quinn@example.com')).message).toContain('does not hold role access-approver');
   });
 
   it('is in the admin API, with 400 and a problem for hostile input', async () => {
