@@ -15,6 +15,8 @@ import { mustExist } from './catalog.ts';
 import { listedNames, loadRoleConstraints, rolesInForce, type ExclusiveSetView, type RoleConstraints } from './exclusive-roles.ts';
 import { findCycle, includersOf, reachableRoles, roleTree, withInclusion, type RoleTreeNode } from './role-hierarchy.ts';
 import { describeConflict, newConflicts, sodConflicts } from './separation-of-duties.ts';
+import { loadPolicySnapshot } from './policy-loader.ts';
+import { heldScopes } from './policy-model.ts';
 import { checkRoleName } from './validation.ts';
 
 export interface RoleHierarchyView {
@@ -109,6 +111,16 @@ async function hierarchyView(tx: Tx | Database, name: string): Promise<RoleHiera
     included_by: includersOf(c.inclusions, name),
     exclusive_sets: c.sets.filter((s) => reached.some((r) => s.roles.has(r))).map((s) => ({ name: s.name, roles: [...s.roles].sort(), reason: s.reason })),
   };
+}
+
+/**
+ * The scopes `roles` give now, through the one rule (policy-model.ts heldScopes, which follows
+ * inclusions), each with the roles it comes through: what `govauth user show` prints.
+ */
+export async function effectiveScopesOf(db: Database, roles: readonly { role: string; expires_at: string | null }[], now: number): Promise<{ scope: string; via_roles: string[] }[]> {
+  const snapshot = await loadPolicySnapshot(db);
+  const held = heldScopes(snapshot, roles.map((r) => ({ role: r.role, expiresAt: r.expires_at === null ? null : Date.parse(r.expires_at) })), now);
+  return [...held.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([scope, h]) => ({ scope, via_roles: [...h.roles].sort() }));
 }
 
 /** `govauth role show`: the role, the tree of roles it includes, and its effective scopes. */

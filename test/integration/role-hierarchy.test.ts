@@ -64,6 +64,9 @@ describe('role hierarchies', () => {
     const included = await t.cliJson<{ role: RoleShown }>('role', 'include', 'ml-lead', 'data-scientist');
     expect(included.role.effective_scopes).toEqual(['ai.prediction.run', 'ai.training.analyze', 'ai.training.read', 'ai.usage.log.read']);
     await t.server.policy.sync();
+    const shown = await t.cliJson<{ effective_scopes: { scope: string; via_roles: string[] }[] }>('user', 'show', 'lena@example.com');
+    expect(shown.effective_scopes).toContainEqual({ scope: 'ai.training.read', via_roles: ['data-scientist', 'ml-lead'] });
+    expect((await t.cli('user', 'show', 'lena@example.com')).stdout).toContain('scopes: ai.prediction.run ai.training.analyze ai.training.read ai.usage.log.read');
 
     const tokens = await headlessSignIn(app, 'lena@example.com', 'openid ai.training.read ai.usage.log.read', { extra: { prompt: 'consent' } });
     const claims = decodeJwt(tokens.access_token).payload;
