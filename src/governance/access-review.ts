@@ -193,7 +193,8 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   // Separation of duties: every principal holding two roles of one set (e.g. a set declared
   // over existing holders), directly, time-boxed or through the hierarchy (exclusive-roles.ts).
   for (const v of await sodViolations(db, now)) {
-    const entry = entries.find((e) => e.type === v.principal_type && e.name === v.principal);
+    // A violation names a person by email (the entry's name) and a client by id.
+    const entry = entries.find((e) => e.type === v.principal_type && (v.principal_type === 'user' ? e.name : e.id) === v.principal);
     entry?.findings.push({ kind: 'exclusive_roles_held', set: v.set, roles: v.roles, message: v.message });
   }
   const byKind: Record<string, number> = {};

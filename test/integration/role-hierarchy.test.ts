@@ -164,20 +164,26 @@ describe('role hierarchies', () => {
 describe('mutually exclusive roles (separation of duties)', () => {
   it('declares a set, warning about and reviewing holders who already violate it', async () => {
     await createUser(t, 'pre@example.com', ['model-approver', 'model-deployer']);
+    await t.cliJson('role', 'create', 'ops-lead', '--scopes', 'ai.prediction.run');
+    await t.cliJson('role', 'include', 'ops-lead', 'model-deployer');
+    const preBot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'pre-bot', '--grant', 'client_credentials', '--roles', 'ops-lead,model-approver');
     const r = await t.cli('role', 'exclusive', 'add', 'model-approver', 'model-deployer', '--name', 'sod-deploy', '--reason', 'four eyes on releases');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('declared set sod-deploy: model-approver, model-deployer (four eyes on releases)');
-    expect(r.stdout).toContain('WARNING: 1 existing violation(s)');
+    expect(r.stdout).toContain('WARNING: 2 existing violation(s)');
+    // The client reaches model-deployer through ops-lead.
+    expect(r.stdout).toContain(`client ${preBot.client_id} holds model-approver and model-deployer (through ops-lead)`);
     expect(r.stdout).toContain('person pre@example.com holds model-approver and model-deployer, which are mutually exclusive (set sod-deploy: four eyes on releases)');
     const review = await t.cliJson<{ principals: { name: string; findings: { kind: string; set?: string; roles?: string[] }[] }[] }>('review', '--findings-only');
     expect(review.principals.find((p) => p.name === 'pre@example.com')?.findings).toContainEqual(expect.objectContaining({ kind: 'exclusive_roles_held', set: 'sod-deploy', roles: ['model-approver', 'model-deployer'] }));
+    expect(review.principals.find((p) => p.name === 'pre-bot')?.findings).toContainEqual(expect.objectContaining({ kind: 'exclusive_roles_held', set: 'sod-deploy' }));
     expect((await t.cli('review')).stdout).toContain('FINDING exclusive_roles_held: person pre@example.com holds model-approver and model-deployer');
-    expect((await audit('admin.exclusive_roles.create')).at(-1)).toMatchObject({ subject: 'sod-deploy', detail: { existing_violations: [{ principal: 'pre@example.com' }] } });
+    expect((await audit('admin.exclusive_roles.create')).at(-1)).toMatchObject({ subject: 'sod-deploy', detail: { existing_violations: [{ principal: 'pre@example.com' }, { principal: preBot.client_id }] } });
     // A pre-existing violation does not block unrelated changes to the same person.
     expect((await t.cli('user', 'grant-role', 'pre@example.com', 'end-user')).code).toBe(0);
     const listed = await t.cliJson<{ sets: { name: string }[]; violations: { principal: string }[] }>('role', 'exclusive', 'list');
     expect(listed.sets.map((s) => s.name)).toEqual(['sod-deploy']);
-    expect(listed.violations.map((v) => v.principal)).toEqual(['pre@example.com']);
+    expect(listed.violations.map((v) => v.principal)).toEqual(['pre@example.com', preBot.client_id]);
     expect((await refused('role', 'exclusive', 'add', 'model-approver', 'model-deployer', '--name', 'sod-deploy')).error).toBe('conflict');
     expect((await refused('role', 'exclusive', 'add', 'model-approver', 'model-approver')).message).toContain('at least two different roles');
     expect((await refused('role', 'exclusive', 'add', 'model-approver', 'nosuch')).message).toContain('unknown role(s): nosuch');
