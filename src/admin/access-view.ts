@@ -14,6 +14,7 @@ const principal = z.strictObject({
     z.strictObject({
       role: z.string(),
       grant: z.strictObject({ ...interval, expires_at: isoTime.nullable() }).describe('The principal\'s grant of the role'),
+      included_role: z.string().optional().describe('The role, included by the granted role (role hierarchy, at that time), that carries the scope; absent: the granted role carries it'),
       role_scope: z.strictObject(interval).describe('The role carrying the scope'),
     }),
   ),

@@ -106,7 +106,7 @@ export const clientRoutes = [
     handle: async ({ deps, params }) => ({ client: await getClient(deps.db, params.id) }),
   }),
   route({
-    method: 'POST', path: '/clients', operationId: 'createClient', summary: 'Register a client; its secret is in this response only', tag: 'clients', access: 'write', status: 201, errors: [404],
+    method: 'POST', path: '/clients', operationId: 'createClient', summary: 'Register a client; its secret is in this response only', tag: 'clients', access: 'write', status: 201, errors: [404, 409],
     body: createClientBody, response: clientCredentials,
     async handle({ deps, body, actor, ctx }) {
       const created = await createClient(
@@ -137,7 +137,7 @@ export const clientRoutes = [
     },
   }),
   route({
-    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys (private_key_jwt, self_signed_tls_client_auth), allow or withdraw admin access, or require proof of possession', tag: 'clients', access: 'write', errors: [404],
+    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys (private_key_jwt, self_signed_tls_client_auth), allow or withdraw admin access, or require proof of possession', tag: 'clients', access: 'write', errors: [404, 409],
     body: updateClientBody, response: z.strictObject({ client: clientView }),
     handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks, jwksUri: body.jwks_uri, requirePop: body.require_pop }, actor, deps.config.outboundFetch) }),
   }),

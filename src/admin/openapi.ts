@@ -32,7 +32,7 @@ const ERRORS: Record<number, [string, string]> = {
   401: ['Unauthorized', 'No access token, or one that is invalid, expired, revoked or not for the admin API'],
   403: ['Forbidden', 'The token lacks the scope this operation needs'],
   404: ['NotFound', 'No such object'],
-  409: ['Conflict', 'It already exists, or the current state does not allow the change (withdrawing the only signing key; retrying a notification that has not failed; shortening a role grant in force without "replace"; re-enrolling TOTP without "force")'],
+  409: ['Conflict', 'It already exists, or the current state does not allow the change (withdrawing the only signing key; retrying a notification that has not failed; shortening a role grant in force without "replace"; re-enrolling TOTP without "force"; a role inclusion that would make a cycle; roles that would break a set of mutually exclusive roles)'],
   413: ['PayloadTooLarge', `The body exceeds ${MAX_BODY_BYTES} bytes`],
   415: ['UnsupportedMediaType', 'The body is not application/json'],
 };

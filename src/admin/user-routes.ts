@@ -45,7 +45,7 @@ export const userRoutes = [
     },
   }),
   route({
-    method: 'PATCH', path: '/users/{email}', operationId: 'updateUser', summary: "Replace a person's roles", tag: 'users', access: 'write', errors: [404],
+    method: 'PATCH', path: '/users/{email}', operationId: 'updateUser', summary: "Replace a person's roles", tag: 'users', access: 'write', errors: [404, 409],
     body: updateUserBody, response: userResponse,
     handle: async ({ deps, params, body, actor }) => ({ user: await setUserRoles(deps.db, params.email, body.roles, actor) }),
   }),

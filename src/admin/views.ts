@@ -206,6 +206,7 @@ const findingKind = z.enum([
   'secret_expiring_soon',
   'secret_expired',
   'high_sensitivity_with_shared_secret_bearer',
+  'exclusive_roles_held',
 ]);
 
 
@@ -229,7 +230,16 @@ export const accessReview = z.strictObject({
       scopes: z.array(z.strictObject({ scope: z.string(), sensitivity: z.string(), via_roles: z.array(z.string()), last_used_at: isoTime.nullable() })),
       expiring_soon: z.array(z.strictObject({ role: z.string(), expires_at: isoTime })),
       scope_grants: z.array(z.strictObject({ resource: z.string(), scope: z.string(), expires_at: isoTime })).describe('Time-boxed grants of one scope on one resource in force (approved access requests)'),
-      findings: z.array(z.strictObject({ kind: findingKind, scope: z.string().optional(), role: z.string().optional(), message: z.string() })),
+      findings: z.array(
+        z.strictObject({
+          kind: findingKind,
+          scope: z.string().optional(),
+          role: z.string().optional(),
+          set: z.string().optional().describe('exclusive_roles_held: the set of mutually exclusive roles'),
+          roles: z.array(z.string()).optional().describe('exclusive_roles_held: the roles of the set held together'),
+          message: z.string(),
+        }),
+      ),
     }),
   ),
   self_registered: z

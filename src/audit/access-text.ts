@@ -3,7 +3,7 @@
 import type { AccessPath, AccessReport, PrincipalAccess } from './audit-access.ts';
 
 const span = (i: { since: string | null; until: string | null }): string => `since ${i.since ?? '(before the retained trail)'} until ${i.until ?? '(no end)'}`;
-const pathLine = (p: AccessPath): string => `    via role ${p.role}: granted ${span(p.grant)}; role carries the scope ${span(p.role_scope)}`;
+const pathLine = (p: AccessPath): string => `    via role ${p.role}${p.included_role ? ` (includes ${p.included_role})` : ''}: granted ${span(p.grant)}; role carries the scope ${span(p.role_scope)}`;
 
 function principalLines(tag: string, p: PrincipalAccess): string[] {
   return [

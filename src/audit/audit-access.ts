@@ -13,12 +13,16 @@ import { ADMIN_AUDIENCE } from '../governance/policy-model.ts';
 import { listClients } from '../governance/client-registry.ts';
 import { listResources, listRoles } from '../governance/catalog.ts';
 import { listUsers } from '../governance/user-registry.ts';
+import { inclusionsFrom, reachableRoles, type Inclusions } from '../governance/role-hierarchy.ts';
+import { inclusionRows } from '../db/role-hierarchy-repository.ts';
 import { MAX_TTL_SECONDS } from '../config/token-limits.ts';
 import { scopeGrantsAt, type ScopeGrantPath } from './scope-grant-history.ts';
 import { ABSENT, buildHistory, GOVERNANCE_ACTIONS, grantIn, intervalOf, itemKey, normalizeGrants, type Grant, type History, type Interval, type Value } from './audit-history.ts';
 
 export interface AccessPath {
   readonly role: string;
+  /** The role reached through the granted role's inclusions that carries the scope; absent: the granted role itself. */
+  readonly included_role?: string;
   /** The principal's grant of the role. */
   readonly grant: Interval & { readonly expires_at: string | null };
   /** The role carrying the scope. */
@@ -64,11 +68,15 @@ export interface AccessReport {
 const MAX_TOKENS = 200;
 
 async function currentState(db: Database): Promise<{ values: Map<string, Value>; names: Map<string, string>; grantTypes: Map<string, string[]> }> {
-  const [roles, resources, users, clients] = await Promise.all([listRoles(db), listResources(db), listUsers(db), listClients(db)]);
+  const [roles, resources, users, clients, edges] = await Promise.all([listRoles(db), listResources(db), listUsers(db), listClients(db), inclusionRows(db)]);
+  const inclusions = inclusionsFrom(edges);
   const values = new Map<string, Value>();
   const names = new Map<string, string>();
   const grantTypes = new Map<string, string[]>();
-  for (const r of roles) values.set(itemKey('role', r.name, 'scopes'), [...r.scopes].sort());
+  for (const r of roles) {
+    values.set(itemKey('role', r.name, 'scopes'), [...r.scopes].sort());
+    values.set(itemKey('role', r.name, 'includes'), [...(inclusions.get(r.name) ?? [])].sort());
+  }
   for (const r of resources) values.set(itemKey('resource', r.audience, 'scopes'), [...r.scopes].sort());
   for (const u of users) {
     values.set(itemKey('user', u.id, 'roles'), normalizeGrants(u.roles));
@@ -86,6 +94,22 @@ async function currentState(db: Database): Promise<{ values: Map<string, Value>;
   return { values, names, grantTypes };
 }
 
+/** role → the roles it included at `at`, as replayed from the trail. */
+const inclusionsAt = (history: History, at: number): Pick<Inclusions, 'get'> => {
+  const out = new Map<string, ReadonlySet<string>>();
+  return {
+    get: (role: string) => {
+      let found = out.get(role);
+      if (!found) {
+        const v = history.valueAt(itemKey('role', role, 'includes'), at);
+        found = new Set(Array.isArray(v) ? (v as string[]) : []);
+        out.set(role, found);
+      }
+      return found;
+    },
+  };
+};
+
 const contains = (scope: string) => (v: Value | undefined): boolean => Array.isArray(v) && (v as string[]).includes(scope);
 
 function pathsOf(history: History, kind: 'user' | 'client', id: string, scope: string, at: number): AccessPath[] {
@@ -95,13 +119,16 @@ function pathsOf(history: History, kind: 'user' | 'client', id: string, scope: s
   const paths: AccessPath[] = [];
   for (const g of grants as Grant[]) {
     if (!grantIn(grants, g.role, at)) continue; // expired at T: not held (policy-model.ts heldScopes)
-    const roleKey = itemKey('role', g.role, 'scopes');
-    if (!contains(scope)(history.valueAt(roleKey, at))) continue;
-    const grant = intervalOf(history, key, at, (v, t) => grantIn(v, g.role, t) !== undefined, (v) => {
-      const e = Array.isArray(v) ? (v as Grant[]).find((x) => x.role === g.role)?.expires_at : null;
-      return e ? Date.parse(e) : null;
-    });
-    paths.push({ role: g.role, grant: { ...grant, expires_at: g.expires_at }, role_scope: intervalOf(history, roleKey, at, contains(scope)) });
+    // The granted role and the roles it included at T (role-hierarchy.ts), each carrying S or not.
+    for (const carrier of reachableRoles(inclusionsAt(history, at), g.role)) {
+      const roleKey = itemKey('role', carrier, 'scopes');
+      if (!contains(scope)(history.valueAt(roleKey, at))) continue;
+      const grant = intervalOf(history, key, at, (v, t) => grantIn(v, g.role, t) !== undefined, (v) => {
+        const e = Array.isArray(v) ? (v as Grant[]).find((x) => x.role === g.role)?.expires_at : null;
+        return e ? Date.parse(e) : null;
+      });
+      paths.push({ role: g.role, ...(carrier !== g.role && { included_role: carrier }), grant: { ...grant, expires_at: g.expires_at }, role_scope: intervalOf(history, roleKey, at, contains(scope)) });
+    }
   }
   return paths;
 }

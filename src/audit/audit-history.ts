@@ -14,13 +14,13 @@ export type Value = readonly string[] | readonly Grant[] | boolean | null | type
 
 /** The actions whose records change what someone may hold; read by replay. */
 export const GOVERNANCE_ACTIONS = [
-  'admin.role.create', 'admin.role.update', 'admin.resource.create', 'admin.resource.update',
+  'admin.role.create', 'admin.role.update', 'admin.role.include', 'admin.role.exclude', 'admin.resource.create', 'admin.resource.update',
   'admin.user.create', 'admin.user.disable', 'admin.user.enable', 'admin.user.set_roles', 'admin.user.set_password', 'admin.user.mfa_enroll', 'admin.user.mfa_reset',
   'admin.client.create', 'admin.client.update', 'admin.client.disable', 'admin.client.enable', 'admin.client.admin_access',
   'admin.role_grant.create', 'admin.role_grant.remove', 'role_grant.expired',
 ] as const;
 
-/** Items: `role|<name>|scopes`, `resource|<aud>|scopes`, `user|<id>|roles|disabled`, `client|<id>|roles|disabled|ceiling|admin_access`. */
+/** Items: `role|<name>|scopes|includes`, `resource|<aud>|scopes`, `user|<id>|roles|disabled`, `client|<id>|roles|disabled|ceiling|admin_access`. */
 export const itemKey = (kind: string, id: string, field: string): string => `${kind}\u0000${id}\u0000${field}`;
 
 interface Change {
@@ -42,7 +42,8 @@ export const normalizeGrants = (list: unknown): Grant[] =>
 const sortedStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String).sort() : []);
 
 const FIELDS: Record<string, Record<string, (v: unknown) => Value>> = {
-  role: { scopes: sortedStrings },
+  // includes: the roles it includes (role-inclusions.ts records before/after { includes }).
+  role: { scopes: sortedStrings, includes: sortedStrings },
   resource: { scopes: sortedStrings },
   user: { roles: normalizeGrants, disabled: Boolean },
   client: { roles: normalizeGrants, disabled: Boolean, scope_ceiling: (v) => (v === null ? null : sortedStrings(v)), admin_access: Boolean },

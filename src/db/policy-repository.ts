@@ -16,7 +16,7 @@ const scopeGrantSelect = { select: { audience: true, scopeName: true, expiresAt:
 export interface CatalogRows {
   readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null }[];
   readonly resources: readonly { audience: string; name: string; tokenTtl: number | null; requirePop: boolean; scopes: { scopeName: string }[] }[];
-  readonly roles: readonly { name: string; description: string; scopes: { scopeName: string }[] }[];
+  readonly roles: readonly { name: string; description: string; scopes: { scopeName: string }[]; includes: { includedName: string }[] }[];
   readonly clients: readonly {
     id: string;
     name: string;
@@ -84,7 +84,7 @@ export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
   const [scopes, resources, roles, clients, delegationPolicies, standingDelegations, selfRegistered, trustPolicy] = await Promise.all([
     db.prisma.scope.findMany(),
     db.prisma.resource.findMany({ include: { scopes: { select: { scopeName: true } } } }),
-    db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } } } }),
+    db.prisma.role.findMany({ include: { scopes: { select: { scopeName: true } }, includes: { select: { includedName: true } } } }),
     db.prisma.client.findMany({ include: { roles: { select: { roleName: true, expiresAt: true } }, scopeGrants: scopeGrantSelect } }),
     db.prisma.delegationPolicy.findMany(),
     db.prisma.standingDelegation.findMany(),

@@ -9,6 +9,7 @@ import { AppError } from '../errors/app-error.ts';
 import { currentState, describeTarget, type RequestState } from './access-request-rules.ts';
 import { targetOf } from './access-request-targets.ts';
 import { normalizeEmail } from './email-address.ts';
+import { rolesReached } from './exclusive-roles.ts';
 
 export interface AccessDecisionView {
   approver_id: string;
@@ -110,7 +111,7 @@ export async function requestsOf(db: Reader, userId: string, now: number): Promi
 export async function approvableBy(db: Reader, userId: string, now: number): Promise<AccessRequestView[]> {
   const person = await findPersonWithRoles(db, { id: userId });
   if (!person || person.disabled) return [];
-  const held = new Set(person.roles.filter((g) => g.expiresAt === null || g.expiresAt.getTime() > now).map((g) => g.roleName));
+  const held = await rolesReached(db, person.roles, now); // directly or through role inclusions
   const roles = (await listAccessPolicies(db)).filter((p) => held.has(p.approverRole)).map((p) => p.roleName);
   const scopeTargets = (await listScopeAccessPolicies(db)).filter((p) => held.has(p.approverRole)).map((p) => ({ audience: p.audience, scopeName: p.scopeName }));
   if (!roles.length && !scopeTargets.length) return [];

@@ -38,6 +38,7 @@ import {
 } from './access-request-rules.ts';
 import { requestView, type AccessRequestView } from './access-request-views.ts';
 import { mustExist } from './catalog.ts';
+import { assertSeparationOfDuties, rolesInForce, rolesReached } from './exclusive-roles.ts';
 import { mayHoldRoles, ROLES_RULE } from './client-grants.ts';
 import { normalizeEmail } from './email-address.ts';
 import { parseStringArray } from './policy-loader.ts';
@@ -74,7 +75,6 @@ const facts = (r: AccessRequestRow): RequestFacts => ({
   lapsesAt: r.lapsesAt.getTime(),
 });
 
-const holdsNow = (person: UserRow, role: string, now: number): boolean => person.roles.some((g) => g.roleName === role && (g.expiresAt === null || g.expiresAt.getTime() > now));
 
 async function resolveHolder(tx: Tx, holder: Holder): Promise<{ type: 'user' | 'client'; id: string; label: string; roles?: UserRow['roles'] }> {
   if (holder.type === 'user') {
@@ -173,6 +173,13 @@ export async function createAccessRequest(db: Database, input: NewRequest, reque
     const open = await tx.accessRequest.count({ where: { holderId: holder.id, ...targetColumns(target), state: 'pending', lapsesAt: { gt: new Date(now) } } });
     const decision = decideRequest(terms, target, input.duration, open > 0);
     if (!decision.ok) throw new AccessRequestRefused(decision);
+    // Separation of duties: a request that could never be granted is refused when filed. A
+    // conflict that arises later (another grant, a new role inclusion) refuses the approval
+    // instead, and the request stays pending until denied, cancelled or lapsed (exclusive-roles.ts).
+    if ('role' in target && holder.roles) {
+      const inForce = rolesInForce(holder.roles, now);
+      if (!inForce.includes(target.role)) await assertSeparationOfDuties(tx, holder.label, inForce, [...inForce, target.role]);
+    }
     const held = await heldUntil(tx, holder, target, now);
     if (held !== undefined && (held === null || held.getTime() >= now + input.duration * 1000)) {
       throw new AccessRequestRefused({ ok: false, code: 'conflict', reason: 'already_held', message: `${holder.label} already holds ${describeTarget(target)} ${held ? `until ${held.toISOString()}` : 'permanently'}` });
@@ -213,7 +220,9 @@ export async function createAccessRequest(db: Database, input: NewRequest, reque
 async function approverFacts(tx: Tx, who: { email: string } | { id: string }, approverRole: string | undefined, now: number): Promise<ApproverFacts> {
   const where = 'email' in who ? { email: normalizeEmail(who.email) } : who;
   const person = await mustExist(findPersonWithRoles(tx, where), `no user ${'email' in where ? where.email : where.id}`);
-  return { id: person.id, email: person.email, disabled: person.disabled, holdsApproverRole: approverRole !== undefined && holdsNow(person, approverRole, now) };
+  // Held directly or through a role that includes it (role-hierarchy.ts).
+  const holds = approverRole !== undefined && (await rolesReached(tx, person.roles, now)).has(approverRole);
+  return { id: person.id, email: person.email, disabled: person.disabled, holdsApproverRole: holds };
 }
 
 /** A pending request found past its time: closed as lapsed in this transaction, with its record and event. */

@@ -12,6 +12,7 @@ import { heldScopes, type ClientDef, type PolicySnapshot, type RoleGrant } from 
 import { clientAuthMethod, requiresProofOfPossession, usesSharedSecret, type ClientAuthMethod } from './client-auth-method.ts';
 import type { ScopeGrant } from './scope-grants-model.ts';
 import { SECRET_EXPIRY_WARNING_MS } from './secret-lifetimes.ts';
+import { sodViolations } from './exclusive-roles.ts';
 
 const EXPIRING_SOON_MS = 7 * 86_400_000;
 
@@ -22,7 +23,8 @@ type FindingKind =
   | 'grant_expiring_soon'
   | 'secret_expiring_soon'
   | 'secret_expired'
-  | 'high_sensitivity_with_shared_secret_bearer';
+  | 'high_sensitivity_with_shared_secret_bearer'
+  | 'exclusive_roles_held';
 
 export interface ReviewEntry {
   type: 'user' | 'client';
@@ -47,7 +49,7 @@ export interface ReviewEntry {
   expiring_soon: { role: string; expires_at: string }[];
   /** Time-boxed grants of one scope on one resource in force (made by approved access requests). */
   scope_grants: { resource: string; scope: string; expires_at: string }[];
-  findings: { kind: FindingKind; scope?: string; role?: string; message: string }[];
+  findings: { kind: FindingKind; scope?: string; role?: string; set?: string; roles?: string[]; message: string }[];
 }
 
 /** A client that identified or registered itself: its standing, and what reached people through it. */
@@ -197,6 +199,13 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
       scopes: used.map(([scope, at]) => ({ scope, sensitivity: snapshot.scopes.get(scope)?.sensitivity ?? 'low', last_used_at: at.toISOString() })),
     }];
   });
+  // Separation of duties: every principal holding two roles of one set (e.g. a set declared
+  // over existing holders), directly, time-boxed or through the hierarchy (exclusive-roles.ts).
+  for (const v of await sodViolations(db, now)) {
+    // A violation names a person by email (the entry's name) and a client by id.
+    const entry = entries.find((e) => e.type === v.principal_type && (v.principal_type === 'user' ? e.name : e.id) === v.principal);
+    entry?.findings.push({ kind: 'exclusive_roles_held', set: v.set, roles: v.roles, message: v.message });
+  }
   const byKind: Record<string, number> = {};
   for (const f of entries.flatMap((e) => e.findings)) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
   return {

@@ -26,6 +26,7 @@ import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
 import { clientAuthMethod, parseClientAuthMethod, tokenEndpointAuthMethod, usesClientCertificate, type ClientAuthMethod, type TokenEndpointAuthMethod } from './client-auth-method.ts';
 import { nextSecretExpiry, parseGrace, parseSecretExpiry, previousSecretValidUntil } from './secret-lifetimes.ts';
 import { mustExist, requireRoles } from './catalog.ts';
+import { assertSeparationOfDuties } from './exclusive-roles.ts';
 import { checkSan, checkSubjectDn, type SanKind } from './client-certificates.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
 
@@ -229,6 +230,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
 
   await writeWithChanges(db, async (tx) => {
     await requireRoles(tx, roles);
+    await assertSeparationOfDuties(tx, clientId, [], roles);
     if (introspectAudience) await mustExist(findResource(tx, introspectAudience), `no resource ${introspectAudience} (create it first with: govauth resource create)`);
     if (ceiling?.length) {
       const found = await existingScopeNames(tx, ceiling);
@@ -366,6 +368,7 @@ export async function updateClient(
     if (roles) {
       if (!mayHoldRoles(before.grant_types)) throw new AppError('invalid_request', ROLES_RULE);
       await requireRoles(tx, roles);
+      await assertSeparationOfDuties(tx, id, before.roles.map((r) => r.role), roles);
       await replaceClientRoles(tx, id, roles);
     }
     if (patch.adminAccess === true) checkAdminAccess(before.public, before.grant_types);

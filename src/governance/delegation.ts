@@ -8,7 +8,8 @@
 // names the delegation that let its actor in. Every hop must still be allowed at the chain's
 // depth: an exchange checks it before adding a hop, and introspection on every use, so removing
 // a policy, withdrawing a standing delegation or taking a role away ends the tokens it allowed.
-import { ADMIN_AUDIENCE, type ClientDef, type PolicySnapshot, type RoleGrant, type UserDef } from './policy-model.ts';
+import { ADMIN_AUDIENCE, roleInclusions, type ClientDef, type PolicySnapshot, type RoleGrant, type UserDef } from './policy-model.ts';
+import { reachableRoles } from './role-hierarchy.ts';
 
 export const DEFAULT_MAX_DEPTH = 2;
 /** No policy may allow longer chains: each hop is one more party a resource server must trust. */
@@ -67,14 +68,22 @@ export interface ChainHop {
 
 export type DelegationRefusalReason = 'no_delegation' | 'resource_not_delegated' | 'chain_too_deep' | 'delegation_withdrawn' | 'actor_repeated';
 
-const holds = (grants: readonly RoleGrant[], role: string, now: number): RoleGrant | undefined =>
-  grants.find((g) => g.role === role && (g.expiresAt === null || g.expiresAt > now));
+/** The longest-lived grant in force through which `role` is held: itself, or a role including it (role-hierarchy.ts). */
+function holds(snapshot: PolicySnapshot, grants: readonly RoleGrant[], role: string, now: number): RoleGrant | undefined {
+  let best: RoleGrant | undefined;
+  for (const g of grants) {
+    if (g.expiresAt !== null && g.expiresAt <= now) continue;
+    if (g.role !== role && !reachableRoles(roleInclusions(snapshot), g.role).includes(role)) continue;
+    if (!best || (best.expiresAt !== null && (g.expiresAt === null || g.expiresAt > best.expiresAt))) best = g;
+  }
+  return best;
+}
 
 /** Whether `d` lets `actor` act for `user` on `audience`, ignoring depth (see permits). */
-function covers(d: DelegationDef, user: UserDef, actor: ClientDef, audience: string | undefined, now: number): boolean {
+function covers(snapshot: PolicySnapshot, d: DelegationDef, user: UserDef, actor: ClientDef, audience: string | undefined, now: number): boolean {
   if (audience !== undefined && d.audience !== audience) return false;
   if (d.kind === 'standing') return d.userId === user.id && d.clientId === actor.id && (d.expiresAt === null || d.expiresAt > now);
-  return holds(actor.roles, d.agentRole, now) !== undefined && holds(user.roles, d.subjectRole, now) !== undefined;
+  return holds(snapshot, actor.roles, d.agentRole, now) !== undefined && holds(snapshot, user.roles, d.subjectRole, now) !== undefined;
 }
 
 /** The scopes `d` lets an actor hold on its resource (every scope of it when the policy names none). */
@@ -83,9 +92,9 @@ export function delegatedScopes(snapshot: PolicySnapshot, d: DelegationDef): Rea
 }
 
 /** The epoch ms after which `d` no longer lets `actor` act for `user` (a role grant or the delegation ends), or Infinity. */
-function delegationEnds(d: DelegationDef, user: UserDef, actor: ClientDef, now: number): number {
+function delegationEnds(snapshot: PolicySnapshot, d: DelegationDef, user: UserDef, actor: ClientDef, now: number): number {
   if (d.kind === 'standing') return d.expiresAt ?? Number.POSITIVE_INFINITY;
-  const ends = [holds(actor.roles, d.agentRole, now)?.expiresAt, holds(user.roles, d.subjectRole, now)?.expiresAt];
+  const ends = [holds(snapshot, actor.roles, d.agentRole, now)?.expiresAt, holds(snapshot, user.roles, d.subjectRole, now)?.expiresAt];
   return Math.min(...ends.map((e) => e ?? Number.POSITIVE_INFINITY));
 }
 
@@ -112,7 +121,7 @@ export function findDelegation(snapshot: PolicySnapshot, h: HopRequest): { ok: t
   let forPair = false;
   let forResource = false;
   for (const d of snapshot.delegations.values()) {
-    if (!covers(d, h.user, h.actor, undefined, h.now)) continue;
+    if (!covers(snapshot, d, h.user, h.actor, undefined, h.now)) continue;
     forPair = true;
     if (d.audience !== h.audience) continue;
     forResource = true;
@@ -138,7 +147,7 @@ const ttlOf = (d: DelegationDef): number => (d.kind === 'policy' ? (d.maxTtl ?? 
 function hopRefusal(snapshot: PolicySnapshot, hop: ChainHop, user: UserDef, audience: string, depth: number, scopes: readonly string[], now: number): DelegationRefusalReason | undefined {
   const d = snapshot.delegations.get(hop.delegationId);
   const actor = snapshot.clients.get(hop.actor);
-  if (!d || !actor || !covers(d, user, actor, audience, now)) return 'delegation_withdrawn';
+  if (!d || !actor || !covers(snapshot, d, user, actor, audience, now)) return 'delegation_withdrawn';
   if (d.maxDepth < depth) return 'chain_too_deep';
   const allowed = delegatedScopes(snapshot, d);
   return scopes.every((s) => allowed.has(s)) ? undefined : 'delegation_withdrawn';
@@ -165,7 +174,7 @@ export function chainTtlCap(snapshot: PolicySnapshot, chain: readonly ChainHop[]
     const d = snapshot.delegations.get(hop.delegationId);
     const actor = snapshot.clients.get(hop.actor);
     if (!d || !actor) return 0;
-    cap = Math.min(cap, ttlOf(d), Math.floor((delegationEnds(d, user, actor, now) - now) / 1000));
+    cap = Math.min(cap, ttlOf(d), Math.floor((delegationEnds(snapshot, d, user, actor, now) - now) / 1000));
   }
   return cap;
 }
@@ -182,7 +191,7 @@ export function soleAgentFor(snapshot: PolicySnapshot, user: UserDef, audience: 
     if (d.audience !== audience || d.maxDepth < 1) continue;
     const candidates = d.kind === 'standing' ? [snapshot.clients.get(d.clientId)] : snapshot.clients.values();
     for (const c of candidates) {
-      if (!c || c.disabled || !c.grantTypes.includes(TOKEN_EXCHANGE_GRANT) || !covers(d, user, c, audience, now)) continue;
+      if (!c || c.disabled || !c.grantTypes.includes(TOKEN_EXCHANGE_GRANT) || !covers(snapshot, d, user, c, audience, now)) continue;
       if (found !== undefined && found !== c.id) return undefined;
       found = c.id;
     }

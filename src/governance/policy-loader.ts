@@ -67,7 +67,10 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
       ]),
     ),
     roles: new Map(
-      roles.map((r): [string, RoleDef] => [r.name, { name: r.name, description: r.description, scopes: new Set(r.scopes.map((x) => x.scopeName)) }]),
+      roles.map((r): [string, RoleDef] => [
+        r.name,
+        { name: r.name, description: r.description, scopes: new Set(r.scopes.map((x) => x.scopeName)), includes: new Set(r.includes.map((x) => x.includedName)) },
+      ]),
     ),
     clients: selfRegisteredClientDefs(catalogue, selfRegistered, trustPolicy, scopeDefs),
     delegations: new Map<string, DelegationDef>([

@@ -4,6 +4,7 @@
 import { AppError } from '../errors/app-error.ts';
 import type { PublicJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
+import { reachableRoles, type Inclusions } from './role-hierarchy.ts';
 import type { SelfRegistration, TrustPolicy } from './self-registration.ts';
 import { withScopeGrants, type ScopeGrant } from './scope-grants-model.ts';
 
@@ -31,6 +32,8 @@ export interface RoleDef {
   readonly name: string;
   readonly description: string;
   readonly scopes: ReadonlySet<string>;
+  /** Roles it includes directly (role-hierarchy.ts); their scopes are held with it. Absent: none. */
+  readonly includes?: ReadonlySet<string>;
 }
 
 /** A role held by a principal, possibly only until `expiresAt` (epoch ms). */
@@ -128,25 +131,52 @@ export const ADMIN_AUDIENCE = 'urn:govauth:admin';
 export const mayUseAudience = (client: ClientDef, audience: string): boolean =>
   (audience !== ADMIN_AUDIENCE || client.adminAccess) && (!client.resourceCeiling || client.resourceCeiling.has(audience));
 
-/** Scope → expiry (epoch ms, or Infinity) of the longest-lived active role granting it. */
+const NO_INCLUDES: ReadonlySet<string> = new Set();
+const inclusionsCache = new WeakMap<ReadonlyMap<string, RoleDef>, Inclusions>();
+
+/** The snapshot's role → included roles, built once per snapshot. */
+export function roleInclusions(snapshot: PolicySnapshot): Inclusions {
+  let found = inclusionsCache.get(snapshot.roles);
+  if (!found) {
+    found = new Map([...snapshot.roles.values()].map((r) => [r.name, r.includes ?? NO_INCLUDES]));
+    inclusionsCache.set(snapshot.roles, found);
+  }
+  return found;
+}
+
+/** Scope → expiry (epoch ms, or Infinity) of the longest-lived active role granting it (itself or through the roles it includes). */
 export function heldScopes(snapshot: PolicySnapshot, grants: readonly RoleGrant[], now: number): Map<string, { until: number; roles: string[] }> {
   const held = new Map<string, { until: number; roles: string[] }>();
   for (const grant of grants) {
     if (grant.expiresAt !== null && grant.expiresAt <= now) continue;
-    const role = snapshot.roles.get(grant.role);
-    if (!role) continue;
+    if (!snapshot.roles.has(grant.role)) continue;
     const until = grant.expiresAt ?? Number.POSITIVE_INFINITY;
-    for (const scope of role.scopes) {
-      const entry = held.get(scope);
-      if (entry) {
-        entry.until = Math.max(entry.until, until);
-        entry.roles.push(role.name);
-      } else {
-        held.set(scope, { until, roles: [role.name] });
+    // The granted role and every role it includes (role-hierarchy.ts). A scope reached through
+    // an included role names both, so revoking or changing either reaches the token.
+    for (const { role, via } of effectiveRoles(snapshot, grant.role)) {
+      for (const scope of role.scopes) {
+        const entry = held.get(scope);
+        const names = via === role.name ? [via] : [via, role.name];
+        if (entry) {
+          entry.until = Math.max(entry.until, until);
+          for (const n of names) if (!entry.roles.includes(n)) entry.roles.push(n);
+        } else {
+          held.set(scope, { until, roles: names });
+        }
       }
     }
   }
   return held;
+}
+
+/** `granted` and the roles it includes, transitively, as defined in the snapshot. */
+function effectiveRoles(snapshot: PolicySnapshot, granted: string): { role: RoleDef; via: string }[] {
+  const out: { role: RoleDef; via: string }[] = [];
+  for (const name of reachableRoles(roleInclusions(snapshot), granted)) {
+    const role = snapshot.roles.get(name);
+    if (role) out.push({ role, via: granted });
+  }
+  return out;
 }
 
 /**

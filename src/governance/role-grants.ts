@@ -11,6 +11,7 @@ import { findUserId } from '../db/people-repository.ts';
 import { deleteExpiredGrants, deleteGrant, grantRows, upsertGrant, type GrantHolder } from '../db/role-grant-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
+import { assertSeparationOfDuties } from './exclusive-roles.ts';
 import { mayHoldRoles, ROLES_RULE } from './client-grants.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { normalizeEmail } from './user-registry.ts';
@@ -99,6 +100,10 @@ export async function grantRoleIn(tx: Tx, input: GrantInput, by: Actor, now: num
   // Read under the write lock: a concurrent grant cannot slip between the check and the write.
   const before = await grantsOf(tx, who.kind, who.id);
   checkNotShortening(who.label, before.find((g) => g.role === role), expiresAt, input.replace === true, now);
+  // Separation of duties: time-boxed grants count while in force, as do roles reached through
+  // the hierarchy (exclusive-roles.ts). An approved access request comes through here too.
+  const inForce = before.filter((g) => g.expires_at === null || Date.parse(g.expires_at) > now).map((g) => g.role);
+  await assertSeparationOfDuties(tx, who.label, inForce, [...inForce, role]);
   await upsertGrant(tx, who.kind, who.id, role, { expiresAt, reason });
   const after = await grantsOf(tx, who.kind, who.id);
   return {

@@ -24,6 +24,7 @@ import { AppError } from '../errors/app-error.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { seal, unseal } from '../keys/sealed-box.ts';
 import { conflictAs, mustExist, requireRoles } from './catalog.ts';
+import { assertSeparationOfDuties } from './exclusive-roles.ts';
 import { checkPassword, hashPassword } from './passwords.ts';
 import { revokeUserIn, type EndedState } from './revocations.ts';
 import { newTotpSecret, otpauthUrl, verifyTotp } from './totp.ts';
@@ -69,6 +70,7 @@ export async function createUser(db: Database, input: { email: string; password:
   return conflictAs(`user ${email} already exists`, () =>
     writeWithChanges(db, async (tx) => {
       await requireRoles(tx, roles);
+      await assertSeparationOfDuties(tx, email, [], roles);
       const row = await insertUser(tx, { id, email, passwordHash, roles });
       const after = userView(row);
       return { result: after, changes: [{ kind: 'user', key: id }], audit: [adminEvent(by, 'admin.user.create', id, null, after)] };
@@ -156,6 +158,8 @@ export async function setUserRoles(db: Database, email: string, roles: readonly 
   return writeWithChanges(db, async (tx) => {
     const before = userView(await readUser(tx, user.id));
     await requireRoles(tx, names);
+    // A violation the person already had (a set declared over it) does not block other changes.
+    await assertSeparationOfDuties(tx, before.email, before.roles.map((r) => r.role), names);
     await replaceUserRoles(tx, user.id, names);
     const after = userView(await readUser(tx, user.id));
     return { result: after, changes: [{ kind: 'user', key: user.id }], audit: [adminEvent(by, 'admin.user.set_roles', user.id, before, after)] };

@@ -70,9 +70,12 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
-      const { getUser } = await userRegistry();
-      const user = await getUser(await ctx.db(), positionals[0] ?? '');
-      return { json: { user }, text: describe(user) };
+      const [{ getUser }, { effectiveScopesOf }] = await Promise.all([userRegistry(), import('../../governance/role-inclusions.ts')]);
+      const db = await ctx.db();
+      const user = await getUser(db, positionals[0] ?? '');
+      // Through their roles and the roles those include (role hierarchies), as tokens get them.
+      const scopes = await effectiveScopesOf(db, user.roles, ctx.now());
+      return { json: { user, effective_scopes: scopes }, text: `${describe(user)}\nscopes: ${scopes.map((s) => s.scope).join(' ') || '(none)'}` };
     },
   },
   {
