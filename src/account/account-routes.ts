@@ -27,6 +27,8 @@ import type { AccountSessions, SignedIn } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
 import type { Clock } from '../time/clock.ts';
 import { accessRequestPages } from './access-request-pages.ts';
+import { cibaPages } from './ciba-pages.ts';
+import type { CibaApprovals } from '../oidc/ciba.ts';
 import { AccountDisabled, renderAccountError } from './account-error-page.ts';
 import { readDelegationForm, readDelegationQuery } from './delegation-request.ts';
 import { consentPage, listPage, type ListBanner } from './delegation-pages.ts';
@@ -45,6 +47,8 @@ export interface AccountDeps {
   readonly log: Logger;
   readonly now: Clock;
   readonly metrics: Pick<Metrics, 'databaseError'>;
+  /** OpenID CIBA decisions (oidc/ciba.ts); absent when GOVAUTH_CIBA is off. */
+  readonly ciba?: CibaApprovals | undefined;
 }
 
 /** A signed-in person, with the things every account page needs. */
@@ -167,6 +171,11 @@ export function accountRoutes(deps: AccountDeps): Middleware {
     seeOther(ctx, `${ACCOUNT_HOME}?result=withdrawn`);
   });
 
+  const userActor = (ctx: Context, user: UserDef): Actor => ({ actorType: 'user', actor: user.id, requestId: ctx.state.requestId, ip: ctx.ip });
+  const agentRequests = deps.ciba
+    ? cibaPages(router, { db: deps.db, policy, forms, now: deps.now, mfaMaxAge: deps.config.signIn.mfaMaxAge, approvals: deps.ciba, person, poster, actor: userActor, seeOther })
+    : undefined;
+
   accessRequestPages(router, {
     db: deps.db,
     views,
@@ -179,6 +188,7 @@ export function accountRoutes(deps: AccountDeps): Middleware {
     actor: (ctx, user) => ({ actorType: 'user', actor: user.id, requestId: ctx.state.requestId, ip: ctx.ip }),
     inForce,
     seeOther,
+    ...(agentRequests && { agentRequests }),
   });
 
   const routes = router.routes();

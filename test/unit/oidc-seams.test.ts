@@ -43,6 +43,7 @@ describe('useResponseWrappers', () => {
       outboundFetchFailures: named('outboundFetchFailures'),
       unknownClientTiming: named('unknownClientTiming'),
       responseAudit: named('responseAudit'),
+      cibaInterval: named('cibaInterval'),
     };
     const used: string[] = [];
     const provider = { use: (mw: { wrapper: string }) => used.push(mw.wrapper) } as unknown as Parameters<typeof useResponseWrappers>[0];
@@ -58,6 +59,7 @@ describe('useResponseWrappers', () => {
       'endSessionAudit',
       'discoveryMetadata',
       'registrationGate',
+      'cibaInterval',
       'tokenIssuanceSpan',
     ]);
   });
