@@ -27,8 +27,6 @@ export async function insertCibaRequest(tx: Tx, row: Omit<CibaRequestRow, 'statu
 
 export const findCibaRequest = (h: Reader, id: string): Promise<CibaRequestRow | null> => prismaOf(h).cibaRequest.findUnique({ where: { id } });
 
-export const findCibaRequestByAuthReqId = (h: Reader, authReqId: string): Promise<CibaRequestRow | null> => prismaOf(h).cibaRequest.findUnique({ where: { authReqId } });
-
 /** The person's requests still waiting for them at `now`, oldest first. */
 export const pendingCibaRequestsOf = (h: Reader, userId: string, now: Date): Promise<CibaRequestRow[]> =>
   prismaOf(h).cibaRequest.findMany({ where: { userId, status: 'pending', expiresAt: { gt: now } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });

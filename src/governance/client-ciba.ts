@@ -9,8 +9,8 @@ import { outboundUrlProblem, type OutboundUrlRules } from './outbound-url.ts';
 /** The token endpoint's grant type for CIBA (§10.1). */
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
 
-export const CIBA_MODES = ['poll', 'ping'] as const;
-export type CibaMode = (typeof CIBA_MODES)[number];
+const CIBA_MODES = ['poll', 'ping'] as const;
+type CibaMode = (typeof CIBA_MODES)[number];
 
 /** What `--ciba` / the admin API's `ciba` ask for: a mode, or off (update only). */
 export interface CibaInput {

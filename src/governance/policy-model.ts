@@ -39,7 +39,7 @@ export interface RoleGrant {
 }
 
 /** OpenID CIBA Core 1.0 §4 backchannel_token_delivery_mode (push is not offered) and the ping endpoint (§10.2). */
-export interface CibaSetting {
+interface CibaSetting {
   readonly mode: 'poll' | 'ping';
   readonly notificationEndpoint: string | null;
 }

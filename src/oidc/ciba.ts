@@ -26,7 +26,7 @@ import { recordCibaPoll } from '../db/ciba-request-repository.ts';
 import { protocolOf } from './seams.ts';
 
 /** Code points a binding message may have (CIBA Core §7.1 suggests a short message). */
-export const BINDING_MESSAGE_MAX = 64;
+const BINDING_MESSAGE_MAX = 64;
 /** Control (Cc), format (Cf: bidi overrides, zero-width), separators other than space, unassigned and private-use. */
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cn}\p{Co}\p{Cs}]/u;
 
@@ -110,7 +110,7 @@ export function cibaRequestTtl(config: CibaConfig) {
 }
 
 /** The person's sign-in that decides (oidc/account-session.ts): how they authenticated goes into the tokens (acr, amr, auth_time). */
-export interface DecidingSession {
+interface DecidingSession {
   readonly acr: string | undefined;
   readonly amr: readonly string[] | undefined;
   readonly authTime: number | undefined;

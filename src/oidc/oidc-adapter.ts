@@ -103,7 +103,10 @@ class SqlModelAdapter implements Adapter {
 
   #present(row: OidcRow | undefined): AdapterPayload | undefined {
     if (!row) return undefined;
-    if (row.expiresAt !== null && row.expiresAt <= this.#now()) return undefined;
+    // An expired CIBA request is still found until pruned: oidc-provider then answers the agent
+    // expired_token (OpenID CIBA Core §11) rather than invalid_grant; it checks expiry itself
+    // (lib/actions/grants/ciba.js), and nothing else reads one.
+    if (row.expiresAt !== null && row.expiresAt <= this.#now() && this.#model !== 'BackchannelAuthenticationRequest') return undefined;
     const payload = JSON.parse(row.payload) as AdapterPayload;
     return row.consumedAt !== null ? { ...payload, consumed: Math.floor(row.consumedAt / 1000) } : payload;
   }
