@@ -92,7 +92,8 @@ export function cibaFeature(deps: CibaDeps): CibaFeature {
           bindingMessage: typeof request.params?.binding_message === 'string' ? request.params.binding_message : undefined,
           scopes: String(request.scope ?? '').split(' ').filter(Boolean),
           resource,
-          expiresAt: (request.exp ?? Math.floor(deps.now() / 1000) + deps.config.requestTtl) * 1000,
+          // As the agent was told (expires_in): oidc-provider stamps exp from it when saving.
+          expiresAt: (request.exp ?? Math.floor(Date.now() / 1000) + request.expiration) * 1000,
         },
         clientActor(ctx, client.clientId),
         deps.now(),
