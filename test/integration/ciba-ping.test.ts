@@ -43,7 +43,7 @@ describe('CIBA ping mode', () => {
     const authReqId = String(asked.body.auth_req_id);
     const [id] = (await agentRequestsOnPage(alice)).ids;
     expect((await decideOnPage(alice, id ?? '', 'approve')).status).toBe(303);
-    const { value: ping } = await waitFor(async () => fixture.received('/ciba/callback')[0], 5000);
+    const { value: ping } = await waitFor(() => Promise.resolve(fixture.received('/ciba/callback')[0]), 5000);
     expect(ping).toMatchObject({ method: 'POST', authorization: 'Bearer agent-secret-8f3a', contentType: 'application/json' });
     expect(JSON.parse(ping.body)).toEqual({ auth_req_id: authReqId });
     const token = await pollOnce(t.issuer, agent, authReqId);
@@ -60,7 +60,7 @@ describe('CIBA ping mode', () => {
     const asked = await backchannel(t.issuer, agent, { scope: 'openid ai.training.read', resource: API, login_hint: 'alice@example.com', client_notification_token: 'tok-2' });
     const id = (await agentRequestsOnPage(alice)).ids.at(-1) ?? '';
     await decideOnPage(alice, id, 'deny');
-    await waitFor(async () => fixture.received('/ciba/other')[0], 5000);
+    await waitFor(() => Promise.resolve(fixture.received('/ciba/other')[0]), 5000);
     expect((await pollOnce(t.issuer, agent, String(asked.body.auth_req_id))).body.error).toBe('access_denied');
   });
 
