@@ -4,7 +4,7 @@
 import type { AccountBrowser } from './account-pages.ts';
 import { basic, type ClientCreds } from './oauth.ts';
 
-export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
 
 export async function backchannel(issuer: string, client: ClientCreds, params: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${issuer}/backchannel`, { method: 'POST', headers: { authorization: basic(client), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params) });
