@@ -69,6 +69,10 @@ export function cibaFeature(deps: CibaDeps): CibaFeature {
     },
     // Runs before the person is looked up (lib/actions/authorization/index.js checkCibaContext).
     validateRequestContext(ctx) {
+      // Only an administrator's choice counts (governance/client-ciba.ts): a client that describes
+      // itself (a metadata document, RFC 7591) cannot give itself the CIBA grant in its metadata.
+      const def = deps.policy.snapshot().clients.get(ctx.oidc.client?.clientId ?? '');
+      if (!def?.ciba || def.disabled) throw new errors.UnauthorizedClient('this client is not allowed CIBA (an administrator must allow it)');
       if (ctx.oidc.params?.id_token_hint !== undefined) throw new errors.InvalidRequest('id_token_hint is not supported: identify the person with login_hint (their email)');
       // One resource per request: the token is for it (RFC 8707), and the person approves it by name.
       const resources = Object.keys(ctx.oidc.resourceServers ?? {});
