@@ -129,9 +129,9 @@ describe('races', () => {
     await sleep(1100);
     // Past its time it is off the page; a form posted anyway races the expiry sweep.
     expect((await agentRequestsOnPage(alice)).ids).not.toContain(id);
-    const [decided, swept] = await Promise.all([alice.post(`/account/agent-requests/${encodeURIComponent(id)}`, { csrf, decision: 'approve' }), expireCibaRequests(t.server.db, Date.now())]);
+    const [decided] = await Promise.all([alice.post(`/account/agent-requests/${encodeURIComponent(id)}`, { csrf, decision: 'approve' }), expireCibaRequests(t.server.db, Date.now())]);
     expect(decided.status).toBe(409);
-    expect(swept).toBeGreaterThanOrEqual(1);
+    // Closed once, by this sweep or the server's own (whichever came first): one record.
     expect((await pollOnce(t.issuer, agent, String(asked.body.auth_req_id))).body.error).toBe('expired_token');
     expect((await events('ciba.expired')).filter((e) => e.detail.ciba_request === id)).toHaveLength(1);
     expect((await events('ciba.approved')).filter((e) => e.detail.ciba_request === id)).toHaveLength(0);
