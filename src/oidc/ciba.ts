@@ -21,6 +21,8 @@ import type { Actor } from '../audit/audit-chain.ts';
 import type { UserDef } from '../governance/policy-model.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../time/clock.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import { SlowDown } from './token-rate-limit.ts';
 import type { Middleware } from 'koa';
 import { recordCibaPoll } from '../db/ciba-request-repository.ts';
 import { protocolOf } from './seams.ts';
@@ -40,6 +42,7 @@ export interface CibaDeps {
   readonly policy: PolicyStore;
   readonly log: Logger;
   readonly now: Clock;
+  readonly limiter: RateLimiter;
 }
 
 type CibaFeature = NonNullable<NonNullable<Configuration['features']>['ciba']>;
@@ -68,16 +71,25 @@ export function cibaFeature(deps: CibaDeps): CibaFeature {
       throw new errors.InvalidRequest('login_hint_token is not supported: identify the person with login_hint (their email)');
     },
     // Runs before the person is looked up (lib/actions/authorization/index.js checkCibaContext).
-    validateRequestContext(ctx) {
+    async validateRequestContext(ctx) {
       // Only an administrator's choice counts (governance/client-ciba.ts): a client that describes
       // itself (a metadata document, RFC 7591) cannot give itself the CIBA grant in its metadata.
       const def = deps.policy.snapshot().clients.get(ctx.oidc.client?.clientId ?? '');
       if (!def?.ciba || def.disabled) throw new errors.UnauthorizedClient('this client is not allowed CIBA (an administrator must allow it)');
+      // Each request notifies a person: GOVAUTH_CIBA_REQUESTS_PER_MINUTE per client, whoever it names
+      // (counted before the person is looked up, so the answer says nothing about them).
+      if (deps.config.requestsPerMinute > 0) {
+        const verdict = await deps.limiter.take({ name: 'ciba-request-client', limit: deps.config.requestsPerMinute, windowSeconds: 60 }, def.id);
+        if (!verdict.allowed) {
+          ctx.set('Retry-After', String(verdict.retryAfterSeconds));
+          if (verdict.first) deps.log.warn('CIBA request rate limit reached', { client: def.id, limitPerMinute: deps.config.requestsPerMinute });
+          throw new SlowDown(`too many CIBA requests from this client (limit ${deps.config.requestsPerMinute} per minute); retry after ${verdict.retryAfterSeconds} s`);
+        }
+      }
       if (ctx.oidc.params?.id_token_hint !== undefined) throw new errors.InvalidRequest('id_token_hint is not supported: identify the person with login_hint (their email)');
       // One resource per request: the token is for it (RFC 8707), and the person approves it by name.
       const resources = Object.keys(ctx.oidc.resourceServers ?? {});
       if (resources.length !== 1) throw new errors.InvalidTarget(resources.length ? 'a CIBA request is for one resource' : 'name the resource (or request a scope of exactly one resource)');
-      return Promise.resolve();
     },
     validateBindingMessage(_ctx, bindingMessage) {
       checkBindingMessage(bindingMessage);

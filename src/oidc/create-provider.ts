@@ -157,7 +157,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       resourceIndicators: createResourceIndicators(indicators),
       // OpenID CIBA with GOVAUTH_CIBA: agents ask people for approval out of band (ciba.ts).
-      ciba: cibaFeature({ config: config.ciba, db: deps.db, policy, log, now: deps.now }),
+      ciba: cibaFeature({ config: config.ciba, db: deps.db, policy, log, now: deps.now, limiter: deps.limiter }),
       // govauth serves introspection and revocation itself: oidc-provider's endpoints reject JWT
       // access tokens (lib/shared/reject_structured_tokens.js).
       introspection: { enabled: false },

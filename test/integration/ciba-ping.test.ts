@@ -20,7 +20,7 @@ let aliceId: string;
 beforeAll(async () => {
   fixture = await startHttpsFixtureServer();
   fixture.serve('/ciba/callback', { status: 204, body: '' });
-  t = await startTestServer({ env: { GOVAUTH_CIBA: 'true', GOVAUTH_CIBA_POLL_INTERVAL: '1', ...fixture.fetchEnv } });
+  t = await startTestServer({ env: { GOVAUTH_CIBA: 'true', GOVAUTH_CIBA_POLL_INTERVAL: '1', GOVAUTH_CIBA_REQUESTS_PER_MINUTE: '3', ...fixture.fetchEnv } });
   await t.cliJson('init', '--demo');
   aliceId = await createUser(t, 'alice@example.com', ['data-scientist']);
   alice = await signInToAccount(t, 'alice@example.com');
@@ -62,6 +62,15 @@ describe('CIBA ping mode', () => {
     await decideOnPage(alice, id, 'deny');
     await waitFor(() => Promise.resolve(fixture.received('/ciba/other')[0]), 5000);
     expect((await pollOnce(t.issuer, agent, String(asked.body.auth_req_id))).body.error).toBe('access_denied');
+  });
+
+  it('one client cannot flood people: GOVAUTH_CIBA_REQUESTS_PER_MINUTE, whoever it names', async () => {
+    const agent = await t.cliJson<ClientCreds>('client', 'create', '--name', 'Eager Agent', '--ciba', 'poll');
+    const hints = ['alice@example.com', 'nobody@example.com', 'alice@example.com', 'nobody@example.com'];
+    const answers = [];
+    for (const login_hint of hints) answers.push(await backchannel(t.issuer, agent, { scope: 'openid ai.training.read', resource: API, login_hint }));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429]);
+    expect(answers[3]?.body.error).toBe('slow_down');
   });
 
   it('registration refuses what cannot be pinged safely, by CLI and admin API', async () => {

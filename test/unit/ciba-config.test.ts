@@ -5,11 +5,11 @@ import { loadConfig } from '../../src/config/load-config.ts';
 
 describe('CIBA configuration', () => {
   it('is off by default, with a 5-minute request and a 5-second poll interval', () => {
-    expect(loadConfig({}).ciba).toEqual({ enabled: false, requestTtl: 300, pollInterval: 5 });
+    expect(loadConfig({}).ciba).toEqual({ enabled: false, requestTtl: 300, pollInterval: 5, requestsPerMinute: 30 });
   });
 
   it('reads the switch and both bounds', () => {
-    expect(loadConfig({ GOVAUTH_CIBA: 'true', GOVAUTH_CIBA_REQUEST_TTL: '3600', GOVAUTH_CIBA_POLL_INTERVAL: '1' }).ciba).toEqual({ enabled: true, requestTtl: 3600, pollInterval: 1 });
+    expect(loadConfig({ GOVAUTH_CIBA: 'true', GOVAUTH_CIBA_REQUEST_TTL: '3600', GOVAUTH_CIBA_POLL_INTERVAL: '1', GOVAUTH_CIBA_REQUESTS_PER_MINUTE: '0' }).ciba).toEqual({ enabled: true, requestTtl: 3600, pollInterval: 1, requestsPerMinute: 0 });
   });
 
   it('refuses values outside the bounds, naming the variable', () => {
