@@ -41,6 +41,7 @@ import type { Logger } from './log/logger.ts';
 import type { RateLimiter } from './ratelimit/rate-limiter.ts';
 import type { ClientAuthFailureBudget } from './ratelimit/client-auth-failures.ts';
 import { cookieKeys, createProvider } from './oidc/create-provider.ts';
+import { createCibaApprovals } from './oidc/ciba.ts';
 import { unknownClientFailures } from './oidc/token-rate-limit.ts';
 import { createInteractionHost } from './oidc/interaction-host.ts';
 import { createAccountSessions } from './oidc/account-session.ts';
@@ -234,6 +235,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       log,
       now: deps.now,
       metrics: deps.metrics,
+      ciba: config.ciba.enabled ? createCibaApprovals({ provider: host.current, db: deps.db, policy: deps.policy, log, now: deps.now }) : undefined,
     }),
   );
   koa.use(adminApi({ ...deps, keyring: deps.keys.current() }));

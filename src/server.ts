@@ -32,6 +32,7 @@ import { pruneRevocations } from './governance/revocations.ts';
 import { expireRoleGrants } from './governance/role-grants.ts';
 import { expireScopeGrants } from './governance/scope-grants.ts';
 import { lapseAccessRequests } from './governance/access-requests.ts';
+import { expireCibaRequests } from './governance/ciba-requests.ts';
 import { createAccessRequestEvents, type AccessRequestEvents } from './governance/access-request-events.ts';
 import { ensureAdminModel } from './governance/admin-model.ts';
 import { pruneAuditTrail } from './audit/audit-retention.ts';
@@ -300,6 +301,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         .catch((err: unknown) => log.warn('role-grant expiry sweep failed; will retry', { err }));
       // Pending requests past their time read as lapsed already (access-request-views.ts); this closes them and records each.
       lapseAccessRequests(db, now(), accessRequests).catch((err: unknown) => log.warn('access request lapse sweep failed; will retry', { err }));
+      // CIBA requests nobody decided: oidc-provider already answers expired_token; this records each (ciba.expired).
+      if (config.ciba.enabled) expireCibaRequests(db, now()).catch((err: unknown) => log.warn('CIBA expiry sweep failed; will retry', { err }));
       if (config.auditRetentionDays > 0) {
         const at = now();
         pruneAuditTrail(db, new Date(at - config.auditRetentionDays * 86_400_000), { actorType: 'system', actor: 'retention' }, { floorDays: config.auditPruneFloorDays, now: at }).catch((err: unknown) =>

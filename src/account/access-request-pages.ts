@@ -33,6 +33,8 @@ export interface AccountKit {
   actor(ctx: Context, user: UserDef): Actor;
   inForce<T>(work: () => Promise<T>): Promise<T>;
   seeOther(ctx: Context, path: string): void;
+  /** The approvals page's section of CIBA requests (ciba-pages.ts); absent when CIBA is off. */
+  agentRequests?(ctx: Context): Promise<Record<string, unknown> | undefined>;
 }
 
 const DATE = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
@@ -119,7 +121,7 @@ export function accessRequestPages(router: Router, kit: AccountKit): void {
     const who = await kit.person(ctx);
     if (!who) return kit.signIn(ctx);
     const waiting = (await approvableBy(kit.db, who.user.id, kit.now())).map(item);
-    kit.views.render(ctx, 'approvals', { email: who.user.email, requests: waiting, confirmation: confirmation(ctx), csrf: kit.forms.issue(who.csrfKey) });
+    kit.views.render(ctx, 'approvals', { email: who.user.email, requests: waiting, confirmation: confirmation(ctx), csrf: kit.forms.issue(who.csrfKey), agentRequests: await kit.agentRequests?.(ctx) });
   });
 
   router.post('/approvals/:id', async (ctx) => {

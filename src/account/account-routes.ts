@@ -14,7 +14,7 @@ import { NO_PASSKEYS } from '../governance/factor-status.ts';
 import type { Database } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors/app-error.ts';
-import { mfaFresh } from '../governance/policy-model.ts';
+import { mfaFresh, type UserDef } from '../governance/policy-model.ts';
 import type { AccessRequestEvents } from '../governance/access-request-events.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { awaitPropagation } from '../governance/propagation.ts';
@@ -35,6 +35,8 @@ import { accessRequestPages } from './access-request-pages.ts';
 import type { Person } from './account-kit.ts';
 import { factorPages } from './factor-pages.ts';
 import { sessionPages } from './session-pages.ts';
+import { cibaPages } from './ciba-pages.ts';
+import type { CibaApprovals } from '../oidc/ciba.ts';
 import { AccountDisabled, renderAccountError } from './account-error-page.ts';
 import { readDelegationForm, readDelegationQuery } from './delegation-request.ts';
 import { consentPage, listPage, type ListBanner } from './delegation-pages.ts';
@@ -59,6 +61,8 @@ export interface AccountDeps {
   readonly throttle: LoginThrottle;
   /** Passkeys as a factor (factor-status.ts); absent: none are counted. */
   readonly passkeys?: PasskeyFactors;
+  /** OpenID CIBA decisions (oidc/ciba.ts); absent when GOVAUTH_CIBA is off. */
+  readonly ciba?: CibaApprovals | undefined;
 }
 
 export function accountRoutes(deps: AccountDeps): Middleware {
@@ -193,6 +197,10 @@ export function accountRoutes(deps: AccountDeps): Middleware {
   };
   factorPages(router, securityKit);
   sessionPages(router, securityKit);
+  const userActor = (ctx: Context, user: UserDef): Actor => ({ actorType: 'user', actor: user.id, requestId: ctx.state.requestId, ip: ctx.ip });
+  const agentRequests = deps.ciba
+    ? cibaPages(router, { db: deps.db, policy, forms, now: deps.now, mfaMaxAge: deps.config.signIn.mfaMaxAge, approvals: deps.ciba, person, poster, actor: userActor, seeOther })
+    : undefined;
 
   accessRequestPages(router, {
     db: deps.db,
@@ -206,6 +214,7 @@ export function accountRoutes(deps: AccountDeps): Middleware {
     actor: (ctx, user) => ({ actorType: 'user', actor: user.id, requestId: ctx.state.requestId, ip: ctx.ip }),
     inForce,
     seeOther,
+    ...(agentRequests && { agentRequests }),
   });
 
   const routes = router.routes();

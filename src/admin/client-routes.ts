@@ -33,6 +33,13 @@ const requirePop = z
   .boolean()
   .describe('Its access tokens are only issued sender-constrained: every token request must carry a DPoP proof (RFC 9449), else invalid_dpop_proof');
 
+const ciba = z
+  .strictObject({
+    mode: z.enum(['poll', 'ping', 'off']).describe('poll: the client polls the token endpoint; ping: govauth POSTs to its notification endpoint when the person decided (OpenID CIBA Core §5, §10.2); off (update only): withdraw it'),
+    notification_endpoint: z.string().max(2048).optional().describe('ping mode only: the https URL govauth notifies (backchannel_client_notification_endpoint)'),
+  })
+  .describe('Allows the client to ask a person for approval out of band (OpenID CIBA, the /backchannel endpoint); other clients get unauthorized_client there');
+
 // The combinations createClient accepts, said in this API's field names (it says them in the
 // CLI's flags); createClient still checks them.
 const createClientBody = z
@@ -56,11 +63,12 @@ const createClientBody = z
     tls_subject_dn: tlsSubjectDn.optional(),
     tls_san: tlsSan.optional(),
     certificate_bound_tokens: certificateBoundTokens.optional(),
+    ciba: ciba.optional(),
   })
   .superRefine((b, ctx) => {
     const problem = (path: string, message: string): void => void ctx.addIssue({ code: 'custom', path: [path], message });
     const code = b.grants.includes('authorization_code');
-    if (!b.grants.length && !b.introspect_audience) problem('grants', 'name a grant, or give introspect_audience for a resource server');
+    if (!b.grants.length && !b.introspect_audience && !b.ciba) problem('grants', 'name a grant, allow ciba, or give introspect_audience for a resource server');
     if (code && !b.redirect_uris?.length) problem('redirect_uris', 'an authorization_code client needs at least one');
     if (!code && (b.redirect_uris?.length || b.post_logout_redirect_uris?.length)) problem('redirect_uris', 'only apply to authorization_code clients');
     if (b.public && (b.grants.some((g) => SECRET_GRANTS.includes(g)) || b.introspect_audience)) problem('public', 'a public client has no secret, so it cannot use client_credentials, token-exchange (an agent must authenticate) or introspection');
@@ -82,6 +90,7 @@ const updateClientBody = nonEmptyPatch(
     jwks: jwks.optional().describe('Replaces the keys of a private_key_jwt client (key rotation: register old and new together, then the new alone)'),
     jwks_uri: jwksUri.optional().describe('Replaces the keys of a private_key_jwt client with the URL they are published at (or moves it there)'),
     require_pop: requirePop.optional(),
+    ciba: ciba.optional(),
   }),
 );
 
@@ -125,6 +134,7 @@ export const clientRoutes = [
           jwks: body.jwks,
           jwksUri: body.jwks_uri,
           requirePop: body.require_pop,
+          ...(body.ciba && { ciba: { mode: body.ciba.mode, notificationEndpoint: body.ciba.notification_endpoint } }),
           authMethod: body.auth_method,
           tls: { subjectDn: body.tls_subject_dn, san: body.tls_san === undefined ? undefined : splitSan(body.tls_san), boundTokens: body.certificate_bound_tokens },
         },
@@ -137,9 +147,9 @@ export const clientRoutes = [
     },
   }),
   route({
-    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys (private_key_jwt, self_signed_tls_client_auth), allow or withdraw admin access, or require proof of possession', tag: 'clients', access: 'write', errors: [404, 409],
+    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys (private_key_jwt, self_signed_tls_client_auth), allow or withdraw admin access, require proof of possession, or allow or withdraw CIBA', tag: 'clients', access: 'write', errors: [404, 409],
     body: updateClientBody, response: z.strictObject({ client: clientView }),
-    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks, jwksUri: body.jwks_uri, requirePop: body.require_pop }, actor, deps.config.outboundFetch) }),
+    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks, jwksUri: body.jwks_uri, requirePop: body.require_pop, ...(body.ciba && { ciba: { mode: body.ciba.mode, notificationEndpoint: body.ciba.notification_endpoint } }) }, actor, deps.config.outboundFetch) }),
   }),
   route({
     method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops at once or, with a grace, when the grace ends', tag: 'clients', access: 'write', errors: [404],

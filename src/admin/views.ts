@@ -52,6 +52,13 @@ export const clientView = z.strictObject({
   tls_san: z.string().nullable().describe('tls_client_auth: the subject alternative name its client certificate must carry, as dns:…, uri:…, ip:… or email:…'),
   certificate_bound_tokens: z.boolean().describe('Access tokens bound to the client certificate (RFC 8705 §3, cnf x5t#S256)'),
   require_pop: z.boolean().describe('Its access tokens are only issued sender-constrained (DPoP, RFC 9449)'),
+  ciba: z
+    .strictObject({
+      mode: z.string().describe('poll: it polls the token endpoint; ping: govauth notifies its endpoint when the person decided (OpenID CIBA Core §5)'),
+      notification_endpoint: z.string().nullable().describe('ping mode: the https backchannel_client_notification_endpoint'),
+    })
+    .nullable()
+    .describe('May ask people for approval out of band (OpenID CIBA, /backchannel); null = not allowed (unauthorized_client)'),
   public: z.boolean(),
   secret: z
     .strictObject({

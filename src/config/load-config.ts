@@ -16,6 +16,7 @@ import { readMetrics, type MetricsConfig } from './metrics-config.ts';
 import { readOutboundFetch, type OutboundFetchConfig } from './outbound-fetch-config.ts';
 import { readRateLimits, type RateLimitConfig } from './rate-limit-config.ts';
 import { readPop, type PopConfig } from './pop-config.ts';
+import { readCiba, type CibaConfig } from './ciba-config.ts';
 import { readSuspiciousUse, type SuspiciousUseConfig } from './suspicious-use-config.ts';
 import { readSelfRegistration, type SelfRegistrationConfig } from './self-registration-config.ts';
 import { checkSignIn, readSignIn, type SignInConfig } from './sign-in-config.ts';
@@ -57,6 +58,8 @@ export interface Config {
   readonly signIn: SignInConfig;
   /** Proof of possession: the sensitivity only issued bound, and DPoP nonces (pop-config.ts). */
   readonly pop: PopConfig;
+  /** OpenID CIBA: on or off, request lifetime, poll interval (ciba-config.ts). */
+  readonly ciba: CibaConfig;
   /** Days after which the server prunes audit records itself; 0 keeps them forever. */
   readonly auditRetentionDays: number;
   /**
@@ -152,6 +155,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
 
   const signIn = readSignIn(read);
   const pop = readPop(read);
+  const ciba = readCiba(read);
   const selfRegistration = readSelfRegistration(read);
   const audit = readAudit(env, read, problems, base, mode === 'production');
   const workers = read('GOVAUTH_WORKERS', mode === 'production' ? autoWorkers() : 1, (v) => (v.trim() === 'auto' ? autoWorkers() : parseInteger(v, 1, 64)));
@@ -205,6 +209,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     accessLog,
     signIn: Object.freeze(signIn),
     pop: Object.freeze(pop),
+    ciba: Object.freeze(ciba),
     selfRegistration: Object.freeze(selfRegistration),
     auditRetentionDays: audit.retentionDays,
     auditPruneFloorDays: audit.pruneFloorDays,

@@ -25,6 +25,9 @@ export interface ClientRow {
   readonly tlsSelfSigned: boolean;
   /** Absent when inserting = false (the column's default). */
   readonly requirePop?: boolean;
+  /** OpenID CIBA: poll | ping, null = not allowed; absent when inserting = null. */
+  readonly cibaMode?: string | null;
+  readonly cibaNotificationEndpoint?: string | null;
   readonly disabled: boolean;
   readonly createdAt: Date;
   readonly secretRotatedAt: Date | null;
@@ -77,7 +80,7 @@ export interface SecretColumns {
   readonly previousSecretValidUntil: Date | null;
 }
 
-export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string | null; jwksUri?: string | null; requirePop?: boolean | undefined; redirectUris?: string; postLogoutRedirectUris?: string } | SecretColumns): Promise<void> {
+export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string | null; jwksUri?: string | null; requirePop?: boolean | undefined; cibaMode?: string | null; cibaNotificationEndpoint?: string | null; redirectUris?: string; postLogoutRedirectUris?: string } | SecretColumns): Promise<void> {
   await tx.client.update({ where: { id }, data });
 }
 

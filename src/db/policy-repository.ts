@@ -37,6 +37,8 @@ export interface CatalogRows {
     tlsBoundTokens: boolean;
     tlsSelfSigned: boolean;
     requirePop: boolean;
+    cibaMode: string | null;
+    cibaNotificationEndpoint: string | null;
     disabled: boolean;
     roles: { roleName: string; expiresAt: Date | null }[];
     scopeGrants: ScopeGrantRef[];

@@ -23,10 +23,30 @@ export function chainClaims(chain: readonly ChainHop[], exchangedFrom: readonly 
   return { act, delegations: chain.map((h) => h.delegationId), exchanged_from: [...exchangedFrom] };
 }
 
+/**
+ * OpenID CIBA: the agent that asked the person and got their approval acts for them (RFC 8693
+ * §4.1 `act`, the agent's client id, as in an exchanged token), on that one approval
+ * (`ciba_request`, a govauth claim naming the request in the audit trail), not on a delegation
+ * policy: no `delegations`, nothing exchanged from. Such a token cannot be exchanged further
+ * (token-exchange-grant.ts): the person approved this agent, for this request only.
+ */
+export function approvalClaims(agentId: string, requestId: string): { act: ActClaim; ciba_request: string } {
+  return { act: { sub: agentId }, ciba_request: requestId };
+}
+
+/** The CIBA request a verified token was approved in (approvalClaims), when its `act` is exactly that approval's. */
+export function approvalOf(claims: Readonly<Record<string, unknown>>): string | undefined {
+  const id = claims.ciba_request;
+  const act = claims.act as { sub?: unknown; act?: unknown } | undefined;
+  if (typeof id !== 'string' || !id || claims.delegations !== undefined || claims.exchanged_from !== undefined) return undefined;
+  if (typeof act !== 'object' || act === null || Array.isArray(act) || act.act !== undefined || typeof act.sub !== 'string' || act.sub !== claims.client_id) return undefined;
+  return id;
+}
+
 /** The jtis a verified token was exchanged from ([] for a token without `act`); undefined when malformed. */
 export function exchangedFromOf(claims: Readonly<Record<string, unknown>>): string[] | undefined {
   const v = claims.exchanged_from;
-  if (claims.act === undefined) return v === undefined ? [] : undefined;
+  if (claims.act === undefined || approvalOf(claims) !== undefined) return v === undefined ? [] : undefined;
   if (!Array.isArray(v) || v.length < 1 || v.length > MAX_EXCHANGES || !v.every((j) => typeof j === 'string' && j.length > 0)) return undefined;
   return v as string[];
 }
@@ -52,6 +72,8 @@ function actorsOf(act: unknown): string[] | undefined {
  */
 export function chainOf(claims: Readonly<Record<string, unknown>>): ChainHop[] | undefined {
   if (claims.act === undefined) return claims.delegations === undefined ? [] : undefined;
+  // A CIBA approval: the person themself let this agent (the token's own client) act, no delegation to judge.
+  if (claims.ciba_request !== undefined) return approvalOf(claims) === undefined ? undefined : [];
   const actors = actorsOf(claims.act);
   const ids = claims.delegations;
   if (!actors || !Array.isArray(ids) || ids.length !== actors.length || !ids.every((d) => typeof d === 'string')) return undefined;

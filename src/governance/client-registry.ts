@@ -28,6 +28,7 @@ import { nextSecretExpiry, parseGrace, parseSecretExpiry, previousSecretValidUnt
 import { mustExist, requireRoles } from './catalog.ts';
 import { assertSeparationOfDuties } from './exclusive-roles.ts';
 import { checkSan, checkSubjectDn, type SanKind } from './client-certificates.ts';
+import { checkCiba, cibaView, NO_CIBA, type CibaInput } from './client-ciba.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
 
 export interface CreateClientInput {
@@ -64,6 +65,8 @@ export interface CreateClientInput {
    * client's certificates, presented in the TLS handshake), and otherwise must agree with them.
    */
   readonly authMethod?: string;
+  /** OpenID CIBA: allowed in poll or ping mode (client-ciba.ts); absent = not allowed. */
+  readonly ciba?: CibaInput;
 }
 
 export interface RotateSecretInput {
@@ -98,6 +101,8 @@ export interface ClientView {
   /** Access tokens bound to the client certificate (RFC 8705 §3, cnf x5t#S256). */
   certificate_bound_tokens: boolean;
   require_pop: boolean;
+  /** OpenID CIBA: how its token is delivered, and ping mode's endpoint; null = not allowed. */
+  ciba: { mode: string; notification_endpoint: string | null } | null;
   public: boolean;
   /** Its shared secret: when set, when it stops, until when the one it replaced still works; null without one. */
   secret: { set_at: string; expires_at: string | null; previous_valid_until: string | null } | null;
@@ -205,8 +210,9 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const { tlsSelfSigned } = checkAuthMethod(input.authMethod, { isPublic, introspect: introspectAudience !== null, jwks, jwksUri, ...tls });
   if (tlsSelfSigned) tls.tlsBoundTokens = true;
 
-  if (!grants.length && !introspectAudience) {
-    throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}) or --resource <audience> --introspect`);
+  const ciba = input.ciba === undefined ? NO_CIBA : checkCiba(input.ciba, { isPublic, introspect: introspectAudience !== null }, urlRules);
+  if (!grants.length && !introspectAudience && ciba.cibaMode === null) {
+    throw new AppError('invalid_request', `a client needs a grant (--grant ${CLIENT_GRANTS.join(' | ')}), --ciba poll|ping, or --resource <audience> --introspect`);
   }
   if (grants.includes('authorization_code') && !redirectUris.length) {
     throw new AppError('invalid_request', 'an authorization_code client needs at least one --redirect-uri');
@@ -253,6 +259,7 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       tlsSelfSigned,
       jwksUri,
       requirePop: input.requirePop === true,
+      ...ciba,
       roles,
     });
     if (registered) await insertSelfRegisteredRow(tx, { clientId, kind: 'dynamic', host: null, name, redirectUris: JSON.stringify(redirectUris) });
@@ -286,6 +293,7 @@ function clientView(c: ClientRow): ClientView {
     jwks: c.jwks === null ? null : (JSON.parse(c.jwks) as { keys: unknown[] }),
     jwks_uri: c.jwksUri,
     require_pop: c.requirePop === true,
+    ciba: cibaView(c),
     disabled: c.disabled,
     created_at: c.createdAt.toISOString(),
   };
@@ -350,7 +358,7 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
 export async function updateClient(
   db: Database,
   id: string,
-  patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; jwksUri?: string; requirePop?: boolean },
+  patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; jwksUri?: string; requirePop?: boolean; ciba?: CibaInput },
   by: Actor,
   urlRules: OutboundUrlRules = NO_ALLOWANCE,
 ): Promise<ClientView> {
@@ -385,8 +393,9 @@ export async function updateClient(
       }
     }
     if (keys && jwksUri !== undefined && before.introspect_audience !== null) throw new AppError('invalid_request', '--jwks-uri applies to clients that obtain tokens; a resource server that introspects registers its keys with --jwks-file');
-    if (name !== undefined || patch.adminAccess !== undefined || keys !== undefined || patch.requirePop !== undefined) {
-      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...keys });
+    const ciba = patch.ciba && checkCiba(patch.ciba, { isPublic: before.public, introspect: before.introspect_audience !== null }, urlRules);
+    if (name !== undefined || patch.adminAccess !== undefined || keys !== undefined || patch.requirePop !== undefined || ciba !== undefined) {
+      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...keys, ...ciba });
     }
     const after = clientView(await readClientWithRoles(tx, id));
     const audit = [];
@@ -397,6 +406,8 @@ export async function updateClient(
     if (before.admin_access !== after.admin_access) audit.push(adminEvent(by, 'admin.client.admin_access', id, { admin_access: before.admin_access }, { admin_access: after.admin_access }));
     // Its own action too: dropping the requirement is a security downgrade worth alerting on.
     if (before.require_pop !== after.require_pop) audit.push(adminEvent(by, 'admin.client.require_pop', id, { require_pop: before.require_pop }, { require_pop: after.require_pop }));
+    // Its own action: who may ask people for approval out of band (CIBA) is worth alerting on.
+    if (JSON.stringify(before.ciba) !== JSON.stringify(after.ciba)) audit.push(adminEvent(by, 'admin.client.ciba', id, { ciba: before.ciba }, { ciba: after.ciba }));
     return { result: undefined, changes: [{ kind: 'client', key: id }], audit };
   });
   return getClient(db, id);

@@ -51,6 +51,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           tlsBoundTokens: c.tlsBoundTokens,
           tlsSelfSigned: c.tlsSelfSigned,
           requirePop: c.requirePop,
+          ...(c.cibaMode !== null && { ciba: { mode: c.cibaMode === 'ping' ? 'ping' : 'poll', notificationEndpoint: c.cibaNotificationEndpoint } }),
           disabled: c.disabled,
           roles: c.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
           scopeGrants: c.scopeGrants.map(toScopeGrant),

@@ -42,6 +42,12 @@ export interface RoleGrant {
   readonly expiresAt: number | null;
 }
 
+/** OpenID CIBA Core 1.0 §4 backchannel_token_delivery_mode (push is not offered) and the ping endpoint (§10.2). */
+interface CibaSetting {
+  readonly mode: 'poll' | 'ping';
+  readonly notificationEndpoint: string | null;
+}
+
 export interface ClientDef {
   readonly id: string;
   readonly name: string;
@@ -73,6 +79,8 @@ export interface ClientDef {
   readonly tlsSelfSigned?: boolean;
   /** Its access tokens are only issued sender-constrained (proof-of-possession.ts); absent = no. */
   readonly requirePop?: boolean;
+  /** May use OpenID CIBA (oidc/ciba.ts), and how its token is delivered; absent = not allowed. */
+  readonly ciba?: CibaSetting;
   /**
    * A client that identified (metadata document) or registered (RFC 7591) itself, and whether
    * the organisation vouches for it (self-registration.ts); absent: an administrator created it.

@@ -16,7 +16,8 @@
 // - No access token is minted unbound where proof of possession is required (per client, per
 //   resource, per scope sensitivity: proof-of-possession.ts); its binding goes on the record.
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { chainClaims } from '../governance/act-claim.ts';
+import { approvalClaims, chainClaims } from '../governance/act-claim.ts';
+import { cibaRequestIdFor } from '../governance/ciba-requests.ts';
 import { soleAgentFor } from '../governance/delegation.ts';
 import { rolesFor } from '../governance/effective-grant.ts';
 import { contributingRoles, heldScopes } from '../governance/policy-model.ts';
@@ -33,8 +34,10 @@ import { grantSource } from './resource-indicators.ts';
  * existed at a revocation stays covered by it whatever was rotated since (revocation-state.ts).
  */
 function sourceIssuedAt(ctx: KoaContextWithOIDC): number | undefined {
-  const { AuthorizationCode: code, RotatedRefreshToken: used, RefreshToken: current } = ctx.oidc.entities;
+  const { AuthorizationCode: code, RotatedRefreshToken: used, RefreshToken: current, BackchannelAuthenticationRequest: ciba } = ctx.oidc.entities;
   if (code) return code.iat;
+  // A CIBA token: when the agent asked (a revocation of the person or agent since then covers it).
+  if (ciba) return ciba.iat;
   const chain = used ?? current;
   return typeof chain?.iiat === 'number' ? chain.iiat : chain?.iat;
 }
@@ -146,7 +149,10 @@ export function createExtraTokenClaims(deps: {
     const auth = exchange ? { acr: exchange.acr, amr: exchange.amr, authTime: exchange.authTime } : source;
     // RFC 8693 §4.4: a person's own token names the one agent that may exchange it, when policy
     // lets exactly one act for them on this resource (delegation.ts soleAgentFor).
-    const mayAct = !exchange && decision ? soleAgentFor(deps.policy.snapshot(), user, decision.grant.audience, deps.now()) : undefined;
+    // OpenID CIBA: the agent acts for the person on their approval of this request (act-claim.ts).
+    const approved = ctx.oidc.entities.BackchannelAuthenticationRequest;
+    const approval = approved?.jti && token.clientId ? approvalClaims(token.clientId, cibaRequestIdFor(approved.jti)) : undefined;
+    const mayAct = !exchange && !approval && decision ? soleAgentFor(deps.policy.snapshot(), user, decision.grant.audience, deps.now()) : undefined;
     return {
       roles,
       ...(typeof sourceIat === 'number' && { source_iat: sourceIat }),
@@ -157,6 +163,7 @@ export function createExtraTokenClaims(deps: {
       ...(auth?.amr && { amr: [...auth.amr] }),
       ...(typeof auth?.authTime === 'number' && { auth_time: auth.authTime }),
       ...(exchange && chainClaims(exchange.chain, exchange.exchangedFrom)),
+      ...approval,
       ...(mayAct !== undefined && { may_act: { sub: mayAct } }),
       ...(status && statusClaim(status)),
     };

@@ -5,8 +5,10 @@ import type { ClientMetadata } from 'oidc-provider';
 import { tokenEndpointAuthMethod } from '../governance/client-auth-method.ts';
 import type { ClientDef } from '../governance/policy-model.ts';
 import { tlsClientAuthMetadata } from './mutual-tls.ts';
+import { CIBA_GRANT } from '../governance/client-ciba.ts';
 
-export function toClientMetadata(client: ClientDef): ClientMetadata | undefined {
+/** `cibaEnabled`: GOVAUTH_CIBA; without it no client is given the CIBA grant (oidc-provider would refuse the client's metadata). */
+export function toClientMetadata(client: ClientDef, cibaEnabled = false): ClientMetadata | undefined {
   if (client.disabled) return undefined; // a disabled client does not exist for the protocol: invalid_client
   const codeFlow = client.grantTypes.includes('authorization_code');
   return {
@@ -26,7 +28,11 @@ export function toClientMetadata(client: ClientDef): ClientMetadata | undefined 
     // A self-registered client redirecting anywhere but https is a native app (RFC 8252 §7.3,
     // dynamic-registration.ts): loopback redirects then match on any port.
     ...(client.selfRegistered && { application_type: client.redirectUris.every((u) => u.startsWith('https:')) ? 'web' : 'native' }),
-    grant_types: [...client.grantTypes],
+    // OpenID CIBA Core §4: an administrator's choice (governance/client-ciba.ts); others get
+    // unauthorized_client at /backchannel (oidc-provider checks the grant type).
+    grant_types: cibaEnabled && client.ciba ? [...client.grantTypes, CIBA_GRANT] : [...client.grantTypes],
+    ...(cibaEnabled && client.ciba && { backchannel_token_delivery_mode: client.ciba.mode }),
+    ...(cibaEnabled && client.ciba?.notificationEndpoint && { backchannel_client_notification_endpoint: client.ciba.notificationEndpoint }),
     response_types: codeFlow ? ['code'] : [],
     redirect_uris: [...client.redirectUris],
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],

@@ -32,7 +32,7 @@ import { discoveryMetadata } from './discovery-metadata.ts';
 import { metadataDocumentFeature } from './client-id-metadata-documents.ts';
 import { clientRegistrations, extraClientMetadata, registrationFeatures, registrationGate } from './client-registration.ts';
 import { databaseOutage, protocolEvents, unknownClientTiming } from './response-wrappers.ts';
-import { patchClientSecretCheck, patchReplayDetection, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
+import { patchCibaPolling, patchClientSecretCheck, patchReplayDetection, registerGrants, useResponseWrappers, type ProviderWrappers } from './seams.ts';
 import { tokenExchangeGrant } from './token-exchange-grant.ts';
 import { recordSessionDevices } from './session-devices.ts';
 import { mutualTls } from './mutual-tls.ts';
@@ -40,6 +40,7 @@ import { createOutboundFetch, FETCH_RESPONSE_BODY_LIMITS } from './outbound-fetc
 import { outboundFetchFailures } from './outbound-fetch-errors.ts';
 import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
+import { cibaFeature, cibaInterval, cibaPollCheck, isNobody } from './ciba.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -88,10 +89,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     popThreshold: config.pop.requiredSensitivity,
   };
 
+  const findAccount = createFindAccount(deps);
   const limitToken = tokenRateLimit(deps.limiter, config.rateLimits.tokenPerClient, log);
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory({ ...deps, registrations: clientRegistrations(deps) }),
+    adapter: createAdapterFactory({ ...deps, registrations: clientRegistrations(deps), ciba: config.ciba.enabled }),
     clients: [], // every client comes from the governance catalogue
     // govauth's rules for self-registered clients' metadata run here (client-registration.ts).
     extraClientMetadata,
@@ -155,6 +157,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         ...(config.pop.dpopNonce && { nonceSecret: dpopNonceSecret(deps.master), requireNonce: () => true }),
       },
       resourceIndicators: createResourceIndicators(indicators),
+      // OpenID CIBA with GOVAUTH_CIBA: agents ask people for approval out of band (ciba.ts).
+      ciba: cibaFeature({ config: config.ciba, db: deps.db, policy, log, now: deps.now, limiter: deps.limiter }),
       // govauth serves introspection and revocation itself: oidc-provider's endpoints reject JWT
       // access tokens (lib/shared/reject_structured_tokens.js).
       introspection: { enabled: false },
@@ -193,7 +197,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     extraTokenClaims: createExtraTokenClaims({ ...deps, popThreshold: config.pop.requiredSensitivity }),
     // Sees the final claims just before signing: the audit record gets the signed iat and exp.
     formats: { customizers: { jwt: createSignedClaimsRecorder() } },
-    findAccount: createFindAccount(deps),
+    // At /backchannel, a login_hint naming nobody has a placeholder account, so the request is
+    // answered like any other and can only expire (ciba.ts: no enumeration). Nowhere else.
+    findAccount: (ctx, sub, token) => (ctx.oidc?.route === 'backchannel_authentication' && isNobody(sub) ? { accountId: sub, claims: () => ({ sub }) } : findAccount(ctx, sub, token)),
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: createInteractionPolicy({ policy, mfaMaxAge: config.signIn.mfaMaxAge, now: deps.now }),
@@ -227,6 +233,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   patchReplayDetection(provider, (id, iss, exp) =>
     insertOidcRowOnce(deps.db, 'ReplayDetection', id, { payload: JSON.stringify({ kind: 'ReplayDetection', jti: id, iss, exp }), grantId: null, accountId: null, clientId: null, uid: null, userCode: null, expiresAt: new Date(exp * 1000) }),
   );
+  if (config.ciba.enabled) patchCibaPolling(provider, cibaPollCheck({ config: config.ciba, db: deps.db, now: deps.now }));
   protocolEvents(provider, log);
   recordSessionDevices(provider, { db: deps.db, log, now: deps.now });
   useResponseWrappers(provider, {
@@ -238,6 +245,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     signOutEndsGrants: deps.onGrantRevoked && signOutEndsGrants({ db: deps.db, revocations: policy.revocations, revokeGrant: deps.onGrantRevoked }),
     databaseOutage: databaseOutage(deps.metrics),
     registrationGate: registrationGate({ config: config.selfRegistration, db: deps.db, limiter: deps.limiter, perMinute: config.rateLimits.registrationPerAddress, log, now: deps.now }),
+    cibaInterval: config.ciba.enabled ? cibaInterval(config.ciba) : undefined,
     discoveryMetadata: discoveryMetadata({ issuer: deps.issuer, policy, tls: config.tls }),
   });
   return provider;

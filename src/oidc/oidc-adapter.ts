@@ -103,7 +103,10 @@ class SqlModelAdapter implements Adapter {
 
   #present(row: OidcRow | undefined): AdapterPayload | undefined {
     if (!row) return undefined;
-    if (row.expiresAt !== null && row.expiresAt <= this.#now()) return undefined;
+    // An expired CIBA request is still found until pruned: oidc-provider then answers the agent
+    // expired_token (OpenID CIBA Core §11) rather than invalid_grant; it checks expiry itself
+    // (lib/actions/grants/ciba.js), and nothing else reads one.
+    if (row.expiresAt !== null && row.expiresAt <= this.#now() && this.#model !== 'BackchannelAuthenticationRequest') return undefined;
     const payload = JSON.parse(row.payload) as AdapterPayload;
     return row.consumedAt !== null ? { ...payload, consumed: Math.floor(row.consumedAt / 1000) } : payload;
   }
@@ -113,7 +116,9 @@ class SnapshotClientAdapter implements Adapter {
   readonly #policy: PolicyStore;
   readonly #issuer: string | undefined;
   readonly #registrations: ClientRegistrations | undefined;
-  constructor(policy: PolicyStore, issuer: string | undefined, registrations: ClientRegistrations | undefined) {
+  readonly #ciba: boolean;
+  constructor(policy: PolicyStore, issuer: string | undefined, registrations: ClientRegistrations | undefined, ciba: boolean) {
+    this.#ciba = ciba;
     this.#policy = policy;
     this.#issuer = issuer;
     this.#registrations = registrations;
@@ -125,7 +130,7 @@ class SnapshotClientAdapter implements Adapter {
     // A metadata document client is resolved from its URL by oidc-provider (fetched, cached),
     // never served from here: the snapshot holds only governance's record of it.
     if (client?.selfRegistered?.kind === 'metadata_document') return Promise.resolve(undefined);
-    return Promise.resolve(client && toClientMetadata(client));
+    return Promise.resolve(client && toClientMetadata(client, this.#ciba));
   }
   // RFC 7591 registration and RFC 7592 update/delete (client-registration.ts); without them
   // clients are managed with the CLI and the admin API only.
@@ -151,6 +156,6 @@ function revocationReason(route: string | undefined): string {
  * `now` is the server's clock (the provider's deps); `issuer` serves the account pages' client
  * (account-session.ts): a test building adapters alone may leave it out.
  */
-export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; now: Clock; issuer?: string; onGrantRevoked?: GrantRevokedHook; registrations?: ClientRegistrations }): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy, deps.issuer, deps.registrations) : new SqlModelAdapter(model, deps.db, deps.now, deps.onGrantRevoked));
+export function createAdapterFactory(deps: { db: Database; policy: PolicyStore; now: Clock; issuer?: string; onGrantRevoked?: GrantRevokedHook; registrations?: ClientRegistrations; ciba?: boolean }): (model: string) => Adapter {
+  return (model) => (model === 'Client' ? new SnapshotClientAdapter(deps.policy, deps.issuer, deps.registrations, deps.ciba === true) : new SqlModelAdapter(model, deps.db, deps.now, deps.onGrantRevoked));
 }

@@ -17,6 +17,7 @@ import type { PolicyStore } from '../governance/policy-store.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
 import type { Clock } from '../time/clock.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
+import { CIBA_GRANT } from '../governance/client-ciba.ts';
 
 export interface ResourceIndicatorDeps {
   readonly policy: PolicyStore;
@@ -32,7 +33,8 @@ export interface ResourceIndicatorDeps {
 
 const grantType = (ctx: KoaContextWithOIDC): unknown => (ctx.oidc.route === 'token' ? ctx.oidc.params?.grant_type : undefined);
 const isClientCredentials = (ctx: KoaContextWithOIDC): boolean => grantType(ctx) === 'client_credentials';
-const isUserTokenRequest = (ctx: KoaContextWithOIDC): boolean => grantType(ctx) === 'authorization_code' || grantType(ctx) === 'refresh_token';
+// A person's tokens: from a code, a refresh token, or their approval of an agent's CIBA request.
+const isUserTokenRequest = (ctx: KoaContextWithOIDC): boolean => grantType(ctx) === 'authorization_code' || grantType(ctx) === 'refresh_token' || grantType(ctx) === CIBA_GRANT;
 
 const CLIENT: GrantPrincipal = { kind: 'client' };
 const ANYONE: GrantPrincipal = { kind: 'anyone' };
@@ -51,10 +53,10 @@ function toOidcError(refusal: GrantRefusal, scope = ''): Error {
   }
 }
 
-/** The code or refresh token an access token is being issued from, if any. */
-export function grantSource(ctx: KoaContextWithOIDC): { acr?: string; amr?: string[]; authTime?: number; accountId?: string; scopes?: Set<string> } | undefined {
+/** The code, refresh token or approved CIBA request an access token is being issued from, if any. */
+export function grantSource(ctx: KoaContextWithOIDC): { acr?: string; amr?: string[]; authTime?: number; accountId?: string; scopes?: Set<string>; iat?: number } | undefined {
   const { entities } = ctx.oidc;
-  return entities.AuthorizationCode ?? entities.RefreshToken;
+  return entities.AuthorizationCode ?? entities.RefreshToken ?? entities.BackchannelAuthenticationRequest;
 }
 
 /** A person, with whether the code or refresh token records a recent second factor (step-up.ts). */
@@ -176,7 +178,7 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
         // scopes come from ("its refresh tokens stop working"). User and client revocations
         // delete that principal's codes, refresh tokens and grants outright (revocations.ts),
         // so whatever still exists was created after them.
-        const presented = (ctx.oidc.entities.RotatedRefreshToken ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.AuthorizationCode) as { iat?: number } | undefined;
+        const presented = (ctx.oidc.entities.RotatedRefreshToken ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.BackchannelAuthenticationRequest) as { iat?: number } | undefined;
         const grant = effectiveGrant(snapshot, policy.revocations, defaults, {
           principal: person(deps, user, source, at),
           client: def,

@@ -5,7 +5,7 @@
 // the tests they name.
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
-import Provider, { type KoaContextWithOIDC, type TokenEndpointGrantContext } from 'oidc-provider';
+import Provider, { errors, type KoaContextWithOIDC, type TokenEndpointGrantContext } from 'oidc-provider';
 // Not covered by oidc-provider's semantic versioning (lib/helpers/grants.d.ts): the helpers its
 // own grants use, here only for DPoP on govauth's grants. Re-check on every upgrade.
 import { checkDpopReplay, checkDpopRequired, validateDpop } from 'oidc-provider/lib/helpers/grants.js';
@@ -58,6 +58,27 @@ export function patchReplayDetection(provider: Provider, firstUse: FirstUse): vo
   provider.ReplayDetection.unique = (iss: string, jti: string, exp: number) => firstUse(createHash('sha256').update(`${iss}${jti}`).digest('base64url'), iss, exp);
 }
 
+/** True when this client may poll for this auth_req_id now (CIBA Core §11 slow_down otherwise). */
+export type CibaPollCheck = (authReqId: string, clientId: string) => Promise<boolean>;
+
+/**
+ * CIBA polling speed (OpenID CIBA Core §7.3 `interval`, §11 slow_down): oidc-provider 9.13 defines
+ * SlowDown but never answers it (lib/actions/grants/ciba.js). Its grant handler loads the request
+ * through BackchannelAuthenticationRequest.find before any other answer (authorization_pending,
+ * expired_token, the token), so a poll that comes too soon is refused there, on the token route only
+ * (backchannelResult, which also finds it, runs outside any protocol request).
+ */
+export function patchCibaPolling(provider: Provider, allowPoll: CibaPollCheck): void {
+  const model = provider.BackchannelAuthenticationRequest as unknown as { find: (id: unknown, options?: unknown) => Promise<unknown> };
+  const find = model.find.bind(model);
+  model.find = async (id: unknown, options?: unknown) => {
+    const ctx = currentOidcContext();
+    const clientId = ctx?.oidc.route === 'token' ? ctx.oidc.client?.clientId : undefined;
+    if (clientId && typeof id === 'string' && !(await allowPoll(id, clientId))) throw new errors.SlowDown();
+    return find(id, options);
+  };
+}
+
 /**
  * Middleware registered with `provider.use()`, by name. Every name must be given (undefined when
  * that deployment leaves it out), so none is forgotten; where it runs is decided by
@@ -76,6 +97,7 @@ export interface ProviderWrappers {
   readonly discoveryMetadata: Middleware;
   readonly registrationGate: Middleware;
   readonly tokenIssuanceSpan: Middleware | undefined;
+  readonly cibaInterval: Middleware | undefined;
 }
 
 /**
@@ -96,6 +118,7 @@ const RESPONSE_WRAPPERS: readonly (readonly [keyof ProviderWrappers, string])[] 
   ['endSessionAudit', 'sign-out is audited like sign-in (token-audit.ts)'],
   ['discoveryMetadata', "discovery names govauth's own introspection and revocation and the live scopes (discovery-metadata.ts)"],
   ['registrationGate', 'RFC 7591 registration: the address budget and govauth\'s initial access token before, the stored secret never echoed after (client-registration.ts)'],
+  ['cibaInterval', 'a CIBA request\'s answer names the poll interval, which slow_down enforces (ciba.ts)'],
   ['tokenIssuanceSpan', 'a span around the grant handler that mints and signs, not the audit write (token-issuance-span.ts)'],
 ];
 

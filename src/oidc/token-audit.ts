@@ -104,9 +104,14 @@ export function tokenEndpointAudit(
           }),
           ...(body.refresh_token !== undefined && { refresh_token: grantType === 'refresh_token' ? 'rotated' : 'issued' }),
           ...(body.id_token !== undefined && { id_token: true }),
+          // OpenID CIBA: the approval it was issued on (ciba.approved names the same request and who approved).
+          ...(request.cibaRequest !== undefined && { ciba_request: request.cibaRequest }),
         },
       };
     } else if (ctx.status >= 400 && body?.error) {
+      // A CIBA poll before the person decided (OpenID CIBA Core §11) is an answer, not a refusal:
+      // a client polls every few seconds for minutes, and the request's own steps are audited (ciba.*).
+      if (body.error === 'authorization_pending' || body.error === 'slow_down') return;
       // Counted before any summarising below; labelled with the authenticated client only.
       metrics.tokenRefused(grantType, clientId, body.error);
       const detail = ctx.state.grantError?.error_detail;

@@ -6,12 +6,14 @@
 //   WWW-Authenticate challenge when the Authorization header was used;
 // - a grant type the client may not use is `invalid_request` (lib/actions/token.js); §5.2 has
 //   `unauthorized_client` for it.
+// - at /backchannel, a client without the CIBA grant is `invalid_request`; CIBA Core §13 says
+//   `unauthorized_client`.
 // Everything else oidc-provider answers is left as it is.
 import type { Middleware } from 'koa';
 import { CLIENT_AUTH_CHALLENGE } from '../errors/app-error.ts';
 import { sendError } from '../http/error-responses.ts';
 import { protocolOf } from './seams.ts';
-import { GRANT_TYPE_NOT_ALLOWED, NO_CLIENT_AUTHENTICATION } from './upstream-strings.ts';
+import { CIBA_NOT_ALLOWED, GRANT_TYPE_NOT_ALLOWED, NO_CLIENT_AUTHENTICATION } from './upstream-strings.ts';
 
 interface ErrorBody {
   error?: unknown;
@@ -21,7 +23,13 @@ interface ErrorBody {
 export function tokenErrorCodes(): Middleware {
   return async function standardTokenErrors(ctx, next): Promise<void> {
     await next();
-    if (protocolOf(ctx)?.route !== 'token' || ctx.status !== 400 || typeof ctx.body !== 'object' || ctx.body === null) return;
+    // OpenID CIBA Core §13: a client not allowed CIBA is unauthorized_client at /backchannel too.
+    const route = protocolOf(ctx)?.route;
+    if (route === 'backchannel_authentication' && ctx.status === 400 && (ctx.body as ErrorBody | undefined)?.error_description === CIBA_NOT_ALLOWED) {
+      sendError(ctx, 400, 'unauthorized_client', 'this client is not allowed CIBA (an administrator must allow it)');
+      return;
+    }
+    if (route !== 'token' || ctx.status !== 400 || typeof ctx.body !== 'object' || ctx.body === null) return;
     const body = ctx.body as ErrorBody;
     if (body.error !== 'invalid_request' || typeof body.error_description !== 'string') return;
     if (NO_CLIENT_AUTHENTICATION.has(body.error_description)) {

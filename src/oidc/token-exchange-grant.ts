@@ -6,7 +6,7 @@
 // the request and the presented tokens and mints the result.
 import { errors, type TokenEndpointGrantContext } from 'oidc-provider';
 import type { JWTPayload } from 'jose';
-import { chainOf, exchangedFromOf } from '../governance/act-claim.ts';
+import { approvalOf, chainOf, exchangedFromOf } from '../governance/act-claim.ts';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../governance/delegation.ts';
 import { mfaFresh, type PolicyDefaults } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
@@ -90,6 +90,8 @@ async function subjectToken(deps: TokenExchangeDeps, token: string): Promise<{ c
   // A sender-constrained token (RFC 9449 §6, RFC 8705 §3) is usable only with its holder's key,
   // which the agent does not have; exchanging it would strip the binding.
   if (c.cnf !== undefined) throw refusal('invalid_grant', 'the subject_token is bound to its holder’s key and cannot be exchanged', 'subject_sender_constrained');
+  // A CIBA token: the person approved that agent for that request only (act-claim.ts approvalClaims).
+  if (approvalOf(c) !== undefined) throw refusal('invalid_grant', 'the subject_token was approved by its person for one agent and request (CIBA) and cannot be exchanged', 'subject_ciba_approval');
   const chain = chainOf(c) ?? [];
   const mayAct = (c.may_act as { sub?: unknown } | undefined)?.sub;
   const iat = Number(c.iat);

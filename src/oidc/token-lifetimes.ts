@@ -9,6 +9,7 @@ import type { Config } from '../config/load-config.ts';
 import { lifetimeFor } from '../governance/effective-grant.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Clock } from '../time/clock.ts';
+import { cibaRequestTtl } from './ciba.ts';
 
 type Ttl = NonNullable<Configuration['ttl']>;
 
@@ -43,5 +44,7 @@ export function createTtl(deps: { config: Config; policy: PolicyStore; now: Cloc
     AuthorizationCode: 60, // RFC 6749 §4.1.2 recommends at most ten minutes; a minute is plenty
     IdToken: 600,
     Interaction: 900, // time to finish signing in
+    // How long an agent's CIBA request waits for the person (GOVAUTH_CIBA_REQUEST_TTL, ciba.ts).
+    BackchannelAuthenticationRequest: cibaRequestTtl(config.ciba),
   };
 }

@@ -3,6 +3,7 @@
 // these, not ctx.oidc. What the token says comes from the request's decision (ctx.state.decision).
 import type { Context } from 'koa';
 import { protocolOf } from './seams.ts';
+import { cibaRequestIdFor } from '../governance/ciba-requests.ts';
 
 export interface TokenRequestFacts {
   readonly grantType: string | undefined;
@@ -12,6 +13,8 @@ export interface TokenRequestFacts {
   readonly claimedClientId: string | undefined;
   /** How the client authenticated (RFC 7591 §2 token_endpoint_auth_method names), once it did. */
   readonly clientAuth: string | undefined;
+  /** A CIBA token's request (governance/ciba-requests.ts), whose approval it was issued on. */
+  readonly cibaRequest?: string | undefined;
 }
 
 export interface SignOutFacts {
@@ -31,6 +34,7 @@ export function tokenRequestFacts(ctx: Context): TokenRequestFacts | undefined {
     clientId,
     claimedClientId: clientId ?? (typeof oidc.params?.client_id === 'string' ? oidc.params.client_id : undefined),
     clientAuth: clientAuthUsed(oidc.client?.clientAuthMethod, oidc.params?.client_secret !== undefined),
+    cibaRequest: oidc.entities.BackchannelAuthenticationRequest?.jti ? cibaRequestIdFor(oidc.entities.BackchannelAuthenticationRequest.jti) : undefined,
   };
 }
 

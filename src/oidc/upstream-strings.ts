@@ -18,6 +18,8 @@ export const NO_CLIENT_AUTHENTICATION: ReadonlySet<string> = new Set([
 
 /** A grant type the client may not use (lib/actions/token.js): §5.2's `unauthorized_client`. */
 export const GRANT_TYPE_NOT_ALLOWED = 'requested grant type is not allowed for this client';
+/** /backchannel for a client without the CIBA grant (lib/actions/authorization/client.js checkClientGrantType). */
+export const CIBA_NOT_ALLOWED = 'urn:openid:params:grant-type:ciba is not allowed for this client';
 
 /** `error_detail` of a refresh token presented a second time (lib/actions/grants/refresh_token.js). */
 export const REFRESH_TOKEN_REUSED = 'refresh token already used';

@@ -31,6 +31,8 @@ export interface HttpsFixtureServer {
   serve(path: string, doc: FixtureDocument): void;
   /** How many requests reached `path`. */
   hits(path: string): number;
+  /** The requests that reached `path` (a CIBA ping's Authorization header and body), oldest first. */
+  received(path: string): readonly { method: string; authorization: string | undefined; contentType: string | undefined; body: string }[];
   close(): Promise<void>;
 }
 
@@ -38,9 +40,17 @@ export async function startHttpsFixtureServer(): Promise<HttpsFixtureServer> {
   const pki = createTestPki();
   const documents = new Map<string, FixtureDocument>();
   const counts = new Map<string, number>();
+  const bodies = new Map<string, { method: string; authorization: string | undefined; contentType: string | undefined; body: string }[]>();
   const server: Server = createServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
     const path = new URL(req.url ?? '/', 'https://fixture').pathname;
     counts.set(path, (counts.get(path) ?? 0) + 1);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const list = bodies.get(path) ?? [];
+      list.push({ method: req.method ?? '', authorization: req.headers.authorization, contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') });
+      bodies.set(path, list);
+    });
     const doc = documents.get(path);
     if (!doc) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
@@ -69,6 +79,7 @@ export async function startHttpsFixtureServer(): Promise<HttpsFixtureServer> {
     fetchEnv: { GOVAUTH_OUTBOUND_FETCH_ALLOW_PRIVATE: 'true', GOVAUTH_OUTBOUND_FETCH_CA_FILE: pki.server.certFile },
     serve: (path, doc) => void documents.set(path, doc),
     hits: (path) => counts.get(path) ?? 0,
+    received: (path) => bodies.get(path) ?? [],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

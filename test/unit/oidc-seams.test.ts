@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 import { describe, expect, it } from 'vitest';
 import { useResponseWrappers, type ProviderWrappers } from '../../src/oidc/seams.ts';
-import { FORM_POST_PAGE_TITLE, GRANT_TYPE_NOT_ALLOWED, JWKS_REFRESH_FAILED, NO_CLIENT_AUTHENTICATION, REFRESH_TOKEN_REUSED, RESPONSE_TOO_LARGE, REVOKES_GRANT, SPECIAL_USE_SOCKET_DESTROYED } from '../../src/oidc/upstream-strings.ts';
+import { CIBA_NOT_ALLOWED, FORM_POST_PAGE_TITLE, GRANT_TYPE_NOT_ALLOWED, JWKS_REFRESH_FAILED, NO_CLIENT_AUTHENTICATION, REFRESH_TOKEN_REUSED, RESPONSE_TOO_LARGE, REVOKES_GRANT, SPECIAL_USE_SOCKET_DESTROYED } from '../../src/oidc/upstream-strings.ts';
 
 const LIB = fileURLToPath(new URL('.', import.meta.resolve('oidc-provider')));
 const upstream = (file: string): string => readFileSync(`${LIB}${file}`, 'utf8');
@@ -16,6 +16,9 @@ describe('upstream strings', () => {
     const clientAuth = upstream('shared/client_auth.js');
     for (const description of NO_CLIENT_AUTHENTICATION) expect(clientAuth).toContain(`'${description}'`);
     expect(upstream('actions/token.js')).toContain(GRANT_TYPE_NOT_ALLOWED);
+    // Built there as `${grantType} is not allowed for this client`.
+    expect(CIBA_NOT_ALLOWED).toMatch(/^urn:openid:params:grant-type:ciba /);
+    expect(upstream('actions/authorization/client.js')).toContain('is not allowed for this client');
     expect(upstream('actions/grants/refresh_token.js')).toContain(`'${REFRESH_TOKEN_REUSED}'`);
     expect(REVOKES_GRANT.has(REFRESH_TOKEN_REUSED)).toBe(true);
     // grant_source.js builds it as `${label} already consumed` with the label 'authorization code'.
@@ -43,6 +46,7 @@ describe('useResponseWrappers', () => {
       outboundFetchFailures: named('outboundFetchFailures'),
       unknownClientTiming: named('unknownClientTiming'),
       responseAudit: named('responseAudit'),
+      cibaInterval: named('cibaInterval'),
     };
     const used: string[] = [];
     const provider = { use: (mw: { wrapper: string }) => used.push(mw.wrapper) } as unknown as Parameters<typeof useResponseWrappers>[0];
@@ -58,6 +62,7 @@ describe('useResponseWrappers', () => {
       'endSessionAudit',
       'discoveryMetadata',
       'registrationGate',
+      'cibaInterval',
       'tokenIssuanceSpan',
     ]);
   });

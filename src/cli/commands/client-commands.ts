@@ -58,6 +58,7 @@ const describe = (c: ClientView, now: number): string =>
     ...(c.certificate_bound_tokens ? ['tokens:     bound to the client certificate (cnf x5t#S256)'] : []),
     `secret:     ${secretSummary(c, now)}`,
     ...(c.certificate_bound_tokens && !c.require_pop ? [] : [`tokens:     ${c.require_pop ? 'bound only (a DPoP proof is required)' : 'bound when the client sends a DPoP proof, else bearer'}`]),
+    ...(c.ciba ? [`CIBA:       ${c.ciba.mode}${c.ciba.notification_endpoint ? ` (notifies ${c.ciba.notification_endpoint})` : ''}: may ask people for approval at /backchannel`] : []),
     `status:     ${c.disabled ? 'DISABLED' : 'active'}`,
   ].join('\n');
 
@@ -82,11 +83,19 @@ const secretNotice = (id: string, secret: string | null, credential: 'secret' | 
     ? `client_id:     ${id}\n(public client: no secret; it must use PKCE)`
     : `client_id:     ${id}\nclient_secret: ${secret}\n\nStore the secret now: it is not shown again (only its hash is kept).`;
 
+/** `--ciba poll|ping|off` with ping mode's `--ciba-notification-endpoint` (governance/client-ciba.ts checks them). */
+function cibaOption(values: Parameters<typeof str>[0]): { mode: string; notificationEndpoint: string | undefined } | undefined {
+  const mode = str(values, 'ciba');
+  const endpoint = str(values, 'ciba-notification-endpoint');
+  if (mode === undefined && endpoint !== undefined) throw new UsageError('--ciba-notification-endpoint goes with --ciba ping');
+  return mode === undefined ? undefined : { mode, notificationEndpoint: endpoint };
+}
+
 export const clientCommands: Command[] = [
   {
     name: 'client create',
     usage:
-      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json> | --jwks-uri <https URL>] [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate] [--require-pop] [--auth self_signed_tls_client_auth (with --jwks-file holding its certificate in x5c) | <method>]',
+      'govauth client create --name <text> (--grant client_credentials [--roles r1,r2] | --grant token-exchange [--grant client_credentials] [--roles r1,r2] | --grant authorization_code --redirect-uri <uri>… [--post-logout-redirect-uri <uri>…] [--scopes s1,s2] [--public] | --resource <audience-uri> --introspect) [--jwks-file <public-jwks.json> | --jwks-uri <https URL>] [--admin-access] [--secret-expires 90d|<ISO time>|never] [--tls-subject-dn <RFC 4514 DN> | --tls-san-dns|--tls-san-uri|--tls-san-ip|--tls-san-email <value>] [--bind-certificate] [--require-pop] [--ciba poll|ping [--ciba-notification-endpoint <https URL>]] [--auth self_signed_tls_client_auth (with --jwks-file holding its certificate in x5c) | <method>]',
     summary: 'register a client; prints its secret once',
     options: {
       name: { type: 'string' },
@@ -109,6 +118,8 @@ export const clientCommands: Command[] = [
       'jwks-file': { type: 'string' },
       'jwks-uri': { type: 'string' },
       'require-pop': { type: 'boolean' },
+      ciba: { type: 'string' },
+      'ciba-notification-endpoint': { type: 'string' },
       auth: { type: 'string' },
     },
     positionals: [],
@@ -141,6 +152,7 @@ export const clientCommands: Command[] = [
         jwks,
         jwksUri,
         requirePop: flag(values, 'require-pop'),
+        ciba: cibaOption(values),
         authMethod: str(values, 'auth'),
       }, ctx.actor, ctx.now(), await urlRules(ctx.env));
       const selfSigned = str(values, 'auth')?.trim() === 'self_signed_tls_client_auth';
@@ -189,9 +201,9 @@ export const clientCommands: Command[] = [
   },
   {
     name: 'client update',
-    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json> | --jwks-uri <https URL>] [--require-pop | --no-require-pop]',
-    summary: 'rename a client, replace its roles or its keys, allow or withdraw the admin API, or require proof of possession (next token follows)',
-    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, 'require-pop': { type: 'boolean' }, 'no-require-pop': { type: 'boolean' } },
+    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json> | --jwks-uri <https URL>] [--require-pop | --no-require-pop] [--ciba poll|ping|off [--ciba-notification-endpoint <https URL>]]',
+    summary: 'rename a client, replace its roles or its keys, allow or withdraw the admin API or CIBA, or require proof of possession (next token follows)',
+    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, 'require-pop': { type: 'boolean' }, 'no-require-pop': { type: 'boolean' }, ciba: { type: 'string' }, 'ciba-notification-endpoint': { type: 'string' } },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
       const { updateClient } = await clientRegistry();
@@ -199,11 +211,11 @@ export const clientCommands: Command[] = [
       const adminAccess = flag(values, 'admin-access') ? true : flag(values, 'no-admin-access') ? false : undefined;
       if (flag(values, 'require-pop') && flag(values, 'no-require-pop')) throw new UsageError('give --require-pop or --no-require-pop, not both');
       const requirePop = flag(values, 'require-pop') ? true : flag(values, 'no-require-pop') ? false : undefined;
-      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')), jwksUri: str(values, 'jwks-uri'), requirePop };
+      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')), jwksUri: str(values, 'jwks-uri'), requirePop, ciba: cibaOption(values) };
       if (Object.values(patch).every((v) => v === undefined)) {
-        throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access, --jwks-file, --jwks-uri, --require-pop or --no-require-pop');
+        throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access, --jwks-file, --jwks-uri, --require-pop, --no-require-pop or --ciba');
       }
-      const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor, patch.jwksUri === undefined ? undefined : await urlRules(ctx.env));
+      const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor, patch.jwksUri === undefined && patch.ciba === undefined ? undefined : await urlRules(ctx.env));
       return { json: { client }, text: describe(client, ctx.now()) };
     },
   },
