@@ -37,6 +37,8 @@ export interface Command {
   readonly summary: string;
   readonly options: ParseArgsOptionsConfig;
   readonly positionals: readonly string[]; // names of required positionals
+  /** More positionals than named may follow (the last named one repeats; none named: optional ones). */
+  readonly variadic?: boolean;
   /** Writes its own output through ctx.out; --json prints nothing more. */
   readonly streams?: boolean;
   /** May create the database (`init`); every other command needs an existing one. */

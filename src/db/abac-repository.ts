@@ -65,3 +65,20 @@ export async function latestChangeAt(h: Reader, kinds: readonly string[]): Promi
   const row = await prismaOf(h).change.findFirst({ where: { kind: { in: [...kinds] } }, orderBy: { id: 'desc' }, select: { createdAt: true } });
   return row?.createdAt;
 }
+
+/** The stored key of an attribute subject (a person's id from their email), or null when there is none. */
+export async function resolveSubject(h: Reader, kind: string, name: string): Promise<string | null> {
+  const p = prismaOf(h);
+  switch (kind) {
+    case 'person':
+      return (await p.user.findUnique({ where: { email: name }, select: { id: true } }))?.id ?? null;
+    case 'client':
+      return (await p.client.findUnique({ where: { id: name }, select: { id: true } }))?.id ?? null;
+    case 'resource':
+      return (await p.resource.findUnique({ where: { audience: name }, select: { audience: true } }))?.audience ?? null;
+    case 'scope':
+      return (await p.scope.findUnique({ where: { name }, select: { name: true } }))?.name ?? null;
+    default:
+      return null;
+  }
+}

@@ -31,7 +31,7 @@ export interface AbacFacts {
   readonly grantType: string;
 }
 
-export type VerdictReason = 'permit' | 'forbid' | 'no_permit' | 'evaluation_error' | 'unavailable';
+type VerdictReason = 'permit' | 'forbid' | 'no_permit' | 'evaluation_error' | 'unavailable';
 
 export interface ScopeVerdict {
   readonly permitted: boolean;

@@ -4,14 +4,13 @@
 // (preparsePolicySet) and every request only names it (statefulIsAuthorized).
 // https://docs.cedarpolicy.com/policies/syntax-policy.html
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import { AppError } from '../../errors/app-error.ts';
 import type { PolicySnapshot } from '../policy-model.ts';
 import { cedarSchema } from './cedar-schema.ts';
 
 /** File name → Cedar text, as applied. */
 export type PolicySources = Readonly<Record<string, string>>;
 
-export const POLICY_LIMITS = { files: 200, fileBytes: 256 * 1024, policies: 2000 } as const;
+const POLICY_LIMITS = { files: 200, fileBytes: 256 * 1024, policies: 2000 } as const;
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.cedar$/;
 const POLICY_ID = /^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,127}$/;
@@ -33,7 +32,7 @@ export interface PolicyProblem {
 const firstMessage = (errors: readonly { message: string }[]): string => errors.map((e) => e.message).join('; ');
 
 /** Splits the files into policies with ids; problems for anything that does not parse. */
-export function parsePolicySources(sources: PolicySources): { policies: ParsedPolicy[]; problems: PolicyProblem[] } {
+function parsePolicySources(sources: PolicySources): { policies: ParsedPolicy[]; problems: PolicyProblem[] } {
   const policies: ParsedPolicy[] = [];
   const problems: PolicyProblem[] = [];
   const files = Object.keys(sources).sort();
@@ -84,7 +83,7 @@ export function validatePolicySources(snapshot: PolicySnapshot, sources: PolicyS
   return { policies, problems, warnings };
 }
 
-export class PolicyCompileError extends Error {}
+class PolicyCompileError extends Error {}
 
 export interface CompiledPolicySet {
   readonly version: number;

@@ -12,7 +12,7 @@ export interface PolicyRequest {
   readonly facts: AbacFacts;
 }
 
-export interface RemovedScope {
+interface RemovedScope {
   readonly scope: string;
   readonly verdict: ScopeVerdict;
 }
