@@ -91,8 +91,8 @@ export async function removeZone(db: Database, name: string, by: Actor): Promise
 export interface ValidationReport {
   readonly valid: boolean;
   readonly policies: { id: string; file: string; effect: string }[];
-  readonly problems: readonly PolicyProblem[];
-  readonly warnings: readonly string[];
+  readonly problems: PolicyProblem[];
+  readonly warnings: string[];
 }
 
 /** Validates files against the schema of the catalogue as it is now (cedar-schema.ts). */

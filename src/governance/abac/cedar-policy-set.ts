@@ -25,8 +25,8 @@ export interface ParsedPolicy {
 }
 
 export interface PolicyProblem {
-  readonly policy?: string;
-  readonly message: string;
+  policy?: string;
+  message: string;
 }
 
 const firstMessage = (errors: readonly { message: string }[]): string => errors.map((e) => e.message).join('; ');

@@ -54,3 +54,9 @@ export function judgeScopes(req: PolicyRequest | undefined, principal: AbacPrinc
   }
   return { version: active.version, unavailable: false, removed, permittedBy: [...permittedBy].sort() };
 }
+
+/** What the consent page says about scopes the policy set left out: one sentence each, naming the policy. */
+export function consentPolicyNotices(outcome: PolicyOutcome): string[] {
+  if (outcome.unavailable) return ['Some permissions cannot be granted right now because the access policy cannot be evaluated. Try again later.'];
+  return outcome.removed.map((r) => `Not included because of the access policy: ${r.scope} (${r.verdict.message}).`);
+}
