@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createScopeJudge, type AbacFacts, type AbacPrincipal } from '../../src/governance/abac/abac-decision.ts';
-import { checkAttributeKey, checkAttributeValue, checkCidr, checkZoneName, parseAssignments, type AbacData } from '../../src/governance/abac/abac-model.ts';
+import { checkAttributeKey, checkAttributeValue, checkCidr, checkZoneName, parseAssignments, type AbacData, type AttributeSubject } from '../../src/governance/abac/abac-model.ts';
 import { compilePolicySet, validatePolicySources } from '../../src/governance/abac/cedar-policy-set.ts';
 import type { ActivePolicy } from '../../src/governance/abac/abac-store.ts';
 import { effectiveGrant, evaluateGrant, livenessRefusal } from '../../src/governance/effective-grant.ts';
@@ -26,7 +26,7 @@ const snapshot: PolicySnapshot = {
   delegations: new Map(),
 };
 const data: AbacData = {
-  attributes: new Map([
+  attributes: new Map<AttributeSubject, Map<string, Record<string, string>>>([
     ['person', new Map([['usr_alice', { region: 'eu', employment: 'employee' }]])],
     ['client', new Map([['app', { team: 'ml' }]])],
     ['resource', new Map([['https://models.example', { classification: 'internal' }]])],
