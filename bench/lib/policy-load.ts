@@ -16,7 +16,7 @@ import type { Candidate } from './rounds.ts';
 const SCOPES = ['ai.training.read', 'ai.training.analyze', 'ai.prediction.run', 'ai.predictions.execute', 'ai.usage.log.read', 'ai.deploy.manage'];
 
 /** 49 forbids and permits of the README's kinds, plus the baseline permit: 50 policies. */
-export function fiftyPolicies(): Record<string, string> {
+function fiftyPolicies(): Record<string, string> {
   const files: Record<string, string> = { 'baseline.cedar': '@id("baseline")\npermit(principal, action, resource);\n' };
   for (let i = 0; i < 49; i++) {
     const scope = SCOPES[i % SCOPES.length] ?? 'ai.deploy.manage';
