@@ -221,6 +221,17 @@ describe('hostile input', () => {
     expect(cli.decision).toBe('deny');
   });
 
+  it('explain says what would change a decision: here, the network zone', async () => {
+    const e = await t.cliJson<{ decision: string; version: number; policy: { policies: string[] }; wouldChange: string[] }>(
+      'policy', 'explain', '--client', bot.client_id, '--resource', API, '--scope', 'ai.deploy.manage', '--ip', '203.0.113.5', '--version', '2', '--at', '2026-12-02T10:00Z',
+    );
+    expect(e).toMatchObject({ decision: 'deny', version: 2, policy: { policies: ['deploy-from-corporate'] } });
+    expect(e.wouldChange).toEqual(['permitted from network zone corporate (e.g. 10.0.0.0)']);
+    const text = await t.cli('policy', 'explain', '--client', bot.client_id, '--resource', API, '--scope', 'ai.deploy.manage', '--ip', '10.9.9.9', '--version', '2');
+    expect(text.stdout).toContain('decision: PERMIT');
+    expect(text.stdout).toContain('would change it:\n  - denied with no known source address');
+  });
+
   it('the CLI refuses bad arguments with a message, not a stack trace', async () => {
     for (const args of [['user', 'attr', 'set', 'bob@example.com', 'novalue'], ['policy', 'explain', '--user', 'bob@example.com', '--resource', API, '--scope', 'ai.training.read', '--ip', 'x'], ['policy', 'activate', 'v1x'], ['policy', 'zone', 'set', 'corp', '--cidrs', 'nonsense'], ['policy', 'apply', '/nonexistent/dir']]) {
       const r = await t.cli(...args);
