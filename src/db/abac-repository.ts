@@ -82,3 +82,9 @@ export async function resolveSubject(h: Reader, kind: string, name: string): Pro
       return null;
   }
 }
+
+/** Per change key, when the newest change of this kind was written (the feed's own timestamps). */
+export async function latestChangesByKey(h: Reader, kind: string): Promise<Map<string, number>> {
+  const rows = await prismaOf(h).change.groupBy({ by: ['key'], where: { kind }, _max: { createdAt: true } });
+  return new Map(rows.map((r) => [r.key, r._max.createdAt?.getTime() ?? 0]));
+}

@@ -42,15 +42,22 @@ export interface LiveTokenFacts extends Omit<TokenFacts, 'roles'> {
 
 /**
  * The policy step for a token, as for a role change: judged again by the current policy set only
- * if it was issued before the last change to the set or to what it decides on (a later token was
- * judged by this very state at issuance). Judged in its issuance context (time = iat, its amr,
+ * if it was issued before the last change to the set, the zones, or the attributes or labels of
+ * its person, client, resource or scopes (a later token was judged by this very state at issuance). Judged in its issuance context (time = iat, its amr,
  * binding and chain depth); its source address is not in the token, so no zone applies (fail
  * closed: a policy that needs a zone no longer permits it).
  */
 function livePolicy(policy: Pick<PolicyStore, 'abac'>, t: LiveTokenFacts): PolicyRequest | undefined {
   const abac = policy.abac;
   const active = abac?.active();
-  if (!abac || !active || active.state === 'none' || t.iat * 1000 > abac.changedAt()) return undefined;
+  if (!abac || !active || active.state === 'none') return undefined;
+  const subjects = [
+    ...(t.userId === undefined ? [] : [{ kind: 'person' as const, key: t.userId }]),
+    { kind: 'client' as const, key: t.clientId },
+    ...t.audiences.map((key) => ({ kind: 'resource' as const, key })),
+    ...t.scopes.map((key) => ({ kind: 'scope' as const, key })),
+  ];
+  if (t.iat * 1000 > abac.changedAt(subjects)) return undefined;
   const depth = t.chain?.length ?? 0;
   return {
     active,

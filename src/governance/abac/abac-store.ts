@@ -3,7 +3,7 @@
 // feed carries an abac change (policy-store.ts), so activation reaches every instance within the
 // same bound as a role change. A stored active version that does not compile makes the state
 // 'unavailable': issuance refuses (temporarily_unavailable) instead of issuing unchecked tokens.
-import { findPolicySet, latestChangeAt, listAttributeRows, listZoneRows, recentActivations } from '../../db/abac-repository.ts';
+import { findPolicySet, latestChangeAt, latestChangesByKey, listAttributeRows, listZoneRows, recentActivations } from '../../db/abac-repository.ts';
 import type { Database } from '../../db/database.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { PolicySnapshot } from '../policy-model.ts';
@@ -24,10 +24,11 @@ export interface AbacStore {
   active(): ActivePolicy;
   data(): AbacData;
   /**
-   * Epoch ms of the last change to what policies decide on (activation, attributes, labels,
-   * zones), by the database's clock: a token issued later was judged by the current state already.
+   * Epoch ms of the last change to what policies decide on about these subjects (the active set
+   * and the zones, which concern everyone, and the attributes or labels of each subject), by the
+   * database's clock: a token issued later was judged by the current state already.
    */
-  changedAt(): number;
+  changedAt(subjects: readonly { kind: AttributeSubject; key: string }[]): number;
   reload(): Promise<void>;
 }
 
@@ -83,12 +84,14 @@ export async function createAbacStore(deps: { db: Database; log: Logger; snapsho
   }
 
   loaded = await loadActive();
-  const lastChange = async (): Promise<number> => {
+  // Activations and zone changes concern every token; an attribute or label change only the
+  // tokens of its subject (so setting one person's attribute does not judge everyone's tokens again).
+  const lastChange = async (): Promise<{ everyone: number; bySubject: Map<string, number> }> => {
     const [latest] = await recentActivations(db, 1);
-    const fed = await latestChangeAt(db, [...ABAC_CHANGE_KINDS]);
-    return Math.max(latest?.activatedAt.getTime() ?? 0, fed?.getTime() ?? 0);
+    const fed = await latestChangeAt(db, ['abac-policy', 'abac-zone']);
+    return { everyone: Math.max(latest?.activatedAt.getTime() ?? 0, fed?.getTime() ?? 0), bySubject: await latestChangesByKey(db, 'abac-attribute') };
   };
-  let changedAt = await lastChange();
+  let changes = await lastChange();
 
   return {
     active() {
@@ -101,12 +104,12 @@ export async function createAbacStore(deps: { db: Database; log: Logger; snapsho
       return { state: 'active', version: loaded.set.version, activatedAt: loaded.activatedAt, judge: judged.judge };
     },
     data: () => data,
-    changedAt: () => changedAt,
+    changedAt: (subjects) => subjects.reduce((max, s) => Math.max(max, changes.bySubject.get(`${s.kind}:${s.key}`) ?? 0), changes.everyone),
     async reload() {
-      const [nextData, nextLoaded, nextChangedAt] = [await loadAbacData(db), await loadActive(), await lastChange()];
+      const [nextData, nextLoaded, nextChanges] = [await loadAbacData(db), await loadActive(), await lastChange()];
       data = nextData;
       loaded = nextLoaded;
-      changedAt = nextChangedAt;
+      changes = nextChanges;
     },
   };
 }
