@@ -16,6 +16,7 @@ import { refreshLoad, refreshTokenPool } from './lib/refresh-load.ts';
 import { alternate, median } from './lib/rounds.ts';
 import { exchangeCandidates, requireAllOk } from './lib/token-exchange.ts';
 import { dpopTokenRequest } from './lib/dpop-load.ts';
+import { policyCandidates } from './lib/policy-load.ts';
 import { systemClock } from '../src/time/clock.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -143,6 +144,17 @@ async function main(): Promise<void> {
     rows.push({ ...exchange.results[te!]!, name: `${te!}, 1 worker`, ratio: `${exchange.ratios[te!]!.toFixed(2)}× client_credentials of the same rounds` });
     const dp = exchangeLoads[2]!.name;
     rows.push({ ...exchange.results[dp]!, name: `${dp}, 1 worker`, ratio: `${exchange.ratios[dp]!.toFixed(2)}× bearer client_credentials of the same rounds` });
+    // Issuance with 50 Cedar policies against none (issue 24: at most 10 % lost), same rounds.
+    const policy = await policyCandidates(connections);
+    try {
+      const governed = await alternate(policy.candidates, rounds, duration, requireAllOk);
+      const [none, fifty] = policy.candidates.map((c) => c.name);
+      rows.push({ ...governed.results[none!]!, ratio: 'policy reference' });
+      rows.push({ ...governed.results[fifty!]!, ratio: `${governed.ratios[fifty!]!.toFixed(2)}× no policy set, same rounds` });
+      out.policies = governed;
+    } finally {
+      await policy.stop();
+    }
     out.issuance = issuance;
     out.introspection = introspection;
     out.refresh = refreshRuns;

@@ -39,6 +39,8 @@ export interface Command {
   readonly positionals: readonly string[]; // names of required positionals
   /** The positionals may all be left out (the command then names its target with options instead). */
   readonly positionalsOptional?: boolean;
+  /** More positionals than named may follow (the last named one repeats; none named: optional ones). */
+  readonly variadic?: boolean;
   /** Writes its own output through ctx.out; --json prints nothing more. */
   readonly streams?: boolean;
   /** May create the database (`init`); every other command needs an existing one. */

@@ -14,6 +14,7 @@ import { UsageError, type CliContext, type Command } from './command.ts';
 import { EXIT } from './exit-status.ts';
 import { catalogCommands } from './commands/catalog-commands.ts';
 import { roleHierarchyCommands } from './commands/role-hierarchy-commands.ts';
+import { abacCommands } from './commands/abac-commands.ts';
 import { clientCommands } from './commands/client-commands.ts';
 import { selfRegistrationCommands } from './commands/self-registration-commands.ts';
 import { initCommands } from './commands/init-command.ts';
@@ -36,7 +37,7 @@ import { PROPAGATION_OPTIONS, runPropagated } from './propagation.ts';
 // the drivers), the master key and the failure reporting (errors.ts) load on first use. A
 // read such as `govauth role list` so never loads argon2, jose, pino, pg or OpenTelemetry's
 // SDK (measured: 650 modules and ~430 ms before; bench/cli-bench.ts).
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...roleHierarchyCommands, ...clientCommands, ...selfRegistrationCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...accessRequestCommands, ...scopeGrantCommands, ...approvalAuditCommands, ...keyCommands, ...notificationCommands, ...backupCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...roleHierarchyCommands, ...clientCommands, ...selfRegistrationCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...accessRequestCommands, ...scopeGrantCommands, ...approvalAuditCommands, ...keyCommands, ...notificationCommands, ...backupCommands, ...abacCommands];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -158,7 +159,8 @@ export async function runCli(
     const shielded = acceptDashLedArguments(rest, options, command.positionals.length > 0);
     const parsed = parseArgs({ args: shielded.args, options, allowPositionals: true, strict: true });
     parsed.positionals = parsed.positionals.map(shielded.restore);
-    if (parsed.positionals.length !== command.positionals.length && !(command.positionalsOptional && parsed.positionals.length === 0)) {
+    // A variadic command's last positional takes one or more arguments (its `<key=value>...`).
+    if (parsed.positionals.length !== command.positionals.length && !(command.positionalsOptional && parsed.positionals.length === 0) && !(command.variadic && parsed.positionals.length >= command.positionals.length)) {
       throw new UsageError(
         command.positionals.length
           ? `expected ${command.positionals.map((p) => `<${p}>`).join(' ')}${parsed.positionals.length > command.positionals.length ? ', got extra arguments' : ''}`

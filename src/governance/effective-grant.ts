@@ -27,6 +27,7 @@ import {
 } from './policy-model.ts';
 import type { RevocationKind, RevocationState, TokenFacts } from './revocation-state.ts';
 import { withScopeGrants } from './scope-grants-model.ts';
+import { abacPrincipal, judgeScopes, type PolicyOutcome, type PolicyRequest } from './abac/scope-policy.ts';
 
 /** Who would hold the token: the client itself, a person, or anyone (the client's ceiling only). */
 export type GrantPrincipal =
@@ -54,6 +55,8 @@ export interface GrantRequest {
   readonly now: number;
   /** Checked against the revocation state when given (what the request presents or mints). */
   readonly presented?: PresentedFacts | undefined;
+  /** The active Cedar policy set and this request's context (abac/scope-policy.ts); absent: roles only. */
+  readonly policy?: PolicyRequest | undefined;
 }
 
 type HeldScopes = ReadonlyMap<string, { until: number; roles: string[] }>;
@@ -77,10 +80,12 @@ export interface GrantEvaluation {
   readonly roles: readonly string[];
   readonly revoked: RevocationKind | undefined;
   readonly held: HeldScopes;
+  /** The policy step (roles AND policy; forbid wins): what it removed from allowed and scopes, and why. */
+  readonly policy?: PolicyOutcome | undefined;
 }
 
-type OAuthGrantError = 'invalid_target' | 'invalid_client' | 'invalid_grant' | 'invalid_scope';
-type GrantRefusalReason = 'unknown_resource' | 'client_disabled' | 'audience_not_allowed' | 'user_disabled' | 'no_scope' | `revoked_${RevocationKind}`;
+type OAuthGrantError = 'invalid_target' | 'invalid_client' | 'invalid_grant' | 'invalid_scope' | 'temporarily_unavailable';
+type GrantRefusalReason = 'unknown_resource' | 'client_disabled' | 'audience_not_allowed' | 'user_disabled' | 'no_scope' | 'policy_denied' | 'policy_unavailable' | `revoked_${RevocationKind}`;
 
 /** Why no token: the OAuth error (RFC 6749 §5.2, RFC 8707 §2) and its description. */
 export interface GrantRefusal {
@@ -104,6 +109,8 @@ export interface Grant {
   /** Kept so a token carrying fewer scopes is judged at the same instant (narrowGrant). */
   readonly held: HeldScopes;
   readonly at: number;
+  /** The policy step's finding, for the audit record (the determining policy ids) and the consent page. */
+  readonly policy?: PolicyOutcome | undefined;
 }
 
 const NO_ROLES: readonly RoleGrant[] = [];
@@ -123,7 +130,15 @@ export function evaluateGrant(snapshot: PolicySnapshot, revocations: Pick<Revoca
   allowed.sort();
   const wanted = req.requested && new Set(req.requested);
   const source = req.source;
-  const scopes = wanted || source ? allowed.filter((s) => (!wanted || wanted.has(s)) && (!source || source.has(s))) : allowed;
+  let scopes = wanted || source ? allowed.filter((s) => (!wanted || wanted.has(s)) && (!source || source.has(s))) : allowed;
+  // Roles AND policy: only the scopes that could be issued are judged (each costs a Cedar
+  // evaluation); what the policy refuses leaves both allowed and scopes.
+  const policy = req.policy && judgeScopes(req.policy, abacPrincipal(principal.kind, client, user, req.policy.facts), resource, scopes);
+  if (policy?.removed.length) {
+    const refused = new Set(policy.removed.map((r) => r.scope));
+    for (let i = allowed.length - 1; i >= 0; i--) if (refused.has(allowed[i] ?? '')) allowed.splice(i, 1);
+    scopes = scopes.filter((s) => !refused.has(s));
+  }
   const roles = contributingRoles(held, scopes);
   const presented = req.presented;
   const revoked = presented && revocations.check({ ...presented, roles: presented.roles ?? (req.requested ? contributingRoles(held, req.requested) : roles) });
@@ -139,6 +154,7 @@ export function evaluateGrant(snapshot: PolicySnapshot, revocations: Pick<Revoca
     roles,
     revoked,
     held,
+    policy,
   };
 }
 
@@ -164,6 +180,9 @@ function refusalAtIssuance(e: GrantEvaluation, req: GrantRequest): GrantRefusal 
   // Before any scope (RFC 8707 §2): this client may not hold tokens for this audience at all.
   if (!e.audienceAllowed) return refuse('invalid_target', 'audience_not_allowed', `this client is not allowed tokens for ${e.resource.audience} (an administrator must allow it)`);
   if (!e.principalActive) return refuse('invalid_grant', 'user_disabled', 'the account is disabled or no longer exists');
+  // Fail closed (RFC 6749 §5.2 temporarily_unavailable): never issue what an unloadable policy set could not check.
+  if (e.policy?.unavailable) return refuse('temporarily_unavailable', 'policy_unavailable', 'the access policy cannot be evaluated right now; try again later');
+  if (!e.scopes.length && e.policy?.removed.length) return refuse('invalid_scope', 'policy_denied', `refused by access policy: ${e.policy.removed.map((r) => `${r.scope} (${r.verdict.message})`).join('; ')}`);
   if (!e.scopes.length) return noScope(req);
   if (e.revoked) return refuse('invalid_grant', `revoked_${e.revoked}`, `this grant was revoked (${e.revoked})`);
   return undefined;
@@ -177,7 +196,7 @@ export function effectiveGrant(snapshot: PolicySnapshot, revocations: Pick<Revoc
   const e = evaluateGrant(snapshot, revocations, req);
   const refusal = refusalAtIssuance(e, req);
   if (refusal || !e.resource || e.audience === undefined) return refusal ?? noScope(req);
-  return { ok: true, audience: e.audience, resource: e.resource, allowed: e.allowed, scopes: e.scopes, roles: e.roles, ttl: tokenLifetime(snapshot, e.resource, e.scopes, defaults, e.at, e.held), held: e.held, at: e.at };
+  return { ok: true, audience: e.audience, resource: e.resource, allowed: e.allowed, scopes: e.scopes, roles: e.roles, ttl: tokenLifetime(snapshot, e.resource, e.scopes, defaults, e.at, e.held), held: e.held, at: e.at, policy: e.policy };
 }
 
 /** The roles of a token minted from `grant` that carries only `scopes` (oidc-provider narrows to the request), at the grant's instant. */
@@ -187,7 +206,7 @@ export const rolesFor = (grant: Grant, scopes: Iterable<string>): string[] => co
 export const lifetimeFor = (snapshot: PolicySnapshot, grant: Grant, scopes: readonly string[], defaults: PolicyDefaults): number =>
   tokenLifetime(snapshot, grant.resource, scopes, defaults, grant.at, grant.held);
 
-export type LivenessRefusal = 'client_disabled' | 'audience_not_allowed' | 'user_disabled' | 'scope_no_longer_granted' | `revoked_${RevocationKind}`;
+export type LivenessRefusal = 'client_disabled' | 'audience_not_allowed' | 'user_disabled' | 'scope_no_longer_granted' | 'policy_no_longer_permits' | 'policy_unavailable' | `revoked_${RevocationKind}`;
 
 /**
  * Introspection's order over a token's evaluations (one per audience it is for; the first
@@ -204,7 +223,10 @@ export function livenessRefusal(evaluations: readonly GrantEvaluation[], scopes:
   if (!first.principalActive) return 'user_disabled';
   const granted = scopes.filter((s) => evaluations.some((e) => e.scopes.includes(s))).length;
   const ok = rule === 'all' ? granted === scopes.length : scopes.length === 0 || granted > 0;
-  return ok ? undefined : 'scope_no_longer_granted';
+  if (ok) return undefined;
+  // Granted by the roles but refused by the current policy set: say so (abac/scope-policy.ts).
+  if (evaluations.some((e) => e.policy?.unavailable)) return 'policy_unavailable';
+  return evaluations.some((e) => e.policy?.removed.some((r) => scopes.includes(r.scope))) ? 'policy_no_longer_permits' : 'scope_no_longer_granted';
 }
 
 /**

@@ -14,6 +14,7 @@ import { loadPolicySnapshot, loadUser, loadUsers } from './policy-loader.ts';
 import type { PolicySnapshot, UserDef } from './policy-model.ts';
 import { RevocationState, REVOCATION_KINDS, type RevocationKind } from './revocation-state.ts';
 import { loadRevocation, loadRevocations } from './revocations.ts';
+import { ABAC_CHANGE_KINDS, createAbacStore, type AbacStore } from './abac/abac-store.ts';
 
 /** Change kinds that alter the snapshot; other kinds are for other subscribers. */
 const POLICY_KINDS = new Set(['scope', 'resource', 'role', 'client', 'delegation', 'trust-policy']);
@@ -26,6 +27,8 @@ export interface PolicyStore {
   user(id: string): UserDef | undefined;
   /** What is revoked and still in force (updated in place, entry by entry). */
   readonly revocations: RevocationState;
+  /** Attributes, zones and the active Cedar policy set (abac/abac-store.ts); absent in fakes: roles only. */
+  readonly abac?: AbacStore;
   /** Highest change id read into the snapshot, users and revocations. */
   cursor(): number;
   /** Highest change id whose every subscriber (keys, ...) has run too: what this instance reports as applied. */
@@ -47,6 +50,7 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
   const users = await loadUsers(db);
   const revocations = new RevocationState();
   for (const entry of await loadRevocations(db, deps.now())) revocations.set(entry);
+  const abac = await createAbacStore({ db, log, snapshot: () => current });
   const listeners: ChangeListener[] = [];
   const appliedListeners: (() => void)[] = [];
   let inFlight: Promise<void> | undefined;
@@ -62,6 +66,7 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
       // triggers another reload, so no change can be missed.
       current = await loadPolicySnapshot(db);
     }
+    if (changes.some((c) => ABAC_CHANGE_KINDS.has(c.kind))) await abac.reload();
     for (const id of new Set(changes.filter((c) => c.kind === 'user').map((c) => c.key))) {
       const user = await loadUser(db, id);
       if (user) users.set(id, user);
@@ -118,6 +123,7 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
     snapshot: () => current,
     user: (id) => users.get(id),
     revocations,
+    abac,
     cursor: () => cursor,
     applied: () => applied,
     sync,

@@ -16,6 +16,7 @@ import { evaluateGrant, type Grant } from './effective-grant.ts';
 import { chainRefusal, chainTtlCap, delegatedScopes, findDelegation, isDelegable, MAX_CHAIN_DEPTH, TOKEN_EXCHANGE_GRANT, type ChainHop, type DelegationRefusalReason } from './delegation.ts';
 import { tokenLifetime, type ClientDef, type MfaFreshness, type PolicyDefaults, type PolicySnapshot, type UserDef } from './policy-model.ts';
 import type { RevocationKind, RevocationState } from './revocation-state.ts';
+import type { PolicyRequest } from './abac/scope-policy.ts';
 
 /** What govauth learned from the verified subject token (an access token it issued for a person). */
 export interface SubjectToken {
@@ -51,9 +52,11 @@ export interface ExchangeRequest {
   readonly subject: SubjectToken;
   /** Epoch ms. */
   readonly now: number;
+  /** The active Cedar policy set and the request's context (its delegation depth is set here, from the new chain). */
+  readonly policy?: PolicyRequest | undefined;
 }
 
-type ExchangeError = 'invalid_grant' | 'invalid_target' | 'invalid_scope' | 'unauthorized_client' | 'invalid_client';
+type ExchangeError = 'invalid_grant' | 'invalid_target' | 'invalid_scope' | 'unauthorized_client' | 'invalid_client' | 'temporarily_unavailable';
 
 export interface ExchangeRefusal {
   readonly ok: false;
@@ -124,9 +127,13 @@ export function decideExchange(snapshot: PolicySnapshot, revocations: Pick<Revoc
     for (const s of source) if (!allowed.has(s)) source.delete(s);
   }
   const presented = { iat: Math.floor(now / 1000), sourceIat: subject.sourceIat, grantId: subject.grantId, userId: user.id, clientId: actor.id };
-  const e = evaluateGrant(snapshot, revocations, { principal: { kind: 'user', user, mfa: req.mfa }, client: actor, audience, requested: req.requested, source, now, presented });
+  // The agent acting for the person, judged by the policy set as an Agent at this chain's depth.
+  const policy = req.policy && { ...req.policy, facts: { ...req.policy.facts, delegationDepth: chain.length } };
+  const e = evaluateGrant(snapshot, revocations, { principal: { kind: 'user', user, mfa: req.mfa }, client: actor, audience, requested: req.requested, source, now, presented, policy });
   if (!e.resource) return refuse('invalid_target', 'unknown_resource', 'unknown resource');
   if (!e.audienceAllowed) return refuse('invalid_target', 'audience_not_allowed', `this client is not allowed tokens for ${audience} (an administrator must allow it)`);
+  if (e.policy?.unavailable) return refuse('temporarily_unavailable', 'policy_unavailable', 'the access policy cannot be evaluated right now; try again later');
+  if (!e.scopes.length && e.policy?.removed.length) return refuse('invalid_scope', 'policy_denied', `refused by access policy: ${e.policy.removed.map((r) => `${r.scope} (${r.verdict.message})`).join('; ')}`);
   if (!e.scopes.length) {
     return refuse('invalid_scope', 'no_scope', req.requested ? 'none of the requested scopes may be delegated to this client' : 'nothing the subject token carries may be delegated to this client');
   }
@@ -138,7 +145,7 @@ export function decideExchange(snapshot: PolicySnapshot, revocations: Pick<Revoc
     ok: true,
     chain,
     exchangedFrom,
-    grant: { ok: true, audience, resource: e.resource, allowed: e.allowed, scopes: e.scopes, roles: e.roles, ttl: Math.floor(ttl), held: e.held, at: now },
+    grant: { ok: true, audience, resource: e.resource, allowed: e.allowed, scopes: e.scopes, roles: e.roles, ttl: Math.floor(ttl), held: e.held, at: now, policy: e.policy },
   };
 }
 

@@ -5,6 +5,8 @@ import { decideConsent, type ClientDef, type WithheldReason } from '../governanc
 import { withheldNotices } from '../pages/withheld-notices.ts';
 import type { InteractionDetails as Details } from '../oidc/interaction-host.ts';
 import type { InteractionDeps } from './interaction-routes.ts';
+import { consentPolicyNotices, judgeScopes } from '../governance/abac/scope-policy.ts';
+import { policyRequestFor } from '../oidc/policy-facts.ts';
 
 /** OpenID Connect scopes govauth supports, and how the consent page describes them. */
 const OIDC_SCOPES: Record<string, string> = {
@@ -50,6 +52,8 @@ export function buildConsent(
   details: Details,
   client: { clientId: string; clientName?: string | undefined },
   mfaFresh: boolean,
+  /** The browser's address (ctx.ip): the Cedar policy step's source (governance/abac). */
+  sourceIp?: string,
 ): ConsentModel {
   const snapshot = deps.policy.snapshot();
   const accountId = details.session?.accountId ?? '';
@@ -66,14 +70,29 @@ export function buildConsent(
   const scopes: { name: string; description: string; sensitivity: string }[] = [];
   let resourceName: string | undefined;
   let audience: string | undefined;
+  const policyNotices: string[] = [];
+  // The token endpoint judges again with the code's own amr and auth_time; here a fresh second
+  // factor counts as just used (the page is a preview of what the token endpoint will do).
+  const policy = policyRequestFor(deps.policy, {
+    at: deps.now(),
+    sourceIp,
+    binding: 'bearer',
+    grantType: 'authorization_code',
+    amr: details.session?.amr ?? ['pwd'],
+    authTime: mfaFresh ? Math.floor(deps.now() / 1000) : undefined,
+  });
 
   for (const resource of resourcesOf(details)) {
     if (!user || !clientDef) break;
     const decision = decideConsent(snapshot, user, clientDef, resource, apiRequested, mfaFresh, deps.now());
-    grantable.set(resource, [...decision.grantable]);
-    withheld.set(resource, decision.withheld.map((w) => w.scope));
+    // Roles AND policy: a scope the Cedar policy set refuses is left out, and the page says why.
+    const judged = judgeScopes(policy, { kind: 'person', user, client: clientDef }, snapshot.resources.get(resource), decision.grantable);
+    const refused = new Set(judged?.removed.map((r) => r.scope));
+    if (judged) policyNotices.push(...consentPolicyNotices(judged));
+    grantable.set(resource, decision.grantable.filter((s) => !refused.has(s)));
+    withheld.set(resource, [...decision.withheld.map((w) => w.scope), ...refused]);
     allWithheld.push(...decision.withheld);
-    for (const name of decision.grantable) {
+    for (const name of decision.grantable.filter((s) => !refused.has(s))) {
       const def = snapshot.scopes.get(name);
       if (def) scopes.push({ name, description: def.description, sensitivity: def.sensitivity });
     }
@@ -98,7 +117,7 @@ export function buildConsent(
       audience,
       scopes,
       identity: oidcScopes.map((s) => OIDC_SCOPES[s]).filter(Boolean),
-      notices: withheldNotices(allWithheld, 'app'),
+      notices: [...withheldNotices(allWithheld, 'app'), ...policyNotices],
       canAllow: grantable.size > 0,
     },
   };

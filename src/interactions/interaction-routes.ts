@@ -138,7 +138,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
       return;
     }
     if (details.prompt.name === 'consent') {
-      const model = buildConsent(deps, details, client, await mfaFreshForInteraction(deps, details));
+      const model = buildConsent(deps, details, client, await mfaFreshForInteraction(deps, details), ctx.ip);
       views.render(ctx, 'consent', { ...model.view, uid: details.uid, csrf: forms.issue(details.uid) }, { formTargets: formTargets(client) });
       return;
     }
@@ -242,7 +242,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     const accountId = details.session?.accountId;
     if (!accountId) throw new AppError('invalid_request', 'Sign in first.');
     // Recomputed from current policy: nothing in the form widens what is granted.
-    const model = buildConsent(deps, details, client, await mfaFreshForInteraction(deps, details));
+    const model = buildConsent(deps, details, client, await mfaFreshForInteraction(deps, details), ctx.ip);
     if (form.decision !== 'allow' || model.view.canAllow !== true) {
       await audit(ctx, { type: 'consent.denied', actor: accountId, clientId: client.clientId, detail: { requested: model.requested } });
       await deps.interactions.finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' });

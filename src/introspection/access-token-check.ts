@@ -11,7 +11,7 @@ import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import type { Clock } from '../time/clock.ts';
 import { chainOf, exchangedFromOf } from '../governance/act-claim.ts';
-import { isUserSubject, tokenLiveness, type LivenessReason } from './token-liveness.ts';
+import { isUserSubject, tokenBindingOfClaims, tokenLiveness, type LivenessReason } from './token-liveness.ts';
 
 export type InactiveReason = 'invalid' | 'expired' | 'not_yet_valid' | 'wrong_audience' | LivenessReason;
 
@@ -136,6 +136,10 @@ export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: strin
       audiences: [Array.isArray(p.aud) ? String(p.aud[0]) : String(p.aud)],
       scopes: typeof p.scope === 'string' ? p.scope.split(' ').filter(Boolean) : [],
       scopeRule: 'all',
+      // The policy step's context when it is judged again (token-liveness.ts livePolicy).
+      amr: Array.isArray(p.amr) ? p.amr.map(String) : undefined,
+      authTime: typeof p.auth_time === 'number' ? p.auth_time : undefined,
+      binding: tokenBindingOfClaims(p.cnf),
       chain,
       exchangedFrom,
     });

@@ -10,6 +10,8 @@ import { chainLiveness, type ChainLivenessRefusal } from '../governance/token-ex
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { TokenFacts } from '../governance/revocation-state.ts';
 import type { Clock } from '../time/clock.ts';
+import type { TokenBinding } from '../governance/proof-of-possession.ts';
+import type { PolicyRequest } from '../governance/abac/scope-policy.ts';
 
 export type LivenessReason = LivenessRefusal | ChainLivenessRefusal;
 
@@ -32,11 +34,48 @@ export interface LiveTokenFacts extends Omit<TokenFacts, 'roles'> {
   readonly chain?: readonly ChainHop[] | undefined;
   /** The jtis a delegated token was exchanged from (act-claim.ts exchanged_from). */
   readonly exchangedFrom?: readonly string[] | undefined;
+  /** How its person authenticated and how it is bound (its amr, auth_time, cnf): the policy step's context. */
+  readonly amr?: readonly string[] | undefined;
+  readonly authTime?: number | undefined;
+  readonly binding?: TokenBinding | undefined;
+}
+
+/**
+ * The policy step for a token, as for a role change: judged again by the current policy set only
+ * if it was issued before the last change to the set, the zones, or the attributes or labels of
+ * its person, client, resource or scopes (a later token was judged by this very state at issuance). Judged in its issuance context (time = iat, its amr,
+ * binding and chain depth); its source address is not in the token, so no zone applies (fail
+ * closed: a policy that needs a zone no longer permits it).
+ */
+function livePolicy(policy: Pick<PolicyStore, 'abac'>, t: LiveTokenFacts): PolicyRequest | undefined {
+  const abac = policy.abac;
+  const active = abac?.active();
+  if (!abac || !active || active.state === 'none') return undefined;
+  const subjects = [
+    ...(t.userId === undefined ? [] : [{ kind: 'person' as const, key: t.userId }]),
+    { kind: 'client' as const, key: t.clientId },
+    ...t.audiences.map((key) => ({ kind: 'resource' as const, key })),
+    ...t.scopes.map((key) => ({ kind: 'scope' as const, key })),
+  ];
+  if (t.iat * 1000 > abac.changedAt(subjects)) return undefined;
+  const depth = t.chain?.length ?? 0;
+  return {
+    active,
+    facts: {
+      at: t.iat * 1000,
+      sourceIp: undefined,
+      amr: t.amr ?? [],
+      authTime: t.authTime,
+      binding: t.binding ?? 'bearer',
+      delegationDepth: depth,
+      grantType: t.userId === undefined ? 'client_credentials' : depth ? 'urn:ietf:params:oauth:grant-type:token-exchange' : 'authorization_code',
+    },
+  };
 }
 
 const CLIENT: GrantPrincipal = { kind: 'client' };
 
-export function tokenLiveness(deps: { policy: Pick<PolicyStore, 'snapshot' | 'user' | 'revocations'>; now: Clock }, t: LiveTokenFacts): LivenessReason | undefined {
+export function tokenLiveness(deps: { policy: Pick<PolicyStore, 'snapshot' | 'user' | 'revocations' | 'abac'>; now: Clock }, t: LiveTokenFacts): LivenessReason | undefined {
   const snapshot = deps.policy.snapshot();
   const now = deps.now();
   // Its second factor was checked when it was issued (acr/amr/auth_time say how, RFC 9068 §2.2.1).
@@ -45,8 +84,9 @@ export function tokenLiveness(deps: { policy: Pick<PolicyStore, 'snapshot' | 'us
   const { scopes, audiences } = t;
   // The revocation state covers the token itself once (with the first audience); the policy
   // rules are applied for each audience its scopes are for (none: a sign-in only).
-  const first = evaluateGrant(snapshot, deps.policy.revocations, { principal, client, audience: audiences[0], requested: scopes, now, presented: t });
-  const evaluations = audiences.length > 1 ? [first, ...audiences.slice(1).map((audience) => evaluateGrant(snapshot, deps.policy.revocations, { principal, client, audience, requested: scopes, now }))] : [first];
+  const policy = livePolicy(deps.policy, t);
+  const first = evaluateGrant(snapshot, deps.policy.revocations, { principal, client, audience: audiences[0], requested: scopes, now, presented: t, policy });
+  const evaluations = audiences.length > 1 ? [first, ...audiences.slice(1).map((audience) => evaluateGrant(snapshot, deps.policy.revocations, { principal, client, audience, requested: scopes, now, policy }))] : [first];
   const refusal = livenessRefusal(evaluations, scopes, t.scopeRule);
   if (refusal || !t.chain?.length) return refusal;
   // A delegated token is also only as good as every actor and delegation of its chain.
@@ -54,4 +94,11 @@ export function tokenLiveness(deps: { policy: Pick<PolicyStore, 'snapshot' | 'us
   const audience = audiences[0];
   if (!user || audience === undefined) return 'delegation_withdrawn';
   return chainLiveness(snapshot, deps.policy.revocations, { chain: t.chain, exchangedFrom: t.exchangedFrom ?? [], user, audience, scopes, iat: t.iat, now });
+}
+
+/** A JWT's binding from its cnf claim: jkt (RFC 9449 §6.1), x5t#S256 (RFC 8705 §3.1), or none. */
+export function tokenBindingOfClaims(cnf: unknown): TokenBinding {
+  if (typeof cnf !== 'object' || cnf === null) return 'bearer';
+  if (typeof (cnf as { jkt?: unknown }).jkt === 'string') return 'dpop';
+  return typeof (cnf as Record<string, unknown>)['x5t#S256'] === 'string' ? 'mtls' : 'bearer';
 }

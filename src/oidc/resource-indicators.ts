@@ -18,6 +18,7 @@ import { waitOutCutoff } from '../governance/revocation-state.ts';
 import type { Clock } from '../time/clock.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import { CIBA_GRANT } from '../governance/client-ciba.ts';
+import { policyFactsOf, policyRequestFor } from './policy-facts.ts';
 
 export interface ResourceIndicatorDeps {
   readonly policy: PolicyStore;
@@ -50,6 +51,8 @@ function toOidcError(refusal: GrantRefusal, scope = ''): Error {
       return new errors.InvalidClient(refusal.description);
     case 'invalid_grant':
       return new errors.InvalidGrant(refusal.description);
+    case 'temporarily_unavailable':
+      return new errors.TemporarilyUnavailable(refusal.description);
   }
 }
 
@@ -112,7 +115,9 @@ export function createRotateRefreshToken(deps: ResourceIndicatorDeps) {
       requested: raw.split(' '),
       source: rt.scopes,
       now,
+      policy: policyRequestFor(deps.policy, policyFactsOf(ctx, now, rt)),
     });
+    if (e.policy?.unavailable) throw new errors.TemporarilyUnavailable('the access policy cannot be evaluated right now; try again later');
     if (!e.scopes.length) {
       throw new errors.InvalidScope('none of the requested scopes is granted to this account for the resource', raw);
     }
@@ -160,7 +165,14 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
 
       if (isClientCredentials(ctx)) {
         const requested = typeof raw === 'string' ? raw.split(' ').filter(Boolean) : undefined;
-        const grant = effectiveGrant(snapshot, policy.revocations, defaults, { principal: CLIENT, client: def, audience: resourceIndicator, requested, now: at });
+        const grant = effectiveGrant(snapshot, policy.revocations, defaults, {
+          principal: CLIENT,
+          client: def,
+          audience: resourceIndicator,
+          requested,
+          now: at,
+          policy: policyRequestFor(policy, policyFactsOf(ctx, at)),
+        });
         if (!grant.ok) throw toOidcError(grant, typeof raw === 'string' ? raw : '');
         ctx.state.decision = { grant };
         if (requested === undefined && ctx.oidc.params) ctx.oidc.params.scope = grant.scopes.join(' ');
@@ -186,6 +198,7 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
           source: source?.scopes,
           now: at,
           presented: { iat: presented?.iat ?? 0 },
+          policy: policyRequestFor(policy, policyFactsOf(ctx, at, source)),
         });
         if (!grant.ok) throw toOidcError(grant);
         await waitOutCutoff(policy.revocations, { userId: user?.id, clientId: client.clientId, roles: grant.roles }, now);

@@ -102,6 +102,13 @@ export function tokenEndpointAudit(
             subject_token_jti: at.subjectJti,
             ...(at.actorJti !== undefined && { actor_token_jti: at.actorJti }),
           }),
+          // The Cedar policy step (governance/abac/scope-policy.ts): the version, the policies that
+          // permitted what was issued, and the scopes it removed with the policies that decided.
+          ...(ctx.state.decision?.grant.policy && {
+            policy_version: ctx.state.decision.grant.policy.version,
+            policies: ctx.state.decision.grant.policy.permittedBy,
+            policy_removed: ctx.state.decision.grant.policy.removed.map((r) => ({ scope: r.scope, reason: r.verdict.reason, policies: r.verdict.policies })),
+          }),
           ...(body.refresh_token !== undefined && { refresh_token: grantType === 'refresh_token' ? 'rotated' : 'issued' }),
           ...(body.id_token !== undefined && { id_token: true }),
           // OpenID CIBA: the approval it was issued on (ciba.approved names the same request and who approved).

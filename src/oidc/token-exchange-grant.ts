@@ -17,6 +17,7 @@ import { isUserSubject } from '../introspection/token-liveness.ts';
 import type { Clock } from '../time/clock.ts';
 import { jwtAccessTokenFormat } from './resource-indicators.ts';
 import { dpopThumbprint, type CustomGrant } from './seams.ts';
+import { policyFactsOf, policyRequestFor } from './policy-facts.ts';
 
 export interface TokenExchangeDeps {
   readonly policy: PolicyStore;
@@ -155,6 +156,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): CustomGrant {
         requested: typeof p.scope === 'string' ? p.scope.split(' ').filter(Boolean) : undefined,
         subject,
         now,
+        policy: policyRequestFor(policy, policyFactsOf(ctx, now, { amr, authTime })),
       });
       if (!decision.ok) throw refusal(decision.error, decision.description, decision.reason);
       const { grant, chain, exchangedFrom } = decision;

@@ -441,6 +441,13 @@ describe('OpenAPI document', () => {
     'GET /notifications', 'POST /notifications/{event_id}/retry',
     'GET /audit', 'GET /audit/verify', 'GET /audit/access', 'GET /audit/delegations', 'POST /audit/prune', 'GET /review',
     'GET /openapi.json',
+    // Attribute-based access control (src/admin/abac-routes.ts).
+    'GET /users/{email}/attributes', 'PATCH /users/{email}/attributes', 'DELETE /users/{email}/attributes/{key}',
+    'GET /clients/{id}/attributes', 'PATCH /clients/{id}/attributes', 'DELETE /clients/{id}/attributes/{key}',
+    'GET /resources/{audience}/labels', 'PATCH /resources/{audience}/labels', 'DELETE /resources/{audience}/labels/{key}',
+    'GET /scopes/{name}/labels', 'PATCH /scopes/{name}/labels', 'DELETE /scopes/{name}/labels/{key}',
+    'GET /policies', 'POST /policies', 'POST /policies/validate', 'GET /policies/{version}', 'PUT /policies/active', 'POST /policies/rollback', 'POST /policies/explain',
+    'GET /policy-zones', 'PUT /policy-zones/{name}', 'DELETE /policy-zones/{name}',
     'GET /self-registration/policy', 'PATCH /self-registration/policy', 'GET /self-registration/clients',
     'POST /self-registration/clients/{id}/approve', 'POST /self-registration/clients/{id}/block', 'POST /self-registration/clients/{id}/reset',
     'POST /self-registration/clients/{id}/restrict', 'GET /self-registration/tokens', 'POST /self-registration/tokens', 'POST /self-registration/tokens/{id}/revoke',
