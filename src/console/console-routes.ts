@@ -81,12 +81,12 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
     };
   }
 
-  function render(ctx: Context, v: Visitor | undefined, model: PageModel, options: { status?: number; current?: string; flash?: { text: string; tone: 'ok' | 'error' } } = {}): void {
+  function render(ctx: Context, v: Visitor | undefined, model: PageModel, options: { status?: number; current?: string; flash?: { text: string; tone: 'ok' | 'error' }; back?: string } = {}): void {
     const nav = v ? CONSOLE_PAGES.filter((p) => p.nav).map((p) => ({ href: p.path ? `${CONSOLE_PATH}/${p.path}` : CONSOLE_PATH, label: p.nav, current: options.current === p.path })) : [];
     deps.views.render(
       ctx,
       'console/page',
-      { ...model, who: v && { email: v.who.user.email, role: v.who.role }, csrf: v ? deps.forms.issue(`console:${v.session.key}`) : '', nav, back: consolePath(ctx.url) ?? CONSOLE_PATH, flash: options.flash },
+      { ...model, who: v && { email: v.who.user.email, role: v.who.role }, csrf: v ? deps.forms.issue(`console:${v.session.key}`) : '', nav, back: options.back ?? (ctx.method === 'GET' ? consolePath(ctx.url) : undefined) ?? CONSOLE_PATH, flash: options.flash },
       { status: options.status },
     );
   }
@@ -159,14 +159,14 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
           { kind: 'form', title: 'Are you sure?', form: { action: name, label: 'Confirm', danger: true, fields, inputs } },
           { kind: 'form', title: 'Or', method: 'get', action: back, form: { action: '', label: 'Cancel', inputs: [] } },
         ],
-      });
+      }, { back });
       return;
     }
     const performed = await performOperation(deps, act.operationId, act.input(form, deps), actorOf(ctx, v.who), ctx);
     const done = act.done(performed, form);
     const reach = performed.propagation ? ` In force on ${performed.propagation.applied} of ${performed.propagation.live} live instance${performed.propagation.live === 1 ? '' : 's'}${performed.propagation.complete ? '' : ` (waiting for ${performed.propagation.laggards.join(', ')})`}.` : '';
     if (done.page) {
-      render(ctx, v, done.page, { flash: { text: `${done.message}${reach}`, tone: 'ok' } });
+      render(ctx, v, done.page, { flash: { text: `${done.message}${reach}`, tone: 'ok' }, back });
       return;
     }
     ctx.cookies.set(FLASH, Buffer.from(`${done.message}${reach}`).toString('base64url'), { signed: true, httpOnly: true, sameSite: 'strict', secure: ctx.secure, path: CONSOLE_PATH, maxAge: 60_000 });

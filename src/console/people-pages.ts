@@ -30,7 +30,7 @@ const peoplePage: ConsolePage = {
             admin
               ? { forms: [
                   u.disabled ? { action: 'user-enable', label: 'Enable', aria: `Enable ${u.email}`, fields: { email: u.email } } : { action: 'user-disable', label: 'Disable', danger: true, aria: `Disable ${u.email}`, fields: { email: u.email } },
-                  ...(u.mfa_enrolled ? [{ action: 'user-mfa-reset', label: 'Reset second factor', danger: true, aria: `Reset the second factor of ${u.email}`, fields: { email: u.email } }] : []),
+                  ...(u.mfa_enrolled ? [{ action: 'user-mfa-reset', label: 'Reset second factor', danger: true, aria: `Reset second factor for ${u.email}`, fields: { email: u.email } }] : []),
                 ] }
               : null,
           ]),

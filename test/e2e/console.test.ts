@@ -24,6 +24,8 @@ let browser: Browser;
 let adminTotp: string;
 let auditorTotp: string;
 let rs: ClientCreds;
+/** The administrator's signed-in page (a TOTP code is good once, so one sign-in serves the tests). */
+let admin: Page;
 
 beforeAll(async () => {
   t = await startTestServer();
@@ -86,7 +88,8 @@ describe('the admin console', () => {
   it('needs a console role and a second factor', async () => {
     const page = await (await browser.newContext()).newPage();
     const res = await page.goto(`${t.issuer}/console/clients`);
-    expect(new URL(page.url()).pathname).toBe('/login'.length ? new URL(page.url()).pathname : '');
+    // Not signed in: govauth's own sign-in page, for the console's client.
+    expect(new URL(page.url()).pathname).toMatch(/^\/interaction\//);
     expect(res?.status()).toBe(200);
     expect(await page.getByLabel('Email').count()).toBe(1);
     await page.context().close();
@@ -102,7 +105,8 @@ describe('the admin console', () => {
   });
 
   it('an administrator walks every page, registers a client and uses its secret', { timeout: 120_000 }, async () => {
-    const page = await signIn('root@example.com', adminTotp);
+    admin = await signIn('root@example.com', adminTotp);
+    const page = admin;
     expect(await page.locator('header').innerText()).toContain('root@example.com');
     await walk(page, 'admin');
 
@@ -131,7 +135,7 @@ describe('the admin console', () => {
     const tokens = await headlessSignIn(await discover(t, app), 'alice@example.com', 'openid ai.prediction.run', { extra: { redirect_uri: 'https://app.example/callback' } });
     expect(await introspect(tokens.access_token)).toBe(true);
 
-    const page = await signIn('root@example.com', adminTotp);
+    const page = admin;
     await page.goto(`${t.issuer}/console/revocations`);
     const revoke = page.getByRole('region', { name: 'Revoke' });
     await revoke.getByLabel('What').selectOption('user');
@@ -149,7 +153,7 @@ describe('the admin console', () => {
     const { request } = await t.cliJson<{ request: { id: string } }>('requests', 'create', '--user', 'alice@example.com', '--role', 'admin', '--for', '1h', '--justification', 'INC-7');
     await page.goto(`${t.issuer}/console/requests`);
     await page.getByRole('button', { name: `Approve ${request.id}` }).click();
-    expect(await page.getByRole('status').innerText()).toBe(`Approved ${request.id}. In force on 1 of 1 live instance.`.replace(' In force on 1 of 1 live instance.', await page.getByRole('status').innerText().then((s) => s.slice(`Approved ${request.id}.`.length))));
+    expect(await page.getByRole('status').innerText()).toMatch(new RegExp(`^Approved ${request.id}\\.`));
     const shown = await t.cliJson<{ request: { state: string } }>('requests', 'show', request.id);
     expect(shown.request.state).toBe('approved');
 
