@@ -27,7 +27,7 @@ export interface ConsoleCall {
   /** The query string, one value per name (repeated names refused). */
   readonly query: Readonly<Record<string, string>>;
   /** Runs an admin operation as the signed-in person (perform.ts): the same handler, checks and audit record as the admin API. */
-  operation<T = unknown>(operationId: string, input?: { params?: Record<string, string>; body?: unknown; query?: Record<string, unknown> }): Promise<T>;
+  readonly operation: <T = unknown>(operationId: string, input?: { params?: Record<string, string>; body?: unknown; query?: Record<string, unknown> }) => Promise<T>;
 }
 
 export interface ConsolePage {
@@ -38,7 +38,7 @@ export interface ConsolePage {
   render(call: ConsoleCall): Promise<PageModel>;
 }
 
-export interface ActionInput {
+interface ActionInput {
   readonly params?: Record<string, string>;
   readonly body?: unknown;
 }

@@ -12,9 +12,9 @@ import type { UserDef } from '../governance/policy-model.ts';
 const COOKIE = 'govauth.console';
 export const CONSOLE_PATH = '/console';
 /** Thirty minutes without a request (OWASP ASVS 3.3.2 suggests 15–30 for high-value apps). */
-export const CONSOLE_IDLE_MS = 30 * 60_000;
+const CONSOLE_IDLE_MS = 30 * 60_000;
 /** Eight hours from sign-in, a working day, whatever the activity (ASVS 3.3.1). */
-export const CONSOLE_MAX_MS = 8 * 3600_000;
+const CONSOLE_MAX_MS = 8 * 3600_000;
 
 /** read-write for govauth-admin, read-only for govauth-auditor. */
 export type ConsoleRole = 'admin' | 'auditor';

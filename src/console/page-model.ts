@@ -25,7 +25,7 @@ export interface ActionForm {
   readonly aria?: string;
 }
 
-export type Cell = string | number | null | { text: string; href?: string; code?: boolean; badge?: string } | { forms: readonly ActionForm[] };
+type Cell = string | number | null | { text: string; href?: string; code?: boolean; badge?: string } | { forms: readonly ActionForm[] };
 
 export interface TableSection {
   readonly kind: 'table';

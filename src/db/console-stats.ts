@@ -6,7 +6,7 @@
 import type { Database } from './database.ts';
 import { readTime } from './dialect.ts';
 
-export const ISSUED_ACTIONS = ['token.issued', 'token.refreshed', 'token.exchanged'] as const;
+const ISSUED_ACTIONS = ['token.issued', 'token.refreshed', 'token.exchanged'] as const;
 const REFUSED_ACTION = 'token.refused';
 const ALL = [...ISSUED_ACTIONS, REFUSED_ACTION];
 const IN = ALL.map(() => '?').join(', ');
@@ -40,7 +40,7 @@ const outcome = `CASE WHEN "action" = '${REFUSED_ACTION}' THEN 'refused' ELSE 'i
 function fold(rows: { k: unknown; o: unknown; n: unknown }[]): KeyedCount[] {
   const out = new Map<string, { issued: number; refused: number }>();
   for (const r of rows) {
-    const key = r.k === null || r.k === undefined ? '' : String(r.k);
+    const key = typeof r.k === 'string' || typeof r.k === 'number' ? String(r.k) : '';
     const c = out.get(key) ?? { issued: 0, refused: 0 };
     if (r.o === 'refused') c.refused += Number(r.n);
     else c.issued += Number(r.n);
