@@ -163,6 +163,14 @@ describe('the admin console', () => {
     expect(lines.every((l) => l.action.startsWith('admin.'))).toBe(true);
     await page.goto(`${t.issuer}/console/audit?verify=1`);
     expect(await page.locator('main').innerText()).toContain('The chain verifies');
+    // The overview now counts the tokens above (from the audit trail); at desktop width for the README.
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.goto(`${t.issuer}/console`);
+    expect(await page.getByRole('img', { name: 'Tokens per minute, last 24 hours' }).count()).toBe(1);
+    expect(await page.locator('main').innerText()).toMatch(/Tokens issued\s+[1-9]/);
+    await screenshot(page, 'console-desktop-overview');
+    await page.goto(`${t.issuer}/console/review`);
+    await screenshot(page, 'console-desktop-review');
   });
 
   it('an auditor walks every page and cannot change anything, even posting directly', { timeout: 120_000 }, async () => {
