@@ -1,7 +1,7 @@
 // The overview: tokens issued and refused per minute over the last 24 hours (and by grant type
 // and client), the scopes tokens carried most, introspection outcomes, the audit chain's head,
 // role grants ending within 7 days, pending access requests, and the access review's findings.
-import { auditHead, tokensBy, tokensPerMinute, topScopes } from '../db/console-stats.ts';
+import { auditHead } from '../db/console-stats.ts';
 import { barChart, timeChart } from './charts.ts';
 import type { ConsoleCall, ConsolePage } from './console-kit.ts';
 import { timeBoxedGrants, type ListedUser } from './grant-rows.ts';
@@ -25,17 +25,14 @@ export const overviewPage: ConsolePage = {
   async render(call) {
     const { deps } = call;
     const now = deps.now();
-    const since = new Date(now - DAY);
-    const [minutes, byGrant, byClient, scopes, head, pending, intro, people] = await Promise.all([
-      tokensPerMinute(deps.db, since),
-      tokensBy(deps.db, 'grant_type', since, 10),
-      tokensBy(deps.db, 'client', since, 10),
-      topScopes(deps.db, since, 10),
+    const [stats, head, pending, intro, people] = await Promise.all([
+      call.tokenStats.get(),
       auditHead(deps.db),
       call.operation<{ requests: { id: string; role: string; holder: { label: string }; lapses_at: string }[] }>('listAccessRequests', { query: { pending: 'true' } }),
       introspectionRows(call),
       call.operation<{ users: ListedUser[] }>('listUsers'),
     ]);
+    const { minutes, byGrant, byClient, scopes } = stats;
     const snapshot = deps.policy.snapshot();
     const clientName = (id: string): string => (id ? `${snapshot.clients.get(id)?.name ?? id}` : '(unknown client)');
     const at = (m: string): number => Date.parse(`${m}:00Z`);
@@ -58,7 +55,7 @@ export const overviewPage: ConsolePage = {
           { label: 'issued', className: 'series-issued line', points: minutes.map((m) => ({ at: at(m.minute), value: m.issued })) },
           { label: 'refused', className: 'series-refused line', points: minutes.map((m) => ({ at: at(m.minute), value: m.refused })) },
         ]),
-        caption: 'UTC. The table lists the minutes with any token request.',
+        caption: `UTC, as of ${when(stats.at)} (kept for a minute). The table lists the minutes with any token request.`,
         table: { kind: 'table', title: 'Tokens per minute', columns: ['Minute (UTC)', 'Issued', 'Refused'], rows: minutes.slice(-200).reverse().map((m) => [m.minute.replace('T', ' '), m.issued, m.refused]), empty: 'No token requests in the last 24 hours.' },
       },
       {
