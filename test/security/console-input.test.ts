@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/governance/totp.ts';
 import { AccountBrowser } from '../helpers/account-pages.ts';
-import { CookieJar, field } from '../helpers/cookie-jar.ts';
+import { field } from '../helpers/cookie-jar.ts';
 import { PASSWORD, createUser } from '../helpers/people.ts';
 import { SignInSteps } from '../helpers/sign-in-steps.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
