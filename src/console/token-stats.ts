@@ -9,7 +9,7 @@ import { tokensBy, tokensPerMinute, topScopes, type KeyedCount, type MinuteCount
 const DAY = 86_400_000;
 const STALE_MS = 60_000;
 
-export interface TokenStats {
+interface TokenStats {
   readonly at: number;
   readonly minutes: readonly MinuteCount[];
   readonly byGrant: readonly KeyedCount[];
