@@ -157,6 +157,15 @@ describe('the admin console', () => {
     const shown = await t.cliJson<{ request: { state: string } }>('requests', 'show', request.id);
     expect(shown.request.state).toBe('approved');
 
+    // The review flags the grant as ending soon; its one-click fix ends it, as `govauth user revoke-role` would.
+    await page.goto(`${t.issuer}/console/review`);
+    await page.getByRole('button', { name: 'End grant of admin' }).click();
+    await page.getByLabel('Yes, I am sure').check();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    expect(await page.getByRole('status').innerText()).toMatch(/^Ended the grant of admin to alice@example\.com\./);
+    const roles = await t.cliJson<{ grants: { role: string }[] }>('user', 'roles', 'alice@example.com');
+    expect(roles.grants.map((g) => g.role)).not.toContain('admin');
+
     // The audit trail as JSON Lines, for the current filter.
     const res = await page.request.get(`${t.issuer}/console/audit/export?action=admin.*`);
     expect(res.status()).toBe(200);
