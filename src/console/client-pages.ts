@@ -2,6 +2,7 @@
 // no query), one client's page, and the actions, each an admin operation (client-routes.ts,
 // grant-routes.ts): create (the secret shown once), rotate the secret, disable/enable, roles,
 // and the proof-of-possession requirement.
+import { CLIENT_AUTH_METHODS } from '../governance/client-auth-method.ts';
 import type { ConsoleAction, ConsolePage } from './console-kit.ts';
 import { checked, csv, defined, offsetOf, required, text } from './form-values.ts';
 import { href, paginate, when, type PageModel } from './page-model.ts';
@@ -39,6 +40,9 @@ const listPage: ConsolePage = {
                   { name: 'roles', label: 'Roles', type: 'text' as const, hint: 'Comma-separated role names' },
                   { name: 'redirect_uris', label: 'Redirect URIs', type: 'text' as const, hint: 'authorization_code clients: comma-separated' },
                   { name: 'introspect_audience', label: 'Resource server for audience', type: 'text' as const, hint: 'May introspect tokens for this audience' },
+                  { name: 'auth_method', label: 'Authentication method', type: 'select' as const, value: '', options: [{ value: '', label: 'implied by the fields (a secret by default)' }, ...CLIENT_AUTH_METHODS.map((m) => ({ value: m, label: m }))] },
+                  { name: 'jwks', label: 'Public keys (JWK Set, JSON)', type: 'textarea' as const, hint: 'private_key_jwt (RFC 7523) or self_signed_tls_client_auth: the client gets no secret' },
+                  { name: 'tls_subject_dn', label: 'Certificate subject DN', type: 'text' as const, hint: 'tls_client_auth (RFC 8705 §2.1.2)' },
                   { name: 'require_pop', label: 'Require proof of possession (DPoP) for its tokens', type: 'checkbox' as const },
                   { name: 'public', label: 'Public client (no secret, PKCE)', type: 'checkbox' as const },
                 ],
@@ -101,12 +105,28 @@ const secretPage = (id: string, secret: string | null): PageModel => ({
   ],
 });
 
+/** JSON text as a value; text that is not JSON is passed on as text, for the schema to refuse with its own words. */
+const json = (raw: string | undefined): unknown => {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+};
+
 const byId = (form: Readonly<Record<string, string>>) => ({ id: required(form, 'id') });
 
 export const clientActions: readonly ConsoleAction[] = [
   {
     name: 'client-create', operationId: 'createClient',
-    input: (f) => ({ body: defined({ name: required(f, 'name'), grants: csv(f, 'grants') ?? [], roles: csv(f, 'roles'), redirect_uris: csv(f, 'redirect_uris'), introspect_audience: text(f, 'introspect_audience'), require_pop: checked(f, 'require_pop') || undefined, public: checked(f, 'public') || undefined }) }),
+    input: (f) => ({
+      body: defined({
+        name: required(f, 'name'), grants: csv(f, 'grants') ?? [], roles: csv(f, 'roles'), redirect_uris: csv(f, 'redirect_uris'), introspect_audience: text(f, 'introspect_audience'),
+        auth_method: text(f, 'auth_method'), jwks: json(text(f, 'jwks')), tls_subject_dn: text(f, 'tls_subject_dn'),
+        require_pop: checked(f, 'require_pop') || undefined, public: checked(f, 'public') || undefined,
+      }),
+    }),
     done: ({ result }) => {
       const r = result as { client_id: string; client_secret: string | null };
       return { message: `Registered ${r.client_id}.`, page: secretPage(r.client_id, r.client_secret) };

@@ -118,6 +118,12 @@ describe('console input', () => {
       expect(await res.text()).toMatch(/<main[^>]*>[\s\S]*Not done/);
     }
     expect((await t.cliJson<{ revocations: unknown[] }>('revocations', 'list')).revocations.length).toBe(before);
+    const clients = t.server.policy.snapshot().clients.size;
+    for (const form of [{ jwks: '{not json', auth_method: 'private_key_jwt' }, { auth_method: 'bogus' }, { jwks: '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}' }, { grants: 'implicit' }] as Record<string, string>[]) {
+      const res = await root.post('/console/actions/client-create', { csrf, name: 'hostile', grants: 'client_credentials', ...form });
+      expect(res.status).toBe(400);
+    }
+    expect(t.server.policy.snapshot().clients.size).toBe(clients);
     const export_ = await root.get('/console/audit/export?since=not-a-time');
     expect(export_.status).toBe(400);
     expect((await root.get('/console/audit?since=yesterday%00')).status).toBe(400);
