@@ -10,7 +10,7 @@ import type { AdminDeps } from '../admin/route.ts';
 import type { UserDef } from '../governance/policy-model.ts';
 import type { ConsoleRole } from './console-session.ts';
 import type { PageModel } from './page-model.ts';
-import type { TokenStatsSource } from './token-stats.ts';
+import type { OverviewStatsSource } from './overview-stats.ts';
 
 export interface Signed {
   readonly user: UserDef;
@@ -25,8 +25,8 @@ export interface ConsoleCall {
   /** This process's metrics registry (introspection outcomes are counted there). */
   readonly metrics?: Registry;
   readonly actor: Actor;
-  /** The overview's token statistics (token-stats.ts), kept per instance. */
-  readonly tokenStats: TokenStatsSource;
+  /** The overview figures that cost a scan (overview-stats.ts), kept per instance. */
+  readonly overviewStats: OverviewStatsSource;
   /** The query string, one value per name (repeated names refused). */
   readonly query: Readonly<Record<string, string>>;
   /** Runs an admin operation as the signed-in person (perform.ts): the same handler, checks and audit record as the admin API. */

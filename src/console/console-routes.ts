@@ -24,7 +24,7 @@ import { CONSOLE_PATH, consoleRoleOf, currentConsoleSession, endConsoleSession, 
 import { consolePath, finishConsoleSignIn, startConsoleSignIn } from './console-sign-in.ts';
 import { CONSOLE_ACTIONS, CONSOLE_DOWNLOADS, CONSOLE_PAGES } from './console-table.ts';
 import type { Field, PageModel } from './page-model.ts';
-import { createTokenStats } from './token-stats.ts';
+import { createOverviewStats } from './overview-stats.ts';
 
 export interface ConsoleDeps extends AdminDeps {
   readonly sessions: AccountSessions;
@@ -45,7 +45,7 @@ const STYLESHEET = new URL('../../views/assets/console.css', import.meta.url);
 
 export function consoleRoutes(deps: ConsoleDeps): Middleware {
   const stylesheet = readFileSync(STYLESHEET, 'utf8');
-  const tokenStats = createTokenStats(deps.db, deps.now, (err) => deps.log.warn('console token statistics could not be refreshed', { err }));
+  const overviewStats = createOverviewStats(deps.db, deps.now, (err) => deps.log.warn('console overview figures could not be refreshed', { err }));
   const pages = new Map<string, ConsolePage>(CONSOLE_PAGES.map((p) => [p.path ? `${CONSOLE_PATH}/${p.path}` : CONSOLE_PATH, p]));
   const actions = new Map<string, ConsoleAction>(CONSOLE_ACTIONS.map((a) => [a.name, a]));
   const downloads = new Map(CONSOLE_DOWNLOADS.map((d) => [`${CONSOLE_PATH}/${d.path}`, d]));
@@ -77,7 +77,7 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
       deps,
       actor,
       metrics: deps.metrics.registry,
-      tokenStats,
+      overviewStats,
       query: singleValuedQuery(ctx.query),
       operation: async <T>(operationId: string, input: { params?: Record<string, string>; body?: unknown; query?: Record<string, unknown> } = {}) =>
         (await performOperation(deps, operationId, input, actor, ctx)).result as T,

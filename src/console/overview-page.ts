@@ -26,7 +26,7 @@ export const overviewPage: ConsolePage = {
     const { deps } = call;
     const now = deps.now();
     const [stats, head, pending, intro, people] = await Promise.all([
-      call.tokenStats.get(),
+      call.overviewStats.get(),
       auditHead(deps.db),
       call.operation<{ requests: { id: string; role: string; holder: { label: string }; lapses_at: string }[] }>('listAccessRequests', { query: { pending: 'true' } }),
       introspectionRows(call),
@@ -47,6 +47,7 @@ export const overviewPage: ConsolePage = {
           { label: 'Audit chain head', value: head ? `#${head.seq} at ${when(head.at)}, hash ${head.hash.slice(0, 16)}…` : 'empty' },
           { label: 'Pending approvals', value: String(pending.requests.length) },
           { label: 'Grants ending within 7 days', value: String(expiring.length) },
+          { label: 'Access review findings', value: String(stats.findings.total), tone: stats.findings.total ? 'bad' : 'ok' },
         ],
       },
       {
@@ -70,7 +71,10 @@ export const overviewPage: ConsolePage = {
       intro,
       { kind: 'table', title: 'Grants ending within 7 days', columns: ['Holder', 'Role', 'Ends'], rows: expiring.slice(0, 50).map((g) => [g.label, g.role, when(g.expiresAt)]), empty: 'No role grant ends within 7 days.' },
       { kind: 'table', title: 'Pending approvals', columns: ['Request', 'Holder', 'Role', 'Lapses'], rows: pending.requests.slice(0, 50).map((r) => [{ text: r.id, href: '/console/requests' }, r.holder.label, r.role, when(r.lapses_at)]), empty: 'No request is waiting.' },
-      { kind: 'notice', title: 'Access review', text: 'The access review lists least-privilege findings with one-click fixes.', tone: 'ok' },
+      {
+        kind: 'table', title: 'Access review findings', intro: 'Least-privilege findings; the Review page names each and offers its one-click fix.', columns: ['Finding', 'Count'], empty: 'No findings.',
+        rows: Object.entries(stats.findings.byKind).map(([kind, n]) => [{ text: kind, href: '/console/review' }, n]),
+      },
     ];
     return { title: 'Overview', sections };
   },
