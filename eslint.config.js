@@ -12,7 +12,7 @@ import tseslint from 'typescript-eslint';
 const DB_CLIENTS = ['@prisma/*', 'pg', 'pg/*', 'libsql', '@libsql/*', '**/db/generated/**'];
 const OIDC_PROVIDER = ['oidc-provider', 'oidc-provider/*'];
 const ROOTS = ['**/app.ts', '**/server.ts', '**/main.ts', '**/cluster.ts', '**/cli/**'];
-const EDGE = ['**/oidc/**', '**/interactions/**', '**/account/**', '**/admin/**', '**/introspection/**', '**/statuslist/**', '**/http/**', '**/pages/**', '**/metrics/**'];
+const EDGE = ['**/oidc/**', '**/interactions/**', '**/account/**', '**/admin/**', '**/console/**', '**/introspection/**', '**/statuslist/**', '**/http/**', '**/pages/**', '**/metrics/**'];
 const DOMAIN = ['**/governance/**', '**/audit/**', '**/keys/**', '**/ratelimit/**', '**/notifications/**'];
 const forbid = (files, groups) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns: groups }] } });
 const only = (group, message) => ({ group, message });

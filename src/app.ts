@@ -3,6 +3,7 @@
 import Koa from 'koa';
 import { accountRoutes } from './account/account-routes.ts';
 import { adminApi } from './admin/admin-api.ts';
+import { consoleRoutes } from './console/console-routes.ts';
 import type { Config } from './config/load-config.ts';
 import { readsClientCertificates } from './config/tls-config.ts';
 import type { Database } from './db/database.ts';
@@ -239,6 +240,16 @@ export function createApp(deps: AppDeps): GovauthApp {
     }),
   );
   koa.use(adminApi({ ...deps, keyring: deps.keys.current() }));
+  // The admin console: pages over the admin API's own operations, for govauth-admin and govauth-auditor.
+  koa.use(
+    consoleRoutes({
+      ...deps,
+      keyring: deps.keys.current(),
+      sessions: createAccountSessions(host.current, deps.issuer, 'console'),
+      views,
+      forms: createFormTokens(deps.master.derive('console-form-tokens')),
+    }),
+  );
   const protocolTokens = createProtocolTokens(host.current);
   koa.use(
     tokenEndpoints({

@@ -5,24 +5,17 @@
 // bounded wait until every live instance applied it, reported as `propagation` in the response
 // (src/governance/propagation.ts).
 import type { Context, Middleware } from 'koa';
-import { z } from 'zod';
 import type { Actor } from '../audit/audit-chain.ts';
-import { trackChanges } from '../db/change-feed.ts';
 import { AppError } from '../errors/app-error.ts';
-import { awaitPropagation } from '../governance/propagation.ts';
 import { createAccessTokenChecker } from '../introspection/access-token-check.ts';
 import { actorOf, authenticate, insufficientScope, missingScope, type Refusal } from './admin-auth.ts';
-import { parseInput, singleValuedQuery } from './input.ts';
+import { singleValuedQuery } from './input.ts';
+import { parseRouteInput, performRoute } from './perform.ts';
 import { hasBody, readJson } from '../http/json-body.ts';
 import { sendError } from '../http/error-responses.ts';
 import { ADMIN_PREFIX, type AdminDeps, type Route } from './route.ts';
 import { createRouter } from './router.ts';
 import { ADMIN_ROUTES } from './routes.ts';
-
-// Operations without a body accept none, or an empty JSON object (what many clients send);
-// operations without query parameters accept none.
-const NO_BODY = z.strictObject({}).optional();
-const NO_QUERY: z.ZodObject = z.strictObject({});
 
 function refuse(ctx: Context, outcome: Refusal): void {
   ctx.set('WWW-Authenticate', outcome.challenge);
@@ -30,10 +23,9 @@ function refuse(ctx: Context, outcome: Refusal): void {
 }
 
 async function input(ctx: Context, route: Route): Promise<{ body: unknown; query: Record<string, unknown> }> {
-  const query = parseInput(route.query ?? NO_QUERY, singleValuedQuery(ctx.query), 'query');
+  const query = singleValuedQuery(ctx.query);
   const raw = hasBody(ctx) ? await readJson(ctx) : undefined;
-  const body = parseInput(route.body ?? NO_BODY, raw, 'body');
-  return { body, query };
+  return parseRouteInput(route, query, raw);
 }
 
 export function adminApi(deps: AdminDeps): Middleware {
@@ -86,21 +78,7 @@ export function adminApi(deps: AdminDeps): Middleware {
     }
 
     const { body, query } = await input(ctx, route);
-    const { result, changeId } = await trackChanges(() => route.handle({ params, body, query, actor, deps, ctx }));
-    let propagation;
-    if (route.method !== 'GET') {
-      // The change is committed; if the local sync fails the poller applies it within its bound,
-      // and answering an error would invite a retry of a write that succeeded. For the same
-      // reason a lagging instance is reported in the body, not as an error status.
-      await deps.policy.sync().catch((err: unknown) => deps.log.warn('policy sync after an admin change failed; the poller will apply it', { err }));
-      if (changeId) {
-        propagation = await awaitPropagation(deps.db, changeId, deps.config.propagationWaitMs).catch((err: unknown) => {
-          deps.log.warn('could not confirm that every instance applied an admin change', { err });
-          return undefined;
-        });
-        if (propagation && !propagation.complete) deps.log.warn('admin change not applied by every live instance in time', { changeId, laggards: propagation.laggards });
-      }
-    }
+    const { result, propagation } = await performRoute(deps, route, { params, body, query, actor, ctx });
     if (route.cacheControl) ctx.set('Cache-Control', route.cacheControl);
     ctx.status = route.status ?? 200;
     ctx.body = propagation && result && typeof result === 'object' ? { ...result, propagation } : result;

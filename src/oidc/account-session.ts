@@ -17,22 +17,33 @@ import type Provider from 'oidc-provider';
 import type { ClientMetadata, Grant, KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_MFA } from '../governance/step-up.ts';
 
-/** Not a catalogue id (those are `cl_…`, client-secrets.ts), so no registered client can take it. */
-const ACCOUNT_CLIENT_ID = 'govauth-account';
-const ACCOUNT_CALLBACK_PATH = '/account/signed-in';
+/**
+ * govauth's own first-party clients, known only in code: the account pages and the admin console
+ * (src/console), each signing people in the same way and returning to its own page. Not
+ * catalogue ids (those are `cl_…`, client-secrets.ts), so no registered client can take them.
+ */
+const FIRST_PARTY = {
+  // The login page reads "to continue to your govauth account".
+  account: { id: 'govauth-account', name: 'your govauth account', callback: '/account/signed-in' },
+  console: { id: 'govauth-console', name: 'the govauth console', callback: '/console/signed-in' },
+} as const;
+export type FirstPartyPages = keyof typeof FIRST_PARTY;
+const byId = new Map(Object.values(FIRST_PARTY).map((c) => [c.id as string, c]));
 
-export const isAccountClient = (clientId: string | undefined): boolean => clientId === ACCOUNT_CLIENT_ID;
+/** Whether `clientId` is one of govauth's own first-party clients (the account pages, the console). */
+export const isAccountClient = (clientId: string | undefined): boolean => clientId !== undefined && byId.has(clientId);
 
-/** The account pages' client as oidc-provider's Client lookup serves it (oidc-adapter.ts). */
-export function accountClientMetadata(issuer: string): ClientMetadata {
+/** A first-party client as oidc-provider's Client lookup serves it (oidc-adapter.ts); undefined for any other id. */
+export function accountClientMetadata(issuer: string, clientId: string): ClientMetadata | undefined {
+  const client = byId.get(clientId);
+  if (!client) return undefined;
   return {
-    client_id: ACCOUNT_CLIENT_ID,
-    // The login page reads "to continue to your govauth account".
-    client_name: 'your govauth account',
+    client_id: client.id,
+    client_name: client.name,
     token_endpoint_auth_method: 'none',
     grant_types: [],
     response_types: ['none'],
-    redirect_uris: [`${issuer}${ACCOUNT_CALLBACK_PATH}`],
+    redirect_uris: [`${issuer}${client.callback}`],
     post_logout_redirect_uris: [],
   };
 }
@@ -45,7 +56,9 @@ export function accountClientMetadata(issuer: string): ClientMetadata {
 export function accountSignInGrant(ctx: KoaContextWithOIDC): Grant | undefined {
   const accountId = ctx.oidc.session?.accountId;
   if (!accountId) return undefined;
-  const grant = new ctx.oidc.provider.Grant({ accountId, clientId: ACCOUNT_CLIENT_ID });
+  const clientId = ctx.oidc.client?.clientId;
+  if (!isAccountClient(clientId)) return undefined;
+  const grant = new ctx.oidc.provider.Grant({ accountId, clientId });
   grant.addOIDCScope('openid');
   return grant;
 }
@@ -73,12 +86,13 @@ export interface SignedIn {
 export interface AccountSessions {
   /** The signed-in person of this browser, or undefined (no session, an expired or ended one). */
   signedIn(ctx: Context): Promise<SignedIn | undefined>;
-  /** The authorization request that signs this browser in and returns to ACCOUNT_CALLBACK_PATH with `state`. */
+  /** The authorization request that signs this browser in and returns to the pages' callback with `state`. */
   signInUrl(state: string, options: { readonly stepUp: boolean }): string;
 }
 
 /** Over the current provider (rebuilt when signing keys change, provider-host.ts). */
-export function createAccountSessions(provider: () => Provider, issuer: string): AccountSessions {
+export function createAccountSessions(provider: () => Provider, issuer: string, pages: FirstPartyPages = 'account'): AccountSessions {
+  const client = FIRST_PARTY[pages];
   return {
     async signedIn(ctx) {
       // Session.get reads the signed session cookie with the provider's keys outside its routes
@@ -90,10 +104,10 @@ export function createAccountSessions(provider: () => Provider, issuer: string):
     signInUrl(state, { stepUp }) {
       const url = new URL(provider().urlFor('authorization'));
       url.search = new URLSearchParams({
-        client_id: ACCOUNT_CLIENT_ID,
+        client_id: client.id,
         response_type: 'none',
         scope: 'openid',
-        redirect_uri: `${issuer}${ACCOUNT_CALLBACK_PATH}`,
+        redirect_uri: `${issuer}${client.callback}`,
         state,
         ...(stepUp && { acr_values: ACR_MFA }),
       }).toString();

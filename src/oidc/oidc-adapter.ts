@@ -124,8 +124,8 @@ class SnapshotClientAdapter implements Adapter {
     this.#registrations = registrations;
   }
   find(id: string): Promise<AdapterPayload | undefined> {
-    // The account pages' own client, known only in code (account-session.ts), beside the catalogue.
-    if (isAccountClient(id)) return Promise.resolve(this.#issuer === undefined ? undefined : accountClientMetadata(this.#issuer));
+    // The account pages' and the console's own clients, known only in code (account-session.ts), beside the catalogue.
+    if (isAccountClient(id)) return Promise.resolve(this.#issuer === undefined ? undefined : accountClientMetadata(this.#issuer, id));
     const client = this.#policy.snapshot().clients.get(id);
     // A metadata document client is resolved from its URL by oidc-provider (fetched, cached),
     // never served from here: the snapshot holds only governance's record of it.

@@ -1,0 +1,149 @@
+// The audit explorer (filters, chain position per record, chain verification, JSON Lines export
+// of the current filter) and the access review with one-click fixes. Reads go through the admin
+// operations tailAudit, verifyAudit and reviewAccess (each recorded as a read); the export
+// streams with exportAuditEvents, its filter checked by tailAudit's own schema.
+import { adminOperation, parseRouteInput } from '../admin/perform.ts';
+import { recordRead } from '../admin/read-audit.ts';
+import { exportAuditEvents, type AuditEventView } from '../audit/audit-query.ts';
+import { parseInstant } from '../governance/durations.ts';
+import type { ActionForm } from './page-model.ts';
+import type { ConsoleAction, ConsoleCall, ConsoleDownload, ConsolePage } from './console-kit.ts';
+import { href, when, type Section } from './page-model.ts';
+import { required } from './form-values.ts';
+
+const FILTERS = ['actor', 'action', 'subject', 'since', 'until'] as const;
+
+function filterOf(query: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of FILTERS) if (query[k]) out[k] = query[k];
+  return out;
+}
+
+const auditPage: ConsolePage = {
+  path: 'audit',
+  nav: 'Audit',
+  async render(call) {
+    const filter = filterOf(call.query);
+    const [{ events }, verified] = await Promise.all([
+      call.operation<{ events: AuditEventView[] }>('tailAudit', { query: { ...filter, limit: '100' } }),
+      call.query.verify === '1' ? call.operation<{ ok: boolean; records: number; broken_at?: number; problem?: string; first?: number | null; last?: number | null }>('verifyAudit') : Promise.resolve(undefined),
+    ]);
+    const newest = [...events].reverse();
+    const oldest = events[0];
+    const sections: Section[] = [
+      {
+        kind: 'form', title: 'Filter', method: 'get', action: '/console/audit',
+        form: {
+          action: '', label: 'Show',
+          inputs: [
+            { name: 'actor', label: 'Actor', type: 'text', value: filter.actor, hint: 'A client_id (its token requests), a user id, cli or system' },
+            { name: 'action', label: 'Action', type: 'text', value: filter.action, hint: 'Exact, or a family ending in * (token.*, admin.*)' },
+            { name: 'subject', label: 'Subject', type: 'text', value: filter.subject, hint: 'What was acted on: a person, client, role or resource' },
+            { name: 'since', label: 'Since', type: 'text', value: filter.since, hint: 'ISO 8601 time, or a duration ago (24h, 7d)' },
+            { name: 'until', label: 'Until', type: 'text', value: filter.until, hint: 'ISO 8601 time' },
+          ],
+        },
+        links: [
+          { href: href('/console/audit/export', filter), label: 'Export this filter as JSON Lines' },
+          { href: href('/console/audit', { ...filter, verify: '1' }), label: 'Verify the chain' },
+        ],
+      },
+    ];
+    if (verified) {
+      sections.push(verified.ok
+        ? { kind: 'notice', title: 'Chain verification', text: `The chain verifies: ${verified.records} records, #${verified.first ?? '—'} to #${verified.last ?? '—'}.`, tone: 'ok' }
+        : { kind: 'notice', title: 'Chain verification', text: `The chain is broken at #${verified.broken_at ?? '?'}: ${verified.problem ?? ''}`, tone: 'error' });
+    }
+    sections.push({
+      kind: 'table', title: `Records (newest first, ${events.length})`, columns: ['#', 'When', 'Action', 'Outcome', 'Actor', 'Subject', 'Client', 'Chain'], empty: 'No record matches.',
+      rows: newest.map((e) => [e.seq, when(e.at), e.action, e.outcome, e.actor, e.subject, e.client_id, { text: `${e.prev_hash.slice(0, 8)}→${e.hash.slice(0, 8)}`, code: true }]),
+      pager: events.length >= 100 && oldest ? { text: 'The 100 most recent matching records.', next: href('/console/audit', { ...filter, until: oldest.at }) } : undefined,
+    });
+    return { title: 'Audit trail', sections };
+  },
+};
+
+const auditExport: ConsoleDownload = {
+  path: 'audit/export',
+  async handle(call: ConsoleCall) {
+    // The same checks as GET /admin/v1/audit applies to these filters.
+    const { query } = parseRouteInput(adminOperation('tailAudit'), filterOf(call.query), undefined) as { query: Record<string, string | undefined> };
+    const now = call.deps.now();
+    const lines: string[] = [];
+    const count = await exportAuditEvents(call.deps.db, {
+      since: query.since === undefined ? undefined : parseInstant(query.since, now, 'since'),
+      until: query.until === undefined ? undefined : parseInstant(query.until, now, 'until'),
+      actor: query.actor,
+      action: query.action,
+      subject: query.subject,
+    }, (e) => lines.push(JSON.stringify(e)));
+    await recordRead({ actor: call.actor, deps: call.deps }, { operation: 'consoleAuditExport', subject: 'audit', returned: count, filter: query });
+    call.ctx.set('Content-Disposition', 'attachment; filename="govauth-audit.jsonl"');
+    call.ctx.set('Cache-Control', 'no-store');
+    call.ctx.type = 'application/jsonl';
+    call.ctx.body = lines.length ? `${lines.join('\n')}\n` : '';
+  },
+};
+
+interface ReviewEntry { type: 'user' | 'client'; id: string; name: string; scopes: { scope: string; via_roles: string[] }[]; findings: { kind: string; scope?: string; role?: string; message: string }[] }
+
+/** The one-click fixes for a finding: each form runs one admin operation, as the CLI would. */
+function fixesFor(e: ReviewEntry, f: ReviewEntry['findings'][number], roles: ReadonlyMap<string, ReadonlySet<string>>): ActionForm[] {
+  const who: Record<string, string> = e.type === 'user' ? { email: e.name } : { id: e.id };
+  switch (f.kind) {
+    case 'unused_scope':
+    case 'never_used_scope': {
+      const via = e.scopes.find((s) => s.scope === f.scope)?.via_roles ?? [];
+      return via.filter((r) => roles.has(r)).map((r) => ({ action: 'review-remove-scope', label: `Remove ${f.scope ?? ''} from role ${r}`, danger: true, fields: { role: r, scope: f.scope ?? '' } }));
+    }
+    case 'grant_expiring_soon':
+      return [{ action: e.type === 'user' ? 'user-role-remove' : 'client-role-remove', label: `End grant of ${f.role ?? ''}`, danger: true, fields: { ...who, role: f.role ?? '' } }];
+    case 'high_sensitivity_without_mfa':
+      return e.type === 'user' ? [{ action: 'review-require-mfa', label: `Require MFA for ${e.name}: enroll TOTP`, fields: { email: e.name } }] : [];
+    case 'high_sensitivity_with_shared_secret_bearer':
+      return [{ action: 'client-pop', label: `Require proof of possession for ${e.name}`, fields: { id: e.id, require_pop: 'yes' } }];
+    case 'secret_expired':
+    case 'secret_expiring_soon':
+      return [{ action: 'client-rotate', label: 'Rotate secret', danger: true, fields: { id: e.id, grace: '24h' } }];
+    default:
+      return [];
+  }
+}
+
+const reviewPage: ConsolePage = {
+  path: 'review',
+  nav: 'Review',
+  async render({ operation, deps, who }) {
+    const review = await operation<{ principals: ReviewEntry[]; summary: { principals: number; findings: number; by_kind: Record<string, number> } }>('reviewAccess', { query: { findings_only: 'true' } });
+    const roles = new Map([...deps.policy.snapshot().roles.values()].map((r) => [r.name, r.scopes]));
+    const rows = review.principals.flatMap((e) => e.findings.map((f) => [`${e.type} ${e.name}`, f.kind, f.message, who.role === 'admin' ? { forms: fixesFor(e, f, roles) } : null] as const));
+    return {
+      title: 'Access review',
+      sections: [
+        { kind: 'facts', title: 'Summary', items: [{ label: 'Principals with findings', value: String(review.principals.length) }, { label: 'Findings', value: String(review.summary.findings), tone: review.summary.findings ? 'bad' : 'ok' }, ...Object.entries(review.summary.by_kind).map(([k, n]) => ({ label: k, value: String(n) }))] },
+        { kind: 'table', title: 'Findings', columns: ['Principal', 'Finding', 'What', 'Fix'], rows: rows.slice(0, 500), empty: 'No findings: every principal holds only what it uses.' },
+      ],
+    };
+  },
+};
+
+export const auditPages: readonly ConsolePage[] = [auditPage, reviewPage];
+export const auditDownloads: readonly ConsoleDownload[] = [auditExport];
+
+export const reviewActions: readonly ConsoleAction[] = [
+  {
+    name: 'review-remove-scope', operationId: 'updateRole',
+    // The role's scopes as policy holds them now, less the one: the same PATCH the CLI sends.
+    input: (f, deps) => ({ params: { name: required(f, 'role') }, body: { scopes: [...(deps.policy.snapshot().roles.get(required(f, 'role'))?.scopes ?? [])].filter((s) => s !== f.scope) } }),
+    confirm: (f) => `Role ${f.role ?? ''} no longer carries ${f.scope ?? ''}, for everyone holding it.`,
+    done: (_, f) => ({ message: `Removed ${f.scope ?? ''} from role ${f.role ?? ''}.` }),
+  },
+  {
+    name: 'review-require-mfa', operationId: 'enrollMfa',
+    input: (f) => ({ params: { email: required(f, 'email') } }),
+    done: ({ result }, f) => ({
+      message: `Enrolled a second factor for ${f.email ?? ''}.`,
+      page: { title: 'Second factor enrolled', sections: [{ kind: 'secret', title: 'Hand this to the person over a trusted channel', items: [{ label: 'TOTP secret', value: (result as { secret: string }).secret }, { label: 'otpauth URL', value: (result as { otpauth_url: string }).otpauth_url }] }] },
+    }),
+  },
+];

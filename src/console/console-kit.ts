@@ -1,0 +1,65 @@
+// The console's extension points: a page (GET, renders a PageModel) and an action (a form post
+// that runs one admin operation). A new feature adds a page to CONSOLE_PAGES and its actions to
+// CONSOLE_ACTIONS (console-table.ts); sign-in, roles, CSRF, confirmation, auditing of refusals
+// and rendering come with them.
+import type { Context } from 'koa';
+import type { Registry } from 'prom-client';
+import type { Actor } from '../audit/audit-chain.ts';
+import type { Performed } from '../admin/perform.ts';
+import type { AdminDeps } from '../admin/route.ts';
+import type { UserDef } from '../governance/policy-model.ts';
+import type { ConsoleRole } from './console-session.ts';
+import type { PageModel } from './page-model.ts';
+import type { OverviewStatsSource } from './overview-stats.ts';
+
+export interface Signed {
+  readonly user: UserDef;
+  readonly role: ConsoleRole;
+}
+
+/** What a page or action gets: the request, who is signed in, and the admin operations to call as them. */
+export interface ConsoleCall {
+  readonly ctx: Context;
+  readonly who: Signed;
+  readonly deps: AdminDeps;
+  /** This process's metrics registry (introspection outcomes are counted there). */
+  readonly metrics?: Registry;
+  readonly actor: Actor;
+  /** The overview figures that cost a scan (overview-stats.ts), kept per instance. */
+  readonly overviewStats: OverviewStatsSource;
+  /** The query string, one value per name (repeated names refused). */
+  readonly query: Readonly<Record<string, string>>;
+  /** Runs an admin operation as the signed-in person (perform.ts): the same handler, checks and audit record as the admin API. */
+  readonly operation: <T = unknown>(operationId: string, input?: { params?: Record<string, string>; body?: unknown; query?: Record<string, unknown> }) => Promise<T>;
+}
+
+export interface ConsolePage {
+  /** Below /console ('' is the overview). */
+  readonly path: string;
+  /** In the navigation, with this label; absent: reached by links only. */
+  readonly nav?: string;
+  render(call: ConsoleCall): Promise<PageModel>;
+}
+
+interface ActionInput {
+  readonly params?: Record<string, string>;
+  readonly body?: unknown;
+}
+
+export interface ConsoleAction {
+  readonly name: string;
+  /** The admin operation it performs (src/admin/*-routes.ts). */
+  readonly operationId: string;
+  /** The form's fields as the operation's input; the operation's schema checks them. */
+  input(form: Readonly<Record<string, string>>, deps: AdminDeps): ActionInput;
+  /** Asked before a destructive change: the sentence the confirmation page shows. */
+  confirm?(form: Readonly<Record<string, string>>): string;
+  /** What to say once done; `page` is shown instead of returning (a secret shown once). */
+  done(performed: Performed, form: Readonly<Record<string, string>>): { message: string; page?: PageModel };
+}
+
+/** A GET that answers with a file rather than a page (the audit export). */
+export interface ConsoleDownload {
+  readonly path: string;
+  handle(call: ConsoleCall): Promise<void>;
+}

@@ -1,0 +1,13 @@
+// The console's route table: its pages (in navigation order), actions and downloads. A new
+// feature (CIBA approvals, Cedar policies, passkeys…) adds its page and actions here.
+import { auditDownloads, auditPages, reviewActions } from './audit-pages.ts';
+import { catalogActions, catalogPages } from './catalog-pages.ts';
+import { clientActions, clientPages } from './client-pages.ts';
+import type { ConsoleAction, ConsoleDownload, ConsolePage } from './console-kit.ts';
+import { governanceActions, governancePages } from './governance-pages.ts';
+import { overviewPage } from './overview-page.ts';
+import { peopleActions, peoplePages } from './people-pages.ts';
+
+export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ...clientPages, ...catalogPages, ...peoplePages, ...governancePages, ...auditPages];
+export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [...clientActions, ...catalogActions, ...peopleActions, ...governanceActions, ...reviewActions];
+export const CONSOLE_DOWNLOADS: readonly ConsoleDownload[] = [...auditDownloads];

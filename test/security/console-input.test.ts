@@ -1,0 +1,148 @@
+// The console's endpoints under hostile input, over real HTTP with a real sign-in: forged or
+// missing form tokens, another session's token, tampered and expired session cookies, a sign-in
+// answer this browser did not start, open redirects through `back`, unknown actions, wrong
+// methods and media types, repeated fields, input the operation refuses, and a role removed
+// mid-session. Every answer is a page with a 4xx status, never a 500, and nothing changes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '../../src/governance/totp.ts';
+import { AccountBrowser } from '../helpers/account-pages.ts';
+import { field } from '../helpers/cookie-jar.ts';
+import { PASSWORD, createUser } from '../helpers/people.ts';
+import { SignInSteps } from '../helpers/sign-in-steps.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+
+let t: TestServer;
+let root: AccountBrowser;
+let other: AccountBrowser;
+let id: string;
+
+async function consoleSignIn(email: string): Promise<AccountBrowser> {
+  const secret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', email)).secret;
+  const steps = new SignInSteps({ forwardedFor: null });
+  const callback = await steps.walk(`${t.url}/console`, `${t.issuer}/console/signed-in`, (page) => {
+    if (page.kind === 'login') return { email, password: PASSWORD };
+    if (page.kind === 'mfa') return { code: totpCode(secret, Date.now()) };
+    throw new Error(`unexpected ${page.kind} page: ${page.html.slice(0, 300)}`);
+  });
+  const browser = new AccountBrowser(t.url, steps.jar);
+  const back = await browser.get(`${callback.pathname}${callback.search}`);
+  expect(back.status).toBe(303);
+  expect(back.headers.get('location')).toBe('/console');
+  return browser;
+}
+
+const csrfOf = async (b: AccountBrowser, path = '/console/clients'): Promise<string> => {
+  const token = field(await (await b.get(path)).text(), 'csrf');
+  if (!token) throw new Error('no form token');
+  return token;
+};
+
+beforeAll(async () => {
+  t = await startTestServer();
+  await t.cliJson('init', '--demo');
+  id = (await t.cliJson<{ client_id: string }>('client', 'create', '--name', 'bot', '--grant', 'client_credentials')).client_id;
+  await createUser(t, 'root@example.com', ['govauth-admin']);
+  await createUser(t, 'other@example.com', ['govauth-admin']);
+  root = await consoleSignIn('root@example.com');
+  other = await consoleSignIn('other@example.com');
+}, 60_000);
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe('console input', () => {
+  it('sends a browser without a session to govauth sign-in for the console client, asking for the MFA acr', async () => {
+    const res = await new AccountBrowser(t.url).get('/console/audit');
+    expect(res.status).toBe(303);
+    const to = new URL(res.headers.get('location') ?? '');
+    expect(to.searchParams.get('client_id')).toBe('govauth-console');
+    expect(to.searchParams.get('acr_values')).toBe('urn:govauth:acr:mfa');
+    expect(to.searchParams.get('redirect_uri')).toBe(`${t.issuer}/console/signed-in`);
+  });
+
+  it('refuses a sign-in answer this browser did not start, or with the wrong state or issuer', async () => {
+    for (const query of ['', '?state=x&iss=' + encodeURIComponent(t.issuer), '?state=x&iss=https://evil.example']) {
+      const res = await new AccountBrowser(t.url).get(`/console/signed-in${query}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.getSetCookie().some((c) => c.startsWith('govauth.console='))).toBe(false);
+    }
+    const b = new AccountBrowser(t.url);
+    const started = await b.get('/console');
+    const state = new URL(started.headers.get('location') ?? '').searchParams.get('state') ?? '';
+    expect((await b.get(`/console/signed-in?state=${state}x&iss=${encodeURIComponent(t.issuer)}`)).status).toBe(400);
+  });
+
+  it('treats a tampered session cookie as none', async () => {
+    const header = root.jar.header().replace(/govauth\.console=([^;]+)/, () => `govauth.console=${Buffer.from(JSON.stringify({ u: 'usr_x', s: 'x', k: 'x', t: Date.now(), l: Date.now() })).toString('base64url')}`);
+    const res = await fetch(`${t.url}/console`, { redirect: 'manual', headers: { cookie: header } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toContain('/auth');
+  });
+
+  it('refuses posts without the session’s form token, with another session’s, or not a form', async () => {
+    const theirs = await csrfOf(other);
+    for (const form of [{ id, confirmed: 'yes' }, { id, confirmed: 'yes', csrf: theirs }, { id, confirmed: 'yes', csrf: 'A'.repeat(43) }] as Record<string, string>[]) {
+      expect((await root.post('/console/actions/client-disable', form)).status).toBe(403);
+    }
+    const csrf = await csrfOf(root);
+    expect((await root.post('/console/actions/client-disable', { id, confirmed: 'yes', csrf }, { 'content-type': 'application/json' })).status).toBe(415);
+    const twice = await fetch(`${t.url}/console/actions/client-disable`, { method: 'POST', redirect: 'manual', headers: { cookie: root.jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${csrf}&id=${id}&id=cl_other&confirmed=yes` });
+    expect(twice.status).toBe(400);
+    expect(t.server.policy.snapshot().clients.get(id)?.disabled).toBe(false);
+  });
+
+  it('answers unknown actions, pages and methods with 404 and 405 pages', async () => {
+    const csrf = await csrfOf(root);
+    expect((await root.post('/console/actions/no-such-action', { csrf })).status).toBe(404);
+    expect((await root.get('/console/no-such-page')).status).toBe(404);
+    expect((await root.post('/console/actions/../../admin', { csrf })).status).toBe(404);
+    const put = await fetch(`${t.url}/console/clients`, { method: 'PUT', headers: { cookie: root.jar.header() } });
+    expect(put.status).toBe(405);
+  });
+
+  it('never redirects off the console through back', async () => {
+    const csrf = await csrfOf(root);
+    for (const back of ['https://evil.example/', '//evil.example/console', '/console/../admin/v1/clients', '/console\\@evil.example', '/account/delegations']) {
+      const res = await root.post('/console/actions/scope-create', { csrf, back, name: `ok.${Math.random().toString(36).slice(2, 8)}`, description: 'a scope', sensitivity: 'low' });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/console');
+    }
+  });
+
+  it('shows what the operation refuses, as a 400 page, and changes nothing', async () => {
+    const csrf = await csrfOf(root);
+    const before = (await t.cliJson<{ revocations: unknown[] }>('revocations', 'list')).revocations.length;
+    for (const form of [{ kind: 'bogus', target: 'x' }, { kind: 'user', target: 'not an email' }, { kind: 'client', target: 'x'.repeat(5000) }]) {
+      const res = await root.post('/console/actions/revoke', { csrf, confirmed: 'yes', reason: 'test', ...form });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toMatch(/<main[^>]*>[\s\S]*Not done/);
+    }
+    expect((await t.cliJson<{ revocations: unknown[] }>('revocations', 'list')).revocations.length).toBe(before);
+    const clients = t.server.policy.snapshot().clients.size;
+    for (const form of [{ jwks: '{not json', auth_method: 'private_key_jwt' }, { auth_method: 'bogus' }, { jwks: '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}' }, { grants: 'implicit' }] as Record<string, string>[]) {
+      const res = await root.post('/console/actions/client-create', { csrf, name: 'hostile', grants: 'client_credentials', ...form });
+      expect(res.status).toBe(400);
+    }
+    expect(t.server.policy.snapshot().clients.size).toBe(clients);
+    const export_ = await root.get('/console/audit/export?since=not-a-time');
+    expect(export_.status).toBe(400);
+    expect((await root.get('/console/audit?since=yesterday%00')).status).toBe(400);
+  });
+
+  it('asks before a destructive change, and a confirmation page changes nothing', async () => {
+    const csrf = await csrfOf(root);
+    const res = await root.post('/console/actions/client-disable', { csrf, id, back: '/console/clients' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('can no longer authenticate');
+    expect(t.server.policy.snapshot().clients.get(id)?.disabled).toBe(false);
+  });
+
+  it('closes the console when the role goes, and after 30 idle minutes', async () => {
+    await t.cliJson('user', 'revoke-role', 'other@example.com', 'govauth-admin');
+    expect((await other.get('/console')).status).toBe(403);
+    t.advance(31 * 60_000);
+    const res = await root.get('/console');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toContain('/auth');
+  });
+});
