@@ -6,6 +6,7 @@ import type { Middleware } from 'koa';
 import type { AuditInput } from '../audit/audit-chain.ts';
 import type { AuditWriter } from '../audit/audit-writer.ts';
 import type { RefusalSummary } from '../audit/refusal-summary.ts';
+import { CIBA_GRANT } from '../governance/client-ciba.ts';
 import type { SecurityEventSink } from '../governance/security-events.ts';
 import type { TokenUse } from '../governance/suspicious-use.ts';
 import { CANNOT_RECORD, sendUnavailable } from '../http/error-responses.ts';
@@ -118,7 +119,9 @@ export function tokenEndpointAudit(
     } else if (ctx.status >= 400 && body?.error) {
       // A CIBA poll before the person decided (OpenID CIBA Core §11) is an answer, not a refusal:
       // a client polls every few seconds for minutes, and the request's own steps are audited (ciba.*).
-      if (body.error === 'authorization_pending' || body.error === 'slow_down') return;
+      // Only for the CIBA grant and not the rate limiter's slow_down (token-rate-limit.ts), which is
+      // a refusal on any grant and is recorded and counted below.
+      if (grantType === CIBA_GRANT && !ctx.state.rateLimited && (body.error === 'authorization_pending' || body.error === 'slow_down')) return;
       // Counted before any summarising below; labelled with the authenticated client only.
       metrics.tokenRefused(grantType, clientId, body.error);
       const detail = ctx.state.grantError?.error_detail;
