@@ -7,6 +7,7 @@ import type { AbacFacts } from '../governance/abac/abac-decision.ts';
 import type { PolicyRequest } from '../governance/abac/scope-policy.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { requestBinding } from './proof-of-possession.ts';
+import { CIBA_GRANT, CIBA_POLICY_CONTEXT } from '../governance/client-ciba.ts';
 
 /** The policy step's input for this request; undefined when no policy set is active (roles only). */
 export function policyRequestFor(
@@ -18,7 +19,10 @@ export function policyRequestFor(
   return { active, facts: { amr: [], authTime: undefined, delegationDepth: 0, ...facts } };
 }
 
-/** For a token endpoint request (policy step): its grant type, address and binding. */
+/**
+ * For a token endpoint request (policy step): its grant type, address and binding. A CIBA token
+ * is judged as the agent acting for the person (client-ciba.ts CIBA_POLICY_CONTEXT).
+ */
 export function policyFactsOf(ctx: KoaContextWithOIDC, at: number, source?: { amr?: readonly string[] | undefined; authTime?: number | undefined }) {
   const grantType = ctx.oidc.params?.grant_type;
   return {
@@ -28,5 +32,6 @@ export function policyFactsOf(ctx: KoaContextWithOIDC, at: number, source?: { am
     grantType: typeof grantType === 'string' ? grantType : 'authorization_code',
     amr: source?.amr ?? [],
     authTime: source?.authTime,
+    ...(grantType === CIBA_GRANT && CIBA_POLICY_CONTEXT),
   };
 }
