@@ -21,10 +21,13 @@ export function policyRequestFor(
 
 /**
  * For a token endpoint request (policy step): its grant type, address and binding. A CIBA token
- * is judged as the agent acting for the person (client-ciba.ts CIBA_POLICY_CONTEXT).
+ * is judged as the agent acting for the person (client-ciba.ts CIBA_POLICY_CONTEXT), and so is a
+ * refresh of a CIBA grant (oidc-provider's gty keeps the chain's origin: "ciba refresh_token"),
+ * still as the refresh_token grant it is.
  */
-export function policyFactsOf(ctx: KoaContextWithOIDC, at: number, source?: { amr?: readonly string[] | undefined; authTime?: number | undefined }) {
+export function policyFactsOf(ctx: KoaContextWithOIDC, at: number, source?: { amr?: readonly string[] | undefined; authTime?: number | undefined; gty?: string | undefined }) {
   const grantType = ctx.oidc.params?.grant_type;
+  const cibaRefresh = grantType === 'refresh_token' && source?.gty?.split(' ')[0] === 'ciba';
   return {
     at,
     sourceIp: ctx.ip || undefined,
@@ -33,5 +36,6 @@ export function policyFactsOf(ctx: KoaContextWithOIDC, at: number, source?: { am
     amr: source?.amr ?? [],
     authTime: source?.authTime,
     ...(grantType === CIBA_GRANT && CIBA_POLICY_CONTEXT),
+    ...(cibaRefresh && { delegationDepth: CIBA_POLICY_CONTEXT.delegationDepth }),
   };
 }

@@ -68,7 +68,7 @@ function cibaRefusal(refusal: GrantRefusal): Error {
 }
 
 /** The code, refresh token or approved CIBA request an access token is being issued from, if any. */
-export function grantSource(ctx: KoaContextWithOIDC): { acr?: string; amr?: string[]; authTime?: number; accountId?: string; scopes?: Set<string>; iat?: number } | undefined {
+export function grantSource(ctx: KoaContextWithOIDC): { acr?: string; amr?: string[]; authTime?: number; accountId?: string; scopes?: Set<string>; iat?: number; gty?: string } | undefined {
   const { entities } = ctx.oidc;
   return entities.AuthorizationCode ?? entities.RefreshToken ?? entities.BackchannelAuthenticationRequest;
 }

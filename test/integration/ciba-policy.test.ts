@@ -1,6 +1,6 @@
 // OpenID CIBA under the Cedar policy step (issue 24): a CIBA token is judged as the Agent acting
-// for the person (delegation depth 1) at the person's approval, at the token endpoint and at
-// introspection. A policy forbidding agents a scope leaves it out of the approval (the approvals
+// for the person (delegation depth 1) at the person's approval, at the token endpoint (and at a
+// refresh of its grant) and at introspection. A policy forbidding agents a scope leaves it out of the approval (the approvals
 // page says which policy and why) and out of the token (whose token.issued record names the
 // policies); a policy that arrives between the approval and the poll ends it access_denied, and
 // ends earlier tokens at introspection; an unloadable active set fails closed at /backchannel, on
@@ -154,6 +154,21 @@ describe('a CIBA token is judged as the agent acting for the person', () => {
     expect(answer.body.access_token).toBeUndefined();
     // Judged as the agent again, as at issuance (as Alice herself it would still be permitted).
     expect((await introspect(earlier)).active).toBe(false);
+  });
+
+  it('a refresh of a CIBA grant is judged as the agent too', async () => {
+    await activate(String(baseline));
+    const offline = await t.cliJson<ClientCreds>('client', 'create', '--name', 'Offline Agent', '--ciba', 'poll', '--grant', 'authorization_code', '--redirect-uri', 'https://agent.example/callback');
+    const config = await configFor(offline);
+    const started = await oidc.initiateBackchannelAuthentication(config, { scope: 'openid offline_access ai.training.read ai.training.analyze', login_hint: 'alice@example.com', resource: API });
+    const polling = oidc.pollBackchannelAuthenticationGrant(config, started);
+    await approveOnly();
+    const tokens = await polling;
+    expect(decodeJwt(tokens.access_token).payload.scope).toBe('ai.training.analyze ai.training.read');
+    expect(tokens.refresh_token).toBeTruthy();
+    await activate(String(forbidding));
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token ?? '');
+    expect(decodeJwt(refreshed.access_token).payload.scope).toBe('ai.training.read');
   });
 });
 
