@@ -65,7 +65,9 @@ export function cibaPages(router: Router, kit: CibaPageKit): (ctx: Context) => P
     const who = await kit.person(ctx);
     if (!who) return undefined;
     const isFresh = fresh(who);
-    const pending = await pendingCibaFor(kit.db, kit.policy.snapshot(), who.user, isFresh, kit.now());
+    // Roles AND policy, the agent acting for this person, as the post will decide it.
+    const approval = { abac: kit.policy.abac, amr: who.session.amr, authTime: who.session.authTime };
+    const pending = await pendingCibaFor(kit.db, kit.policy.snapshot(), who.user, isFresh, kit.now(), approval);
     const requests = pending.map((r) => {
       const withheld = r.decision?.withheld ?? [];
       const needsStepUp = withheld.some((w) => w.reason === 'mfa_required');
@@ -77,7 +79,7 @@ export function cibaPages(router: Router, kit: CibaPageKit): (ctx: Context) => P
         resourceName: r.resource?.name ?? '(no resource)',
         resourceAudience: r.resource?.audience ?? '',
         scopes: r.scopes,
-        notices: r.decision ? withheldNotices(withheld, 'agent') : ['This agent may no longer ask for this: it can only be denied.'],
+        notices: r.decision ? [...withheldNotices(withheld, 'agent'), ...r.policyNotices] : ['This agent may no longer ask for this: it can only be denied.'],
         stepUpHref: needsStepUp ? STEP_UP_HREF : undefined,
         canApprove: Boolean(r.decision?.grantable.length) && !needsStepUp,
         requestedAt: when(r.requestedAt),

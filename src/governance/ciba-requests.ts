@@ -4,7 +4,9 @@
 // record and its webhook event in the same transaction (the outbox), so a decision, its record
 // and its notification commit together. What the person may approve is the one consent rule
 // (policy-model.ts decideConsent: requested ∩ the agent's ceiling ∩ their roles ∩ the resource;
-// high-sensitivity scopes only with a recent second factor), judged again at the moment of the post.
+// high-sensitivity scopes only with a recent second factor), then the Cedar policy step with the
+// agent as principal (client-ciba.ts CIBA_POLICY_CONTEXT; forbid wins), judged again at the
+// moment of the post; the token endpoint judges once more in the agent's own request context.
 // oidc-provider (the grant, backchannelResult) is driven by src/oidc/ciba.ts from the outcome.
 import { createHash } from 'node:crypto';
 import type { Actor, AuditInput } from '../audit/audit-chain.ts';
@@ -27,6 +29,9 @@ import type { RevocationState } from './revocation-state.ts';
 import type { PolicyStore } from './policy-store.ts';
 import { findUserByEmail } from '../db/people-repository.ts';
 import { canonicalEmail } from './email-address.ts';
+import { consentPolicyNotices, judgeScopes, type PolicyOutcome, type PolicyRequest } from './abac/scope-policy.ts';
+import type { AbacStore } from './abac/abac-store.ts';
+import { CIBA_POLICY_CONTEXT } from './client-ciba.ts';
 
 /** OpenID Connect scopes of a CIBA request (`openid` is required, §7.1); they are not governed. */
 const OIDC_SCOPES = new Set(['openid', 'email', 'offline_access']);
@@ -84,6 +89,30 @@ export async function recordCibaRequest(db: Database, input: NewCibaRequest, by:
   return id;
 }
 
+/** The approving person's sign-in (it becomes the token's amr and auth_time) and the policy set in force. */
+export interface ApprovalContext {
+  readonly abac: Pick<AbacStore, 'active'> | undefined;
+  readonly amr: readonly string[] | undefined;
+  readonly authTime: number | undefined;
+}
+
+/**
+ * The policy step's input at the approval. The agent's address and proof-of-possession binding
+ * are known only when it redeems the approval, so here there is no address (no zone applies) and
+ * no binding, as on the consent page: a policy needing either leaves the scope out (fail closed),
+ * and the token endpoint judges again with the agent's own request, where forbid still wins.
+ */
+function approvalPolicy(approval: ApprovalContext | undefined, now: number): PolicyRequest | undefined {
+  const active = approval?.abac?.active();
+  if (!active || active.state === 'none') return undefined;
+  return { active, facts: { at: now, sourceIp: undefined, amr: approval?.amr ?? [], authTime: approval?.authTime, binding: 'bearer', ...CIBA_POLICY_CONTEXT } };
+}
+
+/** What the person may approve: the consent rule's decision less what the policy refuses, and the policy's finding. */
+interface CibaConsent extends ConsentDecision {
+  readonly policy: PolicyOutcome | undefined;
+}
+
 /** A request waiting for the signed-in person, as their approvals page shows it. */
 export interface PendingCibaRequest {
   readonly id: string;
@@ -93,23 +122,34 @@ export interface PendingCibaRequest {
   readonly resource: { readonly audience: string; readonly name: string } | null;
   readonly scopes: readonly { readonly name: string; readonly description: string; readonly sensitivity: string }[];
   /** What approving would grant now, and why anything else is left out. */
-  readonly decision: ConsentDecision | undefined;
+  readonly decision: CibaConsent | undefined;
+  /** One sentence per scope the access policy leaves out (abac/scope-policy.ts consentPolicyNotices). */
+  readonly policyNotices: readonly string[];
   readonly requestedAt: string;
   readonly expiresAt: string;
 }
 
-/** The consent rule for a request at `now`; undefined when the agent or resource is gone (nothing can be granted). */
-function consentFor(snapshot: PolicySnapshot, user: UserDef, r: CibaRequestRow, mfaFresh: boolean, now: number): ConsentDecision | undefined {
+/**
+ * The consent rule for a request at `now`, roles AND policy (the agent acting for the person);
+ * undefined when the agent or resource is gone (nothing can be granted).
+ */
+function consentFor(snapshot: PolicySnapshot, user: UserDef, r: CibaRequestRow, mfaFresh: boolean, now: number, approval: ApprovalContext | undefined): CibaConsent | undefined {
   const client = snapshot.clients.get(r.clientId);
-  if (!client || client.disabled || !client.ciba || r.resource === null || !snapshot.resources.has(r.resource)) return undefined;
-  return decideConsent(snapshot, user, client, r.resource, scopesOf(r).filter((s) => !OIDC_SCOPES.has(s)), mfaFresh, now);
+  const resource = r.resource === null ? undefined : snapshot.resources.get(r.resource);
+  if (!client || client.disabled || !client.ciba || !resource) return undefined;
+  const decision = decideConsent(snapshot, user, client, resource.audience, scopesOf(r).filter((s) => !OIDC_SCOPES.has(s)), mfaFresh, now);
+  const policy = judgeScopes(approvalPolicy(approval, now), { kind: 'agent', user, client }, resource, decision.grantable);
+  if (!policy?.removed.length) return { ...decision, policy };
+  const refused = new Set(policy.removed.map((x) => x.scope));
+  return { ...decision, grantable: decision.grantable.filter((s) => !refused.has(s)), policy };
 }
 
-export async function pendingCibaFor(db: Database, snapshot: PolicySnapshot, user: UserDef, mfaFresh: boolean, now: number): Promise<PendingCibaRequest[]> {
+export async function pendingCibaFor(db: Database, snapshot: PolicySnapshot, user: UserDef, mfaFresh: boolean, now: number, approval?: ApprovalContext): Promise<PendingCibaRequest[]> {
   const rows = await pendingCibaRequestsOf(db, user.id, new Date(now));
   return rows.map((r) => {
     const client = snapshot.clients.get(r.clientId);
     const resource = r.resource === null ? undefined : snapshot.resources.get(r.resource);
+    const decision = consentFor(snapshot, user, r, mfaFresh, now, approval);
     return {
       id: r.id,
       clientId: r.clientId,
@@ -120,7 +160,8 @@ export async function pendingCibaFor(db: Database, snapshot: PolicySnapshot, use
         const def = snapshot.scopes.get(name);
         return { name, description: def?.description ?? (OIDC_SCOPES.has(name) ? 'Your account identifier (OpenID Connect)' : 'unknown permission'), sensitivity: def?.sensitivity ?? 'low' };
       }),
-      decision: consentFor(snapshot, user, r, mfaFresh, now),
+      decision,
+      policyNotices: decision?.policy ? consentPolicyNotices(decision.policy) : [],
       requestedAt: r.createdAt.toISOString(),
       expiresAt: r.expiresAt.toISOString(),
     };
@@ -136,6 +177,9 @@ export interface CibaDecisionInput {
   readonly approve: boolean;
   /** The person's second factor counts now (step-up.ts). */
   readonly mfaFresh: boolean;
+  /** How the deciding sign-in authenticated (the token's amr and auth_time): the policy step's context. */
+  readonly amr?: readonly string[] | undefined;
+  readonly authTime?: number | undefined;
 }
 
 async function close(tx: Tx, r: CibaRequestRow, status: 'approved' | 'denied', user: UserDef, now: number): Promise<void> {
@@ -143,6 +187,13 @@ async function close(tx: Tx, r: CibaRequestRow, status: 'approved' | 'denied', u
     throw new AppError('conflict', 'This request was already decided or has expired: nothing was changed.');
   }
 }
+
+/** What the approval's audit record says about the policy step, as token.issued does (oidc/token-audit.ts). */
+const policyFacts = (p: PolicyOutcome) => ({
+  policy_version: p.version,
+  policies: p.permittedBy,
+  policy_removed: p.removed.map((r) => ({ scope: r.scope, reason: r.verdict.reason, policies: r.verdict.policies })),
+});
 
 /**
  * The person's decision on request `id`. Fails closed: a request that is not theirs is not
@@ -153,7 +204,7 @@ async function close(tx: Tx, r: CibaRequestRow, status: 'approved' | 'denied', u
  */
 export async function decideCibaRequest(
   db: Database,
-  ctx: { snapshot: PolicySnapshot; revocations: Pick<RevocationState, 'check'> },
+  ctx: { snapshot: PolicySnapshot; revocations: Pick<RevocationState, 'check'>; abac?: Pick<AbacStore, 'active'> | undefined },
   id: string,
   user: UserDef,
   input: CibaDecisionInput,
@@ -164,16 +215,23 @@ export async function decideCibaRequest(
   if (!found || found.userId !== user.id) throw new AppError('not_found', 'There is no such request waiting for you.');
   const scopes = scopesOf(found);
   let outcome: CibaOutcome;
+  let policy: PolicyOutcome | undefined;
   if (!input.approve) {
     outcome = { approved: false, request: found, reason: 'denied by the person' };
   } else {
-    const decision = consentFor(ctx.snapshot, user, found, input.mfaFresh, now);
+    const decision = consentFor(ctx.snapshot, user, found, input.mfaFresh, now, { abac: ctx.abac, amr: input.amr, authTime: input.authTime });
+    // Fail closed (issue 24): nothing is approved that an unloadable policy set could not check;
+    // the request stays pending (409: the policy's current state refuses it, nothing changed), so
+    // the person can approve once the set is loadable again.
+    policy = decision?.policy;
+    if (policy?.unavailable) throw new AppError('conflict', 'The access policy cannot be evaluated right now, so nothing was approved. Try again later.');
     const stale = decision?.withheld.filter((w) => w.reason === 'mfa_required') ?? [];
     if (stale.length) throw new AppError('forbidden', `Approving needs a recent two-step verification (for ${stale.map((w) => w.scope).join(', ')}): sign in again with your second factor, then approve.`);
     // Revoked since the agent asked (govauth revoke --user / --client / --role): the approval does not hold.
     const revoked = ctx.revocations.check({ iat: Math.floor(found.createdAt.getTime() / 1000), userId: user.id, clientId: found.clientId, roles: decision?.roles ?? [] });
     if (!decision || !decision.grantable.length || revoked || found.resource === null) {
-      const reason = revoked ? `revoked (${revoked}) since the request` : !decision ? 'the agent may no longer use CIBA for this resource' : 'you hold none of the requested permissions';
+      const refusedByPolicy = decision?.policy?.removed.length ? `refused by access policy: ${decision.policy.removed.map((x) => `${x.scope} (${x.verdict.message})`).join('; ')}` : undefined;
+      const reason = revoked ? `revoked (${revoked}) since the request` : !decision ? 'the agent may no longer use CIBA for this resource' : (refusedByPolicy ?? 'you hold none of the requested permissions');
       outcome = { approved: false, request: found, reason };
     } else {
       outcome = { approved: true, request: found, scopes: decision.grantable, oidcScopes: scopes.filter((s) => OIDC_SCOPES.has(s)), resource: found.resource };
@@ -182,7 +240,7 @@ export async function decideCibaRequest(
   const status = outcome.approved ? 'approved' : 'denied';
   await writeWithChanges(db, async (tx) => {
     await close(tx, found, status, user, now);
-    const data = { ...facts(found, scopes), decided_by: user.id, ...(outcome.approved ? { granted_scopes: outcome.scopes } : { reason: outcome.reason }) };
+    const data = { ...facts(found, scopes), decided_by: user.id, ...(outcome.approved ? { granted_scopes: outcome.scopes } : { reason: outcome.reason }), ...(policy && policyFacts(policy)) };
     await enqueueNotification(tx, { type: `ciba.${status}`, data, occurredAt: now }, now);
     return { result: undefined, changes: [], audit: [{ ...by, action: `ciba.${status}`, subject: user.id, clientId: found.clientId, outcome: outcome.approved ? 'success' : 'denied', detail: data }] };
   });

@@ -9,6 +9,17 @@ import { outboundUrlProblem, type OutboundUrlRules } from './outbound-url.ts';
 /** The token endpoint's grant type for CIBA (§10.1). */
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
 
+/**
+ * How the Cedar policy step sees a CIBA token wherever it is judged (the approval, the token
+ * endpoint, introspection): the Agent (this client) acting for the person, at delegation depth 1,
+ * as the first actor of an exchanged token is (issue 24's "agent-acting-for-person"). In CIBA the
+ * Consumption Device, not the person, asks, receives and uses the token; the person only approves
+ * on their Authentication Device (CIBA Core §1, §7.1), and the token names the agent in `act`
+ * (act-claim.ts approvalClaims). `govauth policy explain --user … --via <agent> --delegation 1`
+ * asks the same question, so a `forbid(principal is Agent, …)` reads the same everywhere.
+ */
+export const CIBA_POLICY_CONTEXT = { delegationDepth: 1, grantType: CIBA_GRANT } as const;
+
 const CIBA_MODES = ['poll', 'ping'] as const;
 type CibaMode = (typeof CIBA_MODES)[number];
 

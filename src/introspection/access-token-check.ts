@@ -10,7 +10,7 @@ import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import type { Clock } from '../time/clock.ts';
-import { chainOf, exchangedFromOf } from '../governance/act-claim.ts';
+import { approvalOf, chainOf, exchangedFromOf } from '../governance/act-claim.ts';
 import { isUserSubject, tokenBindingOfClaims, tokenLiveness, type LivenessReason } from './token-liveness.ts';
 
 export type InactiveReason = 'invalid' | 'expired' | 'not_yet_valid' | 'wrong_audience' | LivenessReason;
@@ -142,6 +142,7 @@ export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: strin
       binding: tokenBindingOfClaims(p.cnf),
       chain,
       exchangedFrom,
+      cibaRequest: approvalOf(p),
     });
     if (reason) return { active: false, reason, jti };
     return { active: true, claims: p };

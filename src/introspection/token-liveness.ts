@@ -12,6 +12,7 @@ import type { TokenFacts } from '../governance/revocation-state.ts';
 import type { Clock } from '../time/clock.ts';
 import type { TokenBinding } from '../governance/proof-of-possession.ts';
 import type { PolicyRequest } from '../governance/abac/scope-policy.ts';
+import { CIBA_POLICY_CONTEXT } from '../governance/client-ciba.ts';
 
 export type LivenessReason = LivenessRefusal | ChainLivenessRefusal;
 
@@ -38,6 +39,8 @@ export interface LiveTokenFacts extends Omit<TokenFacts, 'roles'> {
   readonly amr?: readonly string[] | undefined;
   readonly authTime?: number | undefined;
   readonly binding?: TokenBinding | undefined;
+  /** The CIBA request it was approved in (act-claim.ts approvalOf): judged as the agent acting for the person. */
+  readonly cibaRequest?: string | undefined;
 }
 
 /**
@@ -59,18 +62,17 @@ function livePolicy(policy: Pick<PolicyStore, 'abac'>, t: LiveTokenFacts): Polic
   ];
   if (t.iat * 1000 > abac.changedAt(subjects)) return undefined;
   const depth = t.chain?.length ?? 0;
-  return {
-    active,
-    facts: {
-      at: t.iat * 1000,
-      sourceIp: undefined,
-      amr: t.amr ?? [],
-      authTime: t.authTime,
-      binding: t.binding ?? 'bearer',
-      delegationDepth: depth,
-      grantType: t.userId === undefined ? 'client_credentials' : depth ? 'urn:ietf:params:oauth:grant-type:token-exchange' : 'authorization_code',
-    },
+  const facts = {
+    at: t.iat * 1000,
+    sourceIp: undefined,
+    amr: t.amr ?? [],
+    authTime: t.authTime,
+    binding: t.binding ?? 'bearer',
+    delegationDepth: depth,
+    grantType: t.userId === undefined ? 'client_credentials' : depth ? 'urn:ietf:params:oauth:grant-type:token-exchange' : 'authorization_code',
   };
+  // A CIBA token as at its issuance: the agent acting for the person (client-ciba.ts).
+  return { active, facts: t.cibaRequest !== undefined && t.userId !== undefined ? { ...facts, ...CIBA_POLICY_CONTEXT } : facts };
 }
 
 const CLIENT: GrantPrincipal = { kind: 'client' };

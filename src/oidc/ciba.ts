@@ -54,6 +54,21 @@ function checkBindingMessage(message: unknown): void {
   if (!message.isWellFormed() || UNPRINTABLE.test(message)) throw new errors.InvalidBindingMessage('binding_message must not contain control or formatting characters');
 }
 
+const POLICY_UNAVAILABLE = 'the access policy cannot be evaluated right now; try again later';
+const policyUnavailable = (policy: Pick<PolicyStore, 'abac'>): boolean => policy.abac?.active().state === 'unavailable';
+
+/**
+ * Before oidc-provider consumes an approved auth_req_id (seams.ts patchCibaPolling): while the
+ * active policy set cannot be loaded, answer temporarily_unavailable with the approval still
+ * redeemable, so the agent's retry succeeds once it loads. Refusing later, at
+ * getResourceServerInfo, would leave it consumed, and a retry would revoke the grant.
+ */
+export function cibaRedeemCheck(policy: Pick<PolicyStore, 'abac'>): () => void {
+  return () => {
+    if (policyUnavailable(policy)) throw new errors.TemporarilyUnavailable(POLICY_UNAVAILABLE);
+  };
+}
+
 const clientActor = (ctx: KoaContextWithOIDC, clientId: string): Actor => ({ actorType: 'client', actor: clientId, requestId: String(ctx.state.requestId ?? ''), ip: ctx.ip });
 
 /** oidc-provider's features.ciba; disabled unless GOVAUTH_CIBA is on. */
@@ -86,6 +101,9 @@ export function cibaFeature(deps: CibaDeps): CibaFeature {
           throw new SlowDown(`too many CIBA requests from this client (limit ${deps.config.requestsPerMinute} per minute); retry after ${verdict.retryAfterSeconds} s`);
         }
       }
+      // Fail closed (issue 24): no request a person would be asked to approve while the active
+      // policy set cannot be loaded (RFC 6749 §5.2 temporarily_unavailable: retry later).
+      if (policyUnavailable(deps.policy)) throw new errors.TemporarilyUnavailable(POLICY_UNAVAILABLE);
       if (ctx.oidc.params?.id_token_hint !== undefined) throw new errors.InvalidRequest('id_token_hint is not supported: identify the person with login_hint (their email)');
       // One resource per request: the token is for it (RFC 8707), and the person approves it by name.
       const resources = Object.keys(ctx.oidc.resourceServers ?? {});
@@ -146,7 +164,15 @@ export interface CibaApprovals {
 export function createCibaApprovals(deps: { provider: () => Provider; db: Database; policy: PolicyStore; log: Logger; now: Clock }): CibaApprovals {
   return {
     async decide(id, user, session, input, by) {
-      const outcome = await decideCibaRequest(deps.db, { snapshot: deps.policy.snapshot(), revocations: deps.policy.revocations }, id, user, input, by, deps.now());
+      const outcome = await decideCibaRequest(
+        deps.db,
+        { snapshot: deps.policy.snapshot(), revocations: deps.policy.revocations, abac: deps.policy.abac },
+        id,
+        user,
+        { ...input, amr: session.amr, authTime: session.authTime },
+        by,
+        deps.now(),
+      );
       const provider = deps.provider();
       const authReqId = outcome.request.authReqId;
       try {

@@ -40,7 +40,7 @@ import { createOutboundFetch, FETCH_RESPONSE_BODY_LIMITS } from './outbound-fetc
 import { outboundFetchFailures } from './outbound-fetch-errors.ts';
 import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
-import { cibaFeature, cibaInterval, cibaPollCheck, isNobody } from './ciba.ts';
+import { cibaFeature, cibaInterval, cibaPollCheck, cibaRedeemCheck, isNobody } from './ciba.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -233,7 +233,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   patchReplayDetection(provider, (id, iss, exp) =>
     insertOidcRowOnce(deps.db, 'ReplayDetection', id, { payload: JSON.stringify({ kind: 'ReplayDetection', jti: id, iss, exp }), grantId: null, accountId: null, clientId: null, uid: null, userCode: null, expiresAt: new Date(exp * 1000) }),
   );
-  if (config.ciba.enabled) patchCibaPolling(provider, cibaPollCheck({ config: config.ciba, db: deps.db, now: deps.now }));
+  if (config.ciba.enabled) patchCibaPolling(provider, cibaPollCheck({ config: config.ciba, db: deps.db, now: deps.now }), cibaRedeemCheck(policy));
   protocolEvents(provider, log);
   recordSessionDevices(provider, { db: deps.db, log, now: deps.now });
   useResponseWrappers(provider, {

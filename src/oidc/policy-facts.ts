@@ -7,6 +7,7 @@ import type { AbacFacts } from '../governance/abac/abac-decision.ts';
 import type { PolicyRequest } from '../governance/abac/scope-policy.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { requestBinding } from './proof-of-possession.ts';
+import { CIBA_GRANT, CIBA_POLICY_CONTEXT } from '../governance/client-ciba.ts';
 
 /** The policy step's input for this request; undefined when no policy set is active (roles only). */
 export function policyRequestFor(
@@ -18,9 +19,15 @@ export function policyRequestFor(
   return { active, facts: { amr: [], authTime: undefined, delegationDepth: 0, ...facts } };
 }
 
-/** For a token endpoint request (policy step): its grant type, address and binding. */
-export function policyFactsOf(ctx: KoaContextWithOIDC, at: number, source?: { amr?: readonly string[] | undefined; authTime?: number | undefined }) {
+/**
+ * For a token endpoint request (policy step): its grant type, address and binding. A CIBA token
+ * is judged as the agent acting for the person (client-ciba.ts CIBA_POLICY_CONTEXT), and so is a
+ * refresh of a CIBA grant (oidc-provider's gty keeps the chain's origin: "ciba refresh_token"),
+ * still as the refresh_token grant it is.
+ */
+export function policyFactsOf(ctx: KoaContextWithOIDC, at: number, source?: { amr?: readonly string[] | undefined; authTime?: number | undefined; gty?: string | undefined }) {
   const grantType = ctx.oidc.params?.grant_type;
+  const cibaRefresh = grantType === 'refresh_token' && source?.gty?.split(' ')[0] === 'ciba';
   return {
     at,
     sourceIp: ctx.ip || undefined,
@@ -28,5 +35,7 @@ export function policyFactsOf(ctx: KoaContextWithOIDC, at: number, source?: { am
     grantType: typeof grantType === 'string' ? grantType : 'authorization_code',
     amr: source?.amr ?? [],
     authTime: source?.authTime,
+    ...(grantType === CIBA_GRANT && CIBA_POLICY_CONTEXT),
+    ...(cibaRefresh && { delegationDepth: CIBA_POLICY_CONTEXT.delegationDepth }),
   };
 }

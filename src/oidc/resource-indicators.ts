@@ -56,8 +56,19 @@ function toOidcError(refusal: GrantRefusal, scope = ''): Error {
   }
 }
 
+/**
+ * A refusal at the CIBA token endpoint. The agent's request carries no scope (CIBA Core §10.1),
+ * so an approval the access policy now leaves nothing of is not invalid_scope (that would blame
+ * a scope parameter it never sent) but access_denied: §11's answer to a polling agent that no
+ * token will come of this request, as when the approval itself was refused (ciba-requests.ts).
+ * The auth_req_id is already consumed here (lib/actions/grants/ciba.js), so the answer must be final.
+ */
+function cibaRefusal(refusal: GrantRefusal): Error {
+  return refusal.reason === 'policy_denied' ? new errors.AccessDenied(refusal.description) : toOidcError(refusal);
+}
+
 /** The code, refresh token or approved CIBA request an access token is being issued from, if any. */
-export function grantSource(ctx: KoaContextWithOIDC): { acr?: string; amr?: string[]; authTime?: number; accountId?: string; scopes?: Set<string>; iat?: number } | undefined {
+export function grantSource(ctx: KoaContextWithOIDC): { acr?: string; amr?: string[]; authTime?: number; accountId?: string; scopes?: Set<string>; iat?: number; gty?: string } | undefined {
   const { entities } = ctx.oidc;
   return entities.AuthorizationCode ?? entities.RefreshToken ?? entities.BackchannelAuthenticationRequest;
 }
@@ -200,7 +211,7 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
           presented: { iat: presented?.iat ?? 0 },
           policy: policyRequestFor(policy, policyFactsOf(ctx, at, source)),
         });
-        if (!grant.ok) throw toOidcError(grant);
+        if (!grant.ok) throw grantType(ctx) === CIBA_GRANT ? cibaRefusal(grant) : toOidcError(grant);
         await waitOutCutoff(policy.revocations, { userId: user?.id, clientId: client.clientId, roles: grant.roles }, now);
         ctx.state.decision = { grant };
         // The token's own lifetime and roles follow the scopes it ends up carrying (token-lifetimes.ts).

@@ -68,14 +68,18 @@ export type CibaPollCheck = (authReqId: string, clientId: string) => Promise<boo
  * expired_token, the token), so a poll that comes too soon is refused there, on the token route only
  * (backchannelResult, which also finds it, runs outside any protocol request).
  */
-export function patchCibaPolling(provider: Provider, allowPoll: CibaPollCheck): void {
-  const model = provider.BackchannelAuthenticationRequest as unknown as { find: (id: unknown, options?: unknown) => Promise<unknown> };
+export function patchCibaPolling(provider: Provider, allowPoll: CibaPollCheck, beforeRedeem: () => void): void {
+  const model = provider.BackchannelAuthenticationRequest as unknown as { find: (id: unknown, options?: unknown) => Promise<{ grantId?: unknown } | undefined> };
   const find = model.find.bind(model);
   model.find = async (id: unknown, options?: unknown) => {
     const ctx = currentOidcContext();
     const clientId = ctx?.oidc.route === 'token' ? ctx.oidc.client?.clientId : undefined;
     if (clientId && typeof id === 'string' && !(await allowPoll(id, clientId))) throw new errors.SlowDown();
-    return find(id, options);
+    const found = await find(id, options);
+    // An approved request is consumed right after this find, before the token is resolved: an
+    // answer the agent must be able to retry is given here (ciba.ts cibaRedeemCheck).
+    if (clientId && found?.grantId) beforeRedeem();
+    return found;
   };
 }
 
