@@ -5,9 +5,9 @@ import type { Database } from './database.ts';
 import { findTrustPolicyRow, listSelfRegisteredRows, type SelfRegisteredRow, type TrustPolicyRow } from './self-registration-repository.ts';
 
 export interface CatalogRows {
-  readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null }[];
+  readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null; requireAcr: string | null }[];
   readonly resources: readonly { audience: string; name: string; tokenTtl: number | null; requirePop: boolean; scopes: { scopeName: string }[] }[];
-  readonly roles: readonly { name: string; description: string; scopes: { scopeName: string }[] }[];
+  readonly roles: readonly { name: string; description: string; requireFactor: string | null; scopes: { scopeName: string }[] }[];
   readonly clients: readonly {
     id: string;
     name: string;
@@ -67,6 +67,7 @@ export interface PersonRow {
   readonly disabled: boolean;
   readonly mfaEnrolledAt: Date | null;
   readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
+  readonly _count: { readonly passkeys: number };
 }
 
 export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
@@ -89,6 +90,7 @@ const personSelect = {
   disabled: true,
   mfaEnrolledAt: true,
   roles: { select: { roleName: true, expiresAt: true } },
+  _count: { select: { passkeys: true } },
 } as const;
 
 export const loadPersonRows = (db: Database): Promise<PersonRow[]> => db.prisma.user.findMany({ select: personSelect });

@@ -3,6 +3,7 @@
 import type { ClientDef, PolicySnapshot, ResourceDef, RoleDef, ScopeDef, Sensitivity, UserDef } from './policy-model.ts';
 import type { Database } from '../db/database.ts';
 import { parseStoredJwks } from './client-jwks.ts';
+import { parseRequiredFactor } from './factors.ts';
 import type { DelegationDef } from './delegation.ts';
 import { loadCatalogRows, loadPersonRow, loadPersonRows, type PersonRow } from '../db/policy-repository.ts';
 import { selfRegisteredClientDefs, toTrustPolicy } from './self-registered-clients.ts';
@@ -63,7 +64,10 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
       ]),
     ),
     roles: new Map(
-      roles.map((r): [string, RoleDef] => [r.name, { name: r.name, description: r.description, scopes: new Set(r.scopes.map((x) => x.scopeName)) }]),
+      roles.map((r): [string, RoleDef] => [
+        r.name,
+        { name: r.name, description: r.description, scopes: new Set(r.scopes.map((x) => x.scopeName)), requireFactor: parseRequiredFactor(r.requireFactor) },
+      ]),
     ),
     clients: selfRegisteredClientDefs(catalogue, selfRegistered, trustPolicy, scopeDefs),
     delegations: new Map<string, DelegationDef>([
@@ -103,7 +107,9 @@ function toUserDef(u: PersonRow): UserDef {
     id: u.id,
     email: u.email,
     disabled: u.disabled,
-    mfaEnrolled: u.mfaEnrolledAt !== null,
+    mfaEnrolled: u.mfaEnrolledAt !== null || u._count.passkeys > 0,
+    totpEnrolled: u.mfaEnrolledAt !== null,
+    passkeys: u._count.passkeys,
     roles: u.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
   };
 }

@@ -4,6 +4,7 @@
 import { AppError } from '../errors/app-error.ts';
 import type { PublicJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
+import { provesSecondFactor, type RequiredFactor } from './factors.ts';
 import type { SelfRegistration, TrustPolicy } from './self-registration.ts';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
@@ -30,6 +31,8 @@ export interface RoleDef {
   readonly name: string;
   readonly description: string;
   readonly scopes: ReadonlySet<string>;
+  /** A person holding it must sign in with this factor (factors.ts); absent or null: none. */
+  readonly requireFactor?: RequiredFactor | null;
 }
 
 /** A role held by a principal, possibly only until `expiresAt` (epoch ms). */
@@ -86,7 +89,11 @@ export interface UserDef {
   readonly id: string;
   readonly email: string;
   readonly disabled: boolean;
+  /** Any second factor: TOTP enrolled or at least one passkey. */
   readonly mfaEnrolled: boolean;
+  /** Which factors (factors.ts FactorStatus); absent in fixtures that predate passkeys. */
+  readonly totpEnrolled?: boolean;
+  readonly passkeys?: number;
   readonly roles: readonly RoleGrant[];
 }
 
@@ -195,9 +202,9 @@ export const isHighSensitivity = (snapshot: PolicySnapshot, scope: string): bool
  */
 export type MfaFreshness = 'fresh' | 'stale' | 'checked_at_issuance';
 
-/** amr (RFC 8176) and auth_time (epoch seconds) prove a recent second factor. */
+/** amr (RFC 8176) and auth_time (epoch seconds) prove a recent second factor: a TOTP code or a passkey (factors.ts). */
 export function mfaFresh(amr: readonly string[] | undefined, authTimeSec: number | undefined, maxAgeSec: number, nowMs: number): boolean {
-  return Boolean(amr?.includes('otp') && authTimeSec !== undefined && nowMs / 1000 - authTimeSec <= maxAgeSec);
+  return provesSecondFactor(amr) && authTimeSec !== undefined && nowMs / 1000 - authTimeSec <= maxAgeSec;
 }
 
 /** Who holds the scopes: their active role grants at the instant, and (people) their second factor. */
