@@ -4,7 +4,7 @@
 import { AppError } from '../errors/app-error.ts';
 import type { PublicJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
-import { provesSecondFactor, type RequiredFactor } from './factors.ts';
+import { amrSatisfies, provesSecondFactor, requiredFactorsOf, type RequiredFactor } from './factors.ts';
 import type { SelfRegistration, TrustPolicy } from './self-registration.ts';
 
 export type Sensitivity = 'low' | 'medium' | 'high';
@@ -205,6 +205,15 @@ export type MfaFreshness = 'fresh' | 'stale' | 'checked_at_issuance';
 /** amr (RFC 8176) and auth_time (epoch seconds) prove a recent second factor: a TOTP code or a passkey (factors.ts). */
 export function mfaFresh(amr: readonly string[] | undefined, authTimeSec: number | undefined, maxAgeSec: number, nowMs: number): boolean {
   return provesSecondFactor(amr) && authTimeSec !== undefined && nowMs / 1000 - authTimeSec <= maxAgeSec;
+}
+
+/**
+ * mfaFresh for a person: a recent second factor, and the factor every role they hold requires
+ * (`role require-factor`, factors.ts); a TOTP code does not count for someone whose role
+ * requires a passkey.
+ */
+export function personMfaFresh(snapshot: PolicySnapshot, user: UserDef, amr: readonly string[] | undefined, authTimeSec: number | undefined, maxAgeSec: number, nowMs: number): boolean {
+  return mfaFresh(amr, authTimeSec, maxAgeSec, nowMs) && requiredFactorsOf(snapshot.roles, user.roles, nowMs).every((r) => amrSatisfies(amr, r.factor));
 }
 
 /** Who holds the scopes: their active role grants at the instant, and (people) their second factor. */

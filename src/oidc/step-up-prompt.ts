@@ -3,7 +3,8 @@
 // it and the person can give it (holds such a scope, has TOTP enrolled), or when the account
 // pages ask for it before a high-sensitivity scope is delegated (account-session.ts).
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { heldScopes, isHighSensitivity, mfaFresh } from '../governance/policy-model.ts';
+import { amrSatisfies, hasFactor, requiredFactorsOf } from '../governance/factors.ts';
+import { heldScopes, isHighSensitivity, personMfaFresh, type UserDef } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { STEP_UP_REASON } from '../governance/step-up.ts';
 import type { Clock } from '../time/clock.ts';
@@ -21,6 +22,12 @@ function requestedHighScopes(ctx: KoaContextWithOIDC, policy: PolicyStore, accou
   );
 }
 
+/** A factor a role of this person requires, which they have, but this sign-in did not use. */
+function roleFactorMissing(policy: PolicyStore, user: UserDef, amr: readonly string[] | undefined, now: number): boolean {
+  const status = { totp: user.totpEnrolled ?? user.mfaEnrolled, passkeys: user.passkeys ?? 0 };
+  return requiredFactorsOf(policy.snapshot().roles, user.roles, now).some((r) => hasFactor(status, r.factor) && !amrSatisfies(amr, r.factor));
+}
+
 export function createInteractionPolicy(deps: { policy: PolicyStore; mfaMaxAge: number; now: Clock }) {
   const { Check, base } = interactionPolicy;
   const policy = base();
@@ -30,9 +37,13 @@ export function createInteractionPolicy(deps: { policy: PolicyStore; mfaMaxAge: 
       const { session } = ctx.oidc;
       const accountId = session?.accountId;
       if (!accountId) return Check.NO_NEED_TO_PROMPT;
-      if (!deps.policy.user(accountId)?.mfaEnrolled) return Check.NO_NEED_TO_PROMPT; // consent explains
+      const user = deps.policy.user(accountId);
+      if (!user?.mfaEnrolled) return Check.NO_NEED_TO_PROMPT; // consent explains
+      // A role's required factor (role require-factor) is asked at every sign-in, whatever is
+      // requested, when the person can give it (the access review flags those who cannot).
+      if (roleFactorMissing(deps.policy, user, session.amr, deps.now())) return Check.REQUEST_PROMPT;
       if (!accountAsksStepUp(ctx) && !requestedHighScopes(ctx, deps.policy, accountId, deps.now()).length) return Check.NO_NEED_TO_PROMPT;
-      return mfaFresh(session.amr, session.loginTs, deps.mfaMaxAge, deps.now()) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      return personMfaFresh(deps.policy.snapshot(), user, session.amr, session.loginTs, deps.mfaMaxAge, deps.now()) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
   return policy;
