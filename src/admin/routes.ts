@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { accessRequestRoutes } from './access-request-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
+import { factorRoutes } from './factor-routes.ts';
 import { clientRoutes } from './client-routes.ts';
 import { selfRegistrationRoutes } from './self-registration-routes.ts';
 import { delegationRoutes } from './delegation-routes.ts';
@@ -34,4 +35,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...factorRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, openApiRoute].map(withPropagationField);

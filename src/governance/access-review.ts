@@ -10,6 +10,7 @@ import { mayHoldRoles } from './client-grants.ts';
 import { heldScopes, type ClientDef, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
 import { clientAuthMethod, requiresProofOfPossession, usesSharedSecret, type ClientAuthMethod } from './client-auth-method.ts';
 import { SECRET_EXPIRY_WARNING_MS } from './secret-lifetimes.ts';
+import { describeFactor, missingFactors, requiredFactorsOf, type FactorStatus } from './factors.ts';
 
 const EXPIRING_SOON_MS = 7 * 86_400_000;
 
@@ -17,6 +18,7 @@ type FindingKind =
   | 'unused_scope'
   | 'never_used_scope'
   | 'high_sensitivity_without_mfa'
+  | 'missing_required_factor'
   | 'grant_expiring_soon'
   | 'secret_expiring_soon'
   | 'secret_expired'
@@ -28,6 +30,8 @@ export interface ReviewEntry {
   name: string;
   disabled: boolean;
   mfa_enrolled: boolean | null;
+  /** People: their second factors (TOTP enrolled, passkeys registered); null for clients. */
+  factors: { totp_enrolled: boolean; passkeys: number } | null;
   /** Clients: may obtain tokens for the admin API (null for people). */
   admin_access: boolean | null;
   /** Clients: how it authenticates (client-auth-method.ts); null for people. */
@@ -69,7 +73,7 @@ export interface AccessReview {
 function entryFor(
   snapshot: PolicySnapshot,
   base: {
-    type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; adminAccess: boolean | null; roles: readonly RoleGrant[]; ceiling: ReadonlySet<string> | null; since: number;
+    type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; factors?: FactorStatus; adminAccess: boolean | null; roles: readonly RoleGrant[]; ceiling: ReadonlySet<string> | null; since: number;
     /** Clients: their secrets and binding (secretFindings); undefined for people. */
     client?: ClientDef;
     /** false: the roles give no scopes of its own (an agent without client_credentials, matched by its roles against delegation policies only). */
@@ -98,7 +102,13 @@ function entryFor(
       findings.push({ kind: 'unused_scope', scope: s.scope, message: `has not used ${s.scope} since ${s.last_used_at}` });
     }
     if (base.type === 'user' && s.sensitivity === 'high' && base.mfaEnrolled === false) {
-      findings.push({ kind: 'high_sensitivity_without_mfa', scope: s.scope, message: `holds high-sensitivity ${s.scope} without two-step verification (it cannot be granted until TOTP is enrolled)` });
+      findings.push({ kind: 'high_sensitivity_without_mfa', scope: s.scope, message: `holds high-sensitivity ${s.scope} without a second factor (it cannot be granted until TOTP or a passkey is set up)` });
+    }
+  }
+  // A role requires a factor the person has not set up (role require-factor, factors.ts).
+  if (base.factors) {
+    for (const m of missingFactors(requiredFactorsOf(snapshot.roles, base.roles, now), base.factors)) {
+      for (const role of m.roles) findings.push({ kind: 'missing_required_factor', role, message: `role ${role} requires ${describeFactor(m.factor)}, which is not set up` });
     }
   }
   const active = base.roles.filter((g) => g.expiresAt === null || g.expiresAt > now);
@@ -113,6 +123,7 @@ function entryFor(
     name: base.name,
     disabled: base.disabled,
     mfa_enrolled: base.mfaEnrolled,
+    factors: base.factors ? { totp_enrolled: base.factors.totp, passkeys: base.factors.passkeys } : null,
     admin_access: base.adminAccess,
     auth_method: base.client ? clientAuthMethod(base.client) : null,
     requires_pop: base.client ? requiresProofOfPossession(base.client) : null,
@@ -165,7 +176,7 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   const entries: ReviewEntry[] = [];
   for (const u of [...users.values()].sort((a, b) => (a.email < b.email ? -1 : 1))) {
     entries.push(
-      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, adminAccess: null, roles: u.roles, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
+      entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, factors: { totp: u.totpEnrolled ?? u.mfaEnrolled, passkeys: u.passkeys ?? 0 }, adminAccess: null, roles: u.roles, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
     );
   }
   // Bots, agents (their roles decide whom they may act for), and every app allowed the admin

@@ -251,7 +251,7 @@ export const governanceCommands: Command[] = [
       const review = await reviewAccess(await ctx.db(), { unusedDays, now: ctx.now() });
       const shown = flag(values, 'findings-only') ? review.principals.filter((p) => p.findings.length) : review.principals;
       const lines = shown.flatMap((p) => [
-        `${p.type} ${p.name} (${p.id})${p.disabled ? ' DISABLED' : ''}${p.type === 'user' ? (p.mfa_enrolled ? ' · MFA' : ' · no MFA') : ''}${p.admin_access ? ' · admin API' : ''}`,
+        `${p.type} ${p.name} (${p.id})${p.disabled ? ' DISABLED' : ''}${p.factors ? ` · ${[p.factors.totp_enrolled ? 'TOTP' : '', p.factors.passkeys ? `${p.factors.passkeys} passkey${p.factors.passkeys === 1 ? '' : 's'}` : ''].filter(Boolean).join(' + ') || 'no MFA'}` : ''}${p.admin_access ? ' · admin API' : ''}`,
         `  roles:  ${p.roles.map((r) => (r.expires_at ? `${r.role} (until ${r.expires_at})` : r.role)).join(', ') || '(none)'}`,
         ...(p.auth_method ? [`  auth:   ${p.auth_method}${p.secret_expires_at ? ` (secret expires ${p.secret_expires_at})` : ''}${p.jwks_uri ? ` (keys from ${p.jwks_uri})` : ''} · tokens: ${p.requires_pop ? 'bound only' : 'bearer allowed'}`] : []),
         ...p.scopes.map((s) => `  scope   ${s.scope.padEnd(28)} ${s.sensitivity.padEnd(6)} last used ${s.last_used_at ?? 'never'}`),

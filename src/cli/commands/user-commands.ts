@@ -70,8 +70,17 @@ export const userCommands: Command[] = [
     positionals: ['email'],
     async run({ positionals }, ctx) {
       const { getUser } = await userRegistry();
-      const user = await getUser(await ctx.db(), positionals[0] ?? '');
-      return { json: { user }, text: describe(user) };
+      const { factorStatus } = await import('../../governance/factor-policy.ts');
+      const db = await ctx.db();
+      const user = await getUser(db, positionals[0] ?? '');
+      // Which factors they have against what their roles require (role require-factor).
+      const factors = await factorStatus(db, user, ctx.now());
+      const required = factors.required.map((r) => `${r.factor} (${r.roles.join(', ')})`).join(' ') || '(none)';
+      const missing = factors.missing.length ? `\nMISSING required factor: ${factors.missing.map((r) => `${r.factor} for ${r.roles.join(', ')}`).join('; ')}` : '';
+      return {
+        json: { user, factors },
+        text: `${describe(user)}\npasskeys: ${factors.passkeys}\nrequired: ${required}${missing}`,
+      };
     },
   },
   {
