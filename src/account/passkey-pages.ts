@@ -28,7 +28,7 @@ import { passkeysOf } from '../db/passkey-repository.ts';
 import { AccountDisabled, renderAccountError } from './account-error-page.ts';
 import { startSignIn } from './sign-in-return.ts';
 
-export const PASSKEYS_PAGE = '/account/passkeys';
+const PASSKEYS_PAGE = '/account/passkeys';
 
 export interface PasskeyPageDeps {
   readonly sessions: AccountSessions;

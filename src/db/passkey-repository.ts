@@ -43,14 +43,6 @@ export async function recordPasskeyUse(db: Database, id: string, expected: bigin
   return count === 1;
 }
 
-/** How many passkeys each person has (people without one are absent). */
-export async function passkeyCounts(db: Database): Promise<Map<string, number>> {
-  const rows = await db.prisma.passkey.groupBy({ by: ['userId'], _count: { _all: true } });
-  return new Map(rows.map((r) => [r.userId, r._count._all]));
-}
-
-export const countPasskeys = (h: Reader, userId: string): Promise<number> => prismaOf(h).passkey.count({ where: { userId } });
-
 /**
  * Issues the challenge of a ceremony, replacing any earlier one of the same binding (one
  * outstanding ceremony per sign-in request or browser session, so the table stays bounded), and

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 
-export const PASSKEY_SCRIPT_PATHS = ['/assets/webauthn.js', '/assets/passkeys.js'] as const;
+const PASSKEY_SCRIPT_PATHS = ['/assets/webauthn.js', '/assets/passkeys.js'] as const;
 
 function bundlePath(): string {
   // The package's CommonJS entry is <root>/script/index.js; the bundle is <root>/dist/bundle.

@@ -16,7 +16,7 @@ export interface Views {
   readonly stylesheet: string;
 }
 
-export interface RenderOptions {
+interface RenderOptions {
   readonly status?: number | undefined;
   readonly formTargets?: readonly string[];
   /** The page loads govauth's own scripts (the passkey ceremony, passkey-assets.ts): script-src and connect-src 'self'. */

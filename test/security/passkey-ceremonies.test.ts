@@ -5,7 +5,7 @@
 // with their reason. The genuine ceremony beside them succeeds, so each refusal is the check's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CEREMONY_TIMEOUT_MS } from '../../src/governance/webauthn-ceremony.ts';
-import { AccountBrowser, walkSignIn } from '../helpers/account-pages.ts';
+import { walkSignIn, type AccountBrowser } from '../helpers/account-pages.ts';
 import { CookieJar, field } from '../helpers/cookie-jar.ts';
 import { authorizationRequest, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { FLAG, SoftAuthenticator } from '../helpers/soft-authenticator.ts';

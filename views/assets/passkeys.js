@@ -1,3 +1,4 @@
+/* global window, document, URLSearchParams, fetch -- a browser script (eslint runs with Node globals) */
 // Passkey ceremonies for govauth's pages (progressive enhancement: every page works without
 // JavaScript; the passkey forms are hidden until this script shows them). Served from the
 // server itself beside @simplewebauthn/browser's bundle (window.SimpleWebAuthnBrowser), under
