@@ -2,7 +2,7 @@
 // people holding it, and a person's factors against it (as `govauth role require-factor` and
 // `govauth user show`).
 import { z } from 'zod';
-import { factorStatus, parseFactorArgument, setRoleRequiredFactor } from '../governance/factor-policy.ts';
+import { factorStatus, parseAcrArgument, parseFactorArgument, setRoleRequiredFactor, setScopeRequiredAcr } from '../governance/factor-policy.ts';
 import { getUser } from '../governance/user-registry.ts';
 import { recordRead } from './read-audit.ts';
 import { route } from './route.ts';
@@ -11,6 +11,13 @@ const factor = z.enum(['passkey', 'totp', 'any']);
 const requirement = z.strictObject({ factor, roles: z.array(z.string()) });
 
 export const factorRoutes = [
+  route({
+    method: 'PUT', path: '/scopes/{name}/required-acr', operationId: 'setScopeRequiredAcr', tag: 'scopes', access: 'write', errors: [404],
+    summary: 'Only a phishing-resistant sign-in (a passkey, acr urn:govauth:acr:phr) may carry the scope; null removes the requirement',
+    body: z.strictObject({ acr: z.enum(['phr']).nullable().describe('phr, or null for none') }),
+    response: z.strictObject({ scope: z.strictObject({ scope: z.string(), require_acr: z.enum(['phr']).nullable() }) }),
+    handle: async ({ deps, params, body, actor }) => ({ scope: await setScopeRequiredAcr(deps.db, params.name, parseAcrArgument(body.acr ?? 'none'), actor) }),
+  }),
   route({
     method: 'PUT', path: '/roles/{name}/required-factor', operationId: 'setRoleRequiredFactor', tag: 'roles', access: 'write', errors: [404],
     summary: 'Require a second factor of everyone holding the role (at sign-in and step-up); null removes the requirement',

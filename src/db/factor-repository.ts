@@ -15,3 +15,10 @@ export const rolesRequiringFactors = (db: Database): Promise<{ name: string; req
 
 export const factorRow = (db: Database, userId: string): Promise<{ mfaEnrolledAt: Date | null; _count: { passkeys: number } } | null> =>
   db.prisma.user.findUnique({ where: { id: userId }, select: { mfaEnrolledAt: true, _count: { select: { passkeys: true } } } });
+
+export const findScopeAcr = (h: Reader, name: string): Promise<{ name: string; requireAcr: string | null } | null> =>
+  prismaOf(h).scope.findUnique({ where: { name }, select: { name: true, requireAcr: true } });
+
+export async function setScopeAcr(tx: Tx, name: string, requireAcr: string | null): Promise<void> {
+  await tx.scope.update({ where: { name }, data: { requireAcr } });
+}

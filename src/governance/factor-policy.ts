@@ -6,11 +6,12 @@
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
-import { factorRow, findRoleFactor, rolesRequiringFactors, setRoleFactor } from '../db/factor-repository.ts';
+import { factorRow, findRoleFactor, findScopeAcr, rolesRequiringFactors, setRoleFactor, setScopeAcr } from '../db/factor-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
 import { missingFactors, parseRequiredFactor, REQUIRED_FACTORS, requiredFactorsOf, type RequiredFactor } from './factors.ts';
 import type { RoleGrant } from './policy-model.ts';
+import { ACR_PHR } from './step-up.ts';
 import { checkRoleName } from './validation.ts';
 
 /** `passkey`, `totp`, `any`, or `none` (no requirement). */
@@ -54,4 +55,29 @@ export async function factorStatus(db: Database, user: { id: string; roles: read
   const grants: RoleGrant[] = user.roles.map((g) => ({ role: g.role, expiresAt: g.expires_at === null ? null : Date.parse(g.expires_at) }));
   const required = requiredFactorsOf(byRole, grants, now);
   return { totp_enrolled: status.totp, passkeys: status.passkeys, required, missing: missingFactors(required, status) };
+}
+
+export interface ScopeAcrView {
+  scope: string;
+  /** 'phr': only a sign-in with a passkey (acr urn:govauth:acr:phr) may carry the scope. */
+  require_acr: 'phr' | null;
+}
+
+/** `phr` or `none`. */
+export function parseAcrArgument(raw: string | undefined): 'phr' | null {
+  const v = (raw ?? '').trim().toLowerCase();
+  if (v === 'none') return null;
+  if (v === 'phr' || v === ACR_PHR) return 'phr';
+  throw new AppError('invalid_request', `the acr must be phr (${ACR_PHR}) or none`);
+}
+
+/** Requires (or stops requiring) a phishing-resistant sign-in for tokens carrying a scope. */
+export async function setScopeRequiredAcr(db: Database, name: string, acr: 'phr' | null, by: Actor): Promise<ScopeAcrView> {
+  return writeWithChanges(db, async (tx) => {
+    const row = await mustExist(findScopeAcr(tx, name), `no scope named ${name}`);
+    const before: ScopeAcrView = { scope: row.name, require_acr: row.requireAcr === null ? null : 'phr' };
+    await setScopeAcr(tx, row.name, acr);
+    const after: ScopeAcrView = { scope: row.name, require_acr: acr };
+    return { result: after, changes: [{ kind: 'scope', key: row.name }], audit: [adminEvent(by, 'admin.scope.require_acr', row.name, before, after)] };
+  });
 }

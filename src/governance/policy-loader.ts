@@ -22,7 +22,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
   const scopeDefs = new Map(
       scopes.map((s): [string, ScopeDef] => [
         s.name,
-        { name: s.name, description: s.description, sensitivity: s.sensitivity as Sensitivity, maxTtl: s.maxTtl },
+        { name: s.name, description: s.description, sensitivity: s.sensitivity as Sensitivity, maxTtl: s.maxTtl, requireAcr: s.requireAcr === null ? null : 'phr' },
       ]),
   );
   const trustPolicy = toTrustPolicy(policyRow);

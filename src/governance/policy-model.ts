@@ -16,6 +16,8 @@ export interface ScopeDef {
   readonly sensitivity: Sensitivity;
   /** Seconds; caps the lifetime of any token that carries this scope. */
   readonly maxTtl: number | null;
+  /** 'phr': only a phishing-resistant sign-in (a passkey, acr urn:govauth:acr:phr) may carry it; absent or null: no such rule. */
+  readonly requireAcr?: 'phr' | null;
 }
 
 export interface ResourceDef {
@@ -182,7 +184,7 @@ export function defaultAudienceFor(snapshot: PolicySnapshot, client: ClientDef, 
   return candidates.length === 1 ? candidates[0]?.audience : undefined;
 }
 
-export type WithheldReason = 'not_in_roles' | 'not_allowed_for_app' | 'not_on_resource' | 'mfa_not_enrolled' | 'mfa_required' | 'unknown_scope';
+export type WithheldReason = 'not_in_roles' | 'not_allowed_for_app' | 'not_on_resource' | 'mfa_not_enrolled' | 'mfa_required' | 'phr_required' | 'unknown_scope';
 
 export interface ConsentDecision {
   readonly audience: string;
@@ -220,7 +222,8 @@ export function personMfaFresh(snapshot: PolicySnapshot, user: UserDef, amr: rea
 export interface ScopeHolder {
   readonly held: ReadonlyMap<string, { until: number; roles: string[] }>;
   /** People only; absent for a client. */
-  readonly person?: { readonly mfa: MfaFreshness; readonly mfaEnrolled: boolean } | undefined;
+  /** `phr`: the sign-in used a passkey (factors.ts); undefined: not judged here (checked at issuance). */
+  readonly person?: { readonly mfa: MfaFreshness; readonly mfaEnrolled: boolean; readonly phr?: boolean | undefined } | undefined;
 }
 
 /**
@@ -236,6 +239,7 @@ export function withheldReason(snapshot: PolicySnapshot, resource: ResourceDef, 
   if (!holder.held.has(scope)) return 'not_in_roles';
   const person = holder.person;
   if (person && person.mfa === 'stale' && isHighSensitivity(snapshot, scope)) return person.mfaEnrolled ? 'mfa_required' : 'mfa_not_enrolled';
+  if (person && person.phr === false && snapshot.scopes.get(scope)?.requireAcr === 'phr') return 'phr_required';
   return undefined;
 }
 
@@ -252,11 +256,13 @@ export function decideConsent(
   requested: readonly string[],
   mfaFresh: boolean,
   now: number,
+  /** The sign-in used a passkey; undefined: scopes requiring it are not judged (standing delegations: at exchange). */
+  phr?: boolean,
 ): ConsentDecision {
   const resource = snapshot.resources.get(audience);
   if (!resource) throw new AppError('invalid_target', 'unknown resource');
   const held = heldScopes(snapshot, user.roles, now);
-  const holder: ScopeHolder = { held, person: { mfa: mfaFresh ? 'fresh' : 'stale', mfaEnrolled: user.mfaEnrolled } };
+  const holder: ScopeHolder = { held, person: { mfa: mfaFresh ? 'fresh' : 'stale', mfaEnrolled: user.mfaEnrolled, phr } };
   const grantable: string[] = [];
   const withheld: { scope: string; reason: WithheldReason }[] = [];
   for (const scope of [...new Set(requested)].sort()) {

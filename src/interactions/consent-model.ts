@@ -1,7 +1,7 @@
 // What the consent page shows and what a consent grants, computed from current policy for the
 // signed-in person: requested ∩ app ceiling ∩ their role scopes ∩ resource scopes, and
 // high-sensitivity scopes only with a recent second factor.
-import { provesSecondFactor } from '../governance/factors.ts';
+import { amrSatisfies, provesSecondFactor } from '../governance/factors.ts';
 import { decideConsent, type ClientDef, type WithheldReason } from '../governance/policy-model.ts';
 import { withheldNotices } from '../pages/withheld-notices.ts';
 import type { InteractionDetails as Details } from '../oidc/interaction-host.ts';
@@ -70,7 +70,7 @@ export function buildConsent(
 
   for (const resource of resourcesOf(details)) {
     if (!user || !clientDef) break;
-    const decision = decideConsent(snapshot, user, clientDef, resource, apiRequested, mfaFresh, deps.now());
+    const decision = decideConsent(snapshot, user, clientDef, resource, apiRequested, mfaFresh, deps.now(), amrSatisfies(details.session?.amr, 'passkey'));
     grantable.set(resource, [...decision.grantable]);
     withheld.set(resource, decision.withheld.map((w) => w.scope));
     allWithheld.push(...decision.withheld);

@@ -14,6 +14,7 @@ const NOTICE: Record<WithheldReason, (scopes: string, by: Requester) => string> 
   mfa_not_enrolled: (s) =>
     `Not included because it needs two-step verification, which is not set up for your account (ask an administrator to enrol you): ${s}.`,
   mfa_required: (s) => `Not included because it needs a recent two-step verification: ${s}. Sign in again to use it.`,
+  phr_required: (s) => `Not included because it needs a sign-in with a passkey (phishing-resistant): ${s}. Sign in with your passkey to use it.`,
 };
 
 /** One sentence per reason, naming every scope left out for it, in the order the reasons first occur. */

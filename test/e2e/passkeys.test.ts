@@ -7,6 +7,8 @@ import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureRedirects, launchBrowser, screenshot } from '../helpers/browser.ts';
+import { headlessSignIn } from '../helpers/headless-sign-in.ts';
+import { decodeJwt } from '../helpers/oauth.ts';
 import { API, PASSWORD, REDIRECT, authorizationRequest, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -18,11 +20,16 @@ let page: Page;
 let cdp: CDPSession;
 let authenticatorId: string;
 let nextCallback: () => Promise<URL>;
+let carolSecret: string;
 
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
   await createUser(t, 'bob@example.com', ['admin']); // holds the high-sensitivity ai.deploy.manage
+  await createUser(t, 'carol@example.com', ['admin']);
+  carolSecret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', 'carol@example.com')).secret;
+  // Deploying models only after a phishing-resistant sign-in: a TOTP code is not enough.
+  await t.cliJson('scope', 'require-acr', 'ai.deploy.manage', 'phr');
   const app = await createWebApp(t);
   await t.server.policy.sync();
   config = await discover(t, app);
@@ -61,6 +68,14 @@ async function tokensFor(callback: URL, req: { verifier: string; state: string; 
   const { payload: id } = await jwtVerify(tokens.id_token!, jwks, { issuer: t.issuer, audience: config.clientMetadata().client_id });
   return { at, id };
 }
+
+describe('a scope that requires a phishing-resistant sign-in', () => {
+  it('is left out of the tokens of a person who used a password and a TOTP code', async () => {
+    const tokens = await headlessSignIn(config, 'carol@example.com', 'openid ai.deploy.manage ai.usage.log.read', { totpSecret: carolSecret });
+    const at = decodeJwt(tokens.access_token).payload;
+    expect(at).toMatchObject({ scope: 'ai.usage.log.read', acr: 'urn:govauth:acr:mfa', amr: ['pwd', 'otp'] });
+  });
+});
 
 describe('passkeys in a browser', () => {
   it('registers a passkey, signs in with it without a password, steps up with it, and removes it', async () => {

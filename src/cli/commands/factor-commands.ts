@@ -1,5 +1,5 @@
-// govauth role require-factor …: the factor a role requires of the people who hold it
-// (src/governance/factor-policy.ts).
+// govauth role require-factor … and scope require-acr …: the factor a role requires of the people
+// who hold it, and the phishing-resistant sign-in a scope requires (src/governance/factor-policy.ts).
 import type { Command } from '../command.ts';
 
 const factorPolicy = () => import('../../governance/factor-policy.ts');
@@ -19,6 +19,18 @@ export const factorCommands: Command[] = [
         json: { role: result },
         text: factor ? `role ${result.role}: people holding it must sign in with ${factor === 'any' ? 'a second factor' : `a ${factor === 'totp' ? 'TOTP code' : 'passkey'}`}` : `role ${result.role}: no factor required`,
       };
+    },
+  },
+  {
+    name: 'scope require-acr',
+    usage: 'govauth scope require-acr <scope> <phr|none>',
+    summary: 'only a phishing-resistant sign-in (a passkey, acr urn:govauth:acr:phr) may carry the scope (none: no requirement)',
+    options: {},
+    positionals: ['scope', 'acr'],
+    async run({ positionals }, ctx) {
+      const { parseAcrArgument, setScopeRequiredAcr } = await factorPolicy();
+      const result = await setScopeRequiredAcr(await ctx.db(), positionals[0] ?? '', parseAcrArgument(positionals[1]), ctx.actor);
+      return { json: { scope: result }, text: result.require_acr ? `scope ${result.scope}: only a sign-in with a passkey may carry it` : `scope ${result.scope}: no acr required` };
     },
   },
 ];
