@@ -102,7 +102,7 @@ describe('passkeys in a browser', () => {
     await signOut();
     const req = await authorizationRequest(config, 'openid ai.deploy.manage');
     await page.goto(req.url.href);
-    const passkeyButton = page.getByRole('button', { name: 'Sign in with a passkey' });
+    const passkeyButton = page.getByRole('button', { name: 'Continue with a passkey' });
     await passkeyButton.waitFor();
     await screenshot(page, 'login-with-passkey');
     await passkeyButton.click();
@@ -141,7 +141,7 @@ describe('passkeys in a browser', () => {
     await signOut();
     const third = await authorizationRequest(config, 'openid ai.deploy.manage');
     await page.goto(third.url.href);
-    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Continue with a passkey' }).click();
     expect(await page.getByRole('alert').innerText()).toMatch(/not registered with govauth/);
   });
 });

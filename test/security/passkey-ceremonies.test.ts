@@ -60,7 +60,7 @@ async function loginPage(): Promise<{ jar: CookieJar; uid: string; csrf: string 
   const page = await fetch(`${t.url}${at.pathname}`, { headers: { cookie: jar.header() } });
   jar.store(page);
   const html = await page.text();
-  expect(html).toContain('Sign in with a passkey');
+  expect(html).toContain('Continue with a passkey');
   return { jar, uid: at.pathname.split('/').at(-1) ?? '', csrf: field(html, 'csrf') ?? '' };
 }
 
