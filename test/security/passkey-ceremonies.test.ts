@@ -223,6 +223,30 @@ describe('signing in with a passkey', () => {
   });
 });
 
+describe('a synced passkey', () => {
+  it('is shown as synced and backed up, signs in as swk (RFC 8176), and an expired sign-in challenge is refused', async () => {
+    await createUser(t, 'cat@example.com', ['data-scientist']);
+    const synced = new SoftAuthenticator(key.origin, key.rpId, FLAG.UP | FLAG.UV | FLAG.BE | FLAG.BS);
+    const { browser } = await walkSignIn(t, '/account/passkeys', 'cat@example.com');
+    const csrf = await browser.csrf('/account/passkeys');
+    const { challenge } = (await (await browser.post('/account/passkeys/options', { csrf })).json()) as { challenge: string };
+    expect((await browser.post('/account/passkeys', { csrf, name: 'Phone', response: JSON.stringify(synced.register(challenge)) })).status).toBe(303);
+    expect(await (await browser.get('/account/passkeys')).text()).toMatch(/<dt>Synced passkey<\/dt><dd>yes, backed up<\/dd>/);
+
+    const late = await signInChallenge();
+    t.advance(CEREMONY_TIMEOUT_MS + 31_000);
+    const refused = await post(late.jar, `/interaction/${late.uid}/passkey`, { csrf: late.csrf, response: JSON.stringify(synced.assert(late.challenge, undefined)) });
+    t.advance(-(CEREMONY_TIMEOUT_MS + 31_000));
+    expect(refused.status).toBe(401);
+    expect(await lastRefusal()).toMatchObject({ reason: 'no_challenge', step: 'sign_in' });
+
+    const c = await signInChallenge();
+    expect((await post(c.jar, `/interaction/${c.uid}/passkey`, { csrf: c.csrf, response: JSON.stringify(synced.assert(c.challenge, undefined)) })).status).toBe(303);
+    const { events } = await t.cliJson<{ events: AuditView[] }>('audit', 'tail', '--action', 'login.succeeded');
+    expect(events.at(-1)?.detail).toMatchObject({ method: 'passkey', amr: ['swk', 'user'] });
+  });
+});
+
 describe('a role that requires a passkey', () => {
   it('keeps the last passkey, reports missing factors, and turns a password-only sign-in into a passkey step-up', async () => {
     await t.cliJson('role', 'require-factor', 'data-scientist', 'passkey');
