@@ -223,6 +223,34 @@ describe('signing in with a passkey', () => {
   });
 });
 
+describe('a person without a second factor', () => {
+  it('signs in again with the password (prompt=login) before adding a passkey, once the sign-in is no longer recent', async () => {
+    const dan = await createUser(t, 'dan@example.com', ['data-scientist']);
+    const { browser } = await walkSignIn(t, '/account/passkeys', 'dan@example.com');
+    t.advance(901_000); // past GOVAUTH_MFA_MAX_AGE (900 s)
+    let confirm: Response;
+    try {
+      const page = await (await browser.get('/account/passkeys')).text();
+      expect(page).toContain('confirm it is you with your password');
+      const stale = await browser.post('/account/passkeys/options', { csrf: field(page, 'csrf') ?? '' });
+      expect(stale.status).toBe(403);
+      confirm = await browser.get('/account/passkeys/confirm');
+    } finally {
+      // oidc-provider stamps a sign-in with the real clock, so the new one is judged against it.
+      t.advance(-901_000);
+    }
+    const auth = new URL(confirm.headers.get('location') ?? '');
+    expect(auth.searchParams.get('prompt')).toBe('login');
+    const signIns = async (): Promise<number> => (await t.cliJson<{ events: AuditView[] }>('audit', 'tail', '--action', 'login.succeeded', '--actor', dan)).events.length;
+    const before = await signIns();
+    // The password is asked again although the browser is signed in (walkSignIn answers the login page).
+    const { returnedTo } = await walkSignIn(t, `${auth.pathname}${auth.search}`, 'dan@example.com', { browser });
+    expect(returnedTo).toBe('/account/passkeys');
+    expect(await signIns()).toBe(before + 1);
+    expect((await browser.post('/account/passkeys/options', { csrf: await browser.csrf('/account/passkeys') })).status).toBe(200);
+  });
+});
+
 describe('a synced passkey', () => {
   it('is shown as synced and backed up, signs in as swk (RFC 8176), and an expired sign-in challenge is refused', async () => {
     await createUser(t, 'cat@example.com', ['data-scientist']);
