@@ -209,6 +209,7 @@ const findingKind = z.enum([
   'unused_scope',
   'never_used_scope',
   'high_sensitivity_without_mfa',
+  'missing_required_factor',
   'grant_expiring_soon',
   'secret_expiring_soon',
   'secret_expired',
