@@ -2,13 +2,13 @@
 // people holding it, and a person's factors against it (as `govauth role require-factor` and
 // `govauth user show`).
 import { z } from 'zod';
-import { factorStatus, parseAcrArgument, parseFactorArgument, setRoleRequiredFactor, setScopeRequiredAcr } from '../governance/factor-policy.ts';
+import { parseAcrArgument, parseFactorArgument, setRoleRequiredFactor, setScopeRequiredAcr } from '../governance/factor-policy.ts';
 import { getUser } from '../governance/user-registry.ts';
 import { recordRead } from './read-audit.ts';
+import { factorView } from './views.ts';
 import { route } from './route.ts';
 
 const factor = z.enum(['passkey', 'totp', 'any']);
-const requirement = z.strictObject({ factor, roles: z.array(z.string()) });
 
 export const factorRoutes = [
   route({
@@ -28,18 +28,12 @@ export const factorRoutes = [
   route({
     method: 'GET', path: '/users/{email}/factors', operationId: 'getUserFactors', tag: 'users', access: 'read', errors: [404],
     summary: "A person's second factors (TOTP, passkeys) against what their roles require",
-    response: z.strictObject({
-      factors: z.strictObject({
-        totp_enrolled: z.boolean(),
-        passkeys: z.number().int(),
-        required: z.array(requirement),
-        missing: z.array(requirement).describe('Required factors the person has not set up: they cannot sign in to those roles with them yet'),
-      }),
-    }),
+    // The same shape as GET /users/{email}'s `factors` and the review's (factor-status.ts).
+    response: z.strictObject({ factors: factorView }),
     async handle(call) {
-      const user = await getUser(call.deps.db, call.params.email);
+      const user = await getUser(call.deps.db, call.params.email, call.deps.now());
       await recordRead(call, { operation: 'getUserFactors', subject: user.id, returned: 1 });
-      return { factors: await factorStatus(call.deps.db, user, call.deps.now()) };
+      return { factors: user.factors };
     },
   }),
 ];

@@ -64,11 +64,8 @@ export async function setRoleFactor(tx: Tx, name: string, requireFactor: string 
 }
 
 /** Every role that requires a factor. */
-export const rolesRequiringFactors = (db: Database): Promise<{ name: string; requireFactor: string | null }[]> =>
-  db.prisma.role.findMany({ where: { requireFactor: { not: null } }, select: { name: true, requireFactor: true } });
-
-export const factorRow = (db: Database, userId: string): Promise<{ mfaEnrolledAt: Date | null; _count: { passkeys: number } } | null> =>
-  db.prisma.user.findUnique({ where: { id: userId }, select: { mfaEnrolledAt: true, _count: { select: { passkeys: true } } } });
+export const rolesRequiringFactors = (h: Reader): Promise<{ name: string; requireFactor: string | null }[]> =>
+  prismaOf(h).role.findMany({ where: { requireFactor: { not: null } }, select: { name: true, requireFactor: true } });
 
 export const findScopeAcr = (h: Reader, name: string): Promise<{ name: string; requireAcr: string | null } | null> =>
   prismaOf(h).scope.findUnique({ where: { name }, select: { name: true, requireAcr: true } });

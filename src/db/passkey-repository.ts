@@ -64,3 +64,12 @@ export async function takeChallenge(db: Database, binding: string, now: Date): P
   if (count !== 1 || row.expiresAt.getTime() <= now.getTime()) return undefined;
   return { challenge: row.challenge, userId: row.userId };
 }
+
+export const countPasskeys = (h: Reader, userId: string): Promise<number> => prismaOf(h).passkey.count({ where: { userId } });
+
+/** An administrator's factor reset: every passkey of the person and their outstanding ceremonies. */
+export async function deletePasskeysOf(tx: Tx, userId: string): Promise<{ passkeys: number; challenges: number }> {
+  const passkeys = await tx.passkey.deleteMany({ where: { userId } });
+  const challenges = await tx.webauthnChallenge.deleteMany({ where: { userId } });
+  return { passkeys: passkeys.count, challenges: challenges.count };
+}

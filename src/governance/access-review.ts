@@ -3,7 +3,8 @@
 // but unused for N days (or never used), and high-sensitivity scopes held by people without
 // two-step verification; for clients, secrets expired or about to, and high-sensitivity scopes
 // held with a shared secret and bearer tokens.
-import { factorCounts, factorView, type FactorView, type PasskeyFactors } from './factor-status.ts';
+import { factorView, type FactorView } from './factor-status.ts';
+import { unusedRecoveryCodesByUser } from '../db/factor-repository.ts';
 import { loadReviewRows } from '../db/access-review-repository.ts';
 import type { Database } from '../db/database.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
@@ -13,8 +14,7 @@ import { clientAuthMethod, requiresProofOfPossession, usesSharedSecret, type Cli
 import type { ScopeGrant } from './scope-grants-model.ts';
 import { SECRET_EXPIRY_WARNING_MS } from './secret-lifetimes.ts';
 import { sodViolations } from './exclusive-roles.ts';
-import { describeFactor, missingFactors, requiredFactorsOf } from './factors.ts';
-import type { FactorStatus } from './factor-rules.ts';
+import { describeFactor, requiredFactorsOf, type FactorStatus } from './factors.ts';
 
 const EXPIRING_SOON_MS = 7 * 86_400_000;
 
@@ -113,8 +113,9 @@ function entryFor(
     }
   }
   // A role requires a factor the person has not set up (role require-factor, factors.ts).
-  if (base.factors) {
-    for (const m of missingFactors(requiredFactorsOf(snapshot.roles, base.roles, now), base.factors)) {
+  const factors = base.factors ? factorView(base.factors, requiredFactorsOf(snapshot.roles, base.roles, now)) : null;
+  if (factors) {
+    for (const m of factors.missing) {
       for (const role of m.roles) findings.push({ kind: 'missing_required_factor', role, message: `role ${role} requires ${describeFactor(m.factor)}, which is not set up` });
     }
   }
@@ -130,7 +131,7 @@ function entryFor(
     name: base.name,
     disabled: base.disabled,
     mfa_enrolled: base.mfaEnrolled,
-    factors: base.factors ? factorView(base.factors) : null,
+    factors,
     admin_access: base.adminAccess,
     auth_method: base.client ? clientAuthMethod(base.client) : null,
     requires_pop: base.client ? requiresProofOfPossession(base.client) : null,
@@ -170,10 +171,10 @@ function secretFindings(client: ClientDef, scopes: readonly { scope: string; sen
 /** Clients the review lists although they hold no roles: a resource server whose secret expires. */
 const hasExpiringSecret = (c: ClientDef): boolean => usesSharedSecret(c) && c.secretExpiresAt !== null;
 
-export async function reviewAccess(db: Database, options: { unusedDays: number; now: number; passkeys?: PasskeyFactors }): Promise<AccessReview> {
+export async function reviewAccess(db: Database, options: { unusedDays: number; now: number }): Promise<AccessReview> {
   const now = options.now;
   const unusedMs = options.unusedDays * 86_400_000;
-  const [snapshot, users, { usage: usageRows, created: createdRows }, counts] = await Promise.all([loadPolicySnapshot(db), loadUsers(db), loadReviewRows(db), factorCounts(db, options.passkeys)]);
+  const [snapshot, users, { usage: usageRows, created: createdRows }, recoveryCodes] = await Promise.all([loadPolicySnapshot(db), loadUsers(db), loadReviewRows(db), unusedRecoveryCodesByUser(db)]);
   const usage = new Map<string, Map<string, Date>>();
   for (const u of usageRows) {
     const key = `${u.principalType}\0${u.principalId}`;
@@ -188,7 +189,7 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
         snapshot,
         {
           type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled,
-          factors: { totp: u.totpEnrolled ?? u.mfaEnrolled, passkeys: u.passkeys ?? 0, recoveryCodesLeft: counts.recoveryCodes.get(u.id) ?? 0 },
+          factors: { totp: u.totpEnrolled ?? u.mfaEnrolled, passkeys: u.passkeys ?? 0, recoveryCodesLeft: recoveryCodes.get(u.id) ?? 0 },
           adminAccess: null, roles: u.roles, scopeGrants: u.scopeGrants, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true,
         },
         usage.get(`user\0${u.id}`) ?? new Map(),

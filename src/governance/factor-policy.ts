@@ -1,16 +1,16 @@
 // Administrators require a factor per role (`govauth role require-factor govauth-admin passkey`,
 // PUT /roles/{name}/required-factor): a person holding the role must use it at sign-in and
 // step-up (oidc/step-up-prompt.ts asks for it; policy-model.ts personMfaFresh counts nothing
-// else as a second factor for them). `user show` and the access review report who can and who
-// cannot give it.
+// else as a second factor for them). `user show`, GET /users/{email}/factors and the access
+// review report who can and who cannot give it (factor-status.ts); removing the last such factor
+// is refused (factor-rules.ts).
 import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
-import { factorRow, findRoleFactor, findScopeAcr, rolesRequiringFactors, setRoleFactor, setScopeAcr } from '../db/factor-repository.ts';
+import { findRoleFactor, findScopeAcr, setRoleFactor, setScopeAcr } from '../db/factor-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mustExist } from './catalog.ts';
-import { missingFactors, parseRequiredFactor, REQUIRED_FACTORS, requiredFactorsOf, type RequiredFactor } from './factors.ts';
-import type { RoleGrant } from './policy-model.ts';
+import { parseRequiredFactor, REQUIRED_FACTORS, type RequiredFactor } from './factors.ts';
 import { ACR_PHR } from './step-up.ts';
 import { checkRoleName } from './validation.ts';
 
@@ -36,25 +36,6 @@ export async function setRoleRequiredFactor(db: Database, name: string, factor: 
     const after: RoleFactorView = { role, require_factor: factor };
     return { result: after, changes: [{ kind: 'role', key: role }], audit: [adminEvent(by, 'admin.role.require_factor', role, before, after)] };
   });
-}
-
-export interface FactorStatusView {
-  totp_enrolled: boolean;
-  passkeys: number;
-  /** Factors the person's roles require, and which roles. */
-  required: { factor: RequiredFactor; roles: string[] }[];
-  /** Of those, the ones the person cannot give yet (the review's missing_required_factor). */
-  missing: { factor: RequiredFactor; roles: string[] }[];
-}
-
-/** A person's factors against what their roles require, read from the database (CLI, admin API). */
-export async function factorStatus(db: Database, user: { id: string; roles: readonly { role: string; expires_at: string | null }[] }, now: number): Promise<FactorStatusView> {
-  const [row, roles] = await Promise.all([factorRow(db, user.id), rolesRequiringFactors(db)]);
-  const status = { totp: row?.mfaEnrolledAt != null, passkeys: row?._count.passkeys ?? 0 };
-  const byRole = new Map(roles.map((r) => [r.name, { requireFactor: parseRequiredFactor(r.requireFactor) }]));
-  const grants: RoleGrant[] = user.roles.map((g) => ({ role: g.role, expiresAt: g.expires_at === null ? null : Date.parse(g.expires_at) }));
-  const required = requiredFactorsOf(byRole, grants, now);
-  return { totp_enrolled: status.totp, passkeys: status.passkeys, required, missing: missingFactors(required, status) };
 }
 
 export interface ScopeAcrView {

@@ -13,10 +13,27 @@ export const REQUIRED_FACTORS: readonly RequiredFactor[] = ['passkey', 'totp', '
 const SECOND_FACTOR_AMR: ReadonlySet<string> = new Set(['otp', 'hwk', 'swk']);
 const PASSKEY_AMR: ReadonlySet<string> = new Set(['hwk', 'swk']);
 
-/** The factors a person has: whether TOTP is enrolled, how many passkeys are registered. */
+/**
+ * A person's second factors, the one shape every reader uses (factor-status.ts reads it; the
+ * account page, `user show`, the admin API and `review` print it through factorView).
+ * Recovery codes back up TOTP: they are not a factor of their own, so they count for no
+ * requirement (a role requiring a passkey is satisfied by a passkey only).
+ */
 export interface FactorStatus {
   readonly totp: boolean;
+  /** Registered passkeys (WebAuthn). */
   readonly passkeys: number;
+  /** Unused recovery codes. */
+  readonly recoveryCodesLeft: number;
+}
+
+/** The factors proper (recovery codes left out), for rules that only ask which factors exist. */
+export type Factors = Pick<FactorStatus, 'totp' | 'passkeys'>;
+
+/** What a role's requirement names, and which of the person's roles require it. */
+export interface FactorRequirement {
+  readonly factor: RequiredFactor;
+  readonly roles: string[];
 }
 
 export const provesSecondFactor = (amr: readonly string[] | undefined): boolean => Boolean(amr?.some((m) => SECOND_FACTOR_AMR.has(m)));
@@ -30,7 +47,7 @@ export function amrSatisfies(amr: readonly string[] | undefined, factor: Require
 }
 
 /** Whether a person can give the factor at all. */
-export function hasFactor(status: FactorStatus, factor: RequiredFactor): boolean {
+export function hasFactor(status: Factors, factor: RequiredFactor): boolean {
   if (factor === 'passkey') return status.passkeys > 0;
   if (factor === 'totp') return status.totp;
   return status.totp || status.passkeys > 0;
@@ -49,7 +66,7 @@ export function requiredFactorsOf(
   roles: ReadonlyMap<string, { readonly requireFactor?: RequiredFactor | null | undefined }>,
   grants: readonly { readonly role: string; readonly expiresAt: number | null }[],
   now: number,
-): { factor: RequiredFactor; roles: string[] }[] {
+): FactorRequirement[] {
   const byFactor = new Map<RequiredFactor, string[]>();
   for (const g of grants) {
     if (g.expiresAt !== null && g.expiresAt <= now) continue;
@@ -61,33 +78,11 @@ export function requiredFactorsOf(
 }
 
 /** The required factors a person cannot give (the review's `missing_required_factor`). */
-export const missingFactors = (required: readonly { factor: RequiredFactor; roles: string[] }[], status: FactorStatus) =>
+export const missingFactors = (required: readonly FactorRequirement[], status: Factors): FactorRequirement[] =>
   required.filter((r) => !hasFactor(status, r.factor));
 
 const FACTOR_NAME: Record<RequiredFactor, string> = { passkey: 'a passkey', totp: 'an authenticator app (TOTP)', any: 'a second factor (a passkey or an authenticator app)' };
 export const describeFactor = (factor: RequiredFactor): string => FACTOR_NAME[factor];
-
-/**
- * Why removing a factor must not happen, or undefined when it may: a person must not remove the
- * last factor that satisfies a role they hold (they would lock themselves out of that role's
- * sign-in, or leave it unprotected). Shared by passkey removal (passkeys.ts) and TOTP removal
- * from the account page. A factor that was not satisfying a requirement before is no problem.
- */
-export function factorRemovalProblem(input: {
-  readonly required: readonly { factor: RequiredFactor; roles: string[] }[];
-  readonly before: FactorStatus;
-  readonly removing: 'totp' | 'passkey';
-}): string | undefined {
-  const after: FactorStatus =
-    input.removing === 'totp' ? { ...input.before, totp: false } : { ...input.before, passkeys: Math.max(0, input.before.passkeys - 1) };
-  for (const r of input.required) {
-    if (hasFactor(input.before, r.factor) && !hasFactor(after, r.factor)) {
-      const roles = r.roles.join(', ');
-      return `Your role${r.roles.length > 1 ? 's' : ''} ${roles} require${r.roles.length > 1 ? '' : 's'} ${describeFactor(r.factor)}, and this is your last one. Add another first, or ask an administrator.`;
-    }
-  }
-  return undefined;
-}
 
 /** A stored Role.requireFactor. Written only through validation; anything else fails closed to the strictest. */
 export function parseRequiredFactor(stored: string | null): RequiredFactor | null {

@@ -20,11 +20,13 @@ import {
   takeChallenge,
   type PasskeyRow,
 } from '../db/passkey-repository.ts';
-import { readUser } from '../db/people-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { enqueueNotification, notifiedActor } from '../notifications/notification-event.ts';
 import { conflictAs } from './catalog.ts';
-import { factorRemovalProblem, passkeyAmr, requiredFactorsOf } from './factors.ts';
+import { decideFactorRemoval } from './factor-rules.ts';
+import { factorStatus } from './factor-status.ts';
+import { passkeyAmr } from './factors.ts';
+import { replaceRecoveryCodes } from '../db/factor-repository.ts';
 import type { PolicySnapshot, UserDef } from './policy-model.ts';
 import {
   authenticationOptions,
@@ -154,21 +156,19 @@ export async function renamePasskey(db: Database, input: { userId: string; id: s
 
 /**
  * Removes a passkey, unless it is the last factor satisfying a role the person holds
- * (factors.ts factorRemovalProblem, checked under the write lock). Audited and notified.
+ * (factor-rules.ts decideFactorRemoval, checked under the write lock). Audited and notified.
  */
 export async function removePasskey(db: Database, input: { userId: string; id: string; snapshot: PolicySnapshot; user: UserDef; now: number }, by: Actor): Promise<void> {
   const row = await ownPasskey(db, input.userId, input.id);
   await writeWithChanges(db, async (tx) => {
     const remaining = await passkeysOf(tx, input.userId);
     if (!remaining.some((p) => p.id === row.id)) throw new AppError('not_found', 'There is no such passkey on your account.');
-    const totp = (await readUser(tx, input.userId)).mfaEnrolledAt !== null;
-    const problem = factorRemovalProblem({
-      required: requiredFactorsOf(input.snapshot.roles, input.user.roles, input.now),
-      before: { totp, passkeys: remaining.length },
-      removing: 'passkey',
-    });
-    if (problem) throw new AppError('conflict', problem);
+    // The one removal rule (factor-rules.ts), as for TOTP, on factors read under the write lock.
+    const decision = decideFactorRemoval({ snapshot: input.snapshot, grants: input.user.roles, now: input.now, status: await factorStatus(tx, input.userId), removing: 'passkey' });
+    if (!decision.ok) throw new AppError('conflict', decision.message);
     await deletePasskey(tx, row.id);
+    // With no factor left, the recovery codes go too: they stand in for a factor that is gone.
+    if (decision.last) await replaceRecoveryCodes(tx, input.userId, []);
     await enqueueNotification(tx, { type: 'passkey.removed', data: { user_id: input.userId, passkey_id: row.id, by: notifiedActor(by) } }, input.now);
     return { result: undefined, changes: [{ kind: 'user', key: input.userId }], audit: [adminEvent(by, 'passkey.remove', input.userId, view(row), null)] };
   });

@@ -32,9 +32,9 @@ describe('PUT /roles/{name}/required-factor', () => {
     const { events } = await t.cliJson<{ events: { action: string; detail: Record<string, unknown> }[] }>('audit', 'tail', '--action', 'admin.role.require_factor');
     expect(events.at(-1)?.detail).toMatchObject({ before: { require_factor: null }, after: { require_factor: 'passkey' } });
 
-    const factors = await callAdmin<{ factors: { totp_enrolled: boolean; passkeys: number; missing: { factor: string; roles: string[] }[] } }>(t.url, auditor, 'GET', '/users/ops%40example.com/factors');
+    const factors = await callAdmin<{ factors: { totp: boolean; passkeys: number; missing: { factor: string; roles: string[] }[] } }>(t.url, auditor, 'GET', '/users/ops%40example.com/factors');
     expect(factors.status).toBe(200);
-    expect(factors.body.factors).toEqual({ totp_enrolled: false, passkeys: 0, required: [{ factor: 'passkey', roles: ['govauth-admin'] }], missing: [{ factor: 'passkey', roles: ['govauth-admin'] }] });
+    expect(factors.body.factors).toEqual({ totp: false, passkeys: 0, recovery_codes_left: 0, required: [{ factor: 'passkey', roles: ['govauth-admin'] }], missing: [{ factor: 'passkey', roles: ['govauth-admin'] }] });
     const shown = await t.cli('user', 'show', 'ops@example.com');
     expect(shown.stdout).toMatch(/MISSING required factor: passkey for govauth-admin/);
 

@@ -142,8 +142,8 @@ describe('registering a passkey', () => {
     expect(events.at(-1)).toMatchObject({ actor: userId, outcome: 'success' });
     const { notifications } = await t.cliJson<{ notifications: { type: string; data: Record<string, unknown> }[] }>('notifications', 'list');
     expect(notifications.find((n) => n.type === 'passkey.added')?.data).toMatchObject({ user_id: userId, backup_eligible: false });
-    const shown = await t.cliJson<{ factors: { passkeys: number; totp_enrolled: boolean } }>('user', 'show', 'alice@example.com');
-    expect(shown.factors).toMatchObject({ passkeys: 1, totp_enrolled: false });
+    const shown = await t.cliJson<{ user: { factors: { passkeys: number; totp: boolean } } }>('user', 'show', 'alice@example.com');
+    expect(shown.user.factors).toMatchObject({ passkeys: 1, totp: false });
   });
 
   it('asks for a fresh second factor before another passkey is added, now that there is one', async () => {
@@ -280,8 +280,8 @@ describe('a role that requires a passkey', () => {
     await t.cliJson('role', 'require-factor', 'data-scientist', 'passkey');
     const bea = await createUser(t, 'bea@example.com', ['data-scientist']);
     await t.server.policy.sync();
-    const show = await t.cliJson<{ factors: { missing: { factor: string; roles: string[] }[] } }>('user', 'show', 'bea@example.com');
-    expect(show.factors.missing).toEqual([{ factor: 'passkey', roles: ['data-scientist'] }]);
+    const show = await t.cliJson<{ user: { factors: { missing: { factor: string; roles: string[] }[] } } }>('user', 'show', 'bea@example.com');
+    expect(show.user.factors.missing).toEqual([{ factor: 'passkey', roles: ['data-scientist'] }]);
     const review = await t.cliJson<{ principals: { id: string; findings: { kind: string; role?: string }[]; factors: unknown }[] }>('review');
     expect(review.principals.find((p) => p.id === bea)?.findings).toContainEqual(expect.objectContaining({ kind: 'missing_required_factor', role: 'data-scientist' }));
     expect(review.principals.find((p) => p.id === userId)).toMatchObject({ factors: { totp: false, passkeys: 1 } });
@@ -323,5 +323,45 @@ describe('a role that requires a passkey', () => {
     expect(await passkeyCount()).toBe(0);
     const { notifications } = await t.cliJson<{ notifications: { type: string; data: Record<string, unknown> }[] }>('notifications', 'list');
     expect(notifications.find((n) => n.type === 'passkey.removed')?.data).toMatchObject({ user_id: userId, passkey_id: id });
+  });
+});
+
+describe('a person with TOTP and a passkey, whose role requires a passkey', () => {
+  it('cannot remove the passkey but can remove TOTP (one rule for both); an MFA reset removes the passkey, and it no longer signs in', async () => {
+    await t.cliJson('role', 'require-factor', 'data-scientist', 'none');
+    const carl = await createUser(t, 'carl@example.com', ['data-scientist']);
+    const { secret } = await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', 'carl@example.com');
+    await t.server.policy.sync();
+    // A fresh sign-in with the app's code, then a passkey added on the account page.
+    const { browser } = await walkSignIn(t, '/account/sign-in?mfa=1&return=/account/passkeys', 'carl@example.com', { totpSecret: secret });
+    const carlsKey = new SoftAuthenticator(key.origin, key.rpId);
+    const csrf = await browser.csrf('/account/passkeys');
+    const options = (await (await browser.post('/account/passkeys/options', { csrf })).json()) as { challenge: string };
+    const added = await browser.post('/account/passkeys', { csrf, name: 'Carl key', response: JSON.stringify(carlsKey.register(options.challenge)) });
+    expect(added.status).toBe(303);
+
+    await t.cliJson('role', 'require-factor', 'data-scientist', 'passkey');
+    await t.server.policy.sync();
+    const list = await (await browser.get('/account/passkeys')).text();
+    const id = /action="\/account\/passkeys\/([^/"]+)\/remove"/.exec(list)?.[1] ?? '';
+    const refused = await browser.post(`/account/passkeys/${id}/remove`, { csrf: field(list, 'csrf') ?? '' });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toMatch(/Your role data-scientist requires a passkey, and this is your last one/);
+    // TOTP may go: the passkey the role requires stays.
+    const totpRemoved = await browser.post('/account/totp/remove', { csrf: await browser.csrf('/account/') });
+    expect(totpRemoved.status).toBe(303);
+    const shown = await t.cliJson<{ user: { factors: Record<string, unknown> } }>('user', 'show', 'carl@example.com');
+    expect(shown.user.factors).toMatchObject({ totp: false, passkeys: 1, required: [{ factor: 'passkey', roles: ['data-scientist'] }], missing: [] });
+
+    // An administrator's reset removes the passkey and its outstanding ceremonies, audited with counts.
+    await t.cliJson('user', 'mfa', 'reset', 'carl@example.com');
+    const { events } = await t.cliJson<{ events: AuditView[] }>('audit', 'tail', '--action', 'admin.user.mfa_reset');
+    expect(events.at(-1)?.detail).toMatchObject({ passkeys_removed: 1 });
+    expect((await t.cliJson<{ user: { factors: Record<string, unknown> } }>('user', 'show', 'carl@example.com')).user.factors).toMatchObject({ totp: false, passkeys: 0 });
+    const c = await signInChallenge();
+    const res = await post(c.jar, `/interaction/${c.uid}/passkey`, { csrf: c.csrf, response: JSON.stringify(carlsKey.assert(c.challenge, Buffer.from(carl).toString('base64url'))) });
+    expect(res.status).toBe(401);
+    expect(await lastRefusal()).toMatchObject({ step: 'sign_in' });
+    await t.cliJson('role', 'require-factor', 'data-scientist', 'none');
   });
 });

@@ -1,9 +1,9 @@
 // The pure rules behind passkeys: which amr counts for which factor (RFC 8176), what a role
-// requires, when the last factor may not be removed, and the relying party id configuration.
+// requires, and the relying party id configuration (removal: factor-rules.test.ts).
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { rpIdFor } from '../../src/config/webauthn-config.ts';
-import { amrSatisfies, factorRemovalProblem, missingFactors, passkeyAmr, provesSecondFactor, requiredFactorsOf } from '../../src/governance/factors.ts';
+import { amrSatisfies, missingFactors, passkeyAmr, provesSecondFactor, requiredFactorsOf } from '../../src/governance/factors.ts';
 import { mfaFresh } from '../../src/governance/policy-model.ts';
 
 const NOW = Date.UTC(2026, 11, 5);
@@ -41,17 +41,6 @@ describe('factors', () => {
     expect(requiredFactorsOf(roles, grants, NOW)).toEqual([{ factor: 'passkey', roles: ['govauth-admin'] }]);
     expect(missingFactors(requiredFactorsOf(roles, grants, NOW), { totp: true, passkeys: 0 })).toEqual([{ factor: 'passkey', roles: ['govauth-admin'] }]);
     expect(missingFactors(requiredFactorsOf(roles, grants, NOW), { totp: false, passkeys: 2 })).toEqual([]);
-  });
-
-  it('refuses removing the last factor a role requires, and only that', () => {
-    const required = [{ factor: 'passkey' as const, roles: ['govauth-admin'] }];
-    expect(factorRemovalProblem({ required, before: { totp: true, passkeys: 1 }, removing: 'passkey' })).toMatch(/govauth-admin requires a passkey, and this is your last one/);
-    expect(factorRemovalProblem({ required, before: { totp: true, passkeys: 2 }, removing: 'passkey' })).toBeUndefined();
-    expect(factorRemovalProblem({ required, before: { totp: true, passkeys: 1 }, removing: 'totp' })).toBeUndefined();
-    const any = [{ factor: 'any' as const, roles: ['ops', 'sre'] }];
-    expect(factorRemovalProblem({ required: any, before: { totp: true, passkeys: 0 }, removing: 'totp' })).toMatch(/roles ops, sre require a second factor/);
-    expect(factorRemovalProblem({ required: any, before: { totp: true, passkeys: 1 }, removing: 'totp' })).toBeUndefined();
-    expect(factorRemovalProblem({ required: [], before: { totp: false, passkeys: 1 }, removing: 'passkey' })).toBeUndefined();
   });
 });
 

@@ -70,18 +70,18 @@ export const userCommands: Command[] = [
     options: {},
     positionals: ['email'],
     async run({ positionals }, ctx) {
-      const [{ getUser }, { effectiveScopesOf }, { factorStatus }] = await Promise.all([userRegistry(), import('../../governance/role-inclusions.ts'), import('../../governance/factor-policy.ts')]);
+      const [{ getUser }, { effectiveScopesOf }] = await Promise.all([userRegistry(), import('../../governance/role-inclusions.ts')]);
       const db = await ctx.db();
-      const user = await getUser(db, positionals[0] ?? '');
+      const user = await getUser(db, positionals[0] ?? '', ctx.now());
       // Through their roles and the roles those include (role hierarchies), as tokens get them.
       const scopes = await effectiveScopesOf(db, user.roles, ctx.now());
       // Which factors they have against what their roles require (role require-factor).
-      const factors = await factorStatus(db, user, ctx.now());
+      const { factors } = user;
       const required = factors.required.map((r) => `${r.factor} (${r.roles.join(', ')})`).join(' ') || '(none)';
       const missing = factors.missing.length ? `\nMISSING required factor: ${factors.missing.map((r) => `${r.factor} for ${r.roles.join(', ')}`).join('; ')}` : '';
       return {
-        json: { user, effective_scopes: scopes, factors },
-        text: `${describe(user)}\nscopes: ${scopes.map((s) => s.scope).join(' ') || '(none)'}\npasskeys: ${factors.passkeys}\nrequired: ${required}${missing}`,
+        json: { user, effective_scopes: scopes },
+        text: `${describe(user)}\nscopes: ${scopes.map((s) => s.scope).join(' ') || '(none)'}\nrequired factors: ${required}${missing}`,
       };
     },
   },
