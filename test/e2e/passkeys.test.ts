@@ -128,10 +128,17 @@ describe('passkeys in a browser', () => {
     const second = await tokensFor(await nextCallback(), again);
     expect(second.at).toMatchObject({ scope: 'ai.deploy.manage', acr: 'urn:govauth:acr:phr', amr: ['pwd', 'hwk', 'user'] });
 
-    // 4. The page shows the uses; the passkey is removed (the step-up above is recent).
+    // 4. The page shows the uses. The passkey is Bob's only factor and his role admin carries a
+    // high-sensitivity scope, so it stays (the one removal rule, factor-rules.ts, as for TOTP);
+    // once admin is gone it is removed (the step-up above is recent).
     await page.goto(`${t.issuer}/account/passkeys`);
     const used = await page.locator('section.passkey').innerText();
     expect(used).not.toMatch(/Last used\s+never/);
+    await page.getByRole('button', { name: 'Remove Test laptop' }).click();
+    await page.getByText(/This is your last second factor, and your role admin requires one/).waitFor();
+    await t.cliJson('user', 'update', 'bob@example.com', '--roles', '');
+    await t.server.policy.sync();
+    await page.goto(`${t.issuer}/account/passkeys`);
     await page.getByRole('button', { name: 'Remove Test laptop' }).click();
     await page.getByText('Passkey removed.').waitFor();
     expect(await page.locator('section.passkey').count()).toBe(0);
