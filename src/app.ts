@@ -1,6 +1,9 @@
 // createApp(deps): composes the HTTP application. No I/O at import time, no globals: every
 // dependency arrives in `deps` from the composition root (src/main.ts) or a test.
 import Koa from 'koa';
+import { passkeyPages } from './account/passkey-pages.ts';
+import { passkeyAssets } from './pages/passkey-assets.ts';
+import { rpIdFor } from './config/webauthn-config.ts';
 import { accountRoutes } from './account/account-routes.ts';
 import { adminApi } from './admin/admin-api.ts';
 import { consoleRoutes } from './console/console-routes.ts';
@@ -201,8 +204,12 @@ export function createApp(deps: AppDeps): GovauthApp {
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = views.stylesheet;
   });
+  koa.use(passkeyAssets());
+  // Passkeys: credentials are scoped to the RP id and every ceremony must come from the issuer's origin.
+  const rp = { rpId: rpIdFor(deps.issuer, config.webauthn), origin: new URL(deps.issuer).origin };
   koa.use(
     interactionRoutes({
+      rp,
       interactions: createInteractionHost(host.current),
       config,
       db: deps.db,
@@ -219,6 +226,23 @@ export function createApp(deps: AppDeps): GovauthApp {
       metrics: deps.metrics,
     }),
   );
+  const accountForms = createFormTokens(deps.master.derive('account-form-tokens'));
+  // A signed-in person's passkeys (/account/passkeys), ahead of the other account pages.
+  koa.use(
+    passkeyPages({
+      sessions: createAccountSessions(host.current, deps.issuer),
+      config,
+      db: deps.db,
+      policy: deps.policy,
+      views,
+      forms: accountForms,
+      rp,
+      events: deps.events,
+      log,
+      now: deps.now,
+      metrics: deps.metrics,
+    }),
+  );
   // A signed-in person's own pages: the standing delegations they give agents and withdraw.
   koa.use(
     accountRoutes({
@@ -228,7 +252,7 @@ export function createApp(deps: AppDeps): GovauthApp {
       db: deps.db,
       policy: deps.policy,
       views,
-      forms: createFormTokens(deps.master.derive('account-form-tokens')),
+      forms: accountForms,
       accessRequests: deps.accessRequests,
       master: deps.master,
       passwords: deps.passwords,

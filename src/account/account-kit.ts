@@ -4,7 +4,6 @@ import type { Context } from 'koa';
 import type { Actor } from '../audit/audit-chain.ts';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
-import type { PasskeyFactors } from '../governance/factor-status.ts';
 import type { LoginThrottle } from '../governance/login-throttle.ts';
 import type { PasswordVerifier } from '../governance/passwords.ts';
 import type { UserDef } from '../governance/policy-model.ts';
@@ -32,7 +31,6 @@ export interface SecurityKit {
   readonly master: MasterKey;
   readonly passwords: PasswordVerifier;
   readonly throttle: LoginThrottle;
-  readonly passkeys: PasskeyFactors;
   readonly policy: PolicyStore;
   readonly config: Pick<Config, 'signIn'>;
   readonly log: Logger;

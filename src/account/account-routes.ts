@@ -10,7 +10,6 @@ import type { Context, Middleware } from 'koa';
 import type { Actor } from '../audit/audit-chain.ts';
 import type { Config } from '../config/load-config.ts';
 import { trackChanges } from '../db/change-feed.ts';
-import { NO_PASSKEYS } from '../governance/factor-status.ts';
 import type { Database } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -27,7 +26,6 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
 import type { Clock } from '../time/clock.ts';
-import type { PasskeyFactors } from '../governance/factor-status.ts';
 import type { LoginThrottle } from '../governance/login-throttle.ts';
 import type { PasswordVerifier } from '../governance/passwords.ts';
 import type { MasterKey } from '../keys/master-key.ts';
@@ -59,8 +57,6 @@ export interface AccountDeps {
   readonly master: MasterKey;
   readonly passwords: PasswordVerifier;
   readonly throttle: LoginThrottle;
-  /** Passkeys as a factor (factor-status.ts); absent: none are counted. */
-  readonly passkeys?: PasskeyFactors;
   /** OpenID CIBA decisions (oidc/ciba.ts); absent when GOVAUTH_CIBA is off. */
   readonly ciba?: CibaApprovals | undefined;
 }
@@ -183,7 +179,6 @@ export function accountRoutes(deps: AccountDeps): Middleware {
     master: deps.master,
     passwords: deps.passwords,
     throttle: deps.throttle,
-    passkeys: deps.passkeys ?? NO_PASSKEYS,
     policy,
     config: deps.config,
     log: deps.log,

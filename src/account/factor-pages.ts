@@ -41,7 +41,7 @@ export function factorPages(router: Router, kit: SecurityKit): void {
   router.get('/', async (ctx) => {
     const who = await page(ctx, '/account/');
     if (!who) return;
-    const status = await factorStatus(kit.db, who.user.id, kit.passkeys);
+    const status = await factorStatus(kit.db, who.user.id);
     const now = kit.now();
     const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
     views.render(ctx, 'account', {
@@ -63,7 +63,7 @@ export function factorPages(router: Router, kit: SecurityKit): void {
   router.get('/totp', async (ctx) => {
     const who = await page(ctx, '/account/totp');
     if (!who) return;
-    const status = await factorStatus(kit.db, who.user.id, kit.passkeys);
+    const status = await factorStatus(kit.db, who.user.id);
     if (!mayChange(who, status.totp)) return kit.signIn(ctx, '/account/totp', true);
     const started = await startTotpEnrolment(kit.db, kit.master, who.user, { now: kit.now(), issuer: 'govauth' });
     // errorCorrectionLevel M: the code stays readable on a phone screen photographed at an angle.
@@ -80,7 +80,7 @@ export function factorPages(router: Router, kit: SecurityKit): void {
 
   router.post('/totp', async (ctx) => {
     const { who, form } = await kit.poster(ctx);
-    const status = await factorStatus(kit.db, who.user.id, kit.passkeys);
+    const status = await factorStatus(kit.db, who.user.id);
     if (!mayChange(who, status.totp)) throw new AppError('forbidden', 'Confirm it is you with your current second factor first, then set up the new authenticator app.');
     const outcome = await kit.inForce(() => confirmTotpEnrolment(kit.db, kit.master, who.user.id, form.code ?? '', kit.actor(ctx, who), kit.now()));
     if (outcome.ok) return kit.seeOther(ctx, '/account/?done=totp');
@@ -105,15 +105,14 @@ export function factorPages(router: Router, kit: SecurityKit): void {
   router.post('/totp/remove', async (ctx) => {
     const { who } = await kit.poster(ctx);
     if (!kit.isFresh(who)) throw new AppError('forbidden', 'Confirm it is you with your second factor first, then remove it.');
-    const requiredBy = rolesRequiringMfa(kit.policy.snapshot(), who.user.roles, kit.now());
-    await kit.inForce(() => removeTotp(kit.db, who.user.id, requiredBy, kit.actor(ctx, who), kit.passkeys));
+    await kit.inForce(() => removeTotp(kit.db, who.user.id, { snapshot: kit.policy.snapshot(), grants: who.user.roles, now: kit.now() }, kit.actor(ctx, who)));
     kit.seeOther(ctx, '/account/?done=totp-removed');
   });
 
   router.get('/recovery-codes', async (ctx) => {
     const who = await page(ctx, '/account/recovery-codes');
     if (!who) return;
-    const status = await factorStatus(kit.db, who.user.id, kit.passkeys);
+    const status = await factorStatus(kit.db, who.user.id);
     views.render(ctx, 'account-recovery-codes', {
       nav: ACCOUNT_NAV,
       status,
@@ -127,7 +126,7 @@ export function factorPages(router: Router, kit: SecurityKit): void {
 
   router.post('/recovery-codes', async (ctx) => {
     const { who } = await kit.poster(ctx);
-    const status = await factorStatus(kit.db, who.user.id, kit.passkeys);
+    const status = await factorStatus(kit.db, who.user.id);
     if (factorCount(status) > 0 && !kit.isFresh(who)) throw new AppError('forbidden', 'Confirm it is you with your second factor first, then make new recovery codes.');
     const codes = await generateRecoveryCodes(kit.db, kit.master, who.user.id, kit.actor(ctx, who), factorCount(status) > 0);
     views.render(ctx, 'account-recovery-codes', {

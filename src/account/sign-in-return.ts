@@ -23,7 +23,7 @@ export function accountPath(path: string): string | undefined {
 }
 
 /** Answers with a redirect into the sign-in that ends back at `returnTo` (an account page). */
-export function startSignIn(ctx: Context, sessions: AccountSessions, returnTo: string, options: { stepUp: boolean }): void {
+export function startSignIn(ctx: Context, sessions: AccountSessions, returnTo: string, options: { stepUp: boolean; reauth?: boolean }): void {
   const state = randomBytes(16).toString('base64url');
   const back = accountPath(returnTo) ?? ACCOUNT_HOME;
   ctx.cookies.set(COOKIE, `${state}.${Buffer.from(back).toString('base64url')}`, {

@@ -5,6 +5,7 @@ import { auditRoutes } from './audit-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { roleHierarchyRoutes } from './role-hierarchy-routes.ts';
 import { abacRoutes } from './abac-routes.ts';
+import { factorRoutes } from './factor-routes.ts';
 import { clientRoutes } from './client-routes.ts';
 import { selfRegistrationRoutes } from './self-registration-routes.ts';
 import { delegationRoutes } from './delegation-routes.ts';
@@ -38,4 +39,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...roleHierarchyRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...scopeAccessRoutes, ...ownAccessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, ...abacRoutes, openApiRoute].map(withPropagationField);
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...factorRoutes, ...roleHierarchyRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...scopeAccessRoutes, ...ownAccessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, ...abacRoutes, openApiRoute].map(withPropagationField);

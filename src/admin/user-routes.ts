@@ -30,7 +30,7 @@ export const userRoutes = [
     method: 'GET', path: '/users/{email}', operationId: 'getUser', summary: 'Show one person', tag: 'users', access: 'read', errors: [404],
     response: userResponse,
     async handle(call) {
-      const user = await getUser(call.deps.db, call.params.email);
+      const user = await getUser(call.deps.db, call.params.email, call.deps.now());
       await recordRead(call, { operation: 'getUser', subject: user.id, returned: 1 });
       return { user };
     },

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AuditEventView } from '../audit/audit-query.ts';
 import type { DelegationHistory } from '../audit/delegation-history.ts';
 import type { AccessReview } from '../governance/access-review.ts';
+import type { FactorView } from '../governance/factor-status.ts';
 import type { ResourceView, RoleView, ScopeView } from '../governance/catalog.ts';
 import { CLIENT_AUTH_METHODS } from '../governance/client-auth-method.ts';
 import type { ClientCredentialsView, ClientView } from '../governance/client-registry.ts';
@@ -82,11 +83,16 @@ export const clientCredentials = z.strictObject({
   client_secret: z.string().nullable().describe('Shown once: only its hash is kept. null for a public client and for a private_key_jwt, tls_client_auth or self_signed_tls_client_auth client (it has no secret)'),
 }) satisfies z.ZodType<ClientCredentialsView>;
 
-const factorView = z.strictObject({
+const factorRequirement = z.strictObject({ factor: z.enum(['passkey', 'totp', 'any']), roles: z.array(z.string()) });
+
+/** A person's second factors, one shape wherever they are shown (governance/factor-status.ts). */
+export const factorView = z.strictObject({
   totp: z.boolean().describe('An authenticator app (TOTP, RFC 6238) is enrolled'),
   passkeys: z.number().int().describe('Registered passkeys (WebAuthn)'),
-  recovery_codes_left: z.number().int().describe('Unused one-time recovery codes'),
-});
+  recovery_codes_left: z.number().int().describe('Unused one-time recovery codes (a fallback for TOTP; they satisfy no required factor)'),
+  required: z.array(factorRequirement).describe("Factors the person's roles require (role require-factor), and which roles"),
+  missing: z.array(factorRequirement).describe('Required factors the person has not set up: they cannot sign in to those roles with them yet'),
+}) satisfies z.ZodType<FactorView>;
 
 export const userView = z.strictObject({
   id: z.string(),
@@ -209,6 +215,7 @@ const findingKind = z.enum([
   'unused_scope',
   'never_used_scope',
   'high_sensitivity_without_mfa',
+  'missing_required_factor',
   'grant_expiring_soon',
   'secret_expiring_soon',
   'secret_expired',

@@ -13,6 +13,7 @@ const ACTOR_OF: Record<string, ActorType> = {
   'login.throttled': 'user',
   'mfa.succeeded': 'user',
   'mfa.failed': 'user',
+  'passkey.refused': 'user',
   'consent.granted': 'user',
   'consent.denied': 'user',
   logout: 'user',
@@ -21,7 +22,7 @@ const ACTOR_OF: Record<string, ActorType> = {
   'client.old_secret_used': 'client',
 };
 
-const FAILURES = new Set(['login.failed', 'login.throttled', 'mfa.failed', 'consent.denied']);
+const FAILURES = new Set(['login.failed', 'login.throttled', 'mfa.failed', 'passkey.refused', 'consent.denied']);
 
 /** Security events → audit records. Introspection is recorded without waiting (read-only). */
 export function auditSecurityEvents(writer: AuditWriter, log: Logger): SecurityEventSink {

@@ -15,6 +15,7 @@ import { EXIT } from './exit-status.ts';
 import { catalogCommands } from './commands/catalog-commands.ts';
 import { roleHierarchyCommands } from './commands/role-hierarchy-commands.ts';
 import { abacCommands } from './commands/abac-commands.ts';
+import { factorCommands } from './commands/factor-commands.ts';
 import { clientCommands } from './commands/client-commands.ts';
 import { selfRegistrationCommands } from './commands/self-registration-commands.ts';
 import { initCommands } from './commands/init-command.ts';
@@ -37,7 +38,7 @@ import { PROPAGATION_OPTIONS, runPropagated } from './propagation.ts';
 // the drivers), the master key and the failure reporting (errors.ts) load on first use. A
 // read such as `govauth role list` so never loads argon2, jose, pino, pg or OpenTelemetry's
 // SDK (measured: 650 modules and ~430 ms before; bench/cli-bench.ts).
-const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...roleHierarchyCommands, ...clientCommands, ...selfRegistrationCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...accessRequestCommands, ...scopeGrantCommands, ...approvalAuditCommands, ...keyCommands, ...notificationCommands, ...backupCommands, ...abacCommands];
+const COMMANDS: readonly Command[] = [...initCommands, ...catalogCommands, ...factorCommands, ...roleHierarchyCommands, ...clientCommands, ...selfRegistrationCommands, ...userCommands, ...revocationCommands, ...delegationCommands, ...standingDelegationCommands, ...governanceCommands, ...delegationAuditCommands, ...accessRequestCommands, ...scopeGrantCommands, ...approvalAuditCommands, ...keyCommands, ...notificationCommands, ...backupCommands, ...abacCommands];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -20,6 +20,7 @@ import { readCiba, type CibaConfig } from './ciba-config.ts';
 import { readSuspiciousUse, type SuspiciousUseConfig } from './suspicious-use-config.ts';
 import { readSelfRegistration, type SelfRegistrationConfig } from './self-registration-config.ts';
 import { checkSignIn, readSignIn, type SignInConfig } from './sign-in-config.ts';
+import { checkWebauthn, readWebauthn, type WebauthnConfig } from './webauthn-config.ts';
 import { readTls, type TlsConfig } from './tls-config.ts';
 import { readTracing, type TracingConfig } from './tracing-config.ts';
 import { readWebhook, type WebhookConfig } from './webhook-config.ts';
@@ -56,6 +57,8 @@ export interface Config {
   /** One info line per request (src/http/access-log.ts); GOVAUTH_ACCESS_LOG. */
   readonly accessLog: boolean;
   readonly signIn: SignInConfig;
+  /** Passkeys: the relying party id override (webauthn-config.ts). */
+  readonly webauthn: WebauthnConfig;
   /** Proof of possession: the sensitivity only issued bound, and DPoP nonces (pop-config.ts). */
   readonly pop: PopConfig;
   /** OpenID CIBA: on or off, request lifetime, poll interval (ciba-config.ts). */
@@ -154,6 +157,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const accessLog = read('GOVAUTH_ACCESS_LOG', true, parseBoolean);
 
   const signIn = readSignIn(read);
+  const webauthn = readWebauthn(read);
   const pop = readPop(read);
   const ciba = readCiba(read);
   const selfRegistration = readSelfRegistration(read);
@@ -168,6 +172,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
   const tracing = readTracing(env, read, problems);
   const metrics = readMetrics(read, problems, mode === 'test', port);
   checkSignIn(signIn, problems);
+  checkWebauthn(webauthn, issuer, problems);
   const tls = readTls(read, problems, base, trustProxy);
   const outboundFetch = readOutboundFetch(read, problems, base, mode === 'production');
   const webhook = readWebhook(read, problems, outboundFetch.allowPrivate && mode !== 'production');
@@ -208,6 +213,7 @@ export function loadConfig(env: Env, base: string = PROJECT_DIR): Config {
     logLevel,
     accessLog,
     signIn: Object.freeze(signIn),
+    webauthn: Object.freeze(webauthn),
     pop: Object.freeze(pop),
     ciba: Object.freeze(ciba),
     selfRegistration: Object.freeze(selfRegistration),

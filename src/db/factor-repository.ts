@@ -1,6 +1,8 @@
-// A person's second factors as stored: the pending self-service TOTP enrolment (User columns)
-// and recovery codes (RecoveryCode). The rules (sealing, digests, who may remove what, audit
-// records) are in src/governance/totp-enrolment.ts and recovery-codes.ts; these are their queries.
+// A person's second factors as stored: the pending self-service TOTP enrolment (User columns),
+// recovery codes (RecoveryCode), and the factor a role requires of the people holding it
+// (Role.requireFactor) and a scope's required acr. The rules (sealing, digests, who may remove
+// what, audit records) are in src/governance (totp-enrolment.ts, recovery-codes.ts,
+// factor-rules.ts, factor-policy.ts); these are their queries.
 import { prismaOf, type Database, type Reader, type Tx } from './database.ts';
 
 export interface PendingTotp {
@@ -51,4 +53,23 @@ export async function unusedRecoveryCodesByUser(db: Database): Promise<Map<strin
 export async function totpEnrolledAt(h: Reader, userId: string): Promise<Date | null> {
   const row = await prismaOf(h).user.findUnique({ where: { id: userId }, select: { mfaEnrolledAt: true } });
   return row?.mfaEnrolledAt ?? null;
+}
+
+
+export const findRoleFactor = (h: Reader, name: string): Promise<{ name: string; requireFactor: string | null } | null> =>
+  prismaOf(h).role.findUnique({ where: { name }, select: { name: true, requireFactor: true } });
+
+export async function setRoleFactor(tx: Tx, name: string, requireFactor: string | null): Promise<void> {
+  await tx.role.update({ where: { name }, data: { requireFactor } });
+}
+
+/** Every role that requires a factor. */
+export const rolesRequiringFactors = (h: Reader): Promise<{ name: string; requireFactor: string | null }[]> =>
+  prismaOf(h).role.findMany({ where: { requireFactor: { not: null } }, select: { name: true, requireFactor: true } });
+
+export const findScopeAcr = (h: Reader, name: string): Promise<{ name: string; requireAcr: string | null } | null> =>
+  prismaOf(h).scope.findUnique({ where: { name }, select: { name: true, requireAcr: true } });
+
+export async function setScopeAcr(tx: Tx, name: string, requireAcr: string | null): Promise<void> {
+  await tx.scope.update({ where: { name }, data: { requireAcr } });
 }

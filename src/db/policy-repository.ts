@@ -14,9 +14,9 @@ export interface ScopeGrantRef {
 const scopeGrantSelect = { select: { audience: true, scopeName: true, expiresAt: true } } as const;
 
 export interface CatalogRows {
-  readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null }[];
+  readonly scopes: readonly { name: string; description: string; sensitivity: string; maxTtl: number | null; requireAcr: string | null }[];
   readonly resources: readonly { audience: string; name: string; tokenTtl: number | null; requirePop: boolean; scopes: { scopeName: string }[] }[];
-  readonly roles: readonly { name: string; description: string; scopes: { scopeName: string }[]; includes: { includedName: string }[] }[];
+  readonly roles: readonly { name: string; description: string; requireFactor: string | null; scopes: { scopeName: string }[]; includes: { includedName: string }[] }[];
   readonly clients: readonly {
     id: string;
     name: string;
@@ -80,6 +80,7 @@ export interface PersonRow {
   readonly mfaEnrolledAt: Date | null;
   readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
   readonly scopeGrants: readonly ScopeGrantRef[];
+  readonly _count: { readonly passkeys: number };
 }
 
 export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
@@ -103,6 +104,7 @@ const personSelect = {
   mfaEnrolledAt: true,
   roles: { select: { roleName: true, expiresAt: true } },
   scopeGrants: scopeGrantSelect,
+  _count: { select: { passkeys: true } },
 } as const;
 
 export const loadPersonRows = (db: Database): Promise<PersonRow[]> => db.prisma.user.findMany({ select: personSelect });

@@ -3,7 +3,8 @@
 // but unused for N days (or never used), and high-sensitivity scopes held by people without
 // two-step verification; for clients, secrets expired or about to, and high-sensitivity scopes
 // held with a shared secret and bearer tokens.
-import { factorCounts, factorView, type FactorView, type PasskeyFactors } from './factor-status.ts';
+import { factorView, type FactorView } from './factor-status.ts';
+import { unusedRecoveryCodesByUser } from '../db/factor-repository.ts';
 import { loadReviewRows } from '../db/access-review-repository.ts';
 import type { Database } from '../db/database.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
@@ -13,6 +14,7 @@ import { clientAuthMethod, requiresProofOfPossession, usesSharedSecret, type Cli
 import type { ScopeGrant } from './scope-grants-model.ts';
 import { SECRET_EXPIRY_WARNING_MS } from './secret-lifetimes.ts';
 import { sodViolations } from './exclusive-roles.ts';
+import { describeFactor, requiredFactorsOf, type FactorStatus } from './factors.ts';
 
 const EXPIRING_SOON_MS = 7 * 86_400_000;
 
@@ -20,6 +22,7 @@ type FindingKind =
   | 'unused_scope'
   | 'never_used_scope'
   | 'high_sensitivity_without_mfa'
+  | 'missing_required_factor'
   | 'grant_expiring_soon'
   | 'secret_expiring_soon'
   | 'secret_expired'
@@ -77,7 +80,7 @@ export interface AccessReview {
 function entryFor(
   snapshot: PolicySnapshot,
   base: {
-    type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; adminAccess: boolean | null; roles: readonly RoleGrant[]; scopeGrants?: readonly ScopeGrant[] | undefined; ceiling: ReadonlySet<string> | null; since: number;
+    type: 'user' | 'client'; id: string; name: string; disabled: boolean; mfaEnrolled: boolean | null; factors?: FactorStatus; adminAccess: boolean | null; roles: readonly RoleGrant[]; scopeGrants?: readonly ScopeGrant[] | undefined; ceiling: ReadonlySet<string> | null; since: number;
     /** Clients: their secrets and binding (secretFindings); undefined for people. */
     client?: ClientDef;
     /** false: the roles give no scopes of its own (an agent without client_credentials, matched by its roles against delegation policies only). */
@@ -106,7 +109,14 @@ function entryFor(
       findings.push({ kind: 'unused_scope', scope: s.scope, message: `has not used ${s.scope} since ${s.last_used_at}` });
     }
     if (base.type === 'user' && s.sensitivity === 'high' && base.mfaEnrolled === false) {
-      findings.push({ kind: 'high_sensitivity_without_mfa', scope: s.scope, message: `holds high-sensitivity ${s.scope} without two-step verification (it cannot be granted until TOTP is enrolled)` });
+      findings.push({ kind: 'high_sensitivity_without_mfa', scope: s.scope, message: `holds high-sensitivity ${s.scope} without a second factor (it cannot be granted until TOTP or a passkey is set up)` });
+    }
+  }
+  // A role requires a factor the person has not set up (role require-factor, factors.ts).
+  const factors = base.factors ? factorView(base.factors, requiredFactorsOf(snapshot.roles, base.roles, now)) : null;
+  if (factors) {
+    for (const m of factors.missing) {
+      for (const role of m.roles) findings.push({ kind: 'missing_required_factor', role, message: `role ${role} requires ${describeFactor(m.factor)}, which is not set up` });
     }
   }
   const active = base.roles.filter((g) => g.expiresAt === null || g.expiresAt > now);
@@ -121,7 +131,7 @@ function entryFor(
     name: base.name,
     disabled: base.disabled,
     mfa_enrolled: base.mfaEnrolled,
-    factors: null,
+    factors,
     admin_access: base.adminAccess,
     auth_method: base.client ? clientAuthMethod(base.client) : null,
     requires_pop: base.client ? requiresProofOfPossession(base.client) : null,
@@ -161,10 +171,10 @@ function secretFindings(client: ClientDef, scopes: readonly { scope: string; sen
 /** Clients the review lists although they hold no roles: a resource server whose secret expires. */
 const hasExpiringSecret = (c: ClientDef): boolean => usesSharedSecret(c) && c.secretExpiresAt !== null;
 
-export async function reviewAccess(db: Database, options: { unusedDays: number; now: number; passkeys?: PasskeyFactors }): Promise<AccessReview> {
+export async function reviewAccess(db: Database, options: { unusedDays: number; now: number }): Promise<AccessReview> {
   const now = options.now;
   const unusedMs = options.unusedDays * 86_400_000;
-  const [snapshot, users, { usage: usageRows, created: createdRows }, counts] = await Promise.all([loadPolicySnapshot(db), loadUsers(db), loadReviewRows(db), factorCounts(db, options.passkeys)]);
+  const [snapshot, users, { usage: usageRows, created: createdRows }, recoveryCodes] = await Promise.all([loadPolicySnapshot(db), loadUsers(db), loadReviewRows(db), unusedRecoveryCodesByUser(db)]);
   const usage = new Map<string, Map<string, Date>>();
   for (const u of usageRows) {
     const key = `${u.principalType}\0${u.principalId}`;
@@ -174,10 +184,19 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   const created = new Map(createdRows.map((r) => [r.id, r.createdAt.getTime()]));
   const entries: ReviewEntry[] = [];
   for (const u of [...users.values()].sort((a, b) => (a.email < b.email ? -1 : 1))) {
-    entries.push({
-      ...entryFor(snapshot, { type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled, adminAccess: null, roles: u.roles, scopeGrants: u.scopeGrants, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true }, usage.get(`user\0${u.id}`) ?? new Map(), unusedMs, now),
-      factors: factorView({ totp: u.mfaEnrolled, passkeys: counts.passkeys.get(u.id) ?? 0, recoveryCodesLeft: counts.recoveryCodes.get(u.id) ?? 0 }),
-    });
+    entries.push(
+      entryFor(
+        snapshot,
+        {
+          type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled,
+          factors: { totp: u.totpEnrolled ?? u.mfaEnrolled, passkeys: u.passkeys ?? 0, recoveryCodesLeft: recoveryCodes.get(u.id) ?? 0 },
+          adminAccess: null, roles: u.roles, scopeGrants: u.scopeGrants, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true,
+        },
+        usage.get(`user\0${u.id}`) ?? new Map(),
+        unusedMs,
+        now,
+      ),
+    );
   }
   // Bots, agents (their roles decide whom they may act for), and every app allowed the admin
   // API: who can reach it is part of the review.

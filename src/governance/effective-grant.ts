@@ -32,7 +32,7 @@ import { abacPrincipal, judgeScopes, type PolicyOutcome, type PolicyRequest } fr
 /** Who would hold the token: the client itself, a person, or anyone (the client's ceiling only). */
 export type GrantPrincipal =
   | { readonly kind: 'client' }
-  | { readonly kind: 'user'; readonly user: UserDef | undefined; readonly mfa: MfaFreshness }
+  | { readonly kind: 'user'; readonly user: UserDef | undefined; readonly mfa: MfaFreshness; readonly phr?: boolean | undefined }
   | { readonly kind: 'anyone' };
 
 /** What a revocation can cover in the request (revocation-state.ts TokenFacts). */
@@ -124,7 +124,7 @@ export function evaluateGrant(snapshot: PolicySnapshot, revocations: Pick<Revoca
   const held = withScopeGrants(heldScopes(snapshot, grants, now), scopeGrants, audience, now);
   const resource = audience === undefined ? undefined : snapshot.resources.get(audience);
   const holder: ScopeHolder | undefined =
-    principal.kind === 'anyone' ? undefined : { held, person: user && principal.kind === 'user' ? { mfa: principal.mfa, mfaEnrolled: user.mfaEnrolled } : undefined };
+    principal.kind === 'anyone' ? undefined : { held, person: user && principal.kind === 'user' ? { mfa: principal.mfa, mfaEnrolled: user.mfaEnrolled, phr: principal.phr } : undefined };
   const allowed: string[] = [];
   if (resource && client) for (const s of resource.scopes) if (!withheldReason(snapshot, resource, client, s, holder)) allowed.push(s);
   allowed.sort();

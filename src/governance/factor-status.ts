@@ -1,49 +1,44 @@
-// A person's second factors as the account page, `user show`, `review` and the removal rule see
-// them (factor-rules.ts). TOTP and recovery codes are kept here; passkeys are kept by the passkey
-// store, which plugs in through `PasskeyFactors`: it counts them for the removal rule and the
-// listings, and removes them in the same transaction as an administrator's factor reset
-// (user-registry.ts resetMfa). Until it is passed, NO_PASSKEYS counts none.
-//
-// Where a passkey store plugs in: `passkeys` in the account routes' deps (app.ts: the overview,
-// the removal rule for TOTP), `resetMfa(…, { passkeys })` (CLI `user mfa reset`, admin
-// DELETE /users/{email}/mfa), `getUser(db, email, passkeys)` (`user show`, GET /users/{email})
-// and `reviewAccess(db, { passkeys })`. Removing a passkey uses the same rule as TOTP:
-// decideFactorRemoval(await factorStatus(tx, userId, passkeys), 'passkey', rolesRequiringMfa(…)).
-// A per-role factor requirement goes into rolesRequiringMfa's `requiresFactor`.
-import type { Database, Reader, Tx } from '../db/database.ts';
-import { totpEnrolledAt, unusedRecoveryCodes, unusedRecoveryCodesByUser } from '../db/factor-repository.ts';
-import type { FactorStatus } from './factor-rules.ts';
+// A person's second factors, read once for everyone who shows them: the account overview,
+// `user show` and GET /users/{email} (getUser), GET /users/{email}/factors, and `review`. One
+// shape (FactorView) against what the person's roles require (factors.ts requiredFactorsOf).
+// The removal rule that uses the same status is factor-rules.ts decideFactorRemoval.
+import type { Reader } from '../db/database.ts';
+import { rolesRequiringFactors, totpEnrolledAt, unusedRecoveryCodes } from '../db/factor-repository.ts';
+import { countPasskeys } from '../db/passkey-repository.ts';
+import { missingFactors, parseRequiredFactor, requiredFactorsOf, type FactorRequirement, type FactorStatus } from './factors.ts';
+import type { RoleGrant } from './policy-model.ts';
 
-export interface PasskeyFactors {
-  count(h: Reader, userId: string): Promise<number>;
-  /** Per person, for listings. */
-  countAll(db: Database): Promise<ReadonlyMap<string, number>>;
-  /** Inside the reset's transaction: removes every passkey of the person; returns how many. */
-  removeAll(tx: Tx, userId: string): Promise<number>;
+export async function factorStatus(h: Reader, userId: string): Promise<FactorStatus> {
+  const [enrolled, recoveryCodesLeft, passkeys] = await Promise.all([totpEnrolledAt(h, userId), unusedRecoveryCodes(h, userId), countPasskeys(h, userId)]);
+  return { totp: enrolled !== null, passkeys, recoveryCodesLeft };
 }
 
-export const NO_PASSKEYS: PasskeyFactors = {
-  count: () => Promise.resolve(0),
-  countAll: () => Promise.resolve(new Map()),
-  removeAll: () => Promise.resolve(0),
-};
-
-export async function factorStatus(h: Reader, userId: string, passkeys: PasskeyFactors = NO_PASSKEYS): Promise<FactorStatus> {
-  const [enrolled, recoveryCodesLeft, count] = await Promise.all([totpEnrolledAt(h, userId), unusedRecoveryCodes(h, userId), passkeys.count(h, userId)]);
-  return { totp: enrolled !== null, passkeys: count, recoveryCodesLeft };
-}
-
-/** Recovery codes left and passkeys, per person id, for `user list`/`review`-style listings. */
-export async function factorCounts(db: Database, passkeys: PasskeyFactors = NO_PASSKEYS): Promise<{ recoveryCodes: ReadonlyMap<string, number>; passkeys: ReadonlyMap<string, number> }> {
-  const [recoveryCodes, keys] = await Promise.all([unusedRecoveryCodesByUser(db), passkeys.countAll(db)]);
-  return { recoveryCodes, passkeys: keys };
-}
-
-/** As `user show`, the admin API and `review` print it. */
+/** As `user show`, the admin API and `review` print a person's factors. */
 export interface FactorView {
   totp: boolean;
   passkeys: number;
   recovery_codes_left: number;
+  /** Factors the person's roles require, and which roles (role require-factor). */
+  required: FactorRequirement[];
+  /** Of those, the ones the person cannot give yet (the review's missing_required_factor). */
+  missing: FactorRequirement[];
 }
 
-export const factorView = (s: FactorStatus): FactorView => ({ totp: s.totp, passkeys: s.passkeys, recovery_codes_left: s.recoveryCodesLeft });
+export const factorView = (s: FactorStatus, required: readonly FactorRequirement[]): FactorView => ({
+  totp: s.totp,
+  passkeys: s.passkeys,
+  recovery_codes_left: s.recoveryCodesLeft,
+  required: [...required],
+  missing: missingFactors(required, s),
+});
+
+/**
+ * A person's factors against what their roles require, read from the database (`user show`,
+ * GET /users/{email} and its /factors): the requirements are read with them, not from this
+ * instance's policy snapshot, so an administrator sees a change they just made.
+ */
+export async function personFactors(h: Reader, userId: string, grants: readonly RoleGrant[], now: number): Promise<FactorView> {
+  const [status, roles] = await Promise.all([factorStatus(h, userId), rolesRequiringFactors(h)]);
+  const byRole = new Map(roles.map((r) => [r.name, { requireFactor: parseRequiredFactor(r.requireFactor) }]));
+  return factorView(status, requiredFactorsOf(byRole, grants, now));
+}

@@ -3,6 +3,7 @@
 import type { ClientDef, PolicySnapshot, ResourceDef, RoleDef, ScopeDef, Sensitivity, UserDef } from './policy-model.ts';
 import type { Database } from '../db/database.ts';
 import { parseStoredJwks } from './client-jwks.ts';
+import { parseRequiredFactor } from './factors.ts';
 import type { DelegationDef } from './delegation.ts';
 import { loadCatalogRows, loadPersonRow, loadPersonRows, type PersonRow, type ScopeGrantRef } from '../db/policy-repository.ts';
 import type { ScopeGrant } from './scope-grants-model.ts';
@@ -24,7 +25,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
   const scopeDefs = new Map(
       scopes.map((s): [string, ScopeDef] => [
         s.name,
-        { name: s.name, description: s.description, sensitivity: s.sensitivity as Sensitivity, maxTtl: s.maxTtl },
+        { name: s.name, description: s.description, sensitivity: s.sensitivity as Sensitivity, maxTtl: s.maxTtl, requireAcr: s.requireAcr === null ? null : 'phr' },
       ]),
   );
   const trustPolicy = toTrustPolicy(policyRow);
@@ -70,7 +71,13 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
     roles: new Map(
       roles.map((r): [string, RoleDef] => [
         r.name,
-        { name: r.name, description: r.description, scopes: new Set(r.scopes.map((x) => x.scopeName)), includes: new Set(r.includes.map((x) => x.includedName)) },
+        {
+          name: r.name,
+          description: r.description,
+          scopes: new Set(r.scopes.map((x) => x.scopeName)),
+          includes: new Set(r.includes.map((x) => x.includedName)),
+          requireFactor: parseRequiredFactor(r.requireFactor),
+        },
       ]),
     ),
     clients: selfRegisteredClientDefs(catalogue, selfRegistered, trustPolicy, scopeDefs),
@@ -111,7 +118,9 @@ function toUserDef(u: PersonRow): UserDef {
     id: u.id,
     email: u.email,
     disabled: u.disabled,
-    mfaEnrolled: u.mfaEnrolledAt !== null,
+    mfaEnrolled: u.mfaEnrolledAt !== null || u._count.passkeys > 0,
+    totpEnrolled: u.mfaEnrolledAt !== null,
+    passkeys: u._count.passkeys,
     roles: u.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
     scopeGrants: u.scopeGrants.map(toScopeGrant),
   };

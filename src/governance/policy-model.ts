@@ -5,6 +5,7 @@ import { AppError } from '../errors/app-error.ts';
 import type { PublicJwks } from './client-jwks.ts';
 import type { DelegationDef } from './delegation.ts';
 import { reachableRoles, type Inclusions } from './role-hierarchy.ts';
+import { amrSatisfies, provesSecondFactor, requiredFactorsOf, type RequiredFactor } from './factors.ts';
 import type { SelfRegistration, TrustPolicy } from './self-registration.ts';
 import { withScopeGrants, type ScopeGrant } from './scope-grants-model.ts';
 
@@ -17,6 +18,8 @@ export interface ScopeDef {
   readonly sensitivity: Sensitivity;
   /** Seconds; caps the lifetime of any token that carries this scope. */
   readonly maxTtl: number | null;
+  /** 'phr': only a phishing-resistant sign-in (a passkey, acr urn:govauth:acr:phr) may carry it; absent or null: no such rule. */
+  readonly requireAcr?: 'phr' | null;
 }
 
 export interface ResourceDef {
@@ -34,6 +37,8 @@ export interface RoleDef {
   readonly scopes: ReadonlySet<string>;
   /** Roles it includes directly (role-hierarchy.ts); their scopes are held with it. Absent: none. */
   readonly includes?: ReadonlySet<string>;
+  /** A person holding it must sign in with this factor (factors.ts); absent or null: none. */
+  readonly requireFactor?: RequiredFactor | null;
 }
 
 /** A role held by a principal, possibly only until `expiresAt` (epoch ms). */
@@ -100,7 +105,11 @@ export interface UserDef {
   readonly id: string;
   readonly email: string;
   readonly disabled: boolean;
+  /** Any second factor: TOTP enrolled or at least one passkey. */
   readonly mfaEnrolled: boolean;
+  /** Which factors (factors.ts FactorStatus); absent in fixtures that predate passkeys. */
+  readonly totpEnrolled?: boolean;
+  readonly passkeys?: number;
   readonly roles: readonly RoleGrant[];
   /** Time-boxed grants of one scope on one resource (scope-grants-model.ts); absent: none. */
   readonly scopeGrants?: readonly ScopeGrant[];
@@ -218,7 +227,7 @@ export function defaultAudienceFor(snapshot: PolicySnapshot, client: ClientDef, 
   return candidates.length === 1 ? candidates[0]?.audience : undefined;
 }
 
-export type WithheldReason = 'not_in_roles' | 'not_allowed_for_app' | 'not_on_resource' | 'mfa_not_enrolled' | 'mfa_required' | 'unknown_scope';
+export type WithheldReason = 'not_in_roles' | 'not_allowed_for_app' | 'not_on_resource' | 'mfa_not_enrolled' | 'mfa_required' | 'phr_required' | 'unknown_scope';
 
 export interface ConsentDecision {
   readonly audience: string;
@@ -238,16 +247,26 @@ export const isHighSensitivity = (snapshot: PolicySnapshot, scope: string): bool
  */
 export type MfaFreshness = 'fresh' | 'stale' | 'checked_at_issuance';
 
-/** amr (RFC 8176) and auth_time (epoch seconds) prove a recent second factor. */
+/** amr (RFC 8176) and auth_time (epoch seconds) prove a recent second factor: a TOTP code or a passkey (factors.ts). */
 export function mfaFresh(amr: readonly string[] | undefined, authTimeSec: number | undefined, maxAgeSec: number, nowMs: number): boolean {
-  return Boolean(amr?.includes('otp') && authTimeSec !== undefined && nowMs / 1000 - authTimeSec <= maxAgeSec);
+  return provesSecondFactor(amr) && authTimeSec !== undefined && nowMs / 1000 - authTimeSec <= maxAgeSec;
+}
+
+/**
+ * mfaFresh for a person: a recent second factor, and the factor every role they hold requires
+ * (`role require-factor`, factors.ts); a TOTP code does not count for someone whose role
+ * requires a passkey.
+ */
+export function personMfaFresh(snapshot: PolicySnapshot, user: UserDef, amr: readonly string[] | undefined, authTimeSec: number | undefined, maxAgeSec: number, nowMs: number): boolean {
+  return mfaFresh(amr, authTimeSec, maxAgeSec, nowMs) && requiredFactorsOf(snapshot.roles, user.roles, nowMs).every((r) => amrSatisfies(amr, r.factor));
 }
 
 /** Who holds the scopes: their active role grants at the instant, and (people) their second factor. */
 export interface ScopeHolder {
   readonly held: ReadonlyMap<string, { until: number; roles: string[] }>;
   /** People only; absent for a client. */
-  readonly person?: { readonly mfa: MfaFreshness; readonly mfaEnrolled: boolean } | undefined;
+  /** `phr`: the sign-in used a passkey (factors.ts); undefined: not judged here (checked at issuance). */
+  readonly person?: { readonly mfa: MfaFreshness; readonly mfaEnrolled: boolean; readonly phr?: boolean | undefined } | undefined;
 }
 
 /**
@@ -263,6 +282,7 @@ export function withheldReason(snapshot: PolicySnapshot, resource: ResourceDef, 
   if (!holder.held.has(scope)) return 'not_in_roles';
   const person = holder.person;
   if (person && person.mfa === 'stale' && isHighSensitivity(snapshot, scope)) return person.mfaEnrolled ? 'mfa_required' : 'mfa_not_enrolled';
+  if (person && person.phr === false && snapshot.scopes.get(scope)?.requireAcr === 'phr') return 'phr_required';
   return undefined;
 }
 
@@ -279,11 +299,13 @@ export function decideConsent(
   requested: readonly string[],
   mfaFresh: boolean,
   now: number,
+  /** The sign-in used a passkey; undefined: scopes requiring it are not judged (standing delegations: at exchange). */
+  phr?: boolean,
 ): ConsentDecision {
   const resource = snapshot.resources.get(audience);
   if (!resource) throw new AppError('invalid_target', 'unknown resource');
   const held = withScopeGrants(heldScopes(snapshot, user.roles, now), user.scopeGrants, audience, now);
-  const holder: ScopeHolder = { held, person: { mfa: mfaFresh ? 'fresh' : 'stale', mfaEnrolled: user.mfaEnrolled } };
+  const holder: ScopeHolder = { held, person: { mfa: mfaFresh ? 'fresh' : 'stale', mfaEnrolled: user.mfaEnrolled, phr } };
   const grantable: string[] = [];
   const withheld: { scope: string; reason: WithheldReason }[] = [];
   for (const scope of [...new Set(requested)].sort()) {

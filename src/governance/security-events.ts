@@ -8,6 +8,8 @@ type SecurityEventType =
   | 'login.throttled'
   | 'mfa.succeeded'
   | 'mfa.failed'
+  // A passkey ceremony refused (detail.reason: wrong_origin, wrong_challenge, replayed, counter_regression…; passkeys.ts).
+  | 'passkey.refused'
   | 'consent.granted'
   | 'consent.denied'
   | 'logout'

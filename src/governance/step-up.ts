@@ -8,5 +8,10 @@
 /** Documented acr values: password only, and password plus TOTP. */
 export const ACR_PASSWORD = 'urn:govauth:acr:pwd';
 export const ACR_MFA = 'urn:govauth:acr:mfa';
+/**
+ * Phishing-resistant: a passkey (WebAuthn, origin-bound and user-verified), with or without a
+ * password. Stronger than ACR_MFA, which it satisfies; a scope may require it (`--require-acr phr`).
+ */
+export const ACR_PHR = 'urn:govauth:acr:phr';
 /** The name of the login prompt's step-up check, which the sign-in pages recognise. */
 export const STEP_UP_REASON = 'govauth_step_up';

@@ -12,7 +12,8 @@ import { AppError } from '../errors/app-error.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { seal, unseal } from '../keys/sealed-box.ts';
 import { decideFactorRemoval } from './factor-rules.ts';
-import { factorStatus, type PasskeyFactors } from './factor-status.ts';
+import { factorStatus } from './factor-status.ts';
+import type { PolicySnapshot, RoleGrant } from './policy-model.ts';
 import { newTotpSecret, otpauthUrl, verifyTotp } from './totp.ts';
 import { totpSealKey } from './user-registry.ts';
 
@@ -64,9 +65,15 @@ export async function confirmTotpEnrolment(db: Database, master: MasterKey, user
  * Removes the person's TOTP unless it is their last factor while a role requires one
  * (factor-rules.ts). With no factor left, the recovery codes go too.
  */
-export async function removeTotp(db: Database, userId: string, requiredBy: readonly string[], by: Actor, passkeys: PasskeyFactors): Promise<{ recoveryCodesRemoved: number }> {
+export async function removeTotp(
+  db: Database,
+  userId: string,
+  holder: { readonly snapshot: PolicySnapshot; readonly grants: readonly RoleGrant[]; readonly now: number },
+  by: Actor,
+): Promise<{ recoveryCodesRemoved: number }> {
   return writeWithChanges(db, async (tx) => {
-    const decision = decideFactorRemoval(await factorStatus(tx, userId, passkeys), 'totp', requiredBy);
+    // Read under the write lock, so a passkey removed at the same moment is counted.
+    const decision = decideFactorRemoval({ ...holder, status: await factorStatus(tx, userId), removing: 'totp' });
     if (!decision.ok) throw new AppError('conflict', decision.message);
     await updateUserRow(tx, userId, { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null });
     const recoveryCodesRemoved = decision.last ? await replaceRecoveryCodes(tx, userId, []) : 0;

@@ -28,7 +28,8 @@ import { assertSeparationOfDuties } from './exclusive-roles.ts';
 import { checkPassword, hashPassword } from './passwords.ts';
 import { revokeUserIn, type EndedState } from './revocations.ts';
 import { newTotpSecret, otpauthUrl, verifyTotp } from './totp.ts';
-import { factorStatus, factorView, NO_PASSKEYS, type FactorView, type PasskeyFactors } from './factor-status.ts';
+import { personFactors, type FactorView } from './factor-status.ts';
+import { deletePasskeysOf } from '../db/passkey-repository.ts';
 import { replaceRecoveryCodes } from '../db/factor-repository.ts';
 import { checkRoleName, uniqueList } from './validation.ts';
 import { normalizeEmail } from './email-address.ts';
@@ -45,7 +46,7 @@ export interface UserView {
   mfa_enrolled: boolean;
   roles: { role: string; expires_at: string | null }[];
   created_at: string;
-  /** `user show` and GET /users/{email} only: TOTP, passkeys and recovery codes left. */
+  /** `user show` and GET /users/{email} only: TOTP, passkeys, recovery codes left, required and missing factors (factor-status.ts). */
   factors?: FactorView;
 }
 
@@ -82,9 +83,10 @@ export async function listUsers(db: Database): Promise<UserView[]> {
   return (await listUserRows(db)).map(userView);
 }
 
-export async function getUser(db: Database, email: string, passkeys: PasskeyFactors = NO_PASSKEYS): Promise<UserView> {
+export async function getUser(db: Database, email: string, now: number): Promise<UserView & { factors: FactorView }> {
   const row = await findByEmail(db, email);
-  return { ...userView(row), factors: factorView(await factorStatus(db, row.id, passkeys)) };
+  const grants = row.roles.map((r) => ({ role: r.roleName, expiresAt: r.expiresAt?.getTime() ?? null }));
+  return { ...userView(row), factors: await personFactors(db, row.id, grants, now) };
 }
 
 /** One change to a person, inside the caller's transaction; "before" is read under the write lock. */
@@ -203,14 +205,15 @@ export async function enrollMfa(
  * as `govauth revoke --user`, so a session or refresh token obtained with the old authenticator
  * cannot keep high-sensitivity access.
  */
-export async function resetMfa(db: Database, email: string, by: Actor, options: EndAccessOptions & { passkeys?: PasskeyFactors }): Promise<{ user: UserView; ended: EndedAccess }> {
-  const passkeys = options.passkeys ?? NO_PASSKEYS;
-  // Every factor goes, in the same transaction: TOTP (active and pending), recovery codes, and
-  // passkeys through their store's hook (factor-status.ts).
-  const alsoIn = async (tx: Tx, userId: string) => ({
-    recovery_codes_removed: await replaceRecoveryCodes(tx, userId, []),
-    passkeys_removed: await passkeys.removeAll(tx, userId),
-  });
+export async function resetMfa(db: Database, email: string, by: Actor, options: EndAccessOptions): Promise<{ user: UserView; ended: EndedAccess }> {
+  // Every factor goes, in the same transaction: TOTP (active and pending), recovery codes,
+  // passkeys and their outstanding ceremonies (a challenge issued before the reset is not
+  // answered after it). The counts are in the audit record.
+  const alsoIn = async (tx: Tx, userId: string) => {
+    const recovery_codes_removed = await replaceRecoveryCodes(tx, userId, []);
+    const removed = await deletePasskeysOf(tx, userId);
+    return { recovery_codes_removed, passkeys_removed: removed.passkeys, passkey_challenges_removed: removed.challenges };
+  };
   const data = { mfaSecret: null, mfaEnrolledAt: null, mfaLastStep: null, mfaPendingSecret: null, mfaPendingUntil: null };
   return updateUserEndingAccess(db, email, { data, action: 'admin.user.mfa_reset', reason: 'two-step verification reset', alsoIn }, by, options);
 }

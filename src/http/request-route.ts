@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from '../introspection/token-endpoints.ts';
 
 /** Paths served by govauth's own middleware, which are templates already. */
-const FIXED_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/assets/govauth.css', INTROSPECTION_PATH, REVOCATION_PATH]);
+const FIXED_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/assets/govauth.css', '/assets/webauthn.js', '/assets/passkeys.js', INTROSPECTION_PATH, REVOCATION_PATH]);
 
 /**
  * The route template that served the request: oidc-provider's router and @koa/router (the

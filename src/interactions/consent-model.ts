@@ -1,6 +1,7 @@
 // What the consent page shows and what a consent grants, computed from current policy for the
 // signed-in person: requested ∩ app ceiling ∩ their role scopes ∩ resource scopes, and
 // high-sensitivity scopes only with a recent second factor.
+import { amrSatisfies, provesSecondFactor } from '../governance/factors.ts';
 import { decideConsent, type ClientDef, type WithheldReason } from '../governance/policy-model.ts';
 import { withheldNotices } from '../pages/withheld-notices.ts';
 import type { InteractionDetails as Details } from '../oidc/interaction-host.ts';
@@ -42,7 +43,7 @@ function selfRegisteredNotice(reg: ClientDef['selfRegistered']): { domain: strin
 
 export async function mfaFreshForInteraction(deps: Pick<InteractionDeps, 'interactions' | 'config' | 'now'>, details: Details): Promise<boolean> {
   const amr = details.session?.amr;
-  if (!amr?.includes('otp') || !details.session?.uid) return false;
+  if (!provesSecondFactor(amr) || !details.session?.uid) return false;
   const loginTs = await deps.interactions.sessionLoginTime(details.session.uid);
   return typeof loginTs === 'number' && deps.now() / 1000 - loginTs <= deps.config.signIn.mfaMaxAge;
 }
@@ -84,7 +85,7 @@ export function buildConsent(
 
   for (const resource of resourcesOf(details)) {
     if (!user || !clientDef) break;
-    const decision = decideConsent(snapshot, user, clientDef, resource, apiRequested, mfaFresh, deps.now());
+    const decision = decideConsent(snapshot, user, clientDef, resource, apiRequested, mfaFresh, deps.now(), amrSatisfies(details.session?.amr, 'passkey'));
     // Roles AND policy: a scope the Cedar policy set refuses is left out, and the page says why.
     const judged = judgeScopes(policy, { kind: 'person', user, client: clientDef }, snapshot.resources.get(resource), decision.grantable);
     const refused = new Set(judged?.removed.map((r) => r.scope));

@@ -29,6 +29,9 @@ import { SIGN_IN_EXPIRED } from '../pages/error-messages.ts';
 import { originsOf, type Views } from '../pages/views.ts';
 import { InteractionGone, type InteractionClient, type InteractionDetails, type InteractionHost } from '../oidc/interaction-host.ts';
 import type { Clock } from '../time/clock.ts';
+import type { RelyingParty } from '../governance/webauthn-ceremony.ts';
+import { passkeyRoutes } from './passkey-routes.ts';
+import { stepUpChoices } from './step-up-choices.ts';
 
 export interface InteractionDeps {
   /** oidc-provider's interaction API (oidc/interaction-host.ts). */
@@ -46,6 +49,8 @@ export interface InteractionDeps {
   readonly log: Logger;
   readonly now: Clock;
   readonly metrics: Pick<Metrics, 'databaseError'>;
+  /** Passkeys: the RP id and origin every ceremony is checked against (webauthn-config.ts). */
+  readonly rp: RelyingParty;
 }
 
 type Details = InteractionDetails;
@@ -106,12 +111,13 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
         email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
         error: extra.error,
       },
-      { status: extra.status, formTargets: formTargets(client) },
+      { status: extra.status, formTargets: formTargets(client), scripts: true },
     );
   }
 
   function renderMfa(ctx: Context, details: Details, client: OidcClient, error?: string, status?: number, recovery = false): void {
     const user = policy.user(details.session?.accountId ?? '');
+    const choices = stepUpChoices(policy.snapshot(), user, deps.now());
     views.render(
       ctx,
       'mfa',
@@ -119,11 +125,11 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
         uid: details.uid,
         csrf: forms.issue(details.uid),
         email: user?.email ?? '',
-        reason: 'This app asks for a high-sensitivity permission. Confirm it is you with your authenticator app.',
+        ...choices,
         error,
         recovery,
       },
-      { status, formTargets: formTargets(client) },
+      { status, formTargets: formTargets(client), scripts: choices.passkey },
     );
   }
 
@@ -216,6 +222,9 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
       renderMfa(ctx, details, client, `Too many wrong codes. Try again in ${minutes(locked - deps.now())}.`, 429);
       return;
     }
+    // A role that requires a passkey is satisfied neither by a code nor by a recovery code (which
+    // stands in for the app's code only): role require-factor.
+    if (!stepUpChoices(policy.snapshot(), policy.user(accountId), deps.now()).totp) throw new AppError('invalid_request', 'Confirm it is you with a passkey: a code is not accepted for this account.');
     // A recovery code (recovery-codes.ts) stands in for the app's code; both spend the same
     // failure budget, so offering two kinds of code does not double a guesser's attempts.
     const recovery = form.recovery_code !== undefined;
@@ -232,6 +241,17 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
     await deps.throttle.recordSuccess(throttleId, ctx.ip);
     await audit(ctx, { type: 'mfa.succeeded', actor: accountId, clientId: client.clientId, detail: { amr: ['pwd', 'otp'], ...(recovery && { method: 'recovery_code' }) } });
     await deps.interactions.finish(ctx, { login: { accountId, amr: ['pwd', 'otp'], acr: ACR_MFA, remember: true } });
+  });
+
+  passkeyRoutes(router, deps, {
+    load,
+    isStepUp,
+    audit,
+    async addressAllows(ip) {
+      const taken = await deps.limiter.take(perAddress, ip);
+      return taken.allowed ? undefined : { retryAfter: taken.retryAfterSeconds };
+    },
+    again: (ctx, details, client, error, status) => (isStepUp(details) ? renderMfa(ctx, details, client, error, status) : renderLogin(ctx, details, client, { error, status })),
   });
 
   router.post('/:uid/consent', async (ctx) => {

@@ -87,7 +87,7 @@ export interface AccountSessions {
   /** The signed-in person of this browser, or undefined (no session, an expired or ended one). */
   signedIn(ctx: Context): Promise<SignedIn | undefined>;
   /** The authorization request that signs this browser in and returns to the pages' callback with `state`. */
-  signInUrl(state: string, options: { readonly stepUp: boolean }): string;
+  signInUrl(state: string, options: { readonly stepUp: boolean; readonly reauth?: boolean }): string;
 }
 
 /** Over the current provider (rebuilt when signing keys change, provider-host.ts). */
@@ -101,7 +101,7 @@ export function createAccountSessions(provider: () => Provider, issuer: string, 
       if (!session.accountId) return undefined;
       return { accountId: session.accountId, sessionUid: session.uid, authTime: session.authTime(), amr: session.amr };
     },
-    signInUrl(state, { stepUp }) {
+    signInUrl(state, { stepUp, reauth }) {
       const url = new URL(provider().urlFor('authorization'));
       url.search = new URLSearchParams({
         client_id: client.id,
@@ -110,6 +110,8 @@ export function createAccountSessions(provider: () => Provider, issuer: string, 
         redirect_uri: `${issuer}${client.callback}`,
         state,
         ...(stepUp && { acr_values: ACR_MFA }),
+        // A fresh password sign-in before a sensitive change (OpenID Connect Core §3.1.2.1 prompt=login).
+        ...(reauth === true && { prompt: 'login' }),
       }).toString();
       return url.href;
     },

@@ -7,7 +7,7 @@ import type { Database } from '../db/database.ts';
 import { insertOidcRowOnce } from '../db/oidc-storage.ts';
 import { clientSecretsOf, type SecretVerifier } from '../governance/client-secrets.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
-import { ACR_MFA, ACR_PASSWORD } from '../governance/step-up.ts';
+import { ACR_MFA, ACR_PASSWORD, ACR_PHR } from '../governance/step-up.ts';
 import { CLIENT_ASSERTION_ALGS } from '../governance/client-jwks.ts';
 import { assertionClaimsProblem } from '../governance/client-assertion-rules.ts';
 import { createInteractionPolicy } from './step-up-prompt.ts';
@@ -134,7 +134,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // ID tokens always say how and when the person authenticated (acr, amr per RFC 8176,
     // auth_time): claims listed under the openid scope are always included.
     claims: { sid: null, iss: null, openid: ['sub', 'acr', 'amr', 'auth_time'], email: ['email'] },
-    acrValues: [ACR_PASSWORD, ACR_MFA],
+    acrValues: [ACR_PASSWORD, ACR_MFA, ACR_PHR],
     // UserInfo is off (every access token is a JWT for a resource), so scope claims such as
     // email go into the ID token.
     conformIdTokenClaims: false,

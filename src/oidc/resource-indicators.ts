@@ -11,7 +11,8 @@
 // parameter means everything the client holds for the resource, so we fill it in.
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import { effectiveGrant, evaluateGrant, type GrantPrincipal, type GrantRefusal } from '../governance/effective-grant.ts';
-import { defaultAudienceFor, mfaFresh, type PolicyDefaults, type Sensitivity, type UserDef } from '../governance/policy-model.ts';
+import { amrSatisfies } from '../governance/factors.ts';
+import { defaultAudienceFor, personMfaFresh, type PolicyDefaults, type Sensitivity, type UserDef } from '../governance/policy-model.ts';
 import { assertPossession, requestBinding } from './proof-of-possession.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
@@ -75,7 +76,13 @@ export function grantSource(ctx: KoaContextWithOIDC): { acr?: string; amr?: stri
 
 /** A person, with whether the code or refresh token records a recent second factor (step-up.ts). */
 function person(deps: ResourceIndicatorDeps, user: UserDef | undefined, source: ReturnType<typeof grantSource>, now: number): GrantPrincipal {
-  return { kind: 'user', user, mfa: mfaFresh(source?.amr, source?.authTime, deps.mfaMaxAge, now) ? 'fresh' : 'stale' };
+  return {
+    kind: 'user',
+    user,
+    mfa: user && personMfaFresh(deps.policy.snapshot(), user, source?.amr, source?.authTime, deps.mfaMaxAge, now) ? 'fresh' : 'stale',
+    // A scope that requires acr phr needs a sign-in with a passkey (factors.ts, RFC 8176 hwk/swk).
+    phr: amrSatisfies(source?.amr, 'passkey'),
+  };
 }
 
 /**

@@ -10,10 +10,17 @@ import type { Context } from 'koa';
 const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
 
 export interface Views {
-  render(ctx: Context, template: string, data: Record<string, unknown>, options?: { status?: number; formTargets?: readonly string[] }): void;
+  render(ctx: Context, template: string, data: Record<string, unknown>, options?: RenderOptions): void;
   /** For oidc-provider hooks that want a string. */
   html(template: string, data: Record<string, unknown>): string;
   readonly stylesheet: string;
+}
+
+interface RenderOptions {
+  readonly status?: number | undefined;
+  readonly formTargets?: readonly string[];
+  /** The page loads govauth's own scripts (the passkey ceremony, passkey-assets.ts): script-src and connect-src 'self'. */
+  readonly scripts?: boolean;
 }
 
 export function originsOf(uris: readonly string[]): string[] {
@@ -25,11 +32,13 @@ export function originsOf(uris: readonly string[]): string[] {
   return [...out];
 }
 
-export function htmlHeaders(ctx: Context, formTargets: readonly string[] = []): void {
+export function htmlHeaders(ctx: Context, formTargets: readonly string[] = [], scripts = false): void {
   const formAction = ["'self'", ...formTargets].join(' ');
+  // Scripts only from this server, never inline (no 'unsafe-inline', no hashes needed).
+  const script = scripts ? " script-src 'self'; connect-src 'self';" : '';
   ctx.set(
     'Content-Security-Policy',
-    `default-src 'none'; style-src 'self'; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    `default-src 'none';${script} style-src 'self'; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
   );
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
@@ -43,7 +52,7 @@ export function createViews(dir = VIEWS_DIR): Views {
     stylesheet,
     html: (template, data) => eta.render(template, data),
     render(ctx, template, data, options = {}) {
-      htmlHeaders(ctx, options.formTargets);
+      htmlHeaders(ctx, options.formTargets, options.scripts);
       ctx.status = options.status ?? 200;
       ctx.type = 'html';
       ctx.body = eta.render(template, data);

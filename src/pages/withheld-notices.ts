@@ -12,8 +12,9 @@ const NOTICE: Record<WithheldReason, (scopes: string, by: Requester) => string> 
   not_on_resource: (s) => `Not included because this resource does not offer it: ${s}.`,
   unknown_scope: (s) => `Not included because no such permission exists: ${s}.`,
   mfa_not_enrolled: (s) =>
-    `Not included because it needs two-step verification, which is not set up for your account (ask an administrator to enrol you): ${s}.`,
+    `Not included because it needs two-step verification, which is not set up for your account (add a passkey at /account/passkeys, or ask an administrator to enrol you): ${s}.`,
   mfa_required: (s) => `Not included because it needs a recent two-step verification: ${s}. Sign in again to use it.`,
+  phr_required: (s) => `Not included because it needs a sign-in with a passkey (phishing-resistant): ${s}. Sign in with your passkey to use it.`,
 };
 
 /** One sentence per reason, naming every scope left out for it, in the order the reasons first occur. */

@@ -9,6 +9,8 @@ export interface Factors {
   totp: boolean;
   passkeys: number;
   recovery_codes_left: number;
+  required: { factor: string; roles: string[] }[];
+  missing: { factor: string; roles: string[] }[];
 }
 
 export async function userFactors(t: TestServer, email: string): Promise<Factors> {

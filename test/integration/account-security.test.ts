@@ -271,17 +271,17 @@ describe('an administrator resets every factor', () => {
     const { browser, secret } = await enrolTotp(t, 'remy@example.com');
     await walkSignIn(t, '/account/sign-in?mfa=1&return=/account/recovery-codes', 'remy@example.com', { browser, totpSecret: secret });
     await browser.post('/account/recovery-codes', { csrf: await browser.csrf('/account/recovery-codes') });
-    expect(await userFactors(t, 'remy@example.com')).toEqual({ totp: true, passkeys: 0, recovery_codes_left: 10 });
+    expect(await userFactors(t, 'remy@example.com')).toEqual({ totp: true, passkeys: 0, recovery_codes_left: 10, required: [], missing: [] });
     const shown = await t.cli('user', 'show', 'remy@example.com');
     expect(shown.stdout).toContain('factors: TOTP on · passkeys 0 · recovery codes left 10');
     const review = await t.cliJson<{ principals: { id: string; factors: unknown }[] }>('review');
-    expect(review.principals.find((p) => p.id === id)?.factors).toEqual({ totp: true, passkeys: 0, recovery_codes_left: 10 });
+    expect(review.principals.find((p) => p.id === id)?.factors).toEqual({ totp: true, passkeys: 0, recovery_codes_left: 10, required: [], missing: [] });
 
     const reset = await t.cliJson<{ ended: { sessions: number } }>('user', 'mfa', 'reset', 'remy@example.com');
     expect(reset.ended.sessions).toBeGreaterThan(0);
-    expect(await userFactors(t, 'remy@example.com')).toEqual({ totp: false, passkeys: 0, recovery_codes_left: 0 });
+    expect(await userFactors(t, 'remy@example.com')).toEqual({ totp: false, passkeys: 0, recovery_codes_left: 0, required: [], missing: [] });
     const [record] = await audit('admin.user.mfa_reset');
-    expect(record?.detail).toMatchObject({ recovery_codes_removed: 10, passkeys_removed: 0 });
+    expect(record?.detail).toMatchObject({ recovery_codes_removed: 10, passkeys_removed: 0, passkey_challenges_removed: 0 });
     expect((await browser.get('/account/')).status).toBe(303);
   });
 });

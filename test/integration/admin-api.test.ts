@@ -425,6 +425,7 @@ describe('OpenAPI document', () => {
     'GET /resources', 'POST /resources', 'PATCH /resources/{audience}',
     'GET /roles', 'POST /roles', 'PATCH /roles/{name}',
     'GET /roles/{name}/hierarchy', 'PUT /roles/{name}/includes/{included}', 'DELETE /roles/{name}/includes/{included}', 'GET /exclusive-role-sets', 'POST /exclusive-role-sets', 'DELETE /exclusive-role-sets/{name}',
+    'PUT /roles/{name}/required-factor', 'PUT /scopes/{name}/required-acr', 'GET /users/{email}/factors',
     'GET /clients', 'POST /clients', 'GET /clients/{id}', 'PATCH /clients/{id}', 'POST /clients/{id}/rotate-secret', 'POST /clients/{id}/disable', 'POST /clients/{id}/enable',
     'GET /users', 'POST /users', 'GET /users/{email}', 'PATCH /users/{email}', 'POST /users/{email}/disable', 'POST /users/{email}/enable', 'PUT /users/{email}/password', 'POST /users/{email}/mfa', 'DELETE /users/{email}/mfa',
     'GET /users/{email}/roles', 'POST /users/{email}/roles', 'DELETE /users/{email}/roles/{role}',

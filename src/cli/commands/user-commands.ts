@@ -72,10 +72,17 @@ export const userCommands: Command[] = [
     async run({ positionals }, ctx) {
       const [{ getUser }, { effectiveScopesOf }] = await Promise.all([userRegistry(), import('../../governance/role-inclusions.ts')]);
       const db = await ctx.db();
-      const user = await getUser(db, positionals[0] ?? '');
+      const user = await getUser(db, positionals[0] ?? '', ctx.now());
       // Through their roles and the roles those include (role hierarchies), as tokens get them.
       const scopes = await effectiveScopesOf(db, user.roles, ctx.now());
-      return { json: { user, effective_scopes: scopes }, text: `${describe(user)}\nscopes: ${scopes.map((s) => s.scope).join(' ') || '(none)'}` };
+      // Which factors they have against what their roles require (role require-factor).
+      const { factors } = user;
+      const required = factors.required.map((r) => `${r.factor} (${r.roles.join(', ')})`).join(' ') || '(none)';
+      const missing = factors.missing.length ? `\nMISSING required factor: ${factors.missing.map((r) => `${r.factor} for ${r.roles.join(', ')}`).join('; ')}` : '';
+      return {
+        json: { user, effective_scopes: scopes },
+        text: `${describe(user)}\nscopes: ${scopes.map((s) => s.scope).join(' ') || '(none)'}\nrequired factors: ${required}${missing}`,
+      };
     },
   },
   {
