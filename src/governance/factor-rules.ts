@@ -12,7 +12,8 @@
 // Removing such a factor would leave the person unable to use the role and unable to enrol again
 // with a fresh second factor, so it is refused with the roles named.
 import { describeFactor, hasFactor, requiredFactorsOf, type FactorStatus, type Factors } from './factors.ts';
-import { isHighSensitivity, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
+import { isHighSensitivity, roleInclusions, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
+import { reachableRoles } from './role-hierarchy.ts';
 
 export type Factor = 'totp' | 'passkey';
 
@@ -25,11 +26,14 @@ export const factorCount = (s: Factors): number => (s.totp ? 1 : 0) + s.passkeys
  */
 export function rolesRequiringMfa(snapshot: PolicySnapshot, grants: readonly RoleGrant[], now: number): string[] {
   const out = new Set<string>();
+  const inclusions = roleInclusions(snapshot);
   for (const grant of grants) {
     if (grant.expiresAt !== null && grant.expiresAt <= now) continue;
-    const role = snapshot.roles.get(grant.role);
-    if (!role) continue;
-    if (role.requireFactor || [...role.scopes].some((s) => isHighSensitivity(snapshot, s))) out.add(role.name);
+    // The granted role and every role it includes (role-hierarchy.ts): their scopes are held too.
+    for (const name of reachableRoles(inclusions, grant.role)) {
+      const role = snapshot.roles.get(name);
+      if (role && (role.requireFactor || [...role.scopes].some((s) => isHighSensitivity(snapshot, s)))) out.add(role.name);
+    }
   }
   return [...out].sort();
 }

@@ -4,6 +4,7 @@
 // bound to one device) or `swk` (a synced passkey, backup eligible: the key also lives in
 // software, in the provider's sync fabric), each with `user` when the authenticator verified
 // the person (govauth requires user verification for every passkey ceremony).
+import { reachableRoles } from './role-hierarchy.ts';
 
 /** What a role may require (`govauth role require-factor`): a passkey, a TOTP code, or either. */
 export type RequiredFactor = 'passkey' | 'totp' | 'any';
@@ -63,18 +64,21 @@ export function passkeyAmr(backupEligible: boolean, userVerified: boolean): stri
  * (several roles may each require their own). Expired grants require nothing.
  */
 export function requiredFactorsOf(
-  roles: ReadonlyMap<string, { readonly requireFactor?: RequiredFactor | null | undefined }>,
+  roles: ReadonlyMap<string, { readonly requireFactor?: RequiredFactor | null | undefined; readonly includes?: ReadonlySet<string> | undefined }>,
   grants: readonly { readonly role: string; readonly expiresAt: number | null }[],
   now: number,
 ): FactorRequirement[] {
-  const byFactor = new Map<RequiredFactor, string[]>();
+  const byFactor = new Map<RequiredFactor, Set<string>>();
+  const inclusions = { get: (name: string) => roles.get(name)?.includes };
   for (const g of grants) {
     if (g.expiresAt !== null && g.expiresAt <= now) continue;
-    const factor = roles.get(g.role)?.requireFactor;
-    if (!factor) continue;
-    byFactor.set(factor, [...(byFactor.get(factor) ?? []), g.role]);
+    // A role held through another one's inclusion (role-hierarchy.ts) requires its factor too.
+    for (const name of reachableRoles(inclusions, g.role)) {
+      const factor = roles.get(name)?.requireFactor;
+      if (factor) byFactor.set(factor, (byFactor.get(factor) ?? new Set()).add(name));
+    }
   }
-  return [...byFactor].map(([factor, r]) => ({ factor, roles: r.sort() }));
+  return [...byFactor].map(([factor, r]) => ({ factor, roles: [...r].sort() }));
 }
 
 /** The required factors a person cannot give (the review's `missing_required_factor`). */

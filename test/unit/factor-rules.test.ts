@@ -73,3 +73,20 @@ describe('decideFactorRemoval', () => {
     expect(decide([], { ...none, totp: true }, 'passkey')).toMatchObject({ ok: false });
   });
 });
+
+describe('through the role hierarchy', () => {
+  // `lead` includes `keyholder` (passkey required) and `admin` (a high-sensitivity scope): whoever
+  // holds `lead` holds both, so both requirements apply to them (role-hierarchy.ts).
+  const withIncludes = {
+    ...snapshot,
+    roles: new Map([...snapshot.roles, ['lead', { name: 'lead', description: '', scopes: new Set(['read']), requireFactor: null, includes: new Set(['keyholder', 'admin']) } as RoleDef]]),
+  } as PolicySnapshot;
+
+  it('a role held through an inclusion requires its factor, and its high scopes need one', () => {
+    expect(rolesRequiringMfa(withIncludes, held('lead'), NOW)).toEqual(['admin', 'keyholder']);
+    const both = { totp: true, passkeys: 1, recoveryCodesLeft: 10 };
+    const d = decideFactorRemoval({ snapshot: withIncludes, grants: held('lead'), now: NOW, status: both, removing: 'passkey' });
+    expect(d.ok ? '' : d.message).toMatch(/keyholder requires a passkey/);
+    expect(decideFactorRemoval({ snapshot: withIncludes, grants: held('lead'), now: NOW, status: { ...both, passkeys: 0 }, removing: 'totp' })).toMatchObject({ ok: false });
+  });
+});
