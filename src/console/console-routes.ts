@@ -23,7 +23,7 @@ import type { AccountSessions } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
 import type { ConsoleAction, ConsoleCall, ConsolePage, Signed } from './console-kit.ts';
 import { CONSOLE_PATH, consoleRoleOf, consoleRoleOfScopes, currentConsoleSession, endConsoleSession, startConsoleSession, type ConsoleSession } from './console-session.ts';
-import { consoleClientConfig, consolePath, finishConsoleSignIn, startConsoleSignIn } from './console-sign-in.ts';
+import { consoleClientConfig, consolePath, exchangeConsoleCode, readConsoleAnswer, startConsoleSignIn } from './console-sign-in.ts';
 import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
 import { tokenLiveness } from '../introspection/token-liveness.ts';
 import { ADMIN_AUDIENCE } from '../governance/admin-model.ts';
@@ -131,7 +131,7 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
   }
 
   async function signedIn(ctx: Context): Promise<void> {
-    const answer = await finishConsoleSignIn(ctx, deps.issuer, consoleClientConfig(deps.issuer, deps.tokenEndpoint()));
+    const answer = readConsoleAnswer(ctx, deps.issuer);
     const browser = await deps.sessions.signedIn(ctx);
     if (!browser) throw new AppError('unauthorized', 'The sign-in did not complete. Open the console again to sign in.');
     const now = deps.now();
@@ -141,14 +141,14 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
       await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'denied', detail: { reason } });
       throw new AppError('forbidden', 'The console is for people holding the govauth-admin or govauth-auditor role. Ask an administrator if you need it.');
     };
-    if ('refused' in answer.tokens) {
-      // invalid_scope: the person holds neither console scope (RFC 6749 §5.2); anything else is a
-      // code that cannot be used (replayed, expired, another verifier's).
-      if (answer.tokens.refused === 'invalid_scope') return noRole('no console scope granted');
-      await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'denied', detail: { reason: `token endpoint: ${answer.tokens.refused}` } });
+    // Nobody without a console role gets a console token (its code is left to expire unused).
+    if (!user || !consoleRoleOf(user, now)) return noRole('no console role');
+    const tokens = await exchangeConsoleCode(consoleClientConfig(deps.issuer, deps.tokenEndpoint()), answer);
+    if ('refused' in tokens) {
+      await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'denied', detail: { reason: `token endpoint: ${tokens.refused}` } });
       throw new AppError('invalid_request', 'The sign-in could not be completed. Open the console again to sign in.');
     }
-    const { accessToken, idClaims } = answer.tokens;
+    const { accessToken, idClaims } = tokens;
     // Our own token, for the admin API, issued to the console, for the person of this browser.
     const checked = await deps.checker.check(accessToken, ADMIN_AUDIENCE);
     const claims = checked.active ? checked.claims : undefined;
@@ -157,8 +157,9 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
       throw new AppError('invalid_request', 'The sign-in could not be completed. Open the console again to sign in.');
     }
     const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    // The token's scopes decide: one carrying neither console scope opens nothing.
     const role = consoleRoleOfScopes(scopes);
-    if (!user || !role || !consoleRoleOf(user, now)) return noRole('no console role');
+    if (!role) return noRole('no console scope granted');
     // The sign-in asked for the MFA acr; a person without a second factor could not give it.
     const amr = Array.isArray(idClaims.amr) ? idClaims.amr.filter((m): m is string => typeof m === 'string') : undefined;
     const authTime = typeof idClaims.auth_time === 'number' ? idClaims.auth_time : undefined;

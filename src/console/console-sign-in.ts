@@ -64,8 +64,11 @@ export interface ConsoleTokens {
 
 export interface ConsoleSignInAnswer {
   readonly returnTo: string;
-  /** The code's exchange; undefined when the token endpoint refused it (with its OAuth error). */
-  readonly tokens: ConsoleTokens | { readonly refused: string };
+  /** The answer as this server's redirect URI received it (openid-client sends redirect_uri from it). */
+  readonly current: URL;
+  readonly state: string;
+  readonly nonce: string;
+  readonly verifier: string;
 }
 
 /** openid-client over this server's own token endpoint; http only where the issuer itself is (development, tests). */
@@ -75,8 +78,8 @@ export function consoleClientConfig(issuer: string, tokenEndpoint: string): oidc
   return config;
 }
 
-/** The console's redirect URI: this browser started this sign-in; the code exchanged with its verifier. */
-export async function finishConsoleSignIn(ctx: Context, issuer: string, config: oidc.Configuration): Promise<ConsoleSignInAnswer> {
+/** The console's redirect URI: this browser started this sign-in, and the answer is a code from this server. */
+export function readConsoleAnswer(ctx: Context, issuer: string): ConsoleSignInAnswer {
   const pending = ctx.cookies.get(COOKIE, { signed: true });
   ctx.cookies.set(COOKIE, null, { path: CONSOLE_PATH }); // one use
   const [state, nonce, verifier, encoded] = (pending ?? '').split('.');
@@ -87,19 +90,25 @@ export async function finishConsoleSignIn(ctx: Context, issuer: string, config: 
   const error = single(ctx.query.error);
   if (error !== undefined) throw new AppError(error === 'access_denied' ? 'forbidden' : 'invalid_request', error === 'access_denied' ? 'You did not sign in, so the console stays closed.' : 'The sign-in could not be completed. Open the console again to sign in.');
   if (!single(ctx.query.code)) throw new AppError('invalid_request', 'The sign-in answer carries no code. Open the console again to sign in.');
-  // openid-client sends redirect_uri from this URL: the registered one, with the answer's query.
   const current = new URL(`${issuer}${CALLBACK}`);
   current.search = ctx.querystring;
+  return { returnTo, current, state, nonce, verifier };
+}
+
+/**
+ * The code exchanged with its verifier; `refused` with the token endpoint's OAuth error (RFC 6749
+ * §5.2: a replayed or expired code, another verifier's, no console scope held any more).
+ */
+export async function exchangeConsoleCode(config: oidc.Configuration, answer: ConsoleSignInAnswer): Promise<ConsoleTokens | { readonly refused: string }> {
   try {
-    const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+    const tokens = await oidc.authorizationCodeGrant(config, answer.current, { pkceCodeVerifier: answer.verifier, expectedState: answer.state, expectedNonce: answer.nonce, idTokenExpected: true });
     const idClaims = tokens.claims();
     if (!idClaims) throw new AppError('invalid_request', 'The sign-in answer carries no ID token.');
-    return { returnTo, tokens: { accessToken: tokens.access_token, idClaims } };
+    return { accessToken: tokens.access_token, idClaims };
   } catch (err) {
-    // The token endpoint's own refusal (RFC 6749 §5.2): a replayed or foreign code, a wrong
-    // verifier, no console scope held. Anything else (the ID token's checks) is a bad answer.
-    if (err instanceof oidc.ResponseBodyError) return { returnTo, tokens: { refused: err.error } };
+    if (err instanceof oidc.ResponseBodyError) return { refused: err.error };
     if (err instanceof AppError) throw err;
+    // The ID token's checks (issuer, audience, nonce) or an unreadable response.
     throw new AppError('invalid_request', 'The sign-in answer could not be verified. Open the console again to sign in.');
   }
 }

@@ -1,4 +1,6 @@
-// The console's endpoints under hostile input, over real HTTP with a real sign-in: forged or
+// The console's endpoints under hostile input, over real HTTP with a real sign-in (code + PKCE):
+// a replayed code, a code without or with another verifier, a person without a console scope,
+// a session cookie copied before sign-out, forged or
 // missing form tokens, another session's token, tampered and expired session cookies, a sign-in
 // answer this browser did not start, open redirects through `back`, unknown actions, wrong
 // methods and media types, repeated fields, input the operation refuses, and a role removed
@@ -16,7 +18,8 @@ let root: AccountBrowser;
 let other: AccountBrowser;
 let id: string;
 
-async function consoleSignIn(email: string): Promise<AccountBrowser> {
+/** Walks govauth's sign-in for the console up to (not into) its redirect URI: the answer and the browser's cookies. */
+async function consoleAnswer(email: string): Promise<{ callback: URL; steps: SignInSteps }> {
   const secret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', email)).secret;
   const steps = new SignInSteps({ forwardedFor: null });
   const callback = await steps.walk(`${t.url}/console`, `${t.issuer}/console/signed-in`, (page) => {
@@ -24,8 +27,16 @@ async function consoleSignIn(email: string): Promise<AccountBrowser> {
     if (page.kind === 'mfa') return { code: totpCode(secret, Date.now()) };
     throw new Error(`unexpected ${page.kind} page: ${page.html.slice(0, 300)}`);
   });
+  return { callback, steps };
+}
+
+const callbackPath = (callback: URL): string => `${callback.pathname}${callback.search}`;
+const setsSession = (res: Response): boolean => res.headers.getSetCookie().some((c) => c.startsWith('govauth.console=') && !c.startsWith('govauth.console=;'));
+
+async function consoleSignIn(email: string): Promise<AccountBrowser> {
+  const { callback, steps } = await consoleAnswer(email);
   const browser = new AccountBrowser(t.url, steps.jar);
-  const back = await browser.get(`${callback.pathname}${callback.search}`);
+  const back = await browser.get(callbackPath(callback));
   expect(back.status).toBe(303);
   expect(back.headers.get('location')).toBe('/console');
   return browser;
@@ -58,6 +69,72 @@ describe('console input', () => {
     expect(to.searchParams.get('client_id')).toBe('govauth-console');
     expect(to.searchParams.get('acr_values')).toBe('urn:govauth:acr:mfa');
     expect(to.searchParams.get('redirect_uri')).toBe(`${t.issuer}/console/signed-in`);
+  });
+
+  it('asks for an authorization code with PKCE S256, a nonce and the admin API as its audience', async () => {
+    const to = new URL((await new AccountBrowser(t.url).get('/console')).headers.get('location') ?? '');
+    expect(to.searchParams.get('response_type')).toBe('code');
+    expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(to.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    expect(to.searchParams.get('nonce')?.length).toBeGreaterThanOrEqual(43);
+    expect(to.searchParams.get('resource')).toBe('urn:govauth:admin');
+    expect(to.searchParams.get('scope')?.split(' ')).toEqual(['openid', 'govauth.admin', 'govauth.audit.read']);
+  });
+
+  it('refuses a replayed code, and the replay ends the session its first use opened', async () => {
+    await createUser(t, 'replay@example.com', ['govauth-admin']);
+    const { callback, steps } = await consoleAnswer('replay@example.com');
+    const pending = steps.jar.header(); // still holds the one-use sign-in cookie
+    const first = new AccountBrowser(t.url, steps.jar);
+    expect((await first.get(callbackPath(callback))).status).toBe(303);
+    expect((await first.get('/console')).status).toBe(200);
+    const replay = await fetch(`${t.url}${callbackPath(callback)}`, { redirect: 'manual', headers: { cookie: pending } });
+    expect(replay.status).toBe(400);
+    expect(setsSession(replay)).toBe(false);
+    // oidc-provider revokes the grant of a code used twice (RFC 6749 §4.1.2); the console's token with it.
+    const after = await first.get('/console');
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toContain('/auth');
+  });
+
+  it('a console code is good only with its PKCE verifier, at the token endpoint as at the console', async () => {
+    await createUser(t, 'pkce@example.com', ['govauth-admin']);
+    const { callback } = await consoleAnswer('pkce@example.com');
+    const code = callback.searchParams.get('code') ?? '';
+    const exchange = (extra: Record<string, string>) =>
+      fetch(`${t.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'govauth-console', code, redirect_uri: `${t.issuer}/console/signed-in`, ...extra }) });
+    for (const extra of [{}, { code_verifier: 'x'.repeat(43) }] as Record<string, string>[]) {
+      const res = await exchange(extra);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/^invalid_(grant|request)$/);
+    }
+    // The same answer in a browser that did not start it (no verifier of its own) opens nothing.
+    const res = await new AccountBrowser(t.url).get(callbackPath(callback));
+    expect(res.status).toBe(400);
+    expect(setsSession(res)).toBe(false);
+  });
+
+  it('refuses a person holding neither console role before any token is issued, and records it', async () => {
+    await createUser(t, 'requester@example.com', ['govauth-requester']);
+    const { callback, steps } = await consoleAnswer('requester@example.com');
+    const res = await new AccountBrowser(t.url, steps.jar).get(callbackPath(callback));
+    expect(res.status).toBe(403);
+    expect(setsSession(res)).toBe(false);
+    const audit = await t.cliJson<{ events: { outcome: string; detail: { reason?: string } }[] }>('audit', 'tail', '--action', 'console.sign_in', '--limit', '5');
+    expect(audit.events.some((r) => r.outcome === 'denied' && r.detail.reason === 'no console role')).toBe(true);
+  });
+
+  it('signing out revokes the console’s token: a copy of the session cookie opens nothing', async () => {
+    await createUser(t, 'leaver@example.com', ['govauth-admin']);
+    const b = await consoleSignIn('leaver@example.com');
+    const copy = b.jar.header();
+    const csrf = await csrfOf(b, '/console');
+    expect((await b.post('/console/sign-out', { csrf })).status).toBe(200);
+    const res = await fetch(`${t.url}/console`, { redirect: 'manual', headers: { cookie: copy } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toContain('/auth');
+    const revs = await t.cliJson<{ revocations: { kind: string; reason: string | null }[] }>('revocations', 'list');
+    expect(revs.revocations.some((r) => r.kind === 'token' && r.reason === 'signed out of the console')).toBe(true);
   });
 
   it('refuses a sign-in answer this browser did not start, or with the wrong state or issuer', async () => {
