@@ -214,6 +214,18 @@ describe('console input', () => {
     expect(t.server.policy.snapshot().clients.get(id)?.disabled).toBe(false);
   });
 
+  it('ends the session with its access token: past the token’s expiry the console signs in again', async () => {
+    await createUser(t, 'brief@example.com', ['govauth-admin']);
+    const b = await consoleSignIn('brief@example.com');
+    expect((await b.get('/console')).status).toBe(200);
+    // govauth.admin caps the token at 900 s; the idle (30 min) and absolute (8 h) limits are far off.
+    t.advance(901_000);
+    const res = await b.get('/console');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toContain('/auth');
+    t.advance(-901_000); // the other sessions' tokens are good again for the tests after this one
+  });
+
   it('closes the console when the role goes, and after 30 idle minutes', async () => {
     await t.cliJson('user', 'revoke-role', 'other@example.com', 'govauth-admin');
     expect((await other.get('/console')).status).toBe(403);
