@@ -206,6 +206,22 @@ describe('console input', () => {
     expect((await root.get('/console/audit?since=yesterday%00')).status).toBe(400);
   });
 
+  it('self-registration, notification and policy actions answer refused input with 4xx pages', async () => {
+    const csrf = await csrfOf(root);
+    for (const [action, form, status] of [
+      ['self-registered-approve', { id: 'https://nobody.example/client.json' }, 404],
+      ['self-registered-block', { id: 'cl_nobody', confirmed: 'yes' }, 404],
+      ['self-registered-restrict', { id: 'cl_nobody' }, 400],
+      ['notification-retry', { id: 'evt_nobody' }, 404],
+      ['policy-activate', { version: 'abc', confirmed: 'yes' }, 400],
+      ['policy-activate', { version: '424242', confirmed: 'yes' }, 404],
+    ] as const) {
+      const res = await root.post(`/console/actions/${action}`, { csrf, ...form });
+      expect(res.status, action).toBe(status);
+    }
+    for (const path of ['/console/self-registered', '/console/notifications', '/console/policies']) expect((await root.get(path)).status, path).toBe(200);
+  });
+
   it('asks before a destructive change, and a confirmation page changes nothing', async () => {
     const csrf = await csrfOf(root);
     const res = await root.post('/console/actions/client-disable', { csrf, id, back: '/console/clients' });

@@ -1,0 +1,108 @@
+// Self-registered clients (approve, restrict, block, back under the trust policy), webhook
+// notifications (failed ones retried) and Cedar policy versions (activate, roll back), through
+// self-registration-routes.ts, notification-routes.ts and abac-routes.ts, called as the
+// signed-in person. Forms are shown to administrators only; posting is refused to auditors by
+// the server whatever a page shows (console-routes.ts).
+import type { ConsoleAction, ConsolePage } from './console-kit.ts';
+import { csv, defined, required } from './form-values.ts';
+import { when } from './page-model.ts';
+
+interface SelfRegisteredView { client_id: string; kind: string; host: string | null; name: string; trust: string; vetted: boolean; scope_ceiling: string[] | null; resource_ceiling: string[] | null; created_at: string; reviewed_at: string | null }
+
+const selfRegisteredPage: ConsolePage = {
+  path: 'self-registered',
+  nav: 'Self-registered',
+  async render({ operation, who }) {
+    const { clients } = await operation<{ clients: SelfRegisteredView[] }>('listSelfRegisteredClients');
+    const admin = who.role === 'admin';
+    return {
+      title: 'Self-registered clients',
+      sections: [
+        {
+          kind: 'table', title: `Clients that identified or registered themselves (${clients.length})`, columns: ['Client', 'Name', 'Kind', 'Host', 'Standing', 'Vetted', 'Ceiling', 'Since', ''], empty: 'No client registered itself.',
+          intro: 'Unvetted clients are held to the trust policy’s ceiling; approving vouches for one, blocking refuses it at once on every instance.',
+          rows: clients.map((c) => [{ text: c.client_id, code: true }, c.name, c.kind === 'metadata_document' ? 'metadata document' : 'RFC 7591', c.host, c.trust, c.vetted ? 'yes' : 'no',
+            [...(c.scope_ceiling ?? []), ...(c.resource_ceiling ?? [])].join(', ') || null, when(c.created_at),
+            admin ? { forms: [
+              { action: 'self-registered-approve', label: 'Approve', aria: `Approve ${c.client_id}`, fields: { id: c.client_id } },
+              { action: 'self-registered-restrict', label: 'Restrict', aria: `Restrict ${c.client_id}`, fields: { id: c.client_id }, inputs: [{ name: 'scopes', label: `Scopes ${c.client_id} keeps (comma-separated)`, type: 'text' }] },
+              { action: 'self-registered-block', label: 'Block', danger: true, aria: `Block ${c.client_id}`, fields: { id: c.client_id } },
+              { action: 'self-registered-reset', label: 'Back to the trust policy', aria: `Put ${c.client_id} back under the trust policy`, fields: { id: c.client_id } },
+            ] } : null]),
+        },
+      ],
+    };
+  },
+};
+
+interface NotificationView { id: string; type: string; status: string; attempts: number; next_attempt_at: string | null; last_error: string | null; created_at: string; delivered_at: string | null }
+
+const notificationsPage: ConsolePage = {
+  path: 'notifications',
+  nav: 'Notifications',
+  async render({ operation, who }) {
+    const [failed, recent] = await Promise.all([
+      operation<{ notifications: NotificationView[] }>('listNotifications', { query: { failed: 'true' } }),
+      operation<{ notifications: NotificationView[] }>('listNotifications', { query: { limit: '50' } }),
+    ]);
+    const admin = who.role === 'admin';
+    return {
+      title: 'Notifications',
+      sections: [
+        {
+          kind: 'table', title: `Failed: every attempt spent (${failed.notifications.length})`, columns: ['Event', 'Type', 'Attempts', 'Last error', 'Created', ''], empty: 'No notification failed.',
+          rows: failed.notifications.map((n) => [{ text: n.id, code: true }, n.type, n.attempts, n.last_error, when(n.created_at),
+            admin ? { forms: [{ action: 'notification-retry', label: 'Retry', aria: `Retry ${n.id}`, fields: { id: n.id } }] } : null]),
+        },
+        { kind: 'table', title: 'Newest 50', columns: ['Event', 'Type', 'Status', 'Attempts', 'Next attempt', 'Delivered', 'Created'], empty: 'No notification yet.', rows: recent.notifications.map((n) => [{ text: n.id, code: true }, n.type, n.status, n.attempts, when(n.next_attempt_at), when(n.delivered_at), when(n.created_at)]) },
+      ],
+    };
+  },
+};
+
+interface VersionView { version: number; sha256: string; created_at: string; created_by: string; active: boolean }
+
+const policiesPage: ConsolePage = {
+  path: 'policies',
+  nav: 'Policies',
+  async render({ operation, who }) {
+    const { versions } = await operation<{ versions: VersionView[] }>('listPolicyVersions');
+    const admin = who.role === 'admin';
+    const active = versions.find((v) => v.active);
+    return {
+      title: 'Cedar policies',
+      sections: [
+        { kind: 'facts', title: 'In force', items: [{ label: 'Active version', value: active ? String(active.version) : 'none: roles only' }], intro: 'New versions are applied with govauth policy apply (validated against the schema generated from the catalogue).' },
+        {
+          kind: 'table', title: `Stored versions (${versions.length})`, columns: ['Version', 'SHA-256', 'Stored', 'By', 'Active', ''], empty: 'No policy set stored.',
+          rows: versions.map((v) => [v.version, { text: v.sha256.slice(0, 16), code: true }, when(v.created_at), v.created_by, v.active ? 'yes' : 'no',
+            admin && !v.active ? { forms: [{ action: 'policy-activate', label: 'Activate', danger: true, aria: `Activate version ${v.version}`, fields: { version: String(v.version) } }] } : null]),
+        },
+        ...(admin && active ? [{ kind: 'form' as const, title: 'Roll back', intro: 'Activate the version that was active before the current one, on every instance.', form: { action: 'policy-rollback', label: 'Roll back', danger: true } }] : []),
+      ],
+    };
+  },
+};
+
+export const trustPages: readonly ConsolePage[] = [selfRegisteredPage, notificationsPage, policiesPage];
+
+const decide = (verb: 'approve' | 'block' | 'reset', operationId: string, confirm?: (id: string) => string): ConsoleAction => ({
+  name: `self-registered-${verb}`,
+  operationId,
+  input: (f) => ({ params: { id: required(f, 'id') } }),
+  ...(confirm && { confirm: (f: Readonly<Record<string, string>>) => confirm(f.id ?? '') }),
+  done: (_, f) => ({ message: `${verb === 'approve' ? 'Approved' : verb === 'block' ? 'Blocked' : 'Put back under the trust policy:'} ${f.id ?? ''}.` }),
+});
+
+/** A version number as the operation's schema expects it; anything else is refused there. */
+const versionOf = (v: string): number | string => (/^\d{1,9}$/.test(v) ? Number(v) : v);
+
+export const trustActions: readonly ConsoleAction[] = [
+  decide('approve', 'approveSelfRegisteredClient'),
+  decide('block', 'blockSelfRegisteredClient', (id) => `${id} is refused at once on every instance (invalid_client).`),
+  decide('reset', 'resetSelfRegisteredClient'),
+  { name: 'self-registered-restrict', operationId: 'restrictSelfRegisteredClient', input: (f) => ({ params: { id: required(f, 'id') }, body: defined({ scopes: csv(f, 'scopes'), resources: csv(f, 'resources') }) }), done: (_, f) => ({ message: `Restricted ${f.id ?? ''}.` }) },
+  { name: 'notification-retry', operationId: 'retryNotification', input: (f) => ({ params: { event_id: required(f, 'id') } }), done: (_, f) => ({ message: `Sending ${f.id ?? ''} again.` }) },
+  { name: 'policy-activate', operationId: 'activatePolicyVersion', input: (f) => ({ body: { version: versionOf(required(f, 'version')) } }), confirm: (f) => `Policy version ${f.version ?? ''} decides every issuance from now on, on every instance.`, done: (_, f) => ({ message: `Activated policy version ${f.version ?? ''}.` }) },
+  { name: 'policy-rollback', operationId: 'rollbackPolicy', input: () => ({}), confirm: () => 'The version active before the current one decides every issuance from now on, on every instance.', done: ({ result }) => ({ message: `Rolled back to ${(result as { version: number | null }).version ?? 'no policy (roles only)'}.` }) },
+];
