@@ -7,8 +7,9 @@ import type { ConsoleAction, ConsoleDownload, ConsolePage } from './console-kit.
 import { governanceActions, governancePages } from './governance-pages.ts';
 import { overviewPage } from './overview-page.ts';
 import { peopleActions, peoplePages } from './people-pages.ts';
+import { roleActions, rolePages } from './role-pages.ts';
 import { trustActions, trustPages } from './trust-pages.ts';
 
-export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ...clientPages, ...catalogPages, ...peoplePages, ...governancePages, ...trustPages, ...auditPages];
-export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [...clientActions, ...catalogActions, ...peopleActions, ...governanceActions, ...trustActions, ...reviewActions];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ...clientPages, ...catalogPages, ...rolePages, ...peoplePages, ...governancePages, ...trustPages, ...auditPages];
+export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [...clientActions, ...catalogActions, ...roleActions, ...peopleActions, ...governanceActions, ...trustActions, ...reviewActions];
 export const CONSOLE_DOWNLOADS: readonly ConsoleDownload[] = [...auditDownloads];

@@ -222,6 +222,21 @@ describe('console input', () => {
     for (const path of ['/console/self-registered', '/console/notifications', '/console/policies']) expect((await root.get(path)).status, path).toBe(200);
   });
 
+  it('role hierarchy and exclusive sets: the operation’s own refusals, and a change shown in the tree', async () => {
+    const csrf = await csrfOf(root);
+    expect((await root.post('/console/actions/role-include', { csrf, name: 'govauth-admin', included: 'govauth-auditor' })).status).toBe(303);
+    const tree = await (await root.get('/console/roles/show?name=govauth-admin')).text();
+    expect(tree).toMatch(/Roles it includes[\s\S]*govauth-auditor/);
+    // govauth-auditor including govauth-admin would be a cycle (409); an unknown role is 404.
+    expect((await root.post('/console/actions/role-include', { csrf, name: 'govauth-auditor', included: 'govauth-admin' })).status).toBe(409);
+    expect((await root.post('/console/actions/role-include', { csrf, name: 'no-such-role', included: 'govauth-admin' })).status).toBe(404);
+    expect((await root.get('/console/roles/show?name=no-such-role')).status).toBe(404);
+    expect((await root.get('/console/roles/show')).status).toBe(400); // no role named
+    expect((await root.post('/console/actions/exclusive-set-create', { csrf, roles: 'govauth-admin' })).status).toBe(400);
+    expect((await root.post('/console/actions/role-exclude', { csrf, name: 'govauth-admin', included: 'govauth-auditor', confirmed: 'yes' })).status).toBe(303);
+    expect(t.server.policy.snapshot().roles.get('govauth-admin')?.includes?.size ?? 0).toBe(0);
+  });
+
   it('asks before a destructive change, and a confirmation page changes nothing', async () => {
     const csrf = await csrfOf(root);
     const res = await root.post('/console/actions/client-disable', { csrf, id, back: '/console/clients' });
