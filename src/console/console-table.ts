@@ -1,5 +1,6 @@
 // The console's route table: its pages (in navigation order), actions and downloads. A new
 // feature (CIBA approvals, Cedar policies, passkeys…) adds its page and actions here.
+import { accessPolicyActions, accessPolicyPages } from './access-policy-pages.ts';
 import { auditDownloads, auditPages, reviewActions } from './audit-pages.ts';
 import { catalogActions, catalogPages } from './catalog-pages.ts';
 import { clientActions, clientPages } from './client-pages.ts';
@@ -10,6 +11,6 @@ import { peopleActions, peoplePages } from './people-pages.ts';
 import { roleActions, rolePages } from './role-pages.ts';
 import { trustActions, trustPages } from './trust-pages.ts';
 
-export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ...clientPages, ...catalogPages, ...rolePages, ...peoplePages, ...governancePages, ...trustPages, ...auditPages];
-export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [...clientActions, ...catalogActions, ...roleActions, ...peopleActions, ...governanceActions, ...trustActions, ...reviewActions];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ...clientPages, ...catalogPages, ...rolePages, ...peoplePages, ...governancePages, ...accessPolicyPages, ...trustPages, ...auditPages];
+export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [...clientActions, ...catalogActions, ...roleActions, ...peopleActions, ...governanceActions, ...accessPolicyActions, ...trustActions, ...reviewActions];
 export const CONSOLE_DOWNLOADS: readonly ConsoleDownload[] = [...auditDownloads];

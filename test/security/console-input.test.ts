@@ -237,6 +237,26 @@ describe('console input', () => {
     expect(t.server.policy.snapshot().roles.get('govauth-admin')?.includes?.size ?? 0).toBe(0);
   });
 
+  it('access policies: set and stopped through the console, refused input answered with 4xx pages', async () => {
+    const csrf = await csrfOf(root);
+    const set = await root.post('/console/actions/access-policy-set', { csrf, role: 'govauth-auditor', approver_role: 'govauth-admin', approvals: '2', max_duration: '8h' });
+    expect(set.status).toBe(303);
+    const page = await (await root.get('/console/access-policies')).text();
+    expect(page).toContain('2 approvers holding govauth-admin');
+    for (const [action, form, status] of [
+      ['access-policy-set', { role: 'govauth-auditor', approvals: '3' }, 400],
+      ['access-policy-set', { role: 'no-such-role', approver_role: 'govauth-admin', max_duration: '8h' }, 404],
+      ['scope-policy-set', { scope: 'govauth.audit.read', resource: 'urn:govauth:admin', max_duration: 'forever' }, 400],
+      ['scope-policy-remove', { scope: 'no.such', resource: 'urn:nowhere', confirmed: 'yes' }, 404],
+      ['user-scope-grant-remove', { email: 'nobody@example.com', scope: 'x.y', resource: 'urn:x', confirmed: 'yes' }, 404],
+      ['client-scope-grant-remove', { id: 'cl_nobody', scope: 'x.y', resource: 'urn:x', confirmed: 'yes' }, 404],
+    ] as const) {
+      expect((await root.post(`/console/actions/${action}`, { csrf, ...form })).status, `${action} ${JSON.stringify(form)}`).toBe(status);
+    }
+    expect((await root.post('/console/actions/access-policy-remove', { csrf, role: 'govauth-auditor', confirmed: 'yes' })).status).toBe(303);
+    expect(await (await root.get('/console/access-policies')).text()).not.toContain('2 approvers holding govauth-admin');
+  });
+
   it('asks before a destructive change, and a confirmation page changes nothing', async () => {
     const csrf = await csrfOf(root);
     const res = await root.post('/console/actions/client-disable', { csrf, id, back: '/console/clients' });
