@@ -75,8 +75,13 @@ const policiesPage: ConsolePage = {
         { kind: 'facts', title: 'In force', items: [{ label: 'Active version', value: active ? String(active.version) : 'none: roles only' }], intro: 'New versions are applied with govauth policy apply (validated against the schema generated from the catalogue).' },
         {
           kind: 'table', title: `Stored versions (${versions.length})`, columns: ['Version', 'SHA-256', 'Stored', 'By', 'Active', ''], empty: 'No policy set stored.',
-          rows: versions.map((v) => [v.version, { text: v.sha256.slice(0, 16), code: true }, when(v.created_at), v.created_by, v.active ? 'yes' : 'no',
+          rows: versions.map((v) => [{ text: String(v.version), href: `/console/policies/show?version=${v.version}` }, { text: v.sha256.slice(0, 16), code: true }, when(v.created_at), v.created_by, v.active ? 'yes' : 'no',
             admin && !v.active ? { forms: [{ action: 'policy-activate', label: 'Activate', danger: true, aria: `Activate version ${v.version}`, fields: { version: String(v.version) } }] } : null]),
+        },
+        {
+          kind: 'form' as const, title: 'Explain a decision', method: 'get' as const, action: '/console/policies/explain',
+          intro: 'The decision for one scope, the policies that determined it and what would change it (as govauth policy explain).',
+          form: { action: '', label: 'Explain', inputs: [{ name: 'user', label: 'Person (email)', type: 'text' as const }, { name: 'client', label: 'Or client (client_id)', type: 'text' as const }, { name: 'resource', label: 'Resource (audience)', type: 'text' as const, required: true }, { name: 'scope', label: 'Scope', type: 'text' as const, required: true }] },
         },
         ...(admin && active ? [{ kind: 'form' as const, title: 'Roll back', intro: 'Activate the version that was active before the current one, on every instance.', form: { action: 'policy-rollback', label: 'Roll back', danger: true } }] : []),
       ],
@@ -84,7 +89,38 @@ const policiesPage: ConsolePage = {
   },
 };
 
-export const trustPages: readonly ConsolePage[] = [selfRegisteredPage, notificationsPage, policiesPage];
+const policyShowPage: ConsolePage = {
+  path: 'policies/show',
+  async render({ operation, query }) {
+    const v = await operation<VersionView & { sources: Record<string, string> }>('showPolicyVersion', { params: { version: query.version ?? '' } });
+    return {
+      title: `Policy version ${v.version}`,
+      sections: [
+        { kind: 'facts', title: 'Version', items: [{ label: 'Stored', value: when(v.created_at) }, { label: 'By', value: v.created_by }, { label: 'Active', value: v.active ? 'yes' : 'no' }, { label: 'SHA-256', value: v.sha256 }] },
+        { kind: 'table', title: 'Files', columns: ['File', 'Cedar'], empty: 'No file.', rows: Object.entries(v.sources).map(([file, source]) => [file, { text: source, code: true }]) },
+      ],
+    };
+  },
+};
+
+interface Explained { principal: string; resource: string; scope: string; version: number | null; roles: { granted: boolean; through: string[] }; policy: { permitted: boolean; reason: string; policies: string[]; message: string } | null; decision: string; wouldChange: string[] }
+
+const policyExplainPage: ConsolePage = {
+  path: 'policies/explain',
+  async render({ operation, query }) {
+    const body = Object.fromEntries(['user', 'client', 'resource', 'scope'].flatMap((k) => (query[k]?.trim() ? [[k, query[k].trim()]] : [])));
+    const e = await operation<Explained>('explainPolicyDecision', { body: { resource: '', scope: '', ...body } });
+    return {
+      title: 'Policy decision',
+      sections: [
+        { kind: 'facts', title: `${e.decision === 'permit' ? 'Permitted' : 'Denied'}: ${e.scope} on ${e.resource}`, items: [{ label: 'Who', value: e.principal }, { label: 'Policy version', value: e.version === null ? 'none: roles only' : String(e.version) }, { label: 'Roles', value: e.roles.granted ? `granted through ${e.roles.through.join(', ')}` : 'not granted', tone: e.roles.granted ? 'ok' : 'bad' }, { label: 'Policy', value: e.policy ? `${e.policy.permitted ? 'permits' : 'forbids'}: ${e.policy.message}` : 'no policy set', ...(e.policy && { tone: e.policy.permitted ? 'ok' as const : 'bad' as const }) }, { label: 'Determined by', value: e.policy?.policies.join(', ') || '—' }] },
+        { kind: 'table', title: 'What would change it', columns: ['Change'], empty: 'Nothing listed.', rows: e.wouldChange.map((w) => [w]) },
+      ],
+    };
+  },
+};
+
+export const trustPages: readonly ConsolePage[] = [selfRegisteredPage, notificationsPage, policiesPage, policyShowPage, policyExplainPage];
 
 const decide = (verb: 'approve' | 'block' | 'reset', operationId: string, confirm?: (id: string) => string): ConsoleAction => ({
   name: `self-registered-${verb}`,

@@ -17,7 +17,7 @@ import { basic, type ClientCreds } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const PAGES = ['/console', '/console/clients', '/console/catalog', '/console/roles', '/console/roles/show?name=govauth-admin', '/console/people', '/console/grants', '/console/requests', '/console/revocations', '/console/keys', '/console/access-policies', '/console/self-registered', '/console/notifications', '/console/policies', '/console/audit', '/console/review'];
+const PAGES = ['/console', '/console/clients', '/console/catalog', '/console/roles', '/console/roles/show?name=govauth-admin', '/console/people', '/console/grants', '/console/requests', '/console/revocations', '/console/keys', '/console/access-policies', '/console/self-registered', '/console/notifications', '/console/policies', '/console/policies/explain?user=audrey%40example.com&resource=urn%3Agovauth%3Aadmin&scope=govauth.admin', '/console/audit', '/console/review'];
 
 let t: TestServer;
 let browser: Browser;

@@ -220,6 +220,12 @@ describe('console input', () => {
       expect(res.status, action).toBe(status);
     }
     for (const path of ['/console/self-registered', '/console/notifications', '/console/policies']) expect((await root.get(path)).status, path).toBe(200);
+    const explained = await root.get(`/console/policies/explain?user=root%40example.com&resource=${encodeURIComponent('urn:govauth:admin')}&scope=govauth.admin`);
+    expect(explained.status).toBe(200);
+    expect(await explained.text()).toMatch(/Permitted: govauth\.admin on urn:govauth:admin[\s\S]*granted through govauth-admin/);
+    expect((await root.get('/console/policies/explain?user=root%40example.com&resource=urn%3Agovauth%3Aadmin')).status).toBe(400);
+    expect((await root.get('/console/policies/explain?user=nobody%40example.com&resource=urn%3Agovauth%3Aadmin&scope=govauth.admin')).status).toBe(404);
+    expect((await root.get('/console/policies/show?version=abc')).status).toBe(404);
   });
 
   it('role hierarchy and exclusive sets: the operation’s own refusals, and a change shown in the tree', async () => {
