@@ -57,7 +57,8 @@ export function accountClientMetadata(issuer: string, clientId: string): ClientM
 /**
  * oidc-provider's loadExistingGrant for the account client: the openid scope, consented by
  * signing in to govauth itself, so no consent page is shown (oidc-provider docs, "skipping
- * consent for first-party clients"). Never saved: response type `none` issues nothing from it.
+ * consent for first-party clients"). The account pages' is never saved (response type `none`
+ * issues nothing from it); the console's is (below).
  */
 export async function accountSignInGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
   const accountId = ctx.oidc.session?.accountId;
