@@ -65,10 +65,15 @@ interface VersionView { version: number; sha256: string; created_at: string; cre
 const policiesPage: ConsolePage = {
   path: 'policies',
   nav: 'Policies',
-  async render({ operation, who }) {
-    const { versions } = await operation<{ versions: VersionView[] }>('listPolicyVersions');
+  async render({ operation, who, deps }) {
+    const [{ versions }, { zones }] = await Promise.all([operation<{ versions: VersionView[] }>('listPolicyVersions'), operation<{ zones: { name: string; cidrs: string[] }[] }>('listPolicyZones')]);
     const admin = who.role === 'admin';
     const active = versions.find((v) => v.active);
+    // What the policies read besides roles, read-only here (set with govauth user|client attr, resource|scope label).
+    const subjectName = (kind: string, key: string): string => (kind === 'person' ? (deps.policy.user(key)?.email ?? key) : key);
+    const attributes = [...(deps.policy.abac?.data().attributes ?? new Map<string, ReadonlyMap<string, Readonly<Record<string, string>>>>())].flatMap(([kind, byKey]) =>
+      [...byKey].filter(([, attrs]) => Object.keys(attrs).length > 0).map(([key, attrs]) => [kind, subjectName(kind, key), Object.entries(attrs).map(([k, v]) => `${k}=${v}`).join(', ')]),
+    );
     return {
       title: 'Cedar policies',
       sections: [
@@ -78,6 +83,8 @@ const policiesPage: ConsolePage = {
           rows: versions.map((v) => [{ text: String(v.version), href: `/console/policies/show?version=${v.version}` }, { text: v.sha256.slice(0, 16), code: true }, when(v.created_at), v.created_by, v.active ? 'yes' : 'no',
             admin && !v.active ? { forms: [{ action: 'policy-activate', label: 'Activate', danger: true, aria: `Activate version ${v.version}`, fields: { version: String(v.version) } }] } : null]),
         },
+        { kind: 'table', title: `Attributes and labels (${attributes.length})`, columns: ['Kind', 'Subject', 'Attributes or labels'], empty: 'No attribute or label is set.', rows: attributes.slice(0, 500) },
+        { kind: 'table', title: `Network zones (${zones.length})`, columns: ['Zone', 'Ranges'], empty: 'No zone is named.', rows: zones.map((z) => [z.name, z.cidrs.join(', ')]) },
         {
           kind: 'form' as const, title: 'Explain a decision', method: 'get' as const, action: '/console/policies/explain',
           intro: 'The decision for one scope, the policies that determined it and what would change it (as govauth policy explain).',

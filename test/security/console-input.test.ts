@@ -226,6 +226,11 @@ describe('console input', () => {
     expect((await root.get('/console/policies/explain?user=root%40example.com&resource=urn%3Agovauth%3Aadmin')).status).toBe(400);
     expect((await root.get('/console/policies/explain?user=nobody%40example.com&resource=urn%3Agovauth%3Aadmin&scope=govauth.admin')).status).toBe(404);
     expect((await root.get('/console/policies/show?version=abc')).status).toBe(404);
+    // Attributes are shown read-only, by the person's email.
+    await t.cliJson('user', 'attr', 'set', 'root@example.com', 'department=research');
+    await t.server.policy.sync(); // the change feed, applied here now rather than at the next poll
+    const html = await (await root.get('/console/policies')).text();
+    expect(html).toMatch(/person\s*<\/th>\s*<td>\s*root@example\.com\s*<\/td>\s*<td>\s*department=research/);
   });
 
   it('role hierarchy and exclusive sets: the operation’s own refusals, and a change shown in the tree', async () => {
