@@ -272,6 +272,8 @@ export function createApp(deps: AppDeps): GovauthApp {
       sessions: createAccountSessions(host.current, deps.issuer, 'console'),
       views,
       forms: createFormTokens(deps.master.derive('console-form-tokens')),
+      checker,
+      tokenEndpoint: () => host.current().urlFor('token'),
     }),
   );
   const protocolTokens = createProtocolTokens(host.current);

@@ -2,6 +2,7 @@
 // no query), one client's page, and the actions, each an admin operation (client-routes.ts,
 // grant-routes.ts): create (the secret shown once), rotate the secret, disable/enable, roles,
 // and the proof-of-possession requirement.
+import { isConsoleClient } from '../governance/console-client.ts';
 import { CLIENT_AUTH_METHODS } from '../governance/client-auth-method.ts';
 import type { ConsoleAction, ConsolePage } from './console-kit.ts';
 import { checked, csv, defined, offsetOf, required, text } from './form-values.ts';
@@ -19,7 +20,7 @@ const listPage: ConsolePage = {
   nav: 'Clients',
   render({ deps, query, who }) {
     const q = (query.q ?? '').toLowerCase().slice(0, 200);
-    const all = [...deps.policy.snapshot().clients.values()].filter((c) => !q || c.id.toLowerCase().includes(q) || c.name.toLowerCase().includes(q)).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    const all = [...deps.policy.snapshot().clients.values()].filter((c) => !isConsoleClient(c.id)).filter((c) => !q || c.id.toLowerCase().includes(q) || c.name.toLowerCase().includes(q)).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     const { page, pager } = paginate(all, offsetOf(query), PAGE, (offset) => href('/console/clients', { q: query.q, offset }));
     const model: PageModel = {
       title: 'Clients',

@@ -44,6 +44,8 @@ export interface ConsolePage {
 interface ActionInput {
   readonly params?: Record<string, string>;
   readonly body?: unknown;
+  /** For operations that take their target in the query (a DELETE of one scope on one resource). */
+  readonly query?: Record<string, unknown>;
 }
 
 export interface ConsoleAction {

@@ -1,7 +1,9 @@
 // The admin console at /console: server-rendered pages for people holding govauth-admin
 // (read-write) or govauth-auditor (read-only). Per request: console session (console-session.ts;
-// none → govauth's sign-in with a second factor) → the browser session it came from still
-// signed in → the console role from live policy → the page or action. Every action is a form
+// none or its access token expired → govauth's sign-in with a second factor, code + PKCE,
+// console-sign-in.ts) → the browser session it came from still signed in → its access token
+// still good under the revocation state and live policy (token-liveness.ts, as introspection
+// judges it) → the console role: the token's scopes, never more than live policy → the page or action. Every action is a form
 // post carrying the session's form token (interactions/csrf.ts), refused to auditors on the
 // server (403, audited as console.denied), confirmed first when destructive, and performed by
 // the admin API's own operation (admin/perform.ts) with the signed-in person as the actor.
@@ -20,8 +22,13 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
 import type { ConsoleAction, ConsoleCall, ConsolePage, Signed } from './console-kit.ts';
-import { CONSOLE_PATH, consoleRoleOf, currentConsoleSession, endConsoleSession, startConsoleSession, type ConsoleSession } from './console-session.ts';
-import { consolePath, finishConsoleSignIn, startConsoleSignIn } from './console-sign-in.ts';
+import { CONSOLE_PATH, consoleRoleOf, consoleRoleOfScopes, currentConsoleSession, endConsoleSession, startConsoleSession, type ConsoleSession } from './console-session.ts';
+import { consoleClientConfig, consolePath, exchangeConsoleCode, readConsoleAnswer, startConsoleSignIn } from './console-sign-in.ts';
+import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
+import { tokenLiveness } from '../introspection/token-liveness.ts';
+import { ADMIN_AUDIENCE } from '../governance/admin-model.ts';
+import { CONSOLE_CLIENT_ID } from '../governance/console-client.ts';
+import { revokeAccessToken } from '../governance/revocations.ts';
 import { CONSOLE_ACTIONS, CONSOLE_DOWNLOADS, CONSOLE_PAGES } from './console-table.ts';
 import type { Field, PageModel } from './page-model.ts';
 import { createOverviewStats } from './overview-stats.ts';
@@ -32,6 +39,10 @@ export interface ConsoleDeps extends AdminDeps {
   /** Keyed apart from the sign-in and account pages' tokens (app.ts). */
   readonly forms: FormTokens;
   readonly metrics: Pick<Metrics, 'databaseError' | 'registry'>;
+  /** Verifies the console's access token with our own keys (the admin API's checker). */
+  readonly checker: AccessTokenChecker;
+  /** This server's token endpoint, where the console exchanges its code (over HTTP). */
+  readonly tokenEndpoint: () => string;
 }
 
 const FLASH = 'govauth.console_flash';
@@ -61,9 +72,19 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
       endConsoleSession(ctx);
       return undefined;
     }
+    // The access token as introspection would judge it now: a revoked person, grant, token or
+    // role, or scopes no longer granted, end the console session (GET pages sign in again).
+    const t = session.token;
+    const dead = tokenLiveness(deps, { jti: t.jti, iat: t.iat, grantId: t.grantId, userId: session.userId, clientId: CONSOLE_CLIENT_ID, audiences: [ADMIN_AUDIENCE], scopes: t.scopes, scopeRule: 'all' });
     const user = deps.policy.user(session.userId);
-    const role = consoleRoleOf(user, now);
-    if (!user || !role) return 'no_role';
+    const live = consoleRoleOf(user, now);
+    if (!user || !live) return 'no_role';
+    if (dead) {
+      endConsoleSession(ctx);
+      return undefined;
+    }
+    // The token's scopes decide; live policy can only narrow them.
+    const role = consoleRoleOfScopes(t.scopes) === 'admin' && live === 'admin' ? 'admin' : 'auditor';
     return { session, who: { user, role } };
   }
 
@@ -110,26 +131,47 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
   }
 
   async function signedIn(ctx: Context): Promise<void> {
-    const returnTo = finishConsoleSignIn(ctx, deps.issuer);
+    const answer = readConsoleAnswer(ctx, deps.issuer);
     const browser = await deps.sessions.signedIn(ctx);
     if (!browser) throw new AppError('unauthorized', 'The sign-in did not complete. Open the console again to sign in.');
     const now = deps.now();
     const user = deps.policy.user(browser.accountId);
-    const role = consoleRoleOf(user, now);
     const base = { actorType: 'user' as const, actor: browser.accountId, requestId: String(ctx.state.requestId), ip: ctx.ip };
-    if (!user || !role) {
-      await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'denied', detail: { reason: 'no console role' } });
+    const noRole = async (reason: string): Promise<never> => {
+      await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'denied', detail: { reason } });
       throw new AppError('forbidden', 'The console is for people holding the govauth-admin or govauth-auditor role. Ask an administrator if you need it.');
+    };
+    // Nobody without a console role gets a console token (its code is left to expire unused).
+    if (!user || !consoleRoleOf(user, now)) return noRole('no console role');
+    const tokens = await exchangeConsoleCode(consoleClientConfig(deps.issuer, deps.tokenEndpoint()), answer);
+    if ('refused' in tokens) {
+      await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'denied', detail: { reason: `token endpoint: ${tokens.refused}` } });
+      throw new AppError('invalid_request', 'The sign-in could not be completed. Open the console again to sign in.');
     }
+    const { accessToken, idClaims } = tokens;
+    // Our own token, for the admin API, issued to the console, for the person of this browser.
+    const checked = await deps.checker.check(accessToken, ADMIN_AUDIENCE);
+    const claims = checked.active ? checked.claims : undefined;
+    if (!claims || claims.client_id !== CONSOLE_CLIENT_ID || claims.sub !== idClaims.sub || idClaims.sub !== browser.accountId || typeof claims.jti !== 'string' || typeof claims.exp !== 'number' || typeof claims.iat !== 'number') {
+      await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'denied', detail: { reason: 'access token not acceptable' } });
+      throw new AppError('invalid_request', 'The sign-in could not be completed. Open the console again to sign in.');
+    }
+    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    // The token's scopes decide: one carrying neither console scope opens nothing.
+    const role = consoleRoleOfScopes(scopes);
+    if (!role) return noRole('no console scope granted');
     // The sign-in asked for the MFA acr; a person without a second factor could not give it.
-    if (!mfaFresh(browser.amr, browser.authTime, deps.config.signIn.mfaMaxAge, now)) {
+    const amr = Array.isArray(idClaims.amr) ? idClaims.amr.filter((m): m is string => typeof m === 'string') : undefined;
+    const authTime = typeof idClaims.auth_time === 'number' ? idClaims.auth_time : undefined;
+    if (!mfaFresh(amr, authTime, deps.config.signIn.mfaMaxAge, now)) {
       await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'denied', detail: { reason: 'no recent second factor', mfa_enrolled: user.mfaEnrolled } });
       throw new AppError('forbidden', user.mfaEnrolled ? 'The console needs a recent second factor. Open the console again to sign in with your authentication code.' : 'The console needs a second factor, and you have none enrolled. Ask an administrator to enroll one (govauth user mfa enroll).');
     }
-    await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'success', detail: { role } });
-    startConsoleSession(ctx, user.id, browser.sessionUid, now);
+    await deps.audit.record({ ...base, action: 'console.sign_in', outcome: 'success', detail: { role, jti: claims.jti } });
+    const grantId = typeof claims.grant_id === 'string' ? claims.grant_id : undefined;
+    startConsoleSession(ctx, user.id, browser.sessionUid, { jti: claims.jti, iat: claims.iat, exp: claims.exp, scopes, grantId }, now);
     ctx.status = 303;
-    ctx.redirect(returnTo);
+    ctx.redirect(answer.returnTo);
   }
 
   async function action(ctx: Context, name: string): Promise<void> {
@@ -140,6 +182,10 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
     deps.forms.check(`console:${v.session.key}`, form.csrf);
     const back = consolePath(form.back ?? '') ?? CONSOLE_PATH;
     if (name === 'sign-out') {
+      // Signing out ends the console's access token too (RFC 7009 §2.1's effect, recorded as
+      // every revocation is): a copy of it is no good anywhere from now on.
+      await revokeAccessToken(deps.db, { jti: v.session.token.jti, expSec: v.session.token.exp, actor: v.who.user.id, reason: 'signed out of the console' }, deps.now());
+      await deps.policy.sync();
       endConsoleSession(ctx);
       render(ctx, undefined, message('Signed out of the console', 'You are signed out of the console. You may still be signed in to govauth in this browser.', 'ok', CONSOLE_PATH));
       return;

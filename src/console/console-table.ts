@@ -1,5 +1,6 @@
 // The console's route table: its pages (in navigation order), actions and downloads. A new
 // feature (CIBA approvals, Cedar policies, passkeys…) adds its page and actions here.
+import { accessPolicyActions, accessPolicyPages } from './access-policy-pages.ts';
 import { auditDownloads, auditPages, reviewActions } from './audit-pages.ts';
 import { catalogActions, catalogPages } from './catalog-pages.ts';
 import { clientActions, clientPages } from './client-pages.ts';
@@ -7,7 +8,9 @@ import type { ConsoleAction, ConsoleDownload, ConsolePage } from './console-kit.
 import { governanceActions, governancePages } from './governance-pages.ts';
 import { overviewPage } from './overview-page.ts';
 import { peopleActions, peoplePages } from './people-pages.ts';
+import { roleActions, rolePages } from './role-pages.ts';
+import { trustActions, trustPages } from './trust-pages.ts';
 
-export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ...clientPages, ...catalogPages, ...peoplePages, ...governancePages, ...auditPages];
-export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [...clientActions, ...catalogActions, ...peopleActions, ...governanceActions, ...reviewActions];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ...clientPages, ...catalogPages, ...rolePages, ...peoplePages, ...governancePages, ...accessPolicyPages, ...trustPages, ...auditPages];
+export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [...clientActions, ...catalogActions, ...roleActions, ...peopleActions, ...governanceActions, ...accessPolicyActions, ...trustActions, ...reviewActions];
 export const CONSOLE_DOWNLOADS: readonly ConsoleDownload[] = [...auditDownloads];

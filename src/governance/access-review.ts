@@ -5,6 +5,7 @@
 // held with a shared secret and bearer tokens.
 import { factorView, type FactorView } from './factor-status.ts';
 import { unusedRecoveryCodesByUser } from '../db/factor-repository.ts';
+import { isConsoleClient } from './console-client.ts';
 import { loadReviewRows } from '../db/access-review-repository.ts';
 import type { Database } from '../db/database.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
@@ -201,7 +202,8 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   // Bots, agents (their roles decide whom they may act for), and every app allowed the admin
   // API: who can reach it is part of the review.
   // Any other client whose secret expires is listed for that finding alone.
-  for (const c of [...snapshot.clients.values()].filter((c) => mayHoldRoles(c.grantTypes) || c.adminAccess || hasExpiringSecret(c))) {
+  // The console's built-in client holds nothing of its own: its people are reviewed instead.
+  for (const c of [...snapshot.clients.values()].filter((c) => !isConsoleClient(c.id) && (mayHoldRoles(c.grantTypes) || c.adminAccess || hasExpiringSecret(c)))) {
     const base = { type: 'client' as const, id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, scopeGrants: c.scopeGrants, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now, client: c };
     entries.push(
       entryFor(snapshot, { ...base, ownScopes: c.grantTypes.includes('client_credentials') || c.adminAccess }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),

@@ -8,6 +8,7 @@ import type { DelegationDef } from './delegation.ts';
 import { loadCatalogRows, loadPersonRow, loadPersonRows, type PersonRow, type ScopeGrantRef } from '../db/policy-repository.ts';
 import type { ScopeGrant } from './scope-grants-model.ts';
 import { selfRegisteredClientDefs, toTrustPolicy } from './self-registered-clients.ts';
+import { withConsoleClient } from './console-client.ts';
 
 export function parseStringArray(json: string | null, column: string): string[] {
   if (json === null) return [];
@@ -80,7 +81,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
         },
       ]),
     ),
-    clients: selfRegisteredClientDefs(catalogue, selfRegistered, trustPolicy, scopeDefs),
+    clients: withConsoleClient(selfRegisteredClientDefs(catalogue, selfRegistered, trustPolicy, scopeDefs)),
     delegations: new Map<string, DelegationDef>([
       ...delegationPolicies.map((d): [string, DelegationDef] => [
         d.id,

@@ -17,7 +17,7 @@ import { basic, type ClientCreds } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const PAGES = ['/console', '/console/clients', '/console/catalog', '/console/people', '/console/grants', '/console/requests', '/console/revocations', '/console/keys', '/console/audit', '/console/review'];
+const PAGES = ['/console', '/console/clients', '/console/catalog', '/console/roles', '/console/roles/show?name=govauth-admin', '/console/people', '/console/grants', '/console/requests', '/console/revocations', '/console/keys', '/console/access-policies', '/console/self-registered', '/console/notifications', '/console/policies', '/console/policies/explain?user=audrey%40example.com&resource=urn%3Agovauth%3Aadmin&scope=govauth.admin', '/console/audit', '/console/review'];
 
 let t: TestServer;
 let browser: Browser;
@@ -199,6 +199,11 @@ describe('the admin console', () => {
     expect(t.server.policy.snapshot().clients.get(id)?.disabled).toBe(false);
     const denied = await t.cliJson<{ events: { action: string; outcome: string }[] }>('audit', 'tail', '--action', 'console.denied', '--limit', '5');
     expect(denied.events.at(-1)?.outcome).toBe('denied');
+    // The self-registration, notification and policy actions are refused to auditors the same way.
+    for (const [action, form] of [['self-registered-block', { id: 'https://agent.example/client.json' }], ['notification-retry', { id: 'evt_x' }], ['policy-rollback', {}]] as const) {
+      const r = await page.request.post(`${t.issuer}/console/actions/${action}`, { form: { csrf: csrf ?? '', back: '/console', confirmed: 'yes', ...form } });
+      expect(r.status(), action).toBe(403);
+    }
     // A post without the session's form token is refused before anything else.
     const forged = await page.request.post(`${t.issuer}/console/actions/client-disable`, { form: { id, confirmed: 'yes' } });
     expect(forged.status()).toBe(403);

@@ -1,4 +1,6 @@
-// The console's endpoints under hostile input, over real HTTP with a real sign-in: forged or
+// The console's endpoints under hostile input, over real HTTP with a real sign-in (code + PKCE):
+// a replayed code, a code without or with another verifier, a person without a console scope,
+// a session cookie copied before sign-out, forged or
 // missing form tokens, another session's token, tampered and expired session cookies, a sign-in
 // answer this browser did not start, open redirects through `back`, unknown actions, wrong
 // methods and media types, repeated fields, input the operation refuses, and a role removed
@@ -16,7 +18,8 @@ let root: AccountBrowser;
 let other: AccountBrowser;
 let id: string;
 
-async function consoleSignIn(email: string): Promise<AccountBrowser> {
+/** Walks govauth's sign-in for the console up to (not into) its redirect URI: the answer and the browser's cookies. */
+async function consoleAnswer(email: string): Promise<{ callback: URL; steps: SignInSteps }> {
   const secret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', email)).secret;
   const steps = new SignInSteps({ forwardedFor: null });
   const callback = await steps.walk(`${t.url}/console`, `${t.issuer}/console/signed-in`, (page) => {
@@ -24,8 +27,16 @@ async function consoleSignIn(email: string): Promise<AccountBrowser> {
     if (page.kind === 'mfa') return { code: totpCode(secret, Date.now()) };
     throw new Error(`unexpected ${page.kind} page: ${page.html.slice(0, 300)}`);
   });
+  return { callback, steps };
+}
+
+const callbackPath = (callback: URL): string => `${callback.pathname}${callback.search}`;
+const setsSession = (res: Response): boolean => res.headers.getSetCookie().some((c) => c.startsWith('govauth.console=') && !c.startsWith('govauth.console=;'));
+
+async function consoleSignIn(email: string): Promise<AccountBrowser> {
+  const { callback, steps } = await consoleAnswer(email);
   const browser = new AccountBrowser(t.url, steps.jar);
-  const back = await browser.get(`${callback.pathname}${callback.search}`);
+  const back = await browser.get(callbackPath(callback));
   expect(back.status).toBe(303);
   expect(back.headers.get('location')).toBe('/console');
   return browser;
@@ -58,6 +69,72 @@ describe('console input', () => {
     expect(to.searchParams.get('client_id')).toBe('govauth-console');
     expect(to.searchParams.get('acr_values')).toBe('urn:govauth:acr:mfa');
     expect(to.searchParams.get('redirect_uri')).toBe(`${t.issuer}/console/signed-in`);
+  });
+
+  it('asks for an authorization code with PKCE S256, a nonce and the admin API as its audience', async () => {
+    const to = new URL((await new AccountBrowser(t.url).get('/console')).headers.get('location') ?? '');
+    expect(to.searchParams.get('response_type')).toBe('code');
+    expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(to.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    expect(to.searchParams.get('nonce')?.length).toBeGreaterThanOrEqual(43);
+    expect(to.searchParams.get('resource')).toBe('urn:govauth:admin');
+    expect(to.searchParams.get('scope')?.split(' ')).toEqual(['openid', 'govauth.admin', 'govauth.audit.read']);
+  });
+
+  it('refuses a replayed code, and the replay ends the session its first use opened', async () => {
+    await createUser(t, 'replay@example.com', ['govauth-admin']);
+    const { callback, steps } = await consoleAnswer('replay@example.com');
+    const pending = steps.jar.header(); // still holds the one-use sign-in cookie
+    const first = new AccountBrowser(t.url, steps.jar);
+    expect((await first.get(callbackPath(callback))).status).toBe(303);
+    expect((await first.get('/console')).status).toBe(200);
+    const replay = await fetch(`${t.url}${callbackPath(callback)}`, { redirect: 'manual', headers: { cookie: pending } });
+    expect(replay.status).toBe(400);
+    expect(setsSession(replay)).toBe(false);
+    // oidc-provider revokes the grant of a code used twice (RFC 6749 §4.1.2); the console's token with it.
+    const after = await first.get('/console');
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toContain('/auth');
+  });
+
+  it('a console code is good only with its PKCE verifier, at the token endpoint as at the console', async () => {
+    await createUser(t, 'pkce@example.com', ['govauth-admin']);
+    const { callback } = await consoleAnswer('pkce@example.com');
+    const code = callback.searchParams.get('code') ?? '';
+    const exchange = (extra: Record<string, string>) =>
+      fetch(`${t.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'govauth-console', code, redirect_uri: `${t.issuer}/console/signed-in`, ...extra }) });
+    for (const extra of [{}, { code_verifier: 'x'.repeat(43) }] as Record<string, string>[]) {
+      const res = await exchange(extra);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/^invalid_(grant|request)$/);
+    }
+    // The same answer in a browser that did not start it (no verifier of its own) opens nothing.
+    const res = await new AccountBrowser(t.url).get(callbackPath(callback));
+    expect(res.status).toBe(400);
+    expect(setsSession(res)).toBe(false);
+  });
+
+  it('refuses a person holding neither console role before any token is issued, and records it', async () => {
+    await createUser(t, 'requester@example.com', ['govauth-requester']);
+    const { callback, steps } = await consoleAnswer('requester@example.com');
+    const res = await new AccountBrowser(t.url, steps.jar).get(callbackPath(callback));
+    expect(res.status).toBe(403);
+    expect(setsSession(res)).toBe(false);
+    const audit = await t.cliJson<{ events: { outcome: string; detail: { reason?: string } }[] }>('audit', 'tail', '--action', 'console.sign_in', '--limit', '5');
+    expect(audit.events.some((r) => r.outcome === 'denied' && r.detail.reason === 'no console role')).toBe(true);
+  });
+
+  it('signing out revokes the console’s token: a copy of the session cookie opens nothing', async () => {
+    await createUser(t, 'leaver@example.com', ['govauth-admin']);
+    const b = await consoleSignIn('leaver@example.com');
+    const copy = b.jar.header();
+    const csrf = await csrfOf(b, '/console');
+    expect((await b.post('/console/sign-out', { csrf })).status).toBe(200);
+    const res = await fetch(`${t.url}/console`, { redirect: 'manual', headers: { cookie: copy } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toContain('/auth');
+    const revs = await t.cliJson<{ revocations: { kind: string; reason: string | null }[] }>('revocations', 'list');
+    expect(revs.revocations.some((r) => r.kind === 'token' && r.reason === 'signed out of the console')).toBe(true);
   });
 
   it('refuses a sign-in answer this browser did not start, or with the wrong state or issuer', async () => {
@@ -129,12 +206,86 @@ describe('console input', () => {
     expect((await root.get('/console/audit?since=yesterday%00')).status).toBe(400);
   });
 
+  it('self-registration, notification and policy actions answer refused input with 4xx pages', async () => {
+    const csrf = await csrfOf(root);
+    for (const [action, form, status] of [
+      ['self-registered-approve', { id: 'https://nobody.example/client.json' }, 404],
+      ['self-registered-block', { id: 'cl_nobody', confirmed: 'yes' }, 404],
+      ['self-registered-restrict', { id: 'cl_nobody' }, 400],
+      ['notification-retry', { id: 'evt_nobody' }, 404],
+      ['policy-activate', { version: 'abc', confirmed: 'yes' }, 400],
+      ['policy-activate', { version: '424242', confirmed: 'yes' }, 404],
+    ] as const) {
+      const res = await root.post(`/console/actions/${action}`, { csrf, ...form });
+      expect(res.status, action).toBe(status);
+    }
+    for (const path of ['/console/self-registered', '/console/notifications', '/console/policies']) expect((await root.get(path)).status, path).toBe(200);
+    const explained = await root.get(`/console/policies/explain?user=root%40example.com&resource=${encodeURIComponent('urn:govauth:admin')}&scope=govauth.admin`);
+    expect(explained.status).toBe(200);
+    expect(await explained.text()).toMatch(/Permitted: govauth\.admin on urn:govauth:admin[\s\S]*granted through govauth-admin/);
+    expect((await root.get('/console/policies/explain?user=root%40example.com&resource=urn%3Agovauth%3Aadmin')).status).toBe(400);
+    expect((await root.get('/console/policies/explain?user=nobody%40example.com&resource=urn%3Agovauth%3Aadmin&scope=govauth.admin')).status).toBe(404);
+    expect((await root.get('/console/policies/show?version=abc')).status).toBe(404);
+    // Attributes are shown read-only, by the person's email.
+    await t.cliJson('user', 'attr', 'set', 'root@example.com', 'department=research');
+    await t.server.policy.sync(); // the change feed, applied here now rather than at the next poll
+    const html = await (await root.get('/console/policies')).text();
+    expect(html).toMatch(/person\s*<\/th>\s*<td>\s*root@example\.com\s*<\/td>\s*<td>\s*department=research/);
+  });
+
+  it('role hierarchy and exclusive sets: the operation’s own refusals, and a change shown in the tree', async () => {
+    const csrf = await csrfOf(root);
+    expect((await root.post('/console/actions/role-include', { csrf, name: 'govauth-admin', included: 'govauth-auditor' })).status).toBe(303);
+    const tree = await (await root.get('/console/roles/show?name=govauth-admin')).text();
+    expect(tree).toMatch(/Roles it includes[\s\S]*govauth-auditor/);
+    // govauth-auditor including govauth-admin would be a cycle (409); an unknown role is 404.
+    expect((await root.post('/console/actions/role-include', { csrf, name: 'govauth-auditor', included: 'govauth-admin' })).status).toBe(409);
+    expect((await root.post('/console/actions/role-include', { csrf, name: 'no-such-role', included: 'govauth-admin' })).status).toBe(404);
+    expect((await root.get('/console/roles/show?name=no-such-role')).status).toBe(404);
+    expect((await root.get('/console/roles/show')).status).toBe(400); // no role named
+    expect((await root.post('/console/actions/exclusive-set-create', { csrf, roles: 'govauth-admin' })).status).toBe(400);
+    expect((await root.post('/console/actions/role-exclude', { csrf, name: 'govauth-admin', included: 'govauth-auditor', confirmed: 'yes' })).status).toBe(303);
+    expect(t.server.policy.snapshot().roles.get('govauth-admin')?.includes?.size ?? 0).toBe(0);
+  });
+
+  it('access policies: set and stopped through the console, refused input answered with 4xx pages', async () => {
+    const csrf = await csrfOf(root);
+    const set = await root.post('/console/actions/access-policy-set', { csrf, role: 'govauth-auditor', approver_role: 'govauth-admin', approvals: '2', max_duration: '8h' });
+    expect(set.status).toBe(303);
+    const page = await (await root.get('/console/access-policies')).text();
+    expect(page).toContain('2 approvers holding govauth-admin');
+    for (const [action, form, status] of [
+      ['access-policy-set', { role: 'govauth-auditor', approvals: '3' }, 400],
+      ['access-policy-set', { role: 'no-such-role', approver_role: 'govauth-admin', max_duration: '8h' }, 404],
+      ['scope-policy-set', { scope: 'govauth.audit.read', resource: 'urn:govauth:admin', max_duration: 'forever' }, 400],
+      ['scope-policy-remove', { scope: 'no.such', resource: 'urn:nowhere', confirmed: 'yes' }, 404],
+      ['user-scope-grant-remove', { email: 'nobody@example.com', scope: 'x.y', resource: 'urn:x', confirmed: 'yes' }, 404],
+      ['client-scope-grant-remove', { id: 'cl_nobody', scope: 'x.y', resource: 'urn:x', confirmed: 'yes' }, 404],
+    ] as const) {
+      expect((await root.post(`/console/actions/${action}`, { csrf, ...form })).status, `${action} ${JSON.stringify(form)}`).toBe(status);
+    }
+    expect((await root.post('/console/actions/access-policy-remove', { csrf, role: 'govauth-auditor', confirmed: 'yes' })).status).toBe(303);
+    expect(await (await root.get('/console/access-policies')).text()).not.toContain('2 approvers holding govauth-admin');
+  });
+
   it('asks before a destructive change, and a confirmation page changes nothing', async () => {
     const csrf = await csrfOf(root);
     const res = await root.post('/console/actions/client-disable', { csrf, id, back: '/console/clients' });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('can no longer authenticate');
     expect(t.server.policy.snapshot().clients.get(id)?.disabled).toBe(false);
+  });
+
+  it('ends the session with its access token: past the token’s expiry the console signs in again', async () => {
+    await createUser(t, 'brief@example.com', ['govauth-admin']);
+    const b = await consoleSignIn('brief@example.com');
+    expect((await b.get('/console')).status).toBe(200);
+    // govauth.admin caps the token at 900 s; the idle (30 min) and absolute (8 h) limits are far off.
+    t.advance(901_000);
+    const res = await b.get('/console');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toContain('/auth');
+    t.advance(-901_000); // the other sessions' tokens are good again for the tests after this one
   });
 
   it('closes the console when the role goes, and after 30 idle minutes', async () => {
