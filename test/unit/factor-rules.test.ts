@@ -79,7 +79,7 @@ describe('through the role hierarchy', () => {
   // holds `lead` holds both, so both requirements apply to them (role-hierarchy.ts).
   const withIncludes = {
     ...snapshot,
-    roles: new Map([...snapshot.roles, ['lead', { name: 'lead', description: '', scopes: new Set(['read']), requireFactor: null, includes: new Set(['keyholder', 'admin']) } as RoleDef]]),
+    roles: new Map([...snapshot.roles, ['lead', { name: 'lead', description: '', scopes: new Set(['read']), requireFactor: null, includes: new Set(['keyholder', 'admin']) }]]),
   } as PolicySnapshot;
 
   it('a role held through an inclusion requires its factor, and its high scopes need one', () => {
