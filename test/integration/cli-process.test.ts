@@ -160,10 +160,11 @@ describe('exit statuses and --json errors follow the README table, row by row', 
       },
     },
     // A damaged database (a table gone) is nothing the CLI can explain: an internal error.
+    // PostgreSQL refuses to drop a table others reference (scope grants, policies…) without CASCADE.
     70: {
       args: ['scope', 'list'],
       error: 'internal_error',
-      prepare: () => withDatabase(async (d) => void (await d.prisma.$executeRawUnsafe('DROP TABLE "ScopeUsage"'), await d.prisma.$executeRawUnsafe('DROP TABLE "ResourceScope"'), await d.prisma.$executeRawUnsafe('DROP TABLE "RoleScope"'), await d.prisma.$executeRawUnsafe('DROP TABLE "Scope"'))),
+      prepare: () => withDatabase(async (d) => void (await d.prisma.$executeRawUnsafe('DROP TABLE "ScopeUsage"'), await d.prisma.$executeRawUnsafe('DROP TABLE "ResourceScope"'), await d.prisma.$executeRawUnsafe('DROP TABLE "RoleScope"'), await d.prisma.$executeRawUnsafe(`DROP TABLE "Scope"${d.kind === 'postgresql' ? ' CASCADE' : ''}`))),
     },
     // A live instance that never applies the change: a registry row with a fresh heartbeat
     // (an hour ahead, so it stays live through both runs) and nothing applied. The change is
