@@ -127,7 +127,7 @@ export function cibaFeature(deps: CibaDeps): CibaFeature {
           scopes: String(request.scope ?? '').split(' ').filter(Boolean),
           resource,
           // As the agent was told (expires_in): oidc-provider stamps exp from it when saving.
-          expiresAt: (request.exp ?? Math.floor(Date.now() / 1000) + request.expiration) * 1000,
+          expiresAt: (request.exp ?? Math.floor(deps.now() / 1000) + request.expiration) * 1000,
         },
         clientActor(ctx, client.clientId),
         deps.now(),
