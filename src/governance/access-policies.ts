@@ -6,7 +6,7 @@ import { adminEvent, type Actor } from '../audit/audit-chain.ts';
 import { deleteAccessPolicy, findAccessPolicy, listAccessPolicies, upsertAccessPolicy, type AccessPolicyRow } from '../db/access-request-repository.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import { findRole } from '../db/catalog-repository.ts';
-import type { Database, Reader } from '../db/database.ts';
+import type { Database, Reader, Tx } from '../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { policyFault, type AccessPolicyTerms } from './access-request-rules.ts';
 import { mustExist } from './catalog.ts';
@@ -55,28 +55,41 @@ export interface AccessPolicyInput {
   readonly lapseAfter?: number;
 }
 
+type PolicyTermsInput = Omit<AccessPolicyInput, 'role'>;
+type StoredTerms = Pick<AccessPolicyRow, 'requireApproval' | 'approvals' | 'approverRole' | 'maxDuration' | 'lapseAfter'>;
+
+/**
+ * A policy's terms after a change, for a role's policy and a scope's alike: the fields left out
+ * keep their stored value (or the default on creation); the approver role must exist, and the
+ * result must pass the rules' own check (access-request-rules.ts policyFault).
+ */
+export async function mergedTerms(tx: Tx, target: AccessPolicyTerms['target'], input: PolicyTermsInput, previous: StoredTerms | null | undefined): Promise<AccessPolicyTerms> {
+  const approverRole = input.approverRole ?? previous?.approverRole;
+  if (approverRole === undefined) throw new AppError('invalid_request', 'name the role whose holders approve requests (--approver-role, approver_role) when setting a policy first');
+  await mustExist(findRole(tx, checkRoleName(approverRole)), `no role named ${approverRole} (the approver role)`);
+  const maxDuration = input.maxDuration ?? previous?.maxDuration;
+  if (maxDuration === undefined) throw new AppError('invalid_request', 'name the longest duration a request may ask for (--max, max_duration) when setting a policy first');
+  const terms: AccessPolicyTerms = {
+    target,
+    requireApproval: input.requireApproval ?? previous?.requireApproval ?? true,
+    approvals: input.approvals ?? previous?.approvals ?? 1,
+    approverRole,
+    maxDuration,
+    lapseAfter: input.lapseAfter ?? previous?.lapseAfter ?? DEFAULT_LAPSE_SECONDS,
+  };
+  const fault = policyFault(terms);
+  if (fault) throw new AppError('invalid_request', fault);
+  return terms;
+}
+
 /** Creates or changes a role's policy; fields left out keep their value (or the default on creation). */
 export async function setAccessPolicy(db: Database, input: AccessPolicyInput, by: Actor): Promise<AccessPolicyView> {
   const role = checkRoleName(input.role);
   return writeWithChanges(db, async (tx) => {
     await mustExist(findRole(tx, role), `no role named ${role}`);
     const previous = await findAccessPolicy(tx, role);
-    const approverRole = input.approverRole ?? previous?.approverRole;
-    if (approverRole === undefined) throw new AppError('invalid_request', 'name the role whose holders approve requests (--approver-role, approver_role) when setting a policy first');
-    await mustExist(findRole(tx, checkRoleName(approverRole)), `no role named ${approverRole} (the approver role)`);
-    const maxDuration = input.maxDuration ?? previous?.maxDuration;
-    if (maxDuration === undefined) throw new AppError('invalid_request', 'name the longest duration a request may ask for (--max, max_duration) when setting a policy first');
-    const terms: AccessPolicyTerms = {
-      target: { role },
-      requireApproval: input.requireApproval ?? previous?.requireApproval ?? true,
-      approvals: input.approvals ?? previous?.approvals ?? 1,
-      approverRole,
-      maxDuration,
-      lapseAfter: input.lapseAfter ?? previous?.lapseAfter ?? DEFAULT_LAPSE_SECONDS,
-    };
-    const fault = policyFault(terms);
-    if (fault) throw new AppError('invalid_request', fault);
-    const row = await upsertAccessPolicy(tx, { roleName: role, requireApproval: terms.requireApproval, approvals: terms.approvals, approverRole, maxDuration, lapseAfter: terms.lapseAfter });
+    const terms = await mergedTerms(tx, { role }, input, previous);
+    const row = await upsertAccessPolicy(tx, { roleName: role, requireApproval: terms.requireApproval, approvals: terms.approvals, approverRole: terms.approverRole, maxDuration: terms.maxDuration, lapseAfter: terms.lapseAfter });
     const before = previous && view(previous);
     const after = view(row);
     return { result: after, changes: [], audit: [adminEvent(by, 'admin.access_policy.set', role, before, after)] };

@@ -15,14 +15,11 @@ import {
   type ScopeAccessPolicyRow,
 } from '../db/access-request-repository.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
-import { findRole } from '../db/catalog-repository.ts';
 import type { Database, Reader } from '../db/database.ts';
-import { AppError } from '../errors/app-error.ts';
-import { DEFAULT_LAPSE_SECONDS, type AccessPolicyInput } from './access-policies.ts';
-import { policyFault, type AccessPolicyTerms } from './access-request-rules.ts';
+import { mergedTerms, type AccessPolicyInput } from './access-policies.ts';
+import type { AccessPolicyTerms } from './access-request-rules.ts';
 import { mustExist } from './catalog.ts';
 import { checkScopeOnResource } from './scope-grants.ts';
-import { checkRoleName } from './validation.ts';
 
 export interface ScopeAccessPolicyView {
   resource: string;
@@ -66,22 +63,8 @@ export async function setScopeAccessPolicy(db: Database, input: ScopeAccessPolic
   return writeWithChanges(db, async (tx) => {
     await checkScopeOnResource(tx, resource, scope);
     const previous = await findScopeAccessPolicy(tx, resource, scope);
-    const approverRole = input.approverRole ?? previous?.approverRole;
-    if (approverRole === undefined) throw new AppError('invalid_request', 'name the role whose holders approve requests (--approver-role, approver_role) when setting a policy first');
-    await mustExist(findRole(tx, checkRoleName(approverRole)), `no role named ${approverRole} (the approver role)`);
-    const maxDuration = input.maxDuration ?? previous?.maxDuration;
-    if (maxDuration === undefined) throw new AppError('invalid_request', 'name the longest duration a request may ask for (--max, max_duration) when setting a policy first');
-    const terms: AccessPolicyTerms = {
-      target: { scope, resource },
-      requireApproval: input.requireApproval ?? previous?.requireApproval ?? true,
-      approvals: input.approvals ?? previous?.approvals ?? 1,
-      approverRole,
-      maxDuration,
-      lapseAfter: input.lapseAfter ?? previous?.lapseAfter ?? DEFAULT_LAPSE_SECONDS,
-    };
-    const fault = policyFault(terms);
-    if (fault) throw new AppError('invalid_request', fault);
-    const row = await upsertScopeAccessPolicy(tx, { audience: resource, scopeName: scope, requireApproval: terms.requireApproval, approvals: terms.approvals, approverRole, maxDuration, lapseAfter: terms.lapseAfter });
+    const terms = await mergedTerms(tx, { scope, resource }, input, previous);
+    const row = await upsertScopeAccessPolicy(tx, { audience: resource, scopeName: scope, requireApproval: terms.requireApproval, approvals: terms.approvals, approverRole: terms.approverRole, maxDuration: terms.maxDuration, lapseAfter: terms.lapseAfter });
     const after = view(row);
     return { result: after, changes: [], audit: [adminEvent(by, 'admin.scope_access_policy.set', label(resource, scope), previous ? view(previous) : undefined, after)] };
   });
