@@ -19,7 +19,6 @@ import type { PolicyStore } from '../governance/policy-store.ts';
 import { awaitPropagation } from '../governance/propagation.ts';
 import { decideStandingDelegation } from '../governance/standing-delegation-rules.ts';
 import { grantStandingDelegation, standingDelegationsOf, withdrawStandingDelegation } from '../governance/standing-delegations.ts';
-import { readForm } from '../http/form-body.ts';
 import type { FormTokens } from '../interactions/csrf.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -30,12 +29,12 @@ import type { LoginThrottle } from '../governance/login-throttle.ts';
 import type { PasswordVerifier } from '../governance/passwords.ts';
 import type { MasterKey } from '../keys/master-key.ts';
 import { accessRequestPages } from './access-request-pages.ts';
-import type { Person } from './account-kit.ts';
+import { signedInPeople, type Person } from './account-kit.ts';
 import { factorPages } from './factor-pages.ts';
 import { sessionPages } from './session-pages.ts';
 import { cibaPages } from './ciba-pages.ts';
 import type { CibaApprovals } from '../oidc/ciba.ts';
-import { AccountDisabled, renderAccountError } from './account-error-page.ts';
+import { renderAccountError } from './account-error-page.ts';
 import { readDelegationForm, readDelegationQuery } from './delegation-request.ts';
 import { consentPage, listPage, type ListBanner } from './delegation-pages.ts';
 import { ACCOUNT_HOME, accountPath, finishSignIn, startSignIn } from './sign-in-return.ts';
@@ -65,24 +64,7 @@ export function accountRoutes(deps: AccountDeps): Middleware {
   const { views, forms, policy } = deps;
   const router = new Router({ prefix: '/account' });
 
-  /** The signed-in person, or undefined when this browser is not signed in. */
-  async function person(ctx: Context): Promise<Person | undefined> {
-    const session = await deps.sessions.signedIn(ctx);
-    if (!session) return undefined;
-    const user = policy.user(session.accountId);
-    if (!user) return undefined; // a session of an account that no longer exists: sign in again
-    if (user.disabled) throw new AccountDisabled();
-    return { session, user, csrfKey: `account:${session.sessionUid}:${session.accountId}` };
-  }
-
-  /** The signed-in person for a form post; a post cannot be carried through a sign-in. */
-  async function poster(ctx: Context): Promise<{ who: Person; form: Record<string, string> }> {
-    const who = await person(ctx);
-    if (!who) throw new AppError('unauthorized', 'Your sign-in has ended, so nothing was changed. Sign in again and repeat what you were doing.');
-    const form = await readForm(ctx);
-    forms.check(who.csrfKey, form.csrf);
-    return { who, form };
-  }
+  const { person, poster } = signedInPeople(deps);
 
   const actor = (ctx: Context, who: Person): Actor => ({ actorType: 'user', actor: who.user.id, requestId: ctx.state.requestId, ip: ctx.ip });
   const isFresh = (who: Person): boolean => mfaFresh(who.session.amr, who.session.authTime, deps.config.signIn.mfaMaxAge, deps.now());

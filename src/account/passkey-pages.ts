@@ -12,20 +12,20 @@ import type { Database } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors/app-error.ts';
 import { finishRegistration, issueChallenge, listPasskeys, removePasskey, renamePasskey, checkPasskeyName } from '../governance/passkeys.ts';
-import { mfaFresh, type UserDef } from '../governance/policy-model.ts';
+import { mfaFresh } from '../governance/policy-model.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { SecurityEventSink } from '../governance/security-events.ts';
 import { parseCredentialJson, registrationOptions, type RelyingParty } from '../governance/webauthn-ceremony.ts';
-import { readForm } from '../http/form-body.ts';
 import { sendError } from '../http/error-responses.ts';
 import type { FormTokens } from '../interactions/csrf.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { AccountSessions, SignedIn } from '../oidc/account-session.ts';
+import type { AccountSessions } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
 import type { Clock } from '../time/clock.ts';
 import { passkeysOf } from '../db/passkey-repository.ts';
-import { AccountDisabled, renderAccountError } from './account-error-page.ts';
+import { renderAccountError } from './account-error-page.ts';
+import { signedInPeople, type Person } from './account-kit.ts';
 import { startSignIn } from './sign-in-return.ts';
 
 const PASSKEYS_PAGE = '/account/passkeys';
@@ -45,12 +45,6 @@ export interface PasskeyPageDeps {
   readonly metrics: Pick<Metrics, 'databaseError'>;
 }
 
-interface Person {
-  readonly session: SignedIn;
-  readonly user: UserDef;
-  readonly csrfKey: string;
-}
-
 const BANNERS: Readonly<Record<string, string>> = {
   added: 'Passkey added. You can now use it to sign in and to confirm it is you.',
   renamed: 'Passkey renamed.',
@@ -63,22 +57,7 @@ export function passkeyPages(deps: PasskeyPageDeps): Middleware {
   const { views, forms, policy } = deps;
   const router = new Router({ prefix: PASSKEYS_PAGE });
 
-  async function person(ctx: Context): Promise<Person | undefined> {
-    const session = await deps.sessions.signedIn(ctx);
-    if (!session) return undefined;
-    const user = policy.user(session.accountId);
-    if (!user) return undefined;
-    if (user.disabled) throw new AccountDisabled();
-    return { session, user, csrfKey: `account:${session.sessionUid}:${session.accountId}` };
-  }
-
-  async function poster(ctx: Context): Promise<{ who: Person; form: Record<string, string> }> {
-    const who = await person(ctx);
-    if (!who) throw new AppError('unauthorized', 'Your sign-in has ended, so nothing was changed. Sign in again and repeat what you were doing.');
-    const form = await readForm(ctx);
-    forms.check(who.csrfKey, form.csrf);
-    return { who, form };
-  }
+  const { person, poster } = signedInPeople(deps);
 
   /** A recent enough proof of the person for adding or removing a factor. */
   function recent(who: Person): boolean {
