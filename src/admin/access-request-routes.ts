@@ -11,27 +11,20 @@ import { AppError } from '../errors/app-error.ts';
 import { listPolicies, removeAccessPolicy, setAccessPolicy } from '../governance/access-policies.ts';
 import { cancelAccessRequest, createAccessRequest, decideAccessRequest, type Holder, type Requester } from '../governance/access-requests.ts';
 import { getAccessRequest, listRequests } from '../governance/access-request-views.ts';
-import { parseDuration } from '../governance/durations.ts';
 import { recordRead } from './read-audit.ts';
 import { route, type Call } from './route.ts';
 import { audience, duration, email, queryBool, queryInt, roleName, scopeName, text } from './schemas.ts';
+import { policyTermsFields, policyTermsInput, seconds } from './access-policy-body.ts';
 import { accessPolicyView, accessRequestView, approvedGrantsView } from './access-request-views.ts';
 
 const USER_ID = /^usr_/;
-const seconds = (raw: string, what: string): number => parseDuration(raw, what) / 1000;
 /** The principal behind the token: a person (usr_…) or a client. */
 const principalOf = (actor: Call<unknown, unknown, unknown>['actor']): Requester => {
   const id = actor.actor ?? '';
   return USER_ID.test(id) ? { type: 'user', id } : { type: 'client', id };
 };
 
-const policyBody = z.strictObject({
-  approver_role: roleName.optional().describe('Holders of this role approve requests (needed when the policy is first set)'),
-  approvals: z.union([z.literal(1), z.literal(2)]).optional().describe('Distinct approvers needed: 1, or 2 for the two-person rule (default 1)'),
-  require_approval: z.boolean().optional().describe('false: a request within max_duration is granted at once, and recorded (default true)'),
-  max_duration: duration.optional().describe('The longest a request may ask for (needed when the policy is first set)'),
-  lapse_after: duration.optional().describe('How long a request may wait for a decision before it lapses (default 24h)'),
-});
+const policyBody = z.strictObject(policyTermsFields);
 
 const requestBody = z
   .strictObject({
@@ -102,14 +95,7 @@ export const accessRequestRoutes = [
     async handle({ deps, params, body, actor }) {
       const policy = await setAccessPolicy(
         deps.db,
-        {
-          role: params.role,
-          ...(body.approver_role !== undefined && { approverRole: body.approver_role }),
-          ...(body.approvals !== undefined && { approvals: body.approvals }),
-          ...(body.require_approval !== undefined && { requireApproval: body.require_approval }),
-          ...(body.max_duration !== undefined && { maxDuration: seconds(body.max_duration, 'max_duration') }),
-          ...(body.lapse_after !== undefined && { lapseAfter: seconds(body.lapse_after, 'lapse_after') }),
-        },
+        { role: params.role, ...policyTermsInput(body) },
         actor,
       );
       return { policy };

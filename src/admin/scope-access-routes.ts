@@ -4,27 +4,18 @@
 // scope-grants|revoke-scope`, `govauth client …`). The rules are governance/scope-access-policies.ts
 // and governance/scope-grants.ts.
 import { z } from 'zod';
-import { parseDuration } from '../governance/durations.ts';
 import { listScopePolicies, removeScopeAccessPolicy, setScopeAccessPolicy } from '../governance/scope-access-policies.ts';
 import { listScopeGrants, removeScopeGrant } from '../governance/scope-grants.ts';
 import type { Principal } from '../governance/role-grants.ts';
+import { policyTermsFields, policyTermsInput } from './access-policy-body.ts';
 import { scopeAccessPolicyView } from './access-request-views.ts';
 import { recordRead } from './read-audit.ts';
 import { route, type Route } from './route.ts';
-import { audience, duration, roleName, scopeName } from './schemas.ts';
-
-const seconds = (raw: string, what: string): number => parseDuration(raw, what) / 1000;
+import { audience, scopeName } from './schemas.ts';
 
 const target = { resource: audience.describe('The resource (audience) the scope is on'), scope: scopeName };
 
-const policyBody = z.strictObject({
-  ...target,
-  approver_role: roleName.optional().describe('Holders of this role approve requests (needed when the policy is first set)'),
-  approvals: z.union([z.literal(1), z.literal(2)]).optional().describe('Distinct approvers needed: 1, or 2 for the two-person rule (default 1)'),
-  require_approval: z.boolean().optional().describe('false: a request within max_duration is granted at once, and recorded (default true)'),
-  max_duration: duration.optional().describe('The longest a request may ask for (needed when the policy is first set)'),
-  lapse_after: duration.optional().describe('How long a request may wait for a decision before it lapses (default 24h)'),
-});
+const policyBody = z.strictObject({ ...target, ...policyTermsFields });
 
 const scopeGrantView = z.strictObject({
   resource: z.string(),
@@ -71,15 +62,7 @@ export const scopeAccessRoutes = [
     async handle({ deps, body, actor }) {
       const policy = await setScopeAccessPolicy(
         deps.db,
-        {
-          resource: body.resource,
-          scope: body.scope,
-          ...(body.approver_role !== undefined && { approverRole: body.approver_role }),
-          ...(body.approvals !== undefined && { approvals: body.approvals }),
-          ...(body.require_approval !== undefined && { requireApproval: body.require_approval }),
-          ...(body.max_duration !== undefined && { maxDuration: seconds(body.max_duration, 'max_duration') }),
-          ...(body.lapse_after !== undefined && { lapseAfter: seconds(body.lapse_after, 'lapse_after') }),
-        },
+        { resource: body.resource, scope: body.scope, ...policyTermsInput(body) },
         actor,
       );
       return { policy };
