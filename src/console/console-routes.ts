@@ -7,7 +7,6 @@
 // post carrying the session's form token (interactions/csrf.ts), refused to auditors on the
 // server unless its operation only reads (403, audited as console.denied), confirmed first when destructive, and performed by
 // the admin API's own operation (admin/perform.ts) with the signed-in person as the actor.
-import { readFileSync } from 'node:fs';
 import type { Context, Middleware } from 'koa';
 import type { Actor } from '../audit/audit-chain.ts';
 import { adminOperation, performOperation } from '../admin/perform.ts';
@@ -22,6 +21,7 @@ import type { FormTokens } from '../interactions/csrf.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
+import { consoleAssets } from './console-assets.ts';
 import type { ConsoleAction, ConsoleCall, ConsolePage, Signed } from './console-kit.ts';
 import { CONSOLE_PATH, consoleRoleOf, consoleRoleOfScopes, currentConsoleSession, endConsoleSession, startConsoleSession, type ConsoleSession } from './console-session.ts';
 import { consoleClientConfig, consolePath, exchangeConsoleCode, readConsoleAnswer, startConsoleSignIn } from './console-sign-in.ts';
@@ -53,13 +53,9 @@ interface Visitor {
   readonly who: Signed;
 }
 
-const STYLESHEET = new URL('../../views/assets/console.css', import.meta.url);
-/** The console's one script (page-model.ts `script`): fills a policy text area from a chosen file. */
-const SCRIPT = new URL('../../views/assets/console-files.js', import.meta.url);
 
 export function consoleRoutes(deps: ConsoleDeps): Middleware {
-  const stylesheet = readFileSync(STYLESHEET, 'utf8');
-  const script = readFileSync(SCRIPT, 'utf8');
+  const asset = consoleAssets();
   const overviewStats = createOverviewStats(deps.db, deps.now, (err) => deps.log.warn('console overview figures could not be refreshed', { err }));
   const pages = new Map<string, ConsolePage>(CONSOLE_PAGES.map((p) => [p.path ? `${CONSOLE_PATH}/${p.path}` : CONSOLE_PATH, p]));
   const actions = new Map<string, ConsoleAction>(CONSOLE_ACTIONS.map((a) => [a.name, a]));
@@ -259,18 +255,7 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
   }
 
   async function dispatch(ctx: Context): Promise<void> {
-    if (ctx.path === `${CONSOLE_PATH}/assets/console.css` && ctx.method === 'GET') {
-      ctx.type = 'text/css';
-      ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = stylesheet;
-      return;
-    }
-    if (ctx.path === `${CONSOLE_PATH}/assets/console-files.js` && ctx.method === 'GET') {
-      ctx.type = 'text/javascript';
-      ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = script;
-      return;
-    }
+    if (asset(ctx)) return;
     if (ctx.path === `${CONSOLE_PATH}/signed-in` && ctx.method === 'GET') return signedIn(ctx);
     if (ctx.path === `${CONSOLE_PATH}/sign-out` && ctx.method === 'POST') return action(ctx, 'sign-out');
     const posted = /^\/console\/actions\/([a-z0-9-]{1,64})$/.exec(ctx.path);
