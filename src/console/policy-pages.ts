@@ -95,7 +95,8 @@ export const policyActions: readonly ConsoleAction[] = [
   {
     name: 'policy-validate', operationId: 'validatePolicies', maxBytes: POLICY_FORM_BYTES,
     input: (f) => ({ body: { files: filesBody(f) } }),
-    done: ({ result }, f, who) => ({ message: (result as Report).valid ? 'Valid.' : 'Not valid.', page: editorPage(f, who.role, reportSections(result as Report)) }),
+    // The flash says only what happened; the report below says whether the files are valid.
+    done: ({ result }, f, who) => ({ message: 'Validated; nothing was stored.', page: editorPage(f, who.role, reportSections(result as Report)) }),
     refused: (err, f, who) => editorPage(f, who.role, [{ kind: 'notice', title: 'Not validated', text: err.message, tone: 'error' }]),
   },
   {
