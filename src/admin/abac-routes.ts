@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { activatePolicyVersion, applyPolicies, listAttributes, listPolicyVersions, listZones, removeAttributes, removeZone, rollbackPolicy, setAttributes, setZone, showPolicyVersion, validatePolicies } from '../governance/abac/abac-admin.ts';
 import { explainDecision } from '../governance/abac/abac-explain.ts';
+import { POLICY_LIMITS } from '../governance/abac/cedar-policy-set.ts';
 import { ATTRIBUTE_LIMITS, checkAttributeKey, checkAttributeValue, type AttributeSubject } from '../governance/abac/abac-model.ts';
 import { governed } from './input.ts';
 import { route, type Route } from './route.ts';
@@ -48,8 +49,8 @@ const attributeRoutes: Route[] = SUBJECTS.flatMap(({ kind, collection, param, no
 });
 
 const files = z
-  .record(z.string().max(100), z.string().max(256 * 1024))
-  .refine((r) => Object.keys(r).length >= 1 && Object.keys(r).length <= 200, 'between 1 and 200 files')
+  .record(z.string().max(POLICY_LIMITS.fileNameLength), z.string().max(POLICY_LIMITS.fileBytes))
+  .refine((r) => Object.keys(r).length >= 1 && Object.keys(r).length <= POLICY_LIMITS.files, `between 1 and ${POLICY_LIMITS.files} files`)
   .describe('File name (ending in .cedar) → Cedar policy text');
 const problem = z.strictObject({ policy: z.string().optional(), message: z.string() });
 const report = z.strictObject({ valid: z.boolean(), policies: z.array(z.strictObject({ id: z.string(), file: z.string(), effect: z.string() })), problems: z.array(problem), warnings: z.array(z.string()) });

@@ -5,6 +5,7 @@
 import type { Context } from 'koa';
 import type { Registry } from 'prom-client';
 import type { Actor } from '../audit/audit-chain.ts';
+import type { AppError } from '../errors/app-error.ts';
 import type { Performed } from '../admin/perform.ts';
 import type { AdminDeps } from '../admin/route.ts';
 import type { UserDef } from '../governance/policy-model.ts';
@@ -50,14 +51,21 @@ interface ActionInput {
 
 export interface ConsoleAction {
   readonly name: string;
-  /** The admin operation it performs (src/admin/*-routes.ts). */
+  /**
+   * The admin operation it performs (src/admin/*-routes.ts). Its access decides who may post:
+   * auditors only actions whose operation is 'read' (it stores nothing), as in the admin API.
+   */
   readonly operationId: string;
-  /** The form's fields as the operation's input; the operation's schema checks them. */
+  /** The form's fields as the operation's input; the operation's schema checks them (input may throw an AppError too). */
   input(form: Readonly<Record<string, string>>, deps: AdminDeps): ActionInput;
-  /** Asked before a destructive change: the sentence the confirmation page shows. */
-  confirm?(form: Readonly<Record<string, string>>): string;
+  /** Asked before a destructive change: the sentence the confirmation page shows (undefined: nothing to ask this time). */
+  confirm?(form: Readonly<Record<string, string>>): string | undefined;
   /** What to say once done; `page` is shown instead of returning (a secret shown once). */
-  done(performed: Performed, form: Readonly<Record<string, string>>): { message: string; page?: PageModel };
+  done(performed: Performed, form: Readonly<Record<string, string>>, who: Signed): { message: string; page?: PageModel };
+  /** The page shown when the input or the operation is refused (4xx) instead of a bare message, so what the person wrote is shown again. */
+  refused?(error: AppError, form: Readonly<Record<string, string>>, who: Signed): PageModel;
+  /** The largest form body it takes (bytes as sent); absent: the server's usual limit (body-limit.ts). */
+  readonly maxBytes?: number;
 }
 
 /** A GET that answers with a file rather than a page (the audit export). */

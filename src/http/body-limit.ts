@@ -7,9 +7,17 @@ import { sendError } from './error-responses.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-/** `larger`: paths allowed more (their handler caps what it reads itself, json-body.ts). */
-export function bodyLimit(maxBytes = MAX_BODY_BYTES, larger: Readonly<Record<string, number>> = {}): Middleware {
+/**
+ * `larger`: paths allowed more (their handler caps what it reads itself, json-body.ts).
+ * `ownPages`: a path prefix whose handler refuses oversized bodies itself, before reading, with
+ * a page a person can read (the console, whose forms have limits of their own).
+ */
+export function bodyLimit(maxBytes = MAX_BODY_BYTES, larger: Readonly<Record<string, number>> = {}, ownPages?: string): Middleware {
   return async (ctx, next) => {
+    if (ownPages && ctx.path.startsWith(ownPages)) {
+      await next();
+      return;
+    }
     const declared = ctx.get('content-length');
     const limit = Object.hasOwn(larger, ctx.path) ? (larger[ctx.path] ?? maxBytes) : maxBytes;
     if (declared && Number(declared) > limit) {

@@ -2,8 +2,9 @@
 // and an auditor sign in through govauth's own sign-in with a second factor and walk every page
 // (axe-core checks each one; screenshots go to test-results/screenshots/); the administrator
 // registers a client and uses its secret at /token, revokes a person and sees their token go
-// inactive at introspection, approves an access request and exports the audit trail; the
-// auditor's write, posted straight to the server, is refused and recorded.
+// inactive at introspection, approves an access request, exports the audit trail, and writes a
+// Cedar policy set (validated, fixed, stored); the auditor's write, posted straight to the
+// server, is refused and recorded.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as oidc from 'openid-client';
@@ -207,5 +208,36 @@ describe('the admin console', () => {
     // A post without the session's form token is refused before anything else.
     const forged = await page.request.post(`${t.issuer}/console/actions/client-disable`, { form: { id, confirmed: 'yes' } });
     expect(forged.status()).toBe(403);
+  });
+
+  it('an administrator validates a Cedar policy set chosen from a file, fixes it and stores it', { timeout: 60_000 }, async () => {
+    const typo = '@id("baseline")\npermit(principal, action, resource);\n@id("no-deploy")\nforbid(principal is Client, action == Action::"ai.deploy.mange", resource);\n';
+    const page = admin;
+    await page.goto(`${t.issuer}/console/policies`);
+    const editor = page.getByRole('region', { name: 'Write or upload a policy set' });
+    // The console's script shows the file chooser, and the chosen file fills the text area.
+    await editor.getByLabel('Or fill it from a file').setInputFiles({ name: 'rules.cedar', mimeType: 'text/plain', buffer: Buffer.from(typo) });
+    await expect.poll(() => editor.getByLabel('New file: Cedar text').inputValue()).toBe(typo);
+    expect(await editor.getByLabel('New file: name').inputValue()).toBe('rules.cedar');
+    await editor.getByRole('button', { name: 'Validate' }).click();
+    expect(await page.getByRole('region', { name: /^Problems/ }).first().innerText()).toMatch(/rules\.cedar:4:\d+: no-deploy: /);
+    await screenshot(page, 'console-admin-policy-invalid');
+    // The text came back as typed: fix it there, validate again, then store and activate it.
+    const files = page.getByRole('region', { name: 'Your files' });
+    const text = files.getByLabel('File 1: Cedar text');
+    expect(await text.inputValue()).toBe(typo);
+    await text.fill(typo.replace('mange', 'manage'));
+    await files.getByRole('button', { name: 'Validate' }).click();
+    expect(await page.locator('main').innerText()).toContain('The files are valid: 2 policies');
+    await page.getByRole('region', { name: 'Your files' }).getByLabel(/^Activate it now/).check();
+    await page.getByRole('region', { name: 'Your files' }).getByRole('button', { name: 'Store' }).click();
+    await page.getByLabel('Yes, I am sure').check();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    expect(await page.getByRole('status').innerText()).toMatch(/^Stored policy version 1; it is active\./);
+    await screenshot(page, 'console-admin-policy-stored');
+    const { versions } = await t.cliJson<{ versions: { version: number; active: boolean }[] }>('policy', 'list');
+    expect(versions).toEqual([expect.objectContaining({ version: 1, active: true })]);
+    // Through the text area and the confirmation's hidden field (both posted with CRLF line ends), stored as written.
+    expect((await t.cliJson<{ sources: Record<string, string> }>('policy', 'show', '1')).sources).toEqual({ 'rules.cedar': typo.replace('mange', 'manage') });
   });
 });

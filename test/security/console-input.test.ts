@@ -6,11 +6,9 @@
 // methods and media types, repeated fields, input the operation refuses, and a role removed
 // mid-session. Every answer is a page with a 4xx status, never a 500, and nothing changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../../src/governance/totp.ts';
 import { AccountBrowser } from '../helpers/account-pages.ts';
-import { field } from '../helpers/cookie-jar.ts';
-import { PASSWORD, createUser } from '../helpers/people.ts';
-import { SignInSteps } from '../helpers/sign-in-steps.ts';
+import { callbackPath, consoleAnswer as consoleAnswerFor, consoleCsrf, consoleSignIn as consoleSignInAs } from '../helpers/console-browser.ts';
+import { createUser } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
@@ -18,35 +16,10 @@ let root: AccountBrowser;
 let other: AccountBrowser;
 let id: string;
 
-/** Walks govauth's sign-in for the console up to (not into) its redirect URI: the answer and the browser's cookies. */
-async function consoleAnswer(email: string): Promise<{ callback: URL; steps: SignInSteps }> {
-  const secret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', email)).secret;
-  const steps = new SignInSteps({ forwardedFor: null });
-  const callback = await steps.walk(`${t.url}/console`, `${t.issuer}/console/signed-in`, (page) => {
-    if (page.kind === 'login') return { email, password: PASSWORD };
-    if (page.kind === 'mfa') return { code: totpCode(secret, Date.now()) };
-    throw new Error(`unexpected ${page.kind} page: ${page.html.slice(0, 300)}`);
-  });
-  return { callback, steps };
-}
-
-const callbackPath = (callback: URL): string => `${callback.pathname}${callback.search}`;
+const consoleAnswer = (email: string) => consoleAnswerFor(t, email);
 const setsSession = (res: Response): boolean => res.headers.getSetCookie().some((c) => c.startsWith('govauth.console=') && !c.startsWith('govauth.console=;'));
-
-async function consoleSignIn(email: string): Promise<AccountBrowser> {
-  const { callback, steps } = await consoleAnswer(email);
-  const browser = new AccountBrowser(t.url, steps.jar);
-  const back = await browser.get(callbackPath(callback));
-  expect(back.status).toBe(303);
-  expect(back.headers.get('location')).toBe('/console');
-  return browser;
-}
-
-const csrfOf = async (b: AccountBrowser, path = '/console/clients'): Promise<string> => {
-  const token = field(await (await b.get(path)).text(), 'csrf');
-  if (!token) throw new Error('no form token');
-  return token;
-};
+const consoleSignIn = (email: string): Promise<AccountBrowser> => consoleSignInAs(t, email);
+const csrfOf = consoleCsrf;
 
 beforeAll(async () => {
   t = await startTestServer();
