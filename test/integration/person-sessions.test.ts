@@ -7,7 +7,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
-import { basic, type ClientCreds } from '../helpers/oauth.ts';
+import { basic, decodeJwt, type ClientCreds } from '../helpers/oauth.ts';
 import { createResourceServer, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -74,7 +74,7 @@ describe("a person's sessions, for administrators", () => {
   it('ends one session: its tokens stop working, the other session is untouched, and it is audited', async () => {
     const kept = await signIn('kim@example.com');
     const ended = await signIn('kim@example.com');
-    const grantOf = (tokens: { access_token: string }) => String(JSON.parse(Buffer.from(tokens.access_token.split('.')[1] ?? '', 'base64url').toString()).grant_id);
+    const grantOf = (tokens: { access_token: string }) => String(decodeJwt(tokens.access_token).payload.grant_id);
     const target = (await sessionsOf('kim@example.com')).find((s) => s.grants.includes(grantOf(ended)));
     expect(target).toBeDefined();
 
