@@ -99,7 +99,7 @@ const personPage: ConsolePage = {
             when(s.signed_in_at),
             when(s.last_seen_at),
             s.apps.map((id) => clients.get(id)?.name ?? id).join(', ') || null,
-            admin ? { forms: [{ action: 'user-session-end', label: 'End session', danger: true, aria: `End the ${s.browser} session signed in ${when(s.signed_in_at)}`, fields: { email: user.email, id: s.id } }] } : null,
+            admin ? { forms: [{ action: 'user-session-end', label: 'End session', danger: true, aria: `End session: ${s.browser}, signed in ${when(s.signed_in_at)}`, fields: { email: user.email, id: s.id } }] } : null,
           ]),
         },
         { kind: 'form', title: 'More', method: 'get', action: '/console/people', form: { action: '', label: 'Back to people', inputs: [{ name: 'q', label: 'Email contains', type: 'text', value: user.email }] } },
