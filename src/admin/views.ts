@@ -17,7 +17,7 @@ import type { StandingDelegationView } from '../governance/standing-delegations.
 import type { UserView } from '../governance/user-registry.ts';
 import type { KeyView } from '../keys/key-rotation.ts';
 
-const isoTime = z.string().describe('ISO 8601 time (UTC)');
+export const isoTime = z.string().describe('ISO 8601 time (UTC)');
 const authMethod = z.enum(CLIENT_AUTH_METHODS);
 const roleHeld = z.strictObject({ role: z.string(), expires_at: isoTime.nullable() });
 
