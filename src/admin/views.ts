@@ -147,6 +147,7 @@ export const auditEventView = z.strictObject({
   actor: z.string().nullable(),
   subject: z.string().nullable(),
   client_id: z.string().nullable(),
+  resource: z.string().nullable().describe('The resource (audience URI) the record concerns, if one'),
   request_id: z.string().nullable(),
   ip: z.string().nullable(),
   outcome: z.string(),
