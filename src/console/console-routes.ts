@@ -22,7 +22,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
 import { consoleAssets } from './console-assets.ts';
-import type { ConsoleAction, ConsoleCall, ConsolePage, Signed } from './console-kit.ts';
+import { readOnly, type ConsoleAction, type ConsoleCall, type ConsolePage, type Signed } from './console-kit.ts';
 import { CONSOLE_PATH, consoleRoleOf, consoleRoleOfScopes, currentConsoleSession, endConsoleSession, startConsoleSession, type ConsoleSession } from './console-session.ts';
 import { consoleClientConfig, consolePath, exchangeConsoleCode, readConsoleAnswer, startConsoleSignIn } from './console-sign-in.ts';
 import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
@@ -184,7 +184,7 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
     const limit = act?.maxBytes ?? MAX_BODY_BYTES;
     if (Number(ctx.get('content-length')) > limit) {
       ctx.set('Connection', 'close');
-      throw new AppError('payload_too_large', `This form is larger than the console takes (${limit} bytes as the browser sends it), so nothing was changed.${act?.maxBytes ? ' Apply larger policy sets with govauth policy apply.' : ''}`);
+      throw new AppError('payload_too_large', `This form is larger than the console takes (${limit} bytes as the browser sends it), so nothing was changed.${act?.maxBytes ? ' Apply larger policy sets with govauth policy apply or the admin API.' : ''}`);
     }
     // The console's own pages are UTF-8 and browsers send their forms so: other bytes did not come from them.
     const form = await readForm(ctx, limit, { strictUtf8: true });
@@ -207,8 +207,20 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
       render(ctx, v, message('Not allowed', 'Auditors can look but not change anything: this was refused and recorded.', 'error', back), { status: 403 });
       return;
     }
+    // Refused input shown again with the refusal, when the action keeps what was written.
+    const showRefusal = (err: unknown): 'shown' => {
+      if (!act.refused || !isAppError(err) || err.status >= 500) throw err;
+      render(ctx, v, act.refused(err, form, v.who), { status: err.status, back });
+      return 'shown';
+    };
     const question = act.confirm?.(form);
     if (question !== undefined && form.confirmed !== 'yes') {
+      const early = await act.precheck?.(form, readOnly(callFor(ctx, v.who).operation), v.who).catch(showRefusal);
+      if (early === 'shown') return;
+      if (early) {
+        render(ctx, v, early.page, { status: early.status, back });
+        return;
+      }
       const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== 'csrf' && k !== 'back' && k !== 'confirmed'));
       const inputs: Field[] = [{ name: 'confirmed', label: 'Yes, I am sure', type: 'checkbox', value: '', required: true }];
       render(ctx, v, {
@@ -221,15 +233,9 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
       }, { back });
       return;
     }
-    let performed;
-    try {
-      performed = await performOperation(deps, act.operationId, act.input(form, deps), actorOf(ctx, v.who), ctx);
-    } catch (err) {
-      // Refused input shown again with the refusal, when the action keeps what was written.
-      if (!act.refused || !isAppError(err) || err.status >= 500) throw err;
-      render(ctx, v, act.refused(err, form, v.who), { status: err.status, back });
-      return;
-    }
+    // Inside the promise, so input that throws (a name given twice) is shown as a refusal too.
+    const performed = await Promise.resolve().then(() => performOperation(deps, act.operationId, act.input(form, deps), actorOf(ctx, v.who), ctx)).catch(showRefusal);
+    if (performed === 'shown') return;
     const done = act.done(performed, form, v.who);
     const reach = performed.propagation ? ` In force on ${performed.propagation.applied} of ${performed.propagation.live} live instance${performed.propagation.live === 1 ? '' : 's'}${performed.propagation.complete ? '' : ` (waiting for ${performed.propagation.laggards.join(', ')})`}.` : '';
     if (done.page) {

@@ -16,6 +16,8 @@ export interface Field {
   readonly code?: boolean;
   /** The browser's cap on a text's length (characters). */
   readonly maxLength?: number;
+  /** A text input's pattern (HTML anchors it): the server's own rule, so the browser asks before posting. */
+  readonly pattern?: RegExp;
   /**
    * A textarea that may be filled from a local file: a file chooser the console's script
    * (views/assets/console-files.js) shows, reads in the browser and copies into the textarea

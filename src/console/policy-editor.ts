@@ -4,7 +4,7 @@
 // files as they wrote them, so nothing typed is lost to a refusal. Limits are the policy set's
 // own (POLICY_LIMITS, which the admin API's schema also uses).
 import { AppError } from '../errors/app-error.ts';
-import { POLICY_LIMITS } from '../governance/abac/cedar-policy-set.ts';
+import { POLICY_FILE_NAME, POLICY_LIMITS } from '../governance/abac/cedar-policy-set.ts';
 import type { ConsoleRole } from './console-session.ts';
 import { checked } from './form-values.ts';
 import type { Field, PageModel, Section } from './page-model.ts';
@@ -12,7 +12,7 @@ import type { Field, PageModel, Section } from './page-model.ts';
 /**
  * The largest policy form the console takes, as the browser sends it: one file at the policy
  * set's limit (256 KiB) percent-encoded (Cedar's punctuation grows to three bytes each) still
- * fits. Larger sets are for `govauth policy apply`.
+ * fits. Larger sets (up to POLICY_LIMITS.setBytes) are for `govauth policy apply` or the admin API.
  */
 export const POLICY_FORM_BYTES = 1024 * 1024;
 
@@ -62,7 +62,7 @@ export function policyEditor(files: readonly PolicyFile[], options: { role: Cons
     const n = i + 1;
     const last = i === slots.length - 1;
     return [
-      { name: `file-${n}-name`, label: last ? 'New file: name' : `File ${n}: name`, type: 'text' as const, value: f.name, ...(last && { hint: 'Ending in .cedar. Leave the name and the text empty to leave a file out.' }) },
+      { name: `file-${n}-name`, label: last ? 'New file: name' : `File ${n}: name`, type: 'text' as const, value: f.name, maxLength: POLICY_LIMITS.fileNameLength, pattern: POLICY_FILE_NAME, ...(last && { hint: `Letters, digits, _ - . ending in .cedar, at most ${POLICY_LIMITS.fileNameLength} characters. Leave the name and the text empty to leave a file out.` }) },
       { name: `file-${n}-text`, label: last ? 'New file: Cedar text' : `File ${n}: Cedar text`, type: 'textarea' as const, value: f.text, code: true, rows: Math.min(24, Math.max(6, f.text.split('\n').length + 1)), maxLength: POLICY_LIMITS.fileBytes, upload: { accept: '.cedar,text/plain', nameField: `file-${n}-name` } },
     ];
   });
@@ -71,7 +71,7 @@ export function policyEditor(files: readonly PolicyFile[], options: { role: Cons
   return {
     kind: 'form',
     title: options.title ?? 'Write or upload a policy set',
-    intro: `Validate checks the files against the schema generated from the catalogue and stores nothing. ${admin ? 'Store keeps them as a new version, refused unless valid. ' : ''}At most ${POLICY_LIMITS.files} files of ${POLICY_LIMITS.fileBytes / 1024} KiB each; larger sets with govauth policy apply.`,
+    intro: `Validate checks the files against the schema generated from the catalogue and stores nothing. ${admin ? 'Store keeps them as a new version, refused unless valid. ' : ''}At most ${POLICY_LIMITS.files} files of ${POLICY_LIMITS.fileBytes / 1024} KiB each, ${POLICY_LIMITS.setBytes / 1024} KiB together; a form larger than ${POLICY_FORM_BYTES / 1024} KiB as the browser sends it goes through govauth policy apply or the admin API.`,
     form: { action: 'policy-validate', label: 'Validate', inputs, ...(admin && { also: [{ action: 'policy-store', label: 'Store', danger: true }] }) },
   };
 }

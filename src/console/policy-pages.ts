@@ -104,6 +104,14 @@ export const policyActions: readonly ConsoleAction[] = [
     input: (f) => ({ body: { files: filesBody(f), activate: checked(f, 'activate') } }),
     // Storing alone changes no decision; activating changes every issuance, so it is asked first.
     confirm: (f) => (checked(f, 'activate') ? 'The files are stored as a new version that decides every issuance from now on, on every instance.' : undefined),
+    // Validated before asking: an invalid set comes back at once with its problems and the text,
+    // not after a confirmation of a change that would be refused (applyPolicies validates again).
+    precheck: async (f, read, who) => {
+      const report = await read<Report>('validatePolicies', { body: { files: filesBody(f) } });
+      if (report.valid) return undefined;
+      const notice = { kind: 'notice' as const, title: 'Not stored', text: `The files are not valid (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} below), so nothing was stored or activated.`, tone: 'error' as const };
+      return { status: 400, page: editorPage(f, who.role, [notice, ...reportSections(report).slice(1)]) }; // the report without its own notice
+    },
     done: ({ result }) => {
       const r = result as { version: number; activated: boolean };
       return { message: r.activated ? `Stored policy version ${r.version}; it is active.` : `Stored policy version ${r.version} (not active: activate it from the list).` };

@@ -4,7 +4,7 @@
 // with U+FFFD in their place (the WHATWG parser's way): for text that is stored as written.
 import type { Context } from 'koa';
 import { AppError } from '../errors/app-error.ts';
-import { MAX_BODY_BYTES } from './body-limit.ts';
+import { bodyTooLarge, MAX_BODY_BYTES } from './body-limit.ts';
 
 /** Whether every name and value of a urlencoded body decodes as UTF-8 (decodeURIComponent throws on malformed UTF-8). */
 function isUtf8Form(body: string): boolean {
@@ -22,7 +22,7 @@ export async function readForm(ctx: Context, maxBytes = MAX_BODY_BYTES, options:
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new AppError('payload_too_large', `request body exceeds ${maxBytes} bytes`);
+    if (size > maxBytes) throw bodyTooLarge(maxBytes);
     chunks.push(chunk as Buffer);
   }
   const bytes = Buffer.concat(chunks);

@@ -10,6 +10,7 @@ import { tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { API, createUser } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { filesForm, textareas } from '../helpers/console-policy-form.ts';
+import { POLICY_LIMITS } from '../../src/governance/abac/cedar-policy-set.ts';
 
 let t: TestServer;
 let bot: ClientCreds;
@@ -111,6 +112,31 @@ describe('the console’s policy editor', () => {
     expect(res.status).toBe(303);
     expect(await versions()).toMatchObject([{ version: 1, active: true }, { version: 2, active: false }]);
     expect(String((await cc()).body.scope).split(' ')).not.toContain('ai.deploy.manage');
+  });
+
+  it('Store with "activate now" validates before asking: an invalid set comes back at once with its problems, no confirmation', async () => {
+    const csrf = await consoleCsrf(root, '/console/policies');
+    const files = { 'baseline.cedar': BASELINE, 'typo.cedar': UNKNOWN_SCOPE };
+    const res = await root.post('/console/actions/policy-store', { csrf, back: '/console/policies', ...filesForm(files), activate: 'yes' });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).not.toContain('Are you sure?');
+    expect(html).not.toContain('name="confirmed"');
+    expect(html).toContain('Not stored');
+    expect(html).toMatch(/typo\.cedar:4:\d+: typo: /);
+    expect(textareas(html)).toEqual([BASELINE, UNKNOWN_SCOPE, '']);
+    expect(html).toMatch(/name="activate" value="yes" checked/); // kept ticked
+    expect(await versions()).toHaveLength(2);
+  });
+
+  it('gives the file name field the one rule for names: its pattern and length come from POLICY_LIMITS', async () => {
+    const html = await (await root.get('/console/policies')).text();
+    const field = /<input type="text" id="[^"]*-file-1-name"[^>]*>/.exec(html)?.[0] ?? '';
+    expect(field).toContain(`maxlength="${POLICY_LIMITS.fileNameLength}"`);
+    const pattern = new RegExp(`^(?:${/pattern="([^"]*)"/.exec(field)?.[1] ?? 'none'})$`, 'v'); // as a browser compiles it
+    expect(pattern.test(`${'a'.repeat(POLICY_LIMITS.fileNameLength - 6)}.cedar`)).toBe(true);
+    expect(pattern.test(`${'a'.repeat(POLICY_LIMITS.fileNameLength - 5)}.cedar`)).toBe(false);
+    expect(pattern.test('../x.cedar')).toBe(false);
   });
 
   it('a refused Store shows the files again with the problems, and stores nothing', async () => {

@@ -11,10 +11,21 @@ import { cedarSchema } from './cedar-schema.ts';
 /** File name → Cedar text, as applied. */
 export type PolicySources = Readonly<Record<string, string>>;
 
-/** How much one policy set may hold, wherever it comes from (CLI, admin API, console). */
-export const POLICY_LIMITS = { files: 200, fileNameLength: 100, fileBytes: 256 * 1024, policies: 2000 } as const;
+/**
+ * How much one policy set may hold, wherever it comes from (CLI, admin API, console).
+ * fileNameLength counts the whole name, ".cedar" included. setBytes caps all files' text
+ * together (UTF-8): 2,000 policies of ~500 bytes, or four files at fileBytes. Without it the
+ * per-file caps alone allow 50 MiB in one stored row, loaded by every instance, which no request
+ * body limit could sensibly admit (admin/abac-routes.ts derives its body limit from these).
+ */
+export const POLICY_LIMITS = { files: 200, fileNameLength: 100, fileBytes: 256 * 1024, setBytes: 1024 * 1024, policies: 2000 } as const;
 
-const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.cedar$/;
+/**
+ * A policy file name: letters, digits, '_', '-', '.', ending in .cedar, at most
+ * POLICY_LIMITS.fileNameLength characters in all. The one rule, also the console's name field's
+ * pattern (HTML anchors it; '\-' keeps it valid under the 'v' flag browsers compile it with).
+ */
+export const POLICY_FILE_NAME = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.\\-]{0,${POLICY_LIMITS.fileNameLength - '.cedar'.length - 1}}\\.cedar$`);
 const POLICY_ID = /^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,127}$/;
 
 export interface ParsedPolicy {
@@ -50,10 +61,12 @@ function parsePolicySources(sources: PolicySources): { policies: ParsedPolicy[];
   const problems: PolicyProblem[] = [];
   const files = Object.keys(sources).sort();
   if (files.length > POLICY_LIMITS.files) return { policies, problems: [{ message: `at most ${POLICY_LIMITS.files} policy files` }] };
+  const total = files.reduce((sum, file) => sum + Buffer.byteLength(sources[file] ?? ''), 0);
+  if (total > POLICY_LIMITS.setBytes) return { policies, problems: [{ message: `the files together are larger than ${POLICY_LIMITS.setBytes} bytes (${total})` }] };
   const seen = new Set<string>();
   for (const file of files) {
     const text = sources[file] ?? '';
-    if (!FILE_NAME.test(file)) problems.push({ message: `${JSON.stringify(file.slice(0, 120))}: a policy file name is letters, digits, '_', '-', '.' and ends in .cedar` });
+    if (!POLICY_FILE_NAME.test(file)) problems.push({ message: `${JSON.stringify(file.slice(0, 120))}: a policy file name is letters, digits, '_', '-', '.', ends in .cedar and has at most ${POLICY_LIMITS.fileNameLength} characters` });
     else if (Buffer.byteLength(text) > POLICY_LIMITS.fileBytes) problems.push({ message: `${file}: larger than ${POLICY_LIMITS.fileBytes} bytes` });
     else {
       const parts = cedar.policySetTextToParts(text);
