@@ -139,7 +139,12 @@ export const auditRoutes = [
     query: reviewQuery, response: accessReview,
     async handle(call) {
       const { deps, query } = call;
-      const review = await reviewAccess(deps.db, { unusedDays: query.unused_days ?? 30, now: deps.now() });
+      // This instance's policy, caught up with the change feed first (one read when nothing
+      // changed): the review shows every change committed before the request, on any instance,
+      // even one whose wake-up has not arrived yet.
+      await deps.policy.sync();
+      const policy = { snapshot: deps.policy.snapshot(), users: deps.policy.users() };
+      const review = await reviewAccess(deps.db, { unusedDays: query.unused_days ?? 30, now: deps.now(), policy });
       const shown = query.findings_only ? { ...review, principals: review.principals.filter((p) => p.findings.length) } : review;
       await recordRead(call, { operation: 'reviewAccess', subject: 'review', returned: shown.principals.length, filter: query });
       return shown;

@@ -42,6 +42,7 @@ export interface CatalogRows {
     disabled: boolean;
     roles: { roleName: string; expiresAt: Date | null }[];
     scopeGrants: ScopeGrantRef[];
+    createdAt: Date;
   }[];
   readonly delegationPolicies: readonly DelegationPolicyRow[];
   readonly standingDelegations: readonly StandingDelegationRow[];
@@ -81,6 +82,7 @@ export interface PersonRow {
   readonly roles: readonly { roleName: string; expiresAt: Date | null }[];
   readonly scopeGrants: readonly ScopeGrantRef[];
   readonly _count: { readonly passkeys: number };
+  readonly createdAt: Date;
 }
 
 export async function loadCatalogRows(db: Database): Promise<CatalogRows> {
@@ -105,6 +107,7 @@ const personSelect = {
   roles: { select: { roleName: true, expiresAt: true } },
   scopeGrants: scopeGrantSelect,
   _count: { select: { passkeys: true } },
+  createdAt: true,
 } as const;
 
 export const loadPersonRows = (db: Database): Promise<PersonRow[]> => db.prisma.user.findMany({ select: personSelect });

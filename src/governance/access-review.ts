@@ -6,15 +6,16 @@
 import { factorView, type FactorView } from './factor-status.ts';
 import { unusedRecoveryCodesByUser } from '../db/factor-repository.ts';
 import { isConsoleClient } from './console-client.ts';
-import { loadReviewRows } from '../db/access-review-repository.ts';
+import { loadScopeUsage } from '../db/access-review-repository.ts';
 import type { Database } from '../db/database.ts';
+import type { HolderGrants } from '../db/role-hierarchy-repository.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
 import { mayHoldRoles } from './client-grants.ts';
-import { heldScopes, type ClientDef, type PolicySnapshot, type RoleGrant } from './policy-model.ts';
+import { heldScopes, type ClientDef, type PolicySnapshot, type RoleGrant, type UserDef } from './policy-model.ts';
 import { clientAuthMethod, requiresProofOfPossession, usesSharedSecret, type ClientAuthMethod } from './client-auth-method.ts';
 import type { ScopeGrant } from './scope-grants-model.ts';
 import { SECRET_EXPIRY_WARNING_MS } from './secret-lifetimes.ts';
-import { sodViolations } from './exclusive-roles.ts';
+import { sodViolationsAmong } from './exclusive-roles.ts';
 import { describeFactor, requiredFactorsOf, type FactorStatus } from './factors.ts';
 
 const EXPIRING_SOON_MS = 7 * 86_400_000;
@@ -172,17 +173,42 @@ function secretFindings(client: ClientDef, scopes: readonly { scope: string; sen
 /** Clients the review lists although they hold no roles: a resource server whose secret expires. */
 const hasExpiringSecret = (c: ClientDef): boolean => usesSharedSecret(c) && c.secretExpiresAt !== null;
 
-export async function reviewAccess(db: Database, options: { unusedDays: number; now: number }): Promise<AccessReview> {
+/**
+ * The policy the review reads: a server passes the snapshot and people it keeps in memory
+ * (policy-store.ts `snapshot()` and `users()`), current to the change feed; without one (the
+ * CLI) they are loaded from the database. Loading them costs far more than the review itself
+ * (the catalogue with every client and its grants; bench/review-profile.ts).
+ */
+export interface ReviewPolicy {
+  readonly snapshot: PolicySnapshot;
+  readonly users: ReadonlyMap<string, UserDef>;
+}
+
+async function loadReviewPolicy(db: Database): Promise<ReviewPolicy> {
+  const [snapshot, users] = await Promise.all([loadPolicySnapshot(db), loadUsers(db)]);
+  return { snapshot, users };
+}
+
+/** People and clients with their role grants, as the separation-of-duties check takes them. */
+const holdersIn = ({ snapshot, users }: ReviewPolicy): HolderGrants[] => {
+  const grants = (roles: readonly RoleGrant[]) => roles.map((g) => ({ roleName: g.role, expiresAt: g.expiresAt === null ? null : new Date(g.expiresAt) }));
+  return [
+    ...[...users.values()].filter((u) => u.roles.length).map((u): HolderGrants => ({ holder: 'user', id: u.id, label: u.email, grants: grants(u.roles) })),
+    ...[...snapshot.clients.values()].filter((c) => c.roles.length).map((c): HolderGrants => ({ holder: 'client', id: c.id, label: c.id, grants: grants(c.roles) })),
+  ];
+};
+
+export async function reviewAccess(db: Database, options: { unusedDays: number; now: number; policy?: ReviewPolicy }): Promise<AccessReview> {
   const now = options.now;
   const unusedMs = options.unusedDays * 86_400_000;
-  const [snapshot, users, { usage: usageRows, created: createdRows }, recoveryCodes] = await Promise.all([loadPolicySnapshot(db), loadUsers(db), loadReviewRows(db), unusedRecoveryCodesByUser(db)]);
+  const [policy, usageRows, recoveryCodes] = await Promise.all([options.policy ?? loadReviewPolicy(db), loadScopeUsage(db), unusedRecoveryCodesByUser(db)]);
+  const { snapshot, users } = policy;
   const usage = new Map<string, Map<string, Date>>();
   for (const u of usageRows) {
     const key = `${u.principalType}\0${u.principalId}`;
     if (!usage.has(key)) usage.set(key, new Map());
     usage.get(key)?.set(u.scope, u.lastUsedAt);
   }
-  const created = new Map(createdRows.map((r) => [r.id, r.createdAt.getTime()]));
   const entries: ReviewEntry[] = [];
   for (const u of [...users.values()].sort((a, b) => (a.email < b.email ? -1 : 1))) {
     entries.push(
@@ -191,7 +217,7 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
         {
           type: 'user', id: u.id, name: u.email, disabled: u.disabled, mfaEnrolled: u.mfaEnrolled,
           factors: { totp: u.totpEnrolled ?? u.mfaEnrolled, passkeys: u.passkeys ?? 0, recoveryCodesLeft: recoveryCodes.get(u.id) ?? 0 },
-          adminAccess: null, roles: u.roles, scopeGrants: u.scopeGrants, ceiling: null, since: created.get(u.id) ?? now, ownScopes: true,
+          adminAccess: null, roles: u.roles, scopeGrants: u.scopeGrants, ceiling: null, since: u.createdAt ?? now, ownScopes: true,
         },
         usage.get(`user\0${u.id}`) ?? new Map(),
         unusedMs,
@@ -204,7 +230,7 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   // Any other client whose secret expires is listed for that finding alone.
   // The console's built-in client holds nothing of its own: its people are reviewed instead.
   for (const c of [...snapshot.clients.values()].filter((c) => !isConsoleClient(c.id) && (mayHoldRoles(c.grantTypes) || c.adminAccess || hasExpiringSecret(c)))) {
-    const base = { type: 'client' as const, id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, scopeGrants: c.scopeGrants, ceiling: c.scopeCeiling, since: created.get(c.id) ?? now, client: c };
+    const base = { type: 'client' as const, id: c.id, name: c.name, disabled: c.disabled, mfaEnrolled: null, adminAccess: c.adminAccess, roles: c.roles, scopeGrants: c.scopeGrants, ceiling: c.scopeCeiling, since: c.createdAt ?? now, client: c };
     entries.push(
       entryFor(snapshot, { ...base, ownScopes: c.grantTypes.includes('client_credentials') || c.adminAccess }, usage.get(`client\0${c.id}`) ?? new Map(), unusedMs, now),
     );
@@ -222,7 +248,7 @@ export async function reviewAccess(db: Database, options: { unusedDays: number; 
   });
   // Separation of duties: every principal holding two roles of one set (e.g. a set declared
   // over existing holders), directly, time-boxed or through the hierarchy (exclusive-roles.ts).
-  for (const v of await sodViolations(db, now)) {
+  for (const v of await sodViolationsAmong(db, holdersIn(policy), now)) {
     // A violation names a person by email (the entry's name) and a client by id.
     const entry = entries.find((e) => e.type === v.principal_type && (v.principal_type === 'user' ? e.name : e.id) === v.principal);
     entry?.findings.push({ kind: 'exclusive_roles_held', set: v.set, roles: v.roles, message: v.message });

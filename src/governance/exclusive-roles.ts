@@ -101,6 +101,16 @@ export async function sodViolations(h: Reader, now: number, c?: RoleConstraints)
   return violationsOf(await holdersOf(h, [...new Set(all)]), constraints, now);
 }
 
+/**
+ * The violations among `holders`, people and clients with their grants as the caller already
+ * has them (the access review: an instance's policy in memory), so only the sets and the
+ * hierarchy are read. Holders of no role in any set simply have none.
+ */
+export async function sodViolationsAmong(h: Reader, holders: readonly HolderGrants[], now: number): Promise<SodViolation[]> {
+  const constraints = await loadRoleConstraints(h);
+  return constraints.sets.length ? violationsOf(holders, constraints, now) : [];
+}
+
 export const listedNames = (names: readonly string[]): string =>
   names.length > MAX_LISTED ? `${names.slice(0, MAX_LISTED).join(', ')} and ${names.length - MAX_LISTED} more` : names.join(', ');
 

@@ -57,6 +57,7 @@ export async function loadPolicySnapshot(db: Database): Promise<PolicySnapshot> 
           disabled: c.disabled,
           roles: c.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
           scopeGrants: c.scopeGrants.map(toScopeGrant),
+          createdAt: c.createdAt.getTime(),
         },
       ]),
   );
@@ -124,6 +125,7 @@ function toUserDef(u: PersonRow): UserDef {
     passkeys: u._count.passkeys,
     roles: u.roles.map((g) => ({ role: g.roleName, expiresAt: g.expiresAt?.getTime() ?? null })),
     scopeGrants: u.scopeGrants.map(toScopeGrant),
+    createdAt: u.createdAt.getTime(),
   };
 }
 

@@ -98,6 +98,8 @@ export interface ClientDef {
   readonly roles: readonly RoleGrant[];
   /** Time-boxed grants of one scope on one resource (scope-grants-model.ts); absent: none. */
   readonly scopeGrants?: readonly ScopeGrant[];
+  /** When it was registered (epoch ms): the access review gives one younger than its window time to use its scopes; absent: not a stored client (a metadata document's). */
+  readonly createdAt?: number;
 }
 
 /** A person, as the hot path needs them: no password hash, no MFA secret. */
@@ -113,6 +115,8 @@ export interface UserDef {
   readonly roles: readonly RoleGrant[];
   /** Time-boxed grants of one scope on one resource (scope-grants-model.ts); absent: none. */
   readonly scopeGrants?: readonly ScopeGrant[];
+  /** When the account was created (epoch ms), for the access review (as ClientDef.createdAt); absent in fixtures. */
+  readonly createdAt?: number;
 }
 
 export interface PolicySnapshot {

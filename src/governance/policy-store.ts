@@ -25,6 +25,8 @@ export interface PolicyStore {
   snapshot(): PolicySnapshot;
   /** People are kept apart from the catalogue snapshot and updated one by one. */
   user(id: string): UserDef | undefined;
+  /** Every person, by id (the access review; updated in place like `user`). */
+  users(): ReadonlyMap<string, UserDef>;
   /** What is revoked and still in force (updated in place, entry by entry). */
   readonly revocations: RevocationState;
   /** Attributes, zones and the active Cedar policy set (abac/abac-store.ts); absent in fakes: roles only. */
@@ -122,6 +124,7 @@ export async function createPolicyStore(deps: { db: Database; pollMs: number; lo
   return {
     snapshot: () => current,
     user: (id) => users.get(id),
+    users: () => users,
     revocations,
     abac,
     cursor: () => cursor,
