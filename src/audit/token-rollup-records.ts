@@ -1,12 +1,12 @@
 // What each audit batch adds to the console overview's token counts (src/db/token-rollup.ts):
-// the token endpoint's records (src/oidc/token-audit.ts) by minute and grant type, by hour and
-// client, and by hour and scope. The counting rules the overview had when it aggregated the
-// audit trail itself, unchanged: token.issued, token.refreshed and token.exchanged count as
+// the token endpoint's records (src/oidc/token-audit.ts) by minute and grant type, by six hours
+// and client, and by hour and scope. The counting rules the overview had when it aggregated the
+// audit trail itself, unchanged (only the buckets are coarser: BUCKET_MINUTES): token.issued, token.refreshed and token.exchanged count as
 // issued, token.refused as refused (refresh.reuse_detected and summarised refusals do not);
 // the grant type is the record's detail.grant_type, the client its clientId column (the
 // authenticated client, absent for an unknown one), and each scope in an issued token's
 // detail.scopes counts once per token.
-import { addToTokenRollup, type RollupDimension, type RollupRow } from '../db/token-rollup.ts';
+import { addToTokenRollup, bucketOf, type RollupDimension, type RollupRow } from '../db/token-rollup.ts';
 import type { Alongside } from './audit-chain.ts';
 
 const ISSUED = new Set(['token.issued', 'token.refreshed', 'token.exchanged']);
@@ -18,7 +18,8 @@ const keyOf = (value: unknown): string => (typeof value === 'string' ? value : t
 /** The batch's token records, summed per bucket: one row per (dimension, bucket, key). */
 export function tokenRollupRows(records: readonly { action: string; at: Date; clientId: string | null }[], details: readonly (Record<string, unknown> | undefined)[]): RollupRow[] {
   const rows = new Map<string, { dimension: RollupDimension; minute: number; key: string; issued: number; refused: number }>();
-  const add = (dimension: RollupDimension, minute: number, key: string, refused: boolean): void => {
+  const add = (dimension: RollupDimension, at: number, key: string, refused: boolean): void => {
+    const minute = bucketOf(dimension, at);
     const id = `${dimension}\0${minute}\0${key}`;
     const row = rows.get(id) ?? { dimension, minute, key, issued: 0, refused: 0 };
     if (refused) row.refused++;
@@ -30,10 +31,9 @@ export function tokenRollupRows(records: readonly { action: string; at: Date; cl
     if (!refused && !ISSUED.has(record.action)) return;
     const detail = details[i] ?? {};
     const minute = Math.floor(record.at.getTime() / 60_000);
-    const hour = minute - (((minute % 60) + 60) % 60);
     add('grant', minute, keyOf(detail.grant_type), refused);
-    add('client', hour, record.clientId ?? '', refused);
-    if (!refused && Array.isArray(detail.scopes)) for (const scope of detail.scopes) add('scope', hour, keyOf(scope), false);
+    add('client', minute, record.clientId ?? '', refused);
+    if (!refused && Array.isArray(detail.scopes)) for (const scope of detail.scopes) add('scope', minute, keyOf(scope), false);
   });
   return [...rows.values()];
 }

@@ -2,7 +2,8 @@
 // and client), the scopes tokens carried most, introspection outcomes, the audit chain's head,
 // role grants ending within 7 days, pending access requests, and the access review's findings.
 // Token figures come from the rollup each audit batch keeps (overview-stats.ts): per minute for
-// the series and grant types, per whole hour for clients and scopes; the captions say so.
+// the series and grant types, per whole hour for scopes, per six hours for clients; the
+// captions say so.
 import { auditHead } from '../db/audit-log-reads.ts';
 import { barChart, timeChart } from './charts.ts';
 import type { ConsoleCall, ConsolePage } from './console-kit.ts';
@@ -66,10 +67,10 @@ export const overviewPage: ConsolePage = {
         table: { kind: 'table', title: 'By grant type', columns: ['Grant type', 'Issued', 'Refused'], rows: byGrant.map((r) => [r.key || '(none)', r.issued, r.refused]), empty: 'No token requests.' },
       },
       {
-        kind: 'chart', title: 'By client (top 10)', svg: barChart('Tokens by client', 'Issued and refused token requests per client, last 24 hours, the ten busiest.', byClient.map((r) => ({ label: clientName(r.key), issued: r.issued, refused: r.refused }))), caption: `Blue: issued; red: refused. Counted per whole hour: from ${when(stats.sinceHour)}, up to 25 hours.`,
+        kind: 'chart', title: 'By client (top 10)', svg: barChart('Tokens by client', 'Issued and refused token requests per client, last 24 hours, the ten busiest.', byClient.map((r) => ({ label: clientName(r.key), issued: r.issued, refused: r.refused }))), caption: `Blue: issued; red: refused. Counted per six hours: from ${when(stats.clientsSince)}, up to 30 hours.`,
         table: { kind: 'table', title: 'By client', columns: ['Client', 'Issued', 'Refused'], rows: byClient.map((r) => [r.key ? { text: clientName(r.key), href: `/console/client?id=${encodeURIComponent(r.key)}` } : '(unknown client)', r.issued, r.refused]), empty: 'No token requests.' },
       },
-      { kind: 'table', title: 'Top scopes', intro: `Scopes in issued tokens, counted per whole hour: from ${when(stats.sinceHour)}, up to 25 hours.`, columns: ['Scope', 'Tokens'], rows: scopes.map((s) => [{ text: s.scope, code: true }, s.tokens]), empty: 'No tokens issued in the last 24 hours.' },
+      { kind: 'table', title: 'Top scopes', intro: `Scopes in issued tokens, counted per whole hour: from ${when(stats.scopesSince)}, up to 25 hours.`, columns: ['Scope', 'Tokens'], rows: scopes.map((s) => [{ text: s.scope, code: true }, s.tokens]), empty: 'No tokens issued in the last 24 hours.' },
       intro,
       { kind: 'table', title: 'Grants ending within 7 days', columns: ['Holder', 'Role', 'Ends'], rows: expiring.slice(0, 50).map((g) => [g.label, g.role, when(g.expiresAt)]), empty: 'No role grant ends within 7 days.' },
       { kind: 'table', title: 'Pending approvals', columns: ['Request', 'Holder', 'Role', 'Lapses'], rows: pending.requests.slice(0, 50).map((r) => [{ text: r.id, href: '/console/requests' }, r.holder.label, r.role, when(r.lapses_at)]), empty: 'No request is waiting.' },

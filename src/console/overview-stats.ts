@@ -5,7 +5,7 @@
 // background and shows the kept counts (stale-while-revalidate), and only the first overview
 // after start waits for the review.
 import type { Database } from '../db/database.ts';
-import { tokensBy, tokensPerMinute, type KeyedCount, type MinuteCount } from '../db/token-rollup.ts';
+import { bucketOf, tokensBy, tokensPerMinute, type KeyedCount, type MinuteCount } from '../db/token-rollup.ts';
 import { reviewAccess } from '../governance/access-review.ts';
 
 const DAY = 86_400_000;
@@ -20,10 +20,12 @@ interface Findings {
 interface OverviewStats {
   /** When the token figures were read. */
   readonly at: number;
-  /** From this minute: the series and the grant types (minute buckets). */
+  /** The series and the grant types count from this minute (epoch ms). */
   readonly since: number;
-  /** From this hour: clients and scopes (hourly buckets, so up to 25 hours). */
-  readonly sinceHour: number;
+  /** Scopes count from this hour (hourly buckets: up to 25 hours). */
+  readonly scopesSince: number;
+  /** Clients count from this six-hour period (six-hour buckets: up to 30 hours). */
+  readonly clientsSince: number;
   readonly minutes: readonly MinuteCount[];
   readonly byGrant: readonly KeyedCount[];
   readonly byClient: readonly KeyedCount[];
@@ -57,18 +59,21 @@ export function createOverviewStats(db: Database, now: () => number, onError: (e
   return {
     async get() {
       const at = now();
-      // The bucket holding the instant 24 hours ago is included: the window starts at its
-      // minute (series, grant types) or its hour (clients, scopes).
-      const since = Math.floor((at - DAY) / 60_000);
-      const sinceHour = since - (since % 60);
+      // The bucket holding the instant 24 hours ago is included: each dimension's window starts
+      // where that bucket does (a minute, an hour, six hours earlier at most).
+      const dayAgo = Math.floor((at - DAY) / 60_000);
+      const since = bucketOf('grant', dayAgo);
       const [minutes, byGrant, byClient, scopes, review] = await Promise.all([
         tokensPerMinute(db, since),
         tokensBy(db, 'grant', since, 10),
-        tokensBy(db, 'client', sinceHour, 10),
-        tokensBy(db, 'scope', sinceHour, 10),
+        tokensBy(db, 'client', bucketOf('client', dayAgo), 10),
+        tokensBy(db, 'scope', bucketOf('scope', dayAgo), 10),
         findings(),
       ]);
-      return { at, since: since * 60_000, sinceHour: sinceHour * 60_000, minutes, byGrant, byClient, scopes: scopes.map((s) => ({ scope: s.key, tokens: s.issued })), findings: review };
+      return {
+        at, since: since * 60_000, scopesSince: bucketOf('scope', dayAgo) * 60_000, clientsSince: bucketOf('client', dayAgo) * 60_000,
+        minutes, byGrant, byClient, scopes: scopes.map((s) => ({ scope: s.key, tokens: s.issued })), findings: review,
+      };
     },
   };
 }

@@ -135,6 +135,8 @@ describe('the overview’s token figures', () => {
     for (const [s, n] of scopes) expect(trail.scope.get(s ?? '')).toBe(n);
     expect(scopes.get('ai.prediction.run')).toBe(trail.scope.get('ai.prediction.run'));
     expect(tableRows(html, 'Tokens per minute').reduce((n, r) => n + Number(r[1]), 0)).toBe(trail.issued);
-    expect(text(html)).toMatch(/Counted per whole hour: from \S+ \S+/);
+    // Each window says where it starts: the bucket holding the instant 24 hours ago.
+    expect(text(html)).toMatch(/Counted per six hours: from \d{4}-\d\d-\d\d (00|06|12|18):00:00 UTC, up to 30 hours/);
+    expect(text(html)).toMatch(/counted per whole hour: from \d{4}-\d\d-\d\d \d\d:00:00 UTC, up to 25 hours/);
   });
 });

@@ -1,5 +1,5 @@
 // Upgrading to the console's token rollup: the migration fills TokenRollup from the last 24 hours
-// of the audit trail (from the start of that hour), in SQL, with exactly the rows the request
+// of the audit trail (from the start of the six-hour bucket it begins in), in SQL, with exactly the rows the request
 // path's counting (token-rollup-records.ts) gives for the same records, so an upgraded
 // installation's overview is not empty for a day; older records and other actions are left out.
 import { cpSync, mkdtempSync, readdirSync } from 'node:fs';
@@ -36,7 +36,7 @@ it('backfills the last 24 hours of token records as the request path counts them
     const now = Date.now();
     const token = (action: string, ago: number, clientId: string | undefined, detail: Record<string, unknown>): AuditInput => ({ action, actorType: 'client', actor: clientId, clientId, outcome: action === 'token.refused' ? 'failure' : 'success', detail, at: new Date(now - ago) });
     const inputs: AuditInput[] = [
-      token('token.issued', 26 * HOUR, 'cl_old', { grant_type: 'client_credentials', scopes: ['ai.read'] }), // before the window
+      token('token.issued', 31 * HOUR, 'cl_old', { grant_type: 'client_credentials', scopes: ['ai.read'] }), // before the window
       token('token.issued', 23.5 * HOUR, 'cl_a', { grant_type: 'client_credentials', scopes: ['ai.read', 'ai.write'] }),
       token('token.refused', 23.4 * HOUR, 'cl_a', { grant_type: 'client_credentials', error: 'invalid_scope' }),
       token('token.refreshed', 5 * HOUR, 'cl_b', { grant_type: 'refresh_token', scopes: ['ai.read', 'ai.read'] }),
@@ -50,7 +50,7 @@ it('backfills the last 24 hours of token records as the request path counts them
     const records = await appendAuditBatch(db, inputs, new Date(now));
 
     expect(await migrate(target)).toEqual(all.slice(at)); // this migration and any after it
-    const windowStart = Math.floor((now - 24 * HOUR) / HOUR) * HOUR;
+    const windowStart = Math.floor((now - 24 * HOUR) / (6 * HOUR)) * 6 * HOUR; // the six-hour bucket holding the instant a day ago
     const inWindow = records.map((r, i) => ({ r, detail: inputs[i]?.detail })).filter(({ r }) => r.at.getTime() >= windowStart);
     const expected = sorted(tokenRollupRows(inWindow.map((x) => x.r), inWindow.map((x) => x.detail)));
     const rows = sorted((await db.prisma.tokenRollup.findMany()).map((r) => ({ dimension: r.dimension as RollupRow['dimension'], minute: r.minute, key: r.key, issued: r.issued, refused: r.refused })));

@@ -27,7 +27,7 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-const T0 = Date.UTC(2026, 11, 5, 9, 58, 30); // 09:58:30 UTC: batches straddle a minute and an hour
+const T0 = Date.UTC(2026, 11, 5, 11, 58, 30); // 11:58:30 UTC: batches straddle minutes, an hour and a six-hour period
 const GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange', undefined];
 const ACTIONS = ['token.issued', 'token.refreshed', 'token.exchanged', 'token.refused', 'refresh.reuse_detected', 'login.succeeded', 'token.introspected'];
 
@@ -57,7 +57,7 @@ function fromTrail(records: readonly { action: string; at: Date; clientId: strin
     const detail = JSON.parse(r.detail) as { grant_type?: string; scopes?: string[] };
     const minute = Math.floor(r.at.getTime() / 60_000);
     bump('grant', minute, detail.grant_type ?? '', refused);
-    bump('client', Math.floor(minute / 60) * 60, r.clientId ?? '', refused);
+    bump('client', Math.floor(minute / 360) * 360, r.clientId ?? '', refused);
     if (!refused) for (const s of detail.scopes ?? []) bump('scope', Math.floor(minute / 60) * 60, s, false);
   }
   return sorted([...rows.values()]);
@@ -85,7 +85,9 @@ describe('token rollup', () => {
     expect([sum('grant', 'issued'), sum('grant', 'refused'), sum('client', 'issued'), sum('client', 'refused')]).toEqual([issued, refused, issued, refused]);
     expect(rows.some((r) => r.dimension === 'client' && r.key === "cl_o'brien")).toBe(true);
     expect(rows.some((r) => r.dimension === 'client' && r.key === '')).toBe(true);
-    expect(new Set(rows.filter((r) => r.dimension === 'client').map((r) => r.minute)).size).toBe(2); // the 09:00 and 10:00 hours
+    const starts = (dimension: string) => [...new Set(rows.filter((r) => r.dimension === dimension).map((r) => new Date(r.minute * 60_000).toISOString().slice(11, 16)))].sort();
+    expect(starts('client')).toEqual(['06:00', '12:00']);
+    expect(starts('scope')).toEqual(['11:00', '12:00']);
     // The other alongside ran in the same batches (on PostgreSQL: in the same statement).
     expect(await a.prisma.scopeUsage.count()).toBeGreaterThan(0);
     expect(await verifyAuditChain(a)).toMatchObject({ ok: true });
@@ -94,14 +96,14 @@ describe('token rollup', () => {
     const since = Math.floor(T0 / 60_000) - 5;
     const minutes = await tokensPerMinute(a, since);
     expect(minutes.reduce((n, m) => n + m.issued, 0)).toBe(issued);
-    expect(minutes[0]?.minute).toBe('2026-12-05T09:58');
+    expect(minutes[0]?.minute).toBe('2026-12-05T11:58');
     const byGrant = await tokensBy(a, 'grant', since, 10);
     expect(byGrant.find((g) => g.key === 'client_credentials')).toEqual({
       key: 'client_credentials',
       issued: rows.filter((r) => r.dimension === 'grant' && r.key === 'client_credentials').reduce((n, r) => n + r.issued, 0),
       refused: rows.filter((r) => r.dimension === 'grant' && r.key === 'client_credentials').reduce((n, r) => n + r.refused, 0),
     });
-    const top = await tokensBy(a, 'client', since - 60, 2);
+    const top = await tokensBy(a, 'client', since - 360, 2);
     expect(top).toHaveLength(2);
     expect(top[0]!.issued + top[0]!.refused).toBeGreaterThanOrEqual(top[1]!.issued + top[1]!.refused);
   });

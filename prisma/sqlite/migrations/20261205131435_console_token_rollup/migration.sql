@@ -10,27 +10,28 @@ CREATE TABLE "TokenRollup" (
 );
 
 -- Backfill: the console overview's token counts from the last 24 hours of the audit trail
--- (from the start of that hour, so the first hourly bucket is whole), counted as
--- src/audit/token-rollup-records.ts counts each new batch. Without it an upgraded installation
+-- (from the start of the six-hour bucket holding the instant a day ago, so every bucket the
+-- overview reads is whole), counted as src/audit/token-rollup-records.ts counts each new batch
+-- (buckets: a minute per grant type, an hour per scope, six hours per client). Without it an upgraded installation
 -- shows no tokens until a day has passed. Uses the ("action", "at") index, dropped below.
 INSERT INTO "TokenRollup" ("dimension", "minute", "key", "issued", "refused")
 SELECT 'grant', CAST(strftime('%s', "at") AS INTEGER) / 60, COALESCE(json_extract("detail", '$.grant_type'), ''),
        SUM("action" <> 'token.refused'), SUM("action" = 'token.refused')
 FROM "AuditEvent"
-WHERE "action" IN ('token.issued', 'token.refreshed', 'token.exchanged', 'token.refused') AND "at" >= strftime('%Y-%m-%dT%H:00:00', 'now', '-1 day')
+WHERE "action" IN ('token.issued', 'token.refreshed', 'token.exchanged', 'token.refused') AND "at" >= strftime('%Y-%m-%dT%H:%M:%S', (CAST(strftime('%s', 'now', '-1 day') AS INTEGER) / 21600) * 21600, 'unixepoch')
 GROUP BY 2, 3;
 
 INSERT INTO "TokenRollup" ("dimension", "minute", "key", "issued", "refused")
-SELECT 'client', CAST(strftime('%s', "at") AS INTEGER) / 3600 * 60, COALESCE("clientId", ''),
+SELECT 'client', CAST(strftime('%s', "at") AS INTEGER) / 21600 * 360, COALESCE("clientId", ''),
        SUM("action" <> 'token.refused'), SUM("action" = 'token.refused')
 FROM "AuditEvent"
-WHERE "action" IN ('token.issued', 'token.refreshed', 'token.exchanged', 'token.refused') AND "at" >= strftime('%Y-%m-%dT%H:00:00', 'now', '-1 day')
+WHERE "action" IN ('token.issued', 'token.refreshed', 'token.exchanged', 'token.refused') AND "at" >= strftime('%Y-%m-%dT%H:%M:%S', (CAST(strftime('%s', 'now', '-1 day') AS INTEGER) / 21600) * 21600, 'unixepoch')
 GROUP BY 2, 3;
 
 INSERT INTO "TokenRollup" ("dimension", "minute", "key", "issued", "refused")
 SELECT 'scope', CAST(strftime('%s', "at") AS INTEGER) / 3600 * 60, COALESCE("s"."value", ''), COUNT(*), 0
 FROM "AuditEvent", json_each("AuditEvent"."detail", '$.scopes') AS "s"
-WHERE "action" IN ('token.issued', 'token.refreshed', 'token.exchanged') AND "at" >= strftime('%Y-%m-%dT%H:00:00', 'now', '-1 day')
+WHERE "action" IN ('token.issued', 'token.refreshed', 'token.exchanged') AND "at" >= strftime('%Y-%m-%dT%H:%M:%S', (CAST(strftime('%s', 'now', '-1 day') AS INTEGER) / 21600) * 21600, 'unixepoch')
   AND json_type("AuditEvent"."detail", '$.scopes') = 'array'
 GROUP BY 2, 3;
 
