@@ -13,7 +13,7 @@ import type { SqlStatement } from './audit-log.ts';
 export type RollupDimension = 'grant' | 'client' | 'scope';
 
 /** Each dimension's bucket, in minutes. The migration's backfill uses the same sizes. */
-export const BUCKET_MINUTES: Readonly<Record<RollupDimension, number>> = { grant: 1, scope: 60, client: 360 };
+const BUCKET_MINUTES: Readonly<Record<RollupDimension, number>> = { grant: 1, scope: 60, client: 360 };
 
 /** The start of the `dimension` bucket holding `minute` (minutes since the epoch). */
 export const bucketOf = (dimension: RollupDimension, minute: number): number => minute - (((minute % BUCKET_MINUTES[dimension]) + BUCKET_MINUTES[dimension]) % BUCKET_MINUTES[dimension]);
