@@ -65,8 +65,8 @@ export type AuditLogTarget = Pick<Database, 'sql'> | RawSql;
 /**
  * The request-path append, one transaction per batch, which takes the chain's lock itself. On
  * PostgreSQL the lock comes with BEGIN in one round trip and the records and derived rows go in
- * one statement (batchStatements), so the lock is held for three round trips, not five (throughput on the 2-core
- * bench machine did not change: bench/README.md).
+ * one statement (batchStatements), so the lock is held for three round trips, not five
+ * (throughput on the 2-core bench machine did not change: bench/README.md).
  */
 export async function appendAuditBatch(target: AuditLogTarget, events: readonly AuditInput[], now: Date, derived?: Derived): Promise<AuditRecord[]> {
   if (!events.length) return [];
@@ -77,7 +77,9 @@ export async function appendAuditBatch(target: AuditLogTarget, events: readonly 
 /**
  * Appends inside the caller's Prisma transaction (the lock is held until it commits). Records
  * without an `at` take `now`; callers that pass none (the change feed's, a test's) mean the
- * instant of appending.
+ * instant of appending. No derived rows: the callers (administrative changes through
+ * writeWithChanges) never append token or resource-usage records, which only the token endpoint
+ * and the usage reports write, through the request path's appendAuditBatch.
  */
 export async function appendAuditEvents(db: Pick<Database, 'kind' | 'now'>, tx: Tx, events: readonly AuditInput[], now?: Date): Promise<AuditRecord[]> {
   if (!events.length) return [];
