@@ -27,7 +27,15 @@ const RECORDS = Number(process.env.CONSOLE_BENCH_RECORDS ?? 1_000_000);
 const RUNS = Number(process.env.CONSOLE_BENCH_RUNS ?? 7);
 const ACTIVE = Number(process.env.CONSOLE_BENCH_ACTIVE_CLIENTS ?? 500);
 const BATCH = 2000;
-const PAGES = ['/console', '/console/clients', '/console/clients?offset=5000', '/console/catalog', '/console/people', '/console/grants', '/console/requests', '/console/revocations', '/console/keys', '/console/roles', '/console/access-policies', '/console/self-registered', '/console/notifications', '/console/policies', '/console/audit', '/console/audit?action=token.refused', '/console/review'];
+// Token records name one of these resources; the first 1,000 records name RARE_RESOURCE instead.
+const RESOURCES = ['https://models.example', 'https://reports.example', 'https://search.example', 'https://billing.example'];
+const RARE_RESOURCE = 'https://retired.example';
+const PAGES = ['/console', '/console/clients', '/console/clients?offset=5000', '/console/catalog', '/console/people', '/console/grants', '/console/requests', '/console/revocations', '/console/keys', '/console/roles', '/console/access-policies', '/console/self-registered', '/console/notifications', '/console/policies', '/console/audit', '/console/audit?action=token.refused',
+  // The explorer's filters, newest first: a client and a resource (one index range each, read
+  // backwards), one page further back (before=), a resource only the oldest records name, and
+  // actor and subject, whose indexes are on the value alone.
+  '/console/audit?client=cl_7', `/console/audit?resource=${encodeURIComponent(RESOURCES[1] ?? '')}`, `/console/audit?client=cl_7&before=${Math.floor(RECORDS / 2)}`,
+  `/console/audit?resource=${encodeURIComponent(RARE_RESOURCE)}`, '/console/audit?actor=cl_7', '/console/audit?subject=cl_7', '/console/review'];
 const ACTIONS = ['token.issued', 'token.issued', 'token.issued', 'token.refreshed', 'token.refused', 'token.exchanged', 'login.succeeded', 'admin.client.update'];
 const GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'];
 
@@ -50,7 +58,8 @@ for (let i = 0; i < RECORDS; i += BATCH) {
     const n = i + k;
     const action = ACTIONS[n % ACTIONS.length] ?? 'token.issued';
     const client = `cl_${n % ACTIVE}`;
-    return { action, actorType: 'client', actor: client, clientId: client, subject: client, outcome: action === 'token.refused' ? 'failure' : 'success', detail: { grant_type: GRANTS[n % GRANTS.length], scopes: ['ai.prediction.run', n % 3 ? 'ai.training.read' : 'ai.usage.log.read'] }, at: new Date(t0 + n * step) };
+    const resource = action.startsWith('token.') ? (n < 1000 ? RARE_RESOURCE : RESOURCES[n % RESOURCES.length]) : undefined;
+    return { action, actorType: 'client', actor: client, clientId: client, subject: client, resource, outcome: action === 'token.refused' ? 'failure' : 'success', detail: { grant_type: GRANTS[n % GRANTS.length], scopes: ['ai.prediction.run', n % 3 ? 'ai.training.read' : 'ai.usage.log.read'] }, at: new Date(t0 + n * step) };
   });
   await appendAuditBatch(db, batch, new Date(), REQUEST_PATH_ALONGSIDE);
 }

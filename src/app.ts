@@ -5,8 +5,9 @@ import { passkeyPages } from './account/passkey-pages.ts';
 import { passkeyAssets } from './pages/passkey-assets.ts';
 import { rpIdFor } from './config/webauthn-config.ts';
 import { accountRoutes } from './account/account-routes.ts';
-import { adminApi } from './admin/admin-api.ts';
+import { adminApi, adminBodyLimits } from './admin/admin-api.ts';
 import { consoleRoutes } from './console/console-routes.ts';
+import { CONSOLE_PATH } from './console/console-session.ts';
 import type { Config } from './config/load-config.ts';
 import { readsClientCertificates } from './config/tls-config.ts';
 import type { Database } from './db/database.ts';
@@ -171,7 +172,10 @@ export function createApp(deps: AppDeps): GovauthApp {
   koa.use(errorBoundary(log, deps.metrics));
   // Never on the main port without the token (http-metrics.ts); the metrics listener is apart.
   if (config.metrics.token) koa.use(protectedMetricsRoute(config.metrics.token, deps.metricsSource ?? registrySource(deps.metrics)));
-  koa.use(bodyLimit(MAX_BODY_BYTES, { [RESOURCE_USAGE_PATH]: MAX_USAGE_BODY_BYTES }));
+  // Usage reports and admin routes that declare one (route.ts maxBodyBytes) have their own limit; the
+  // console answers an oversized form with its own page (console-routes.ts), each action at its own limit.
+  const adminLimit = adminBodyLimits();
+  koa.use(bodyLimit(MAX_BODY_BYTES, (ctx) => (ctx.path === RESOURCE_USAGE_PATH ? MAX_USAGE_BODY_BYTES : adminLimit(ctx.method, ctx.path)), `${CONSOLE_PATH}/`));
   koa.use(
     healthRoutes(async () => {
       const database = await databaseReachable(deps.db, 1000);

@@ -3,21 +3,14 @@
 // /account/password, a new password that ends every other sign-in. Forms carry the account
 // pages' CSRF token; what a form names is looked up again among the person's own, so nobody can
 // end someone else's session or grant by editing a form.
-import { createHash } from 'node:crypto';
 import type Router from '@koa/router';
 import { AppError } from '../errors/app-error.ts';
-import { endGrant, endSession, grantsOf, sessionsOf } from '../governance/account-activity.ts';
+import { endGrant, endSession, grantsOf, sessionHandle, sessionsOf } from '../governance/account-activity.ts';
 import { removeRoleGrant } from '../governance/role-grants.ts';
 import { standingDelegationsOf } from '../governance/standing-delegations.ts';
 import { changeOwnPassword, findUserCredentials } from '../governance/user-registry.ts';
 import { ACCOUNT_NAV, when, type Person, type SecurityKit } from './account-kit.ts';
-import { deviceLabel } from './device-label.ts';
-
-/**
- * A session's name on the page: a one-way digest of its uid, so the uid (oidc-provider's handle
- * for the sign-in) never reaches a browser.
- */
-const handleOf = (uid: string): string => createHash('sha256').update(`account-session:${uid}`).digest('base64url').slice(0, 22);
+import { deviceLabel } from '../governance/device-label.ts';
 
 const minutes = (ms: number): string => {
   const m = Math.max(1, Math.ceil(ms / 60_000));
@@ -40,7 +33,7 @@ export function sessionPages(router: Router, kit: SecurityKit): void {
     const [sessions, grants, delegations] = await Promise.all([sessionsOf(kit.db, who.user.id, now), grantsOf(kit.db, who.user.id, now), standingDelegationsOf(kit.db, who.user.id)]);
     return {
       sessions: sessions.map((s) => ({
-        handle: handleOf(s.uid),
+        handle: sessionHandle(s.uid),
         current: s.uid === who.session.sessionUid,
         device: deviceLabel(s.device?.userAgent),
         userAgent: s.device?.userAgent,
@@ -73,7 +66,7 @@ export function sessionPages(router: Router, kit: SecurityKit): void {
 
   router.post('/sessions/:handle/end', async (ctx) => {
     const { who } = await kit.poster(ctx);
-    const session = (await sessionsOf(kit.db, who.user.id, kit.now())).find((s) => handleOf(s.uid) === ctx.params.handle);
+    const session = (await sessionsOf(kit.db, who.user.id, kit.now())).find((s) => sessionHandle(s.uid) === ctx.params.handle);
     if (!session) throw new AppError('not_found', 'That sign-in has already ended.');
     await kit.inForce(() => endSession(kit.db, who.user.id, session.uid, kit.actor(ctx, who), kit.now()));
     if (session.uid !== who.session.sessionUid) return kit.seeOther(ctx, '/account/sessions?ended=session');

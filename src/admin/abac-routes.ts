@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { activatePolicyVersion, applyPolicies, listAttributes, listPolicyVersions, listZones, removeAttributes, removeZone, rollbackPolicy, setAttributes, setZone, showPolicyVersion, validatePolicies } from '../governance/abac/abac-admin.ts';
 import { explainDecision } from '../governance/abac/abac-explain.ts';
+import { POLICY_LIMITS } from '../governance/abac/cedar-policy-set.ts';
 import { ATTRIBUTE_LIMITS, checkAttributeKey, checkAttributeValue, type AttributeSubject } from '../governance/abac/abac-model.ts';
 import { governed } from './input.ts';
 import { route, type Route } from './route.ts';
@@ -48,9 +49,20 @@ const attributeRoutes: Route[] = SUBJECTS.flatMap(({ kind, collection, param, no
 });
 
 const files = z
-  .record(z.string().max(100), z.string().max(256 * 1024))
-  .refine((r) => Object.keys(r).length >= 1 && Object.keys(r).length <= 200, 'between 1 and 200 files')
-  .describe('File name (ending in .cedar) → Cedar policy text');
+  .record(z.string().max(POLICY_LIMITS.fileNameLength), z.string().max(POLICY_LIMITS.fileBytes))
+  .refine((r) => Object.keys(r).length >= 1 && Object.keys(r).length <= POLICY_LIMITS.files, `between 1 and ${POLICY_LIMITS.files} files`)
+  .describe(`File name (ending in .cedar, at most ${POLICY_LIMITS.fileNameLength} characters) → Cedar policy text (at most ${POLICY_LIMITS.fileBytes} bytes a file, ${POLICY_LIMITS.setBytes} bytes together)`);
+
+/**
+ * The body limit of the two routes that take a policy set: one at POLICY_LIMITS fits however a
+ * JSON encoder writes it. JSON may write any character as \uXXXX, six bytes for each byte of
+ * UTF-8 at worst (an ASCII character; JSON.stringify writes control characters so, Python's
+ * json.dumps every non-ASCII one), so six times the text, names included, plus per file the two
+ * pairs of quotes, colon and comma and a pretty-printer's newline and indent, plus the envelope
+ * ({"files":{…},"activate":false}). 6 × 1 MiB + 200 × 616 + 64 = 6,414,720 bytes (~6.1 MiB):
+ * read into memory only for an authenticated caller (adminApi reads after the token check).
+ */
+const POLICY_BODY_BYTES = 6 * POLICY_LIMITS.setBytes + POLICY_LIMITS.files * (6 * POLICY_LIMITS.fileNameLength + 16) + 64;
 const problem = z.strictObject({ policy: z.string().optional(), message: z.string() });
 const report = z.strictObject({ valid: z.boolean(), policies: z.array(z.strictObject({ id: z.string(), file: z.string(), effect: z.string() })), problems: z.array(problem), warnings: z.array(z.string()) });
 const versionView = z.strictObject({ version: z.number().int(), sha256: z.string(), created_at: z.string(), created_by: z.string(), active: z.boolean() });
@@ -66,12 +78,12 @@ const policyRoutes: Route[] = [
   }),
   route({
     method: 'POST', path: '/policies/validate', operationId: 'validatePolicies', summary: 'Validate Cedar policy files against the schema generated from the catalogue (nothing is stored)', tag: 'policies', access: 'read',
-    body: z.strictObject({ files }), response: report,
+    body: z.strictObject({ files }), maxBodyBytes: POLICY_BODY_BYTES, response: report,
     handle: async ({ deps, body }) => validatePolicies(deps.db, body.files),
   }),
   route({
     method: 'POST', path: '/policies', operationId: 'applyPolicies', summary: 'Store Cedar policy files as a new version (refused unless valid) and activate it unless activate is false', tag: 'policies', access: 'write', status: 201,
-    body: z.strictObject({ files, activate: z.boolean().optional() }),
+    body: z.strictObject({ files, activate: z.boolean().optional() }), maxBodyBytes: POLICY_BODY_BYTES,
     response: z.strictObject({ version: z.number().int(), activated: z.boolean(), report }),
     handle: async ({ deps, body, actor }) => applyPolicies(deps.db, body.files, actor, new Date(deps.now()), { activate: body.activate !== false }),
   }),

@@ -13,7 +13,7 @@ import { singleValuedQuery } from './input.ts';
 import { parseRouteInput, performRoute } from './perform.ts';
 import { hasBody, readJson } from '../http/json-body.ts';
 import { sendError } from '../http/error-responses.ts';
-import { ADMIN_PREFIX, type AdminDeps, type Route } from './route.ts';
+import { ADMIN_PREFIX, bodyLimitOf, type AdminDeps, type Route } from './route.ts';
 import { createRouter } from './router.ts';
 import { ADMIN_ROUTES } from './routes.ts';
 
@@ -24,8 +24,25 @@ function refuse(ctx: Context, outcome: Refusal): void {
 
 async function input(ctx: Context, route: Route): Promise<{ body: unknown; query: Record<string, unknown> }> {
   const query = singleValuedQuery(ctx.query);
-  const raw = hasBody(ctx) ? await readJson(ctx) : undefined;
+  const raw = hasBody(ctx) ? await readJson(ctx, bodyLimitOf(route)) : undefined;
   return parseRouteInput(route, query, raw);
+}
+
+/**
+ * The body limit of the admin route a request names, for the app-wide check that runs before
+ * routing (app.ts): a route's own limit applies only to a request the router matches to it
+ * (method and path), so no other path gains a larger one; undefined when nothing matches.
+ */
+export function adminBodyLimits(): (method: string, path: string) => number | undefined {
+  const match = createRouter(ADMIN_ROUTES);
+  return (method, path) => {
+    try {
+      const found = match(method, path);
+      return found.kind === 'route' ? bodyLimitOf(found.route) : undefined;
+    } catch {
+      return undefined; // malformed percent-encoding: the default applies, and adminApi answers 400
+    }
+  };
 }
 
 export function adminApi(deps: AdminDeps): Middleware {

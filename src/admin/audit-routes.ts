@@ -9,7 +9,7 @@ import { delegationHistory as readDelegationHistory, MAX_DELEGATION_ROWS } from 
 import { pruneAuditTrail } from '../audit/audit-retention.ts';
 import { accessReport } from './access-view.ts';
 import { verifyAuditChain } from '../audit/audit-verify.ts';
-import { tailAuditEvents } from '../audit/audit-query.ts';
+import { MAX_SEQ, tailAuditEvents, type AuditFilter } from '../audit/audit-query.ts';
 import { reviewAccess } from '../governance/access-review.ts';
 import { parseInstant, retentionCutoff } from '../governance/durations.ts';
 import { governed } from './input.ts';
@@ -28,8 +28,25 @@ const auditQuery = z.strictObject({
   action: filterText(100).optional().describe('An action, or a family ending in * (admin.*); matched literally (% and _ are not wildcards)'),
   actor: filterText(256).optional().describe('Who acted: a client_id, a user id, cli, system'),
   subject: filterText(512).optional().describe('What was acted on'),
+  client: filterText(256).optional().describe('The client the record names (its client_id): its token requests, introspections, revocations, usage reports'),
+  resource: filterText(2048).optional().describe('Records that concern this resource (audience URI): tokens issued, refreshed, exchanged or refused for it, introspected or revoked, requests its server reported, administrative changes to it'),
+  before: queryInt(1, MAX_SEQ, 'Records before this chain position (seq): the next page of a listing is before=<the oldest seq shown>, exact even where records share a time').optional(),
   limit: queryInt(1, 1000, 'How many of the most recent matching records').optional(),
 });
+
+/** The filter a tailAudit query names, as audit-query.ts reads it (also the console's export). */
+export function auditFilterOf(query: z.infer<typeof auditQuery>, now: number): AuditFilter {
+  return {
+    since: query.since === undefined ? undefined : parseInstant(query.since, now, 'since'),
+    until: query.until === undefined ? undefined : parseInstant(query.until, now, 'until'),
+    action: query.action,
+    actor: query.actor,
+    subject: query.subject,
+    clientId: query.client,
+    resource: query.resource,
+    before: query.before,
+  };
+}
 
 const pruneBody = z.strictObject({
   older_than: z
@@ -64,15 +81,7 @@ export const auditRoutes = [
     query: auditQuery, response: z.strictObject({ events: z.array(auditEventView) }),
     async handle(call) {
       const { deps, query } = call;
-      const now = deps.now();
-      const filter = {
-        since: query.since === undefined ? undefined : parseInstant(query.since, now, 'since'),
-        until: query.until === undefined ? undefined : parseInstant(query.until, now, 'until'),
-        action: query.action,
-        actor: query.actor,
-        subject: query.subject,
-      };
-      const events = await tailAuditEvents(deps.db, filter, query.limit ?? 100);
+      const events = await tailAuditEvents(deps.db, auditFilterOf(query, deps.now()), query.limit ?? 100);
       await recordRead(call, { operation: 'tailAudit', subject: 'audit', returned: events.length, filter: query });
       return { events };
     },

@@ -29,3 +29,24 @@ export const tlsSan = z
 export const certificateBoundTokens = z
   .boolean()
   .describe('Bind its access tokens to the client certificate of the token request (RFC 8705 §3, cnf x5t#S256); always so for self_signed_tls_client_auth');
+
+interface AuthFields {
+  readonly auth_method?: string | undefined;
+  readonly jwks?: unknown;
+  readonly jwks_uri?: string | undefined;
+  readonly tls_subject_dn?: string | undefined;
+  readonly tls_san?: string | undefined;
+  readonly public?: boolean | undefined;
+}
+
+/**
+ * The combinations of these fields no client can have, said in this API's field names, for the
+ * body of a registration (POST /clients) and of a change of method (PATCH /clients/{id});
+ * governance (client-auth-rules.ts) still checks them.
+ */
+export function authFieldProblems(b: AuthFields, problem: (path: string, message: string) => void): void {
+  if (b.jwks !== undefined && b.jwks_uri !== undefined) problem('jwks_uri', 'give the keys one way: jwks or jwks_uri, not both');
+  if (b.tls_subject_dn !== undefined && b.tls_san !== undefined) problem('tls_san', 'register the certificate by one subject: tls_subject_dn or tls_san, not both (RFC 8705 §2.1.2)');
+  if ((b.tls_subject_dn !== undefined || b.tls_san !== undefined) && (b.jwks !== undefined || b.jwks_uri !== undefined || b.public)) problem('tls_subject_dn', 'a client authenticates one way: a certificate subject (tls_client_auth) excludes jwks, jwks_uri and public');
+  if (b.auth_method === 'self_signed_tls_client_auth' && b.jwks === undefined) problem('jwks', 'self_signed_tls_client_auth needs the client certificate: a key whose x5c holds it');
+}

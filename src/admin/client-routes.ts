@@ -3,7 +3,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { CLIENT_GRANTS, mayHoldRoles, ROLES_APPLY, SECRET_GRANTS } from '../governance/client-grants.ts';
-import { authMethodInput, certificateBoundTokens, tlsSan, tlsSubjectDn } from './client-auth-fields.ts';
+import { authFieldProblems, authMethodInput, certificateBoundTokens, tlsSan, tlsSubjectDn } from './client-auth-fields.ts';
 import { splitSan } from '../governance/client-certificates.ts';
 import { createClient, getClient, listClients, rotateClientSecret, setClientDisabled, updateClient } from '../governance/client-registry.ts';
 import { ADMIN_PREFIX, route } from './route.ts';
@@ -75,11 +75,8 @@ const createClientBody = z
     if (b.roles?.length && !mayHoldRoles(b.grants)) problem('roles', ROLES_APPLY);
     if (b.jwks && b.public) problem('jwks', 'a client with registered keys is not public');
     if (b.jwks_uri !== undefined && b.public) problem('jwks_uri', 'a client with registered keys is not public');
-    if (b.jwks && b.jwks_uri !== undefined) problem('jwks_uri', 'give the keys one way: jwks or jwks_uri, not both');
     if (b.admin_access && b.public) problem('admin_access', 'cannot be given to a public client: it has no secret, so anyone can act in its name');
-    if (b.tls_subject_dn !== undefined && b.tls_san !== undefined) problem('tls_san', 'register the certificate by one subject: tls_subject_dn or tls_san, not both (RFC 8705 §2.1.2)');
-    if ((b.tls_subject_dn !== undefined || b.tls_san !== undefined) && (b.jwks || b.public)) problem('tls_subject_dn', 'a client authenticates one way: a certificate subject (tls_client_auth) excludes jwks and public');
-    if (b.auth_method === 'self_signed_tls_client_auth' && !b.jwks) problem('jwks', 'self_signed_tls_client_auth needs the client certificate: a key whose x5c holds it');
+    authFieldProblems(b, problem);
   });
 
 const updateClientBody = nonEmptyPatch(
@@ -87,11 +84,17 @@ const updateClientBody = nonEmptyPatch(
     name: name.optional(),
     roles: list(roleName).optional().describe('Replaces the roles (client_credentials and token-exchange clients)'),
     admin_access: adminAccess.optional(),
-    jwks: jwks.optional().describe('Replaces the keys of a private_key_jwt client (key rotation: register old and new together, then the new alone)'),
-    jwks_uri: jwksUri.optional().describe('Replaces the keys of a private_key_jwt client with the URL they are published at (or moves it there)'),
+    jwks: jwks.optional().describe('Replaces the keys of a private_key_jwt client (key rotation: register old and new together, then the new alone); with auth_method, the keys of the new method'),
+    jwks_uri: jwksUri.optional().describe('Replaces the keys of a private_key_jwt client with the URL they are published at (or moves it there); with auth_method private_key_jwt, where the new keys are'),
     require_pop: requirePop.optional(),
     ciba: ciba.optional(),
-  }),
+    auth_method: authMethodInput.optional().describe(
+      'Changes how a confidential client authenticates, with the new credentials in the same body: client_secret (a new secret, in this response only, as client_secret), private_key_jwt (jwks or jwks_uri), tls_client_auth (tls_subject_dn or tls_san), self_signed_tls_client_auth (jwks with x5c). The credentials of the old method stop working at once (a secret is deleted, with any replaced one in its grace); tokens already issued are not affected. A public client stays public (409)',
+    ),
+    tls_subject_dn: tlsSubjectDn.optional().describe('With auth_method tls_client_auth, or alone on a tls_client_auth client: the subject DN its certificate must carry, RFC 4514 (RFC 8705 §2.1.2)'),
+    tls_san: tlsSan.optional().describe('With auth_method tls_client_auth, or alone on a tls_client_auth client: instead of a subject DN, one subject alternative name (dns:…, uri:…, ip:…, email:…)'),
+    secret_expires: secretExpires.optional().describe('With auth_method client_secret: when the new secret stops working (90d, an ISO 8601 time, or never; default never)'),
+  }).superRefine((b, ctx) => authFieldProblems(b, (path, message) => void ctx.addIssue({ code: 'custom', path: [path], message }))),
 );
 
 const rotateSecretBody = z
@@ -147,9 +150,24 @@ export const clientRoutes = [
     },
   }),
   route({
-    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys (private_key_jwt, self_signed_tls_client_auth), allow or withdraw admin access, require proof of possession, or allow or withdraw CIBA', tag: 'clients', access: 'write', errors: [404, 409],
-    body: updateClientBody, response: z.strictObject({ client: clientView }),
-    handle: async ({ deps, params, body, actor }) => ({ client: await updateClient(deps.db, params.id, { name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks, jwksUri: body.jwks_uri, requirePop: body.require_pop, ...(body.ciba && { ciba: { mode: body.ciba.mode, notificationEndpoint: body.ciba.notification_endpoint } }) }, actor, deps.config.outboundFetch) }),
+    method: 'PATCH', path: '/clients/{id}', operationId: 'updateClient', summary: 'Rename a client, replace its roles or keys (private_key_jwt, self_signed_tls_client_auth), change how it authenticates (a new secret is in this response only), allow or withdraw admin access, require proof of possession, or allow or withdraw CIBA', tag: 'clients', access: 'write', errors: [404, 409],
+    body: updateClientBody,
+    response: z.strictObject({ client: clientView, client_secret: z.string().optional().describe('Only when auth_method client_secret gave the client a new secret: shown in this response only') }),
+    async handle({ deps, params, body, actor }) {
+      const tls = body.tls_subject_dn !== undefined || body.tls_san !== undefined ? { subjectDn: body.tls_subject_dn, san: body.tls_san === undefined ? undefined : splitSan(body.tls_san) } : undefined;
+      const { client, clientSecret } = await updateClient(
+        deps.db,
+        params.id,
+        {
+          name: body.name, roles: body.roles, adminAccess: body.admin_access, jwks: body.jwks, jwksUri: body.jwks_uri, requirePop: body.require_pop,
+          ...(body.ciba && { ciba: { mode: body.ciba.mode, notificationEndpoint: body.ciba.notification_endpoint } }),
+          authMethod: body.auth_method, tls, secretExpires: body.secret_expires,
+        },
+        actor,
+        deps.config.outboundFetch,
+      );
+      return { client, ...(clientSecret !== null && { client_secret: clientSecret }) };
+    },
   }),
   route({
     method: 'POST', path: '/clients/{id}/rotate-secret', operationId: 'rotateClientSecret', summary: 'Issue a new secret; the old one stops at once or, with a grace, when the grace ends', tag: 'clients', access: 'write', errors: [404],

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ADMIN_AUDIENCE, ADMIN_ROLE, ADMIN_SCOPE, AUDIT_READ_SCOPE, AUDITOR_ROLE, REQUESTS_SCOPE } from '../governance/admin-model.ts';
 import { MAX_BODY_BYTES } from '../http/body-limit.ts';
-import { ADMIN_PREFIX, type Route } from './route.ts';
+import { ADMIN_PREFIX, bodyLimitOf, type Route } from './route.ts';
 import { errorBody } from './views.ts';
 
 type Json = Record<string, unknown>;
@@ -33,7 +33,7 @@ const ERRORS: Record<number, [string, string]> = {
   403: ['Forbidden', 'The token lacks the scope this operation needs'],
   404: ['NotFound', 'No such object'],
   409: ['Conflict', 'It already exists, or the current state does not allow the change (withdrawing the only signing key; retrying a notification that has not failed; shortening a role grant in force without "replace"; re-enrolling TOTP without "force"; a role inclusion that would make a cycle; roles that would break a set of mutually exclusive roles)'],
-  413: ['PayloadTooLarge', `The body exceeds ${MAX_BODY_BYTES} bytes`],
+  413: ['PayloadTooLarge', `The body exceeds the operation's limit: ${MAX_BODY_BYTES} bytes unless its request body says otherwise`],
   415: ['UnsupportedMediaType', 'The body is not application/json'],
 };
 
@@ -64,7 +64,7 @@ function operation(route: Route): Json {
     tags: [route.tag],
     ...(parameters.length && { parameters }),
     // A body that may be left out (POST /keys/rotate) is an optional request body.
-    ...(route.body && { requestBody: { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }),
+    ...(route.body && { requestBody: { description: `At most ${bodyLimitOf(route)} bytes`, required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }),
     responses: {
       [String(route.status ?? 200)]: { description: route.summary, content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
       ...Object.fromEntries(statuses.map((s) => [String(s), ref(s)])),

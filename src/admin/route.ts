@@ -7,6 +7,7 @@ import type { Actor } from '../audit/audit-chain.ts';
 import type { AuditWriter } from '../audit/audit-writer.ts';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
+import { MAX_BODY_BYTES } from '../http/body-limit.ts';
 import type { AccessRequestEvents } from '../governance/access-request-events.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Keyring } from '../keys/keyring.ts';
@@ -61,6 +62,11 @@ export interface RouteSpec<S extends string, B extends z.ZodType, Q extends z.Zo
   readonly tag: string;
   readonly access: Access;
   readonly body?: B;
+  /**
+   * The largest JSON body it takes, in bytes as sent; absent: MAX_BODY_BYTES. Enforced by the
+   * app-wide check before routing (Content-Length) and by readJson while reading (chunked).
+   */
+  readonly maxBodyBytes?: number;
   readonly query?: Q;
   readonly response: R;
   readonly status?: 200 | 201;
@@ -71,6 +77,9 @@ export interface RouteSpec<S extends string, B extends z.ZodType, Q extends z.Zo
 }
 
 export type Route = RouteSpec<string, z.ZodType, z.ZodObject, z.ZodType>;
+
+/** The largest body `route` takes (its own limit or the server's default). */
+export const bodyLimitOf = (route: Route): number => route.maxBodyBytes ?? MAX_BODY_BYTES;
 
 /** Declares a route with its types inferred from its schemas; stored type-erased in the table. */
 export const route = <S extends string, R extends z.ZodType, B extends z.ZodType = z.ZodUndefined, Q extends z.ZodObject = z.ZodObject<Record<never, never>>>(

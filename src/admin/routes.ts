@@ -19,6 +19,7 @@ import { revocationRoutes } from './revocation-routes.ts';
 import { route, type Route } from './route.ts';
 import { scopeAccessRoutes } from './scope-access-routes.ts';
 import { standingDelegationRoutes } from './standing-delegation-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
 import { userRoutes } from './user-routes.ts';
 
 // One document per issuer (a process has one); built on first request.
@@ -39,4 +40,4 @@ const openApiRoute = route({
   },
 });
 
-export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...factorRoutes, ...roleHierarchyRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...scopeAccessRoutes, ...ownAccessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, ...abacRoutes, openApiRoute].map(withPropagationField);
+export const ADMIN_ROUTES: readonly Route[] = [...catalogRoutes, ...factorRoutes, ...roleHierarchyRoutes, ...clientRoutes, ...selfRegistrationRoutes, ...userRoutes, ...sessionRoutes, ...roleGrantRoutes, ...delegationRoutes, ...standingDelegationRoutes, ...accessRequestRoutes, ...scopeAccessRoutes, ...ownAccessRequestRoutes, ...revocationRoutes, ...keyRoutes, ...notificationRoutes, ...auditRoutes, ...abacRoutes, openApiRoute].map(withPropagationField);

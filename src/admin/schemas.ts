@@ -71,11 +71,11 @@ export const instant = z
   .superRefine(governed((v) => parseInstant(v, 0, 'time'), 'time'))
   .describe('An ISO 8601 time (2026-11-23T10:00:00Z), or a duration before now (7d)');
 
-/** A whole number in a query string. */
+/** A whole number in a query string (digits only: no sign, point or exponent; never longer than max needs). */
 export const queryInt = (min: number, max: number, description: string) =>
   z
     .string()
-    .regex(/^\d{1,6}$/, 'must be a whole number')
+    .regex(new RegExp(`^\\d{1,${Math.max(6, String(max).length)}}$`), 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
     .describe(`${description} (${min} to ${max})`);

@@ -17,7 +17,7 @@ import type { StandingDelegationView } from '../governance/standing-delegations.
 import type { UserView } from '../governance/user-registry.ts';
 import type { KeyView } from '../keys/key-rotation.ts';
 
-const isoTime = z.string().describe('ISO 8601 time (UTC)');
+export const isoTime = z.string().describe('ISO 8601 time (UTC)');
 const authMethod = z.enum(CLIENT_AUTH_METHODS);
 const roleHeld = z.strictObject({ role: z.string(), expires_at: isoTime.nullable() });
 
@@ -147,6 +147,7 @@ export const auditEventView = z.strictObject({
   actor: z.string().nullable(),
   subject: z.string().nullable(),
   client_id: z.string().nullable(),
+  resource: z.string().nullable().describe('The resource (audience URI) the record concerns, if one'),
   request_id: z.string().nullable(),
   ip: z.string().nullable(),
   outcome: z.string(),

@@ -12,6 +12,7 @@ export interface AuditEventView {
   actor: string | null;
   subject: string | null;
   client_id: string | null;
+  resource: string | null;
   request_id: string | null;
   ip: string | null;
   outcome: string;
@@ -28,6 +29,7 @@ const eventView = (r: AuditRecord): AuditEventView => ({
   actor: r.actor,
   subject: r.subject,
   client_id: r.clientId,
+  resource: r.resource,
   request_id: r.requestId,
   ip: r.ip,
   outcome: r.outcome,
@@ -42,7 +44,15 @@ export interface AuditFilter {
   readonly actor?: string;
   readonly action?: string;
   readonly subject?: string;
+  readonly clientId?: string;
+  /** Records that concern this resource (audience URI): AuditInput.resource. */
+  readonly resource?: string;
+  /** Records before this chain position (seq < before): the explorer's pager, exact where times tie. */
+  readonly before?: number;
 }
+
+/** The largest seq a record can have: the column is a 32-bit integer (prisma/models.prisma `Int`). */
+export const MAX_SEQ = 2_147_483_647;
 
 /** The most records one tail request returns (admin API limit, CLI --limit). */
 export const MAX_TAIL = 10_000;
@@ -76,6 +86,9 @@ const where = (f: AuditFilter): AuditWhere => ({
   ...(f.until && { until: f.until }),
   ...(f.actor !== undefined && { actor: f.actor }),
   ...(f.subject !== undefined && { subject: f.subject }),
+  ...(f.clientId !== undefined && { clientId: f.clientId }),
+  ...(f.resource !== undefined && { resource: f.resource }),
+  ...(f.before !== undefined && { beforeSeq: f.before }),
 });
 
 /** Streams matching records in chain order, in batches (one query per batch of matches). */

@@ -34,6 +34,7 @@ export function auditSecurityEvents(writer: AuditWriter, log: Logger): SecurityE
         actor: event.actor,
         subject: event.actor,
         clientId: event.clientId,
+        resource: event.resource,
         ip: event.ip,
         requestId: event.requestId,
         outcome: FAILURES.has(event.type) ? 'failure' : event.type === 'token.introspected' && event.detail?.active === false ? 'denied' : 'success',

@@ -5,13 +5,15 @@
 import { adminOperation, parseRouteInput } from '../admin/perform.ts';
 import { recordRead } from '../admin/read-audit.ts';
 import { exportAuditEvents, type AuditEventView } from '../audit/audit-query.ts';
-import { parseInstant } from '../governance/durations.ts';
+import { auditFilterOf } from '../admin/audit-routes.ts';
 import type { ActionForm } from './page-model.ts';
 import type { ConsoleAction, ConsoleCall, ConsoleDownload, ConsolePage } from './console-kit.ts';
 import { href, when, type Section } from './page-model.ts';
 import { required } from './form-values.ts';
 
-const FILTERS = ['actor', 'action', 'subject', 'since', 'until'] as const;
+// `before` is the pager's position (a seq), not a filter: the filter form and the export leave it out.
+const FILTERS = ['actor', 'action', 'client', 'resource', 'subject', 'since', 'until'] as const;
+const PAGE = 100;
 
 function filterOf(query: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -24,12 +26,14 @@ const auditPage: ConsolePage = {
   nav: 'Audit',
   async render(call) {
     const filter = filterOf(call.query);
+    const before = call.query.before || undefined;
+    // One record more than a page: whether an older page exists, without a count over the filter.
     const [{ events }, verified] = await Promise.all([
-      call.operation<{ events: AuditEventView[] }>('tailAudit', { query: { ...filter, limit: '100' } }),
+      call.operation<{ events: AuditEventView[] }>('tailAudit', { query: { ...filter, ...(before && { before }), limit: String(PAGE + 1) } }),
       call.query.verify === '1' ? call.operation<{ ok: boolean; records: number; broken_at?: number; problem?: string; first?: number | null; last?: number | null }>('verifyAudit') : Promise.resolve(undefined),
     ]);
-    const newest = [...events].reverse();
-    const oldest = events[0];
+    const newest = [...events].reverse().slice(0, PAGE);
+    const oldest = newest.at(-1);
     const sections: Section[] = [
       {
         kind: 'form', title: 'Filter', method: 'get', action: '/console/audit',
@@ -38,6 +42,8 @@ const auditPage: ConsolePage = {
           inputs: [
             { name: 'actor', label: 'Actor', type: 'text', value: filter.actor, hint: 'A client_id (its token requests), a user id, cli or system' },
             { name: 'action', label: 'Action', type: 'text', value: filter.action, hint: 'Exact, or a family ending in * (token.*, admin.*)' },
+            { name: 'client', label: 'Client', type: 'text', value: filter.client, hint: 'A client_id: every record naming the client' },
+            { name: 'resource', label: 'Resource', type: 'text', value: filter.resource, hint: 'An audience URI: its tokens, introspections, revocations, reported requests and changes' },
             { name: 'subject', label: 'Subject', type: 'text', value: filter.subject, hint: 'What was acted on: a person, client, role or resource' },
             { name: 'since', label: 'Since', type: 'text', value: filter.since, hint: 'ISO 8601 time, or a duration ago (24h, 7d)' },
             { name: 'until', label: 'Until', type: 'text', value: filter.until, hint: 'ISO 8601 time' },
@@ -55,9 +61,16 @@ const auditPage: ConsolePage = {
         : { kind: 'notice', title: 'Chain verification', text: `The chain is broken at #${verified.broken_at ?? '?'}: ${verified.problem ?? ''}`, tone: 'error' });
     }
     sections.push({
-      kind: 'table', title: `Records (newest first, ${events.length})`, columns: ['#', 'When', 'Action', 'Outcome', 'Actor', 'Subject', 'Client', 'Chain'], empty: 'No record matches.',
-      rows: newest.map((e) => [e.seq, when(e.at), e.action, e.outcome, e.actor, e.subject, e.client_id, { text: `${e.prev_hash.slice(0, 8)}→${e.hash.slice(0, 8)}`, code: true }]),
-      pager: events.length >= 100 && oldest ? { text: 'The 100 most recent matching records.', next: href('/console/audit', { ...filter, until: oldest.at }) } : undefined,
+      kind: 'table', title: `Records (newest first, ${newest.length})`, columns: ['#', 'When', 'Action', 'Outcome', 'Actor', 'Subject', 'Client', 'Resource', 'Chain'], empty: 'No record matches.',
+      rows: newest.map((e) => [e.seq, when(e.at), e.action, e.outcome, e.actor, e.subject, e.client_id, e.resource, { text: `${e.prev_hash.slice(0, 8)}→${e.hash.slice(0, 8)}`, code: true }]),
+      // Paged by chain position, not time: records sharing a millisecond are neither skipped nor repeated.
+      pager: before !== undefined || events.length > PAGE
+        ? {
+            text: before === undefined ? `The ${PAGE} most recent matching records.` : `Matching records before #${before}.`,
+            ...(before !== undefined && { prev: href('/console/audit', filter) }),
+            ...(events.length > PAGE && oldest && { next: href('/console/audit', { ...filter, before: oldest.seq }) }),
+          }
+        : undefined,
     });
     return { title: 'Audit trail', sections };
   },
@@ -66,17 +79,10 @@ const auditPage: ConsolePage = {
 const auditExport: ConsoleDownload = {
   path: 'audit/export',
   async handle(call: ConsoleCall) {
-    // The same checks as GET /admin/v1/audit applies to these filters.
-    const { query } = parseRouteInput(adminOperation('tailAudit'), filterOf(call.query), undefined) as { query: Record<string, string | undefined> };
-    const now = call.deps.now();
+    // The same checks and the same filter as GET /admin/v1/audit.
+    const { query } = parseRouteInput(adminOperation('tailAudit'), filterOf(call.query), undefined) as { query: Parameters<typeof auditFilterOf>[0] };
     const lines: string[] = [];
-    const count = await exportAuditEvents(call.deps.db, {
-      since: query.since === undefined ? undefined : parseInstant(query.since, now, 'since'),
-      until: query.until === undefined ? undefined : parseInstant(query.until, now, 'until'),
-      actor: query.actor,
-      action: query.action,
-      subject: query.subject,
-    }, (e) => lines.push(JSON.stringify(e)));
+    const count = await exportAuditEvents(call.deps.db, auditFilterOf(query, call.deps.now()), (e) => lines.push(JSON.stringify(e)));
     await recordRead({ actor: call.actor, deps: call.deps }, { operation: 'consoleAuditExport', subject: 'audit', returned: count, filter: query });
     call.ctx.set('Content-Disposition', 'attachment; filename="govauth-audit.jsonl"');
     call.ctx.set('Cache-Control', 'no-store');

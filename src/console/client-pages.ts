@@ -1,7 +1,7 @@
 // Clients: a paged, searchable list from the policy snapshot (in memory, so 10,000 clients cost
 // no query), one client's page, and the actions, each an admin operation (client-routes.ts,
-// grant-routes.ts): create (the secret shown once), rotate the secret, disable/enable, roles,
-// and the proof-of-possession requirement.
+// grant-routes.ts): create (the secret shown once), rotate the secret, change the authentication
+// method (a new secret shown once), disable/enable, roles, and the proof-of-possession requirement.
 import { isConsoleClient } from '../governance/console-client.ts';
 import { CLIENT_AUTH_METHODS } from '../governance/client-auth-method.ts';
 import type { ConsoleAction, ConsolePage } from './console-kit.ts';
@@ -87,6 +87,7 @@ const detailPage: ConsolePage = {
           ? [
               { kind: 'form' as const, title: 'Grant a role', form: { action: 'client-role-grant', label: 'Grant role', fields, inputs: [{ name: 'role', label: 'Role', type: 'text' as const, required: true }, { name: 'expires_in', label: 'For how long', type: 'text' as const, hint: 'Empty for no end; or 8h, 7d' }, { name: 'reason', label: 'Reason', type: 'text' as const }] } },
               { kind: 'form' as const, title: 'Proof of possession', form: { action: 'client-pop', label: 'Save', fields, inputs: [{ name: 'require_pop', label: 'Require DPoP-bound tokens', type: 'checkbox' as const, value: c.require_pop ? 'yes' : '' }] } },
+              ...(c.public ? [] : [authMethodForm(c, fields)]),
               ...(c.secret ? [{ kind: 'form' as const, title: 'Rotate the secret', form: { action: 'client-rotate', label: 'Rotate secret', danger: true, fields, inputs: [{ name: 'grace', label: 'Grace for the old secret', type: 'text' as const, hint: 'Empty: it stops at once; or 24h, 7d' }] } }] : []),
               { kind: 'form' as const, title: c.disabled ? 'Enable' : 'Disable', form: { action: c.disabled ? 'client-enable' : 'client-disable', label: c.disabled ? 'Enable client' : 'Disable client', danger: !c.disabled, fields } },
             ]
@@ -95,6 +96,24 @@ const detailPage: ConsolePage = {
     };
   },
 };
+
+/** Switching a confidential client to another method, with that method's credentials (a public client stays public). */
+const authMethodForm = (c: ClientView, fields: Record<string, string>) => ({
+  kind: 'form' as const,
+  title: 'Change the authentication method',
+  intro: `Now ${c.token_endpoint_auth_method}. The current credentials stop working at once; tokens already issued are not affected. Moving to client_secret shows the new secret once, on the next page.`,
+  form: {
+    action: 'client-auth', label: 'Change method', danger: true, fields,
+    inputs: [
+      { name: 'auth_method', label: 'New method', type: 'select' as const, required: true, value: '', options: [{ value: '', label: 'choose' }, ...CLIENT_AUTH_METHODS.filter((m) => m !== 'none').map((m) => ({ value: m, label: m }))] },
+      { name: 'jwks', label: 'Public keys (JWK Set, JSON)', type: 'textarea' as const, hint: 'private_key_jwt, or self_signed_tls_client_auth with the certificate in x5c' },
+      { name: 'jwks_uri', label: 'Or the URL of its keys', type: 'text' as const, hint: 'private_key_jwt: an https URL' },
+      { name: 'tls_subject_dn', label: 'Certificate subject DN', type: 'text' as const, hint: 'tls_client_auth: CN=bot,O=Example' },
+      { name: 'tls_san', label: 'Or a subject alternative name', type: 'text' as const, hint: 'tls_client_auth: dns:…, uri:…, ip:… or email:…' },
+      { name: 'secret_expires', label: 'New secret expires', type: 'text' as const, hint: 'client_secret: 90d, an ISO time, or empty for never' },
+    ],
+  },
+});
 
 export const clientPages: readonly ConsolePage[] = [listPage, detailPage];
 
@@ -140,6 +159,19 @@ export const clientActions: readonly ConsoleAction[] = [
     done: ({ result }) => {
       const r = result as { client_id: string; client_secret: string | null };
       return { message: `New secret for ${r.client_id}.`, page: secretPage(r.client_id, r.client_secret) };
+    },
+  },
+  {
+    name: 'client-auth', operationId: 'updateClient',
+    input: (f) => ({
+      params: byId(f),
+      body: defined({ auth_method: required(f, 'auth_method'), jwks: json(text(f, 'jwks')), jwks_uri: text(f, 'jwks_uri'), tls_subject_dn: text(f, 'tls_subject_dn'), tls_san: text(f, 'tls_san'), secret_expires: text(f, 'secret_expires') }),
+    }),
+    confirm: (f) => `${f.id ?? ''} will authenticate with ${f.auth_method ?? ''}: its current secret, keys or certificate stop working at once. Tokens it already holds are not affected.`,
+    done: ({ result }, f) => {
+      const r = result as { client: ClientView; client_secret?: string };
+      const message = `${f.id ?? ''} now authenticates with ${r.client.token_endpoint_auth_method}.`;
+      return r.client_secret === undefined ? { message } : { message, page: secretPage(r.client.client_id, r.client_secret) };
     },
   },
   { name: 'client-disable', operationId: 'disableClient', input: (f) => ({ params: byId(f) }), confirm: (f) => `${f.id ?? ''} can no longer authenticate, and every token it holds turns inactive.`, done: (_, f) => ({ message: `Disabled ${f.id ?? ''}.` }) },

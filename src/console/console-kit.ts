@@ -5,7 +5,8 @@
 import type { Context } from 'koa';
 import type { Registry } from 'prom-client';
 import type { Actor } from '../audit/audit-chain.ts';
-import type { Performed } from '../admin/perform.ts';
+import type { AppError } from '../errors/app-error.ts';
+import { adminOperation, type Performed } from '../admin/perform.ts';
 import type { AdminDeps } from '../admin/route.ts';
 import type { UserDef } from '../governance/policy-model.ts';
 import type { ConsoleRole } from './console-session.ts';
@@ -50,14 +51,27 @@ interface ActionInput {
 
 export interface ConsoleAction {
   readonly name: string;
-  /** The admin operation it performs (src/admin/*-routes.ts). */
+  /**
+   * The admin operation it performs (src/admin/*-routes.ts). Its access decides who may post:
+   * auditors only actions whose operation is 'read' (it stores nothing), as in the admin API.
+   */
   readonly operationId: string;
-  /** The form's fields as the operation's input; the operation's schema checks them. */
+  /** The form's fields as the operation's input; the operation's schema checks them (input may throw an AppError too). */
   input(form: Readonly<Record<string, string>>, deps: AdminDeps): ActionInput;
-  /** Asked before a destructive change: the sentence the confirmation page shows. */
-  confirm?(form: Readonly<Record<string, string>>): string;
+  /** Asked before a destructive change: the sentence the confirmation page shows (undefined: nothing to ask this time). */
+  confirm?(form: Readonly<Record<string, string>>): string | undefined;
+  /**
+   * Run before the confirmation question, through operations that only read: a page to answer
+   * at once (with its status) when the change would be refused anyway, so the person is not asked
+   * to confirm what cannot happen; undefined to go on and ask.
+   */
+  precheck?(form: Readonly<Record<string, string>>, read: ConsoleCall['operation'], who: Signed): Promise<{ page: PageModel; status: number } | undefined>;
   /** What to say once done; `page` is shown instead of returning (a secret shown once). */
-  done(performed: Performed, form: Readonly<Record<string, string>>): { message: string; page?: PageModel };
+  done(performed: Performed, form: Readonly<Record<string, string>>, who: Signed): { message: string; page?: PageModel };
+  /** The page shown when the input or the operation is refused (4xx) instead of a bare message, so what the person wrote is shown again. */
+  refused?(error: AppError, form: Readonly<Record<string, string>>, who: Signed): PageModel;
+  /** The largest form body it takes (bytes as sent); absent: the server's usual limit (body-limit.ts). */
+  readonly maxBytes?: number;
 }
 
 /** A GET that answers with a file rather than a page (the audit export). */
@@ -65,3 +79,9 @@ export interface ConsoleDownload {
   readonly path: string;
   handle(call: ConsoleCall): Promise<void>;
 }
+
+/** An operation runner limited to operations that only read, for a precheck: it changes nothing. */
+export const readOnly = (operation: ConsoleCall['operation']): ConsoleCall['operation'] => async <T>(operationId: string, input?: Parameters<ConsoleCall['operation']>[1]): Promise<T> => {
+  if (adminOperation(operationId).access !== 'read') throw new TypeError(`${operationId} changes something: not for a precheck`);
+  return operation<T>(operationId, input);
+};

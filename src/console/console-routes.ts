@@ -5,23 +5,24 @@
 // still good under the revocation state and live policy (token-liveness.ts, as introspection
 // judges it) → the console role: the token's scopes, never more than live policy → the page or action. Every action is a form
 // post carrying the session's form token (interactions/csrf.ts), refused to auditors on the
-// server (403, audited as console.denied), confirmed first when destructive, and performed by
+// server unless its operation only reads (403, audited as console.denied), confirmed first when destructive, and performed by
 // the admin API's own operation (admin/perform.ts) with the signed-in person as the actor.
-import { readFileSync } from 'node:fs';
 import type { Context, Middleware } from 'koa';
 import type { Actor } from '../audit/audit-chain.ts';
-import { performOperation } from '../admin/perform.ts';
+import { adminOperation, performOperation } from '../admin/perform.ts';
 import type { AdminDeps } from '../admin/route.ts';
 import { singleValuedQuery } from '../admin/input.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError, isAppError } from '../errors/app-error.ts';
 import { mfaFresh } from '../governance/policy-model.ts';
+import { MAX_BODY_BYTES } from '../http/body-limit.ts';
 import { readForm } from '../http/form-body.ts';
 import type { FormTokens } from '../interactions/csrf.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { AccountSessions } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
-import type { ConsoleAction, ConsoleCall, ConsolePage, Signed } from './console-kit.ts';
+import { consoleAssets } from './console-assets.ts';
+import { readOnly, type ConsoleAction, type ConsoleCall, type ConsolePage, type Signed } from './console-kit.ts';
 import { CONSOLE_PATH, consoleRoleOf, consoleRoleOfScopes, currentConsoleSession, endConsoleSession, startConsoleSession, type ConsoleSession } from './console-session.ts';
 import { consoleClientConfig, consolePath, exchangeConsoleCode, readConsoleAnswer, startConsoleSignIn } from './console-sign-in.ts';
 import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
@@ -52,10 +53,9 @@ interface Visitor {
   readonly who: Signed;
 }
 
-const STYLESHEET = new URL('../../views/assets/console.css', import.meta.url);
 
 export function consoleRoutes(deps: ConsoleDeps): Middleware {
-  const stylesheet = readFileSync(STYLESHEET, 'utf8');
+  const asset = consoleAssets();
   const overviewStats = createOverviewStats(deps.db, deps.now, (err) => deps.log.warn('console overview figures could not be refreshed', { err }));
   const pages = new Map<string, ConsolePage>(CONSOLE_PAGES.map((p) => [p.path ? `${CONSOLE_PATH}/${p.path}` : CONSOLE_PATH, p]));
   const actions = new Map<string, ConsoleAction>(CONSOLE_ACTIONS.map((a) => [a.name, a]));
@@ -111,7 +111,8 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
       ctx,
       'console/page',
       { ...model, who: v && { email: v.who.user.email, role: v.who.role }, csrf: v ? deps.forms.issue(`console:${v.session.key}`) : '', nav, back: options.back ?? (ctx.method === 'GET' ? consolePath(ctx.url) : undefined) ?? CONSOLE_PATH, flash: options.flash },
-      { status: options.status },
+      // Scripts only for a page that loads the console's own (script-src 'self', never inline).
+      { status: options.status, scripts: Boolean(model.script) },
     );
   }
 
@@ -178,7 +179,15 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
     const v = await visitor(ctx);
     if (v === 'no_role') throw new AppError('forbidden', 'You no longer hold a console role, so nothing was changed.');
     if (!v) throw new AppError('unauthorized', 'Your console session has ended, so nothing was changed. Sign in again and repeat what you were doing.');
-    const form = await readForm(ctx);
+    const act = actions.get(name);
+    // Refused before reading, with a page (app.ts leaves console bodies to this check).
+    const limit = act?.maxBytes ?? MAX_BODY_BYTES;
+    if (Number(ctx.get('content-length')) > limit) {
+      ctx.set('Connection', 'close');
+      throw new AppError('payload_too_large', `This form is larger than the console takes (${limit} bytes as the browser sends it), so nothing was changed.${act?.maxBytes ? ' Apply larger policy sets with govauth policy apply or the admin API.' : ''}`);
+    }
+    // The console's own pages are UTF-8 and browsers send their forms so: other bytes did not come from them.
+    const form = await readForm(ctx, limit, { strictUtf8: true });
     deps.forms.check(`console:${v.session.key}`, form.csrf);
     const back = consolePath(form.back ?? '') ?? CONSOLE_PATH;
     if (name === 'sign-out') {
@@ -190,29 +199,44 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
       render(ctx, undefined, message('Signed out of the console', 'You are signed out of the console. You may still be signed in to govauth in this browser.', 'ok', CONSOLE_PATH));
       return;
     }
-    const act = actions.get(name);
     if (!act) throw new AppError('not_found', 'There is no such console action.');
-    // Read-only is the server's decision, whatever a page showed: refused, and recorded.
-    if (v.who.role !== 'admin') {
+    // Read-only is the server's decision, whatever a page showed: refused, and recorded. An
+    // operation the admin API lets auditors call (access 'read': it changes nothing) is theirs here too.
+    if (v.who.role !== 'admin' && adminOperation(act.operationId).access !== 'read') {
       await deps.audit.record({ ...actorOf(ctx, v.who), action: 'console.denied', outcome: 'denied', detail: { action: name, operation: act.operationId, role: v.who.role } });
       render(ctx, v, message('Not allowed', 'Auditors can look but not change anything: this was refused and recorded.', 'error', back), { status: 403 });
       return;
     }
-    if (act.confirm && form.confirmed !== 'yes') {
+    // Refused input shown again with the refusal, when the action keeps what was written.
+    const showRefusal = (err: unknown): 'shown' => {
+      if (!act.refused || !isAppError(err) || err.status >= 500) throw err;
+      render(ctx, v, act.refused(err, form, v.who), { status: err.status, back });
+      return 'shown';
+    };
+    const question = act.confirm?.(form);
+    if (question !== undefined && form.confirmed !== 'yes') {
+      const early = await act.precheck?.(form, readOnly(callFor(ctx, v.who).operation), v.who).catch(showRefusal);
+      if (early === 'shown') return;
+      if (early) {
+        render(ctx, v, early.page, { status: early.status, back });
+        return;
+      }
       const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== 'csrf' && k !== 'back' && k !== 'confirmed'));
       const inputs: Field[] = [{ name: 'confirmed', label: 'Yes, I am sure', type: 'checkbox', value: '', required: true }];
       render(ctx, v, {
         title: 'Confirm',
         sections: [
-          { kind: 'notice', title: 'What will happen', text: act.confirm(form), tone: 'warn' },
+          { kind: 'notice', title: 'What will happen', text: question, tone: 'warn' },
           { kind: 'form', title: 'Are you sure?', form: { action: name, label: 'Confirm', danger: true, fields, inputs } },
           { kind: 'form', title: 'Or', method: 'get', action: back, form: { action: '', label: 'Cancel', inputs: [] } },
         ],
       }, { back });
       return;
     }
-    const performed = await performOperation(deps, act.operationId, act.input(form, deps), actorOf(ctx, v.who), ctx);
-    const done = act.done(performed, form);
+    // Inside the promise, so input that throws (a name given twice) is shown as a refusal too.
+    const performed = await Promise.resolve().then(() => performOperation(deps, act.operationId, act.input(form, deps), actorOf(ctx, v.who), ctx)).catch(showRefusal);
+    if (performed === 'shown') return;
+    const done = act.done(performed, form, v.who);
     const reach = performed.propagation ? ` In force on ${performed.propagation.applied} of ${performed.propagation.live} live instance${performed.propagation.live === 1 ? '' : 's'}${performed.propagation.complete ? '' : ` (waiting for ${performed.propagation.laggards.join(', ')})`}.` : '';
     if (done.page) {
       render(ctx, v, done.page, { flash: { text: `${done.message}${reach}`, tone: 'ok' }, back });
@@ -237,12 +261,7 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
   }
 
   async function dispatch(ctx: Context): Promise<void> {
-    if (ctx.path === `${CONSOLE_PATH}/assets/console.css` && ctx.method === 'GET') {
-      ctx.type = 'text/css';
-      ctx.set('Cache-Control', 'public, max-age=3600');
-      ctx.body = stylesheet;
-      return;
-    }
+    if (asset(ctx)) return;
     if (ctx.path === `${CONSOLE_PATH}/signed-in` && ctx.method === 'GET') return signedIn(ctx);
     if (ctx.path === `${CONSOLE_PATH}/sign-out` && ctx.method === 'POST') return action(ctx, 'sign-out');
     const posted = /^\/console\/actions\/([a-z0-9-]{1,64})$/.exec(ctx.path);

@@ -8,9 +8,10 @@ import type { ConsoleAction, ConsoleDownload, ConsolePage } from './console-kit.
 import { governanceActions, governancePages } from './governance-pages.ts';
 import { overviewPage } from './overview-page.ts';
 import { peopleActions, peoplePages } from './people-pages.ts';
+import { policyActions, policyPages } from './policy-pages.ts';
 import { roleActions, rolePages } from './role-pages.ts';
 import { trustActions, trustPages } from './trust-pages.ts';
 
-export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ...clientPages, ...catalogPages, ...rolePages, ...peoplePages, ...governancePages, ...accessPolicyPages, ...trustPages, ...auditPages];
-export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [...clientActions, ...catalogActions, ...roleActions, ...peopleActions, ...governanceActions, ...accessPolicyActions, ...trustActions, ...reviewActions];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, ...clientPages, ...catalogPages, ...rolePages, ...peoplePages, ...governancePages, ...accessPolicyPages, ...trustPages, ...policyPages, ...auditPages];
+export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [...clientActions, ...catalogActions, ...roleActions, ...peopleActions, ...governanceActions, ...accessPolicyActions, ...trustActions, ...policyActions, ...reviewActions];
 export const CONSOLE_DOWNLOADS: readonly ConsoleDownload[] = [...auditDownloads];

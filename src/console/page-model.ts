@@ -10,6 +10,21 @@ export interface Field {
   readonly value?: string;
   readonly hint?: string;
   readonly required?: boolean;
+  /** A textarea's height in lines. */
+  readonly rows?: number;
+  /** A textarea holding code: monospace, no spelling checks or wrapping. */
+  readonly code?: boolean;
+  /** The browser's cap on a text's length (characters). */
+  readonly maxLength?: number;
+  /** A text input's pattern (HTML anchors it): the server's own rule, so the browser asks before posting. */
+  readonly pattern?: RegExp;
+  /**
+   * A textarea that may be filled from a local file: a file chooser the console's script
+   * (views/assets/console-files.js) shows, reads in the browser and copies into the textarea
+   * (and the file's name into the field `nameField`, when that is empty). Without the script
+   * the chooser stays hidden and the textarea works alone.
+   */
+  readonly upload?: { readonly accept: string; readonly nameField?: string };
 }
 
 /** A form that posts to /console/actions/<action> (console-actions.ts). */
@@ -23,6 +38,8 @@ export interface ActionForm {
   readonly danger?: boolean;
   /** The accessible name when the label alone is ambiguous in a table ("Disable client X"). */
   readonly aria?: string;
+  /** More buttons that post the same fields to other actions (HTML formaction); the form's own button comes first and is the one Enter presses. */
+  readonly also?: readonly { readonly action: string; readonly label: string; readonly danger?: boolean }[];
 }
 
 type Cell = string | number | null | { text: string; href?: string; code?: boolean; badge?: string } | { forms: readonly ActionForm[] };
@@ -49,6 +66,8 @@ export type Section =
 export interface PageModel {
   readonly title: string;
   readonly sections: readonly Section[];
+  /** A script of the console's own it loads (served from /console/assets/, CSP script-src 'self'): only 'console-files'. */
+  readonly script?: 'console-files';
 }
 
 export const when = (ms: number | string | null | undefined): string => {

@@ -19,11 +19,15 @@ export interface AuditWhere {
   readonly atMost?: Date;
   readonly actor?: string;
   readonly subject?: string;
+  readonly clientId?: string;
+  readonly resource?: string;
   /** One action, or any of a list. */
   readonly action?: string;
   readonly actions?: readonly string[];
   /** seq > afterSeq */
   readonly afterSeq?: number;
+  /** seq < beforeSeq */
+  readonly beforeSeq?: number;
   /** seq >= fromSeq */
   readonly fromSeq?: number;
   /** seq <= throughSeq */
@@ -32,11 +36,18 @@ export interface AuditWhere {
 
 const prismaWhere = (w: AuditWhere) => ({
   ...((w.since || w.until || w.atMost) && { at: { ...(w.since && { gte: w.since }), ...(w.until && { lt: w.until }), ...(w.atMost && { lte: w.atMost }) } }),
-  ...((w.afterSeq !== undefined || w.fromSeq !== undefined || w.throughSeq !== undefined) && {
-    seq: { ...(w.afterSeq !== undefined && { gt: w.afterSeq }), ...(w.fromSeq !== undefined && { gte: w.fromSeq }), ...(w.throughSeq !== undefined && { lte: w.throughSeq }) },
+  ...((w.afterSeq !== undefined || w.beforeSeq !== undefined || w.fromSeq !== undefined || w.throughSeq !== undefined) && {
+    seq: {
+      ...(w.afterSeq !== undefined && { gt: w.afterSeq }),
+      ...(w.beforeSeq !== undefined && { lt: w.beforeSeq }),
+      ...(w.fromSeq !== undefined && { gte: w.fromSeq }),
+      ...(w.throughSeq !== undefined && { lte: w.throughSeq }),
+    },
   }),
   ...(w.actor !== undefined && { actor: w.actor }),
   ...(w.subject !== undefined && { subject: w.subject }),
+  ...(w.clientId !== undefined && { clientId: w.clientId }),
+  ...(w.resource !== undefined && { resource: w.resource }),
   ...(w.actions ? { action: { in: [...w.actions] } } : w.action !== undefined && { action: w.action }),
 });
 

@@ -12,7 +12,7 @@ import { ANCHOR_META, chainRecords, readAnchor, writeAnchor, type Anchor, type A
 
 const AUDIT_LOCK = 0x67617533; // "gau3": an arbitrary constant shared by every govauth process
 
-const AUDIT_COLUMNS = ['seq', 'at', 'action', 'actorType', 'actor', 'subject', 'clientId', 'requestId', 'ip', 'outcome', 'detail', 'prevHash', 'hash'] as const;
+const AUDIT_COLUMNS = ['seq', 'at', 'action', 'actorType', 'actor', 'subject', 'clientId', 'resource', 'requestId', 'ip', 'outcome', 'detail', 'prevHash', 'hash'] as const;
 const AUDIT_INSERT = `INSERT INTO "AuditEvent" (${AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES `;
 const AUDIT_ROW = `(${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 

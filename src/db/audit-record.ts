@@ -21,6 +21,8 @@ export interface AuditInput {
   readonly actor?: string | undefined;
   readonly subject?: string | undefined;
   readonly clientId?: string | undefined;
+  /** The resource (audience URI) the record concerns, if one: what the explorer's resource filter matches. */
+  readonly resource?: string | undefined;
   readonly requestId?: string | undefined;
   readonly ip?: string | undefined;
   readonly outcome?: Outcome;
@@ -37,6 +39,7 @@ export interface AuditRecord {
   readonly actor: string | null;
   readonly subject: string | null;
   readonly clientId: string | null;
+  readonly resource: string | null;
   readonly requestId: string | null;
   readonly ip: string | null;
   readonly outcome: string;
@@ -45,6 +48,11 @@ export interface AuditRecord {
   readonly hash: string;
 }
 
+/**
+ * A record's hash. `resource` came after the chain's format was fixed: it is hashed only when
+ * set, so a record without one hashes exactly as every record written before the column existed
+ * (those keep verifying) and one with it cannot have it changed, added or removed unnoticed.
+ */
 export function hashRecord(r: Omit<AuditRecord, 'hash'>): string {
   const canonical = canonicalJson({
     seq: r.seq,
@@ -54,6 +62,7 @@ export function hashRecord(r: Omit<AuditRecord, 'hash'>): string {
     actor: r.actor,
     subject: r.subject,
     clientId: r.clientId,
+    ...(r.resource !== null && { resource: r.resource }),
     requestId: r.requestId,
     ip: r.ip,
     outcome: r.outcome,
@@ -120,6 +129,7 @@ export function chainRecords(tail: Anchor, events: readonly AuditInput[], now: D
       actor: e.actor ?? null,
       subject: e.subject ?? null,
       clientId: e.clientId ?? null,
+      resource: e.resource ?? null,
       requestId: e.requestId ?? null,
       ip: e.ip ?? null,
       outcome: e.outcome ?? 'success',

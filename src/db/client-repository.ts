@@ -80,7 +80,24 @@ export interface SecretColumns {
   readonly previousSecretValidUntil: Date | null;
 }
 
-export async function updateClientRow(tx: Tx, id: string, data: { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string | null; jwksUri?: string | null; requirePop?: boolean | undefined; cibaMode?: string | null; cibaNotificationEndpoint?: string | null; redirectUris?: string; postLogoutRedirectUris?: string } | SecretColumns): Promise<void> {
+/** What a change of authentication method writes: every credential column, the unused ones cleared. */
+export interface AuthColumns {
+  readonly secretHash: string | null;
+  readonly secretRotatedAt: Date | null;
+  readonly secretExpiresAt: Date | null;
+  readonly previousSecretHash: null;
+  readonly previousSecretValidUntil: null;
+  readonly jwks: string | null;
+  readonly jwksUri: string | null;
+  readonly tlsSubjectDn: string | null;
+  readonly tlsSan: string | null;
+  readonly tlsBoundTokens: boolean;
+  readonly tlsSelfSigned: boolean;
+}
+
+type ClientUpdate = { name?: string | undefined; adminAccess?: boolean | undefined; disabled?: boolean; jwks?: string | null; jwksUri?: string | null; requirePop?: boolean | undefined; cibaMode?: string | null; cibaNotificationEndpoint?: string | null; redirectUris?: string; postLogoutRedirectUris?: string };
+
+export async function updateClientRow(tx: Tx, id: string, data: ClientUpdate | (ClientUpdate & AuthColumns) | SecretColumns): Promise<void> {
   await tx.client.update({ where: { id }, data });
 }
 

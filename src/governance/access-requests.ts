@@ -104,6 +104,7 @@ const record = (by: Actor, action: string, r: AccessRequestView, extra: Record<s
   ...by,
   action,
   subject: r.holder.id,
+  ...(r.scope && { resource: r.scope.resource }),
   outcome,
   detail: { request: r.id, role: r.role, ...(r.scope && { scope: r.scope.name, resource: r.scope.resource }), holder: r.holder, requested_by: r.requested_by, justification: r.justification, state: r.state, grant_expires_at: r.grant_expires_at, ...extra },
 });

@@ -3,6 +3,7 @@
 // Ending a session signs that browser out and revokes every grant issued in it, as signing out
 // does (oidc/sign-out-revocation.ts); ending a grant is the revocation of `govauth revoke
 // --grant`: its refresh tokens are deleted and its access tokens turn inactive at introspection.
+import { createHash } from 'node:crypto';
 import type { Actor } from '../audit/audit-chain.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import { deleteDevices, deleteSessionOf, devicesOf, liveRowsOf, touchSessionDevice } from '../db/account-activity-repository.ts';
@@ -86,16 +87,32 @@ export async function grantsOf(db: Database, accountId: string, now: number): Pr
     .sort((a, b) => (b.grantedAt ?? 0) - (a.grantedAt ?? 0));
 }
 
+/**
+ * A session's name outside the server (the account page, the admin API, the console, the audit
+ * trail): a one-way digest of its uid, oidc-provider's handle for the sign-in, so the uid never
+ * reaches a browser or a record, and the name cannot be turned back into it or used as a cookie.
+ */
+export const sessionHandle = (uid: string): string => createHash('sha256').update(`account-session:${uid}`).digest('base64url').slice(0, 22);
+
+/** Who ended a session, as the revocations and the audit record say it. */
+export interface SessionEnder {
+  /** The audit action: account.session.end (its owner) or admin.user.session.end. */
+  readonly action: string;
+  /** The revocation's reason, for each grant issued in the session. */
+  readonly reason: string;
+}
+const BY_OWNER: SessionEnder = { action: 'account.session.end', reason: 'sign-in ended by its owner' };
+
 /** Signs one of the person's browsers out and revokes the grants issued in it. */
-export async function endSession(db: Database, accountId: string, uid: string, by: Actor, now: number): Promise<{ grants: number }> {
+export async function endSession(db: Database, accountId: string, uid: string, by: Actor, now: number, ender: SessionEnder = BY_OWNER): Promise<{ grants: number }> {
   const session = (await sessionsOf(db, accountId, now)).find((s) => s.uid === uid);
   if (!session) throw new AppError('not_found', 'That sign-in has already ended.');
   const grantIds = new Set(await grantsOfSession(db, uid));
   await deleteSessionOf(db, accountId, uid);
   await deleteDevices(db, accountId, [uid]);
-  for (const grantId of grantIds) await revokeGrant(db, { grantId, actor: accountId, reason: 'sign-in ended by its owner', by }, now);
+  for (const grantId of grantIds) await revokeGrant(db, { grantId, actor: by.actor ?? accountId, reason: ender.reason, by }, now);
   await writeWithChanges(db, () =>
-    Promise.resolve({ result: undefined, changes: [], audit: [{ ...by, action: 'account.session.end', subject: accountId, detail: { session: uid, grants_revoked: grantIds.size, clients: session.clients } }] }),
+    Promise.resolve({ result: undefined, changes: [], audit: [{ ...by, action: ender.action, subject: accountId, detail: { session: sessionHandle(uid), grants_revoked: grantIds.size, clients: session.clients } }] }),
   );
   return { grants: grantIds.size };
 }

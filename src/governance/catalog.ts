@@ -104,7 +104,7 @@ export async function createResource(db: Database, input: { audience: string; na
       const requirePop = input.requirePop === true;
       await insertResource(tx, { audience, name, tokenTtl, requirePop, scopes });
       const after = { audience, name, scopes: scopes.sort(), token_ttl: tokenTtl, require_pop: requirePop };
-      return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [adminEvent(by, 'admin.resource.create', audience, null, after)] };
+      return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [{ ...adminEvent(by, 'admin.resource.create', audience, null, after), resource: audience }] };
     }),
   );
 }
@@ -130,7 +130,7 @@ export async function updateResource(
       ...(patch.requirePop !== undefined && { requirePop: patch.requirePop }),
     });
     const after = resourceView(row);
-    return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [adminEvent(by, 'admin.resource.update', audience, before, after)] };
+    return { result: after, changes: [{ kind: 'resource', key: audience }], audit: [{ ...adminEvent(by, 'admin.resource.update', audience, before, after), resource: audience }] };
   });
 }
 

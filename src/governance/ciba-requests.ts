@@ -83,7 +83,7 @@ export async function recordCibaRequest(db: Database, input: NewCibaRequest, by:
     const data = { ...facts(row, input.scopes), expires_at: row.expiresAt.toISOString() };
     if (row.userId !== null) await enqueueNotification(tx, { type: 'ciba.requested', data, occurredAt: now }, now);
     // An unknown person is recorded as such for the operator (the agent is told nothing).
-    const audit: AuditInput = { ...by, action: 'ciba.requested', subject: row.userId ?? undefined, clientId: row.clientId, detail: { ...data, person_known: row.userId !== null } };
+    const audit: AuditInput = { ...by, action: 'ciba.requested', subject: row.userId ?? undefined, clientId: row.clientId, resource: row.resource ?? undefined, detail: { ...data, person_known: row.userId !== null } };
     return { result: undefined, changes: [], audit: [audit] };
   });
   return id;
@@ -242,7 +242,7 @@ export async function decideCibaRequest(
     await close(tx, found, status, user, now);
     const data = { ...facts(found, scopes), decided_by: user.id, ...(outcome.approved ? { granted_scopes: outcome.scopes } : { reason: outcome.reason }), ...(policy && policyFacts(policy)) };
     await enqueueNotification(tx, { type: `ciba.${status}`, data, occurredAt: now }, now);
-    return { result: undefined, changes: [], audit: [{ ...by, action: `ciba.${status}`, subject: user.id, clientId: found.clientId, outcome: outcome.approved ? 'success' : 'denied', detail: data }] };
+    return { result: undefined, changes: [], audit: [{ ...by, action: `ciba.${status}`, subject: user.id, clientId: found.clientId, resource: found.resource ?? undefined, outcome: outcome.approved ? 'success' : 'denied', detail: data }] };
   });
   return outcome;
 }
@@ -259,7 +259,7 @@ export async function expireCibaRequests(db: Database, now: number): Promise<num
       if (!(await expireCibaRequest(tx, r.id, new Date(now)))) continue;
       const data = facts(r, scopesOf(r));
       if (r.userId !== null) await enqueueNotification(tx, { type: 'ciba.expired', data, occurredAt: now }, now);
-      audit.push({ actorType: 'system', actor: 'ciba-expiry', action: 'ciba.expired', subject: r.userId ?? undefined, clientId: r.clientId, detail: { ...data, person_known: r.userId !== null } });
+      audit.push({ actorType: 'system', actor: 'ciba-expiry', action: 'ciba.expired', subject: r.userId ?? undefined, clientId: r.clientId, resource: r.resource ?? undefined, detail: { ...data, person_known: r.userId !== null } });
     }
     return { result: audit.length, changes: [], audit };
   });

@@ -20,15 +20,16 @@ import { insertSelfRegisteredRow } from '../db/self-registration-repository.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseStringArray } from './policy-loader.ts';
 import { checkGrants, CLIENT_GRANTS, grantNames, mayHoldRoles, ROLES_RULE, SECRET_GRANTS, storedGrantTypes } from './client-grants.ts';
-import { checkClientJwks, checkJwksUri, checkSelfSignedJwks, type PublicJwks } from './client-jwks.ts';
+import { checkClientJwks, checkJwksUri, checkSelfSignedJwks } from './client-jwks.ts';
 import type { OutboundUrlRules } from './outbound-url.ts';
 import { hashSecret, newClientId, newClientSecret } from './client-secrets.ts';
-import { clientAuthMethod, parseClientAuthMethod, tokenEndpointAuthMethod, usesClientCertificate, type ClientAuthMethod, type TokenEndpointAuthMethod } from './client-auth-method.ts';
+import { clientAuthMethod, tokenEndpointAuthMethod, usesClientCertificate, type ClientAuthMethod, type TokenEndpointAuthMethod } from './client-auth-method.ts';
 import { nextSecretExpiry, parseGrace, parseSecretExpiry, previousSecretValidUntil } from './secret-lifetimes.ts';
 import { mustExist, requireRoles } from './catalog.ts';
 import { assertSeparationOfDuties } from './exclusive-roles.ts';
-import { checkSan, checkSubjectDn, type SanKind } from './client-certificates.ts';
 import { checkCiba, cibaView, NO_CIBA, type CibaInput } from './client-ciba.ts';
+import { checkAuthRegistration, type TlsInput } from './client-auth-rules.ts';
+import { authChangeColumns, changeIssuesSecret, type AuthChange } from './client-auth-change.ts';
 import { checkAudience, checkRedirectUri, checkRoleName, checkScopeName, checkText, uniqueList } from './validation.ts';
 
 export interface CreateClientInput {
@@ -49,7 +50,7 @@ export interface CreateClientInput {
    * Mutual TLS (RFC 8705): authenticate with a certificate carrying this subject DN or this one
    * SAN instead of a secret (§2.1.2), and/or receive certificate-bound access tokens (§3).
    */
-  readonly tls?: { readonly subjectDn?: string; readonly san?: { readonly kind: SanKind; readonly value: string }; readonly boundTokens?: boolean };
+  readonly tls?: TlsInput;
   /**
    * private_key_jwt (RFC 7523): the client's public JWK Set (JSON text or parsed). Such a client
    * has no shared secret: it authenticates with assertions signed by the private key it keeps.
@@ -126,53 +127,6 @@ function checkAdminAccess(isPublic: boolean, grants: readonly string[]): void {
   if (!grants.length) throw new AppError('invalid_request', `admin access applies to a client that obtains tokens (${CLIENT_GRANTS.join(', ')})`);
 }
 
-/**
- * RFC 8705 §2.1.2: exactly one registered subject. A mutual TLS client is confidential (not
- * --public), and govauth's own introspection authenticates resource servers by secret only.
- */
-function checkTls(input: CreateClientInput['tls'], c: { isPublic: boolean; introspect: boolean; grants: readonly string[] }): { tlsSubjectDn: string | null; tlsSan: string | null; tlsBoundTokens: boolean } {
-  const tlsSubjectDn = input?.subjectDn === undefined ? null : checkSubjectDn(input.subjectDn);
-  const tlsSan = input?.san === undefined ? null : checkSan(input.san.kind, input.san.value);
-  const tlsBoundTokens = input?.boundTokens === true;
-  if (tlsSubjectDn !== null && tlsSan !== null) throw new AppError('invalid_request', 'register the certificate by one subject: --tls-subject-dn or one --tls-san-* (RFC 8705 §2.1.2), not both');
-  if (tlsSubjectDn !== null || tlsSan !== null) {
-    if (c.isPublic) throw new AppError('invalid_request', 'a client that authenticates with a TLS certificate is not public: drop --public');
-    if (c.introspect) throw new AppError('invalid_request', 'resource servers authenticate to introspection with a secret; mutual TLS applies to clients that obtain tokens');
-  }
-  if (tlsBoundTokens && !c.grants.length) throw new AppError('invalid_request', '--bind-certificate applies to a client that obtains tokens');
-  return { tlsSubjectDn, tlsSan, tlsBoundTokens };
-}
-
-/**
- * The method the registration asks for must be the one its credentials make (one way per
- * client). self_signed_tls_client_auth turns registered keys into registered certificates:
- * at least one with x5c (RFC 8705 §2.2.2), and its tokens are always certificate-bound (§3;
- * the certificate is presented on every token request anyway).
- */
-function checkAuthMethod(asked: string | undefined, c: { isPublic: boolean; introspect: boolean; jwks: PublicJwks | null; jwksUri: string | null; tlsSubjectDn: string | null; tlsSan: string | null }): { tlsSelfSigned: boolean } {
-  const method = asked === undefined ? undefined : parseClientAuthMethod(asked);
-  const tlsSelfSigned = method === 'self_signed_tls_client_auth';
-  if (tlsSelfSigned) {
-    // The certificates are registered, not fetched: a jwks_uri would let whoever controls that URL
-    // add a certificate that authenticates as this client.
-    if (c.jwks === null) throw new AppError('invalid_request', 'self_signed_tls_client_auth needs the client certificate: --jwks-file with a key whose x5c holds it (RFC 8705 §2.2); --jwks-uri is not accepted for it');
-    checkSelfSignedJwks(c.jwks);
-    if (c.introspect) throw new AppError('invalid_request', 'resource servers authenticate to introspection with a secret or private_key_jwt; mutual TLS applies to clients that obtain tokens');
-  }
-  const made = clientAuthMethod({ secretHash: c.isPublic ? null : 'a secret', jwks: c.jwks, jwksUri: c.jwksUri, tlsSelfSigned, tlsSubjectDn: c.tlsSubjectDn, tlsSan: c.tlsSan });
-  if (method !== undefined && method !== made) {
-    const how: Record<ClientAuthMethod, string> = {
-      client_secret: 'no --public, --jwks-file, --jwks-uri or certificate subject',
-      private_key_jwt: '--jwks-file or --jwks-uri',
-      tls_client_auth: '--tls-subject-dn or one --tls-san-*',
-      self_signed_tls_client_auth: '--jwks-file with x5c',
-      none: '--public',
-    };
-    throw new AppError('invalid_request', `the authentication method ${method} (--auth, auth_method) contradicts the other options, which register a ${made} client: ${method} takes ${how[method]}`);
-  }
-  return { tlsSelfSigned };
-}
-
 /** Where no development allowance is given, private and loopback URLs are refused (outbound-url.ts). */
 const NO_ALLOWANCE: OutboundUrlRules = { allowPrivate: false };
 
@@ -195,20 +149,12 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const postLogoutRedirectUris = uniqueList(input.postLogoutRedirectUris ?? [], checkRedirectUri);
   const ceiling = input.scopeCeiling === undefined ? null : uniqueList(input.scopeCeiling, checkScopeName);
   const isPublic = input.isPublic === true;
-  const jwks = input.jwks === undefined ? null : checkClientJwks(input.jwks);
-  const jwksUri = input.jwksUri === undefined ? null : checkJwksUri(input.jwksUri, urlRules);
-  if (jwks && jwksUri) throw new AppError('invalid_request', 'register the keys one way: --jwks-file (the keys) or --jwks-uri (where they are published), not both');
-  const keyed = jwks !== null || jwksUri !== null;
-  if (jwksUri && introspectAudience) throw new AppError('invalid_request', '--jwks-uri applies to clients that obtain tokens; a resource server that introspects registers its keys with --jwks-file');
-  if (keyed && isPublic) throw new AppError('invalid_request', 'a client with registered keys (private_key_jwt) is not public: choose one of --public and --jwks-file');
+  const auth = checkAuthRegistration(input, { isPublic, introspect: introspectAudience !== null, grants }, urlRules);
+  const { jwks, jwksUri, secretless, ...tls } = auth;
   const adminAccess = input.adminAccess === true;
   if (adminAccess) checkAdminAccess(isPublic, grants);
   const secretExpiresAt = input.secretExpires === undefined ? null : parseSecretExpiry(input.secretExpires, now);
   if (isPublic && input.secretExpires !== undefined) throw new AppError('invalid_request', 'a public client has no secret to expire');
-  const tls = { ...checkTls(input.tls, { isPublic, introspect: introspectAudience !== null, grants }) };
-  if (keyed && (tls.tlsSubjectDn !== null || tls.tlsSan !== null)) throw new AppError('invalid_request', 'a client authenticates one way: registered keys (--jwks-file or --jwks-uri) or a TLS certificate (--tls-subject-dn / --tls-san-*), not both');
-  const { tlsSelfSigned } = checkAuthMethod(input.authMethod, { isPublic, introspect: introspectAudience !== null, jwks, jwksUri, ...tls });
-  if (tlsSelfSigned) tls.tlsBoundTokens = true;
 
   const ciba = input.ciba === undefined ? NO_CIBA : checkCiba(input.ciba, { isPublic, introspect: introspectAudience !== null }, urlRules);
   if (!grants.length && !introspectAudience && ciba.cibaMode === null) {
@@ -227,9 +173,6 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
   const grantTypes = storedGrantTypes(grants);
 
   const clientId = registered?.clientId ?? newClientId();
-  // No shared secret for a public client, a mutual TLS client (its certificate) or a private_key_jwt
-  // client (its keys): nothing shared exists that could leak.
-  const secretless = isPublic || keyed || tls.tlsSubjectDn !== null || tls.tlsSan !== null;
   if (registered && secretless !== (registered.clientSecret === null)) throw new TypeError('a registered client has a secret exactly when it is confidential');
   const clientSecret = secretless ? null : (registered?.clientSecret ?? newClientSecret());
   const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
@@ -256,7 +199,6 @@ export async function createClient(db: Database, input: CreateClientInput, by: A
       secretExpiresAt: secretExpiresAt === null ? null : new Date(secretExpiresAt),
       ...tls,
       jwks: jwks && JSON.stringify(jwks),
-      tlsSelfSigned,
       jwksUri,
       requirePop: input.requirePop === true,
       ...ciba,
@@ -358,15 +300,22 @@ export async function setClientDisabled(db: Database, id: string, disabled: bool
 export async function updateClient(
   db: Database,
   id: string,
-  patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; jwksUri?: string; requirePop?: boolean; ciba?: CibaInput },
+  patch: { name?: string; roles?: readonly string[]; adminAccess?: boolean; jwks?: unknown; jwksUri?: string; requirePop?: boolean; ciba?: CibaInput; authMethod?: string; tls?: AuthChange['tls']; secretExpires?: string },
   by: Actor,
   urlRules: OutboundUrlRules = NO_ALLOWANCE,
-): Promise<ClientView> {
+): Promise<{ client: ClientView; clientSecret: string | null }> {
   const name = patch.name === undefined ? undefined : checkText(patch.name, 'name', 200);
-  if (patch.jwks !== undefined && patch.jwksUri !== undefined) throw new AppError('invalid_request', 'give the new keys one way: --jwks-file or --jwks-uri, not both');
-  const checkedJwks = patch.jwks === undefined ? undefined : checkClientJwks(patch.jwks);
+  // A method named, or a certificate subject given: the authentication changes (client-auth-change.ts),
+  // and jwks / jwks_uri are the new method's. Otherwise they replace the keys of a keyed client.
+  const auth: AuthChange | undefined =
+    patch.authMethod !== undefined || patch.tls !== undefined ? { authMethod: patch.authMethod, jwks: patch.jwks, jwksUri: patch.jwksUri, tls: patch.tls, secretExpires: patch.secretExpires } : undefined;
+  if (!auth && patch.secretExpires !== undefined) throw new AppError('invalid_request', "secret_expires (--secret-expires) goes with a change to client_secret; rotate-secret sets a new secret's expiry");
+  const clientSecret = auth && changeIssuesSecret(auth) ? newClientSecret() : null;
+  const secretHash = clientSecret === null ? null : await hashSecret(clientSecret);
+  if (!auth && patch.jwks !== undefined && patch.jwksUri !== undefined) throw new AppError('invalid_request', 'give the new keys one way: --jwks-file or --jwks-uri, not both');
+  const checkedJwks = auth || patch.jwks === undefined ? undefined : checkClientJwks(patch.jwks);
   const jwks = checkedJwks && JSON.stringify(checkedJwks);
-  const jwksUri = patch.jwksUri === undefined ? undefined : checkJwksUri(patch.jwksUri, urlRules);
+  const jwksUri = auth || patch.jwksUri === undefined ? undefined : checkJwksUri(patch.jwksUri, urlRules);
   // One replaces the other: a client's keys are registered one way (oidc-provider refuses both).
   const keys = jwks !== undefined ? { jwks, jwksUri: null } : jwksUri !== undefined ? { jwks: null, jwksUri } : undefined;
   const roles = patch.roles && uniqueList(patch.roles, checkRoleName);
@@ -383,19 +332,20 @@ export async function updateClient(
     // Key rotation: the new set replaces the old at once, so a client rotating keys registers
     // the old and the new key together first, then the new one alone (kid tells them apart).
     // The same for a self_signed_tls_client_auth client's certificates (RFC 8705 §2.2), which are
-    // registered, never fetched (see checkAuthMethod).
+    // registered, never fetched (see client-auth-rules.ts checkAuthMethod).
     if (keys !== undefined) {
       if (before.auth_method === 'self_signed_tls_client_auth') {
         if (checkedJwks === undefined) throw new AppError('invalid_request', `client ${id} authenticates with self_signed_tls_client_auth: its certificates are registered with --jwks-file, not fetched from a --jwks-uri`);
         checkSelfSignedJwks(checkedJwks);
       } else if (before.auth_method !== 'private_key_jwt') {
-        throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt or self_signed_tls_client_auth client (register a new client to change the method)`);
+        throw new AppError('invalid_request', `client ${id} authenticates with ${before.token_endpoint_auth_method}; keys can only be replaced on a private_key_jwt or self_signed_tls_client_auth client (to change the method, name it: auth_method, --auth)`);
       }
     }
     if (keys && jwksUri !== undefined && before.introspect_audience !== null) throw new AppError('invalid_request', '--jwks-uri applies to clients that obtain tokens; a resource server that introspects registers its keys with --jwks-file');
+    const authColumns = auth && authChangeColumns(row, auth, secretHash, db.now(), urlRules);
     const ciba = patch.ciba && checkCiba(patch.ciba, { isPublic: before.public, introspect: before.introspect_audience !== null }, urlRules);
-    if (name !== undefined || patch.adminAccess !== undefined || keys !== undefined || patch.requirePop !== undefined || ciba !== undefined) {
-      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...keys, ...ciba });
+    if (name !== undefined || patch.adminAccess !== undefined || keys !== undefined || patch.requirePop !== undefined || ciba !== undefined || authColumns !== undefined) {
+      await updateClientRow(tx, id, { name, adminAccess: patch.adminAccess, requirePop: patch.requirePop, ...keys, ...ciba, ...authColumns });
     }
     const after = clientView(await readClientWithRoles(tx, id));
     const audit = [];
@@ -403,6 +353,8 @@ export async function updateClient(
     // Its own action, so that a SIEM can alert on who was given the admin API (or lost it).
     // Its own action: which keys a client may sign with is a credential change (only public keys are stored, so the record may hold them).
     if (keys !== undefined) audit.push(adminEvent(by, 'admin.client.rotate_keys', id, { jwks: before.jwks, jwks_uri: before.jwks_uri }, { jwks: after.jwks, jwks_uri: after.jwks_uri }));
+    // Its own action: how a client proves itself changed (the new secret itself is never recorded).
+    if (authColumns !== undefined) audit.push(adminEvent(by, 'admin.client.auth_method', id, authFacts(before), authFacts(after), { secret_issued: clientSecret !== null }));
     if (before.admin_access !== after.admin_access) audit.push(adminEvent(by, 'admin.client.admin_access', id, { admin_access: before.admin_access }, { admin_access: after.admin_access }));
     // Its own action too: dropping the requirement is a security downgrade worth alerting on.
     if (before.require_pop !== after.require_pop) audit.push(adminEvent(by, 'admin.client.require_pop', id, { require_pop: before.require_pop }, { require_pop: after.require_pop }));
@@ -410,5 +362,16 @@ export async function updateClient(
     if (JSON.stringify(before.ciba) !== JSON.stringify(after.ciba)) audit.push(adminEvent(by, 'admin.client.ciba', id, { ciba: before.ciba }, { ciba: after.ciba }));
     return { result: undefined, changes: [{ kind: 'client', key: id }], audit };
   });
-  return getClient(db, id);
+  return { client: await getClient(db, id), clientSecret };
 }
+
+/** What the audit record of a change of method shows, before and after (public keys, never a secret). */
+const authFacts = (c: ClientView) => ({
+  auth_method: c.auth_method,
+  jwks: c.jwks,
+  jwks_uri: c.jwks_uri,
+  tls_subject_dn: c.tls_subject_dn,
+  tls_san: c.tls_san,
+  certificate_bound_tokens: c.certificate_bound_tokens,
+  has_secret: c.secret !== null,
+});

@@ -125,7 +125,7 @@ export async function createDelegationPolicy(db: Database, input: DelegationPoli
     // Under the change feed's write lock: two identical requests cannot both pass this check.
     await refuseDuplicate(tx, policy);
     const after = view(await insertDelegationPolicy(tx, { id, ...policy, scopes: policy.scopes === null ? null : JSON.stringify(policy.scopes) }));
-    return { result: after, changes: [{ kind: 'delegation', key: id }], audit: [adminEvent(by, 'admin.delegation_policy.create', id, null, after)] };
+    return { result: after, changes: [{ kind: 'delegation', key: id }], audit: [{ ...adminEvent(by, 'admin.delegation_policy.create', id, null, after), resource: after.audience }] };
   });
 }
 
@@ -155,7 +155,7 @@ export async function removeDelegationPolicy(db: Database, id: string, by: Actor
   return writeWithChanges(db, async (tx) => {
     const before = view(await mustExist(findDelegationPolicy(tx, policyId(id)), notFound(printableId(id))));
     await deleteDelegationPolicy(tx, before.id);
-    return { result: before, changes: [{ kind: 'delegation', key: before.id }], audit: [adminEvent(by, 'admin.delegation_policy.delete', before.id, before, null)] };
+    return { result: before, changes: [{ kind: 'delegation', key: before.id }], audit: [{ ...adminEvent(by, 'admin.delegation_policy.delete', before.id, before, null), resource: before.audience }] };
   });
 }
 

@@ -66,7 +66,7 @@ export async function setScopeAccessPolicy(db: Database, input: ScopeAccessPolic
     const terms = await mergedTerms(tx, { scope, resource }, input, previous);
     const row = await upsertScopeAccessPolicy(tx, { audience: resource, scopeName: scope, requireApproval: terms.requireApproval, approvals: terms.approvals, approverRole: terms.approverRole, maxDuration: terms.maxDuration, lapseAfter: terms.lapseAfter });
     const after = view(row);
-    return { result: after, changes: [], audit: [adminEvent(by, 'admin.scope_access_policy.set', label(resource, scope), previous ? view(previous) : undefined, after)] };
+    return { result: after, changes: [], audit: [{ ...adminEvent(by, 'admin.scope_access_policy.set', label(resource, scope), previous ? view(previous) : undefined, after), resource }] };
   });
 }
 
@@ -76,7 +76,7 @@ export async function removeScopeAccessPolicy(db: Database, resource: string, sc
     const previous = await mustExist(findScopeAccessPolicy(tx, resource, scope), `scope ${scope} on ${resource} has no access policy`);
     await deleteScopeAccessPolicy(tx, resource, scope);
     const before = view(previous);
-    return { result: before, changes: [], audit: [adminEvent(by, 'admin.scope_access_policy.remove', label(resource, scope), before, null)] };
+    return { result: before, changes: [], audit: [{ ...adminEvent(by, 'admin.scope_access_policy.remove', label(resource, scope), before, null), resource }] };
   });
 }
 

@@ -59,7 +59,7 @@ export async function grantScopeIn(tx: Tx, input: ScopeGrantInput, by: Actor, no
   return {
     expiresAt,
     changes: [{ kind: who.kind, key: who.id }],
-    audit: [adminEvent(by, 'admin.scope_grant.create', who.id, before, after, { resource: input.resource, scope: input.scope, expires_at: expiresAt.toISOString(), reason, ...extra })],
+    audit: [{ ...adminEvent(by, 'admin.scope_grant.create', who.id, before, after, { resource: input.resource, scope: input.scope, expires_at: expiresAt.toISOString(), reason, ...extra }), resource: input.resource }],
   };
 }
 
@@ -73,7 +73,7 @@ export async function removeScopeGrant(db: Database, input: { principal: Princip
     return {
       result: after,
       changes: [{ kind: who.kind, key: who.id }],
-      audit: [adminEvent(by, 'admin.scope_grant.remove', who.id, before, after, { resource: input.resource, scope: input.scope })],
+      audit: [{ ...adminEvent(by, 'admin.scope_grant.remove', who.id, before, after, { resource: input.resource, scope: input.scope }), resource: input.resource }],
     };
   });
 }
@@ -95,6 +95,7 @@ export async function expireScopeGrants(db: Database, now: Date): Promise<number
         actorType: 'system' as const,
         actor: 'system',
         subject: e.holderId,
+        resource: e.audience,
         detail: { principal_type: e.holder, resource: e.audience, scope: e.scopeName, expired_at: e.expiresAt.toISOString(), request: e.requestId, reason: e.reason },
       })),
     };

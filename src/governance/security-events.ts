@@ -22,6 +22,8 @@ export interface SecurityEvent {
   readonly type: SecurityEventType;
   readonly actor?: string; // user id, or the email as typed for failures ("who tried")
   readonly clientId?: string;
+  /** The resource (audience URI) it concerns, if one: a token's, or the introspecting server's. */
+  readonly resource?: string | undefined;
   readonly ip?: string;
   readonly requestId?: string;
   readonly detail?: Record<string, unknown>;

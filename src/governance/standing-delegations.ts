@@ -99,7 +99,7 @@ export async function grantStandingDelegation(db: Database, input: GrantStanding
       createdAt: new Date(now),
     });
     const after = view(row);
-    const record: AuditInput = { ...adminEvent(by, 'delegation.granted', row.id, before, after, { replaced: before !== null }), clientId: row.clientId };
+    const record: AuditInput = { ...adminEvent(by, 'delegation.granted', row.id, before, after, { replaced: before !== null }), clientId: row.clientId, resource: row.audience };
     return { result: after, changes: [{ kind: 'delegation', key: row.id }], audit: [record] };
   });
 }
@@ -117,7 +117,7 @@ export async function withdrawStandingDelegation(db: Database, id: string, who: 
     }
     await deleteStandingDelegation(tx, id);
     const before = view(row);
-    const record: AuditInput = { ...adminEvent(by, 'delegation.withdrawn', id, before, null, { withdrawn_by: who.as }), clientId: row.clientId };
+    const record: AuditInput = { ...adminEvent(by, 'delegation.withdrawn', id, before, null, { withdrawn_by: who.as }), clientId: row.clientId, resource: row.audience };
     return { result: before, changes: [{ kind: 'delegation', key: id }], audit: [record] };
   });
 }

@@ -1,9 +1,9 @@
-// Reads an application/json request body (the admin API, usage reports): size-limited while
-// streaming (the app-wide bodyLimit only sees a declared Content-Length; chunked bodies are
-// capped here), strict UTF-8 (RFC 8259 §8.1), and malformed JSON answered as such, not a 500.
+// Reads an application/json request body (the admin API, usage reports): size-limited by its
+// declared Content-Length before reading and while streaming (chunked bodies declare none; the
+// same limit and refusal as the app-wide check, body-limit.ts), strict UTF-8 (RFC 8259 §8.1), and malformed JSON answered as such, not a 500.
 import type { Context } from 'koa';
 import { AppError } from '../errors/app-error.ts';
-import { MAX_BODY_BYTES } from './body-limit.ts';
+import { bodyTooLarge, MAX_BODY_BYTES, refuseDeclaredOver } from './body-limit.ts';
 
 /** Whether the request carries a body at all (RFC 9112 §6.3). */
 export function hasBody(ctx: Context): boolean {
@@ -16,11 +16,17 @@ export async function readJson(ctx: Context, maxBytes = MAX_BODY_BYTES): Promise
   if (!ctx.is('application/json')) throw new AppError('unsupported_media_type', 'expected a JSON body (Content-Type: application/json)');
   const charset = ctx.request.charset;
   if (charset && !/^utf-?8$/i.test(charset)) throw new AppError('unsupported_media_type', `JSON must be UTF-8 (got charset=${charset.slice(0, 32)})`);
+  refuseDeclaredOver(ctx, maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new AppError('payload_too_large', `request body exceeds ${maxBytes} bytes`);
+    if (size > maxBytes) {
+      // The rest is not read: the connection closes after the answer (draining an unbounded
+      // body to keep it alive would read what the limit is there to refuse).
+      ctx.set('Connection', 'close');
+      throw bodyTooLarge(maxBytes);
+    }
     chunks.push(chunk as Buffer);
   }
   let text: string;

@@ -78,6 +78,8 @@ function recordOf(e: UsageEvent, caller: ClientDef, ctx: Context, token: KnownTo
     actorType: 'client',
     actor: caller.id,
     clientId: caller.id,
+    // The server reports requests to its own resource (only resource servers may report).
+    resource: caller.introspectAudience ?? undefined,
     subject: mine?.sub,
     requestId: String(ctx.state.requestId),
     ip: ctx.ip,

@@ -52,7 +52,8 @@ function requireToken(form: Record<string, string>): string {
 
 type Introspection = { active: false } | ({ active: true } & Record<string, unknown>);
 /** `jti` of an access token; for a refresh token, its grant (see introspectRefreshToken). */
-type Outcome = { result: Introspection; reason: string; jti?: string | undefined; grantId?: string | undefined };
+/** `resource`: the one audience the record concerns, when known (the audit explorer's resource filter). */
+type Outcome = { result: Introspection; reason: string; jti?: string | undefined; grantId?: string | undefined; resource?: string | undefined };
 
 export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
   const { policy } = deps;
@@ -77,9 +78,12 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
       scopes: [...rt.scopes].filter((s) => !RESERVED_SCOPES.has(s)),
       scopeRule: 'some',
     });
-    if (reason) return { result: { active: false }, reason, grantId: rt.grantId };
-    if (!rt.grantId || !(await deps.tokens.grantExists(rt.grantId))) return { result: { active: false }, reason: 'revoked_grant', grantId: rt.grantId };
+    // Its own client asked: the resource it was issued for is no secret to it.
+    const resource = typeof rt.resource === 'string' ? rt.resource : undefined;
+    if (reason) return { result: { active: false }, reason, grantId: rt.grantId, resource };
+    if (!rt.grantId || !(await deps.tokens.grantExists(rt.grantId))) return { result: { active: false }, reason: 'revoked_grant', grantId: rt.grantId, resource };
     return {
+      resource,
       result: {
         active: true,
         token_type: 'refresh_token',
@@ -100,7 +104,10 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
 
   async function introspectAccessToken(token: string, caller: ClientDef): Promise<Outcome> {
     const outcome = await deps.checker.check(token, caller.introspectAudience);
-    if (!outcome.active) return { result: { active: false }, reason: outcome.reason, jti: outcome.jti };
+    // A resource server's question concerns its own resource, whatever the answer (an active
+    // token's aud is that resource: the check refuses any other).
+    const resource = caller.introspectAudience ?? undefined;
+    if (!outcome.active) return { result: { active: false }, reason: outcome.reason, jti: outcome.jti, resource };
     const c = outcome.claims;
     const cnf = c.cnf as { jkt?: string } | undefined;
     return {
@@ -127,6 +134,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
       },
       reason: 'active',
       jti: String(c.jti),
+      resource,
     };
   }
 
@@ -157,6 +165,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
       clientId: caller.id,
       ip: ctx.ip,
       requestId: ctx.state.requestId,
+      resource: outcome.resource,
       detail: { ...(outcome.grantId === undefined ? { jti: outcome.jti } : { grant_id: outcome.grantId }), token_kind: kind, active: outcome.result.active, reason: outcome.reason },
     });
 
@@ -178,6 +187,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
     const hint = form.token_type_hint;
     const order = hint === 'refresh_token' || !looksLikeJws(token) ? (['refresh', 'access'] as const) : (['access', 'refresh'] as const);
     let revoked: string | undefined;
+    let resource: string | undefined;
     for (const kind of order) {
       if (kind === 'access' && looksLikeJws(token)) {
         const claims = await deps.checker.verifySignature(token);
@@ -186,6 +196,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
         if (claims && claims.client_id === caller.id && typeof claims.jti === 'string' && Number(claims.exp) * 1000 > deps.now()) {
           await revokeAccessToken(deps.db, { jti: claims.jti, expSec: Number(claims.exp), actor: caller.id, reason: 'revoked by its client (RFC 7009)' }, deps.now());
           revoked = `access_token ${claims.jti}`;
+          resource = typeof claims.aud === 'string' ? claims.aud : undefined;
           break;
         }
       }
@@ -196,6 +207,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
           // issued from it (RFC 7009 §2.1 "SHOULD also invalidate all access tokens").
           await revokeGrant(deps.db, { grantId: rt.grantId, actor: caller.id, reason: 'refresh token revoked by its client (RFC 7009)' }, deps.now());
           revoked = `grant ${rt.grantId}`;
+          resource = typeof rt.resource === 'string' ? rt.resource : undefined;
           break;
         }
       }
@@ -207,6 +219,7 @@ export function tokenEndpoints(deps: TokenEndpointDeps): Middleware {
       clientId: caller.id,
       ip: ctx.ip,
       requestId: ctx.state.requestId,
+      resource,
       detail: { effect: revoked ?? 'none' },
     });
     ctx.status = 200;

@@ -77,6 +77,7 @@ export function tokenEndpointAudit(
         ...common,
         action: grantType === 'refresh_token' ? 'token.refreshed' : at?.chain ? 'token.exchanged' : 'token.issued',
         subject: at?.sub,
+        resource: at?.aud,
         detail: {
           grant_type: grantType,
           jti: at?.jti,
@@ -142,6 +143,7 @@ export function tokenEndpointAudit(
         action: detail === REFRESH_TOKEN_REUSED ? 'refresh.reuse_detected' : 'token.refused',
         outcome: ctx.status === 401 ? 'denied' : 'failure',
         subject: ctx.state.concerns,
+        resource: request.requestedResource,
         detail: { grant_type: grantType, error: body.error, reason: detail },
       };
     } else {

@@ -4,6 +4,7 @@
 import type { Context } from 'koa';
 import { protocolOf } from './seams.ts';
 import { cibaRequestIdFor } from '../governance/ciba-requests.ts';
+import { checkAudience } from '../governance/validation.ts';
 
 export interface TokenRequestFacts {
   readonly grantType: string | undefined;
@@ -15,6 +16,11 @@ export interface TokenRequestFacts {
   readonly clientAuth: string | undefined;
   /** A CIBA token's request (governance/ciba-requests.ts), whose approval it was issued on. */
   readonly cibaRequest?: string | undefined;
+  /**
+   * The one resource the request names (RFC 8707 `resource`, or RFC 8693 `audience`), when it is
+   * a well-formed audience (checkAudience: at most 512 characters): what a refusal concerns.
+   */
+  readonly requestedResource?: string | undefined;
 }
 
 export interface SignOutFacts {
@@ -35,7 +41,18 @@ export function tokenRequestFacts(ctx: Context): TokenRequestFacts | undefined {
     claimedClientId: clientId ?? (typeof oidc.params?.client_id === 'string' ? oidc.params.client_id : undefined),
     clientAuth: clientAuthUsed(oidc.client?.clientAuthMethod, oidc.params?.client_secret !== undefined),
     cibaRequest: oidc.entities.BackchannelAuthenticationRequest?.jti ? cibaRequestIdFor(oidc.entities.BackchannelAuthenticationRequest.jti) : undefined,
+    requestedResource: wellFormedAudience(oidc.params?.resource ?? oidc.params?.audience),
   };
+}
+
+/** A client-supplied target, kept only if it could be a resource's audience (never a list or free text). */
+function wellFormedAudience(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    return checkAudience(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

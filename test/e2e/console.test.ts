@@ -1,9 +1,10 @@
 // The admin console in a real browser (Debian Chromium via playwright-core): an administrator
 // and an auditor sign in through govauth's own sign-in with a second factor and walk every page
 // (axe-core checks each one; screenshots go to test-results/screenshots/); the administrator
-// registers a client and uses its secret at /token, revokes a person and sees their token go
-// inactive at introspection, approves an access request and exports the audit trail; the
-// auditor's write, posted straight to the server, is refused and recorded.
+// registers a client and uses its secret at /token, opens a person's page (roles, factors,
+// sessions), revokes a person and sees their token go inactive at introspection, approves an
+// access request, exports the audit trail, and writes a Cedar policy set (validated, fixed,
+// stored); the auditor's write, posted straight to the server, is refused and recorded.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as oidc from 'openid-client';
@@ -17,7 +18,7 @@ import { basic, type ClientCreds } from '../helpers/oauth.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const PAGES = ['/console', '/console/clients', '/console/catalog', '/console/roles', '/console/roles/show?name=govauth-admin', '/console/people', '/console/grants', '/console/requests', '/console/revocations', '/console/keys', '/console/access-policies', '/console/self-registered', '/console/notifications', '/console/policies', '/console/policies/explain?user=audrey%40example.com&resource=urn%3Agovauth%3Aadmin&scope=govauth.admin', '/console/audit', '/console/review'];
+const PAGES = ['/console', '/console/clients', '/console/catalog', '/console/roles', '/console/roles/show?name=govauth-admin', '/console/people', '/console/person?email=root%40example.com', '/console/grants', '/console/requests', '/console/revocations', '/console/keys', '/console/access-policies', '/console/self-registered', '/console/notifications', '/console/policies', '/console/policies/explain?user=audrey%40example.com&resource=urn%3Agovauth%3Aadmin&scope=govauth.admin', '/console/audit', '/console/review'];
 
 let t: TestServer;
 let browser: Browser;
@@ -204,8 +205,45 @@ describe('the admin console', () => {
       const r = await page.request.post(`${t.issuer}/console/actions/${action}`, { form: { csrf: csrf ?? '', back: '/console', confirmed: 'yes', ...form } });
       expect(r.status(), action).toBe(403);
     }
+    // The person page is read-only for an auditor: no way to end a session, and a post is refused.
+    await page.goto(`${t.issuer}/console/person?email=root%40example.com`);
+    expect(await page.locator('main').innerText()).toMatch(/Sessions \([1-9]/);
+    expect(await page.getByRole('button', { name: 'End session' }).count()).toBe(0);
+    const ending = await page.request.post(`${t.issuer}/console/actions/user-session-end`, { form: { csrf: csrf ?? '', back: '/console/people', email: 'root@example.com', id: 'A'.repeat(22), confirmed: 'yes' } });
+    expect(ending.status()).toBe(403);
     // A post without the session's form token is refused before anything else.
     const forged = await page.request.post(`${t.issuer}/console/actions/client-disable`, { form: { id, confirmed: 'yes' } });
     expect(forged.status()).toBe(403);
+  });
+
+  it('an administrator validates a Cedar policy set chosen from a file, fixes it and stores it', { timeout: 60_000 }, async () => {
+    const typo = '@id("baseline")\npermit(principal, action, resource);\n@id("no-deploy")\nforbid(principal is Client, action == Action::"ai.deploy.mange", resource);\n';
+    const page = admin;
+    await page.goto(`${t.issuer}/console/policies`);
+    const editor = page.getByRole('region', { name: 'Write or upload a policy set' });
+    // The console's script shows the file chooser, and the chosen file fills the text area.
+    await editor.getByLabel('Or fill it from a file').setInputFiles({ name: 'rules.cedar', mimeType: 'text/plain', buffer: Buffer.from(typo) });
+    await expect.poll(() => editor.getByLabel('New file: Cedar text').inputValue()).toBe(typo);
+    expect(await editor.getByLabel('New file: name').inputValue()).toBe('rules.cedar');
+    await editor.getByRole('button', { name: 'Validate' }).click();
+    expect(await page.getByRole('region', { name: /^Problems/ }).first().innerText()).toMatch(/rules\.cedar:4:\d+: no-deploy: /);
+    await screenshot(page, 'console-admin-policy-invalid');
+    // The text came back as typed: fix it there, validate again, then store and activate it.
+    const files = page.getByRole('region', { name: 'Your files' });
+    const text = files.getByLabel('File 1: Cedar text');
+    expect(await text.inputValue()).toBe(typo);
+    await text.fill(typo.replace('mange', 'manage'));
+    await files.getByRole('button', { name: 'Validate' }).click();
+    expect(await page.locator('main').innerText()).toContain('The files are valid: 2 policies');
+    await page.getByRole('region', { name: 'Your files' }).getByLabel(/^Activate it now/).check();
+    await page.getByRole('region', { name: 'Your files' }).getByRole('button', { name: 'Store' }).click();
+    await page.getByLabel('Yes, I am sure').check();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    expect(await page.getByRole('status').innerText()).toMatch(/^Stored policy version 1; it is active\./);
+    await screenshot(page, 'console-admin-policy-stored');
+    const { versions } = await t.cliJson<{ versions: { version: number; active: boolean }[] }>('policy', 'list');
+    expect(versions).toEqual([expect.objectContaining({ version: 1, active: true })]);
+    // Through the text area and the confirmation's hidden field (both posted with CRLF line ends), stored as written.
+    expect((await t.cliJson<{ sources: Record<string, string> }>('policy', 'show', '1')).sources).toEqual({ 'rules.cedar': typo.replace('mange', 'manage') });
   });
 });

@@ -428,6 +428,7 @@ describe('OpenAPI document', () => {
     'PUT /roles/{name}/required-factor', 'PUT /scopes/{name}/required-acr', 'GET /users/{email}/factors',
     'GET /clients', 'POST /clients', 'GET /clients/{id}', 'PATCH /clients/{id}', 'POST /clients/{id}/rotate-secret', 'POST /clients/{id}/disable', 'POST /clients/{id}/enable',
     'GET /users', 'POST /users', 'GET /users/{email}', 'PATCH /users/{email}', 'POST /users/{email}/disable', 'POST /users/{email}/enable', 'PUT /users/{email}/password', 'POST /users/{email}/mfa', 'DELETE /users/{email}/mfa',
+    'GET /users/{email}/sessions', 'DELETE /users/{email}/sessions/{id}',
     'GET /users/{email}/roles', 'POST /users/{email}/roles', 'DELETE /users/{email}/roles/{role}',
     'GET /clients/{id}/roles', 'POST /clients/{id}/roles', 'DELETE /clients/{id}/roles/{role}',
     'GET /users/{email}/delegations', 'GET /clients/{id}/delegations', 'DELETE /delegations/standing/{delegation_id}',

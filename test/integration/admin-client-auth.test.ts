@@ -138,9 +138,9 @@ describe('hostile and contradictory registrations: 400 with a clear error, never
     expect(res.body.error_description).toMatch(message);
   });
 
-  it('the method cannot be changed by PATCH, and keys only replaced on a keyed client', async () => {
+  it('PATCH changes the method only when named (client-auth-change.test.ts), and replaces keys only on a keyed client', async () => {
     const created = await admin<Created>('POST', '/clients', { name: 'dn-bot-2', ...bots, tls_subject_dn: 'CN=bot,O=Example' });
-    for (const body of [{ tls_subject_dn: 'CN=other' }, { auth_method: 'client_secret' }, { certificate_bound_tokens: true }]) {
+    for (const body of [{ certificate_bound_tokens: true }, { tls_subject_dn: 'CN=other', jwks: selfSigned.jwks }, { secret_expires: '90d' }]) {
       const res = await admin<Err>('PATCH', `/clients/${created.body.client_id}`, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
     }

@@ -187,6 +187,10 @@ describe('backup while tokens are issued, restore into a new database, serve fro
     const verified = json<{ ok: boolean; last: number }>(await cliProcess(target, 'audit', 'verify', '--json'));
     expect(verified.ok).toBe(true);
     expect(verified.last).toBeGreaterThan(backup.head.seq);
+    // Every column came across: the restored records still say which resource they concern.
+    const byResource = json<{ events: { action: string; resource: string | null }[] }>(await cliProcess(target, 'audit', 'tail', '--resource', API, '--action', 'token.issued', '--limit', '1000', '--json'));
+    expect(byResource.events.length).toBeGreaterThanOrEqual(20);
+    expect(byResource.events.every((e) => e.resource === API)).toBe(true);
 
     // Never over a database in use: on SQLite --force is refused while the server runs; on
     // PostgreSQL a non-empty database is always refused.

@@ -78,6 +78,9 @@ describe('CIBA poll mode', () => {
     expect(requested?.detail).toMatchObject({ client_id: agent.client_id, user_id: aliceId, binding_message: 'Train run 42', scopes: ['openid', 'ai.training.read'], resource: API });
     const [approved] = await auditActions('ciba.approved');
     expect(approved?.detail).toMatchObject({ ciba_request: page.ids[0], decided_by: aliceId, granted_scopes: ['ai.training.read'] });
+    // The audit explorer's resource filter finds the request, its approval and the token.
+    const forApi = (await t.cliJson<{ events: { action: string }[] }>('audit', 'tail', '--resource', API, '--limit', '1000')).events.map((e) => e.action);
+    expect(forApi).toEqual(expect.arrayContaining(['ciba.requested', 'ciba.approved', 'token.issued']));
     // The token's own record names the approval it was issued on.
     const issued = (await auditActions('token.issued')).find((e) => e.detail.jti === claims.jti);
     expect(issued?.detail).toMatchObject({ grant_type: 'urn:openid:params:grant-type:ciba', ciba_request: page.ids[0], sub: aliceId, client_id: agent.client_id });

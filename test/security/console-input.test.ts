@@ -5,12 +5,11 @@
 // answer this browser did not start, open redirects through `back`, unknown actions, wrong
 // methods and media types, repeated fields, input the operation refuses, and a role removed
 // mid-session. Every answer is a page with a 4xx status, never a 500, and nothing changes.
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../../src/governance/totp.ts';
 import { AccountBrowser } from '../helpers/account-pages.ts';
-import { field } from '../helpers/cookie-jar.ts';
-import { PASSWORD, createUser } from '../helpers/people.ts';
-import { SignInSteps } from '../helpers/sign-in-steps.ts';
+import { callbackPath, consoleAnswer as consoleAnswerFor, consoleCsrf, consoleSignIn as consoleSignInAs } from '../helpers/console-browser.ts';
+import { createUser } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
@@ -18,35 +17,10 @@ let root: AccountBrowser;
 let other: AccountBrowser;
 let id: string;
 
-/** Walks govauth's sign-in for the console up to (not into) its redirect URI: the answer and the browser's cookies. */
-async function consoleAnswer(email: string): Promise<{ callback: URL; steps: SignInSteps }> {
-  const secret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', email)).secret;
-  const steps = new SignInSteps({ forwardedFor: null });
-  const callback = await steps.walk(`${t.url}/console`, `${t.issuer}/console/signed-in`, (page) => {
-    if (page.kind === 'login') return { email, password: PASSWORD };
-    if (page.kind === 'mfa') return { code: totpCode(secret, Date.now()) };
-    throw new Error(`unexpected ${page.kind} page: ${page.html.slice(0, 300)}`);
-  });
-  return { callback, steps };
-}
-
-const callbackPath = (callback: URL): string => `${callback.pathname}${callback.search}`;
+const consoleAnswer = (email: string) => consoleAnswerFor(t, email);
 const setsSession = (res: Response): boolean => res.headers.getSetCookie().some((c) => c.startsWith('govauth.console=') && !c.startsWith('govauth.console=;'));
-
-async function consoleSignIn(email: string): Promise<AccountBrowser> {
-  const { callback, steps } = await consoleAnswer(email);
-  const browser = new AccountBrowser(t.url, steps.jar);
-  const back = await browser.get(callbackPath(callback));
-  expect(back.status).toBe(303);
-  expect(back.headers.get('location')).toBe('/console');
-  return browser;
-}
-
-const csrfOf = async (b: AccountBrowser, path = '/console/clients'): Promise<string> => {
-  const token = field(await (await b.get(path)).text(), 'csrf');
-  if (!token) throw new Error('no form token');
-  return token;
-};
+const consoleSignIn = (email: string): Promise<AccountBrowser> => consoleSignInAs(t, email);
+const csrfOf = consoleCsrf;
 
 beforeAll(async () => {
   t = await startTestServer();
@@ -274,6 +248,56 @@ describe('console input', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('can no longer authenticate');
     expect(t.server.policy.snapshot().clients.get(id)?.disabled).toBe(false);
+  });
+
+  it('the person page: 400 without an email, 404 for nobody; ending a session asks first, refuses a missing form token, bad and unknown ids', async () => {
+    expect((await root.get('/console/person')).status).toBe(400);
+    expect((await root.get('/console/person?email=nobody%40example.com')).status).toBe(404);
+    expect((await root.get('/console/person?email=not-an-email')).status).toBe(400);
+    await createUser(t, 'ended@example.com', ['govauth-admin']);
+    const ended = await consoleSignIn('ended@example.com');
+    const page = await (await root.get('/console/person?email=ended%40example.com')).text();
+    expect(page).toMatch(/Second factors[\s\S]*Authenticator app \(TOTP\)[\s\S]*enrolled/);
+    const sessionId = /name="id" value="([\w-]{22})"/.exec(page)?.[1] ?? '';
+    expect(sessionId).not.toBe('');
+    const form = { email: 'ended@example.com', id: sessionId, back: '/console/person?email=ended%40example.com' };
+    expect((await root.post('/console/actions/user-session-end', { ...form, confirmed: 'yes' })).status).toBe(403); // no form token
+    const csrf = await csrfOf(root);
+    const asked = await root.post('/console/actions/user-session-end', { csrf, ...form });
+    expect(asked.status).toBe(200);
+    expect(await asked.text()).toContain('that browser is signed out');
+    expect((await ended.get('/console')).status).toBe(200); // asking changed nothing
+    for (const [id, status] of [['x', 400], ['A'.repeat(22), 404], ['', 400]] as const) {
+      expect((await root.post('/console/actions/user-session-end', { csrf, ...form, id, confirmed: 'yes' })).status, id).toBe(status);
+    }
+    const done = await root.post('/console/actions/user-session-end', { csrf, ...form, confirmed: 'yes' });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe('/console/person?email=ended%40example.com');
+    // That browser is signed out of govauth, so of the console too.
+    const after = await ended.get('/console');
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toContain('/auth');
+  });
+
+  it('changing a client’s authentication method: refused without the form token or with contradictory input; a new secret is shown once', async () => {
+    const keyed = (await t.cliJson<{ client_id: string }>('client', 'create', '--name', 'auth-bot', '--grant', 'client_credentials', '--roles', 'data-scientist')).client_id;
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] });
+    expect((await root.post('/console/actions/client-auth', { id: keyed, auth_method: 'private_key_jwt', jwks, confirmed: 'yes' })).status).toBe(403);
+    const csrf = await csrfOf(root);
+    for (const form of [{ auth_method: 'none' }, { auth_method: 'private_key_jwt' }, { auth_method: 'private_key_jwt', jwks: '{not json' }, { auth_method: 'tls_client_auth', tls_subject_dn: 'CN=x', jwks }, { auth_method: '' }] as Record<string, string>[]) {
+      const res = await root.post('/console/actions/client-auth', { csrf, id: keyed, confirmed: 'yes', ...form });
+      expect(res.status, JSON.stringify(form)).toBe(400);
+    }
+    expect(t.server.policy.snapshot().clients.get(keyed)?.jwks ?? null).toBeNull();
+    const moved = await root.post('/console/actions/client-auth', { csrf, id: keyed, auth_method: 'private_key_jwt', jwks, confirmed: 'yes' });
+    expect(moved.status).toBe(303);
+    expect(t.server.policy.snapshot().clients.get(keyed)?.secretHash).toBeNull();
+    const back = await root.post('/console/actions/client-auth', { csrf, id: keyed, auth_method: 'client_secret', confirmed: 'yes' });
+    expect(back.status).toBe(200);
+    const secret = [...(await back.text()).matchAll(/<code class="secret">([^<]+)<\/code>/g)].map((m) => m[1])[1] ?? '';
+    const token = await fetch(`${t.url}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${keyed}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'https://models.example' }) });
+    expect(token.status, await token.clone().text()).toBe(200);
   });
 
   it('ends the session with its access token: past the token’s expiry the console signs in again', async () => {

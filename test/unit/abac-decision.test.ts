@@ -176,10 +176,19 @@ describe('validation', () => {
     expect([...new Set(r.problems.map((p) => p.policy))].sort()).toEqual(['x#1', 'y#1', 'z#1']);
   });
   it('refuses syntax errors, templates, duplicate ids and bad file names', () => {
-    expect(validatePolicySources(snapshot, { 'a.cedar': 'permit(principal, action, resource' }).problems[0]?.message).toMatch(/^a\.cedar: /);
+    expect(validatePolicySources(snapshot, { 'a.cedar': 'permit(principal, action, resource' }).problems[0]?.message).toMatch(/^a\.cedar:1:35: unexpected end of input/);
     expect(validatePolicySources(snapshot, { 'a.cedar': 'permit(principal == ?principal, action, resource);' }).problems.length).toBeGreaterThan(0);
     expect(validatePolicySources(snapshot, { 'a.cedar': '@id("x") permit(principal, action, resource);', 'b.cedar': '@id("x") permit(principal, action, resource);' }).problems[0]?.message).toMatch(/used twice/);
     expect(validatePolicySources(snapshot, { '../etc/passwd': 'permit(principal, action, resource);' }).problems[0]?.message).toMatch(/file name/);
+  });
+  it('says where a problem is as file:line:column, counting characters, not UTF-8 bytes', () => {
+    const text = '// ünïcödé ✓\n@id("ok")\npermit(principal, action, resource);\n\n  @id("bad") permit(principal, action, resource) when { "✓" == context.nosuch };\n';
+    const r = validatePolicySources(snapshot, { 'ok.cedar': 'permit(principal, action, resource);', 'p.cedar': text });
+    expect(r.problems.length).toBeGreaterThan(0);
+    for (const p of r.problems) expect(p.message).toMatch(/^p\.cedar:5:64: bad: .*attribute `nosuch` in context/);
+    expect(text.split('\n')[4]?.slice(63)).toMatch(/^context\.nosuch/); // column 64, counted from 1
+    const syntax = validatePolicySources(snapshot, { 's.cedar': '// ✓✓\npermit(principal, action, resource) when { ✓ };' });
+    expect(syntax.problems[0]?.message).toMatch(/^s\.cedar:2:44: /);
   });
   it('warns when nothing is permitted', () => {
     expect(validatePolicySources(snapshot, { 'f.cedar': 'forbid(principal, action, resource);' }).warnings.join()).toMatch(/no policy permits/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceLabel } from '../../src/account/device-label.ts';
+import { deviceLabel } from '../../src/governance/device-label.ts';
 
 describe('deviceLabel', () => {
   it.each([

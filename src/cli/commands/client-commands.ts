@@ -91,6 +91,18 @@ function cibaOption(values: Parameters<typeof str>[0]): { mode: string; notifica
   return mode === undefined ? undefined : { mode, notificationEndpoint: endpoint };
 }
 
+/** One of --tls-san-dns, --tls-san-uri, --tls-san-ip, --tls-san-email (client-certificates.ts checks the value). */
+function sanOption(values: Parameters<typeof str>[0]): { kind: 'dns' | 'uri' | 'ip' | 'email'; value: string } | undefined {
+  const sans = (['dns', 'uri', 'ip', 'email'] as const).flatMap((kind) => {
+    const value = str(values, `tls-san-${kind}`);
+    return value === undefined ? [] : [{ kind, value }];
+  });
+  if (sans.length > 1) throw new UsageError('register one subject alternative name (RFC 8705 §2.1.2): one of --tls-san-dns, --tls-san-uri, --tls-san-ip, --tls-san-email');
+  return sans[0];
+}
+
+const SAN_OPTIONS = { 'tls-san-dns': { type: 'string' }, 'tls-san-uri': { type: 'string' }, 'tls-san-ip': { type: 'string' }, 'tls-san-email': { type: 'string' } } as const;
+
 export const clientCommands: Command[] = [
   {
     name: 'client create',
@@ -110,10 +122,7 @@ export const clientCommands: Command[] = [
       'admin-access': { type: 'boolean' },
       'secret-expires': { type: 'string' },
       'tls-subject-dn': { type: 'string' },
-      'tls-san-dns': { type: 'string' },
-      'tls-san-uri': { type: 'string' },
-      'tls-san-ip': { type: 'string' },
-      'tls-san-email': { type: 'string' },
+      ...SAN_OPTIONS,
       'bind-certificate': { type: 'boolean' },
       'jwks-file': { type: 'string' },
       'jwks-uri': { type: 'string' },
@@ -125,12 +134,7 @@ export const clientCommands: Command[] = [
     positionals: [],
     async run({ values }, ctx) {
       const { createClient } = await clientRegistry();
-      const sans = (['dns', 'uri', 'ip', 'email'] as const).flatMap((kind) => {
-        const value = str(values, `tls-san-${kind}`);
-        return value === undefined ? [] : [{ kind, value }];
-      });
-      if (sans.length > 1) throw new UsageError('register one subject alternative name (RFC 8705 §2.1.2): one of --tls-san-dns, --tls-san-uri, --tls-san-ip, --tls-san-email');
-      const tls = { subjectDn: str(values, 'tls-subject-dn'), san: sans[0], boundTokens: flag(values, 'bind-certificate') };
+      const tls = { subjectDn: str(values, 'tls-subject-dn'), san: sanOption(values), boundTokens: flag(values, 'bind-certificate') };
       const resource = str(values, 'resource');
       if (flag(values, 'introspect') !== (resource !== undefined)) {
         throw new UsageError('--introspect and --resource <audience-uri> go together (credentials a resource server uses to introspect tokens)');
@@ -201,9 +205,14 @@ export const clientCommands: Command[] = [
   },
   {
     name: 'client update',
-    usage: 'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json> | --jwks-uri <https URL>] [--require-pop | --no-require-pop] [--ciba poll|ping|off [--ciba-notification-endpoint <https URL>]]',
-    summary: 'rename a client, replace its roles or its keys, allow or withdraw the admin API or CIBA, or require proof of possession (next token follows)',
-    options: { name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, 'require-pop': { type: 'boolean' }, 'no-require-pop': { type: 'boolean' }, ciba: { type: 'string' }, 'ciba-notification-endpoint': { type: 'string' } },
+    usage:
+      'govauth client update <client_id> [--name <text>] [--roles r1,r2] [--admin-access | --no-admin-access] [--jwks-file <public-jwks.json> | --jwks-uri <https URL>] [--require-pop | --no-require-pop] [--ciba poll|ping|off [--ciba-notification-endpoint <https URL>]] [--auth client_secret [--secret-expires 90d|<ISO time>|never] | --auth private_key_jwt (--jwks-file | --jwks-uri) | --auth tls_client_auth (--tls-subject-dn <DN> | --tls-san-*) | --auth self_signed_tls_client_auth --jwks-file <with x5c>]',
+    summary: 'rename a client, replace its roles or its keys, change how it authenticates (a new secret is printed once), allow or withdraw the admin API or CIBA, or require proof of possession (next token follows)',
+    options: {
+      name: { type: 'string' }, roles: { type: 'string', multiple: true }, 'admin-access': { type: 'boolean' }, 'no-admin-access': { type: 'boolean' }, 'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' },
+      'require-pop': { type: 'boolean' }, 'no-require-pop': { type: 'boolean' }, ciba: { type: 'string' }, 'ciba-notification-endpoint': { type: 'string' },
+      auth: { type: 'string' }, 'tls-subject-dn': { type: 'string' }, ...SAN_OPTIONS, 'secret-expires': { type: 'string' },
+    },
     positionals: ['client_id'],
     async run({ values, positionals }, ctx) {
       const { updateClient } = await clientRegistry();
@@ -211,12 +220,21 @@ export const clientCommands: Command[] = [
       const adminAccess = flag(values, 'admin-access') ? true : flag(values, 'no-admin-access') ? false : undefined;
       if (flag(values, 'require-pop') && flag(values, 'no-require-pop')) throw new UsageError('give --require-pop or --no-require-pop, not both');
       const requirePop = flag(values, 'require-pop') ? true : flag(values, 'no-require-pop') ? false : undefined;
-      const patch = { name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')), jwksUri: str(values, 'jwks-uri'), requirePop, ciba: cibaOption(values) };
+      const subjectDn = str(values, 'tls-subject-dn');
+      const san = sanOption(values);
+      const tls = subjectDn !== undefined || san !== undefined ? { subjectDn, san } : undefined;
+      const patch = {
+        name: str(values, 'name'), roles: list(values, 'roles'), adminAccess, jwks: await readJwksFile(str(values, 'jwks-file')), jwksUri: str(values, 'jwks-uri'), requirePop, ciba: cibaOption(values),
+        authMethod: str(values, 'auth'), tls, secretExpires: str(values, 'secret-expires'),
+      };
       if (Object.values(patch).every((v) => v === undefined)) {
-        throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access, --jwks-file, --jwks-uri, --require-pop, --no-require-pop or --ciba');
+        throw new UsageError('nothing to change: give --name, --roles, --admin-access, --no-admin-access, --jwks-file, --jwks-uri, --require-pop, --no-require-pop, --ciba or --auth');
       }
-      const client = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor, patch.jwksUri === undefined && patch.ciba === undefined ? undefined : await urlRules(ctx.env));
-      return { json: { client }, text: describe(client, ctx.now()) };
+      const { client, clientSecret } = await updateClient(await ctx.db(), positionals[0] ?? '', patch, ctx.actor, patch.jwksUri === undefined && patch.ciba === undefined ? undefined : await urlRules(ctx.env));
+      const text = describe(client, ctx.now());
+      return clientSecret === null
+        ? { json: { client }, text }
+        : { json: { client, client_secret: clientSecret }, text: `${text}\n\n${secretNotice(client.client_id, clientSecret)}\nIts keys or certificate no longer authenticate it.` };
     },
   },
   {

@@ -1,5 +1,6 @@
 // govauth audit … / review / (user|client) grant-role|revoke-role|roles: proving who could do
 // what, and taking access away on time.
+import type { AuditFilter } from '../../audit/audit-query.ts';
 import type { Checkpoint } from '../../audit/audit-verify.ts';
 import type { VerifiedCheckpoint } from '../../audit/audit-checkpoint.ts';
 import { loadConfig } from '../../config/load-config.ts';
@@ -21,6 +22,37 @@ const accessReview = () => import('../../governance/access-review.ts');
 const roleGrants = () => import('../../governance/role-grants.ts');
 
 export class ChainBroken extends Error {}
+
+// The filters `audit tail` and `audit export` share, as GET /admin/v1/audit names them.
+const FILTER_USAGE = '[--actor <id>] [--action <name|prefix*>] [--client <client_id>] [--resource <audience>] [--subject <id>] [--since <time|7d>] [--until <time>] [--before <seq>]';
+const FILTER_OPTIONS = {
+  actor: { type: 'string' },
+  action: { type: 'string' },
+  client: { type: 'string' },
+  resource: { type: 'string' },
+  subject: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  before: { type: 'string' },
+} as const;
+
+/** `maxSeq`: audit-query.ts's MAX_SEQ, passed in so that module still loads only when a command runs. */
+function auditFilter(values: Parameters<typeof str>[0], now: number, maxSeq: number): AuditFilter {
+  const since = str(values, 'since');
+  const until = str(values, 'until');
+  const before = int(values, 'before');
+  if (before !== undefined && (before < 1 || before > maxSeq)) throw new UsageError(`--before must be a record's seq, between 1 and ${maxSeq}`);
+  return {
+    since: since === undefined ? undefined : parseInstant(since, now, '--since'),
+    until: until === undefined ? undefined : parseInstant(until, now, '--until'),
+    actor: str(values, 'actor'),
+    action: str(values, 'action'),
+    clientId: str(values, 'client'),
+    resource: str(values, 'resource'),
+    subject: str(values, 'subject'),
+    before,
+  };
+}
 
 const grantsTable = (grants: RoleGrantView[]): string =>
   table(['ROLE', 'EXPIRES', 'REASON', 'GRANTED'], grants.map((g) => [g.role, g.expires_at ?? 'never', g.reason ?? '', g.granted_at]));
@@ -185,40 +217,33 @@ export const governanceCommands: Command[] = [
   },
   {
     name: 'audit export',
-    usage: 'govauth audit export [--since <time|7d>] [--until <time>] [--action <name|prefix*>] [--actor <id>]',
-    summary: 'write audit records as JSON Lines (one event per line) for a SIEM',
-    options: { since: { type: 'string' }, until: { type: 'string' }, action: { type: 'string' }, actor: { type: 'string' } },
+    usage: `govauth audit export ${FILTER_USAGE}`,
+    summary: 'write the matching audit records as JSON Lines (one event per line, in chain order) for a SIEM',
+    options: FILTER_OPTIONS,
     positionals: [],
     streams: true,
     async run({ values }, ctx) {
-      const { exportAuditEvents } = await auditQuery();
-      const now = ctx.now();
-      const since = str(values, 'since');
-      const until = str(values, 'until');
-      const count = await exportAuditEvents(
-        await ctx.db(),
-        { since: since ? parseInstant(since, now, '--since') : undefined, until: until ? parseInstant(until, now, '--until') : undefined, action: str(values, 'action'), actor: str(values, 'actor') },
-        (event) => ctx.out(`${JSON.stringify(event)}\n`),
-      );
+      const { exportAuditEvents, MAX_SEQ } = await auditQuery();
+      const count = await exportAuditEvents(await ctx.db(), auditFilter(values, ctx.now(), MAX_SEQ), (event) => ctx.out(`${JSON.stringify(event)}\n`));
       return { json: { exported: count }, text: '' };
     },
   },
   {
     name: 'audit tail',
-    usage: 'govauth audit tail [--actor <id>] [--action <name|prefix*>] [--subject <id>] [--limit N]',
-    summary: 'show the most recent audit records',
-    options: { actor: { type: 'string' }, action: { type: 'string' }, subject: { type: 'string' }, limit: { type: 'string' } },
+    usage: `govauth audit tail ${FILTER_USAGE} [--limit N]`,
+    summary: 'show the most recent matching audit records, oldest first; the next page back is --before <the first SEQ shown>',
+    options: { ...FILTER_OPTIONS, limit: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
-      const { MAX_TAIL, tailAuditEvents } = await auditQuery();
+      const { MAX_SEQ, MAX_TAIL, tailAuditEvents } = await auditQuery();
       const limit = int(values, 'limit') ?? 20;
       if (limit < 1 || limit > MAX_TAIL) throw new UsageError(`--limit must be between 1 and ${MAX_TAIL}`);
-      const events = await tailAuditEvents(await ctx.db(), { actor: str(values, 'actor'), action: str(values, 'action'), subject: str(values, 'subject') }, limit);
+      const events = await tailAuditEvents(await ctx.db(), auditFilter(values, ctx.now(), MAX_SEQ), limit);
       return {
         json: { events },
         text: table(
-          ['SEQ', 'AT', 'ACTION', 'OUTCOME', 'ACTOR', 'SUBJECT', 'DETAIL'],
-          events.map((e) => [String(e.seq), e.at, e.action, e.outcome, `${e.actor_type}:${e.actor ?? '-'}`, e.subject ?? '-', JSON.stringify(e.detail).slice(0, 80)]),
+          ['SEQ', 'AT', 'ACTION', 'OUTCOME', 'ACTOR', 'SUBJECT', 'CLIENT', 'RESOURCE', 'DETAIL'],
+          events.map((e) => [String(e.seq), e.at, e.action, e.outcome, `${e.actor_type}:${e.actor ?? '-'}`, e.subject ?? '-', e.client_id ?? '-', e.resource ?? '-', JSON.stringify(e.detail).slice(0, 80)]),
         ),
       };
     },

@@ -7,6 +7,7 @@ import { table } from '../table.ts';
 
 // Loaded when a command runs, not with the command list (src/cli/main.ts).
 const userRegistry = () => import('../../governance/user-registry.ts');
+const personSessions = () => import('../../governance/person-sessions.ts');
 
 /** One password from stdin: the trailing newline a shell pipe adds is not part of it. */
 async function passwordFromStdin(values: Record<string, unknown>, ctx: CliContext): Promise<string> {
@@ -133,6 +134,39 @@ export const userCommands: Command[] = [
       const { setUserPassword } = await userRegistry();
       const { user, ended } = await setUserPassword(await ctx.db(), positionals[0] ?? '', await passwordFromStdin(values, ctx), ctx.actor, endAccessOptions(ctx));
       return { json: { id: user.id, ended: endedJson(ended) }, text: `password changed for ${user.email}\n${endedText(ended)}` };
+    },
+  },
+  {
+    name: 'user sessions',
+    usage: 'govauth user sessions <email>',
+    summary: "list a person's live sign-in sessions (browser, address, when, apps); end one with user end-session",
+    options: {},
+    positionals: ['email'],
+    async run({ positionals }, ctx) {
+      const { personSessions: list } = await personSessions();
+      const { sessions } = await list(await ctx.db(), positionals[0] ?? '', ctx.now());
+      return {
+        json: { sessions },
+        text: sessions.length
+          ? table(
+              ['ID', 'BROWSER', 'ADDRESS', 'SIGNED IN', 'LAST SEEN', 'METHODS', 'APPS'],
+              sessions.map((s) => [s.id, s.browser, s.ip ?? '-', s.signed_in_at ?? '-', s.last_seen_at ?? '-', s.methods.join(' ') || '-', s.apps.join(' ') || '-']),
+            )
+          : 'no live sign-in sessions',
+      };
+    },
+  },
+  {
+    name: 'user end-session',
+    usage: 'govauth user end-session <email> <session-id>',
+    summary: "end one sign-in of a person (an id from user sessions): that browser is signed out and the grants issued in it are revoked",
+    options: {},
+    positionals: ['email', 'session-id'],
+    async run({ positionals }, ctx) {
+      const { endPersonSession } = await personSessions();
+      const id = positionals[1] ?? '';
+      const { grants } = await endPersonSession(await ctx.db(), positionals[0] ?? '', id, ctx.actor, ctx.now());
+      return { json: { ended: { session: id, grants_revoked: grants } }, text: `ended session ${id}; ${grants} grant(s) issued in it revoked (their refresh tokens deleted, their access tokens inactive)` };
     },
   },
   {
