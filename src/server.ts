@@ -21,7 +21,8 @@ import { pruneLoginThrottle } from './governance/login-throttle.ts';
 import { createPasswordVerifier } from './governance/passwords.ts';
 import type { SecurityEventSink } from './governance/security-events.ts';
 import { createAuditWriter, type AuditWriter } from './audit/audit-writer.ts';
-import { auditSecurityEvents, scopeUsageAlongside } from './audit/security-event-records.ts';
+import { auditSecurityEvents } from './audit/security-event-records.ts';
+import { REQUEST_PATH_ALONGSIDE } from './audit/request-path-alongside.ts';
 import { createRefusalSummary, type RefusalSummary } from './audit/refusal-summary.ts';
 import { createPolicyStore, type PolicyStore } from './governance/policy-store.ts';
 import { createKeyringStore, type KeyringStore } from './keys/keyring-store.ts';
@@ -43,6 +44,7 @@ import { loadMasterKey } from './keys/master-key.ts';
 import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
 import { pruneExpiredOidcRows } from './db/oidc-storage.ts';
+import { pruneTokenRollup, TOKEN_ROLLUP_KEEP_MS } from './db/token-rollup.ts';
 import { NO_TRACING, shutdownTracing, type Tracing } from './tracing/tracing.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { MetricsSource } from './metrics/http-metrics.ts';
@@ -167,7 +169,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     policy = store;
     const keys = await createKeyringStore({ db, master, onChanges: (listener) => store.onChange(listener), now, log });
     keyStore = keys;
-    const audit = options.audit ?? createAuditWriter(db, log, { alongside: scopeUsageAlongside, tracing, now, onBatch: (seconds, records, ok) => metrics.auditCommit(seconds, records, ok) });
+    const audit = options.audit ?? createAuditWriter(db, log, { alongside: REQUEST_PATH_ALONGSIDE, tracing, now, onBatch: (seconds, records, ok) => metrics.auditCommit(seconds, records, ok) });
     const refusals = createRefusalSummary({ writer: audit, log, now });
     const limits = countRefusals(createRateLimiter({ counters: rateLimitCounters(db), log, now }), metrics);
     limiter = limits;
@@ -287,6 +289,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         pruneRevocations(db, now()),
         pruneRateLimitCounters(db, now()),
         pruneNotificationOutbox(db, now(), NOTIFICATION_RETENTION_MS, config.webhook !== undefined),
+        pruneTokenRollup(db, Math.floor((now() - TOKEN_ROLLUP_KEEP_MS) / 60_000)),
         Promise.resolve(store.revocations.prune(now())),
       ]).catch((err: unknown) =>
         log.warn('maintenance failed; will retry', { err }),

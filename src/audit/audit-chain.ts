@@ -13,10 +13,14 @@ export function adminEvent(by: Actor, action: string, subject: string, before: u
   return { ...by, action, subject, detail: { before: before ?? null, after: after ?? null, ...extra } };
 }
 
-/** Rows derived from a batch (scope usage), written in the batch's transaction, or nothing. */
+/**
+ * Rows derived from a batch (scope usage, the console's token counts), written in the batch's
+ * transaction, or nothing. Only the request-path append runs these: administrative appends
+ * (appendAuditEvents, auditLogTransaction) never carry the token or usage records they count.
+ */
 export type Alongside = (records: readonly AuditRecord[], inputs: readonly AuditInput[], time: (date: Date) => unknown) => SqlStatement | undefined;
 
-/** The request-path append (src/db/audit-log.ts), with the batch's derived rows. */
-export function appendAuditBatch(target: AuditLogTarget, events: readonly AuditInput[], now: Date, alongside?: Alongside): Promise<AuditRecord[]> {
-  return appendToLog(target, events, now, alongside && ((records, time) => alongside(records, events, time)));
+/** The request-path append (src/db/audit-log.ts), with each alongside's derived rows, in this order. */
+export function appendAuditBatch(target: AuditLogTarget, events: readonly AuditInput[], now: Date, alongside: readonly Alongside[] = []): Promise<AuditRecord[]> {
+  return appendToLog(target, events, now, (records, time) => alongside.flatMap((derive) => derive(records, events, time) ?? []));
 }

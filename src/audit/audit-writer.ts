@@ -31,7 +31,8 @@ interface Pending {
 
 export interface AuditWriterOptions {
   readonly maxBatch?: number;
-  readonly alongside?: Alongside;
+  /** Rows derived from each batch, written in its transaction (audit-chain.ts Alongside). */
+  readonly alongside?: readonly Alongside[];
   readonly tracing?: Tracing;
   /** The time of records that carry none: when their batch is appended. The composition root passes its clock. */
   readonly now: Clock;

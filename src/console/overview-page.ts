@@ -1,7 +1,10 @@
 // The overview: tokens issued and refused per minute over the last 24 hours (and by grant type
 // and client), the scopes tokens carried most, introspection outcomes, the audit chain's head,
 // role grants ending within 7 days, pending access requests, and the access review's findings.
-import { auditHead } from '../db/console-stats.ts';
+// Token figures come from the rollup each audit batch keeps (overview-stats.ts): per minute for
+// the series and grant types, per whole hour for scopes, per six hours for clients; the
+// captions say so.
+import { auditHead } from '../db/audit-log-reads.ts';
 import { barChart, timeChart } from './charts.ts';
 import type { ConsoleCall, ConsolePage } from './console-kit.ts';
 import { timeBoxedGrants, type ListedUser } from './grant-rows.ts';
@@ -51,23 +54,23 @@ export const overviewPage: ConsolePage = {
         ],
       },
       {
-        kind: 'chart', title: 'Tokens per minute', intro: 'Issued (including refreshed and exchanged) and refused token requests, from the audit trail.',
+        kind: 'chart', title: 'Tokens per minute', intro: 'Issued (including refreshed and exchanged) and refused token requests, counted as their audit records are written.',
         svg: timeChart('Tokens per minute, last 24 hours', `${totals.issued} issued and ${totals.refused} refused in the last 24 hours.`, now - DAY, now, [
           { label: 'issued', className: 'series-issued line', points: minutes.map((m) => ({ at: at(m.minute), value: m.issued })) },
           { label: 'refused', className: 'series-refused line', points: minutes.map((m) => ({ at: at(m.minute), value: m.refused })) },
         ]),
-        caption: `UTC, as of ${when(stats.at)} (kept for a minute). The table lists the minutes with any token request.`,
+        caption: `UTC, per minute from ${when(stats.since)} to ${when(stats.at)}. The table lists the minutes with any token request.`,
         table: { kind: 'table', title: 'Tokens per minute', columns: ['Minute (UTC)', 'Issued', 'Refused'], rows: minutes.slice(-200).reverse().map((m) => [m.minute.replace('T', ' '), m.issued, m.refused]), empty: 'No token requests in the last 24 hours.' },
       },
       {
-        kind: 'chart', title: 'By grant type', svg: barChart('Tokens by grant type', 'Issued and refused token requests per grant type, last 24 hours.', byGrant.map((r) => ({ label: r.key || '(none)', issued: r.issued, refused: r.refused }))), caption: 'Blue: issued; red: refused.',
+        kind: 'chart', title: 'By grant type', svg: barChart('Tokens by grant type', 'Issued and refused token requests per grant type, last 24 hours.', byGrant.map((r) => ({ label: r.key || '(none)', issued: r.issued, refused: r.refused }))), caption: `Blue: issued; red: refused. Per minute from ${when(stats.since)}.`,
         table: { kind: 'table', title: 'By grant type', columns: ['Grant type', 'Issued', 'Refused'], rows: byGrant.map((r) => [r.key || '(none)', r.issued, r.refused]), empty: 'No token requests.' },
       },
       {
-        kind: 'chart', title: 'By client (top 10)', svg: barChart('Tokens by client', 'Issued and refused token requests per client, last 24 hours, the ten busiest.', byClient.map((r) => ({ label: clientName(r.key), issued: r.issued, refused: r.refused }))), caption: 'Blue: issued; red: refused.',
+        kind: 'chart', title: 'By client (top 10)', svg: barChart('Tokens by client', 'Issued and refused token requests per client, last 24 hours, the ten busiest.', byClient.map((r) => ({ label: clientName(r.key), issued: r.issued, refused: r.refused }))), caption: `Blue: issued; red: refused. Counted per six hours: from ${when(stats.clientsSince)}, up to 30 hours.`,
         table: { kind: 'table', title: 'By client', columns: ['Client', 'Issued', 'Refused'], rows: byClient.map((r) => [r.key ? { text: clientName(r.key), href: `/console/client?id=${encodeURIComponent(r.key)}` } : '(unknown client)', r.issued, r.refused]), empty: 'No token requests.' },
       },
-      { kind: 'table', title: 'Top scopes', columns: ['Scope', 'Tokens'], rows: scopes.map((s) => [{ text: s.scope, code: true }, s.tokens]), empty: 'No tokens issued in the last 24 hours.' },
+      { kind: 'table', title: 'Top scopes', intro: `Scopes in issued tokens, counted per whole hour: from ${when(stats.scopesSince)}, up to 25 hours.`, columns: ['Scope', 'Tokens'], rows: scopes.map((s) => [{ text: s.scope, code: true }, s.tokens]), empty: 'No tokens issued in the last 24 hours.' },
       intro,
       { kind: 'table', title: 'Grants ending within 7 days', columns: ['Holder', 'Role', 'Ends'], rows: expiring.slice(0, 50).map((g) => [g.label, g.role, when(g.expiresAt)]), empty: 'No role grant ends within 7 days.' },
       { kind: 'table', title: 'Pending approvals', columns: ['Request', 'Holder', 'Role', 'Lapses'], rows: pending.requests.slice(0, 50).map((r) => [{ text: r.id, href: '/console/requests' }, r.holder.label, r.role, when(r.lapses_at)]), empty: 'No request is waiting.' },

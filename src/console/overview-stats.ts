@@ -1,24 +1,36 @@
-// The overview's figures that cost a scan: token statistics aggregated by the database over the
-// last 24 hours, and the access review's finding counts (reviewAccess reads every principal). Kept
-// for STALE_MS: a page served while they are older starts one refresh in the background and
-// shows the kept figures (stale-while-revalidate), so only the first overview after start waits
-// for the aggregation (seconds on a trail with a million records in the window; measured by
-// bench/console-bench.ts). The figures are per minute, so a minute's delay hides nothing.
+// The overview's figures. Token statistics come from the rollup each audit batch keeps current
+// (src/db/token-rollup.ts): a few thousand rows at most for 24 hours, read afresh on every
+// render. The access review's finding counts cost a scan (reviewAccess reads every principal),
+// so they are kept for STALE_MS: a page served while they are older starts one refresh in the
+// background and shows the kept counts (stale-while-revalidate), and only the first overview
+// after start waits for the review.
 import type { Database } from '../db/database.ts';
-import { tokensBy, tokensPerMinute, topScopes, type KeyedCount, type MinuteCount } from '../db/console-stats.ts';
+import { bucketOf, tokensBy, tokensPerMinute, type KeyedCount, type MinuteCount } from '../db/token-rollup.ts';
 import { reviewAccess } from '../governance/access-review.ts';
 
 const DAY = 86_400_000;
 const STALE_MS = 60_000;
 
+/** The access review's findings by kind (counts only: no one is named here). */
+interface Findings {
+  readonly total: number;
+  readonly byKind: Readonly<Record<string, number>>;
+}
+
 interface OverviewStats {
+  /** When the token figures were read. */
   readonly at: number;
+  /** The series and the grant types count from this minute (epoch ms). */
+  readonly since: number;
+  /** Scopes count from this hour (hourly buckets: up to 25 hours). */
+  readonly scopesSince: number;
+  /** Clients count from this six-hour period (six-hour buckets: up to 30 hours). */
+  readonly clientsSince: number;
   readonly minutes: readonly MinuteCount[];
   readonly byGrant: readonly KeyedCount[];
   readonly byClient: readonly KeyedCount[];
   readonly scopes: readonly { scope: string; tokens: number }[];
-  /** The access review's findings by kind (counts only: no one is named here). */
-  readonly findings: { readonly total: number; readonly byKind: Readonly<Record<string, number>> };
+  readonly findings: Findings & { readonly at: number };
 }
 
 export interface OverviewStatsSource {
@@ -26,31 +38,42 @@ export interface OverviewStatsSource {
 }
 
 export function createOverviewStats(db: Database, now: () => number, onError: (err: unknown) => void): OverviewStatsSource {
-  let kept: OverviewStats | undefined;
-  let running: Promise<OverviewStats> | undefined;
-  const refresh = (): Promise<OverviewStats> => {
+  let kept: (Findings & { at: number }) | undefined;
+  let running: Promise<Findings & { at: number }> | undefined;
+  const refresh = (): Promise<Findings & { at: number }> => {
     running ??= (async () => {
       const at = now();
-      const since = new Date(at - DAY);
-      const [minutes, byGrant, byClient, scopes, review] = await Promise.all([
-        tokensPerMinute(db, since),
-        tokensBy(db, 'grant_type', since, 10),
-        tokensBy(db, 'client', since, 10),
-        topScopes(db, since, 10),
-        reviewAccess(db, { unusedDays: 30, now: at }),
-      ]);
-      kept = { at, minutes, byGrant, byClient, scopes, findings: { total: review.summary.findings, byKind: review.summary.by_kind } };
+      const review = await reviewAccess(db, { unusedDays: 30, now: at });
+      kept = { at, total: review.summary.findings, byKind: review.summary.by_kind };
       return kept;
     })().finally(() => {
       running = undefined;
     });
     return running;
   };
+  const findings = (): Promise<Findings & { at: number }> => {
+    if (!kept) return refresh();
+    if (now() - kept.at > STALE_MS) refresh().catch(onError);
+    return Promise.resolve(kept);
+  };
   return {
-    get() {
-      if (!kept) return refresh();
-      if (now() - kept.at > STALE_MS) refresh().catch(onError);
-      return Promise.resolve(kept);
+    async get() {
+      const at = now();
+      // The bucket holding the instant 24 hours ago is included: each dimension's window starts
+      // where that bucket does (a minute, an hour, six hours earlier at most).
+      const dayAgo = Math.floor((at - DAY) / 60_000);
+      const since = bucketOf('grant', dayAgo);
+      const [minutes, byGrant, byClient, scopes, review] = await Promise.all([
+        tokensPerMinute(db, since),
+        tokensBy(db, 'grant', since, 10),
+        tokensBy(db, 'client', bucketOf('client', dayAgo), 10),
+        tokensBy(db, 'scope', bucketOf('scope', dayAgo), 10),
+        findings(),
+      ]);
+      return {
+        at, since: since * 60_000, scopesSince: bucketOf('scope', dayAgo) * 60_000, clientsSince: bucketOf('client', dayAgo) * 60_000,
+        minutes, byGrant, byClient, scopes: scopes.map((s) => ({ scope: s.key, tokens: s.issued })), findings: review,
+      };
     },
   };
 }

@@ -1,6 +1,7 @@
 // Reading the audit log (verification, export, tail, access reconstruction). Administrative
 // reads, through Prisma; the callers in src/audit say what to read, this file how.
 import type { Database } from './database.ts';
+import { readTime } from './dialect.ts';
 import { ANCHOR_META, readAnchor, type Anchor, type AuditRecord } from './audit-record.ts';
 
 /** The anchor kept in Meta (genesis when none); throws when it is malformed (readAnchor). */
@@ -91,6 +92,12 @@ export async function distinctAuditActions(db: Database, max: number): Promise<s
 export async function firstAuditSeqSince(db: Pick<Database, 'sql'>, since: Date): Promise<number | undefined> {
   const [row] = await db.sql.query<{ seq: unknown }>('SELECT "seq" FROM "AuditEvent" WHERE "at" >= ? ORDER BY "at" LIMIT 1', [db.sql.time(since)]);
   return row === undefined ? undefined : Number(row.seq);
+}
+
+/** The newest audit record's position and hash: the chain's head (the console overview). */
+export async function auditHead(db: Pick<Database, 'sql'>): Promise<{ seq: number; at: number; hash: string } | undefined> {
+  const [row] = await db.sql.query<{ seq: unknown; at: unknown; hash: string }>('SELECT "seq", "at", "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1');
+  return row && { seq: Number(row.seq), at: readTime(row.at) ?? 0, hash: row.hash };
 }
 
 /** The last record's seq (0: none). */

@@ -21,8 +21,27 @@ export interface SqlStatement {
   readonly params: readonly unknown[];
 }
 
-/** Rows derived from appended records (scope usage), written in their transaction, or nothing. */
-export type Derived = (records: readonly AuditRecord[], time: (date: Date) => unknown) => SqlStatement | undefined;
+/**
+ * Rows derived from appended records (scope usage, the console's token counts), written in their
+ * transaction: any number of statements, none when the batch derives nothing.
+ */
+export type Derived = (records: readonly AuditRecord[], time: (date: Date) => unknown) => readonly SqlStatement[];
+
+/**
+ * The one place a batch's insert and its derived statements are put together. Where the dialect
+ * allows, one statement: a data-modifying WITH runs exactly once, whether or not it is referenced
+ * (PostgreSQL manual, 7.8.4), and placeholders are numbered in order of the text, so the
+ * parameters follow it: the records' first, then each derived statement's. All parts see the
+ * same snapshot, so no two may touch the same row (each derived statement writes its own table
+ * with distinct keys). Elsewhere (SQLite), one statement after another in the transaction.
+ */
+function batchStatements(dialect: Dialect, insert: SqlStatement, derived: readonly SqlStatement[]): SqlStatement[] {
+  if (!derived.length || !dialect.writesInWith) return [insert, ...derived];
+  const parts = [insert, ...derived];
+  const last = parts.pop() as SqlStatement;
+  const ctes = parts.map((p, i) => `"${i ? `derived${i}` : 'appended'}" AS (${p.sql})`).join(', ');
+  return [{ sql: `WITH ${ctes} ${last.sql}`, params: [...parts.flatMap((p) => p.params), ...last.params] }];
+}
 
 /** Appends in a transaction that holds the audit lock. */
 async function appendLocked(tx: RawTx, dialect: Dialect, events: readonly AuditInput[], now: Date, derived?: Derived): Promise<AuditRecord[]> {
@@ -35,17 +54,8 @@ async function appendLocked(tx: RawTx, dialect: Dialect, events: readonly AuditI
     tail = readAnchor(anchor?.value);
   }
   const records = chainRecords(tail, events, now);
-  const insert = AUDIT_INSERT + records.map(() => AUDIT_ROW).join(', ');
-  const params = records.flatMap((r) => AUDIT_COLUMNS.map((c) => (c === 'at' ? tx.time(r.at) : r[c])));
-  const also = derived?.(records, (date) => tx.time(date));
-  if (also && dialect.writesInWith) {
-    // A data-modifying WITH runs exactly once, whether or not it is referenced (PostgreSQL
-    // manual, 7.8.4); placeholders are numbered in order, the records' first.
-    await tx.query(`WITH "appended" AS (${insert}) ${also.sql}`, [...params, ...also.params]);
-  } else {
-    await tx.query(insert, params);
-    if (also) await tx.query(also.sql, also.params);
-  }
+  const insert = { sql: AUDIT_INSERT + records.map(() => AUDIT_ROW).join(', '), params: records.flatMap((r) => AUDIT_COLUMNS.map((c) => (c === 'at' ? tx.time(r.at) : r[c]))) };
+  for (const statement of batchStatements(dialect, insert, derived?.(records, (date) => tx.time(date)) ?? [])) await tx.query(statement.sql, statement.params);
   return records;
 }
 
@@ -55,8 +65,8 @@ export type AuditLogTarget = Pick<Database, 'sql'> | RawSql;
 /**
  * The request-path append, one transaction per batch, which takes the chain's lock itself. On
  * PostgreSQL the lock comes with BEGIN in one round trip and the records and derived rows go in
- * one statement, so the lock is held for three round trips, not five (throughput on the 2-core
- * bench machine did not change: bench/README.md).
+ * one statement (batchStatements), so the lock is held for three round trips, not five
+ * (throughput on the 2-core bench machine did not change: bench/README.md).
  */
 export async function appendAuditBatch(target: AuditLogTarget, events: readonly AuditInput[], now: Date, derived?: Derived): Promise<AuditRecord[]> {
   if (!events.length) return [];
@@ -67,7 +77,9 @@ export async function appendAuditBatch(target: AuditLogTarget, events: readonly 
 /**
  * Appends inside the caller's Prisma transaction (the lock is held until it commits). Records
  * without an `at` take `now`; callers that pass none (the change feed's, a test's) mean the
- * instant of appending.
+ * instant of appending. No derived rows: the callers (administrative changes through
+ * writeWithChanges) never append token or resource-usage records, which only the token endpoint
+ * and the usage reports write, through the request path's appendAuditBatch.
  */
 export async function appendAuditEvents(db: Pick<Database, 'kind' | 'now'>, tx: Tx, events: readonly AuditInput[], now?: Date): Promise<AuditRecord[]> {
   if (!events.length) return [];

@@ -1,6 +1,7 @@
 // Two govauth server processes and CLI processes writing to one database at once, as deployed:
 // one chain, no forks, no gaps, one record per issued token (appends serialize on an advisory
-// lock on PostgreSQL, on the single writer on SQLite).
+// lock on PostgreSQL, on the single writer on SQLite), and the console's token counts, which
+// each batch adds to in its transaction, add up to the records.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/audit/audit-verify.ts';
@@ -36,6 +37,10 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
+/** Every scope of every issued token, once per token. */
+const issuedScopes = (rows: readonly { action: string; detail: string }[]): string[] =>
+  rows.filter((r) => r.action === 'token.issued').flatMap((r) => (JSON.parse(r.detail) as { scopes: string[] }).scopes);
+
 describe('audit chain with concurrent writers', () => {
   it('stays one gap-free chain with a record for every token', async () => {
     const requests = Array.from({ length: 160 }, (_, i) =>
@@ -52,5 +57,13 @@ describe('audit chain with concurrent writers', () => {
     for (const res of results) expect(issued.filter((j) => j === decodeJwt(String(res.body.access_token)).payload.jti)).toHaveLength(1);
     expect(rows.filter((r) => r.action === 'admin.scope.create' && r.subject?.startsWith('concurrent.'))).toHaveLength(4);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true, records: rows.length });
+
+    const rollup = await db.prisma.tokenRollup.findMany();
+    const sum = (dimension: string, key: string) => rollup.filter((r) => r.dimension === dimension && r.key === key).reduce((n, r) => ({ issued: n.issued + r.issued, refused: n.refused + r.refused }), { issued: 0, refused: 0 });
+    expect(sum('grant', 'client_credentials')).toEqual({ issued: 160, refused: 0 });
+    expect(sum('client', bot.client_id)).toEqual({ issued: 160, refused: 0 });
+    const scopes = new Set(issuedScopes(rows));
+    for (const scope of scopes) expect(sum('scope', scope).issued, scope).toBe(issuedScopes(rows).filter((s) => s === scope).length);
+    expect(scopes.size).toBeGreaterThan(0);
   });
 });
