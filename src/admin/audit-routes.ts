@@ -10,7 +10,7 @@ import { pruneAuditTrail } from '../audit/audit-retention.ts';
 import { accessReport } from './access-view.ts';
 import { verifyAuditChain } from '../audit/audit-verify.ts';
 import { MAX_SEQ, tailAuditEvents, type AuditFilter } from '../audit/audit-query.ts';
-import { reviewAccess } from '../governance/access-review.ts';
+import { reviewLive } from '../governance/access-review.ts';
 import { parseInstant, retentionCutoff } from '../governance/durations.ts';
 import { governed } from './input.ts';
 import { recordRead } from './read-audit.ts';
@@ -139,12 +139,7 @@ export const auditRoutes = [
     query: reviewQuery, response: accessReview,
     async handle(call) {
       const { deps, query } = call;
-      // This instance's policy, caught up with the change feed first (one read when nothing
-      // changed): the review shows every change committed before the request, on any instance,
-      // even one whose wake-up has not arrived yet.
-      await deps.policy.sync();
-      const policy = { snapshot: deps.policy.snapshot(), users: deps.policy.users() };
-      const review = await reviewAccess(deps.db, { unusedDays: query.unused_days ?? 30, now: deps.now(), policy });
+      const review = await reviewLive(deps.db, deps.policy, { unusedDays: query.unused_days ?? 30, now: deps.now() });
       const shown = query.findings_only ? { ...review, principals: review.principals.filter((p) => p.findings.length) } : review;
       await recordRead(call, { operation: 'reviewAccess', subject: 'review', returned: shown.principals.length, filter: query });
       return shown;

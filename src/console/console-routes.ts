@@ -56,7 +56,7 @@ interface Visitor {
 
 export function consoleRoutes(deps: ConsoleDeps): Middleware {
   const asset = consoleAssets();
-  const overviewStats = createOverviewStats(deps.db, deps.now, (err) => deps.log.warn('console overview figures could not be refreshed', { err }));
+  const overviewStats = createOverviewStats(deps.db, deps.policy, deps.now);
   const pages = new Map<string, ConsolePage>(CONSOLE_PAGES.map((p) => [p.path ? `${CONSOLE_PATH}/${p.path}` : CONSOLE_PATH, p]));
   const actions = new Map<string, ConsoleAction>(CONSOLE_ACTIONS.map((a) => [a.name, a]));
   const downloads = new Map(CONSOLE_DOWNLOADS.map((d) => [`${CONSOLE_PATH}/${d.path}`, d]));

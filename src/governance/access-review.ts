@@ -10,6 +10,7 @@ import { loadScopeUsage } from '../db/access-review-repository.ts';
 import type { Database } from '../db/database.ts';
 import type { HolderGrants } from '../db/role-hierarchy-repository.ts';
 import { loadPolicySnapshot, loadUsers } from './policy-loader.ts';
+import type { PolicyStore } from './policy-store.ts';
 import { mayHoldRoles } from './client-grants.ts';
 import { heldScopes, type ClientDef, type PolicySnapshot, type RoleGrant, type UserDef } from './policy-model.ts';
 import { clientAuthMethod, requiresProofOfPossession, usesSharedSecret, type ClientAuthMethod } from './client-auth-method.ts';
@@ -197,6 +198,16 @@ const holdersIn = ({ snapshot, users }: ReviewPolicy): HolderGrants[] => {
     ...[...snapshot.clients.values()].filter((c) => c.roles.length).map((c): HolderGrants => ({ holder: 'client', id: c.id, label: c.id, grants: grants(c.roles) })),
   ];
 };
+
+/**
+ * The review on a running server: its policy in memory, caught up with the change feed first
+ * (one read when nothing changed), so it shows every change committed before the call, on any
+ * instance, even one whose wake-up has not arrived yet. The CLI, without a server, loads it.
+ */
+export async function reviewLive(db: Database, store: Pick<PolicyStore, 'sync' | 'snapshot' | 'users'>, options: { unusedDays: number; now: number }): Promise<AccessReview> {
+  await store.sync();
+  return reviewAccess(db, { ...options, policy: { snapshot: store.snapshot(), users: store.users() } });
+}
 
 export async function reviewAccess(db: Database, options: { unusedDays: number; now: number; policy?: ReviewPolicy }): Promise<AccessReview> {
   const now = options.now;
