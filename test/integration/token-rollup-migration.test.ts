@@ -60,12 +60,12 @@ it('backfills the last 24 hours of token records as the request path counts them
     const sum = (dimension: string, key: string, field: 'issued' | 'refused') => rows.filter((r) => r.dimension === dimension && r.key === key).reduce((n, r) => n + r[field], 0);
     expect([sum('grant', 'client_credentials', 'issued'), sum('grant', 'client_credentials', 'refused'), sum('grant', '', 'issued')]).toEqual([1, 2, 1]);
     expect([sum('client', 'cl_b', 'issued'), sum('client', '', 'refused'), sum('scope', 'ai.read', 'issued')]).toEqual([2, 1, 5]);
-    // The (action, at) index is gone; the action index stays.
+    // The (action, at) index is gone; the action index stays, ordered by seq since audit_action_seq.
     const indexes = tdb.kind === 'sqlite'
       ? await db.prisma.$queryRawUnsafe<{ name: string }[]>(`SELECT "name" FROM sqlite_master WHERE "type" = 'index' AND "tbl_name" = 'AuditEvent'`)
       : await db.prisma.$queryRawUnsafe<{ name: string }[]>(`SELECT indexname::text AS "name" FROM pg_indexes WHERE tablename = 'AuditEvent'`);
     const names = indexes.map((i) => i.name);
-    expect(names).toContain('AuditEvent_action_idx');
+    expect(names).toContain('AuditEvent_action_seq_idx');
     expect(names).not.toContain('AuditEvent_action_at_idx');
   } finally {
     await db.close();
