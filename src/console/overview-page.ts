@@ -55,7 +55,7 @@ export const overviewPage: ConsolePage = {
       },
       {
         kind: 'chart', title: 'Tokens per minute', intro: 'Issued (including refreshed and exchanged) and refused token requests, counted as their audit records are written.',
-        svg: timeChart('Tokens per minute, last 24 hours', `${totals.issued} issued and ${totals.refused} refused in the last 24 hours.`, now - DAY, now, [
+        svg: timeChart('Tokens per minute, last 24 hours', `${totals.issued} issued and ${totals.refused} refused in the last 24 hours.`, stats.since, now, 60_000, [
           { label: 'issued', className: 'series-issued line', points: minutes.map((m) => ({ at: at(m.minute), value: m.issued })) },
           { label: 'refused', className: 'series-refused line', points: minutes.map((m) => ({ at: at(m.minute), value: m.refused })) },
         ]),
