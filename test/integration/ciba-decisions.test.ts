@@ -6,7 +6,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expireCibaRequests } from '../../src/governance/ciba-requests.ts';
+import { cibaRequestIdFor, expireCibaRequests } from '../../src/governance/ciba-requests.ts';
 import { signInToAccount, walkSignIn, type AccountBrowser } from '../helpers/account-pages.ts';
 import { agentRequestsOnPage, backchannel, decideOnPage, pollOnce } from '../helpers/ciba.ts';
 import { decodeJwt, type ClientCreds } from '../helpers/oauth.ts';
@@ -123,9 +123,11 @@ describe('races', () => {
   });
 
   it('an approval against the expiry: either approved (and a token) or expired (and expired_token), never both', async () => {
+    // The form token is the session's (account-kit.ts), taken from a page that always has a form:
+    // on a busy machine the one-second request may already be gone from the approvals page.
+    const csrf = await alice.csrf('/account/sessions');
     const asked = await ask({ requested_expiry: '1' });
-    const id = (await agentRequestsOnPage(alice)).ids.at(-1) ?? '';
-    const csrf = await alice.csrf('/account/approvals');
+    const id = cibaRequestIdFor(String(asked.body.auth_req_id));
     await sleep(1100);
     // Past its time it is off the page; a form posted anyway races the expiry sweep.
     expect((await agentRequestsOnPage(alice)).ids).not.toContain(id);
