@@ -19,9 +19,11 @@ export interface CibaRequestRow {
   readonly expiresAt: Date;
   readonly decidedAt: Date | null;
   readonly decidedBy: string | null;
+  /** The oidc-provider Grant its approval became (src/oidc/ciba.ts), once created. */
+  readonly grantId: string | null;
 }
 
-export async function insertCibaRequest(tx: Tx, row: Omit<CibaRequestRow, 'status' | 'decidedAt' | 'decidedBy'>): Promise<void> {
+export async function insertCibaRequest(tx: Tx, row: Omit<CibaRequestRow, 'status' | 'decidedAt' | 'decidedBy' | 'grantId'>): Promise<void> {
   await tx.cibaRequest.create({ data: { ...row, status: 'pending' } });
 }
 
@@ -36,6 +38,16 @@ export async function closePendingCibaRequest(tx: Tx, id: string, status: 'appro
   const { count } = await tx.cibaRequest.updateMany({ where: { id, status: 'pending', expiresAt: { gt: now } }, data: { status, decidedBy, decidedAt: now } });
   return count === 1;
 }
+
+/** approved → names `grantId`, once: true for the one caller that set it. */
+export async function setCibaRequestGrant(h: Reader, id: string, grantId: string): Promise<boolean> {
+  const { count } = await prismaOf(h).cibaRequest.updateMany({ where: { id, status: 'approved', grantId: null }, data: { grantId } });
+  return count === 1;
+}
+
+/** The request whose approval became grant `grantId` (one read of a unique index). */
+export const findCibaRequestByGrant = (h: Reader, grantId: string): Promise<Pick<CibaRequestRow, 'id' | 'clientId' | 'userId' | 'status'> | null> =>
+  prismaOf(h).cibaRequest.findUnique({ where: { grantId }, select: { id: true, clientId: true, userId: true, status: true } });
 
 /** Pending requests past their time at `now` (at most `limit`). */
 export const expiredPendingCibaRequests = (tx: Tx, now: Date, limit = 200): Promise<CibaRequestRow[]> =>

@@ -16,8 +16,10 @@ import {
   expireCibaRequest,
   expiredPendingCibaRequests,
   findCibaRequest,
+  findCibaRequestByGrant,
   insertCibaRequest,
   pendingCibaRequestsOf,
+  setCibaRequestGrant,
   type CibaRequestRow,
 } from '../db/ciba-request-repository.ts';
 import type { Database, Tx } from '../db/database.ts';
@@ -245,6 +247,24 @@ export async function decideCibaRequest(
     return { result: undefined, changes: [], audit: [{ ...by, action: `ciba.${status}`, subject: user.id, clientId: found.clientId, resource: found.resource ?? undefined, outcome: outcome.approved ? 'success' : 'denied', detail: data }] };
   });
   return outcome;
+}
+
+/**
+ * Names the oidc-provider grant an approved request became (src/oidc/ciba.ts, before the agent can
+ * redeem it). A refresh of that grant carries no auth_req_id, so its tokens find the approval
+ * they act on by the grant (approvalOfGrant). Once, and only for an approved request.
+ */
+export async function recordApprovalGrant(db: Database, id: string, grantId: string): Promise<void> {
+  if (!(await setCibaRequestGrant(db, id, grantId))) throw new AppError('conflict', `CIBA request ${id} is not approved, or already names its grant`);
+}
+
+/**
+ * The approved request whose grant this is, when the refreshing agent and the person are the
+ * ones it was approved for; undefined otherwise (the caller refuses: fail closed).
+ */
+export async function approvalOfGrant(db: Database, grantId: string, clientId: string, userId: string): Promise<string | undefined> {
+  const r = await findCibaRequestByGrant(db, grantId);
+  return r?.status === 'approved' && r.clientId === clientId && r.userId === userId ? r.id : undefined;
 }
 
 /**

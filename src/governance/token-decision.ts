@@ -31,6 +31,8 @@ interface MintedToken {
   readonly chain?: readonly ChainHop[];
   readonly subjectJti?: string;
   readonly actorJti?: string | undefined;
+  /** Its `ciba_request`: the person's approval of the agent it acts on (act-claim.ts approvalClaims). */
+  readonly cibaRequest?: string | undefined;
 }
 
 /** What a token exchange (RFC 8693) carries over from the subject token into the new one. */
@@ -53,6 +55,11 @@ interface ExchangeFacts {
 export interface TokenDecision {
   /** What governance granted for this request (effective-grant.ts). */
   readonly grant: Grant;
+  /**
+   * Set when the token acts on a person's CIBA approval of this agent: the CIBA grant and every
+   * refresh of its grant (oidc/ciba-approval.ts, the one place that decides it).
+   */
+  readonly cibaRequest?: string;
   /** Set for a token exchange (oidc/token-exchange-grant.ts). */
   readonly exchange?: ExchangeFacts;
   /** Set when the access token is minted (src/oidc/accounts-and-claims.ts). */

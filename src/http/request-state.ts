@@ -22,6 +22,8 @@ export interface RequestState {
   grantError?: Error & { error_detail?: string };
   /** The person a token request concerned when it is refused (a token exchange's verified subject), for its audit record. */
   concerns?: string;
+  /** The CIBA approval a refresh acts on, once found (oidc/ciba-approval.ts: one lookup per request). */
+  cibaRequest?: string;
   /** The governance decision behind the access token this request issues (claims, lifetime, audit record). */
   decision?: TokenDecision;
   /** The client certificate presented by TLS or a trusted proxy's Client-Cert header (client-certificate.ts). */

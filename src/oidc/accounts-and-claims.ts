@@ -17,7 +17,6 @@
 //   resource, per scope sensitivity: proof-of-possession.ts); its binding goes on the record.
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { approvalClaims, chainClaims } from '../governance/act-claim.ts';
-import { cibaRequestIdFor } from '../governance/ciba-requests.ts';
 import { soleAgentFor } from '../governance/delegation.ts';
 import { rolesFor } from '../governance/effective-grant.ts';
 import { contributingRoles, heldScopes } from '../governance/policy-model.ts';
@@ -80,6 +79,7 @@ function recordMinted(
     ...(person?.sourceIat !== undefined && { sourceIat: person.sourceIat }),
     grantId: person?.grantId || undefined,
     binding: tokenBinding(token),
+    ...(decision.cibaRequest !== undefined && { cibaRequest: decision.cibaRequest }),
   };
 }
 
@@ -149,9 +149,10 @@ export function createExtraTokenClaims(deps: {
     const auth = exchange ? { acr: exchange.acr, amr: exchange.amr, authTime: exchange.authTime } : source;
     // RFC 8693 §4.4: a person's own token names the one agent that may exchange it, when policy
     // lets exactly one act for them on this resource (delegation.ts soleAgentFor).
-    // OpenID CIBA: the agent acts for the person on their approval of this request (act-claim.ts).
-    const approved = ctx.oidc.entities.BackchannelAuthenticationRequest;
-    const approval = approved?.jti && token.clientId ? approvalClaims(token.clientId, cibaRequestIdFor(approved.jti)) : undefined;
+    // OpenID CIBA: the agent acts for the person on their approval of this request (act-claim.ts),
+    // in the token it redeemed the approval for and in every refresh of it (ciba-approval.ts).
+    const cibaRequest = decision?.cibaRequest;
+    const approval = cibaRequest !== undefined && token.clientId ? approvalClaims(token.clientId, cibaRequest) : undefined;
     const mayAct = !exchange && !approval && decision ? soleAgentFor(deps.policy.snapshot(), user, decision.grant.audience, deps.now()) : undefined;
     return {
       roles,

@@ -15,7 +15,7 @@ import type Provider from 'oidc-provider';
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { CibaConfig } from '../config/ciba-config.ts';
 import type { Database } from '../db/database.ts';
-import { decideCibaRequest, personForLoginHint, recordCibaRequest, type CibaDecisionInput } from '../governance/ciba-requests.ts';
+import { decideCibaRequest, personForLoginHint, recordApprovalGrant, recordCibaRequest, type CibaDecisionInput } from '../governance/ciba-requests.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import type { Actor } from '../audit/audit-chain.ts';
 import type { UserDef } from '../governance/policy-model.ts';
@@ -181,6 +181,8 @@ export function createCibaApprovals(deps: { provider: () => Provider; db: Databa
           if (outcome.oidcScopes.length) grant.addOIDCScope(outcome.oidcScopes.join(' '));
           grant.addResourceScope(outcome.resource, outcome.scopes.join(' '));
           await grant.save();
+          // Before the agent can redeem it: every refresh of this grant finds its approval by it (ciba-approval.ts).
+          await recordApprovalGrant(deps.db, outcome.request.id, grant.jti);
           await provider.backchannelResult(authReqId, grant, { acr: session.acr, amr: session.amr ? [...session.amr] : undefined, authTime: session.authTime });
         } else {
           await provider.backchannelResult(authReqId, new errors.AccessDenied(outcome.reason));

@@ -41,6 +41,8 @@ import { outboundFetchFailures } from './outbound-fetch-errors.ts';
 import type { AccessTokenChecker } from '../introspection/access-token-check.ts';
 import { waitOutCutoff } from '../governance/revocation-state.ts';
 import { cibaFeature, cibaInterval, cibaPollCheck, cibaRedeemCheck, isNobody } from './ciba.ts';
+import { createCibaApproval } from './ciba-approval.ts';
+import { approvalOfGrant } from '../governance/ciba-requests.ts';
 
 export interface ProviderDeps {
   readonly config: Config;
@@ -87,6 +89,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     signingKid: () => keyring.signingKid(),
     mfaMaxAge: config.signIn.mfaMaxAge,
     popThreshold: config.pop.requiredSensitivity,
+    cibaApproval: createCibaApproval((grantId, clientId, userId) => approvalOfGrant(deps.db, grantId, clientId, userId)),
   };
 
   const findAccount = createFindAccount(deps);

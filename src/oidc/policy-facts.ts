@@ -8,6 +8,7 @@ import type { PolicyRequest } from '../governance/abac/scope-policy.ts';
 import type { PolicyStore } from '../governance/policy-store.ts';
 import { requestBinding } from './proof-of-possession.ts';
 import { CIBA_GRANT, CIBA_POLICY_CONTEXT } from '../governance/client-ciba.ts';
+import { isCibaLineage } from './ciba-approval.ts';
 
 /** The policy step's input for this request; undefined when no policy set is active (roles only). */
 export function policyRequestFor(
@@ -27,7 +28,7 @@ export function policyRequestFor(
  */
 export function policyFactsOf(ctx: KoaContextWithOIDC, at: number, source?: { amr?: readonly string[] | undefined; authTime?: number | undefined; gty?: string | undefined }) {
   const grantType = ctx.oidc.params?.grant_type;
-  const cibaRefresh = grantType === 'refresh_token' && source?.gty?.split(' ')[0] === 'ciba';
+  const cibaRefresh = grantType === 'refresh_token' && isCibaLineage(source?.gty);
   return {
     at,
     sourceIp: ctx.ip || undefined,

@@ -20,6 +20,7 @@ import type { Clock } from '../time/clock.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import { CIBA_GRANT } from '../governance/client-ciba.ts';
 import { policyFactsOf, policyRequestFor } from './policy-facts.ts';
+import type { CibaApproval } from './ciba-approval.ts';
 
 export interface ResourceIndicatorDeps {
   readonly policy: PolicyStore;
@@ -31,6 +32,8 @@ export interface ResourceIndicatorDeps {
   readonly mfaMaxAge: number;
   /** GOVAUTH_POP_REQUIRED_SENSITIVITY (proof-of-possession.ts). */
   readonly popThreshold: Sensitivity | null;
+  /** The CIBA approval a token request acts on (ciba-approval.ts). */
+  readonly cibaApproval: CibaApproval;
 }
 
 const grantType = (ctx: KoaContextWithOIDC): unknown => (ctx.oidc.route === 'token' ? ctx.oidc.params?.grant_type : undefined);
@@ -94,9 +97,11 @@ function person(deps: ResourceIndicatorDeps, user: UserDef | undefined, source: 
  * because this hook runs after reuse detection and before the refresh token is consumed
  * (lib/actions/grants/refresh_token.js); refusing later, in getResourceServerInfo, would use
  * up the refresh token and make the client's next attempt look like reuse (RFC 9700 §4.14.2).
+ * So is a refresh of a CIBA grant whose approval cannot be found (ciba-approval.ts: fail closed).
  */
 export function createRotateRefreshToken(deps: ResourceIndicatorDeps) {
-  return (ctx: KoaContextWithOIDC): true => {
+  return async (ctx: KoaContextWithOIDC): Promise<true> => {
+    await deps.cibaApproval(ctx);
     const raw = ctx.oidc.params?.scope;
     const rt = ctx.oidc.entities.RefreshToken;
     const param = ctx.oidc.params?.resource;
@@ -204,6 +209,8 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
         // factor recorded in the code or refresh token.
         const source = grantSource(ctx);
         const user = source?.accountId ? policy.user(source.accountId) : undefined;
+        // The agent's token acts on the person's approval, and so does every refresh of its grant.
+        const cibaRequest = await deps.cibaApproval(ctx);
         // The code or refresh token being used: revoked if it predates a revocation of a role its
         // scopes come from ("its refresh tokens stop working"). User and client revocations
         // delete that principal's codes, refresh tokens and grants outright (revocations.ts),
@@ -220,7 +227,7 @@ export function createResourceIndicators(deps: ResourceIndicatorDeps) {
         });
         if (!grant.ok) throw grantType(ctx) === CIBA_GRANT ? cibaRefusal(grant) : toOidcError(grant);
         await waitOutCutoff(policy.revocations, { userId: user?.id, clientId: client.clientId, roles: grant.roles }, now);
-        ctx.state.decision = { grant };
+        ctx.state.decision = { grant, ...(cibaRequest !== undefined && { cibaRequest }) };
         // The token's own lifetime and roles follow the scopes it ends up carrying (token-lifetimes.ts).
         const ttl = grant.resource.tokenTtl ?? defaults.accessTokenTtl;
         return { scope: grant.allowed.join(' '), audience: resourceIndicator, accessTokenTTL: ttl, ...jwtFormat() };

@@ -113,8 +113,9 @@ export function tokenEndpointAudit(
           }),
           ...(body.refresh_token !== undefined && { refresh_token: grantType === 'refresh_token' ? 'rotated' : 'issued' }),
           ...(body.id_token !== undefined && { id_token: true }),
-          // OpenID CIBA: the approval it was issued on (ciba.approved names the same request and who approved).
-          ...(request.cibaRequest !== undefined && { ciba_request: request.cibaRequest }),
+          // OpenID CIBA: the approval it acts on, issued or refreshed (ciba.approved names the same
+          // request and who approved; oidc/ciba-approval.ts decides it for both).
+          ...(at?.cibaRequest !== undefined && { ciba_request: at.cibaRequest }),
         },
       };
     } else if (ctx.status >= 400 && body?.error) {

@@ -3,7 +3,6 @@
 // these, not ctx.oidc. What the token says comes from the request's decision (ctx.state.decision).
 import type { Context } from 'koa';
 import { protocolOf } from './seams.ts';
-import { cibaRequestIdFor } from '../governance/ciba-requests.ts';
 import { checkAudience } from '../governance/validation.ts';
 
 export interface TokenRequestFacts {
@@ -14,8 +13,6 @@ export interface TokenRequestFacts {
   readonly claimedClientId: string | undefined;
   /** How the client authenticated (RFC 7591 §2 token_endpoint_auth_method names), once it did. */
   readonly clientAuth: string | undefined;
-  /** A CIBA token's request (governance/ciba-requests.ts), whose approval it was issued on. */
-  readonly cibaRequest?: string | undefined;
   /**
    * The one resource the request names (RFC 8707 `resource`, or RFC 8693 `audience`), when it is
    * a well-formed audience (checkAudience: at most 512 characters): what a refusal concerns.
@@ -40,7 +37,6 @@ export function tokenRequestFacts(ctx: Context): TokenRequestFacts | undefined {
     clientId,
     claimedClientId: clientId ?? (typeof oidc.params?.client_id === 'string' ? oidc.params.client_id : undefined),
     clientAuth: clientAuthUsed(oidc.client?.clientAuthMethod, oidc.params?.client_secret !== undefined),
-    cibaRequest: oidc.entities.BackchannelAuthenticationRequest?.jti ? cibaRequestIdFor(oidc.entities.BackchannelAuthenticationRequest.jti) : undefined,
     requestedResource: wellFormedAudience(oidc.params?.resource ?? oidc.params?.audience),
   };
 }

@@ -1,10 +1,13 @@
 // OpenID CIBA under the Cedar policy step (issue 24): a CIBA token is judged as the Agent acting
 // for the person (delegation depth 1) at the person's approval, at the token endpoint (and at a
-// refresh of its grant) and at introspection. A policy forbidding agents a scope leaves it out of the approval (the approvals
-// page says which policy and why) and out of the token (whose token.issued record names the
-// policies); a policy that arrives between the approval and the poll ends it access_denied, and
-// ends earlier tokens at introspection; an unloadable active set fails closed at /backchannel, on
-// the approvals page and at the token endpoint, with the approval still redeemable afterwards.
+// refresh of its grant) and at introspection. A policy forbidding agents a scope leaves it out of the approvals
+// (the approvals page says which policy and why) and out of the token (whose token.issued record
+// names the policies); a policy that arrives between the approval and the poll ends it
+// access_denied, and ends earlier tokens at introspection; an unloadable active set fails closed
+// at /backchannel, on the approvals page and at the token endpoint, with the approval still
+// redeemable afterwards. A refreshed token acts on the same approval as the first (act,
+// ciba_request), on either of two instances sharing the database, and is judged as the agent as
+// the first one is; a refresh whose approval cannot be found is refused.
 // Real server, real database (SQLite or PostgreSQL by DATABASE_URL), openid-client's CIBA functions.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,13 +16,15 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInToAccount, type AccountBrowser } from '../helpers/account-pages.ts';
 import { agentRequestsOnPage, backchannel, decideOnPage, pollOnce } from '../helpers/ciba.ts';
-import { decodeJwt, type ClientCreds } from '../helpers/oauth.ts';
+import { decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { API, createResourceServer, createUser } from '../helpers/people.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let db: TestDatabase;
 let t: TestServer;
+/** A second instance on the same database (its refreshes and introspection must agree with t's). */
+let b: TestServer;
 let agent: ClientCreds;
 let rs: ClientCreds;
 let alice: AccountBrowser;
@@ -65,8 +70,8 @@ async function approveOnly(): Promise<string> {
   return id;
 }
 
-async function introspect(token: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${t.issuer}/token/introspection`, {
+async function introspect(token: string, on: TestServer = t): Promise<Record<string, unknown>> {
+  const res = await fetch(`${on.url}/token/introspection`, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from(`${rs.client_id}:${rs.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ token }),
@@ -82,8 +87,10 @@ beforeAll(async () => {
   agent = await t.cliJson<ClientCreds>('client', 'create', '--name', 'Training Agent', '--ciba', 'poll');
   rs = await createResourceServer(t);
   alice = await signInToAccount(t, 'alice@example.com');
+  b = await startTestServer({ db, masterKey: t.env.GOVAUTH_MASTER_KEY, env: { GOVAUTH_CIBA: 'true', GOVAUTH_CIBA_POLL_INTERVAL: '1', GOVAUTH_ISSUER: t.issuer } });
 }, 60_000);
 afterAll(async () => {
+  await b?.stop();
   await t?.stop();
   await db?.drop();
 });
@@ -169,6 +176,85 @@ describe('a CIBA token is judged as the agent acting for the person', () => {
     await activate(String(forbidding));
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token ?? '');
     expect(decodeJwt(refreshed.access_token).payload.scope).toBe('ai.training.read');
+  });
+});
+
+/** An agent that may refresh (offline_access), approved by Alice for both scopes while the baseline set is active. */
+async function approvedWithRefresh(name: string): Promise<{ agent: ClientCreds; id: string; tokens: oidc.TokenEndpointResponse }> {
+  await activate(String(baseline));
+  const offline = await t.cliJson<ClientCreds>('client', 'create', '--name', name, '--ciba', 'poll', '--grant', 'authorization_code', '--redirect-uri', 'https://agent.example/callback');
+  const config = await configFor(offline);
+  const started = await oidc.initiateBackchannelAuthentication(config, { scope: 'openid offline_access ai.training.read ai.training.analyze', login_hint: 'alice@example.com', resource: API });
+  const polling = oidc.pollBackchannelAuthenticationGrant(config, started);
+  const id = await approveOnly();
+  const tokens = await polling;
+  expect(tokens.refresh_token).toBeTruthy();
+  return { agent: offline, id, tokens };
+}
+
+const refresh = (on: TestServer, client: ClientCreds, refreshToken: string) => tokenRequest(on.url, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: client });
+
+describe('a refreshed CIBA token acts on the same approval', () => {
+  it('every rotation, on either instance, carries act and ciba_request; introspection judges it as the agent, so a later policy ends it', async () => {
+    const { agent: offline, id, tokens } = await approvedWithRefresh('Refreshing Agent');
+    const first = decodeJwt(tokens.access_token).payload;
+    expect(first).toMatchObject({ sub: aliceId, client_id: offline.client_id, act: { sub: offline.client_id }, ciba_request: id, scope: 'ai.training.analyze ai.training.read' });
+    // Rotated on this instance, then on the other one (each finds the approval in the shared database).
+    const once = await refresh(t, offline, tokens.refresh_token ?? '');
+    expect(once.status).toBe(200);
+    const twice = await refresh(b, offline, String(once.body.refresh_token));
+    expect(twice.status).toBe(200);
+    const refreshed = [String(once.body.access_token), String(twice.body.access_token)];
+    for (const token of refreshed) {
+      const claims = decodeJwt(token).payload;
+      expect(claims).toMatchObject({ sub: aliceId, client_id: offline.client_id, act: first.act, ciba_request: first.ciba_request, grant_id: first.grant_id, scope: first.scope });
+      // Never offered to another agent as the person's own token (RFC 8693 may_act).
+      expect(claims.may_act).toBeUndefined();
+    }
+    for (const on of [t, b]) {
+      for (const token of refreshed) expect(await introspect(token, on)).toMatchObject({ active: true, sub: aliceId, act: { sub: offline.client_id } });
+    }
+    // Each refresh's record names the approval, as the first token's does.
+    const records = await events('token.refreshed');
+    for (const token of refreshed) {
+      const record = records.find((e) => e.detail.jti === decodeJwt(token).payload.jti);
+      expect(record?.detail).toMatchObject({ grant_type: 'refresh_token', ciba_request: id, client_id: offline.client_id, sub: aliceId });
+    }
+    // A policy forbidding agents a scope, activated after the refreshes (in a later second: token
+    // times are in seconds): every token carrying it is inactive on both instances, the refreshed
+    // ones as the first (as Alice's own tokens they would still be permitted: see explain above).
+    await sleep(1100);
+    await activate(String(forbidding));
+    await b.server.policy.sync();
+    for (const on of [t, b]) {
+      for (const token of [tokens.access_token, ...refreshed]) expect((await introspect(token, on)).active).toBe(false);
+    }
+    // The next refresh is judged as the agent as well: what the policy leaves.
+    const third = await refresh(b, offline, String(twice.body.refresh_token));
+    expect(decodeJwt(String(third.body.access_token)).payload).toMatchObject({ scope: 'ai.training.read', act: first.act, ciba_request: id });
+    expect((await introspect(String(third.body.access_token))).active).toBe(true);
+  });
+
+  it('a refresh whose approval cannot be found is refused (invalid_grant, audited) and leaves the refresh token usable', async () => {
+    const { agent: offline, id, tokens } = await approvedWithRefresh('Forgotten Agent');
+    const prisma = t.server.db.prisma;
+    // The approval named its grant when Alice approved.
+    expect((await prisma.cibaRequest.findUnique({ where: { id } }))?.grantId).toBe(decodeJwt(tokens.access_token).payload.grant_id);
+    await prisma.cibaRequest.update({ where: { id }, data: { grantId: null } });
+    for (const on of [t, b]) {
+      const refused = await refresh(on, offline, tokens.refresh_token ?? '');
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: 'invalid_grant' });
+      expect(refused.body.access_token).toBeUndefined();
+    }
+    const refusals = (await events('token.refused')).filter((e) => e.detail.grant_type === 'refresh_token' && e.detail.reason === 'the CIBA approval this grant was issued on cannot be found');
+    expect(refusals).toHaveLength(2);
+    expect(refusals.every((e) => e.outcome === 'failure')).toBe(true);
+    // Refused before it was consumed: once the approval is found again, the same refresh token works.
+    await prisma.cibaRequest.update({ where: { id }, data: { grantId: String(decodeJwt(tokens.access_token).payload.grant_id) } });
+    const again = await refresh(t, offline, tokens.refresh_token ?? '');
+    expect(again.status).toBe(200);
+    expect(decodeJwt(String(again.body.access_token)).payload).toMatchObject({ act: { sub: offline.client_id }, ciba_request: id });
   });
 });
 
