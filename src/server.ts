@@ -45,11 +45,12 @@ import { checkMasterKey, ensureSigningKeys } from './keys/signing-keys.ts';
 import type { Logger } from './log/logger.ts';
 import { pruneExpiredOidcRows } from './db/oidc-storage.ts';
 import { pruneTokenRollup, TOKEN_ROLLUP_KEEP_MS } from './db/token-rollup.ts';
+import { pruneEndedStandingDelegations } from './governance/standing-delegations.ts';
 import { NO_TRACING, shutdownTracing, type Tracing } from './tracing/tracing.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { MetricsSource } from './metrics/http-metrics.ts';
 import { countRefusals } from './metrics/rate-limit-metrics.ts';
-import { clientNetworks } from './db/client-networks.ts';
+import { CLIENT_NETWORK_KEEP_MS, clientNetworks, pruneClientNetworks } from './db/client-networks.ts';
 import { createSuspiciousUse, type SuspiciousUse } from './governance/suspicious-use.ts';
 import { createNotificationMetrics } from './metrics/notification-metrics.ts';
 import { countNotifications, pruneNotificationOutbox } from './db/notification-outbox.ts';
@@ -290,6 +291,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
         pruneRateLimitCounters(db, now()),
         pruneNotificationOutbox(db, now(), NOTIFICATION_RETENTION_MS, config.webhook !== undefined),
         pruneTokenRollup(db, Math.floor((now() - TOKEN_ROLLUP_KEEP_MS) / 60_000)),
+        pruneEndedStandingDelegations(db, now()),
+        pruneClientNetworks(db, new Date(now() - CLIENT_NETWORK_KEEP_MS)),
         Promise.resolve(store.revocations.prune(now())),
       ]).catch((err: unknown) =>
         log.warn('maintenance failed; will retry', { err }),

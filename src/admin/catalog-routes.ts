@@ -1,10 +1,11 @@
 // /scopes, /resources, /roles: the governance catalogue (as `govauth scope|resource|role`).
 import { z } from 'zod';
 import { createResource, createRole, createScope, listResources, listRoles, listScopes, updateResource, updateRole, updateScope } from '../governance/catalog.ts';
+import { deleteRole } from '../governance/role-deletion.ts';
 import { nonEmptyPatch } from './input.ts';
 import { route } from './route.ts';
-import { audience, list, roleName, scopeName, sensitivity, text, ttl } from './schemas.ts';
-import { resourceView, roleView, scopeView } from './views.ts';
+import { audience, list, queryBool, roleName, scopeName, sensitivity, text, ttl } from './schemas.ts';
+import { deletedRoleView, resourceView, roleView, scopeView } from './views.ts';
 
 const description = text('description', 500, 'What it allows, for people reviewing access');
 
@@ -33,6 +34,9 @@ const updateResourceBody = nonEmptyPatch(
 
 const createRoleBody = z.strictObject({ name: roleName, description: description.optional(), scopes: list(scopeName).describe('The scopes the role carries (they must exist)') });
 const updateRoleBody = nonEmptyPatch(z.strictObject({ description: description.optional(), scopes: list(scopeName).optional() }));
+const deleteRoleQuery = z.strictObject({
+  force: queryBool('Delete it even while held or referenced: holders lose it, policies naming it go, and tokens carrying it stop being accepted. Never for a built-in role').optional(),
+});
 
 export const catalogRoutes = [
   route({
@@ -87,5 +91,14 @@ export const catalogRoutes = [
     method: 'PATCH', path: '/roles/{name}', operationId: 'updateRole', summary: 'Change a role; tokens issued from now on follow it', tag: 'roles', access: 'write', errors: [404],
     body: updateRoleBody, response: z.strictObject({ role: roleView }),
     handle: async ({ deps, params, body, actor }) => ({ role: await updateRole(deps.db, params.name, { description: body.description, scopes: body.scopes }, actor) }),
+  }),
+  route({
+    method: 'DELETE', path: '/roles/{name}', operationId: 'deleteRole',
+    summary: 'Delete a role. Refused (409, naming them) while anyone holds it, another role includes it or a delegation or access policy names it, unless force; a built-in role is never deleted. Tokens carrying it stop being accepted',
+    tag: 'roles', access: 'write', errors: [404, 409],
+    query: deleteRoleQuery, response: z.strictObject({ deleted: deletedRoleView }),
+    handle: async ({ deps, params, query, actor }) => ({
+      deleted: await deleteRole(deps.db, params.name, { force: query.force === true, horizonSeconds: deps.config.signIn.sessionMaxAge, now: deps.now() }, actor),
+    }),
   }),
 ];

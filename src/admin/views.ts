@@ -3,6 +3,7 @@
 // without a change here fails type checking; the integration test also parses every successful
 // response with these (strict) schemas, which catches fields a schema has and the data lacks.
 import { z } from 'zod';
+import type { DeletedRoleView } from '../governance/role-deletion.ts';
 import type { AuditEventView } from '../audit/audit-query.ts';
 import type { DelegationHistory } from '../audit/delegation-history.ts';
 import type { AccessReview } from '../governance/access-review.ts';
@@ -37,6 +38,23 @@ export const resourceView = z.strictObject({
 }) satisfies z.ZodType<ResourceView>;
 
 export const roleView = z.strictObject({ name: z.string(), description: z.string(), scopes: z.array(z.string()) }) satisfies z.ZodType<RoleView>;
+
+export const deletedRoleView = z.strictObject({
+  name: z.string(),
+  description: z.string(),
+  scopes: z.array(z.string()),
+  holders: z.strictObject({ people: z.number().int(), clients: z.number().int() }).describe('Grants in force when it was deleted (each lost it)'),
+  removed: z.strictObject({
+    included_by: z.array(z.string()).describe('Roles that included it'),
+    includes: z.array(z.string()).describe('Roles it included'),
+    delegation_policies: z.array(z.string()),
+    access_policy: z.boolean().describe('Whether it could be requested'),
+    approver_of: z.array(z.string()).describe('Access policies whose approvers had to hold it'),
+    exclusive_sets: z.array(z.string()).describe('Exclusive sets it left (a set left with one role is withdrawn)'),
+  }),
+  forced: z.boolean(),
+  revoked: z.strictObject({ cutoff: z.string(), expires_at: z.string() }).describe('The role revocation: tokens carrying it issued until the cutoff are inactive'),
+}) satisfies z.ZodType<DeletedRoleView>;
 
 export const clientView = z.strictObject({
   client_id: z.string(),

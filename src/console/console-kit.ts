@@ -66,8 +66,11 @@ export interface ConsoleAction {
    * to confirm what cannot happen; undefined to go on and ask.
    */
   precheck?(form: Readonly<Record<string, string>>, read: ConsoleCall['operation'], who: Signed): Promise<{ page: PageModel; status: number } | undefined>;
-  /** What to say once done; `page` is shown instead of returning (a secret shown once). */
-  done(performed: Performed, form: Readonly<Record<string, string>>, who: Signed): { message: string; page?: PageModel };
+  /**
+   * What to say once done; `page` is shown instead of returning (a secret shown once); `next` is
+   * the console page to return to instead of the one the form was on (that page is gone: a deleted role).
+   */
+  done(performed: Performed, form: Readonly<Record<string, string>>, who: Signed): { message: string; page?: PageModel; next?: string };
   /** The page shown when the input or the operation is refused (4xx) instead of a bare message, so what the person wrote is shown again. */
   refused?(error: AppError, form: Readonly<Record<string, string>>, who: Signed): PageModel;
   /** The largest form body it takes (bytes as sent); absent: the server's usual limit (body-limit.ts). */

@@ -244,7 +244,7 @@ export function consoleRoutes(deps: ConsoleDeps): Middleware {
     }
     ctx.cookies.set(FLASH, Buffer.from(`${done.message}${reach}`).toString('base64url'), { signed: true, httpOnly: true, sameSite: 'strict', secure: ctx.secure, path: CONSOLE_PATH, maxAge: 60_000 });
     ctx.status = 303;
-    ctx.redirect(back);
+    ctx.redirect((done.next !== undefined ? consolePath(done.next) : undefined) ?? back);
   }
 
   async function page(ctx: Context): Promise<void> {

@@ -46,3 +46,34 @@ export function clientNetworks(db: Pick<Database, 'sql'>): ClientNetworks {
     },
   };
 }
+
+/** How long a network a client has not used since stays known (README "Retention"). */
+export const CLIENT_NETWORK_KEEP_MS = 90 * 86_400_000;
+const PRUNE_CHUNK = 500;
+
+/**
+ * Forgets networks a client has not used since `before`, in chunks of `chunk` rows (at most
+ * `maxRounds` per call; the next maintenance run goes on), so no statement holds locks long. A
+ * client's most recently used network is always kept: a client with no row counts its next
+ * network as its first (routine, not suspicious), and a dormant client coming back from an
+ * unknown network is exactly what suspicious-use.ts is there to report. Safe on several instances
+ * at once: each statement deletes by primary key and re-checks the age, so a row another instance
+ * just marked as seen stays.
+ */
+export async function pruneClientNetworks(db: Pick<Database, 'sql'>, before: Date, chunk = PRUNE_CHUNK, maxRounds = 20): Promise<number> {
+  const time = db.sql.time(before);
+  let removed = 0;
+  for (let round = 0; round < maxRounds; round++) {
+    const n = await db.sql.execute(
+      `DELETE FROM "ClientNetwork" WHERE "lastSeenAt" < ? AND ("clientId", "network") IN (
+         SELECT c."clientId", c."network" FROM "ClientNetwork" c WHERE c."lastSeenAt" < ? AND EXISTS (
+           SELECT 1 FROM "ClientNetwork" n WHERE n."clientId" = c."clientId"
+             AND (n."lastSeenAt" > c."lastSeenAt" OR (n."lastSeenAt" = c."lastSeenAt" AND n."network" > c."network")))
+         LIMIT ${chunk})`,
+      [time, time],
+    );
+    removed += n;
+    if (n < chunk) break;
+  }
+  return removed;
+}

@@ -47,3 +47,14 @@ export async function upsertStandingDelegation(
 export async function deleteStandingDelegation(tx: Tx, id: string): Promise<void> {
   await tx.standingDelegation.delete({ where: { id } });
 }
+
+/** The ids of up to `limit` delegations that ended before `before`, oldest end first. */
+export async function standingDelegationsEndedBefore(h: Reader, before: Date, limit: number): Promise<string[]> {
+  const rows = await prismaOf(h).standingDelegation.findMany({ where: { expiresAt: { lt: before } }, select: { id: true }, orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }], take: limit });
+  return rows.map((r) => r.id);
+}
+
+/** Deletes those of `ids` still ended before `before` (one renewed meanwhile stays); how many went. */
+export async function deleteStandingDelegationsEndedBefore(tx: Tx, ids: readonly string[], before: Date): Promise<number> {
+  return (await tx.standingDelegation.deleteMany({ where: { id: { in: [...ids] }, expiresAt: { lt: before } } })).count;
+}

@@ -22,6 +22,8 @@ export const REQUESTS_SCOPE = 'govauth.requests';
 export const REQUESTER_ROLE = 'govauth-requester';
 export const ADMIN_ROLE = 'govauth-admin';
 export const AUDITOR_ROLE = 'govauth-auditor';
+/** Roles govauth itself relies on (the admin API, the console, access requests): never deleted (role-deletion.ts). */
+export const BUILT_IN_ROLES: readonly string[] = [ADMIN_ROLE, AUDITOR_ROLE, REQUESTER_ROLE];
 
 async function ignoreExisting(work: () => Promise<unknown>): Promise<void> {
   try {

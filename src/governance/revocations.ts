@@ -113,6 +113,19 @@ export function revokeUserIn(
   return recordIn(tx, { kind: 'user', key: userId, cutoff: new Date(now), expiresAt: principalExpiry(now, input.horizonSeconds), reason: input.reason, actor: input.actor, by: input.by }, owner);
 }
 
+/**
+ * `govauth revoke --role`, inside the caller's transaction: every token carrying the role issued
+ * until now is inactive. Also how a deleted role's tokens end (role-deletion.ts).
+ */
+export function revokeRoleIn(
+  tx: Tx,
+  role: string,
+  input: { reason?: string | undefined; actor: string; by?: Actor | undefined; horizonSeconds: number },
+  now: number,
+): ReturnType<typeof recordIn> {
+  return recordIn(tx, { kind: 'role', key: role, cutoff: new Date(now), expiresAt: principalExpiry(now, input.horizonSeconds), reason: input.reason, actor: input.actor, by: input.by });
+}
+
 /** One access token, until its own expiry (RFC 7009). */
 export function revokeAccessToken(db: Database, input: { jti: string; expSec: number; actor: string; reason?: string }, now: number): Promise<RevocationEntry> {
   return record(db, { kind: 'token', key: input.jti, cutoff: new Date(now), expiresAt: new Date(input.expSec * 1000), reason: input.reason, actor: input.actor });
@@ -157,8 +170,10 @@ export async function revokePrincipal(db: Database, input: PrincipalRevocation, 
     return { entry: await record(db, { ...base, kind: 'client', key: input.client }, { clientId: input.client }), label: input.client };
   }
   if (input.role !== undefined) {
-    await mustExist(findRole(db, input.role), `no role named ${input.role}`);
-    return { entry: await record(db, { ...base, kind: 'role', key: input.role }), label: input.role };
+    const role = input.role;
+    await mustExist(findRole(db, role), `no role named ${role}`);
+    const { entry } = await writeWithChanges(db, (tx) => revokeRoleIn(tx, role, input, now));
+    return { entry, label: role };
   }
   const grantId = input.grant ?? '';
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(grantId)) throw new AppError('invalid_request', 'a grant id is the grant_id claim of a token');

@@ -12,8 +12,10 @@ import type { Database } from '../db/database.ts';
 import { findUserId } from '../db/people-repository.ts';
 import {
   deleteStandingDelegation,
+  deleteStandingDelegationsEndedBefore,
   findStandingDelegation,
   findStandingDelegationFor,
+  standingDelegationsEndedBefore,
   standingDelegationsOfClient,
   standingDelegationsOfUser,
   upsertStandingDelegation,
@@ -120,6 +122,28 @@ export async function withdrawStandingDelegation(db: Database, id: string, who: 
     const record: AuditInput = { ...adminEvent(by, 'delegation.withdrawn', id, before, null, { withdrawn_by: who.as }), clientId: row.clientId, resource: row.audience };
     return { result: before, changes: [{ kind: 'delegation', key: id }], audit: [record] };
   });
+}
+
+/** How long an ended standing delegation stays listed (the person's page shows it as ended). */
+export const ENDED_DELEGATION_KEEP_MS = 30 * 86_400_000;
+const PRUNE_BATCH = 500;
+
+/**
+ * Deletes standing delegations that ended more than `keepMs` ago, at most `limit` per call (the
+ * next maintenance run takes the rest). Policy already ignores them from the instant they end,
+ * and the audit trail keeps their grant with its expiry (delegation.granted), so nothing is lost
+ * but the row. Several instances may run it at once: the change-feed lock serializes them and
+ * the delete re-checks the expiry, so a delegation renewed meanwhile stays.
+ */
+export async function pruneEndedStandingDelegations(db: Database, now: number, keepMs = ENDED_DELEGATION_KEEP_MS, limit = PRUNE_BATCH): Promise<number> {
+  const before = new Date(now - keepMs);
+  const ids = await standingDelegationsEndedBefore(db, before, limit);
+  if (!ids.length) return 0;
+  return writeWithChanges(db, async (tx) => ({
+    result: await deleteStandingDelegationsEndedBefore(tx, ids, before),
+    // Every instance drops them from its snapshot.
+    changes: ids.map((key) => ({ kind: 'delegation', key })),
+  }));
 }
 
 /** A person's standing delegations, oldest first (their own page reads them by id). */

@@ -423,7 +423,7 @@ describe('OpenAPI document', () => {
   const EXPECTED = [
     'GET /scopes', 'POST /scopes', 'PATCH /scopes/{name}',
     'GET /resources', 'POST /resources', 'PATCH /resources/{audience}',
-    'GET /roles', 'POST /roles', 'PATCH /roles/{name}',
+    'GET /roles', 'POST /roles', 'PATCH /roles/{name}', 'DELETE /roles/{name}',
     'GET /roles/{name}/hierarchy', 'PUT /roles/{name}/includes/{included}', 'DELETE /roles/{name}/includes/{included}', 'GET /exclusive-role-sets', 'POST /exclusive-role-sets', 'DELETE /exclusive-role-sets/{name}',
     'PUT /roles/{name}/required-factor', 'PUT /scopes/{name}/required-acr', 'GET /users/{email}/factors',
     'GET /clients', 'POST /clients', 'GET /clients/{id}', 'PATCH /clients/{id}', 'POST /clients/{id}/rotate-secret', 'POST /clients/{id}/disable', 'POST /clients/{id}/enable',

@@ -1,10 +1,13 @@
 // govauth scope|resource|role …: the governance catalogue.
 import type { ResourceView, RoleView, ScopeView } from '../../governance/catalog.ts';
+import { loadConfig } from '../../config/load-config.ts';
+import { AppError } from '../../errors/app-error.ts';
 import { flag, int, list, required, str, UsageError, type Command } from '../command.ts';
 import { table } from '../table.ts';
 
 // Loaded when a command runs, not with the command list (src/cli/main.ts).
 const catalog = () => import('../../governance/catalog.ts');
+const roleDeletion = () => import('../../governance/role-deletion.ts');
 
 const scopeLine = (s: ScopeView): string => `scope ${s.name} (${s.sensitivity}${s.max_ttl ? `, max TTL ${s.max_ttl}s` : ''}): ${s.description}`;
 const resourceLine = (r: ResourceView): string =>
@@ -158,6 +161,28 @@ export const catalogCommands: Command[] = [
       const { listRoles } = await catalog();
       const roles = await listRoles(await ctx.db());
       return { json: { roles }, text: table(['ROLE', 'SCOPES', 'DESCRIPTION'], roles.map((r) => [r.name, r.scopes.join(' '), r.description])) };
+    },
+  },
+  {
+    name: 'role delete',
+    usage: 'govauth role delete <name> [--force]',
+    summary:
+      'delete a role; refused while anyone holds it, another role includes it or a delegation or access policy names it. --force takes it from its holders, removes those policies and ends tokens carrying it. Built-in roles are never deleted',
+    options: { force: { type: 'boolean' } },
+    positionals: ['name'],
+    async run({ values, positionals }, ctx) {
+      const { deleteRole, RoleInUse } = await roleDeletion();
+      const force = flag(values, 'force');
+      const deleted = await deleteRole(await ctx.db(), positionals[0] ?? '', { force, horizonSeconds: loadConfig(ctx.env).signIn.sessionMaxAge, now: ctx.now() }, ctx.actor).catch((err: unknown) => {
+        if (err instanceof RoleInUse) throw new AppError('conflict', `${err.message} (run it again with --force)`);
+        throw err;
+      });
+      const { people, clients } = deleted.holders;
+      const lost = people + clients ? `; ${people} ${people === 1 ? 'person' : 'people'} and ${clients} ${clients === 1 ? 'client' : 'clients'} lost it` : '';
+      return {
+        json: { deleted },
+        text: `deleted role ${deleted.name} (${deleted.scopes.join(' ') || 'no scopes'})${lost}.\nTokens carrying it issued until ${deleted.revoked.cutoff} are no longer accepted.`,
+      };
     },
   },
 ];
