@@ -7,19 +7,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEventView } from '../../src/audit/audit-query.ts';
 import { appendAuditEvents } from '../../src/db/audit-log.ts';
-import { totpCode } from '../../src/governance/totp.ts';
-import { AccountBrowser } from '../helpers/account-pages.ts';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
+import { consoleSession, type ConsoleBrowser } from '../helpers/console-browser.ts';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
-import { API, PASSWORD, createResourceServer, createUser } from '../helpers/people.ts';
-import { SignInSteps } from '../helpers/sign-in-steps.ts';
+import { API, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const REPORTS = 'https://reports.example';
 
 let t: TestServer;
 let admin: string;
-let console_: AccountBrowser;
+let console_: ConsoleBrowser;
 let alpha: ClientCreds;
 let beta: ClientCreds;
 let rs: ClientCreds;
@@ -37,19 +35,6 @@ async function issue(creds: ClientCreds, resource: string): Promise<string> {
 const post = (path: string, creds: ClientCreds, body: Record<string, string>) =>
   fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(creds) }, body: new URLSearchParams(body) });
 
-async function consoleSignIn(email: string): Promise<AccountBrowser> {
-  const secret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', email)).secret;
-  const steps = new SignInSteps({ forwardedFor: null });
-  const callback = await steps.walk(`${t.url}/console`, `${t.issuer}/console/signed-in`, (page) => {
-    if (page.kind === 'login') return { email, password: PASSWORD };
-    if (page.kind === 'mfa') return { code: totpCode(secret, Date.now()) };
-    throw new Error(`unexpected ${page.kind} page: ${page.html.slice(0, 300)}`);
-  });
-  const browser = new AccountBrowser(t.url, steps.jar);
-  expect((await browser.get(`${callback.pathname}${callback.search}`)).status).toBe(303);
-  return browser;
-}
-
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
@@ -58,10 +43,9 @@ beforeAll(async () => {
   beta = await t.cliJson<ClientCreds>('client', 'create', '--name', 'beta', '--grant', 'client_credentials', '--roles', 'data-scientist');
   rs = await createResourceServer(t);
   const { auditorBot } = await createAdminBots(t);
-  await createUser(t, 'auditor@example.com', ['govauth-auditor']);
   await t.server.policy.sync();
   admin = await tokenFor(t.url, auditorBot);
-  console_ = await consoleSignIn('auditor@example.com');
+  console_ = await consoleSession(t, 'auditor@example.com', 'govauth-auditor');
 
   const alphaApi = await issue(alpha, API);
   await issue(alpha, API);
