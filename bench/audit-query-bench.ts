@@ -67,6 +67,10 @@ const CASES: readonly (readonly [string, AuditFilter, number])[] = [
   ['since=1h ago', { since: new Date(Date.now() - 3600_000) }, 100],
   ['actor=cl_42 action=admin.*', { actor: 'cl_42', action: 'admin.*' }, 100],
   ['limit=1000, no filter', {}, 1000],
+  // The console's "Newer": the records closest above a position, read upwards.
+  ['after=<middle>, no filter', { after: Math.floor(RECORDS / 2) }, 101],
+  ['actor=cl_42 after=<middle>', { actor: 'cl_42', after: Math.floor(RECORDS / 2) }, 101],
+  ['action=admin.* after=<middle>', { action: 'admin.*', after: Math.floor(RECORDS / 2) }, 101],
 ];
 
 async function time(db: Database, filter: AuditFilter, limit: number): Promise<{ ms: number; rows: number }> {
@@ -86,6 +90,8 @@ const PLANS: readonly (readonly [string, string])[] = [
   ['action IN (family)', `SELECT "seq" FROM "AuditEvent" WHERE "action" IN ('admin.client.create','admin.client.update','admin.role.update','admin.user.create') ORDER BY "seq" DESC LIMIT 100`],
   ['actor =', `SELECT "seq" FROM "AuditEvent" WHERE "actor" = 'cl_42' ORDER BY "seq" DESC LIMIT 100`],
   ['subject =', `SELECT "seq" FROM "AuditEvent" WHERE "subject" = 'usr_77' ORDER BY "seq" DESC LIMIT 100`],
+  ['actor = after', `SELECT "seq" FROM "AuditEvent" WHERE "actor" = 'cl_42' AND "seq" > ${Math.floor(RECORDS / 2)} ORDER BY "seq" ASC LIMIT 101`],
+  ['action = after', `SELECT "seq" FROM "AuditEvent" WHERE "action" = 'admin.user.create' AND "seq" > ${Math.floor(RECORDS / 2)} ORDER BY "seq" ASC LIMIT 101`],
   ['distinct actions (one probe)', `SELECT MIN("action") FROM "AuditEvent" WHERE "action" > 'token.issued'`],
 ];
 

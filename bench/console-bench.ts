@@ -14,10 +14,7 @@ import { REQUEST_PATH_ALONGSIDE } from '../src/audit/request-path-alongside.ts';
 import { createClient } from '../src/governance/client-registry.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { totpCode } from '../src/governance/totp.ts';
-import { CookieJar } from '../test/helpers/cookie-jar.ts';
-import { createUser, PASSWORD } from '../test/helpers/people.ts';
-import { SignInSteps } from '../test/helpers/sign-in-steps.ts';
+import { consoleSession } from '../test/helpers/console-browser.ts';
 import { createTestDatabase } from '../test/helpers/test-database.ts';
 import { startTestServer } from '../test/helpers/test-server.ts';
 import { median } from './lib/rounds.ts';
@@ -32,9 +29,9 @@ const RESOURCES = ['https://models.example', 'https://reports.example', 'https:/
 const RARE_RESOURCE = 'https://retired.example';
 const PAGES = ['/console', '/console/clients', '/console/clients?offset=5000', '/console/catalog', '/console/people', '/console/grants', '/console/requests', '/console/revocations', '/console/keys', '/console/roles', '/console/access-policies', '/console/self-registered', '/console/notifications', '/console/policies', '/console/audit', '/console/audit?action=token.refused',
   // The explorer's filters, newest first: a client and a resource (one index range each, read
-  // backwards), one page further back (before=), a resource only the oldest records name, and
-  // actor and subject, whose indexes are on the value alone.
-  '/console/audit?client=cl_7', `/console/audit?resource=${encodeURIComponent(RESOURCES[1] ?? '')}`, `/console/audit?client=cl_7&before=${Math.floor(RECORDS / 2)}`,
+  // backwards), one page further back (before=) and one newer (after=, read upwards), a resource
+  // only the oldest records name, and actor and subject, whose indexes are on the value alone.
+  '/console/audit?client=cl_7', `/console/audit?resource=${encodeURIComponent(RESOURCES[1] ?? '')}`, `/console/audit?client=cl_7&before=${Math.floor(RECORDS / 2)}`, `/console/audit?client=cl_7&after=${Math.floor(RECORDS / 2)}`,
   `/console/audit?resource=${encodeURIComponent(RARE_RESOURCE)}`, '/console/audit?actor=cl_7', '/console/audit?subject=cl_7', '/console/review'];
 const ACTIONS = ['token.issued', 'token.issued', 'token.issued', 'token.refreshed', 'token.refused', 'token.exchanged', 'login.succeeded', 'admin.client.update'];
 const GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'];
@@ -69,25 +66,14 @@ await db.close();
 const t = await startTestServer({ db: fresh });
 try {
   await t.cliJson('init', '--demo');
-  await createUser(t, 'bench-admin@example.com', ['govauth-admin']);
-  const secret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', 'bench-admin@example.com')).secret;
-  const jar = new CookieJar();
-  const steps = new SignInSteps({ forwardedFor: null, jar });
-  const callback = await steps.walk(`${t.url}/console`, `${t.issuer}/console/signed-in`, (page) => {
-    if (page.kind === 'login') return { email: 'bench-admin@example.com', password: PASSWORD };
-    if (page.kind === 'mfa') return { code: totpCode(secret, Date.now()) };
-    throw new Error(`unexpected ${page.kind} page: ${page.html.slice(0, 200)}`);
-  });
-  const back = await fetch(callback, { redirect: 'manual', headers: { cookie: jar.header() } });
-  jar.store(back);
-  if (back.status !== 303) throw new Error(`console sign-in failed: ${back.status}`);
+  const browser = await consoleSession(t, 'bench-admin@example.com', 'govauth-admin');
   console.log(`# console page renders (${target.kind}; ${CLIENTS.toLocaleString('en')} clients, ${RECORDS.toLocaleString('en')} audit records), ms over HTTP, ${RUNS} runs, target ≤ 100`);
   console.log('| page | median | worst |\n| --- | ---: | ---: |');
   // The overview's first render after start waits for the access review's finding counts
   // (overview-stats.ts keeps them afterwards): the cold figure, reported on its own so the
   // median cannot hide it.
   const cold = performance.now();
-  const first = await fetch(`${t.url}/console`, { headers: { cookie: jar.header() }, redirect: 'manual' });
+  const first = await browser.get('/console');
   await first.text();
   if (first.status !== 200) throw new Error(`/console (cold): ${first.status}`);
   const coldMs = performance.now() - cold;
@@ -96,7 +82,7 @@ try {
     const times: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       const s = performance.now();
-      const res = await fetch(`${t.url}${path}`, { headers: { cookie: jar.header() }, redirect: 'manual' });
+      const res = await browser.get(path);
       await res.text();
       if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
       times.push(performance.now() - s);

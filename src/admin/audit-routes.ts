@@ -31,6 +31,7 @@ const auditQuery = z.strictObject({
   client: filterText(256).optional().describe('The client the record names (its client_id): its token requests, introspections, revocations, usage reports'),
   resource: filterText(2048).optional().describe('Records that concern this resource (audience URI): tokens issued, refreshed, exchanged or refused for it, introspected or revoked, requests its server reported, administrative changes to it'),
   before: queryInt(1, MAX_SEQ, 'Records before this chain position (seq): the next page of a listing is before=<the oldest seq shown>, exact even where records share a time').optional(),
+  after: queryInt(1, MAX_SEQ, 'Records after this chain position (seq), the closest to it rather than the most recent: the page one newer is after=<the newest seq shown>; with before, the records between the two').optional(),
   limit: queryInt(1, 1000, 'How many of the most recent matching records').optional(),
 });
 
@@ -45,6 +46,7 @@ export function auditFilterOf(query: z.infer<typeof auditQuery>, now: number): A
     clientId: query.client,
     resource: query.resource,
     before: query.before,
+    after: query.after,
   };
 }
 
@@ -77,7 +79,7 @@ const reviewQuery = z.strictObject({
 
 export const auditRoutes = [
   route({
-    method: 'GET', path: '/audit', operationId: 'tailAudit', summary: 'The most recent matching audit records, oldest first', tag: 'audit', access: 'read',
+    method: 'GET', path: '/audit', operationId: 'tailAudit', summary: 'The most recent matching audit records (with after, the closest after it), oldest first', tag: 'audit', access: 'read',
     query: auditQuery, response: z.strictObject({ events: z.array(auditEventView) }),
     async handle(call) {
       const { deps, query } = call;

@@ -49,6 +49,11 @@ export interface AuditFilter {
   readonly resource?: string;
   /** Records before this chain position (seq < before): the explorer's pager, exact where times tie. */
   readonly before?: number;
+  /**
+   * Records after this chain position (seq > after): the pager's way back to newer records. A tail
+   * then takes the records closest to it (read upwards from it), not the newest; with before, a window.
+   */
+  readonly after?: number;
 }
 
 /** The largest seq a record can have: the column is a 32-bit integer (prisma/models.prisma `Int`). */
@@ -89,13 +94,14 @@ const where = (f: AuditFilter): AuditWhere => ({
   ...(f.clientId !== undefined && { clientId: f.clientId }),
   ...(f.resource !== undefined && { resource: f.resource }),
   ...(f.before !== undefined && { beforeSeq: f.before }),
+  ...(f.after !== undefined && { afterSeq: f.after }),
 });
 
 /** Streams matching records in chain order, in batches (one query per batch of matches). */
 export async function exportAuditEvents(db: Database, filter: AuditFilter, onEvent: (e: AuditEventView) => void, batch = 1000): Promise<number> {
   const names = await actionNames(db, filter.action);
   if (names?.length === 0) return 0;
-  let after = 0;
+  let after = filter.after ?? 0;
   let count = 0;
   for (;;) {
     const rows = await findAuditRecords(db, { ...where(filter), ...actionWhere(filter.action, names), afterSeq: after }, 'asc', batch);
@@ -107,7 +113,9 @@ export async function exportAuditEvents(db: Database, filter: AuditFilter, onEve
 }
 
 /**
- * The most recent matching records, newest last, at most MAX_TAIL. A family is read with one
+ * The most recent matching records, newest last, at most MAX_TAIL; with `after`, the records
+ * closest above it instead (`seq > after ORDER BY seq ASC LIMIT n`: the same one range read of the
+ * (value, seq) index, upwards), so a pager steps exactly one page newer. A family is read with one
  * index seek per name (each `action = ? ORDER BY seq DESC LIMIT n`), merged here: measured on
  * SQLite, `action IN (…) ORDER BY seq DESC` scans the table instead (bench/README.md). So a
  * request costs one query, or 1 + the family's names (at most MAX_SEEKS), never one per record.
@@ -115,9 +123,10 @@ export async function exportAuditEvents(db: Database, filter: AuditFilter, onEve
 export async function tailAuditEvents(db: Database, filter: AuditFilter, limit: number): Promise<AuditEventView[]> {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_TAIL) throw new TypeError(`limit must be between 1 and ${MAX_TAIL}`);
   const names = await actionNames(db, filter.action);
-  const newest = (action: AuditWhere): Promise<AuditRecord[]> => findAuditRecords(db, { ...where(filter), ...action }, 'desc', limit);
+  const upwards = filter.after !== undefined;
+  const closest = (action: AuditWhere): Promise<AuditRecord[]> => findAuditRecords(db, { ...where(filter), ...action }, upwards ? 'asc' : 'desc', limit);
   let rows: AuditRecord[];
-  if (names === undefined || names.length > MAX_SEEKS) rows = await newest(actionWhere(filter.action, names));
-  else rows = (await Promise.all(names.map((action) => newest({ action })))).flat().sort((a, b) => b.seq - a.seq).slice(0, limit);
-  return rows.reverse().map(eventView);
+  if (names === undefined || names.length > MAX_SEEKS) rows = await closest(actionWhere(filter.action, names));
+  else rows = (await Promise.all(names.map((action) => closest({ action })))).flat().sort((a, b) => (upwards ? a.seq - b.seq : b.seq - a.seq)).slice(0, limit);
+  return (upwards ? rows : rows.reverse()).map(eventView);
 }

@@ -1,17 +1,18 @@
 // The audit explorer (filters, chain position per record, chain verification, JSON Lines export
 // of the current filter) and the access review with one-click fixes. Reads go through the admin
 // operations tailAudit, verifyAudit and reviewAccess (each recorded as a read); the export
-// streams with exportAuditEvents, its filter checked by tailAudit's own schema.
+// streams with exportAuditEvents and the pager asks tailAuditEvents whether a record lies beyond
+// a page, their filter checked by tailAudit's own schema.
 import { adminOperation, parseRouteInput } from '../admin/perform.ts';
 import { recordRead } from '../admin/read-audit.ts';
-import { exportAuditEvents, type AuditEventView } from '../audit/audit-query.ts';
+import { exportAuditEvents, tailAuditEvents, type AuditEventView } from '../audit/audit-query.ts';
 import { auditFilterOf } from '../admin/audit-routes.ts';
 import type { ActionForm } from './page-model.ts';
 import type { ConsoleAction, ConsoleCall, ConsoleDownload, ConsolePage } from './console-kit.ts';
 import { href, when, type Section } from './page-model.ts';
 import { required } from './form-values.ts';
 
-// `before` is the pager's position (a seq), not a filter: the filter form and the export leave it out.
+// `before` and `after` are the pager's position (a seq), not filters: the filter form and the export leave them out.
 const FILTERS = ['actor', 'action', 'client', 'resource', 'subject', 'since', 'until'] as const;
 const PAGE = 100;
 
@@ -21,19 +22,40 @@ function filterOf(query: Readonly<Record<string, string>>): Record<string, strin
   return out;
 }
 
+/** The filter checked by tailAudit's own schema (audit-routes.ts), for the console's direct reads. */
+const checkedQuery = (filter: Record<string, string>) => (parseRouteInput(adminOperation('tailAudit'), filter, undefined) as { query: Parameters<typeof auditFilterOf>[0] }).query;
+
+/**
+ * Whether one more matching record lies beyond the page in the direction the page's own read did
+ * not look: above its newest record, or below its oldest. One indexed read of a single record; the
+ * page's read (tailAudit) already checked the filter and was recorded, and this one shows no record.
+ */
+async function anyBeyond(call: ConsoleCall, filter: Record<string, string>, position: { before: number } | { after: number }): Promise<boolean> {
+  return (await tailAuditEvents(call.deps.db, { ...auditFilterOf(checkedQuery(filter), call.deps.now()), ...position }, 1)).length > 0;
+}
+
 const auditPage: ConsolePage = {
   path: 'audit',
   nav: 'Audit',
   async render(call) {
     const filter = filterOf(call.query);
     const before = call.query.before || undefined;
-    // One record more than a page: whether an older page exists, without a count over the filter.
+    const after = call.query.after || undefined;
+    // One record more than a page: whether a further page exists in the direction read, without a
+    // count over the filter. Without `after` the read goes down from the newest (or from before);
+    // with it, up from after, so "Newer" is exactly one page newer, never a jump to the newest.
     const [{ events }, verified] = await Promise.all([
-      call.operation<{ events: AuditEventView[] }>('tailAudit', { query: { ...filter, ...(before && { before }), limit: String(PAGE + 1) } }),
+      call.operation<{ events: AuditEventView[] }>('tailAudit', { query: { ...filter, ...(before && { before }), ...(after && { after }), limit: String(PAGE + 1) } }),
       call.query.verify === '1' ? call.operation<{ ok: boolean; records: number; broken_at?: number; problem?: string; first?: number | null; last?: number | null }>('verifyAudit') : Promise.resolve(undefined),
     ]);
-    const newest = [...events].reverse().slice(0, PAGE);
-    const oldest = newest.at(-1);
+    const upwards = after !== undefined;
+    const further = events.length > PAGE;
+    // events are oldest first; the record beyond the page is the newest (upwards) or the oldest.
+    const newest = (upwards ? events.slice(0, PAGE) : events.slice(-PAGE)).reverse();
+    const [top, bottom] = [newest[0], newest.at(-1)];
+    // The first page is the newest by definition; a page reached by position asks the other way once.
+    const newer = upwards ? further : before !== undefined && top !== undefined && (await anyBeyond(call, filter, { after: top.seq }));
+    const older = upwards ? bottom !== undefined && (await anyBeyond(call, filter, { before: bottom.seq })) : further;
     const sections: Section[] = [
       {
         kind: 'form', title: 'Filter', method: 'get', action: '/console/audit',
@@ -64,11 +86,13 @@ const auditPage: ConsolePage = {
       kind: 'table', title: `Records (newest first, ${newest.length})`, columns: ['#', 'When', 'Action', 'Outcome', 'Actor', 'Subject', 'Client', 'Resource', 'Chain'], empty: 'No record matches.',
       rows: newest.map((e) => [e.seq, when(e.at), e.action, e.outcome, e.actor, e.subject, e.client_id, e.resource, { text: `${e.prev_hash.slice(0, 8)}→${e.hash.slice(0, 8)}`, code: true }]),
       // Paged by chain position, not time: records sharing a millisecond are neither skipped nor repeated.
-      pager: before !== undefined || events.length > PAGE
+      pager: before !== undefined || after !== undefined || older
         ? {
-            text: before === undefined ? `The ${PAGE} most recent matching records.` : `Matching records before #${before}.`,
-            ...(before !== undefined && { prev: href('/console/audit', filter) }),
-            ...(events.length > PAGE && oldest && { next: href('/console/audit', { ...filter, before: oldest.seq }) }),
+            text: after !== undefined ? `Matching records after #${after}${before === undefined ? '' : ` and before #${before}`}.` : before !== undefined ? `Matching records before #${before}.` : `The ${PAGE} most recent matching records.`,
+            labels: { first: 'Newest', prev: 'Newer', next: 'Older' },
+            ...((before !== undefined || after !== undefined) && { first: href('/console/audit', filter) }),
+            ...(newer && top && { prev: href('/console/audit', { ...filter, after: top.seq }) }),
+            ...(older && bottom && { next: href('/console/audit', { ...filter, before: bottom.seq }) }),
           }
         : undefined,
     });
@@ -80,7 +104,7 @@ const auditExport: ConsoleDownload = {
   path: 'audit/export',
   async handle(call: ConsoleCall) {
     // The same checks and the same filter as GET /admin/v1/audit.
-    const { query } = parseRouteInput(adminOperation('tailAudit'), filterOf(call.query), undefined) as { query: Parameters<typeof auditFilterOf>[0] };
+    const query = checkedQuery(filterOf(call.query));
     const lines: string[] = [];
     const count = await exportAuditEvents(call.deps.db, auditFilterOf(query, call.deps.now()), (e) => lines.push(JSON.stringify(e)));
     await recordRead({ actor: call.actor, deps: call.deps }, { operation: 'consoleAuditExport', subject: 'audit', returned: count, filter: query });

@@ -51,7 +51,8 @@ export interface TableSection {
   readonly columns: readonly string[];
   readonly rows: readonly (readonly Cell[])[];
   readonly empty: string;
-  readonly pager?: { prev?: string; next?: string; text: string };
+  /** prev is toward the start of the list, first is its start; labels name them where "previous" and "next" would not say which way (the audit trail: newer, older). */
+  readonly pager?: { prev?: string; next?: string; first?: string; text: string; labels?: { readonly first: string; readonly prev: string; readonly next: string } };
 }
 
 export type Section =

@@ -1,10 +1,10 @@
 // A browser signed in to the admin console over plain HTTP, through govauth's own sign-in with a
-// second factor (code + PKCE), for the console's real-server tests.
-import { expect } from 'vitest';
+// second factor (code + PKCE): the person's cookies (the console session among them) and the
+// form token every console form carries. One sign-in for the console's real-server tests and
+// bench/console-bench.ts, so it throws rather than asserting through vitest.
 import { totpCode } from '../../src/governance/totp.ts';
 import { AccountBrowser } from './account-pages.ts';
-import { field } from './cookie-jar.ts';
-import { PASSWORD } from './people.ts';
+import { createUser, PASSWORD } from './people.ts';
 import { SignInSteps } from './sign-in-steps.ts';
 import type { TestServer } from './test-server.ts';
 
@@ -22,19 +22,36 @@ export async function consoleAnswer(t: TestServer, email: string): Promise<{ cal
 
 export const callbackPath = (callback: URL): string => `${callback.pathname}${callback.search}`;
 
-/** A console session for `email` (who must hold a console role). */
-export async function consoleSignIn(t: TestServer, email: string): Promise<AccountBrowser> {
+/** A browser with a console session: requests that never follow redirects, the form token, and bodies as written. */
+export class ConsoleBrowser extends AccountBrowser {
+  readonly #base: string;
+  constructor(base: string, jar: AccountBrowser['jar']) {
+    super(base, jar);
+    this.#base = base;
+  }
+  /** The form token of a console page (every form on it carries the same one). */
+  override csrf(path = '/console/clients'): Promise<string> {
+    return super.csrf(path);
+  }
+  /** A form post with the body exactly as given: repeated fields, sizes and bytes a form would not send. */
+  async postRaw(path: string, body: string | Buffer): Promise<Response> {
+    const res = await fetch(`${this.#base}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie: this.jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body });
+    this.jar.store(res);
+    return res;
+  }
+}
+
+/** A console session for `email`, who exists and holds a console role: a second factor is enrolled, then the sign-in walked. */
+export async function consoleSignIn(t: TestServer, email: string): Promise<ConsoleBrowser> {
   const { callback, steps } = await consoleAnswer(t, email);
-  const browser = new AccountBrowser(t.url, steps.jar);
+  const browser = new ConsoleBrowser(t.url, steps.jar);
   const back = await browser.get(callbackPath(callback));
-  expect(back.status).toBe(303);
-  expect(back.headers.get('location')).toBe('/console');
+  if (back.status !== 303 || back.headers.get('location') !== '/console') throw new Error(`the console sign-in did not come back to /console (${back.status} ${back.headers.get('location') ?? ''}): ${(await back.text()).slice(0, 300)}`);
   return browser;
 }
 
-/** The form token of a console page (every form on it carries the same one). */
-export async function consoleCsrf(b: AccountBrowser, path = '/console/clients'): Promise<string> {
-  const token = field(await (await b.get(path)).text(), 'csrf');
-  if (!token) throw new Error('no form token');
-  return token;
+/** A new person `email` holding `role` (govauth-admin or govauth-auditor), signed in to the console. */
+export async function consoleSession(t: TestServer, email: string, role: string): Promise<ConsoleBrowser> {
+  await createUser(t, email, [role]);
+  return consoleSignIn(t, email);
 }

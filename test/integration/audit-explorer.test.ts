@@ -7,19 +7,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEventView } from '../../src/audit/audit-query.ts';
 import { appendAuditEvents } from '../../src/db/audit-log.ts';
-import { totpCode } from '../../src/governance/totp.ts';
-import { AccountBrowser } from '../helpers/account-pages.ts';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
+import { consoleSession, type ConsoleBrowser } from '../helpers/console-browser.ts';
 import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
-import { API, PASSWORD, createResourceServer, createUser } from '../helpers/people.ts';
-import { SignInSteps } from '../helpers/sign-in-steps.ts';
+import { API, createResourceServer } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const REPORTS = 'https://reports.example';
 
 let t: TestServer;
 let admin: string;
-let console_: AccountBrowser;
+let console_: ConsoleBrowser;
 let alpha: ClientCreds;
 let beta: ClientCreds;
 let rs: ClientCreds;
@@ -37,19 +35,6 @@ async function issue(creds: ClientCreds, resource: string): Promise<string> {
 const post = (path: string, creds: ClientCreds, body: Record<string, string>) =>
   fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(creds) }, body: new URLSearchParams(body) });
 
-async function consoleSignIn(email: string): Promise<AccountBrowser> {
-  const secret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', email)).secret;
-  const steps = new SignInSteps({ forwardedFor: null });
-  const callback = await steps.walk(`${t.url}/console`, `${t.issuer}/console/signed-in`, (page) => {
-    if (page.kind === 'login') return { email, password: PASSWORD };
-    if (page.kind === 'mfa') return { code: totpCode(secret, Date.now()) };
-    throw new Error(`unexpected ${page.kind} page: ${page.html.slice(0, 300)}`);
-  });
-  const browser = new AccountBrowser(t.url, steps.jar);
-  expect((await browser.get(`${callback.pathname}${callback.search}`)).status).toBe(303);
-  return browser;
-}
-
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
@@ -58,10 +43,9 @@ beforeAll(async () => {
   beta = await t.cliJson<ClientCreds>('client', 'create', '--name', 'beta', '--grant', 'client_credentials', '--roles', 'data-scientist');
   rs = await createResourceServer(t);
   const { auditorBot } = await createAdminBots(t);
-  await createUser(t, 'auditor@example.com', ['govauth-auditor']);
   await t.server.policy.sync();
   admin = await tokenFor(t.url, auditorBot);
-  console_ = await consoleSignIn('auditor@example.com');
+  console_ = await consoleSession(t, 'auditor@example.com', 'govauth-auditor');
 
   const alphaApi = await issue(alpha, API);
   await issue(alpha, API);
@@ -165,33 +149,102 @@ describe('filter by client and by resource', () => {
 });
 
 describe('paging by seq', () => {
-  it('walks records sharing one millisecond, through the API and the console pager, each exactly once', async () => {
-    const db = t.server.db;
-    const at = new Date(Date.now() - 60_000);
-    const events = Array.from({ length: 230 }, (_, i) => ({ action: 'test.same_ms', actorType: 'system' as const, clientId: 'cl_pager', at, detail: { i } }));
-    const appended = (await db.prisma.$transaction((tx) => appendAuditEvents(db, tx, events))).map((r) => r.seq);
+  /** The seq of each page's rows, and the page's links, by rel (newer is prev, older next) and label. */
+  function pageOf(html: string): { seqs: number[]; newer?: string; older?: string; newest?: string } {
+    const link = (re: RegExp) => re.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    return { seqs: seqsInPage(html), newer: link(/<a href="([^"]+)" rel="prev">Newer</), older: link(/<a href="([^"]+)" rel="next">Older</), newest: link(/<a href="([^"]+)">Newest</) };
+  }
 
-    const viaApi: number[] = [];
+  let appended: number[];
+  beforeAll(async () => {
+    const db = t.server.db;
+    // 230 records of the filtered client, 131 of them (#20 to #150, across both page boundaries
+    // of a walk from the newest: 230 = 100 + 100 + 30) sharing one millisecond; every third record
+    // between them belongs to another client, so the filter's records are not contiguous in seq.
+    const base = Date.now() - 60_000;
+    const events = Array.from({ length: 230 }, (_, i) => ({ action: 'test.same_ms', actorType: 'system' as const, clientId: 'cl_pager', at: new Date(i < 20 ? base + i : i <= 150 ? base + 20 : base + i), detail: { i } }))
+      .flatMap((e, i) => (i % 3 ? [e] : [e, { ...e, clientId: 'cl_other' }]));
+    appended = (await db.prisma.$transaction((tx) => appendAuditEvents(db, tx, events))).filter((r) => r.clientId === 'cl_pager').map((r) => r.seq);
+    expect(appended.length).toBe(230);
+  });
+
+  it('walks records sharing one millisecond through the API, older with before and newer with after, each exactly once', async () => {
+    const page = async (position: string): Promise<number[]> => {
+      const r = await callAdmin<{ events: AuditEventView[] }>(t.url, admin, 'GET', `/audit?client=cl_pager&limit=100${position}`);
+      expect(r.status, position).toBe(200);
+      return r.body.events.map((e) => e.seq);
+    };
+    const older: number[] = [];
     let before: number | undefined;
     for (let pages = 0; pages < 10; pages++) {
-      const r = await callAdmin<{ events: AuditEventView[] }>(t.url, admin, 'GET', `/audit?client=cl_pager&limit=100${before === undefined ? '' : `&before=${before}`}`);
-      expect(r.status).toBe(200);
-      if (!r.body.events.length) break;
-      viaApi.unshift(...r.body.events.map((e) => e.seq));
-      before = r.body.events[0]?.seq;
+      const seqs = await page(before === undefined ? '' : `&before=${before}`);
+      if (!seqs.length) break;
+      older.unshift(...seqs);
+      before = seqs[0];
     }
-    expect(viaApi).toEqual(appended);
+    expect(older).toEqual(appended);
 
-    const viaConsole: number[] = [];
-    let path: string | undefined = '/console/audit?client=cl_pager';
-    for (let pages = 0; path && pages < 10; pages++) {
-      const html = await (await console_.get(path)).text();
-      viaConsole.push(...seqsInPage(html));
-      path = /<a href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    // after reads upwards: the 100 closest above it, oldest first, not the newest 100.
+    const newer: number[] = [];
+    let after = (appended[0] ?? 1) - 1;
+    for (let pages = 0; pages < 10; pages++) {
+      const seqs = await page(`&after=${after}`);
+      if (!seqs.length) break;
+      expect(seqs.length, `after=${after}`).toBe(Math.min(100, appended.length - newer.length));
+      newer.push(...seqs);
+      after = seqs.at(-1) ?? after;
     }
-    expect(viaConsole).toEqual([...appended].reverse());
-    // Three pages: 100, 100, 30; the last offers no next page.
-    expect(viaConsole.length).toBe(230);
+    expect(newer).toEqual(appended);
+
+    // Both: a window, read upwards from after; a family of actions (one seek per name) reads upwards too.
+    const [a, b] = [appended[10] ?? 0, appended[200] ?? 0];
+    expect(await page(`&after=${a}&before=${b}`)).toEqual(appended.slice(11, 111));
+    expect(await page(`&after=${a}&before=${appended[15] ?? 0}`)).toEqual(appended.slice(11, 15));
+    const family = await callAdmin<{ events: AuditEventView[] }>(t.url, admin, 'GET', `/audit?client=cl_pager&action=test.*&after=${a}&limit=5`);
+    expect(family.body.events.map((e) => e.seq)).toEqual(appended.slice(11, 16));
+    // The export starts after it too; the CLI pages forward the same way.
+    const exported = (await (await console_.get(`/console/audit/export?client=cl_pager`)).text()).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as AuditEventView).seq);
+    expect(exported).toEqual(appended);
+    const cli = await t.cliJson<{ events: AuditEventView[] }>('audit', 'tail', '--client', 'cl_pager', '--after', String(a), '--limit', '3');
+    expect(cli.events.map((e) => e.seq)).toEqual(appended.slice(11, 14));
+    const cliExport = await t.cli('audit', 'export', '--client', 'cl_pager', '--after', String(appended[227]));
+    expect(cliExport.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as AuditEventView).seq)).toEqual(appended.slice(228));
+  });
+
+  it('the console pager walks older to the end and newer back to the start, each record exactly once each way', async () => {
+    const visit = async (path: string) => {
+      const res = await console_.get(path);
+      expect(res.status, path).toBe(200);
+      return pageOf(await res.text());
+    };
+    const first = await visit('/console/audit?client=cl_pager');
+    // The first page is the newest: nothing newer, nothing to reset to.
+    expect([first.newer, first.newest]).toEqual([undefined, undefined]);
+
+    const pages = [first];
+    for (let p = first; p.older && pages.length < 10;) pages.push((p = await visit(p.older)));
+    const olderWalk = pages.flatMap((p) => p.seqs);
+    expect(olderWalk).toEqual([...appended].reverse());
+    expect(pages.map((p) => p.seqs.length)).toEqual([100, 100, 30]);
+    const last = pages.at(-1);
+    expect(last?.older).toBeUndefined();
+    expect(last?.newest).toBe('/console/audit?client=cl_pager');
+
+    // Newer steps exactly one page: the same pages in reverse, not a jump to the newest.
+    const back = [last];
+    for (let p = last; p?.newer && back.length < 10;) back.push((p = await visit(p.newer)));
+    expect(back.map((p) => p?.seqs)).toEqual(pages.map((p) => p.seqs).reverse());
+    const newerWalk = back.flatMap((p) => [...(p?.seqs ?? [])].reverse());
+    expect(newerWalk).toEqual(appended);
+    // The top of the walk back offers no Newer (there is nothing newer), but Older and Newest.
+    const top = back.at(-1);
+    expect(top?.newer).toBeUndefined();
+    expect(top?.older).toBeDefined();
+    expect(top?.newest).toBe('/console/audit?client=cl_pager');
+    // A position past either end shows an empty page with only the way back to the newest.
+    for (const path of ['/console/audit?client=cl_pager&after=2147483647', `/console/audit?client=cl_pager&before=${appended[0] ?? 1}`]) {
+      expect(await visit(path), path).toEqual({ seqs: [], newer: undefined, older: undefined, newest: '/console/audit?client=cl_pager' });
+    }
   });
 
   it('keeps until as a time filter beside before', async () => {
@@ -201,8 +254,9 @@ describe('paging by seq', () => {
 });
 
 describe('hostile values', () => {
-  it('refuses a before that is not a seq, and client or resource values it cannot hold, with a 400 naming the parameter, never a 500', async () => {
-    const queries = ['before=-1', 'before=0', 'before=1.5', 'before=1e3', 'before=abc', 'before=', 'before=2147483648', 'before=99999999999999999999', `before=${'9'.repeat(400)}`, 'before=%00', 'before=1&before=2', 'client=', 'client=a%00b', `client=${'c'.repeat(257)}`, 'resource=', 'resource=x%07', `resource=${'r'.repeat(2049)}`];
+  it('refuses a before or after that is not a seq, and client or resource values it cannot hold, with a 400 naming the parameter, never a 500', async () => {
+    const seqValues = (p: string) => [`${p}=-1`, `${p}=0`, `${p}=1.5`, `${p}=1e3`, `${p}=abc`, `${p}=`, `${p}=2147483648`, `${p}=99999999999999999999`, `${p}=${'9'.repeat(400)}`, `${p}=%00`, `${p}=1&${p}=2`, `${p}=%2B1`, `${p}=0x10`];
+    const queries = [...seqValues('before'), ...seqValues('after'), 'client=', 'client=a%00b', `client=${'c'.repeat(257)}`, 'resource=', 'resource=x%07', `resource=${'r'.repeat(2049)}`];
     for (const q of queries) {
       const r = await callAdmin<{ error?: string; error_description?: string }>(t.url, admin, 'GET', `/audit?${q}`);
       expect(r.status, q).toBe(400);
@@ -212,8 +266,12 @@ describe('hostile values', () => {
       // The console leaves empty fields out of its filter (an empty form field means "any").
       if (!q.endsWith('=') && !q.includes('&')) expect((await console_.get(`/console/audit?${q}`)).status, `console ${q}`).toBe(400);
     }
-    const largest = await callAdmin<{ events: AuditEventView[] }>(t.url, admin, 'GET', '/audit?before=2147483647&limit=1');
-    expect(largest.status).toBe(200);
+    for (const q of ['before=2147483647', 'after=2147483647', 'after=1&before=2147483647']) {
+      expect((await callAdmin<{ events: AuditEventView[] }>(t.url, admin, 'GET', `/audit?${q}&limit=1`)).status, q).toBe(200);
+    }
+    const bad = await t.cli('audit', 'tail', '--after', '0');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--after must be/);
     // Values that match nothing are answers, not errors: SQL wildcards are literal.
     for (const q of ['client=%25', 'client=_', `resource=${encodeURIComponent("https://x.example/'; DROP TABLE \"AuditEvent\"; --")}`]) {
       const r = await callAdmin<{ events: AuditEventView[] }>(t.url, admin, 'GET', `/audit?${q}`);

@@ -7,12 +7,10 @@ import * as openid from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import type { RollupRow } from '../../src/db/token-rollup.ts';
-import { totpCode } from '../../src/governance/totp.ts';
-import { AccountBrowser } from '../helpers/account-pages.ts';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE, allowDelegation, createAgent } from '../helpers/agents.ts';
 import { tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
-import { API, PASSWORD, createUser, createWebApp, discover } from '../helpers/people.ts';
-import { SignInSteps } from '../helpers/sign-in-steps.ts';
+import { consoleSignIn } from '../helpers/console-browser.ts';
+import { API, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { redeem, signInForCode } from '../security/helpers/flows.ts';
@@ -43,20 +41,6 @@ afterAll(async () => {
   await t?.stop();
   await tdb?.drop();
 });
-
-/** Signs in to the console (password + TOTP) over HTTP, as a browser would. */
-async function consoleBrowser(email: string): Promise<AccountBrowser> {
-  const secret = (await t.cliJson<{ secret: string }>('user', 'mfa', 'enroll', email)).secret;
-  const steps = new SignInSteps({ forwardedFor: null });
-  const callback = await steps.walk(`${t.url}/console`, `${t.issuer}/console/signed-in`, (page) => {
-    if (page.kind === 'login') return { email, password: PASSWORD };
-    if (page.kind === 'mfa') return { code: totpCode(secret, Date.now()) };
-    throw new Error(`unexpected ${page.kind} page: ${page.html.slice(0, 300)}`);
-  });
-  const browser = new AccountBrowser(t.url, steps.jar);
-  expect((await browser.get(`${callback.pathname}${callback.search}`)).status).toBe(303);
-  return browser;
-}
 
 const text = (html: string): string => html.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
 /** The value of a fact on the page (<dt>label</dt><dd>value</dd>). */
@@ -110,7 +94,7 @@ describe('the overview’s token figures', () => {
     const exchange = { grant_type: TOKEN_EXCHANGE, subject_token: alice.access_token, subject_token_type: ACCESS_TOKEN_TYPE, resource: API, scope: 'ai.prediction.run' };
     expect((await tokenRequest(t.issuer, exchange, { basic: agent })).status).toBe(200);
     expect((await tokenRequest(t.issuer, { ...exchange, subject_token: 'not.a.token' }, { basic: agent })).status).toBe(400);
-    const browser = await consoleBrowser('root@example.com'); // the console's own sign-in is a token too
+    const browser = await consoleSignIn(t, 'root@example.com'); // the console's own sign-in is a token too
 
     const trail = await fromTrail();
     const rows = (await db.prisma.tokenRollup.findMany()) as RollupRow[];

@@ -4,18 +4,17 @@
 // active version that changes the next client_credentials token; a refused Store shows the
 // files again; an auditor may validate (it stores nothing) but not store (403, console.denied).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccountBrowser } from '../helpers/account-pages.ts';
-import { consoleCsrf, consoleSignIn } from '../helpers/console-browser.ts';
+import { consoleSession, type ConsoleBrowser } from '../helpers/console-browser.ts';
 import { tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
-import { API, createUser } from '../helpers/people.ts';
+import { API } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { filesForm, textareas } from '../helpers/console-policy-form.ts';
 import { POLICY_LIMITS } from '../../src/governance/abac/cedar-policy-set.ts';
 
 let t: TestServer;
 let bot: ClientCreds;
-let root: AccountBrowser;
-let audrey: AccountBrowser;
+let root: ConsoleBrowser;
+let audrey: ConsoleBrowser;
 
 const BASELINE = '@id("baseline")\npermit(principal, action, resource);\n';
 const NO_DEPLOY = '// deployments are decided by people\n@id("no-deploy")\nforbid(principal is Client, action == Action::"ai.deploy.manage", resource);\n';
@@ -30,10 +29,8 @@ beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
   bot = await t.cliJson<ClientCreds>('client', 'create', '--name', 'bot', '--grant', 'client_credentials', '--roles', 'admin');
-  await createUser(t, 'root@example.com', ['govauth-admin']);
-  await createUser(t, 'audrey@example.com', ['govauth-auditor']);
-  root = await consoleSignIn(t, 'root@example.com');
-  audrey = await consoleSignIn(t, 'audrey@example.com');
+  root = await consoleSession(t, 'root@example.com', 'govauth-admin');
+  audrey = await consoleSession(t, 'audrey@example.com', 'govauth-auditor');
 }, 60_000);
 afterAll(async () => {
   await t?.stop();
@@ -57,7 +54,7 @@ describe('the console’s policy editor', () => {
   });
 
   it('Validate shows each problem with file:line:column and keeps the text as typed', async () => {
-    const csrf = await consoleCsrf(root, '/console/policies');
+    const csrf = await root.csrf('/console/policies');
     const files = { 'base.cedar': BASELINE, 'typo.cedar': UNKNOWN_SCOPE, 'broken.cedar': SYNTAX };
     const res = await root.post('/console/actions/policy-validate', { csrf, back: '/console/policies', ...filesForm(files), activate: 'yes' });
     expect(res.status).toBe(200);
@@ -76,7 +73,7 @@ describe('the console’s policy editor', () => {
   it('Store with "activate now" asks first, then makes a new active version that changes the next token', async () => {
     const before = await cc();
     expect(String(before.body.scope).split(' ')).toContain('ai.deploy.manage');
-    const csrf = await consoleCsrf(root, '/console/policies');
+    const csrf = await root.csrf('/console/policies');
     const form = { csrf, back: '/console/policies', ...filesForm({ 'baseline.cedar': BASELINE, 'no-deploy.cedar': NO_DEPLOY }), activate: 'yes' };
     const asked = await root.post('/console/actions/policy-store', form);
     expect(asked.status).toBe(200);
@@ -107,7 +104,7 @@ describe('the console’s policy editor', () => {
   });
 
   it('Store without "activate now" stores at once, inactive, and changes no decision', async () => {
-    const csrf = await consoleCsrf(root, '/console/policies');
+    const csrf = await root.csrf('/console/policies');
     const res = await root.post('/console/actions/policy-store', { csrf, back: '/console/policies', ...filesForm({ 'baseline.cedar': BASELINE }) });
     expect(res.status).toBe(303);
     expect(await versions()).toMatchObject([{ version: 1, active: true }, { version: 2, active: false }]);
@@ -115,7 +112,7 @@ describe('the console’s policy editor', () => {
   });
 
   it('Store with "activate now" validates before asking: an invalid set comes back at once with its problems, no confirmation', async () => {
-    const csrf = await consoleCsrf(root, '/console/policies');
+    const csrf = await root.csrf('/console/policies');
     const files = { 'baseline.cedar': BASELINE, 'typo.cedar': UNKNOWN_SCOPE };
     const res = await root.post('/console/actions/policy-store', { csrf, back: '/console/policies', ...filesForm(files), activate: 'yes' });
     expect(res.status).toBe(400);
@@ -140,7 +137,7 @@ describe('the console’s policy editor', () => {
   });
 
   it('a refused Store shows the files again with the problems, and stores nothing', async () => {
-    const csrf = await consoleCsrf(root, '/console/policies');
+    const csrf = await root.csrf('/console/policies');
     const files = { 'baseline.cedar': BASELINE, 'typo.cedar': UNKNOWN_SCOPE };
     const res = await root.post('/console/actions/policy-store', { csrf, back: '/console/policies', ...filesForm(files), activate: 'yes', confirmed: 'yes' });
     expect(res.status).toBe(400);
@@ -156,7 +153,7 @@ describe('the console’s policy editor', () => {
     expect(page).toContain('Validate</button>');
     expect(page).not.toContain('policy-store');
     expect(page).not.toContain('name="activate"');
-    const csrf = await consoleCsrf(audrey, '/console/policies');
+    const csrf = await audrey.csrf('/console/policies');
     const valid = await audrey.post('/console/actions/policy-validate', { csrf, back: '/console/policies', ...filesForm({ 'baseline.cedar': BASELINE }) });
     expect(valid.status).toBe(200);
     const report = await valid.text();

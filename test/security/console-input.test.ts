@@ -8,28 +8,23 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountBrowser } from '../helpers/account-pages.ts';
-import { callbackPath, consoleAnswer as consoleAnswerFor, consoleCsrf, consoleSignIn as consoleSignInAs } from '../helpers/console-browser.ts';
+import { callbackPath, consoleAnswer, consoleSession, type ConsoleBrowser } from '../helpers/console-browser.ts';
 import { createUser } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
-let root: AccountBrowser;
-let other: AccountBrowser;
+let root: ConsoleBrowser;
+let other: ConsoleBrowser;
 let id: string;
 
-const consoleAnswer = (email: string) => consoleAnswerFor(t, email);
 const setsSession = (res: Response): boolean => res.headers.getSetCookie().some((c) => c.startsWith('govauth.console=') && !c.startsWith('govauth.console=;'));
-const consoleSignIn = (email: string): Promise<AccountBrowser> => consoleSignInAs(t, email);
-const csrfOf = consoleCsrf;
 
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
   id = (await t.cliJson<{ client_id: string }>('client', 'create', '--name', 'bot', '--grant', 'client_credentials')).client_id;
-  await createUser(t, 'root@example.com', ['govauth-admin']);
-  await createUser(t, 'other@example.com', ['govauth-admin']);
-  root = await consoleSignIn('root@example.com');
-  other = await consoleSignIn('other@example.com');
+  root = await consoleSession(t, 'root@example.com', 'govauth-admin');
+  other = await consoleSession(t, 'other@example.com', 'govauth-admin');
 }, 60_000);
 afterAll(async () => {
   await t?.stop();
@@ -57,7 +52,7 @@ describe('console input', () => {
 
   it('refuses a replayed code, and the replay ends the session its first use opened', async () => {
     await createUser(t, 'replay@example.com', ['govauth-admin']);
-    const { callback, steps } = await consoleAnswer('replay@example.com');
+    const { callback, steps } = await consoleAnswer(t, 'replay@example.com');
     const pending = steps.jar.header(); // still holds the one-use sign-in cookie
     const first = new AccountBrowser(t.url, steps.jar);
     expect((await first.get(callbackPath(callback))).status).toBe(303);
@@ -73,7 +68,7 @@ describe('console input', () => {
 
   it('a console code is good only with its PKCE verifier, at the token endpoint as at the console', async () => {
     await createUser(t, 'pkce@example.com', ['govauth-admin']);
-    const { callback } = await consoleAnswer('pkce@example.com');
+    const { callback } = await consoleAnswer(t, 'pkce@example.com');
     const code = callback.searchParams.get('code') ?? '';
     const exchange = (extra: Record<string, string>) =>
       fetch(`${t.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'govauth-console', code, redirect_uri: `${t.issuer}/console/signed-in`, ...extra }) });
@@ -90,7 +85,7 @@ describe('console input', () => {
 
   it('refuses a person holding neither console role before any token is issued, and records it', async () => {
     await createUser(t, 'requester@example.com', ['govauth-requester']);
-    const { callback, steps } = await consoleAnswer('requester@example.com');
+    const { callback, steps } = await consoleAnswer(t, 'requester@example.com');
     const res = await new AccountBrowser(t.url, steps.jar).get(callbackPath(callback));
     expect(res.status).toBe(403);
     expect(setsSession(res)).toBe(false);
@@ -99,10 +94,9 @@ describe('console input', () => {
   });
 
   it('signing out revokes the console’s token: a copy of the session cookie opens nothing', async () => {
-    await createUser(t, 'leaver@example.com', ['govauth-admin']);
-    const b = await consoleSignIn('leaver@example.com');
+    const b = await consoleSession(t, 'leaver@example.com', 'govauth-admin');
     const copy = b.jar.header();
-    const csrf = await csrfOf(b, '/console');
+    const csrf = await b.csrf('/console');
     expect((await b.post('/console/sign-out', { csrf })).status).toBe(200);
     const res = await fetch(`${t.url}/console`, { redirect: 'manual', headers: { cookie: copy } });
     expect(res.status).toBe(303);
@@ -131,19 +125,19 @@ describe('console input', () => {
   });
 
   it('refuses posts without the session’s form token, with another session’s, or not a form', async () => {
-    const theirs = await csrfOf(other);
+    const theirs = await other.csrf();
     for (const form of [{ id, confirmed: 'yes' }, { id, confirmed: 'yes', csrf: theirs }, { id, confirmed: 'yes', csrf: 'A'.repeat(43) }] as Record<string, string>[]) {
       expect((await root.post('/console/actions/client-disable', form)).status).toBe(403);
     }
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     expect((await root.post('/console/actions/client-disable', { id, confirmed: 'yes', csrf }, { 'content-type': 'application/json' })).status).toBe(415);
-    const twice = await fetch(`${t.url}/console/actions/client-disable`, { method: 'POST', redirect: 'manual', headers: { cookie: root.jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${csrf}&id=${id}&id=cl_other&confirmed=yes` });
+    const twice = await root.postRaw('/console/actions/client-disable', `csrf=${csrf}&id=${id}&id=cl_other&confirmed=yes`);
     expect(twice.status).toBe(400);
     expect(t.server.policy.snapshot().clients.get(id)?.disabled).toBe(false);
   });
 
   it('answers unknown actions, pages and methods with 404 and 405 pages', async () => {
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     expect((await root.post('/console/actions/no-such-action', { csrf })).status).toBe(404);
     expect((await root.get('/console/no-such-page')).status).toBe(404);
     expect((await root.post('/console/actions/../../admin', { csrf })).status).toBe(404);
@@ -152,7 +146,7 @@ describe('console input', () => {
   });
 
   it('never redirects off the console through back', async () => {
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     for (const back of ['https://evil.example/', '//evil.example/console', '/console/../admin/v1/clients', '/console\\@evil.example', '/account/delegations']) {
       const res = await root.post('/console/actions/scope-create', { csrf, back, name: `ok.${Math.random().toString(36).slice(2, 8)}`, description: 'a scope', sensitivity: 'low' });
       expect(res.status).toBe(303);
@@ -161,7 +155,7 @@ describe('console input', () => {
   });
 
   it('shows what the operation refuses, as a 400 page, and changes nothing', async () => {
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     const before = (await t.cliJson<{ revocations: unknown[] }>('revocations', 'list')).revocations.length;
     for (const form of [{ kind: 'bogus', target: 'x' }, { kind: 'user', target: 'not an email' }, { kind: 'client', target: 'x'.repeat(5000) }]) {
       const res = await root.post('/console/actions/revoke', { csrf, confirmed: 'yes', reason: 'test', ...form });
@@ -181,7 +175,7 @@ describe('console input', () => {
   });
 
   it('self-registration, notification and policy actions answer refused input with 4xx pages', async () => {
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     for (const [action, form, status] of [
       ['self-registered-approve', { id: 'https://nobody.example/client.json' }, 404],
       ['self-registered-block', { id: 'cl_nobody', confirmed: 'yes' }, 404],
@@ -208,7 +202,7 @@ describe('console input', () => {
   });
 
   it('role hierarchy and exclusive sets: the operation’s own refusals, and a change shown in the tree', async () => {
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     expect((await root.post('/console/actions/role-include', { csrf, name: 'govauth-admin', included: 'govauth-auditor' })).status).toBe(303);
     const tree = await (await root.get('/console/roles/show?name=govauth-admin')).text();
     expect(tree).toMatch(/Roles it includes[\s\S]*govauth-auditor/);
@@ -223,7 +217,7 @@ describe('console input', () => {
   });
 
   it('access policies: set and stopped through the console, refused input answered with 4xx pages', async () => {
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     const set = await root.post('/console/actions/access-policy-set', { csrf, role: 'govauth-auditor', approver_role: 'govauth-admin', approvals: '2', max_duration: '8h' });
     expect(set.status).toBe(303);
     const page = await (await root.get('/console/access-policies')).text();
@@ -243,7 +237,7 @@ describe('console input', () => {
   });
 
   it('asks before a destructive change, and a confirmation page changes nothing', async () => {
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     const res = await root.post('/console/actions/client-disable', { csrf, id, back: '/console/clients' });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('can no longer authenticate');
@@ -254,15 +248,14 @@ describe('console input', () => {
     expect((await root.get('/console/person')).status).toBe(400);
     expect((await root.get('/console/person?email=nobody%40example.com')).status).toBe(404);
     expect((await root.get('/console/person?email=not-an-email')).status).toBe(400);
-    await createUser(t, 'ended@example.com', ['govauth-admin']);
-    const ended = await consoleSignIn('ended@example.com');
+    const ended = await consoleSession(t, 'ended@example.com', 'govauth-admin');
     const page = await (await root.get('/console/person?email=ended%40example.com')).text();
     expect(page).toMatch(/Second factors[\s\S]*Authenticator app \(TOTP\)[\s\S]*enrolled/);
     const sessionId = /name="id" value="([\w-]{22})"/.exec(page)?.[1] ?? '';
     expect(sessionId).not.toBe('');
     const form = { email: 'ended@example.com', id: sessionId, back: '/console/person?email=ended%40example.com' };
     expect((await root.post('/console/actions/user-session-end', { ...form, confirmed: 'yes' })).status).toBe(403); // no form token
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     const asked = await root.post('/console/actions/user-session-end', { csrf, ...form });
     expect(asked.status).toBe(200);
     expect(await asked.text()).toContain('that browser is signed out');
@@ -284,7 +277,7 @@ describe('console input', () => {
     const { publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] });
     expect((await root.post('/console/actions/client-auth', { id: keyed, auth_method: 'private_key_jwt', jwks, confirmed: 'yes' })).status).toBe(403);
-    const csrf = await csrfOf(root);
+    const csrf = await root.csrf();
     for (const form of [{ auth_method: 'none' }, { auth_method: 'private_key_jwt' }, { auth_method: 'private_key_jwt', jwks: '{not json' }, { auth_method: 'tls_client_auth', tls_subject_dn: 'CN=x', jwks }, { auth_method: '' }] as Record<string, string>[]) {
       const res = await root.post('/console/actions/client-auth', { csrf, id: keyed, confirmed: 'yes', ...form });
       expect(res.status, JSON.stringify(form)).toBe(400);
@@ -301,8 +294,7 @@ describe('console input', () => {
   });
 
   it('ends the session with its access token: past the token’s expiry the console signs in again', async () => {
-    await createUser(t, 'brief@example.com', ['govauth-admin']);
-    const b = await consoleSignIn('brief@example.com');
+    const b = await consoleSession(t, 'brief@example.com', 'govauth-admin');
     expect((await b.get('/console')).status).toBe(200);
     // govauth.admin caps the token at 900 s; the idle (30 min) and absolute (8 h) limits are far off.
     t.advance(901_000);

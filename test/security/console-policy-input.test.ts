@@ -5,32 +5,27 @@
 // answer is a page with a 4xx status (or the report), never a 500; nothing is stored; and what
 // the person wrote comes back escaped, as written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccountBrowser } from '../helpers/account-pages.ts';
-import { consoleCsrf, consoleSignIn } from '../helpers/console-browser.ts';
+import { consoleSession, type ConsoleBrowser } from '../helpers/console-browser.ts';
 import { filesForm, textareas } from '../helpers/console-policy-form.ts';
-import { createUser } from '../helpers/people.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
-let root: AccountBrowser;
-let other: AccountBrowser;
+let root: ConsoleBrowser;
+let other: ConsoleBrowser;
 let csrf: string;
 
 const BASELINE = '@id("baseline")\npermit(principal, action, resource);\n';
 const versions = async () => (await t.cliJson<{ versions: unknown[] }>('policy', 'list')).versions.length;
 
 /** Posts a raw urlencoded body (for bytes URLSearchParams would never produce). */
-const postRaw = (b: AccountBrowser, action: string, body: string | Buffer): Promise<Response> =>
-  fetch(`${t.url}/console/actions/${action}`, { method: 'POST', redirect: 'manual', headers: { cookie: b.jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body });
+const postRaw = (b: ConsoleBrowser, action: string, body: string | Buffer): Promise<Response> => b.postRaw(`/console/actions/${action}`, body);
 
 beforeAll(async () => {
   t = await startTestServer();
   await t.cliJson('init', '--demo');
-  await createUser(t, 'root@example.com', ['govauth-admin']);
-  await createUser(t, 'other@example.com', ['govauth-admin']);
-  root = await consoleSignIn(t, 'root@example.com');
-  other = await consoleSignIn(t, 'other@example.com');
-  csrf = await consoleCsrf(root, '/console/policies');
+  root = await consoleSession(t, 'root@example.com', 'govauth-admin');
+  other = await consoleSession(t, 'other@example.com', 'govauth-admin');
+  csrf = await root.csrf('/console/policies');
 }, 60_000);
 afterAll(async () => {
   await t?.stop();
@@ -38,7 +33,7 @@ afterAll(async () => {
 
 describe('console policy editor input', () => {
   it('refuses posts without the session’s form token, or with another session’s', async () => {
-    const theirs = await consoleCsrf(other, '/console/policies');
+    const theirs = await other.csrf('/console/policies');
     for (const action of ['policy-validate', 'policy-store']) {
       for (const token of [undefined, theirs, 'A'.repeat(43)]) {
         const res = await root.post(`/console/actions/${action}`, { ...(token && { csrf: token }), ...filesForm({ 'a.cedar': BASELINE }), confirmed: 'yes' });

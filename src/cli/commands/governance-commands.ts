@@ -24,7 +24,7 @@ const roleGrants = () => import('../../governance/role-grants.ts');
 export class ChainBroken extends Error {}
 
 // The filters `audit tail` and `audit export` share, as GET /admin/v1/audit names them.
-const FILTER_USAGE = '[--actor <id>] [--action <name|prefix*>] [--client <client_id>] [--resource <audience>] [--subject <id>] [--since <time|7d>] [--until <time>] [--before <seq>]';
+const FILTER_USAGE = '[--actor <id>] [--action <name|prefix*>] [--client <client_id>] [--resource <audience>] [--subject <id>] [--since <time|7d>] [--until <time>] [--before <seq>] [--after <seq>]';
 const FILTER_OPTIONS = {
   actor: { type: 'string' },
   action: { type: 'string' },
@@ -34,14 +34,18 @@ const FILTER_OPTIONS = {
   since: { type: 'string' },
   until: { type: 'string' },
   before: { type: 'string' },
+  after: { type: 'string' },
 } as const;
 
 /** `maxSeq`: audit-query.ts's MAX_SEQ, passed in so that module still loads only when a command runs. */
 function auditFilter(values: Parameters<typeof str>[0], now: number, maxSeq: number): AuditFilter {
   const since = str(values, 'since');
   const until = str(values, 'until');
-  const before = int(values, 'before');
-  if (before !== undefined && (before < 1 || before > maxSeq)) throw new UsageError(`--before must be a record's seq, between 1 and ${maxSeq}`);
+  const seq = (name: 'before' | 'after'): number | undefined => {
+    const v = int(values, name);
+    if (v !== undefined && (v < 1 || v > maxSeq)) throw new UsageError(`--${name} must be a record's seq, between 1 and ${maxSeq}`);
+    return v;
+  };
   return {
     since: since === undefined ? undefined : parseInstant(since, now, '--since'),
     until: until === undefined ? undefined : parseInstant(until, now, '--until'),
@@ -50,7 +54,8 @@ function auditFilter(values: Parameters<typeof str>[0], now: number, maxSeq: num
     clientId: str(values, 'client'),
     resource: str(values, 'resource'),
     subject: str(values, 'subject'),
-    before,
+    before: seq('before'),
+    after: seq('after'),
   };
 }
 
@@ -231,7 +236,7 @@ export const governanceCommands: Command[] = [
   {
     name: 'audit tail',
     usage: `govauth audit tail ${FILTER_USAGE} [--limit N]`,
-    summary: 'show the most recent matching audit records, oldest first; the next page back is --before <the first SEQ shown>',
+    summary: 'show the most recent matching audit records, oldest first; the next page back is --before <the first SEQ shown>, the next page forward --after <the last SEQ shown>',
     options: { ...FILTER_OPTIONS, limit: { type: 'string' } },
     positionals: [],
     async run({ values }, ctx) {
