@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountBrowser } from '../helpers/account-pages.ts';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
-import { consoleCsrf, consoleSignIn } from '../helpers/console-browser.ts';
+import { consoleSignIn } from '../helpers/console-browser.ts';
 import { basic, tokenRequest, waitFor, type ClientCreds } from '../helpers/oauth.ts';
 import { API, createResourceServer, createUser } from '../helpers/people.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
@@ -226,7 +226,7 @@ describe('deleting a role in the console', () => {
   it('asks first, then deletes and returns to the roles list', async () => {
     const page = await (await root.get('/console/roles/show?name=console-role')).text();
     expect(page).toContain('Delete role');
-    const csrf = await consoleCsrf(root, '/console/roles/show?name=console-role');
+    const csrf = await root.csrf('/console/roles/show?name=console-role');
     const form = { csrf, back: '/console/roles/show?name=console-role', name: 'console-role' };
     const asked = await root.post('/console/actions/role-delete', form);
     expect(asked.status).toBe(200);
@@ -240,7 +240,7 @@ describe('deleting a role in the console', () => {
   });
 
   it('shows a refusal naming the holders, and offers no delete for a built-in role', async () => {
-    const csrf = await consoleCsrf(root, '/console/roles/show?name=held-by-person');
+    const csrf = await root.csrf('/console/roles/show?name=held-by-person');
     const res = await root.post('/console/actions/role-delete', { csrf, back: '/console/roles/show?name=held-by-person', name: 'held-by-person', confirmed: 'yes' });
     expect(res.status).toBe(409);
     expect(await res.text()).toContain('rita@example.com');
@@ -251,7 +251,7 @@ describe('deleting a role in the console', () => {
 
   it('refuses an auditor on the server (403) and records it', async () => {
     expect(await (await audrey.get('/console/roles/show?name=held-by-client')).text()).not.toContain('Delete role');
-    const csrf = await consoleCsrf(audrey, '/console/roles');
+    const csrf = await audrey.csrf('/console/roles');
     const res = await audrey.post('/console/actions/role-delete', { csrf, back: '/console/roles', name: 'held-by-client', force: 'yes', confirmed: 'yes' });
     expect(res.status).toBe(403);
     expect(await roleNames()).toContain('held-by-client');
