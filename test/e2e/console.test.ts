@@ -258,4 +258,18 @@ describe('the admin console', () => {
     // Through the text area and the confirmation's hidden field (both posted with CRLF line ends), stored as written.
     expect((await t.cliJson<{ sources: Record<string, string> }>('policy', 'show', '1')).sources).toEqual({ 'rules.cedar': typo.replace('mange', 'manage') });
   });
+
+  it('the overview draws the tokens of the day, and the wide screenshots for the README are taken', async () => {
+    const page = admin;
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.goto(`${t.issuer}/console`);
+    // Every token of this test fell in a minute or two: the line rises from zero and falls back
+    // to it (charts.ts withZeros), so the issued series is a path with points, not an empty one.
+    const issued = await page.locator('svg path.series-issued').first().getAttribute('d');
+    expect(issued).toMatch(/^M[\d.,]+(L[\d.,]+){2,}$/);
+    await screenshot(page, 'console-wide-overview');
+    await page.goto(`${t.issuer}/console/review`);
+    await screenshot(page, 'console-wide-review');
+    await page.setViewportSize({ width: 390, height: 844 });
+  });
 });
