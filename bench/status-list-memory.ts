@@ -3,8 +3,8 @@
 // as after a catalogue change). Two shapes of load, each with N live tokens (default 600,000:
 // 2,000 tokens/s of 5-minute tokens):
 // - bots: client_credentials tokens of 50 clients, no grant (what `npm run bench:token` issues);
-// - people: every token of a different person, each with its own grant and source_iat (the
-//   worst case for sharing).
+// - people: every token of a different person, each with its own grant, source_iat and sign-in
+//   (amr, auth_time: the policy step's context) (the worst case for sharing).
 //
 // Each shape runs in a process of its own, so neither measures what the other left behind.
 //
@@ -63,10 +63,10 @@ function token(i: number, kind: 'bots' | 'people'): MintedToken {
   const common = { idx: i, jti: id43('j', i), iat, exp: iat + 300, audience: API, scopes: ['ai.prediction.run'], roles: ['end-user'], chain: undefined };
   if (kind === 'bots') {
     const c = clients[i % clients.length]?.id ?? '';
-    return { ...common, sub: c, clientId: c, grantId: undefined, sourceIat: undefined };
+    return { ...common, sub: c, clientId: c, grantId: undefined, sourceIat: undefined, context: { amr: undefined, authTime: undefined, binding: 'bearer', cibaRequest: undefined } };
   }
   const user = userId(i);
-  return { ...common, sub: user, clientId: 'cl_app', grantId: id43('g', i), sourceIat: iat - 60 };
+  return { ...common, sub: user, clientId: 'cl_app', grantId: id43('g', i), sourceIat: iat - 60, context: { amr: ['pwd', 'otp'], authTime: iat - 3600 - i, binding: 'bearer', cibaRequest: undefined } };
 }
 
 function usage(): { heap: number; offHeap: number } {
@@ -98,7 +98,7 @@ const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MB`;
   await bits.settled();
   const passMs = performance.now() - passStart;
   // What the table holds: the difference between holding the tokens and holding none.
-  const interned = `${tokens.users.size} people, ${tokens.clients.size} clients`;
+  const interned = `${tokens.users.size} people, ${tokens.clients.size} clients, ${tokens.contexts.size} sign-in contexts`;
   tokens.prune(Number.MAX_SAFE_INTEGER);
   const empty = usage();
   const heap = after.heap - Math.min(before.heap, empty.heap);

@@ -33,6 +33,10 @@ interface MintedToken {
   readonly actorJti?: string | undefined;
   /** Its `ciba_request`: the person's approval of the agent it acts on (act-claim.ts approvalClaims). */
   readonly cibaRequest?: string | undefined;
+  /** A person's token: how they authenticated, its `acr`, `amr` and `auth_time` (RFC 9068 §2.2.1). */
+  readonly acr?: string | undefined;
+  readonly amr?: readonly string[] | undefined;
+  readonly authTime?: number | undefined;
 }
 
 /** What a token exchange (RFC 8693) carries over from the subject token into the new one. */

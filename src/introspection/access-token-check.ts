@@ -11,7 +11,8 @@ import type { Keyring } from '../keys/keyring.ts';
 import { SIGNING_ALG } from '../keys/signing-keys.ts';
 import type { Clock } from '../time/clock.ts';
 import { approvalOf, chainOf, exchangedFromOf } from '../governance/act-claim.ts';
-import { isUserSubject, tokenBindingOfClaims, tokenLiveness, type LivenessReason } from './token-liveness.ts';
+import type { ChainHop } from '../governance/delegation.ts';
+import { issuanceContextOf, isUserSubject, tokenBindingOfClaims, tokenLiveness, type LiveTokenFacts, type LivenessReason } from './token-liveness.ts';
 
 export type InactiveReason = 'invalid' | 'expired' | 'not_yet_valid' | 'wrong_audience' | LivenessReason;
 
@@ -123,28 +124,33 @@ export function createAccessTokenChecker(deps: { keyring: Keyring; issuer: strin
     const exchangedFrom = exchangedFromOf(p);
     const userId = isUserSubject(p.sub) ? p.sub : undefined;
     if (!chain || !exchangedFrom || (chain.length && (!userId || chain[0]?.actor !== p.client_id))) return { active: false, reason: 'invalid', jti };
-    const reason = tokenLiveness(deps, {
-      jti,
-      iat: Number(p.iat),
-      // Minted from a code or refresh token issued at or before a revocation: covered by it
-      // (revocation-state.ts). Tokens from before this claim existed fall back to iat.
-      sourceIat: typeof p.source_iat === 'number' ? p.source_iat : undefined,
-      grantId: typeof p.grant_id === 'string' ? p.grant_id : undefined,
-      userId,
-      clientId: String(p.client_id),
-      roles: Array.isArray(p.roles) ? p.roles.map(String) : [],
-      audiences: [Array.isArray(p.aud) ? String(p.aud[0]) : String(p.aud)],
-      scopes: typeof p.scope === 'string' ? p.scope.split(' ').filter(Boolean) : [],
-      scopeRule: 'all',
-      // The policy step's context when it is judged again (token-liveness.ts livePolicy).
-      amr: Array.isArray(p.amr) ? p.amr.map(String) : undefined,
-      authTime: typeof p.auth_time === 'number' ? p.auth_time : undefined,
-      binding: tokenBindingOfClaims(p.cnf),
-      chain,
-      exchangedFrom,
-      cibaRequest: approvalOf(p),
-    });
+    const reason = tokenLiveness(deps, liveFactsOfClaims(p, chain, exchangedFrom));
     if (reason) return { active: false, reason, jti };
     return { active: true, claims: p };
   }
+}
+
+/**
+ * What tokenLiveness judges of a verified token, from its claims (the status list reads the same
+ * facts from the token's audit record: statuslist/token-facts.ts, live-tokens.ts factsOf).
+ */
+export function liveFactsOfClaims(p: JWTPayload, chain: readonly ChainHop[], exchangedFrom: readonly string[]): LiveTokenFacts {
+  return {
+    jti: String(p.jti),
+    iat: Number(p.iat),
+    // Minted from a code or refresh token issued at or before a revocation: covered by it
+    // (revocation-state.ts). Tokens from before this claim existed fall back to iat.
+    sourceIat: typeof p.source_iat === 'number' ? p.source_iat : undefined,
+    grantId: typeof p.grant_id === 'string' ? p.grant_id : undefined,
+    userId: isUserSubject(p.sub) ? p.sub : undefined,
+    clientId: String(p.client_id),
+    roles: Array.isArray(p.roles) ? p.roles.map(String) : [],
+    audiences: [Array.isArray(p.aud) ? String(p.aud[0]) : String(p.aud)],
+    scopes: typeof p.scope === 'string' ? p.scope.split(' ').filter(Boolean) : [],
+    scopeRule: 'all',
+    chain,
+    exchangedFrom,
+    // The policy step's context when it is judged again (token-liveness.ts livePolicy).
+    ...issuanceContextOf(p, tokenBindingOfClaims(p.cnf), approvalOf(p)),
+  };
 }

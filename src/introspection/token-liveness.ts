@@ -98,6 +98,25 @@ export function tokenLiveness(deps: { policy: Pick<PolicyStore, 'snapshot' | 'us
   return chainLiveness(snapshot, deps.policy.revocations, { chain: t.chain, exchangedFrom: t.exchangedFrom ?? [], user, audience, scopes, iat: t.iat, now });
 }
 
+/** How a token's person authenticated, how it is bound, the CIBA approval it acts on: livePolicy's context. */
+export type IssuanceContext = Pick<LiveTokenFacts, 'amr' | 'authTime' | 'binding' | 'cibaRequest'>;
+
+/**
+ * A token's issuance context from the fields its claims and its audit record name alike (amr and
+ * auth_time, RFC 9068 §2.2.1), with its binding and CIBA approval as each source states them (a
+ * JWT's cnf and act, the record's binding and ciba_request). Introspection (access-token-check.ts)
+ * and the status list (statuslist/token-facts.ts) both read it here, so the list judges a token in
+ * the context introspection does: a CIBA token as the agent, a DPoP token as bound.
+ */
+export function issuanceContextOf(fields: Readonly<Record<string, unknown>>, binding: TokenBinding, cibaRequest: string | undefined): IssuanceContext {
+  return {
+    amr: Array.isArray(fields.amr) ? fields.amr.map(String) : undefined,
+    authTime: typeof fields.auth_time === 'number' ? fields.auth_time : undefined,
+    binding,
+    cibaRequest,
+  };
+}
+
 /** A JWT's binding from its cnf claim: jkt (RFC 9449 §6.1), x5t#S256 (RFC 8705 §3.1), or none. */
 export function tokenBindingOfClaims(cnf: unknown): TokenBinding {
   if (typeof cnf !== 'object' || cnf === null) return 'bearer';

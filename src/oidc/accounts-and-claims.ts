@@ -62,7 +62,12 @@ type Token = Parameters<NonNullable<Configuration['extraTokenClaims']>>[1];
 function recordMinted(
   decision: TokenDecision,
   token: Token,
-  m: { scopes: readonly string[]; roles: readonly string[]; status: StatusListRef; person?: { accountId: string; grantId: string | undefined; sourceIat: number | undefined } },
+  m: {
+    scopes: readonly string[];
+    roles: readonly string[];
+    status: StatusListRef;
+    person?: { accountId: string; grantId: string | undefined; sourceIat: number | undefined; auth: { acr?: string | undefined; amr?: readonly string[] | undefined; authTime?: number | undefined } | undefined };
+  },
 ): void {
   const { scopes, roles, person } = m;
   decision.minted = {
@@ -80,6 +85,10 @@ function recordMinted(
     grantId: person?.grantId || undefined,
     binding: tokenBinding(token),
     ...(decision.cibaRequest !== undefined && { cibaRequest: decision.cibaRequest }),
+    // As its acr, amr and auth_time claims say (below): the policy step's context (token-liveness.ts).
+    ...(person?.auth?.acr && { acr: person.auth.acr }),
+    ...(person?.auth?.amr && { amr: [...person.auth.amr] }),
+    ...(typeof person?.auth?.authTime === 'number' && { authTime: person.auth.authTime }),
   };
 }
 
@@ -145,8 +154,8 @@ export function createExtraTokenClaims(deps: {
     if (revoked) throw new errors.InvalidGrant(`this grant was revoked (${revoked})`);
     // Only a token for a resource (a decision) is a JWT; a sign-in-only token is opaque and has no status.
     const status = decision && (await deps.statusList());
-    if (decision && status) recordMinted(decision, token, { scopes, roles, status, person: { accountId: user.id, grantId, sourceIat } });
     const auth = exchange ? { acr: exchange.acr, amr: exchange.amr, authTime: exchange.authTime } : source;
+    if (decision && status) recordMinted(decision, token, { scopes, roles, status, person: { accountId: user.id, grantId, sourceIat, auth } });
     // RFC 8693 §4.4: a person's own token names the one agent that may exchange it, when policy
     // lets exactly one act for them on this resource (delegation.ts soleAgentFor).
     // OpenID CIBA: the agent acts for the person on their approval of this request (act-claim.ts),

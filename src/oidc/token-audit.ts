@@ -91,6 +91,11 @@ export function tokenEndpointAudit(
           // Item 7 of the threat model (SECURITY.md): how the token is bound, how the client proved itself.
           binding: at?.binding ?? (body.token_type === 'DPoP' ? 'dpop' : 'bearer'),
           client_auth: request.clientAuth,
+          // How the person authenticated, as the token's claims say (RFC 9068 §2.2.1): with the
+          // binding and ciba_request, the context the policy step judges it in again (token-liveness.ts).
+          ...(at?.acr !== undefined && { acr: at.acr }),
+          ...(at?.amr !== undefined && { amr: at.amr }),
+          ...(at?.authTime !== undefined && { auth_time: at.authTime }),
           // What the token status list needs to judge it as introspection does (src/statuslist).
           iat: at?.iat,
           source_iat: at?.sourceIat,

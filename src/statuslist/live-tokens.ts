@@ -3,17 +3,19 @@
 // and their status bit. Memory is the point: at 2,000 tokens/s and 5-minute tokens an instance
 // holds 600,000 of them under a 192 MB heap. So nothing is kept per token as a JavaScript object:
 // - columns of typed arrays per chunk of consecutive indices (off the V8 heap): iat, exp,
-//   source_iat, and the ids of interned values (interned.ts) for subject, client, resource,
-//   scope set, role set and act chain, shared by all tokens that name the same value;
+//   source_iat, a person's auth_time, and the ids of interned values (interned.ts) for subject,
+//   client, resource, scope set, role set, act chain and the rest of the policy step's context
+//   (amr, binding, CIBA approval: few distinct values), shared by all tokens that name the same
+//   value;
 // - the jti and grant_id as their 43 bytes (oidc-provider's ids, lib/helpers/nanoid.js), with a
 //   small open-addressing index per chunk to find a jti (the usage reports name tokens by jti);
 // - a chunk goes as a whole once its last token has expired. Indices are never reused, so a
 //   slot is written once and nothing inside a chunk is ever deleted.
 // bench/status-list-memory.ts measures the cost per token.
 import type { ChainHop } from '../governance/delegation.ts';
-import { isUserSubject, type LiveTokenFacts } from '../introspection/token-liveness.ts';
+import { isUserSubject, type IssuanceContext, type LiveTokenFacts } from '../introspection/token-liveness.ts';
 import { Interned } from './interned.ts';
-import { ATOMS, AUDIENCE, CHAIN, Chunk, CLIENT, COMPACT_ID, hashId, ID_BYTES, ROLES, SCOPES, USER } from './token-chunk.ts';
+import { ATOMS, AUDIENCE, CHAIN, Chunk, CLIENT, COMPACT_ID, CONTEXT, hashId, ID_BYTES, ROLES, SCOPES, USER } from './token-chunk.ts';
 
 export type { Chunk } from './token-chunk.ts';
 
@@ -34,6 +36,21 @@ export interface MintedToken {
   readonly roles: readonly string[];
   /** A delegated token's actors, current first (RFC 8693 §4.1). */
   readonly chain: readonly ChainHop[] | undefined;
+  /** The context the policy step judges it in (token-liveness.ts issuanceContextOf). */
+  readonly context: IssuanceContext;
+}
+
+/** The context of a token whose record names none: a bearer token of no sign-in (interned id 0). */
+const NO_CONTEXT: Omit<IssuanceContext, 'authTime'> = Object.freeze({ amr: undefined, binding: 'bearer', cibaRequest: undefined });
+
+/**
+ * The interned part of a context: its auth_time is a column of its own, as it differs from one
+ * sign-in to the next while amr, binding and CIBA approval take few values (a person's tokens of
+ * one sign-in would share it, but tokens of different people would not).
+ */
+function contextKey(c: IssuanceContext): string | undefined {
+  if (c.binding === 'bearer' && c.amr === undefined && c.cibaRequest === undefined) return undefined;
+  return JSON.stringify([c.binding, c.cibaRequest ?? null, c.amr ?? null]);
 }
 
 export type AddResult = 'added' | 'known' | 'expired' | 'conflict';
@@ -47,6 +64,7 @@ export class LiveTokens {
   readonly scopeSets = new Interned<readonly string[]>();
   readonly roleSets = new Interned<readonly string[]>();
   readonly chains = new Interned<readonly ChainHop[]>();
+  readonly contexts = new Interned<Omit<IssuanceContext, 'authTime'>>();
   #tokens = 0;
   readonly #personId: (id: string) => string | undefined;
 
@@ -95,6 +113,10 @@ export class LiveTokens {
     chunk.atoms[atoms + SCOPES] = this.scopeSets.acquire(t.scopes.join(' '), () => Object.freeze([...t.scopes]));
     chunk.atoms[atoms + ROLES] = this.roleSets.acquire(t.roles.join(' '), () => Object.freeze([...t.roles]));
     chunk.atoms[atoms + CHAIN] = t.chain?.length ? this.chains.acquire(JSON.stringify(t.chain), () => Object.freeze(t.chain?.map((h) => ({ actor: h.actor, delegationId: h.delegationId })) ?? [])) : 0;
+    const context = contextKey(t.context);
+    const { amr, binding, cibaRequest, authTime } = t.context;
+    chunk.atoms[atoms + CONTEXT] = context === undefined ? 0 : this.contexts.acquire(context, () => Object.freeze({ amr: amr && Object.freeze([...amr]), binding, cibaRequest }));
+    if (authTime !== undefined && authTime > 0) (chunk.authTime ??= new Uint32Array(this.chunkSize))[at] = authTime;
     const compact = COMPACT_ID.test(t.jti) && (t.grantId === undefined || COMPACT_ID.test(t.grantId));
     if (compact) {
       chunk.jti.write(t.jti, at * ID_BYTES, 'latin1');
@@ -139,6 +161,8 @@ export class LiveTokens {
       scopes: this.scopeSets.value(chunk.atom(at, SCOPES)) ?? [],
       scopeRule: 'all',
       ...(chain && { chain }),
+      ...(this.contexts.value(chunk.atom(at, CONTEXT)) ?? NO_CONTEXT),
+      authTime: chunk.authTime?.[at] || undefined,
     };
   }
 
@@ -167,10 +191,16 @@ export class LiveTokens {
   }
 
   /** Whether the slot's interned values include one of these ids (any column may be absent). */
-  names(chunk: Chunk, at: number, ids: { users?: ReadonlySet<number>; clients?: ReadonlySet<number>; roleSets?: ReadonlySet<number>; chains?: ReadonlySet<number> }): boolean {
+  names(
+    chunk: Chunk,
+    at: number,
+    ids: { users?: ReadonlySet<number>; clients?: ReadonlySet<number>; audiences?: ReadonlySet<number>; scopeSets?: ReadonlySet<number>; roleSets?: ReadonlySet<number>; chains?: ReadonlySet<number> },
+  ): boolean {
     return (
       (ids.users?.has(chunk.atom(at, USER)) ?? false) ||
       (ids.clients?.has(chunk.atom(at, CLIENT)) ?? false) ||
+      (ids.audiences?.has(chunk.atom(at, AUDIENCE)) ?? false) ||
+      (ids.scopeSets?.has(chunk.atom(at, SCOPES)) ?? false) ||
       (ids.roleSets?.has(chunk.atom(at, ROLES)) ?? false) ||
       (ids.chains?.has(chunk.atom(at, CHAIN)) ?? false)
     );
@@ -180,7 +210,7 @@ export class LiveTokens {
   memoKey(chunk: Chunk, at: number): string {
     const o = at * ATOMS;
     const a = chunk.atoms;
-    return `${a[o]},${a[o + 1]},${a[o + 2]},${a[o + 3]},${a[o + 4]},${a[o + 5]},${chunk.iat[at]},${chunk.sourceIat[at]}`;
+    return `${a[o]},${a[o + 1]},${a[o + 2]},${a[o + 3]},${a[o + 4]},${a[o + 5]},${a[o + 6]},${chunk.iat[at]},${chunk.sourceIat[at]},${chunk.authTime?.[at] ?? 0}`;
   }
 
   /** Drops every chunk whose tokens have all expired; returns how many tokens went. */
@@ -196,6 +226,7 @@ export class LiveTokens {
         this.scopeSets.release(chunk.atom(at, SCOPES));
         this.roleSets.release(chunk.atom(at, ROLES));
         this.chains.release(chunk.atom(at, CHAIN));
+        this.contexts.release(chunk.atom(at, CONTEXT));
       }
       dropped += chunk.count;
       this.#chunks.delete(no);

@@ -6,7 +6,11 @@
 //   (a client also as an actor of a chain; a role also through any chain's delegation policy);
 // - a person changed (disabled, roles): their tokens; a client changed: its tokens, also as an
 //   actor of a chain (nothing else of a client enters another's verdict);
-// - the rest of the catalogue (scopes, resources, roles, delegations): every token.
+// - the rest of the catalogue (scopes, resources, roles, delegations): every token;
+// - the Cedar policy step (token-liveness.ts livePolicy, abac-store.ts): a policy set activated
+//   or rolled back, or a zone changed: every token; an attribute or label of a person, client,
+//   resource or scope: the tokens naming that subject. As promptly as a role change, so the list
+//   never lags introspection, which reads the same policy store.
 // Nothing else changes a verdict before the token expires: a token's lifetime already stops at
 // the end of every role grant and delegation it depends on (policy-model.ts tokenLifetime,
 // delegation.ts chainTtlCap). A slow full pass runs anyway, as a safety net.
@@ -17,14 +21,14 @@ import { tokenLiveness } from '../introspection/token-liveness.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Chunk, LiveTokens } from './live-tokens.ts';
 
-/** Catalogue changes whose effect on a token is not confined to the tokens naming the key. */
-const CATALOGUE_KINDS = new Set(['scope', 'resource', 'role', 'delegation']);
+/** Changes whose effect on a token is not confined to the tokens naming the key. */
+const CATALOGUE_KINDS = new Set(['scope', 'resource', 'role', 'delegation', 'abac-policy', 'abac-zone']);
 const SLICE_MS = 5;
 
 type Affected = (chunk: Chunk, at: number) => boolean;
 
 export interface StatusBitsDeps {
-  readonly policy: Pick<PolicyStore, 'snapshot' | 'user' | 'revocations'>;
+  readonly policy: Pick<PolicyStore, 'snapshot' | 'user' | 'revocations' | 'abac'>;
   readonly now: Clock;
   /** Told of every bit that changed, by status-list index. */
   readonly onFlip: (idx: number) => void;
@@ -72,13 +76,39 @@ export function createStatusBits(tokens: LiveTokens, deps: StatusBitsDeps): Stat
     return (chunk, at) => tokens.names(chunk, at, { clients: new Set(id === undefined ? [] : [id]), chains });
   };
 
+  const namingPerson = (userId: string): Affected | undefined => {
+    const id = tokens.users.idOf(userId);
+    return id === undefined ? undefined : (chunk, at) => tokens.names(chunk, at, { users: new Set([id]) });
+  };
+
+  /** An attribute change (abac-admin.ts): `person:<id>`, `client:<id>`, `resource:<audience>`, `scope:<name>`. */
+  const namingSubject = (subject: string): Affected | 'all' | undefined => {
+    const split = subject.indexOf(':');
+    const kind = subject.slice(0, split);
+    const key = subject.slice(split + 1);
+    switch (kind) {
+      case 'person':
+        return namingPerson(key);
+      case 'client':
+        return namingClient(key);
+      case 'resource': {
+        const id = tokens.audiences.idOf(key);
+        return id === undefined ? undefined : (chunk, at) => tokens.names(chunk, at, { audiences: new Set([id]) });
+      }
+      case 'scope': {
+        const scopeSets = tokens.scopeSets.idsWhere((scopes) => scopes.includes(key));
+        return (chunk, at) => tokens.names(chunk, at, { scopeSets });
+      }
+      default:
+        return 'all';
+    }
+  };
+
   const affectedBy = (change: { kind: string; key: string }): Affected | 'all' | undefined => {
     if (CATALOGUE_KINDS.has(change.kind)) return 'all';
     if (change.kind === 'client') return namingClient(change.key);
-    if (change.kind === 'user') {
-      const id = tokens.users.idOf(change.key);
-      return id === undefined ? undefined : (chunk, at) => tokens.names(chunk, at, { users: new Set([id]) });
-    }
+    if (change.kind === 'user') return namingPerson(change.key);
+    if (change.kind === 'abac-attribute') return namingSubject(change.key);
     if (change.kind !== 'revocation') return undefined;
     const split = change.key.indexOf(':');
     const kind = change.key.slice(0, split);
@@ -90,10 +120,8 @@ export function createStatusBits(tokens: LiveTokens, deps: StatusBitsDeps): Stat
       }
       case 'grant':
         return (chunk, at) => chunk.hasGrant(at, key);
-      case 'user': {
-        const id = tokens.users.idOf(key);
-        return id === undefined ? undefined : (chunk, at) => tokens.names(chunk, at, { users: new Set([id]) });
-      }
+      case 'user':
+        return namingPerson(key);
       case 'client':
         return namingClient(key);
       case 'role': {

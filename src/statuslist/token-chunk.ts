@@ -11,7 +11,9 @@ export const AUDIENCE = 2;
 export const SCOPES = 3;
 export const ROLES = 4;
 export const CHAIN = 5;
-export const ATOMS = 6;
+/** Its amr, binding and CIBA approval (token-liveness.ts IssuanceContext; auth_time is a column). */
+export const CONTEXT = 6;
+export const ATOMS = 7;
 
 /** FNV-1a over the characters: the jti index's hash. */
 export function hashId(id: string): number {
@@ -27,6 +29,8 @@ export class Chunk {
   readonly iat: Uint32Array;
   readonly sourceIat: Uint32Array;
   readonly atoms: Uint32Array;
+  /** A person's auth_time (0: none), made with the first token that has one: client tokens never do. */
+  authTime: Uint32Array | undefined;
   readonly jti: Buffer;
   grant: Buffer | undefined;
   readonly jtiIndex: Uint16Array;

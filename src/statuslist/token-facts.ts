@@ -1,9 +1,14 @@
 // An access token's facts from its audit record (src/oidc/token-audit.ts writes them from what
 // minted the token: jti, sub, client_id, aud, scopes, roles, grant_id, act/delegations, iat,
-// lifetime, source_iat, and the status claim's list and index: status_list, status_idx).
+// lifetime, source_iat, the status claim's list and index: status_list, status_idx, and the
+// context the policy step judges it in: amr, auth_time, binding, ciba_request).
+// Records written before amr and auth_time were recorded judge their tokens without them, until
+// those tokens expire (a policy conditioned on amr sees none: it can only refuse more).
 // Records written before the status list existed carry neither and are skipped: their tokens have
 // no status claim.
 import type { ChainHop } from '../governance/delegation.ts';
+import type { TokenBinding } from '../governance/proof-of-possession.ts';
+import { issuanceContextOf } from '../introspection/token-liveness.ts';
 import type { MintedToken } from './live-tokens.ts';
 
 /** The audit actions that record a minted access token. */
@@ -12,6 +17,8 @@ export const MINTED_TOKEN_ACTIONS = ['token.issued', 'token.refreshed', 'token.e
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
 const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : undefined);
+
+const bindingOf = (v: unknown): TokenBinding => (v === 'dpop' || v === 'mtls' ? v : 'bearer');
 
 function chainOf(act: unknown, delegations: unknown): ChainHop[] | undefined | false {
   if (act === undefined) return undefined;
@@ -52,6 +59,8 @@ export function mintedTokenOf(detail: Record<string, unknown>, listSize: number)
     scopes,
     roles,
     chain,
+    // A CIBA approval is never exchanged further (act-claim.ts approvalOf: no delegations).
+    context: issuanceContextOf(detail, bindingOf(detail.binding), chain === undefined ? str(detail.ciba_request) : undefined),
   };
 }
 

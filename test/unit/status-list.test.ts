@@ -57,6 +57,7 @@ const token = (idx: number, over: Partial<MintedToken> = {}): MintedToken => ({
   scopes: ['ai.prediction.run'],
   roles: ['end-user'],
   chain: undefined,
+  context: { amr: undefined, authTime: undefined, binding: 'bearer', cibaRequest: undefined },
   ...over,
 });
 
@@ -64,7 +65,8 @@ describe('LiveTokens', () => {
   it('holds a token’s facts by index and finds it by jti; a second record of it changes nothing', () => {
     const t = new LiveTokens(64);
     const grant = 'G'.repeat(43);
-    expect(t.add(token(70, { sub: 'usr_a', grantId: grant, sourceIat: 900, chain: [{ actor: 'cl_agent', delegationId: 'dp_1' }] }), 1_500).result).toBe('added');
+    const context = { amr: ['pwd', 'otp'], authTime: 800, binding: 'dpop', cibaRequest: undefined } as const;
+    expect(t.add(token(70, { sub: 'usr_a', grantId: grant, sourceIat: 900, chain: [{ actor: 'cl_agent', delegationId: 'dp_1' }], context }), 1_500).result).toBe('added');
     expect(t.add(token(70), 1_500).result).toBe('known');
     expect(t.add(token(70, { jti: jti(999) }), 1_500).result).toBe('conflict');
     expect(t.add(token(71, { exp: 1_500 }), 1_500).result).toBe('expired');
@@ -85,6 +87,10 @@ describe('LiveTokens', () => {
       scopes: ['ai.prediction.run'],
       scopeRule: 'all',
       chain: [{ actor: 'cl_agent', delegationId: 'dp_1' }],
+      amr: ['pwd', 'otp'],
+      authTime: 800,
+      binding: 'dpop',
+      cibaRequest: undefined,
     });
     expect(found && found.chunk.hasGrant(found.at, grant)).toBe(true);
   });
@@ -108,6 +114,24 @@ describe('LiveTokens', () => {
     t.prune(3_000);
     expect(t.size).toBe(0);
     expect(t.scopeSets.size + t.clients.size + t.roleSets.size + t.audiences.size).toBe(0);
+  });
+
+  it('shares a sign-in context among its tokens; a bearer token of no sign-in names none', () => {
+    const t = new LiveTokens(8);
+    const signIn = { amr: ['pwd'], authTime: 900, binding: 'bearer', cibaRequest: 'req_1' } as const;
+    for (let i = 0; i < 4; i++) t.add(token(i, { sub: 'usr_a', context: signIn }), 1_000);
+    t.add(token(4, { sub: 'usr_a', context: { ...signIn, binding: 'dpop' } }), 1_000);
+    t.add(token(5), 1_000);
+    expect(t.contexts.size).toBe(2);
+    const facts = (i: number) => {
+      const found = t.findJti(jti(i));
+      return found && t.factsOf(found.chunk, found.at);
+    };
+    expect(facts(3)).toMatchObject(signIn);
+    expect(facts(4)).toMatchObject({ ...signIn, binding: 'dpop' });
+    expect(facts(5)).toMatchObject({ amr: undefined, authTime: undefined, binding: 'bearer', cibaRequest: undefined });
+    t.prune(3_000);
+    expect(t.contexts.size).toBe(0);
   });
 });
 
@@ -155,6 +179,16 @@ describe('token facts from audit details', () => {
     expect(mintedTokenOf({ ...detail, status_idx: undefined }, 16)).toBeUndefined();
     expect(mintedTokenOf({ ...detail, status_idx: 16 }, 16)).toBeUndefined();
     expect(mintedTokenOf({ ...detail, act: ['a', 'b'] }, 16)).toBeUndefined();
+  });
+
+  it('reads the context the policy step judges a token in: amr, auth_time, binding, its CIBA approval', () => {
+    const detail = { jti: jti(1), sub: 'usr_a', client_id: 'cl_agent', aud: 'https://models.example', scopes: ['a'], roles: [], iat: 100, lifetime: 300, status_list: 0, status_idx: 1 };
+    expect(mintedTokenOf({ ...detail, amr: ['pwd', 'otp'], auth_time: 90, binding: 'dpop', ciba_request: 'req_1' }, 16)?.context).toEqual({ amr: ['pwd', 'otp'], authTime: 90, binding: 'dpop', cibaRequest: 'req_1' });
+    expect(mintedTokenOf({ ...detail, binding: 'mtls' }, 16)?.context).toEqual({ amr: undefined, authTime: undefined, binding: 'mtls', cibaRequest: undefined });
+    // Not well formed, or from before the context was recorded: a bearer token of no known sign-in.
+    expect(mintedTokenOf({ ...detail, amr: 'pwd', auth_time: '90', binding: 'other', ciba_request: '' }, 16)?.context).toEqual({ amr: undefined, authTime: undefined, binding: 'bearer', cibaRequest: undefined });
+    // An exchanged token acts on delegations, never on a CIBA approval (act-claim.ts approvalOf).
+    expect(mintedTokenOf({ ...detail, act: ['cl_x'], delegations: ['dp_1'], ciba_request: 'req_1' }, 16)?.context.cibaRequest).toBeUndefined();
   });
 });
 
