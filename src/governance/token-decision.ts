@@ -29,6 +29,8 @@ interface MintedToken {
   readonly binding: TokenBinding;
   /** A delegated token's actors, current first (token exchange only). */
   readonly chain?: readonly ChainHop[];
+  /** Its `exchanged_from`: the jtis it was exchanged from, its subject token's first (act-claim.ts). */
+  readonly exchangedFrom?: readonly string[];
   readonly subjectJti?: string;
   readonly actorJti?: string | undefined;
   /** Its `ciba_request`: the person's approval of the agent it acts on (act-claim.ts approvalClaims). */

@@ -71,7 +71,7 @@ function recordMinted(
 ): void {
   const { scopes, roles, person } = m;
   decision.minted = {
-    ...(decision.exchange && { chain: decision.exchange.chain, subjectJti: decision.exchange.subjectJti, actorJti: decision.exchange.actorJti }),
+    ...(decision.exchange && { chain: decision.exchange.chain, exchangedFrom: decision.exchange.exchangedFrom, subjectJti: decision.exchange.subjectJti, actorJti: decision.exchange.actorJti }),
     jti: token.jti,
     sub: person?.accountId ?? token.clientId ?? '',
     clientId: token.clientId ?? '',

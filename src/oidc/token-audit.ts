@@ -102,10 +102,13 @@ export function tokenEndpointAudit(
           status_list: at?.statusList,
           status_idx: at?.statusIdx,
           // A token exchange (RFC 8693): the whole chain, current actor first, with the
-          // delegation that let each in, and the tokens presented.
+          // delegation that let each in, the tokens presented, and every token it descends from
+          // as its exchanged_from claim names them (act-claim.ts): revoking any of them ends it,
+          // at introspection and so in the status list, which judges it from this record.
           ...(at?.chain && {
             act: at.chain.map((h) => h.actor),
             delegations: at.chain.map((h) => h.delegationId),
+            ...(at.exchangedFrom && { exchanged_from: [...at.exchangedFrom] }),
             subject_token_jti: at.subjectJti,
             ...(at.actorJti !== undefined && { actor_token_jti: at.actorJti }),
           }),

@@ -7,6 +7,8 @@
 //   client, resource, scope set, role set, act chain and the rest of the policy step's context
 //   (amr, binding, CIBA approval: few distinct values), shared by all tokens that name the same
 //   value;
+// - an exchanged token's exchanged_from list, interned with an index from each jti to the lists
+//   naming it (exchanged-from-lists.ts), in a column only chunks holding such a token have;
 // - the jti and grant_id as their 43 bytes (oidc-provider's ids, lib/helpers/nanoid.js), with a
 //   small open-addressing index per chunk to find a jti (the usage reports name tokens by jti);
 // - a chunk goes as a whole once its last token has expired. Indices are never reused, so a
@@ -14,6 +16,7 @@
 // bench/status-list-memory.ts measures the cost per token.
 import type { ChainHop } from '../governance/delegation.ts';
 import { isUserSubject, type IssuanceContext, type LiveTokenFacts } from '../introspection/token-liveness.ts';
+import { ExchangedFromLists } from './exchanged-from-lists.ts';
 import { Interned } from './interned.ts';
 import { ATOMS, AUDIENCE, CHAIN, Chunk, CLIENT, COMPACT_ID, CONTEXT, hashId, ID_BYTES, ROLES, SCOPES, USER } from './token-chunk.ts';
 
@@ -36,6 +39,8 @@ export interface MintedToken {
   readonly roles: readonly string[];
   /** A delegated token's actors, current first (RFC 8693 §4.1). */
   readonly chain: readonly ChainHop[] | undefined;
+  /** The jtis it was exchanged from (its exchanged_from claim); undefined: none, or a record from before they were recorded. */
+  readonly exchangedFrom: readonly string[] | undefined;
   /** The context the policy step judges it in (token-liveness.ts issuanceContextOf). */
   readonly context: IssuanceContext;
 }
@@ -65,6 +70,7 @@ export class LiveTokens {
   readonly roleSets = new Interned<readonly string[]>();
   readonly chains = new Interned<readonly ChainHop[]>();
   readonly contexts = new Interned<Omit<IssuanceContext, 'authTime'>>();
+  readonly exchangedFrom = new ExchangedFromLists();
   #tokens = 0;
   readonly #personId: (id: string) => string | undefined;
 
@@ -117,6 +123,7 @@ export class LiveTokens {
     const { amr, binding, cibaRequest, authTime } = t.context;
     chunk.atoms[atoms + CONTEXT] = context === undefined ? 0 : this.contexts.acquire(context, () => Object.freeze({ amr: amr && Object.freeze([...amr]), binding, cibaRequest }));
     if (authTime !== undefined && authTime > 0) (chunk.authTime ??= new Uint32Array(this.chunkSize))[at] = authTime;
+    if (t.exchangedFrom?.length) (chunk.exchangedFrom ??= new Uint32Array(this.chunkSize))[at] = this.exchangedFrom.acquire(t.exchangedFrom);
     const compact = COMPACT_ID.test(t.jti) && (t.grantId === undefined || COMPACT_ID.test(t.grantId));
     if (compact) {
       chunk.jti.write(t.jti, at * ID_BYTES, 'latin1');
@@ -149,6 +156,7 @@ export class LiveTokens {
     const source = chunk.sourceIat[at] ?? 0;
     const chain = this.chains.value(chunk.atom(at, CHAIN));
     const userId = this.users.value(chunk.atom(at, USER));
+    const exchangedFrom = this.exchangedFrom.value(chunk.exchangedFrom?.[at] ?? 0);
     return {
       jti: chunk.jtiAt(at),
       iat: chunk.iat[at] ?? 0,
@@ -161,6 +169,7 @@ export class LiveTokens {
       scopes: this.scopeSets.value(chunk.atom(at, SCOPES)) ?? [],
       scopeRule: 'all',
       ...(chain && { chain }),
+      ...(exchangedFrom && { exchangedFrom }),
       ...(this.contexts.value(chunk.atom(at, CONTEXT)) ?? NO_CONTEXT),
       authTime: chunk.authTime?.[at] || undefined,
     };
@@ -190,6 +199,11 @@ export class LiveTokens {
     return [...this.#chunks.values()];
   }
 
+  /** Whether the slot's exchanged_from list is one of these (exchangedFrom.naming). */
+  exchangedFromIn(chunk: Chunk, at: number, lists: ReadonlySet<number>): boolean {
+    return chunk.exchangedFrom !== undefined && lists.has(chunk.exchangedFrom[at] ?? 0);
+  }
+
   /** Whether the slot's interned values include one of these ids (any column may be absent). */
   names(
     chunk: Chunk,
@@ -206,11 +220,15 @@ export class LiveTokens {
     );
   }
 
-  /** The key of everything tokenLiveness reads but the jti and grant (status-bits.ts memoizes on it). */
+  /**
+   * The key of everything tokenLiveness reads but the jti and grant (status-bits.ts memoizes on
+   * it), an exchanged token's exchanged_from list included: tokens exchanged from the same tokens
+   * share whether one of those is revoked.
+   */
   memoKey(chunk: Chunk, at: number): string {
     const o = at * ATOMS;
     const a = chunk.atoms;
-    return `${a[o]},${a[o + 1]},${a[o + 2]},${a[o + 3]},${a[o + 4]},${a[o + 5]},${a[o + 6]},${chunk.iat[at]},${chunk.sourceIat[at]},${chunk.authTime?.[at] ?? 0}`;
+    return `${a[o]},${a[o + 1]},${a[o + 2]},${a[o + 3]},${a[o + 4]},${a[o + 5]},${a[o + 6]},${chunk.iat[at]},${chunk.sourceIat[at]},${chunk.authTime?.[at] ?? 0},${chunk.exchangedFrom?.[at] ?? 0}`;
   }
 
   /** Drops every chunk whose tokens have all expired; returns how many tokens went. */
@@ -227,6 +245,7 @@ export class LiveTokens {
         this.roleSets.release(chunk.atom(at, ROLES));
         this.chains.release(chunk.atom(at, CHAIN));
         this.contexts.release(chunk.atom(at, CONTEXT));
+        this.exchangedFrom.release(chunk.exchangedFrom?.[at] ?? 0);
       }
       dropped += chunk.count;
       this.#chunks.delete(no);

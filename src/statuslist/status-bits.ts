@@ -3,7 +3,10 @@
 // inactive for a reason other than expiry. A bit is judged when the token arrives and again
 // whenever a change could alter the verdict (the change feed, as the policy store applies it):
 // - a revocation of one token, one grant, a person, a client or a role: the tokens naming it
-//   (a client also as an actor of a chain; a role also through any chain's delegation policy);
+//   (a token also as one an exchanged token was exchanged from, at any depth of its chain: its
+//   exchanged_from, found through exchanged-from-lists.ts's index; a client also as an actor of a
+//   chain; a role also through any chain's delegation policy). An exchanged token carries the
+//   grant_id of the person's token it descends from, so a grant's revocation finds it already;
 // - a person changed (disabled, roles): their tokens; a client changed: its tokens, also as an
 //   actor of a chain (nothing else of a client enters another's verdict);
 // - the rest of the catalogue (scopes, resources, roles, delegations): every token;
@@ -115,8 +118,11 @@ export function createStatusBits(tokens: LiveTokens, deps: StatusBitsDeps): Stat
     const key = change.key.slice(split + 1);
     switch (kind) {
       case 'token': {
+        // The token itself, and every live token exchanged from it (token-exchange.ts chainLiveness).
         const found = tokens.findJti(key);
-        return found ? (chunk, at) => chunk === found.chunk && at === found.at : undefined;
+        const lists = tokens.exchangedFrom.naming(key);
+        if (!lists) return found ? (chunk, at) => chunk === found.chunk && at === found.at : undefined;
+        return (chunk, at) => (chunk === found?.chunk && at === found.at) || tokens.exchangedFromIn(chunk, at, lists);
       }
       case 'grant':
         return (chunk, at) => chunk.hasGrant(at, key);

@@ -31,6 +31,11 @@ export class Chunk {
   readonly atoms: Uint32Array;
   /** A person's auth_time (0: none), made with the first token that has one: client tokens never do. */
   authTime: Uint32Array | undefined;
+  /**
+   * An exchanged token's exchanged_from list (an exchanged-from-lists.ts id; 0: none), made with
+   * the first exchanged token in the chunk: a chunk holding none (bots, people signed in) has none.
+   */
+  exchangedFrom: Uint32Array | undefined;
   readonly jti: Buffer;
   grant: Buffer | undefined;
   readonly jtiIndex: Uint16Array;

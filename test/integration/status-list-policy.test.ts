@@ -5,7 +5,8 @@
 // first or refreshed, turns invalid in the list when a policy forbids agents what it carries; a
 // policy permitting only DPoP-bound tokens (or a password sign-in) leaves a DPoP token valid and
 // makes a bearer one invalid, in the list as at introspection. And the facts the list reads from
-// each kind of token's record are the ones introspection reads from its claims.
+// each kind of token's record are the ones introspection reads from its claims (an exchanged
+// token's chain and the tokens it was exchanged from included).
 // Real server, real database (SQLite or PostgreSQL by DATABASE_URL).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainOf, exchangedFromOf } from '../../src/governance/act-claim.ts';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE, allowDelegation, createAgent } from '../helpers/agents.ts';
 import { liveFactsOfClaims } from '../../src/introspection/access-token-check.ts';
 import type { LiveTokenFacts } from '../../src/introspection/token-liveness.ts';
 import { LiveTokens } from '../../src/statuslist/live-tokens.ts';
@@ -195,10 +197,20 @@ describe('the status list judges a token as introspection does, under Cedar poli
 });
 
 describe('the facts the list reads from a token’s record are those introspection reads from its claims', () => {
-  it('for bearer and DPoP client tokens, a person’s code and refreshed tokens, CIBA tokens', async () => {
+  it('for bearer and DPoP client tokens, a person’s code and refreshed tokens, CIBA tokens, exchanged tokens one and two hops deep', async () => {
     const creds = await bot('status-facts-bot');
     const signedIn = await headlessSignIn(app, 'alice@example.com', 'openid offline_access ai.training.read', { extra: { prompt: 'consent', resource: API } });
     const { config, tokens: ciba } = await cibaTokens('Facts Agent');
+    // Two agents that may act for Alice, in a chain of two (RFC 8693 §4.1).
+    await t.cliJson('role', 'create', 'facts-agent', '--description', 'agents of the facts test', '--scopes', 'ai.training.read');
+    await allowDelegation(t, { agentRole: 'facts-agent', forRole: 'data-scientist', resource: API, maxDepth: 2 });
+    const orchestrator = await configFor(await createAgent(t, 'Facts Orchestrator', ['facts-agent']));
+    const worker = await configFor(await createAgent(t, 'Facts Worker', ['facts-agent']));
+    const exchange = async (by: oidc.Configuration, subject: string) =>
+      (await oidc.genericGrantRequest(by, TOKEN_EXCHANGE, { subject_token: subject, subject_token_type: ACCESS_TOKEN_TYPE, resource: API })).access_token;
+    const exchanged = await exchange(orchestrator, signedIn.access_token);
+    const twoHops = await exchange(worker, exchanged);
+    expect(decodeJwt(twoHops).payload.exchanged_from).toEqual([decodeJwt(exchanged).payload.jti, decodeJwt(signedIn.access_token).payload.jti]);
     const tokens = {
       bearer: await bearerToken(creds),
       dpop: await dpopToken(creds),
@@ -206,6 +218,8 @@ describe('the facts the list reads from a token’s record are those introspecti
       refreshed: (await oidc.refreshTokenGrant(app, signedIn.refresh_token ?? '')).access_token,
       ciba: ciba.access_token,
       'ciba refreshed': (await oidc.refreshTokenGrant(config, ciba.refresh_token ?? '')).access_token,
+      exchanged,
+      'exchanged twice': twoHops,
     };
     // An empty chain is no chain (token-liveness.ts reads `chain?.length`).
     const normal = (f: LiveTokenFacts) => ({ ...f, chain: f.chain?.length ? f.chain : undefined, exchangedFrom: f.exchangedFrom?.length ? f.exchangedFrom : undefined });
@@ -227,5 +241,6 @@ describe('the facts the list reads from a token’s record are those introspecti
     expect(facts.code?.amr).toContain('pwd');
     expect(typeof facts.refreshed?.authTime).toBe('number');
     expect(facts['ciba refreshed']?.cibaRequest).toBeTruthy();
+    expect(exchangedFromOf(decodeJwt(twoHops).payload)).toHaveLength(2);
   });
 });

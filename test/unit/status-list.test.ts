@@ -57,6 +57,7 @@ const token = (idx: number, over: Partial<MintedToken> = {}): MintedToken => ({
   scopes: ['ai.prediction.run'],
   roles: ['end-user'],
   chain: undefined,
+  exchangedFrom: undefined,
   context: { amr: undefined, authTime: undefined, binding: 'bearer', cibaRequest: undefined },
   ...over,
 });
@@ -114,6 +115,67 @@ describe('LiveTokens', () => {
     t.prune(3_000);
     expect(t.size).toBe(0);
     expect(t.scopeSets.size + t.clients.size + t.roleSets.size + t.audiences.size).toBe(0);
+  });
+
+  it('holds an exchanged token’s exchanged_from, shared among the tokens exchanged from the same ones, indexed by jti', () => {
+    const t = new LiveTokens(8);
+    const chain = [{ actor: 'cl_agent', delegationId: 'dp_1' }];
+    const exchanged = (idx: number, from: string[]) => token(idx, { sub: 'usr_a', chain, exchangedFrom: from });
+    t.add(token(0, { sub: 'usr_a' }), 1_000);
+    // Two exchanges of the person's token 0, and an exchange of the first of them (two hops).
+    t.add(exchanged(1, [jti(0)]), 1_000);
+    t.add(exchanged(2, [jti(0)]), 1_000);
+    t.add(exchanged(9, [jti(1), jti(0)]), 1_000);
+    const facts = (i: number) => {
+      const found = t.findJti(jti(i));
+      return found && t.factsOf(found.chunk, found.at);
+    };
+    expect(facts(0)?.exchangedFrom).toBeUndefined();
+    expect(facts(2)).toMatchObject({ chain, exchangedFrom: [jti(0)] });
+    expect(facts(9)).toMatchObject({ chain, exchangedFrom: [jti(1), jti(0)] });
+    expect(t.exchangedFrom.size).toBe(2);
+    // Only a chunk holding an exchanged token has the column.
+    t.add(token(16), 1_000);
+    expect(t.chunk(2)?.exchangedFrom).toBeUndefined();
+    // The lists naming a jti, and the tokens holding them.
+    const holding = (j: string) => {
+      const lists = t.exchangedFrom.naming(j);
+      const idx: number[] = [];
+      if (!lists) return idx;
+      t.forEachSlot((chunk, at) => {
+        if (t.exchangedFromIn(chunk, at, lists)) idx.push(chunk.base + at);
+      });
+      return idx;
+    };
+    expect(holding(jti(0))).toEqual([1, 2, 9]);
+    expect(holding(jti(1))).toEqual([9]);
+    expect(holding(jti(2))).toEqual([]);
+    // Tokens exchanged from the same tokens share a verdict; from others, not.
+    const key = (i: number) => {
+      const found = t.findJti(jti(i));
+      return found && t.memoKey(found.chunk, found.at);
+    };
+    expect(key(1)).toBe(key(2));
+    expect(key(9)).not.toBe(key(1));
+    // The lists and their index entries go with the last token naming them.
+    expect(t.prune(3_000)).toBe(5);
+    expect(t.exchangedFrom.size).toBe(0);
+    expect(t.exchangedFrom.indexed).toBe(0);
+    expect(t.exchangedFrom.naming(jti(0))).toBeUndefined();
+  });
+
+  it('releases an exchanged_from list and its index entries with the last token naming it', () => {
+    const t = new LiveTokens(8);
+    const chain = [{ actor: 'cl_agent', delegationId: 'dp_1' }];
+    t.add(token(1, { sub: 'usr_a', chain, exchangedFrom: [jti(0)], exp: 1_100 }), 1_000);
+    t.add(token(8, { sub: 'usr_a', chain, exchangedFrom: [jti(0)], exp: 1_500 }), 1_000);
+    t.add(token(9, { sub: 'usr_a', chain, exchangedFrom: [jti(8), jti(0)], exp: 1_500 }), 1_000);
+    expect(t.exchangedFrom.indexed).toBe(2);
+    expect(t.prune(1_200)).toBe(1);
+    expect([...(t.exchangedFrom.naming(jti(0)) ?? [])]).toHaveLength(2);
+    t.prune(1_500);
+    expect(t.exchangedFrom.size).toBe(0);
+    expect(t.exchangedFrom.indexed).toBe(0);
   });
 
   it('shares a sign-in context among its tokens; a bearer token of no sign-in names none', () => {
@@ -179,6 +241,17 @@ describe('token facts from audit details', () => {
     expect(mintedTokenOf({ ...detail, status_idx: undefined }, 16)).toBeUndefined();
     expect(mintedTokenOf({ ...detail, status_idx: 16 }, 16)).toBeUndefined();
     expect(mintedTokenOf({ ...detail, act: ['a', 'b'] }, 16)).toBeUndefined();
+  });
+
+  it('reads an exchanged token’s exchanged_from as its claim has it; an older record without one is read as before', () => {
+    const detail = { jti: jti(2), sub: 'usr_a', client_id: 'cl_x', aud: 'https://models.example', scopes: ['a'], roles: [], iat: 100, lifetime: 300, status_list: 0, status_idx: 2, act: ['cl_x'], delegations: ['dp_1'], subject_token_jti: jti(1) };
+    expect(mintedTokenOf({ ...detail, exchanged_from: [jti(1), jti(0)] }, 16)?.exchangedFrom).toEqual([jti(1), jti(0)]);
+    expect(mintedTokenOf(detail, 16)).toMatchObject({ chain: [{ actor: 'cl_x', delegationId: 'dp_1' }], exchangedFrom: undefined });
+    // Not what token-audit.ts writes (act-claim.ts exchangedFromOf): not a token govauth describes.
+    for (const exchangedFrom of [[], [''], 'j', [1], Array.from({ length: 11 }, (_, i) => jti(i))]) {
+      expect(mintedTokenOf({ ...detail, exchanged_from: exchangedFrom }, 16), JSON.stringify(exchangedFrom)).toBeUndefined();
+    }
+    expect(mintedTokenOf({ ...detail, act: undefined, delegations: undefined, exchanged_from: [jti(1)] }, 16)).toBeUndefined();
   });
 
   it('reads the context the policy step judges a token in: amr, auth_time, binding, its CIBA approval', () => {
@@ -257,5 +330,53 @@ describe('status bits', () => {
     await bits.settled();
     expect([0, 1, 2, 3].map(bit)).toEqual([1, 1, 1, 1]);
     expect(flipped).toEqual([1, 2, 3, 0]);
+  });
+
+  it('re-judges the tokens exchanged from a revoked token, at any depth, and no others', async () => {
+    const standing = (id: string, clientId: string) => [id, { kind: 'standing', id, userId: 'usr_p', clientId, audience: API, scopes: new Set(['ai.prediction.run']), maxDepth: 2, expiresAt: null }] as const;
+    const base = world();
+    const snapshot: PolicySnapshot = {
+      ...base,
+      clients: new Map([...base.clients, ...['cl_agent', 'cl_worker'].map((id) => [id, clientDef(id)] as const)]),
+      delegations: new Map([standing('sd_agent', 'cl_agent'), standing('sd_worker', 'cl_worker')]),
+    };
+    const revocations = new RevocationState();
+    const users = new Map<string, UserDef>([['usr_p', { id: 'usr_p', email: 'p@example.com', disabled: false, mfaEnrolled: false, roles: [{ role: 'end-user', expiresAt: null }] }]]);
+    const t = new LiveTokens(8);
+    const flipped: number[] = [];
+    const bits = createStatusBits(t, { policy: { snapshot: () => snapshot, user: (id: string) => users.get(id), revocations }, now: () => NOW * 1000, onFlip: (i) => flipped.push(i) });
+    const person = { exp: NOW + 300, iat: NOW - 10, sub: 'usr_p', grantId: 'G'.repeat(43) };
+    const agent = { ...person, clientId: 'cl_agent', chain: [{ actor: 'cl_agent', delegationId: 'sd_agent' }] };
+    const worker = { ...person, clientId: 'cl_worker', chain: [{ actor: 'cl_worker', delegationId: 'sd_worker' }, ...agent.chain] };
+    const held = [
+      token(0, { ...person, clientId: 'cl_app' }),
+      token(1, { ...agent, exchangedFrom: [jti(0)] }),
+      token(2, { ...worker, exchangedFrom: [jti(1), jti(0)] }),
+      // The same person's other sign-in, exchanged too: nothing to do with token 0.
+      token(3, { ...person, clientId: 'cl_app', grantId: 'H'.repeat(43) }),
+      token(4, { ...agent, grantId: 'H'.repeat(43), exchangedFrom: [jti(3)] }),
+    ];
+    for (const m of held) {
+      const r = t.add(m, NOW);
+      if (r.chunk && r.at !== undefined) bits.judge(r.chunk, r.at);
+    }
+    const bit = (i: number) => (t.chunk(Math.floor(i / 8))?.invalid(i % 8) ? 1 : 0);
+    expect([0, 1, 2, 3, 4].map(bit)).toEqual([0, 0, 0, 0, 0]);
+    const revoke = async (n: number) => {
+      revocations.set({ id: n, kind: 'token', key: jti(n), cutoff: NOW * 1000, expiresAt: (NOW + 300) * 1000, reason: null, actor: null });
+      bits.changed([{ kind: 'revocation', key: `token:${jti(n)}` }]);
+      await bits.settled();
+    };
+    // The agent's token revoked (RFC 7009): it and the worker's token exchanged from it.
+    await revoke(1);
+    expect([0, 1, 2, 3, 4].map(bit)).toEqual([0, 1, 1, 0, 0]);
+    // The person's token revoked: it too; the other sign-in's tokens stay valid.
+    await revoke(0);
+    expect([0, 1, 2, 3, 4].map(bit)).toEqual([1, 1, 1, 0, 0]);
+    expect(flipped).toEqual([1, 2, 0]);
+    // A token exchanged from a revoked one is invalid from the moment it is held.
+    const late = t.add(token(5, { ...agent, exchangedFrom: [jti(0)] }), NOW);
+    if (late.chunk && late.at !== undefined) bits.judge(late.chunk, late.at);
+    expect(bit(5)).toBe(1);
   });
 });
