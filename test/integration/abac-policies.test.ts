@@ -5,14 +5,12 @@
 // rollback, fail closed on an unloadable active set, and hostile input to the new endpoints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callAdmin, createAdminBots, tokenFor } from '../helpers/admin-http.ts';
+import { policyDir } from '../helpers/cedar-policies.ts';
 import { decodeJwt, tokenRequest, waitFor, type ClientCreds } from '../helpers/oauth.ts';
 import { API, createResourceServer, createUser, createWebApp, discover, PASSWORD } from '../helpers/people.ts';
 import { authorize, exchange, SignInSteps } from '../helpers/sign-in-steps.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 let db: TestDatabase;
 let t: TestServer;
@@ -21,12 +19,6 @@ let rs: ClientCreds;
 let adminToken: string;
 
 const ALL = 'ai.deploy.manage ai.prediction.run ai.predictions.execute ai.training.analyze ai.training.read ai.usage.log.read';
-
-function policyDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'govauth-policies-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
 
 const BASELINE = '@id("baseline")\npermit(principal, action, resource);\n';
 // The test client connects from 127.0.0.1: outside "corporate" until the zone is widened.

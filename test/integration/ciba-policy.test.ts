@@ -9,12 +9,10 @@
 // ciba_request), on either of two instances sharing the database, and is judged as the agent as
 // the first one is; a refresh whose approval cannot be found is refused.
 // Real server, real database (SQLite or PostgreSQL by DATABASE_URL), openid-client's CIBA functions.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInToAccount, type AccountBrowser } from '../helpers/account-pages.ts';
+import { activatePolicy, applyPolicies } from '../helpers/cedar-policies.ts';
 import { agentRequestsOnPage, backchannel, decideOnPage, pollOnce } from '../helpers/ciba.ts';
 import { decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
 import { API, createResourceServer, createUser } from '../helpers/people.ts';
@@ -37,23 +35,8 @@ forbid(principal is Agent, action == Action::"ai.training.analyze", resource);
 `;
 const NOTICE = 'Not included because of the access policy: ai.training.analyze (forbidden by policy no-agent-analysis: agents may not analyse training data).';
 
-function policyDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'govauth-ciba-policies-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
-
-/** Applies a policy set and waits until this server uses it (the change feed, without waiting for its poll). */
-async function apply(files: Record<string, string>): Promise<number> {
-  const { version } = await t.cliJson<{ version: number }>('policy', 'apply', policyDir(files));
-  await t.server.policy.sync();
-  return version;
-}
-
-async function activate(version: string): Promise<void> {
-  await t.cliJson('policy', 'activate', version);
-  await t.server.policy.sync();
-}
+const apply = (files: Record<string, string>): Promise<number> => applyPolicies(t, files);
+const activate = (version: string): Promise<void> => activatePolicy(t, version);
 
 const configFor = (c: ClientCreds) => oidc.discovery(new URL(t.issuer), c.client_id, c.client_secret ?? undefined, undefined, { execute: [oidc.allowInsecureRequests] });
 const ask = (scope: string) => backchannel(t.issuer, agent, { scope: `openid ${scope}`, resource: API, login_hint: 'alice@example.com' });

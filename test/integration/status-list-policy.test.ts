@@ -8,13 +8,11 @@
 // each kind of token's record are the ones introspection reads from its claims (an exchanged
 // token's chain and the tokens it was exchanged from included).
 // Real server, real database (SQLite or PostgreSQL by DATABASE_URL).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainOf, exchangedFromOf } from '../../src/governance/act-claim.ts';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE, allowDelegation, createAgent } from '../helpers/agents.ts';
+import { activatePolicy, applyPolicies } from '../helpers/cedar-policies.ts';
 import { liveFactsOfClaims } from '../../src/introspection/access-token-check.ts';
 import type { LiveTokenFacts } from '../../src/introspection/token-liveness.ts';
 import { LiveTokens } from '../../src/statuslist/live-tokens.ts';
@@ -43,23 +41,8 @@ const BOUND_OR_SIGNED_IN = `@id("bound-or-signed-in")
 permit(principal, action, resource) when { context.binding == "dpop" || context.amr.contains("pwd") };
 `;
 
-function policyDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'govauth-status-policies-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
-
-/** Applies (and activates) a policy set; this server uses it once its change feed is read. */
-async function apply(files: Record<string, string>): Promise<number> {
-  const { version } = await t.cliJson<{ version: number }>('policy', 'apply', policyDir(files));
-  await t.server.policy.sync();
-  return version;
-}
-
-async function activate(version: number): Promise<void> {
-  await t.cliJson('policy', 'activate', String(version));
-  await t.server.policy.sync();
-}
+const apply = (files: Record<string, string>): Promise<number> => applyPolicies(t, files);
+const activate = (version: number): Promise<void> => activatePolicy(t, version);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const configFor = (c: ClientCreds) => oidc.discovery(new URL(t.issuer), c.client_id, c.client_secret ?? undefined, undefined, { execute: [oidc.allowInsecureRequests] });
