@@ -7,6 +7,12 @@ export interface ClientCreds {
 export const basic = (c: ClientCreds): string =>
   `Basic ${Buffer.from(`${encodeURIComponent(c.client_id)}:${encodeURIComponent(c.client_secret)}`).toString('base64')}`;
 
+/** Whether introspection (RFC 7662) at `base` calls `token` active, asked by the resource server `rs`. */
+export async function introspectionActive(base: string, rs: ClientCreds, token: string): Promise<boolean> {
+  const res = await fetch(`${base}/token/introspection`, { method: 'POST', headers: { authorization: basic(rs), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }) });
+  return ((await res.json()) as { active: boolean }).active;
+}
+
 export async function tokenRequest(
   baseUrl: string,
   params: Record<string, string | string[]>,

@@ -8,7 +8,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE, allowDelegation, createAgent } from '../helpers/agents.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
-import { basic, decodeJwt, waitFor, type ClientCreds } from '../helpers/oauth.ts';
+import { type ClientCreds, decodeJwt, introspectionActive as isActive, waitFor } from '../helpers/oauth.ts';
 import { API, createResourceServer, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { statusBit } from '../helpers/status-list.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
@@ -53,10 +53,7 @@ const jtiOf = (token: string) => String(decodeJwt(token).payload.jti);
 /** RFC 7009 at /token/revocation, by the client the token was issued to (the web app unless said). */
 const revoke = (token: string, by: oidc.Configuration = app) => oidc.tokenRevocation(by, token);
 
-async function introspectionActive(token: string): Promise<boolean> {
-  const res = await fetch(`${t.url}/token/introspection`, { method: 'POST', headers: { authorization: basic(rs), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }) });
-  return ((await res.json()) as { active: boolean }).active;
-}
+const introspectionActive = (token: string): Promise<boolean> => isActive(t.url, rs, token);
 
 /** Each token's bit and introspection's answer. */
 async function verdicts(tokens: Record<string, string>): Promise<Record<string, { bit: number; active: boolean }>> {

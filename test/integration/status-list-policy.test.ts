@@ -20,7 +20,7 @@ import { mintedTokenOf } from '../../src/statuslist/token-facts.ts';
 import { signInToAccount, type AccountBrowser } from '../helpers/account-pages.ts';
 import { agentRequestsOnPage, decideOnPage } from '../helpers/ciba.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
-import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
+import { type ClientCreds, decodeJwt, introspectionActive as isActive, tokenRequest } from '../helpers/oauth.ts';
 import { API, createResourceServer, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { statusBit } from '../helpers/status-list.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
@@ -47,14 +47,7 @@ const activate = (version: number): Promise<void> => activatePolicy(t, version);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const configFor = (c: ClientCreds) => oidc.discovery(new URL(t.issuer), c.client_id, c.client_secret ?? undefined, undefined, { execute: [oidc.allowInsecureRequests] });
 
-async function introspectionActive(token: string): Promise<boolean> {
-  const res = await fetch(`${t.url}/token/introspection`, {
-    method: 'POST',
-    headers: { authorization: basic(rs), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }),
-  });
-  return ((await res.json()) as { active: boolean }).active;
-}
+const introspectionActive = (token: string): Promise<boolean> => isActive(t.url, rs, token);
 
 /** Each token's bit and introspection's answer, once the list has applied every known change. */
 async function verdicts(tokens: Record<string, string>): Promise<Record<string, { bit: number; active: boolean }>> {

@@ -6,7 +6,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE, allowDelegation, createAgent } from '../helpers/agents.ts';
 import { headlessSignIn } from '../helpers/headless-sign-in.ts';
-import { basic, decodeJwt, tokenRequest, type ClientCreds } from '../helpers/oauth.ts';
+import { basic, type ClientCreds, decodeJwt, introspectionActive as isActive, tokenRequest } from '../helpers/oauth.ts';
 import { API, createResourceServer, createUser, createWebApp, discover } from '../helpers/people.ts';
 import { fetchList, statusBit, statusOf } from '../helpers/status-list.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
@@ -45,14 +45,7 @@ const signIn = (email: string) => headlessSignIn(app, email, 'openid offline_acc
 const exchange = async (subject: string) =>
   (await oidc.genericGrantRequest(agent, TOKEN_EXCHANGE, { subject_token: subject, subject_token_type: ACCESS_TOKEN_TYPE, resource: API })).access_token;
 
-async function introspectionActive(token: string): Promise<boolean> {
-  const res = await fetch(`${t.url}/token/introspection`, {
-    method: 'POST',
-    headers: { authorization: basic(rs), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }),
-  });
-  return ((await res.json()) as { active: boolean }).active;
-}
+const introspectionActive = (token: string): Promise<boolean> => isActive(t.url, rs, token);
 
 describe('the status claim', () => {
   it('is on client_credentials, code, refresh and exchanged tokens, each with its own index', async () => {
