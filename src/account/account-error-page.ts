@@ -1,10 +1,12 @@
 // The page shown when an account page cannot do what was asked: govauth's error page with our own
 // sentence for our errors (never a library's text), a retry for an unavailable database, and a
 // generic page, with the details only in the log, otherwise. Never a stack trace.
-import type { Context } from 'koa';
+import type Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError, isAppError } from '../errors/app-error.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { renderErrorPage, type BackLink } from '../pages/error-page.ts';
 import type { Views } from '../pages/views.ts';
 import { ACCOUNT_HOME, SignInCancelled } from './sign-in-return.ts';
@@ -27,7 +29,7 @@ export class AccountDisabled extends AppError {
 
 const HOME: BackLink = { href: ACCOUNT_HOME, label: 'Your delegations' };
 
-export function renderAccountError(ctx: Context, views: Views, log: Logger, err: unknown): void {
+function renderAccountError(ctx: Context, views: Views, log: Logger, err: unknown): void {
   if (err instanceof SignInCancelled) {
     renderErrorPage(ctx, views, { code: 'access_denied', status: 403, title: 'Sign-in cancelled', message: 'You did not sign in, so nothing was changed.', back: { href: err.retry, label: 'Sign in' } });
     return;
@@ -46,4 +48,25 @@ export function renderAccountError(ctx: Context, views: Views, log: Logger, err:
   }
   log.error('account page failed', { requestId: ctx.state.requestId, err });
   renderErrorPage(ctx, views, { code: 'server_error', status: 500, title: 'Something went wrong', message: 'The page could not be shown. Try again in a moment.' });
+}
+
+/**
+ * `router`'s pages mounted under `prefix` (the prefix itself and every path below it; anything
+ * else passes on): an unknown path there is not_found, and every failure is the account error
+ * page above, an unavailable database also counted in the metrics.
+ */
+export function accountPagesUnder(prefix: string, router: Router, deps: { log: Logger; metrics: Pick<Metrics, 'databaseError'> }, views: Views): Middleware {
+  const routes = router.routes();
+  return async (ctx, next) => {
+    if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) {
+      await next();
+      return;
+    }
+    try {
+      await routes(ctx as never, () => Promise.reject(new AppError('not_found', 'There is no such page.')));
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) deps.metrics.databaseError('interaction');
+      renderAccountError(ctx, views, deps.log, err);
+    }
+  };
 }

@@ -11,7 +11,6 @@ import type { Actor } from '../audit/audit-chain.ts';
 import type { Config } from '../config/load-config.ts';
 import { trackChanges } from '../db/change-feed.ts';
 import type { Database } from '../db/database.ts';
-import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors/app-error.ts';
 import { mfaFresh, type UserDef } from '../governance/policy-model.ts';
 import type { AccessRequestEvents } from '../governance/access-request-events.ts';
@@ -34,7 +33,7 @@ import { factorPages } from './factor-pages.ts';
 import { sessionPages } from './session-pages.ts';
 import { cibaPages } from './ciba-pages.ts';
 import type { CibaApprovals } from '../oidc/ciba.ts';
-import { renderAccountError } from './account-error-page.ts';
+import { accountPagesUnder } from './account-error-page.ts';
 import { readDelegationForm, readDelegationQuery } from './delegation-request.ts';
 import { consentPage, listPage, type ListBanner } from './delegation-pages.ts';
 import { ACCOUNT_HOME, accountPath, finishSignIn, startSignIn } from './sign-in-return.ts';
@@ -194,17 +193,5 @@ export function accountRoutes(deps: AccountDeps): Middleware {
     ...(agentRequests && { agentRequests }),
   });
 
-  const routes = router.routes();
-  return async (ctx, next) => {
-    if (ctx.path !== '/account' && !ctx.path.startsWith('/account/')) {
-      await next();
-      return;
-    }
-    try {
-      await routes(ctx as never, () => Promise.reject(new AppError('not_found', 'There is no such page.')));
-    } catch (err) {
-      if (isDatabaseUnavailable(err)) deps.metrics.databaseError('interaction');
-      renderAccountError(ctx, views, deps.log, err);
-    }
-  };
+  return accountPagesUnder('/account', router, deps, views);
 }

@@ -9,7 +9,6 @@ import type { Context, Middleware } from 'koa';
 import type { Actor } from '../audit/audit-chain.ts';
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/database.ts';
-import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors/app-error.ts';
 import { finishRegistration, issueChallenge, listPasskeys, removePasskey, renamePasskey, checkPasskeyName } from '../governance/passkeys.ts';
 import { mfaFresh } from '../governance/policy-model.ts';
@@ -24,7 +23,7 @@ import type { AccountSessions } from '../oidc/account-session.ts';
 import type { Views } from '../pages/views.ts';
 import type { Clock } from '../time/clock.ts';
 import { passkeysOf } from '../db/passkey-repository.ts';
-import { renderAccountError } from './account-error-page.ts';
+import { accountPagesUnder } from './account-error-page.ts';
 import { signedInPeople, type Person } from './account-kit.ts';
 import { startSignIn } from './sign-in-return.ts';
 
@@ -161,17 +160,5 @@ export function passkeyPages(deps: PasskeyPageDeps): Middleware {
     seeOther(ctx, `${PASSKEYS_PAGE}?result=removed`);
   });
 
-  const routes = router.routes();
-  return async (ctx, next) => {
-    if (ctx.path !== PASSKEYS_PAGE && !ctx.path.startsWith(`${PASSKEYS_PAGE}/`)) {
-      await next();
-      return;
-    }
-    try {
-      await routes(ctx as never, () => Promise.reject(new AppError('not_found', 'There is no such page.')));
-    } catch (err) {
-      if (isDatabaseUnavailable(err)) deps.metrics.databaseError('interaction');
-      renderAccountError(ctx, views, deps.log, err);
-    }
-  };
+  return accountPagesUnder(PASSKEYS_PAGE, router, deps, views);
 }

@@ -8,26 +8,19 @@ import type { ScopeAccessPolicyView } from '../governance/scope-access-policies.
 
 const isoTime = z.string().describe('ISO 8601 time (UTC)');
 
-export const accessPolicyView = z.strictObject({
-  role: z.string(),
+// The terms both kinds of access policy share (access-policies.ts PolicyTermsView).
+const policyTerms = {
   require_approval: z.boolean(),
   approvals: z.number().int().describe('Distinct approvers needed: 1 or 2'),
   approver_role: z.string().describe('An approver must hold this role at the moment of approval'),
   max_duration: z.number().int().describe('Seconds: the longest a request may ask for'),
   lapse_after: z.number().int().describe('Seconds a request may wait for a decision'),
   updated_at: isoTime,
-}) satisfies z.ZodType<AccessPolicyView>;
+};
 
-export const scopeAccessPolicyView = z.strictObject({
-  resource: z.string().describe('The audience of the resource'),
-  scope: z.string(),
-  require_approval: z.boolean(),
-  approvals: z.number().int().describe('Distinct approvers needed: 1 or 2'),
-  approver_role: z.string().describe('An approver must hold this role at the moment of approval'),
-  max_duration: z.number().int().describe('Seconds: the longest a request may ask for'),
-  lapse_after: z.number().int().describe('Seconds a request may wait for a decision'),
-  updated_at: isoTime,
-}) satisfies z.ZodType<ScopeAccessPolicyView>;
+export const accessPolicyView = z.strictObject({ role: z.string(), ...policyTerms }) satisfies z.ZodType<AccessPolicyView>;
+
+export const scopeAccessPolicyView = z.strictObject({ resource: z.string().describe('The audience of the resource'), scope: z.string(), ...policyTerms }) satisfies z.ZodType<ScopeAccessPolicyView>;
 
 export const accessRequestView = z.strictObject({
   id: z.string().describe('ar_…'),

@@ -12,8 +12,8 @@ import { policyFault, type AccessPolicyTerms } from './access-request-rules.ts';
 import { mustExist } from './catalog.ts';
 import { checkRoleName } from './validation.ts';
 
-export interface AccessPolicyView {
-  role: string;
+/** The terms of an access policy, for a role or for one scope on one resource, as views show them. */
+export interface PolicyTermsView {
   require_approval: boolean;
   approvals: number;
   approver_role: string;
@@ -24,10 +24,16 @@ export interface AccessPolicyView {
   updated_at: string;
 }
 
+export interface AccessPolicyView extends PolicyTermsView {
+  role: string;
+}
+
 export const DEFAULT_LAPSE_SECONDS = 86_400;
 
-const view = (p: AccessPolicyRow): AccessPolicyView => ({
-  role: p.roleName,
+type StoredTerms = Pick<AccessPolicyRow, 'requireApproval' | 'approvals' | 'approverRole' | 'maxDuration' | 'lapseAfter'>;
+
+/** A stored policy's terms as views show them (role and scope policies alike). */
+export const termsViewOf = (p: StoredTerms & { updatedAt: Date }): PolicyTermsView => ({
   require_approval: p.requireApproval,
   approvals: p.approvals,
   approver_role: p.approverRole,
@@ -36,14 +42,19 @@ const view = (p: AccessPolicyRow): AccessPolicyView => ({
   updated_at: p.updatedAt.toISOString(),
 });
 
-export const termsOf = (p: AccessPolicyRow): AccessPolicyTerms => ({
-  target: { role: p.roleName },
+/** A stored policy's terms as the request rules read them (access-request-rules.ts), for `target`. */
+export const storedTerms = (target: AccessPolicyTerms['target'], p: StoredTerms): AccessPolicyTerms => ({
+  target,
   requireApproval: p.requireApproval,
   approvals: p.approvals,
   approverRole: p.approverRole,
   maxDuration: p.maxDuration,
   lapseAfter: p.lapseAfter,
 });
+
+const view = (p: AccessPolicyRow): AccessPolicyView => ({ role: p.roleName, ...termsViewOf(p) });
+
+export const termsOf = (p: AccessPolicyRow): AccessPolicyTerms => storedTerms({ role: p.roleName }, p);
 
 export interface AccessPolicyInput {
   readonly role: string;
@@ -56,7 +67,6 @@ export interface AccessPolicyInput {
 }
 
 type PolicyTermsInput = Omit<AccessPolicyInput, 'role'>;
-type StoredTerms = Pick<AccessPolicyRow, 'requireApproval' | 'approvals' | 'approverRole' | 'maxDuration' | 'lapseAfter'>;
 
 /**
  * A policy's terms after a change, for a role's policy and a scope's alike: the fields left out

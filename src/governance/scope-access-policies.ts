@@ -16,42 +16,19 @@ import {
 } from '../db/access-request-repository.ts';
 import { writeWithChanges } from '../db/change-feed.ts';
 import type { Database, Reader } from '../db/database.ts';
-import { mergedTerms, type AccessPolicyInput } from './access-policies.ts';
+import { mergedTerms, storedTerms, termsViewOf, type AccessPolicyInput, type PolicyTermsView } from './access-policies.ts';
 import type { AccessPolicyTerms } from './access-request-rules.ts';
 import { mustExist } from './catalog.ts';
 import { checkScopeOnResource } from './scope-grants.ts';
 
-export interface ScopeAccessPolicyView {
+export interface ScopeAccessPolicyView extends PolicyTermsView {
   resource: string;
   scope: string;
-  require_approval: boolean;
-  approvals: number;
-  approver_role: string;
-  /** Seconds. */
-  max_duration: number;
-  lapse_after: number;
-  updated_at: string;
 }
 
-const view = (p: ScopeAccessPolicyRow): ScopeAccessPolicyView => ({
-  resource: p.audience,
-  scope: p.scopeName,
-  require_approval: p.requireApproval,
-  approvals: p.approvals,
-  approver_role: p.approverRole,
-  max_duration: p.maxDuration,
-  lapse_after: p.lapseAfter,
-  updated_at: p.updatedAt.toISOString(),
-});
+const view = (p: ScopeAccessPolicyRow): ScopeAccessPolicyView => ({ resource: p.audience, scope: p.scopeName, ...termsViewOf(p) });
 
-export const scopeTermsOf = (p: ScopeAccessPolicyRow): AccessPolicyTerms => ({
-  target: { scope: p.scopeName, resource: p.audience },
-  requireApproval: p.requireApproval,
-  approvals: p.approvals,
-  approverRole: p.approverRole,
-  maxDuration: p.maxDuration,
-  lapseAfter: p.lapseAfter,
-});
+export const scopeTermsOf = (p: ScopeAccessPolicyRow): AccessPolicyTerms => storedTerms({ scope: p.scopeName, resource: p.audience }, p);
 
 export type ScopeAccessPolicyInput = Omit<AccessPolicyInput, 'role'> & { readonly resource: string; readonly scope: string };
 
