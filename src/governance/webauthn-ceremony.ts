@@ -16,6 +16,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import type { PasskeyRow } from '../db/passkey-repository.ts';
 
 export interface RelyingParty {
   readonly rpId: string;
@@ -90,15 +91,8 @@ export async function authenticationOptions(rp: RelyingParty, allow?: readonly {
   });
 }
 
-export interface NewCredential {
-  readonly credentialId: string;
-  readonly publicKey: string;
-  readonly counter: bigint;
-  readonly transports: string;
-  readonly aaguid: string;
-  readonly backupEligible: boolean;
-  readonly backedUp: boolean;
-}
+/** A verified registration: the columns of the passkey it becomes (the stored form: base64url key, JSON transports). */
+export type NewCredential = Pick<PasskeyRow, 'credentialId' | 'publicKey' | 'counter' | 'transports' | 'aaguid' | 'backupEligible' | 'backedUp'>;
 
 /** Parses a response posted by the browser (a JSON string); undefined when it is not one. */
 export function parseCredentialJson(raw: string | undefined): { id: string } & Record<string, unknown> | undefined {
